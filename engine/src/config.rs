@@ -1,0 +1,124 @@
+//! Every tunable of the engine, with defaults and validation.
+//!
+//! `Config` is plain data; `Config::validate` is the only place that decides
+//! whether a combination is acceptable, and it answers with `Error::Config`
+//! naming the setting. No I/O happens here.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// When a commit returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommitMode {
+    /// Fast commit: the commit waits only for its redo to be synced; changed
+    /// data blocks are written later by the writer or a checkpoint.
+    Fast,
+    /// Force: the commit also writes and syncs every data block the
+    /// transaction changed. Exists only so that claim C04 can be measured.
+    Force,
+}
+
+/// Engine configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Block size in bytes: a power of two from 2 KiB to 32 KiB.
+    pub block_size: usize,
+    /// Buffer cache size in frames (blocks). Memory stays within
+    /// `cache_frames * block_size` plus a fixed overhead per frame.
+    pub cache_frames: usize,
+    /// Size of each preallocated redo log file in bytes.
+    pub log_file_size: u64,
+    /// Number of redo log files in the ring (at least 3).
+    pub log_files: u32,
+    /// Undo size in blocks when the undo segment is created.
+    pub undo_blocks: u32,
+    /// Whether undo may grow when every undo block holds active or
+    /// unexpired undo (claim C40). When false, a writer that needs undo space
+    /// and finds none fails with `UndoExhausted`.
+    pub undo_autoextend: bool,
+    /// Upper limit on undo growth, in blocks, when autoextend is on.
+    pub undo_max_blocks: u32,
+    /// How long committed undo is kept for consistent reads before it may be
+    /// reused (a target: a fixed-size undo steals unexpired undo when full).
+    pub undo_retention: Duration,
+    /// Commit mode (fast or force).
+    pub commit_mode: CommitMode,
+    /// How long a writer waits for a row lock before `LockTimeout`.
+    pub lock_timeout: Duration,
+    /// Blocks added to a segment at a time.
+    pub extent_blocks: u32,
+    /// Interested-transaction-list slots formatted in a new data block.
+    pub initrans: u8,
+    /// Run the background writer (dirty block writes and incremental
+    /// checkpoints). Tests that count physical writes exactly turn it off.
+    pub background_writer: bool,
+    /// The session user recorded in redo for sessions that do not set one.
+    pub default_user: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            block_size: 8192,
+            cache_frames: 4096,
+            log_file_size: 16 << 20,
+            log_files: 4,
+            undo_blocks: 1024,
+            undo_autoextend: true,
+            undo_max_blocks: 1 << 20,
+            undo_retention: Duration::from_secs(900),
+            commit_mode: CommitMode::Fast,
+            lock_timeout: Duration::from_secs(10),
+            extent_blocks: 16,
+            initrans: 2,
+            background_writer: true,
+            default_user: "blocklab".to_string(),
+        }
+    }
+}
+
+impl Config {
+    /// Checks every setting; the error names the first bad one.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Config(m));
+        if !self.block_size.is_power_of_two() || !(2048..=32768).contains(&self.block_size) {
+            return bad(format!(
+                "block_size must be a power of two from 2048 to 32768, got {}",
+                self.block_size
+            ));
+        }
+        if self.cache_frames < 16 {
+            return bad(format!(
+                "cache_frames must be at least 16, got {}",
+                self.cache_frames
+            ));
+        }
+        if self.log_files < 3 {
+            return bad(format!("log_files must be at least 3, got {}", self.log_files));
+        }
+        let min_log = 32 * self.block_size as u64;
+        if self.log_file_size < min_log {
+            return bad(format!(
+                "log_file_size must be at least 32 blocks ({min_log} bytes), got {}",
+                self.log_file_size
+            ));
+        }
+        if self.undo_blocks < 4 {
+            return bad(format!("undo_blocks must be at least 4, got {}", self.undo_blocks));
+        }
+        if self.undo_autoextend && self.undo_max_blocks < self.undo_blocks {
+            return bad(format!(
+                "undo_max_blocks ({}) is smaller than undo_blocks ({})",
+                self.undo_max_blocks, self.undo_blocks
+            ));
+        }
+        if self.extent_blocks == 0 {
+            return bad("extent_blocks must be at least 1".to_string());
+        }
+        if self.initrans == 0 {
+            return bad("initrans must be at least 1".to_string());
+        }
+        Ok(())
+    }
+}

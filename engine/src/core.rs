@@ -1,0 +1,179 @@
+//! The shared engine state and the one path every change takes.
+//!
+//! `Core` holds what all sessions share: the data file, the redo log, the
+//! buffer cache, the control file, the transaction table's in-memory side
+//! (waits), the catalog cache and the system statistics.
+//!
+//! [`Core::change`] is the write path of MECHANISMS §2.1, used by every
+//! layer above: with the blocks already latched exclusively, it appends one
+//! redo record holding a change vector per block to the log buffer, then
+//! applies those same ops to the cached blocks and marks them dirty with the
+//! record's LSN range. Because the SCN is handed out inside the log
+//! buffer's mutex while the block latches are held, SCN order equals redo
+//! order for every block, which is what lets recovery apply a change "only
+//! to a block older than it".
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use parking_lot::Mutex;
+
+use crate::block::Op;
+use crate::buffer::{BufWrite, BufferCache};
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::ids::{BlockNo, Lsn, Scn, Xid};
+use crate::redo::record::{encode_payload, RecKind};
+use crate::redo::RedoLog;
+use crate::stats::{Counters, SessionStats, Stat};
+use crate::storage::{ControlData, ControlFile, DataFile};
+use crate::txn::Waits;
+
+/// Block 0: the file header.
+pub const FILE_HEADER: BlockNo = BlockNo(0);
+/// Block 1: the undo segment header (transaction table + undo ring).
+pub const UNDO_HEADER: BlockNo = BlockNo(1);
+/// Block 2: the catalog segment header.
+pub const CATALOG_SEG: BlockNo = BlockNo(2);
+
+pub(crate) struct Core {
+    pub cfg: Config,
+    pub file: Arc<DataFile>,
+    pub log: Arc<RedoLog>,
+    pub cache: BufferCache,
+    pub control: Mutex<(ControlFile, ControlData)>,
+    pub system: Arc<Counters>,
+    /// Counters of background work (writer, checkpoints, recovery).
+    pub bg: SessionStats,
+    pub waits: Waits,
+    /// Highest commit SCN whose transaction-table change is visible: the
+    /// query SCN a new statement reads as of.
+    pub visible_scn: AtomicU64,
+    /// Serializes "allocate commit SCN → publish → advance visible_scn", so
+    /// a reader never sees a commit SCN at or below its query SCN appear later.
+    pub commit_lock: Mutex<()>,
+    /// Serializes file-level space allocation (the file header).
+    pub space_lock: Mutex<()>,
+    /// Serializes checkpoints.
+    pub ckpt_lock: Mutex<()>,
+    pub catalog: parking_lot::RwLock<Catalog>,
+    /// Round-robin hint for transaction-table slot allocation.
+    pub tx_hint: AtomicU64,
+}
+
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Who is making a change, for the redo record.
+#[derive(Clone, Copy)]
+pub(crate) struct RecHead<'a> {
+    pub kind: RecKind,
+    pub xid: Xid,
+    pub text: &'a str,
+}
+
+impl<'a> RecHead<'a> {
+    pub fn space() -> Self {
+        RecHead {
+            kind: RecKind::Space,
+            xid: Xid::NONE,
+            text: "",
+        }
+    }
+    pub fn new(kind: RecKind, xid: Xid) -> Self {
+        RecHead { kind, xid, text: "" }
+    }
+}
+
+impl Core {
+    pub fn visible_scn(&self) -> Scn {
+        Scn(self.visible_scn.load(Ordering::Acquire))
+    }
+
+    /// Logs one redo record and applies its ops: `ops(scn)[i]` changes
+    /// `blocks[i]`. Returns the record's SCN and end LSN.
+    pub fn change(
+        &self,
+        stats: &SessionStats,
+        head: RecHead<'_>,
+        blocks: &mut [&mut BufWrite<'_>],
+        ops: impl FnOnce(Scn) -> Vec<Op>,
+    ) -> Result<(Scn, Lsn)> {
+        // A lower bound of this record's start LSN, read while the blocks
+        // are latched (see `BufferCache::checkpoint_lsn` for why that
+        // ordering makes checkpoints safe).
+        let start = self.log.end_lsn();
+        let mut built: Option<Vec<Op>> = None;
+        let time = if matches!(head.kind, RecKind::Commit | RecKind::Begin | RecKind::Ddl | RecKind::Rollback) {
+            now_ms()
+        } else {
+            0
+        };
+        let mut size = 0usize;
+        let (scn, end) = self.log.append(|scn, buf| {
+            let ops = ops(scn);
+            let changes: Vec<(BlockNo, Op)> = blocks.iter().map(|b| b.no).zip(ops.iter().cloned()).collect();
+            encode_payload(buf, head.kind, head.xid, time, head.text, &changes);
+            size = buf.len();
+            built = Some(ops);
+        })?;
+        let ops = built.ok_or_else(|| Error::Internal("redo record was not built".into()))?;
+        if ops.len() != blocks.len() {
+            return Err(Error::Internal(format!(
+                "{} ops for {} blocks",
+                ops.len(),
+                blocks.len()
+            )));
+        }
+        for (b, op) in blocks.iter_mut().zip(&ops) {
+            b.block_mut()
+                .apply(op, scn)
+                .map_err(|r| Error::Internal(format!("applying {op:?} to block {}: {r}", b.no.0)))?;
+            b.mark_changed(start, end);
+        }
+        stats.inc(Stat::RedoEntries);
+        // 32 bytes of framing per record (see redo::log).
+        stats.add(Stat::RedoSize, (size + 32) as u64);
+        stats.add(Stat::DbBlockChanges, ops.len() as u64);
+        Ok((scn, end))
+    }
+
+    /// Writes every dirty block, syncs the data file, and records the new
+    /// checkpoint in the control file; then the redo before it can be reused.
+    pub fn checkpoint(&self) -> Result<Lsn> {
+        let _g = self.ckpt_lock.lock();
+        // Read the log end before looking at any frame (see checkpoint_lsn).
+        let end = self.log.end_lsn();
+        self.cache.write_dirty(usize::MAX)?;
+        self.file.sync()?;
+        let lsn = self.cache.checkpoint_lsn(end);
+        {
+            let mut c = self.control.lock();
+            let mut data = c.1.clone();
+            data.checkpoint_lsn = lsn.0;
+            data.checkpoint_scn = self.visible_scn().0;
+            data.next_scn_floor = self.log.current_scn().0;
+            c.0.write(&data)?;
+            c.1 = data;
+        }
+        self.log.set_checkpoint(lsn);
+        self.bg.inc(Stat::Checkpoints);
+        Ok(lsn)
+    }
+
+    /// Called before a change takes any latch: makes sure the redo of one
+    /// more change fits in the log ring, checkpointing if this database has
+    /// no background writer to do it.
+    pub fn reserve_redo(&self) -> Result<()> {
+        if self.log.wants_checkpoint() && !self.cfg.background_writer {
+            self.checkpoint()?;
+        }
+        self.log.wait_for_space(self.cfg.lock_timeout.max(std::time::Duration::from_secs(30)))
+    }
+}

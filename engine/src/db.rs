@@ -1,0 +1,784 @@
+//! The front door: `Database` (open, create, recover, checkpoint, close)
+//! and `Session` (transactions and the typed table API).
+//!
+//! ## Opening a database
+//!
+//! ```text
+//!  control file ──▶ checkpoint LSN ──▶ read redo from there to its end
+//!       │                                  │
+//!       ▼                                  ▼
+//!  start the log writer at the end   roll forward: apply each change to
+//!                                    any block older than it (block SCN)
+//!                                          │
+//!                                          ▼
+//!                     roll back every transaction still active in the
+//!                     transaction table, with undo (itself rebuilt by redo)
+//!                                          │
+//!                                          ▼
+//!                          load the catalog, checkpoint, open for sessions
+//! ```
+//!
+//! A new directory is created and bootstrapped: block 0 file header, block 1
+//! undo segment header (+ the undo ring), block 2 catalog segment header.
+//!
+//! ## Sessions
+//!
+//! A `Session` is used by one thread at a time (`Send`, not shared). Every
+//! call is a statement: it reads as of its own SCN (READ COMMITTED) or the
+//! transaction's (SERIALIZABLE), and if it fails, its changes are rolled
+//! back to the statement's start (statement-level rollback) while the
+//! transaction stays open. A transaction begins at its first change.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::block::{Body, FileHeader, Op, TxState};
+use crate::buffer::{BufferCache, Mode};
+use crate::catalog::{Catalog, TableDef};
+use crate::config::{CommitMode, Config};
+use crate::core::{now_ms, Core, RecHead, CATALOG_SEG, FILE_HEADER, UNDO_HEADER};
+use crate::error::{Error, Result};
+use crate::heap;
+use crate::ids::{BlockNo, Lsn, RowId, Scn, TableId, Uba, Xid};
+use crate::redo::record::{decode_payload, RecKind};
+use crate::redo::{create_log_files, read_log, LogConfig, RedoLog};
+use crate::stats::{Counters, SessionStats, Stat, StatsSnapshot};
+use crate::storage::{Backend, ControlData, ControlFile, DataFile, OsBackend};
+use crate::txn::{Isolation, Snapshot, TxnCtx, Waits};
+use crate::undo;
+use crate::value::{decode_row, encode_row, Column, Row};
+
+const DATA_FILE: &str = "data01.dbf";
+
+/// An open database.
+pub struct Database {
+    core: Arc<Core>,
+    writer: Mutex<Option<(Arc<AtomicBool>, JoinHandle<()>)>>,
+}
+
+/// What recovery did when the database was opened.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecoveryReport {
+    pub records_read: usize,
+    pub changes_applied: usize,
+    pub changes_skipped: usize,
+    pub transactions_rolled_back: usize,
+}
+
+impl Database {
+    /// Opens (recovering if needed) or creates the database in `dir`.
+    pub fn open(dir: impl AsRef<Path>, cfg: Config) -> Result<Database> {
+        let backend: Arc<dyn Backend> = Arc::new(OsBackend::new(dir.as_ref())?);
+        Self::open_with(backend, cfg)
+    }
+
+    /// Opens or creates a database on any storage backend (tests use
+    /// `SimBackend` to cut power and inject faults).
+    pub fn open_with(backend: Arc<dyn Backend>, cfg: Config) -> Result<Database> {
+        Ok(Self::open_report(backend, cfg)?.0)
+    }
+
+    /// Like `open_with`, also returning what recovery did.
+    pub fn open_report(backend: Arc<dyn Backend>, mut cfg: Config) -> Result<(Database, RecoveryReport)> {
+        cfg.validate()?;
+        let fresh = !backend.exists(ControlFile::NAME);
+        if fresh {
+            create_files(backend.as_ref(), &cfg)?;
+        }
+        let (control, data) = ControlFile::open(backend.as_ref())?;
+        // The files fix these; the configuration cannot change them.
+        cfg.block_size = data.block_size as usize;
+        cfg.log_file_size = data.log_file_size;
+        cfg.log_files = data.log_files;
+        let log_cfg = LogConfig {
+            file_size: data.log_file_size,
+            files: data.log_files,
+        };
+        let file = Arc::new(DataFile::open(backend.as_ref(), DATA_FILE, cfg.block_size)?);
+        let scan = read_log(backend.as_ref(), &log_cfg, Lsn(data.checkpoint_lsn))?;
+        let last_scn = scan.max_scn.max(Scn(data.next_scn_floor));
+        let log = RedoLog::start(backend.clone(), log_cfg, scan.end, Lsn(data.checkpoint_lsn), last_scn)?;
+        let system = Arc::new(Counters::default());
+        let bg = SessionStats::background(system.clone());
+        let cache = BufferCache::new(cfg.cache_frames, file.clone(), log.clone(), bg.clone());
+        let core = Arc::new(Core {
+            cfg: cfg.clone(),
+
+            file,
+            log,
+            cache,
+            control: Mutex::new((control, data)),
+            system,
+            bg,
+            waits: Waits::default(),
+            visible_scn: AtomicU64::new(last_scn.0),
+            commit_lock: Mutex::new(()),
+            space_lock: Mutex::new(()),
+            ckpt_lock: Mutex::new(()),
+            catalog: RwLock::new(Catalog::default()),
+            tx_hint: AtomicU64::new(0),
+        });
+        let mut report = RecoveryReport {
+            records_read: scan.records.len(),
+            ..Default::default()
+        };
+        if fresh {
+            bootstrap(&core)?;
+        }
+        roll_forward(&core, &scan.records, &mut report)?;
+        core.visible_scn.store(core.log.current_scn().0, Ordering::Release);
+        report.transactions_rolled_back = roll_back_active(&core)?;
+        load_catalog(&core)?;
+        core.checkpoint()?;
+        let db = Database {
+            core,
+            writer: Mutex::new(None),
+        };
+        if cfg.background_writer {
+            db.start_writer();
+        }
+        Ok((db, report))
+    }
+
+    fn start_writer(&self) {
+        let stop = Arc::new(AtomicBool::new(false));
+        let weak: Weak<Core> = Arc::downgrade(&self.core);
+        let stop2 = stop.clone();
+        let h = std::thread::Builder::new()
+            .name("blocklab-dbwr".into())
+            .spawn(move || writer_loop(weak, stop2))
+            .expect("spawning the writer thread");
+        *self.writer.lock() = Some((stop, h));
+    }
+
+    /// A new session.
+    pub fn session(&self) -> Session {
+        Session {
+            core: self.core.clone(),
+            stats: SessionStats::new(self.core.system.clone()),
+            txn: None,
+            iso: Isolation::ReadCommitted,
+            txn_snapshot: None,
+            user: self.core.cfg.default_user.clone(),
+        }
+    }
+
+    /// Writes every dirty block and advances the checkpoint.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.core.checkpoint().map(|_| ())
+    }
+
+    /// System-wide statistics (every session plus background work).
+    pub fn system_stats(&self) -> StatsSnapshot {
+        let mut s = self.core.system.snapshot();
+        let _ = &mut s;
+        s
+    }
+
+    /// Log writer counters (writes, syncs: group commit is syncs < commits).
+    pub fn log_stats(&self) -> crate::redo::LogStats {
+        self.core.log.stats()
+    }
+
+    /// The highest committed SCN (what a new query reads as of).
+    pub fn current_scn(&self) -> Scn {
+        self.core.visible_scn()
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.core.cfg
+    }
+
+    /// Table definitions.
+    pub fn tables(&self) -> Vec<TableDef> {
+        self.core.catalog.read().tables.values().cloned().collect()
+    }
+
+    /// Segment size in blocks and HWM of a table.
+    pub fn segment_info(&self, table: &str) -> Result<(u32, u32)> {
+        let seg = self.core.catalog.read().get(table)?.seg;
+        let b = self.core.cache.get(seg, Mode::Current, &self.core.bg)?;
+        match &b.body {
+            Body::SegHeader(h) => Ok(heap::segment_size(h)),
+            _ => Err(Error::corrupt(self.core.file.name(), seg.0 as u64, "not a segment header")),
+        }
+    }
+
+    /// Closes cleanly: stops the writer, checkpoints, records a clean
+    /// shutdown, stops the log writer. Dropping does the same, ignoring errors.
+    pub fn close(self) -> Result<()> {
+        self.shutdown()
+    }
+
+    fn shutdown(&self) -> Result<()> {
+        if let Some((stop, h)) = self.writer.lock().take() {
+            stop.store(true, Ordering::Release);
+            let _ = h.join();
+        }
+        self.core.checkpoint()?;
+        {
+            let mut c = self.core.control.lock();
+            let mut d = c.1.clone();
+            d.clean_shutdown = true;
+            c.0.write(&d)?;
+            c.1 = d;
+        }
+        self.core.log.shutdown()
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+fn writer_loop(core: Weak<Core>, stop: Arc<AtomicBool>) {
+    while !stop.load(Ordering::Acquire) {
+        std::thread::sleep(Duration::from_millis(20));
+        let Some(core) = core.upgrade() else { return };
+        let frames = core.cache.frames();
+        let result = if core.log.wants_checkpoint() {
+            core.checkpoint().map(|_| ())
+        } else if core.cache.dirty_count() > frames / 2 {
+            core.cache.write_dirty(frames / 8).map(|_| ())
+        } else {
+            Ok(())
+        };
+        if result.is_err() {
+            // The failure is seen again by the next session that needs the
+            // log or the file (both refuse work once poisoned).
+            return;
+        }
+    }
+}
+
+fn create_files(backend: &dyn Backend, cfg: &Config) -> Result<()> {
+    let log_cfg = LogConfig {
+        file_size: cfg.log_file_size,
+        files: cfg.log_files,
+    };
+    create_log_files(backend, &log_cfg)?;
+    let file = DataFile::create(backend, DATA_FILE, cfg.block_size)?;
+    file.extend_to(3 + cfg.undo_blocks)?;
+    // The control file is created last: its existence means "created".
+    ControlFile::create(
+        backend,
+        &ControlData {
+            db_id: now_ms() ^ 0x5eed_b10c,
+            block_size: cfg.block_size as u32,
+            log_file_size: cfg.log_file_size,
+            log_files: cfg.log_files,
+            created_ms: now_ms(),
+            checkpoint_lsn: 0,
+            checkpoint_scn: 0,
+            next_scn_floor: 0,
+            clean_shutdown: false,
+        },
+    )?;
+    backend.sync_dir()
+}
+
+/// Formats the file header, the undo segment header and the catalog
+/// segment header of a new database (logged like any change).
+fn bootstrap(core: &Core) -> Result<()> {
+    let s = &core.bg;
+    let undo_blocks = core.cfg.undo_blocks;
+    let mut fh = core.cache.get_new(FILE_HEADER, s)?;
+    let mut uh = core.cache.get_new(UNDO_HEADER, s)?;
+    let mut ch = core.cache.get_new(CATALOG_SEG, s)?;
+    let header = FileHeader {
+        db_id: core.control.lock().1.db_id,
+        block_size: core.cfg.block_size as u32,
+        allocated: 3 + undo_blocks,
+        catalog_seg: CATALOG_SEG,
+        undo_header: UNDO_HEADER,
+    };
+    let slots = undo::tx_slots_for(core.cfg.block_size);
+    core.change(s, RecHead::space(), &mut [&mut fh, &mut uh, &mut ch], |_| {
+        vec![
+            Op::SetFileHeader(header),
+            Op::UndoRing {
+                extents: vec![(3, undo_blocks)],
+                next: 0,
+                control_scn: Scn(0),
+                slots,
+            },
+            Op::SetSegHeader(crate::block::SegHeader {
+                object: 0,
+                extents: vec![(CATALOG_SEG.0, 1)],
+                hwm: 1,
+                free: Vec::new(),
+            }),
+        ]
+    })?;
+    Ok(())
+}
+
+/// Roll forward: apply each logged change to any block older than it.
+fn roll_forward(core: &Core, records: &[crate::redo::LogRecord], report: &mut RecoveryReport) -> Result<()> {
+    for rec in records {
+        let p = decode_payload(&rec.payload).map_err(|r| Error::CorruptLog {
+            lsn: rec.lsn.0,
+            reason: format!("undecodable redo payload: {r}"),
+        })?;
+        for (no, op) in &p.changes {
+            if no.0 >= core.file.block_count() {
+                core.file.extend_to(no.0 + 1)?;
+            }
+            let mut b = core.cache.get_mut(*no, &core.bg)?;
+            if b.scn < rec.scn {
+                b.block_mut().apply(op, rec.scn).map_err(|r| Error::CorruptLog {
+                    lsn: rec.lsn.0,
+                    reason: format!("cannot apply to block {}: {r}", no.0),
+                })?;
+                b.mark_changed(rec.lsn, rec.end);
+                report.changes_applied += 1;
+            } else {
+                report.changes_skipped += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Roll back: every transaction still active after roll-forward had no
+/// commit record; undo takes its changes back.
+fn roll_back_active(core: &Core) -> Result<usize> {
+    let slots = {
+        let h = core.cache.get(UNDO_HEADER, Mode::Current, &core.bg)?;
+        match &h.body {
+            Body::UndoHeader(u) => u.slots.clone(),
+            _ => return Err(Error::corrupt(core.file.name(), 1, "not an undo header")),
+        }
+    };
+    let mut n = 0;
+    for (i, s) in slots.iter().enumerate() {
+        if s.state != TxState::Active {
+            continue;
+        }
+        let mut txn = TxnCtx {
+            xid: Xid::new(0, i as u16, s.wrap),
+            slot: i as u16,
+            start_scn: s.scn,
+            last_uba: s.last_uba,
+            undo_block: None,
+            blocks: Default::default(),
+        };
+        undo::rollback_to(core, &core.bg, &mut txn, Uba::NONE)?;
+        undo::end_rollback(core, &core.bg, &txn)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+fn load_catalog(core: &Core) -> Result<()> {
+    let snap = Snapshot {
+        scn: core.visible_scn(),
+        xid: Xid::NONE,
+    };
+    let mut cat = Catalog::default();
+    heap::scan(core, &core.bg, snap, CATALOG_SEG, |rowid, bytes| {
+        let row = decode_row(bytes).map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
+        let def = TableDef::from_row(&row, rowid).map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
+        cat.next_id = cat.next_id.max(def.id.0 + 1);
+        cat.tables.insert(def.name.clone(), def);
+        Ok(())
+    })?;
+    cat.next_id = cat.next_id.max(1);
+    *core.catalog.write() = cat;
+    Ok(())
+}
+
+/// A connection: one transaction at a time, used from one thread.
+pub struct Session {
+    core: Arc<Core>,
+    stats: SessionStats,
+    txn: Option<TxnCtx>,
+    iso: Isolation,
+    txn_snapshot: Option<Scn>,
+    user: String,
+}
+
+impl Session {
+    /// The session's statistics so far.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.stats.snapshot()
+    }
+
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// Sets the user name recorded in redo for this session's transactions.
+    pub fn set_user(&mut self, user: &str) {
+        self.user = user.to_string();
+    }
+
+    /// Sets the isolation level of the next transaction.
+    pub fn set_isolation(&mut self, iso: Isolation) -> Result<()> {
+        if self.txn.is_some() || self.txn_snapshot.is_some() {
+            return Err(Error::Config(
+                "SET TRANSACTION must be the first statement of a transaction".into(),
+            ));
+        }
+        self.iso = iso;
+        Ok(())
+    }
+
+    pub fn isolation(&self) -> Isolation {
+        self.iso
+    }
+
+    /// The transaction id, if a transaction has begun.
+    pub fn xid(&self) -> Option<Xid> {
+        self.txn.as_ref().map(|t| t.xid)
+    }
+
+    /// The SCN a statement started now would read as of.
+    pub fn snapshot(&mut self) -> Snapshot {
+        let scn = match self.iso {
+            Isolation::ReadCommitted => self.core.visible_scn(),
+            Isolation::Serializable => *self.txn_snapshot.get_or_insert(self.core.visible_scn()),
+        };
+        Snapshot {
+            scn,
+            xid: self.xid().unwrap_or(Xid::NONE),
+        }
+    }
+
+    fn table(&self, name: &str) -> Result<TableDef> {
+        self.core.catalog.read().get(name).cloned()
+    }
+
+    fn ensure_txn(&mut self) -> Result<()> {
+        if self.txn.is_none() {
+            self.txn = Some(undo::begin(&self.core, &self.stats, &self.user)?);
+        }
+        Ok(())
+    }
+
+    /// Runs one statement: on error, rolls back what it changed.
+    fn statement<T>(&mut self, f: impl FnOnce(&mut Session) -> Result<T>) -> Result<T> {
+        self.stats.inc(Stat::UserCalls);
+        let savepoint = self.txn.as_ref().map(|t| t.last_uba).unwrap_or(Uba::NONE);
+        match f(self) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                if let Some(txn) = self.txn.as_mut() {
+                    undo::rollback_to(&self.core, &self.stats, txn, savepoint)?;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Creates a table (DDL commits the open transaction first, and itself).
+    pub fn create_table(&mut self, name: &str, columns: &[Column]) -> Result<()> {
+        self.commit()?;
+        let name = name.to_ascii_lowercase();
+        if self.core.catalog.read().tables.contains_key(&name) {
+            return Err(Error::AlreadyExists { kind: "table", name });
+        }
+        let r = self.statement(|s| {
+            let core = s.core.clone();
+            let id = {
+                let mut c = core.catalog.write();
+                let id = c.next_id;
+                c.next_id += 1;
+                id
+            };
+            let seg = heap::create_segment(&core, &s.stats, id)?;
+            let mut def = TableDef {
+                id: TableId(id),
+                name: name.clone(),
+                seg,
+                columns: columns.to_vec(),
+                catalog_rowid: RowId { block: BlockNo(0), slot: 0 },
+            };
+            s.log_ddl(&def.ddl())?;
+            let txn = s.txn.as_mut().ok_or_else(|| Error::Internal("no transaction".into()))?;
+            def.catalog_rowid = heap::insert(&core, &s.stats, txn, CATALOG_SEG, &encode_row(&def.to_row()))?;
+            Ok(def)
+        });
+        match r {
+            Ok(def) => {
+                self.commit()?;
+                self.core.catalog.write().tables.insert(def.name.clone(), def);
+                Ok(())
+            }
+            Err(e) => {
+                self.rollback()?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Drops a table (its segment's space is not reclaimed).
+    pub fn drop_table(&mut self, name: &str) -> Result<()> {
+        self.commit()?;
+        let def = self.table(name)?;
+        let r = self.statement(|s| {
+            s.log_ddl(&format!("DROP TABLE {}", def.name))?;
+            let snap = s.snapshot();
+            let iso = s.iso;
+            let core = s.core.clone();
+            let txn = s.txn.as_mut().ok_or_else(|| Error::Internal("no transaction".into()))?;
+            heap::delete(&core, &s.stats, txn, snap, iso, CATALOG_SEG, def.catalog_rowid)
+        });
+        match r {
+            Ok(()) => {
+                self.commit()?;
+                self.core.catalog.write().tables.remove(&def.name);
+                Ok(())
+            }
+            Err(e) => {
+                self.rollback()?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Logs a DDL marker (text, user, time) in the current transaction.
+    fn log_ddl(&mut self, text: &str) -> Result<()> {
+        self.ensure_txn()?;
+        let xid = self.xid().unwrap_or(Xid::NONE);
+        let core = self.core.clone();
+        let mut h = core.cache.get_mut(UNDO_HEADER, &self.stats)?;
+        let head = RecHead {
+            kind: RecKind::Ddl,
+            xid,
+            text,
+        };
+        // The record needs a change vector to carry; re-stating the
+        // transaction's own slot is a no-op change that keeps the format uniform.
+        let txn = self.txn.as_ref().ok_or_else(|| Error::Internal("no transaction".into()))?;
+        let op = undo::tx_slot(txn, TxState::Active, txn.start_scn, txn.last_uba);
+        core.change(&self.stats, head, &mut [&mut h], |_| vec![op])?;
+        Ok(())
+    }
+
+    /// Inserts a row; returns its rowid.
+    pub fn insert(&mut self, table: &str, row: Row) -> Result<RowId> {
+        let def = self.table(table)?;
+        let row = def.check_row(row)?;
+        self.statement(|s| {
+            s.ensure_txn()?;
+            let core = s.core.clone();
+            let txn = s.txn.as_mut().ok_or_else(|| Error::Internal("no transaction".into()))?;
+            let r = heap::insert(&core, &s.stats, txn, def.seg, &encode_row(&row))?;
+            s.stats.inc(Stat::RowsProcessed);
+            Ok(r)
+        })
+    }
+
+    /// Replaces the row at `rowid`; returns its rowid (new if it moved).
+    pub fn update(&mut self, table: &str, rowid: RowId, row: Row) -> Result<RowId> {
+        let def = self.table(table)?;
+        let row = def.check_row(row)?;
+        self.statement(|s| {
+            s.ensure_txn()?;
+            let snap = s.snapshot();
+            let iso = s.iso;
+            let core = s.core.clone();
+            let txn = s.txn.as_mut().ok_or_else(|| Error::Internal("no transaction".into()))?;
+            let r = heap::update(&core, &s.stats, txn, snap, iso, def.seg, rowid, &encode_row(&row))?;
+            s.stats.inc(Stat::RowsProcessed);
+            Ok(r)
+        })
+    }
+
+    /// Deletes the row at `rowid`.
+    pub fn delete(&mut self, table: &str, rowid: RowId) -> Result<()> {
+        let def = self.table(table)?;
+        self.statement(|s| {
+            s.ensure_txn()?;
+            let snap = s.snapshot();
+            let iso = s.iso;
+            let core = s.core.clone();
+            let txn = s.txn.as_mut().ok_or_else(|| Error::Internal("no transaction".into()))?;
+            heap::delete(&core, &s.stats, txn, snap, iso, def.seg, rowid)?;
+            s.stats.inc(Stat::RowsProcessed);
+            Ok(())
+        })
+    }
+
+    /// The row at `rowid` as this session sees it now.
+    pub fn get(&mut self, table: &str, rowid: RowId) -> Result<Option<Row>> {
+        self.table(table)?;
+        self.statement(|s| {
+            let snap = s.snapshot();
+            match heap::fetch(&s.core, &s.stats, snap, rowid)? {
+                Some(b) => Ok(Some(decode_row(&b).map_err(|r| Error::corrupt(s.core.file.name(), rowid.block.0 as u64, r))?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Every row of the table as this session sees it now (full scan).
+    pub fn scan(&mut self, table: &str) -> Result<Vec<(RowId, Row)>> {
+        let snap = self.snapshot();
+        self.scan_at(table, snap)
+    }
+
+    /// Every row of the table as of an older SCN (flashback query through
+    /// undo; fails with `SnapshotTooOld` when the undo is gone).
+    pub fn scan_as_of(&mut self, table: &str, scn: Scn) -> Result<Vec<(RowId, Row)>> {
+        let snap = Snapshot { scn, xid: Xid::NONE };
+        self.scan_at(table, snap)
+    }
+
+    fn scan_at(&mut self, table: &str, snap: Snapshot) -> Result<Vec<(RowId, Row)>> {
+        let def = self.table(table)?;
+        self.statement(|s| {
+            let mut out = Vec::new();
+            let core = s.core.clone();
+            heap::scan(&core, &s.stats, snap, def.seg, |rowid, bytes| {
+                let row = decode_row(bytes).map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
+                out.push((rowid, row));
+                Ok(())
+            })?;
+            s.stats.add(Stat::RowsProcessed, out.len() as u64);
+            Ok(out)
+        })
+    }
+
+    /// Updates every row matching `pred` with `f` (one statement). Rows are
+    /// found in consistent mode as of the statement's SCN and changed in
+    /// current mode; a row that a concurrent committed transaction changed
+    /// in between is re-checked against `pred` in its current version (the
+    /// PostgreSQL rule; Oracle would restart the statement).
+    pub fn update_where(
+        &mut self,
+        table: &str,
+        pred: impl Fn(&Row) -> bool,
+        f: impl Fn(&Row) -> Row,
+    ) -> Result<usize> {
+        let def = self.table(table)?;
+        self.statement(|s| {
+            s.ensure_txn()?;
+            let snap = s.snapshot();
+            let iso = s.iso;
+            let core = s.core.clone();
+            let mut found = Vec::new();
+            heap::scan(&core, &s.stats, snap, def.seg, |rowid, bytes| {
+                let row = decode_row(bytes).map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
+                if pred(&row) {
+                    found.push(rowid);
+                }
+                Ok(())
+            })?;
+            let mut n = 0;
+            for rowid in found {
+                let txn = s.txn.as_mut().ok_or_else(|| Error::Internal("no transaction".into()))?;
+                // Current version (after any wait for its lock holder).
+                let cur = heap::fetch(&core, &s.stats, Snapshot { scn: Scn(u64::MAX), xid: txn.xid }, rowid)?;
+                let Some(cur) = cur else { continue };
+                let row = decode_row(&cur).map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
+                if !pred(&row) {
+                    continue;
+                }
+                let new = def.check_row(f(&row))?;
+                heap::update(&core, &s.stats, txn, snap, iso, def.seg, rowid, &encode_row(&new))?;
+                n += 1;
+            }
+            s.stats.add(Stat::RowsProcessed, n as u64);
+            Ok(n)
+        })
+    }
+
+    /// Deletes every row matching `pred` (one statement).
+    pub fn delete_where(&mut self, table: &str, pred: impl Fn(&Row) -> bool) -> Result<usize> {
+        let rows = self.scan(table)?;
+        let def = self.table(table)?;
+        self.statement(|s| {
+            s.ensure_txn()?;
+            let snap = s.snapshot();
+            let iso = s.iso;
+            let core = s.core.clone();
+            let mut n = 0;
+            for (rowid, row) in rows.iter().filter(|(_, r)| pred(r)) {
+                let _ = row;
+                let txn = s.txn.as_mut().ok_or_else(|| Error::Internal("no transaction".into()))?;
+                match heap::delete(&core, &s.stats, txn, snap, iso, def.seg, *rowid) {
+                    Ok(()) => n += 1,
+                    Err(Error::NoSuchRow(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            s.stats.add(Stat::RowsProcessed, n as u64);
+            Ok(n)
+        })
+    }
+
+    /// Commits: the commit record is logged and synced (group commit);
+    /// data blocks are written later (or now, with `commit_mode = force`).
+    pub fn commit(&mut self) -> Result<()> {
+        self.txn_snapshot = None;
+        let Some(txn) = self.txn.take() else {
+            return Ok(());
+        };
+        let core = self.core.clone();
+        let s = &self.stats;
+        core.reserve_redo()?;
+        let (scn, end) = {
+            let _c = core.commit_lock.lock();
+            let mut h = core.cache.get_mut(UNDO_HEADER, s)?;
+            let head = RecHead::new(RecKind::Commit, txn.xid);
+            let last = txn.last_uba;
+            let slot = txn.slot;
+            let wrap = txn.xid.wrap();
+            let r = core.change(s, head, &mut [&mut h], |scn| {
+                vec![Op::TxSlot {
+                    idx: slot,
+                    slot: crate::block::TxSlot {
+                        wrap,
+                        state: TxState::Committed,
+                        scn,
+                        last_uba: last,
+                        time_ms: now_ms(),
+                    },
+                }]
+            })?;
+            // Visible to new queries from here on, though not yet durable:
+            // only the committing session waits for the disk (MECHANISMS §2.2).
+            core.visible_scn.fetch_max(r.0 .0, Ordering::AcqRel);
+            r
+        };
+        core.waits.finish(txn.xid);
+        heap::commit_cleanout(&core, s, &txn, scn);
+        if core.cfg.commit_mode == CommitMode::Force {
+            let blocks: Vec<BlockNo> = txn.blocks.iter().copied().collect();
+            core.cache.write_blocks(&blocks)?;
+            core.file.sync()?;
+        }
+        if core.log.flush(end)? {
+            s.inc(Stat::RedoSynchWrites);
+        }
+        s.inc(Stat::UserCommits);
+        Ok(())
+    }
+
+    /// Rolls the transaction back with undo.
+    pub fn rollback(&mut self) -> Result<()> {
+        self.txn_snapshot = None;
+        let Some(mut txn) = self.txn.take() else {
+            return Ok(());
+        };
+        undo::rollback_to(&self.core, &self.stats, &mut txn, Uba::NONE)?;
+        undo::end_rollback(&self.core, &self.stats, &txn)?;
+        self.stats.inc(Stat::UserRollbacks);
+        Ok(())
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.rollback();
+    }
+}

@@ -1,0 +1,108 @@
+//! One error type for the whole engine.
+//!
+//! Errors are data: tests match on the variants (`Error::SnapshotTooOld { .. }`,
+//! `Error::Corrupt { .. }`, `Error::Deadlock { .. }`), and every message names
+//! what a user needs to act on (the file and block, the table, the setting).
+//! Nothing read from disk or typed by a user may panic the engine; it becomes
+//! one of these.
+
+use std::path::PathBuf;
+
+/// Result alias used throughout the engine.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in blocklab.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An operating-system I/O error, with the file it happened on.
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A block failed its checksum or structural checks.
+    #[error("corrupt block {block} in {file}: {reason}")]
+    Corrupt {
+        file: String,
+        block: u64,
+        reason: String,
+    },
+    /// A redo record in the middle of the log is damaged while later records
+    /// are intact: this is not a torn tail, so recovery refuses to guess.
+    #[error("corrupt redo log at byte {lsn} (later records are intact): {reason}")]
+    CorruptLog { lsn: u64, reason: String },
+    /// The control file is unreadable.
+    #[error("corrupt control file {path}: {reason}")]
+    CorruptControl { path: PathBuf, reason: String },
+    /// A consistent read needed undo that has been overwritten (ORA-01555).
+    #[error(
+        "snapshot too old: block {block} needs undo {uba} that was overwritten \
+         (query SCN {query_scn}); enlarge the undo or raise undo_retention"
+    )]
+    SnapshotTooOld {
+        block: u32,
+        uba: String,
+        query_scn: u64,
+    },
+    /// A fixed-size undo is full of active (or guaranteed) undo (ORA-30036).
+    #[error("undo space exhausted: {blocks} undo blocks all hold active undo; commit more often, or enable undo_autoextend")]
+    UndoExhausted { blocks: u32 },
+    /// This transaction was chosen as the victim of a deadlock.
+    #[error("deadlock detected while waiting for transaction {holder}; this statement was rolled back")]
+    Deadlock { holder: String },
+    /// A row lock wait exceeded `lock_timeout`.
+    #[error("lock wait timeout after {millis} ms waiting for transaction {holder}")]
+    LockTimeout { holder: String, millis: u64 },
+    /// SERIALIZABLE transaction tried to change a row changed after its snapshot.
+    #[error("cannot serialize access for this transaction: row {rowid} was changed after the transaction began")]
+    CannotSerialize { rowid: String },
+    /// A configuration value is out of range.
+    #[error("bad configuration: {0}")]
+    Config(String),
+    /// A table, column or other object does not exist.
+    #[error("{kind} {name} does not exist")]
+    NoSuchObject { kind: &'static str, name: String },
+    /// A table or other object already exists.
+    #[error("{kind} {name} already exists")]
+    AlreadyExists { kind: &'static str, name: String },
+    /// A row does not match the table definition.
+    #[error("invalid row for table {table}: {reason}")]
+    InvalidRow { table: String, reason: String },
+    /// A row is larger than what fits in one block.
+    #[error("row of {size} bytes does not fit in a block ({max} bytes available)")]
+    RowTooLarge { size: usize, max: usize },
+    /// A rowid that does not point at a live row.
+    #[error("no row at rowid {0}")]
+    NoSuchRow(String),
+    /// The database refused a write after an earlier failed sync or write:
+    /// the in-memory state can no longer be trusted to match the disk.
+    #[error("database is read-only after an earlier I/O failure ({0}); reopen it to recover")]
+    Poisoned(String),
+    /// The data file or log is full or too small for the request.
+    #[error("space exhausted: {0}")]
+    SpaceExhausted(String),
+    /// An internal invariant failed; reported instead of panicking.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Builds a corrupt-block error.
+    pub fn corrupt(file: impl Into<String>, block: u64, reason: impl Into<String>) -> Self {
+        Error::Corrupt {
+            file: file.into(),
+            block,
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,418 @@
+//! Heap tables: segments of slotted blocks, rowids, and row changes.
+//!
+//! ```text
+//!  segment header (first block of the first extent)
+//!    extents [(first, len) ...] | HWM (blocks formatted) | free list
+//!  heap block
+//!    header | ITL[n] | slot count | slot* (state, lock byte, row bytes)
+//! ```
+//!
+//! A rowid is `block.slot`; slots never move, so a rowid stays valid for the
+//! life of its row. An insert takes the first block on the segment's free
+//! list; a block that turns out full is taken off the list; with an empty
+//! list the HWM advances one block (formatting it), and past the last extent
+//! a new extent is allocated. A delete puts its block back on the list.
+//! An update that no longer fits in its block moves the row (a delete here
+//! and an insert elsewhere) and returns the new rowid — a simplification of
+//! Oracle's row migration, which keeps the old rowid with a forwarding
+//! pointer.
+//!
+//! Reads find rows in consistent mode (`txn::read_consistent`); changes
+//! latch the current block, lock the row (waiting for an active holder) and
+//! go through `undo::logged_change`, which writes undo and redo.
+//!
+//! Invariant: a slot's lock byte is 0 or names an ITL entry of its block.
+//! Invariant: a deleted slot keeps its bytes until a later insert reuses
+//! it after the delete committed, so rolling back a delete always fits.
+
+use bytes::Bytes;
+
+use crate::block::{Block, Body, Itl, Op, SegHeader, Slot, SlotState, HEADER_LEN, ITL_LEN, MAX_ITL};
+use crate::buffer::{BufWrite, Mode};
+use crate::core::{Core, RecHead};
+use crate::error::{Error, Result};
+use crate::ids::{BlockNo, RowId, Scn};
+use crate::space::alloc_extent;
+use crate::stats::{SessionStats, Stat};
+use crate::txn::{read_consistent, tx_status, Isolation, Snapshot, TxStatus, TxnCtx};
+use crate::undo::logged_change;
+
+/// The longest free list kept in a segment header.
+const MAX_FREE: usize = 64;
+
+/// Largest row (encoded) a block of `block_size` can hold.
+pub fn max_row_len(block_size: usize, initrans: u8) -> usize {
+    block_size - HEADER_LEN - (initrans as usize + 1) * ITL_LEN - 2 - 4
+}
+
+fn seg_header(core: &Core, b: &Block) -> Result<SegHeader> {
+    match &b.body {
+        Body::SegHeader(h) => Ok(h.clone()),
+        _ => Err(Error::corrupt(core.file.name(), b.no.0 as u64, "not a segment header")),
+    }
+}
+
+/// Block number of the segment's `i`-th block (0 = the header).
+fn nth_block(h: &SegHeader, mut i: u32) -> Option<BlockNo> {
+    for &(start, len) in &h.extents {
+        if i < len {
+            return Some(BlockNo(start + i));
+        }
+        i -= len;
+    }
+    None
+}
+
+/// Creates a segment for object `object`; returns its header block.
+pub(crate) fn create_segment(core: &Core, stats: &SessionStats, object: u32) -> Result<BlockNo> {
+    core.reserve_redo()?;
+    let n = core.cfg.extent_blocks.max(2);
+    let first = alloc_extent(core, stats, n)?;
+    let no = BlockNo(first);
+    let mut b = core.cache.get_new(no, stats)?;
+    let h = SegHeader {
+        object,
+        extents: vec![(first, n)],
+        hwm: 1,
+        free: Vec::new(),
+    };
+    core.change(stats, RecHead::space(), &mut [&mut b], |_| vec![Op::SetSegHeader(h)])?;
+    Ok(no)
+}
+
+/// Every block of the segment below the HWM, header excluded.
+pub(crate) fn segment_blocks(core: &Core, stats: &SessionStats, seg: BlockNo) -> Result<Vec<BlockNo>> {
+    let b = core.cache.get(seg, Mode::Consistent, stats)?;
+    let h = seg_header(core, &b)?;
+    Ok((1..h.hwm).filter_map(|i| nth_block(&h, i)).collect())
+}
+
+/// Segment size and HWM, for statistics: (blocks allocated, HWM).
+pub fn segment_size(h: &SegHeader) -> (u32, u32) {
+    (h.extents.iter().map(|e| e.1).sum(), h.hwm)
+}
+
+/// Picks a block with (probably) room for an insert: the head of the free
+/// list, or a newly formatted block above the HWM.
+fn find_block(core: &Core, stats: &SessionStats, seg: BlockNo) -> Result<BlockNo> {
+    let mut sb = core.cache.get_mut(seg, stats)?;
+    let mut h = seg_header(core, &sb)?;
+    if let Some(&f) = h.free.first() {
+        return Ok(BlockNo(f));
+    }
+    let total: u32 = h.extents.iter().map(|e| e.1).sum();
+    if h.hwm >= total {
+        let n = core.cfg.extent_blocks;
+        let first = alloc_extent(core, stats, n)?;
+        h.extents.push((first, n));
+    }
+    let no = nth_block(&h, h.hwm).ok_or_else(|| Error::Internal("HWM beyond extents".into()))?;
+    h.hwm += 1;
+    h.free.insert(0, no.0);
+    let mut nb = core.cache.get_new(no, stats)?;
+    let itls = core.cfg.initrans;
+    core.change(stats, RecHead::space(), &mut [&mut sb, &mut nb], |_| {
+        vec![Op::SetSegHeader(h), Op::FormatHeap { seg, itls }]
+    })?;
+    Ok(no)
+}
+
+/// Takes `no` off (full = true) or puts it on the segment's free list.
+fn set_free(core: &Core, stats: &SessionStats, seg: BlockNo, no: BlockNo, has_room: bool) -> Result<()> {
+    let mut sb = core.cache.get_mut(seg, stats)?;
+    let mut h = seg_header(core, &sb)?;
+    let present = h.free.contains(&no.0);
+    if has_room == present || (has_room && h.free.len() >= MAX_FREE) {
+        return Ok(());
+    }
+    if has_room {
+        h.free.push(no.0);
+    } else {
+        h.free.retain(|&f| f != no.0);
+    }
+    core.change(stats, RecHead::space(), &mut [&mut sb], |_| vec![Op::SetSegHeader(h)])?;
+    Ok(())
+}
+
+/// Whether the transaction behind ITL entry `i` has ended with a commit;
+/// stamps a commit SCN learned from the transaction table into the entry
+/// (delayed block cleanout, unlogged: it only saves later lookups).
+fn itl_committed(core: &Core, stats: &SessionStats, b: &mut BufWrite<'_>, i: usize) -> Result<bool> {
+    let e = b.itl[i];
+    if e.xid.is_none() || e.commit_scn.0 != 0 {
+        return Ok(true);
+    }
+    match tx_status(core, stats, e.xid)? {
+        TxStatus::Committed(c) => {
+            b.block_mut().itl[i].commit_scn = c;
+            Ok(true)
+        }
+        TxStatus::Gone(upper) => {
+            b.block_mut().itl[i].commit_scn = upper;
+            Ok(true)
+        }
+        TxStatus::Active | TxStatus::RolledBack => Ok(false),
+    }
+}
+
+/// Finds an ITL entry for `txn` in the block: its own, a free one, one of a
+/// committed transaction (taken over), or a new one if there is room.
+fn acquire_itl(core: &Core, stats: &SessionStats, txn: &TxnCtx, b: &mut BufWrite<'_>, extra: usize) -> Result<Option<u8>> {
+    if let Some(i) = b.itl.iter().position(|e| e.xid == txn.xid) {
+        return Ok(Some(i as u8));
+    }
+    for i in 0..b.itl.len() {
+        if itl_committed(core, stats, b, i)? {
+            return Ok(Some(i as u8));
+        }
+    }
+    if b.itl.len() < MAX_ITL && b.encoded_len() + ITL_LEN + extra <= core.file.block_size() {
+        return Ok(Some(b.itl.len() as u8));
+    }
+    Ok(None)
+}
+
+/// Space an ITL entry at `idx` would add (a new entry at the end).
+fn itl_growth(b: &Block, idx: u8) -> usize {
+    if idx as usize == b.itl.len() {
+        ITL_LEN
+    } else {
+        0
+    }
+}
+
+/// Inserts a row; returns its rowid.
+pub(crate) fn insert(core: &Core, stats: &SessionStats, txn: &mut TxnCtx, seg: BlockNo, row: &[u8]) -> Result<RowId> {
+    let max = max_row_len(core.file.block_size(), core.cfg.initrans);
+    if row.len() > max {
+        return Err(Error::RowTooLarge { size: row.len(), max });
+    }
+    let data = Bytes::copy_from_slice(row);
+    core.reserve_redo()?;
+    loop {
+        let no = find_block(core, stats, seg)?;
+        let mut b = core.cache.get_mut(no, stats)?;
+        if let Some(slot) = try_insert(core, stats, txn, &mut b, &data)? {
+            return Ok(RowId { block: no, slot });
+        }
+        drop(b);
+        set_free(core, stats, seg, no, false)?;
+    }
+}
+
+fn try_insert<'a>(core: &'a Core, stats: &SessionStats, txn: &mut TxnCtx, b: &mut BufWrite<'a>, data: &Bytes) -> Result<Option<u16>> {
+    if !matches!(b.body, Body::Heap(_)) {
+        return Err(Error::corrupt(core.file.name(), b.no.0 as u64, "free list names a non-table block"));
+    }
+    let Some(itl_idx) = acquire_itl(core, stats, txn, b, 4 + data.len())? else {
+        return Ok(None);
+    };
+    // A slot to use: unused, or deleted by a transaction that committed.
+    let mut reuse = None;
+    let n_slots = match &b.body {
+        Body::Heap(s) => s.len(),
+        _ => 0,
+    };
+    for i in 0..n_slots {
+        let (state, lock) = match &b.body {
+            Body::Heap(s) => (s[i].state, s[i].lock),
+            _ => break,
+        };
+        let free = match state {
+            SlotState::Unused => true,
+            SlotState::Deleted => lock == 0 || itl_committed(core, stats, b, lock as usize - 1)?,
+            SlotState::Live => false,
+        };
+        if free {
+            reuse = Some(i);
+            break;
+        }
+    }
+    let slot = reuse.unwrap_or(n_slots);
+    let old_len = match (&b.body, reuse) {
+        (Body::Heap(s), Some(i)) => s[i].encoded_len(),
+        _ => 0,
+    };
+    let new_len = b.encoded_len() - old_len + 4 + data.len() + itl_growth(b, itl_idx);
+    if new_len > core.file.block_size() {
+        return Ok(None);
+    }
+    let value = Slot {
+        state: SlotState::Live,
+        lock: itl_idx + 1,
+        data: data.clone(),
+    };
+    logged_change(core, stats, txn, b, slot as u16, value, itl_idx)?;
+    Ok(Some(slot as u16))
+}
+
+/// Latches the block of `rowid` and locks the row for `txn`, waiting while
+/// another active transaction holds it. Under SERIALIZABLE, fails if the
+/// row changed after the transaction's snapshot.
+fn lock_row<'a>(
+    core: &'a Core,
+    stats: &SessionStats,
+    txn: &TxnCtx,
+    snap: Snapshot,
+    iso: Isolation,
+    rowid: RowId,
+) -> Result<(BufWrite<'a>, u8)> {
+    loop {
+        // What the snapshot saw, for the serializable check (read before
+        // latching: a consistent read takes the block's latch itself).
+        let seen = if iso == Isolation::Serializable {
+            let v = read_consistent(core, stats, rowid.block, snap)?;
+            slot_of(&v, rowid.slot).map(|s| (s.state, s.data.clone()))
+        } else {
+            None
+        };
+        let mut b = core.cache.get_mut(rowid.block, stats)?;
+        let Some(s) = slot_of(&b, rowid.slot).cloned() else {
+            return Err(Error::NoSuchRow(rowid.to_string()));
+        };
+        if s.lock != 0 {
+            let e: Itl = *b
+                .itl
+                .get(s.lock as usize - 1)
+                .ok_or_else(|| Error::corrupt(core.file.name(), rowid.block.0 as u64, "lock byte names no ITL entry"))?;
+            if e.xid != txn.xid && !itl_committed(core, stats, &mut b, s.lock as usize - 1)? {
+                drop(b);
+                core.waits.wait_for(txn.xid, e.xid, core.cfg.lock_timeout, stats)?;
+                continue;
+            }
+        }
+        if s.state != SlotState::Live {
+            return Err(Error::NoSuchRow(rowid.to_string()));
+        }
+        if iso == Isolation::Serializable && seen != Some((s.state, s.data.clone())) {
+            stats.inc(Stat::SerializeFailures);
+            return Err(Error::CannotSerialize {
+                rowid: rowid.to_string(),
+            });
+        }
+        let Some(itl_idx) = acquire_itl(core, stats, txn, &mut b, 0)? else {
+            // Every ITL entry is held by an active transaction and the block
+            // has no room for another: wait for the first of them.
+            let holder = b.itl[0].xid;
+            drop(b);
+            core.waits.wait_for(txn.xid, holder, core.cfg.lock_timeout, stats)?;
+            continue;
+        };
+        return Ok((b, itl_idx));
+    }
+}
+
+fn slot_of(b: &Block, slot: u16) -> Option<&Slot> {
+    match &b.body {
+        Body::Heap(s) => s.get(slot as usize),
+        _ => None,
+    }
+}
+
+/// Replaces the row at `rowid`; returns its rowid (new if it had to move).
+pub(crate) fn update(
+    core: &Core,
+    stats: &SessionStats,
+    txn: &mut TxnCtx,
+    snap: Snapshot,
+    iso: Isolation,
+    seg: BlockNo,
+    rowid: RowId,
+    row: &[u8],
+) -> Result<RowId> {
+    let max = max_row_len(core.file.block_size(), core.cfg.initrans);
+    if row.len() > max {
+        return Err(Error::RowTooLarge { size: row.len(), max });
+    }
+    core.reserve_redo()?;
+    let (mut b, itl_idx) = lock_row(core, stats, txn, snap, iso, rowid)?;
+    let old = slot_of(&b, rowid.slot).cloned().unwrap_or(Slot::UNUSED);
+    let new_len = b.encoded_len() - old.data.len() + row.len() + itl_growth(&b, itl_idx);
+    if new_len <= core.file.block_size() {
+        let value = Slot {
+            state: SlotState::Live,
+            lock: itl_idx + 1,
+            data: Bytes::copy_from_slice(row),
+        };
+        logged_change(core, stats, txn, &mut b, rowid.slot, value, itl_idx)?;
+        return Ok(rowid);
+    }
+    // It no longer fits: delete here, insert elsewhere.
+    let gone = Slot {
+        state: SlotState::Deleted,
+        lock: itl_idx + 1,
+        data: old.data,
+    };
+    logged_change(core, stats, txn, &mut b, rowid.slot, gone, itl_idx)?;
+    drop(b);
+    stats.inc(Stat::RowMigrations);
+    insert(core, stats, txn, seg, row)
+}
+
+/// Deletes the row at `rowid`.
+pub(crate) fn delete(
+    core: &Core,
+    stats: &SessionStats,
+    txn: &mut TxnCtx,
+    snap: Snapshot,
+    iso: Isolation,
+    seg: BlockNo,
+    rowid: RowId,
+) -> Result<()> {
+    core.reserve_redo()?;
+    let (mut b, itl_idx) = lock_row(core, stats, txn, snap, iso, rowid)?;
+    let old = slot_of(&b, rowid.slot).cloned().unwrap_or(Slot::UNUSED);
+    let gone = Slot {
+        state: SlotState::Deleted,
+        lock: itl_idx + 1,
+        data: old.data,
+    };
+    logged_change(core, stats, txn, &mut b, rowid.slot, gone, itl_idx)?;
+    drop(b);
+    set_free(core, stats, seg, rowid.block, true)
+}
+
+/// The row at `rowid` as of `snap`, if it exists there.
+pub(crate) fn fetch(core: &Core, stats: &SessionStats, snap: Snapshot, rowid: RowId) -> Result<Option<Bytes>> {
+    stats.inc(Stat::TableFetchByRowid);
+    let v = read_consistent(core, stats, rowid.block, snap)?;
+    Ok(slot_of(&v, rowid.slot)
+        .filter(|s| s.state == SlotState::Live)
+        .map(|s| s.data.clone()))
+}
+
+/// Full scan as of `snap`: every live row below the HWM, in rowid order.
+pub(crate) fn scan(
+    core: &Core,
+    stats: &SessionStats,
+    snap: Snapshot,
+    seg: BlockNo,
+    mut f: impl FnMut(RowId, &[u8]) -> Result<()>,
+) -> Result<()> {
+    for no in segment_blocks(core, stats, seg)? {
+        let v = read_consistent(core, stats, no, snap)?;
+        stats.inc(Stat::TableScanBlocks);
+        if let Body::Heap(slots) = &v.body {
+            for (i, s) in slots.iter().enumerate() {
+                if s.state == SlotState::Live {
+                    stats.inc(Stat::TableScanRows);
+                    f(RowId { block: no, slot: i as u16 }, &s.data)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Commit cleanout: stamps the commit SCN into the ITL entries of `txn`
+/// in blocks still cached (no redo, MECHANISMS §2.5).
+pub(crate) fn commit_cleanout(core: &Core, stats: &SessionStats, txn: &TxnCtx, scn: Scn) {
+    for &no in &txn.blocks {
+        if let Some(mut b) = core.cache.get_mut_if_cached(no) {
+            for e in b.block_mut().itl.iter_mut().filter(|e| e.xid == txn.xid) {
+                e.commit_scn = scn;
+            }
+            stats.inc(Stat::CommitCleanouts);
+        }
+    }
+}

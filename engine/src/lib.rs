@@ -1,0 +1,29 @@
+//! blocklab: a small, real, block-based storage engine for teaching.
+#![deny(unsafe_code)]
+
+pub mod config;
+pub mod error;
+pub mod ids;
+pub mod stats;
+pub mod storage;
+pub mod redo;
+
+pub mod block;
+pub mod buffer;
+pub mod catalog;
+mod codec;
+mod core;
+pub mod db;
+pub mod heap;
+pub mod space;
+pub mod txn;
+pub mod undo;
+pub mod value;
+
+pub use config::{CommitMode, Config};
+pub use db::{Database, RecoveryReport, Session};
+pub use error::{Error, Result};
+pub use ids::{BlockNo, Lsn, RowId, Scn, TableId, Uba, Xid};
+pub use stats::{Stat, StatsSnapshot};
+pub use txn::{Isolation, Snapshot};
+pub use value::{ColType, Column, Row, Value};

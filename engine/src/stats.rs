@@ -1,0 +1,214 @@
+//! Named, exact counters per session and per system (what AUTOTRACE prints).
+//!
+//! Every counter has the familiar Oracle spelling (`consistent gets`,
+//! `db block gets`, `redo size`, ...). A session increments its own
+//! [`SessionStats`], which forwards each increment to the system-wide
+//! [`Counters`]; a [`StatsSnapshot`] is a plain copy that can be diffed, so a
+//! lab or test measures one statement as `after.diff(&before)`.
+//!
+//! Invariant: counters count work, never time. The same single-session
+//! workload from the same starting state gives the same numbers on every run
+//! and machine; that is what tests assert. Times live in `Timer`s, which
+//! benches and labs read but tests never compare.
+//!
+//! This module only counts; it never decides anything.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+macro_rules! stats {
+    ($($variant:ident => $name:literal,)*) => {
+        /// One statistic. `Stat::ALL` lists them in display order.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Stat { $($variant,)* }
+
+        impl Stat {
+            /// Every statistic, in display order.
+            pub const ALL: &'static [Stat] = &[$(Stat::$variant,)*];
+
+            /// The statistic's name as AUTOTRACE and the labs print it.
+            pub fn name(self) -> &'static str {
+                match self { $(Stat::$variant => $name,)* }
+            }
+        }
+    };
+}
+
+stats! {
+    UserCalls => "user calls",
+    ConsistentGets => "consistent gets",
+    DbBlockGets => "db block gets",
+    PhysicalReads => "physical reads",
+    PhysicalWrites => "physical writes",
+    PhysicalWritesFromCache => "physical writes from cache",
+    PhysicalWritesDirect => "physical writes direct",
+    DbBlockChanges => "db block changes",
+    RedoEntries => "redo entries",
+    RedoSize => "redo size",
+    RedoWrites => "redo writes",
+    RedoSynchWrites => "redo synch writes",
+    LogSyncs => "log syncs",
+    UndoChangeBytes => "undo change vector size",
+    UndoRecordsWritten => "undo records written",
+    UndoBlocksAllocated => "undo blocks allocated",
+    UndoExtends => "undo segment extends",
+    UndoUnexpiredStolen => "undo unexpired blocks stolen",
+    UndoSpaceErrors => "undo space errors",
+    CrBlocksCreated => "CR blocks created",
+    UndoRecordsAppliedCr => "data blocks consistent reads - undo records applied",
+    TxTableLookups => "transaction table lookups",
+    CommitCleanouts => "commit cleanouts",
+    UserCommits => "user commits",
+    UserRollbacks => "user rollbacks",
+    RollbackUndoApplied => "rollback changes - undo records applied",
+    SnapshotTooOld => "snapshot too old errors",
+    LockWaits => "enqueue waits",
+    LockTimeouts => "enqueue timeouts",
+    Deadlocks => "enqueue deadlocks",
+    SerializeFailures => "serializable conflicts",
+    TableScanBlocks => "table scan blocks gotten",
+    TableScanRows => "table scan rows gotten",
+    TableFetchByRowid => "table fetch by rowid",
+    BufferIsPinned => "buffer is pinned count",
+    RowMigrations => "rows moved by update",
+    Checkpoints => "checkpoints",
+    RowsProcessed => "rows processed",
+}
+
+const N: usize = Stat::ALL.len();
+
+/// A set of counters that many threads may add to.
+pub struct Counters {
+    vals: [AtomicU64; N],
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Counters {
+            vals: std::array::from_fn(|_| AtomicU64::new(0)),
+        }
+    }
+}
+
+impl Counters {
+    pub fn add(&self, stat: Stat, n: u64) {
+        self.vals[stat as usize].fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn get(&self, stat: Stat) -> u64 {
+        self.vals[stat as usize].load(Ordering::Relaxed)
+    }
+
+    pub fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            vals: std::array::from_fn(|i| self.vals[i].load(Ordering::Relaxed)),
+        }
+    }
+}
+
+/// A session's counters; every increment also goes to the system's.
+#[derive(Clone)]
+pub struct SessionStats {
+    own: Arc<Counters>,
+    system: Arc<Counters>,
+}
+
+impl SessionStats {
+    pub fn new(system: Arc<Counters>) -> Self {
+        SessionStats {
+            own: Arc::default(),
+            system,
+        }
+    }
+
+    /// Counters that belong to no session (background work: the writer,
+    /// recovery, checkpoints). They still reach the system totals.
+    pub fn background(system: Arc<Counters>) -> Self {
+        Self::new(system)
+    }
+
+    pub fn add(&self, stat: Stat, n: u64) {
+        self.own.add(stat, n);
+        self.system.add(stat, n);
+    }
+
+    pub fn inc(&self, stat: Stat) {
+        self.add(stat, 1);
+    }
+
+    pub fn get(&self, stat: Stat) -> u64 {
+        self.own.get(stat)
+    }
+
+    pub fn snapshot(&self) -> StatsSnapshot {
+        self.own.snapshot()
+    }
+}
+
+/// A copy of counter values at one moment.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    vals: [u64; N],
+}
+
+impl StatsSnapshot {
+    pub fn get(&self, stat: Stat) -> u64 {
+        self.vals[stat as usize]
+    }
+
+    /// `session logical reads` = db block gets + consistent gets.
+    pub fn logical_reads(&self) -> u64 {
+        self.get(Stat::ConsistentGets) + self.get(Stat::DbBlockGets)
+    }
+
+    /// The work done between `earlier` and `self`.
+    pub fn diff(&self, earlier: &StatsSnapshot) -> StatsSnapshot {
+        StatsSnapshot {
+            vals: std::array::from_fn(|i| self.vals[i].saturating_sub(earlier.vals[i])),
+        }
+    }
+
+    /// Non-zero statistics in display order.
+    pub fn nonzero(&self) -> impl Iterator<Item = (Stat, u64)> + '_ {
+        Stat::ALL
+            .iter()
+            .map(|&s| (s, self.get(s)))
+            .filter(|&(_, v)| v != 0)
+    }
+}
+
+impl fmt::Debug for StatsSnapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.nonzero().map(|(s, v)| (s.name(), v))).finish()
+    }
+}
+
+impl fmt::Display for StatsSnapshot {
+    /// The AUTOTRACE "Statistics" block: one right-aligned value per line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (s, v) in self.nonzero() {
+            writeln!(f, "{v:>12}  {}", s.name())?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_increments_reach_the_system_and_diff_isolates_work() {
+        let system = Arc::new(Counters::default());
+        let a = SessionStats::new(system.clone());
+        let b = SessionStats::new(system.clone());
+        a.add(Stat::ConsistentGets, 3);
+        let before = a.snapshot();
+        a.inc(Stat::DbBlockGets);
+        b.add(Stat::ConsistentGets, 5);
+        let d = a.snapshot().diff(&before);
+        assert_eq!(d.logical_reads(), 1);
+        assert_eq!(system.get(Stat::ConsistentGets), 8);
+    }
+}

@@ -1,0 +1,36 @@
+//! The storage layer: bytes on disk, and nothing else.
+//!
+//! It owns files and their durability: which bytes are in a file, which of
+//! them survive a crash, and whether the bytes read back are the bytes written.
+//! It never knows what a row, an index entry or a transaction is; the buffer
+//! cache and everything above give meaning to the blocks.
+//!
+//! ```text
+//!   engine (buffer cache, redo, recovery, verify)
+//!        │                      │                     │
+//!   DataFile (blocks+CRC)   ControlFile (2 slots)   MappedFile (offline, read-only)
+//!        └──────────┬───────────┘
+//!             Backend / FileHandle  ── OsBackend (real files)
+//!                                   └─ SimBackend (in memory: crash, faults, bit rot)
+//! ```
+//!
+//! - [`backend`]: the I/O seam, positional reads and writes, explicit syncs.
+//! - [`sim`]: the crashable in-memory backend used by crash and fault tests.
+//! - [`datafile`]: fixed-size blocks, each with a CRC32 in its first 4 bytes.
+//! - [`control`]: the control file, rewritten atomically at each checkpoint.
+//! - [`mapped`]: read-only mapping for offline tools (the one `unsafe` module).
+//!
+//! Invariant: every byte the engine writes goes through a `FileHandle`, so a
+//! `SimBackend` sees (and can fail, drop or observe) all of them.
+
+pub mod backend;
+pub mod control;
+pub mod datafile;
+pub mod mapped;
+pub mod sim;
+
+pub use backend::{Backend, FileHandle, OsBackend};
+pub use control::{ControlData, ControlFile};
+pub use datafile::{check_crc, stamp_crc, DataFile, CRC_LEN};
+pub use mapped::MappedFile;
+pub use sim::SimBackend;

@@ -1,0 +1,496 @@
+//! `SimBackend`: an in-memory [`Backend`] that can lose power.
+//!
+//! It models a file system the way crash-consistency arguments need it:
+//!
+//! ```text
+//!   directory:  current names ──sync_dir()──► durable names      (name → inode)
+//!   inode:      current image ──sync()──────► durable image
+//!               pending: [write | set_len, ...]   (unsynced, in order)
+//! ```
+//!
+//! Names point at inodes, as on Unix, so a handle keeps working after its file
+//! is renamed or removed. [`SimBackend::crash`] builds a *new* backend from the
+//! durable names and durable images: unsynced writes vanish, a file created
+//! but not dir-synced vanishes, an unsynced rename reverts.
+//! [`SimBackend::crash_keeping`] also replays a chosen subset of the pending
+//! operations, modelling a disk that wrote some unsynced data before the power
+//! went out (possibly out of order: the subset need not be a prefix).
+//!
+//! Fault injection counts *mutating-or-sync* operations (`write_at`, `sync`,
+//! `set_len`, `sync_dir`, `rename`, `remove`); reads, `open` and `len` are not
+//! counted. A failing operation has no effect and returns an `io::Error` of
+//! kind `Other` with the message `"injected fault"`.
+//!
+//! Invariant: a crash never yields bytes that were not written: every byte of
+//! a new backend is from a durable image or a pending operation that `keep`
+//! chose.
+//! Invariant: crashing does not change the old backend; stale handles keep
+//! writing into the old one, invisible to the new one.
+//!
+//! Simplifications: one global lock (tests, not speed); no torn writes inside
+//! a single `write_at` (split a write in the caller's test if it matters).
+
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use super::backend::{check_name, Backend, FileHandle};
+use crate::error::{Error, Result};
+
+/// Called with (file, offset, bytes) before a write is applied.
+pub type WriteObserver = Arc<dyn Fn(&str, u64, &[u8]) + Send + Sync>;
+
+/// An in-memory, crashable backend; clones share the same state.
+#[derive(Clone, Default)]
+pub struct SimBackend {
+    state: Arc<Mutex<State>>,
+}
+
+#[derive(Default)]
+struct State {
+    names: BTreeMap<String, u64>,
+    durable_names: BTreeMap<String, u64>,
+    inodes: HashMap<u64, Inode>,
+    next_ino: u64,
+    ops: u64,
+    /// Absolute op number that fails, and whether every later op fails too.
+    fail_at: Option<(u64, bool)>,
+    writes: u64,
+    syncs: u64,
+    observer: Option<WriteObserver>,
+}
+
+#[derive(Default)]
+struct Inode {
+    current: Vec<u8>,
+    durable: Vec<u8>,
+    pending: Vec<Op>,
+}
+
+impl Inode {
+    /// A file whose contents are all durable.
+    fn settled(image: Vec<u8>) -> Inode {
+        let current = image.clone();
+        Inode {
+            current,
+            durable: image,
+            pending: Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Op {
+    Write(u64, Vec<u8>),
+    SetLen(u64),
+}
+
+impl Op {
+    fn apply(&self, image: &mut Vec<u8>) {
+        match self {
+            Op::Write(offset, data) => {
+                let (start, end) = (*offset as usize, *offset as usize + data.len());
+                if image.len() < end {
+                    image.resize(end, 0);
+                }
+                image[start..end].copy_from_slice(data);
+            }
+            Op::SetLen(len) => image.resize(*len as usize, 0),
+        }
+    }
+}
+
+fn sim_err(name: &str, kind: io::ErrorKind, msg: &str) -> Error {
+    Error::io(format!("sim:{name}"), io::Error::new(kind, msg.to_string()))
+}
+
+impl State {
+    fn new_inode(&mut self, inode: Inode) -> u64 {
+        self.next_ino += 1;
+        self.inodes.insert(self.next_ino, inode);
+        self.next_ino
+    }
+
+    /// Counts one mutating-or-sync operation and decides whether it fails.
+    fn count_op(&mut self, name: &str) -> Result<()> {
+        self.ops += 1;
+        match self.fail_at {
+            Some((at, persistent)) if self.ops == at || (persistent && self.ops > at) => {
+                if !persistent {
+                    self.fail_at = None;
+                }
+                Err(sim_err(name, io::ErrorKind::Other, "injected fault"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Inodes are never freed while the backend lives, so a miss is a bug in
+    /// this module, reported rather than panicked on.
+    fn inode(&mut self, ino: u64) -> Result<&mut Inode> {
+        let missing = || Error::Internal(format!("sim inode {ino} is missing"));
+        self.inodes.get_mut(&ino).ok_or_else(missing)
+    }
+
+    fn lookup(&self, name: &str) -> Result<u64> {
+        let ino = self.names.get(name).copied();
+        ino.ok_or_else(|| sim_err(name, io::ErrorKind::NotFound, "no such file"))
+    }
+}
+
+impl SimBackend {
+    pub fn new() -> SimBackend {
+        SimBackend::default()
+    }
+
+    /// Power loss: a new backend holding only what was durable.
+    pub fn crash(&self) -> SimBackend {
+        self.crash_keeping(&mut |_, _| false)
+    }
+
+    /// Power loss where some unsynced operations reached the disk anyway:
+    /// `keep(file, i)` decides for the i-th operation since that file's last
+    /// sync (`file` is its durable name). The new backend has no faults, no
+    /// observer and zero counters.
+    pub fn crash_keeping(&self, keep: &mut dyn FnMut(&str, usize) -> bool) -> SimBackend {
+        let old = self.state.lock();
+        let mut new = State::default();
+        for (name, ino) in &old.durable_names {
+            let Some(inode) = old.inodes.get(ino) else {
+                continue;
+            };
+            let mut image = inode.durable.clone();
+            for (i, op) in inode.pending.iter().enumerate() {
+                if keep(name, i) {
+                    op.apply(&mut image);
+                }
+            }
+            let ino = new.new_inode(Inode::settled(image));
+            new.names.insert(name.clone(), ino);
+        }
+        new.durable_names = new.names.clone();
+        SimBackend {
+            state: Arc::new(Mutex::new(new)),
+        }
+    }
+
+    /// Makes the `n`-th operation from now fail (`n == 1` is the next one);
+    /// with `persistent`, every operation after it fails too.
+    pub fn fail_op(&self, n: u64, persistent: bool) {
+        let mut s = self.state.lock();
+        s.fail_at = Some((s.ops + n, persistent));
+    }
+
+    pub fn clear_faults(&self) {
+        self.state.lock().fail_at = None;
+    }
+
+    /// Mutating-or-sync operations so far, failed ones included.
+    pub fn op_count(&self) -> u64 {
+        self.state.lock().ops
+    }
+
+    /// Successful `write_at` calls so far.
+    pub fn writes(&self) -> u64 {
+        self.state.lock().writes
+    }
+
+    /// Successful file `sync` calls so far (directory syncs not included).
+    pub fn syncs(&self) -> u64 {
+        self.state.lock().syncs
+    }
+
+    /// XORs the byte at `offset` of `name` in both images, as if the medium
+    /// had rotted. Bytes beyond an image's end are left alone.
+    pub fn corrupt(&self, name: &str, offset: u64, xor: u8) -> Result<()> {
+        let mut s = self.state.lock();
+        let ino = s.lookup(name)?;
+        let inode = s.inode(ino)?;
+        for image in [&mut inode.current, &mut inode.durable] {
+            if let Some(b) = image.get_mut(offset as usize) {
+                *b ^= xor;
+            }
+        }
+        Ok(())
+    }
+
+    /// What a crash right now would leave under `name` (ignoring pending writes).
+    pub fn durable_bytes(&self, name: &str) -> Option<Vec<u8>> {
+        let s = self.state.lock();
+        let ino = s.durable_names.get(name)?;
+        s.inodes.get(ino).map(|i| i.durable.clone())
+    }
+
+    /// The current contents of `name`.
+    pub fn current_bytes(&self, name: &str) -> Option<Vec<u8>> {
+        let s = self.state.lock();
+        let ino = s.names.get(name)?;
+        s.inodes.get(ino).map(|i| i.current.clone())
+    }
+
+    /// Replaces the contents of `name` durably (creating it, with a durable
+    /// directory entry, if missing) and drops its pending operations.
+    pub fn set_bytes(&self, name: &str, bytes: &[u8]) {
+        let mut s = self.state.lock();
+        let inode = Inode::settled(bytes.to_vec());
+        let ino = match s.names.get(name).copied() {
+            Some(ino) => {
+                s.inodes.insert(ino, inode);
+                ino
+            }
+            None => s.new_inode(inode),
+        };
+        s.names.insert(name.to_string(), ino);
+        s.durable_names.insert(name.to_string(), ino);
+    }
+
+    /// The current file names, sorted.
+    pub fn file_names(&self) -> Vec<String> {
+        self.state.lock().names.keys().cloned().collect()
+    }
+
+    /// Installs (or removes) a hook called on every `write_at` before it is
+    /// applied. It runs without the backend's lock held, so it may inspect the
+    /// backend (e.g. `durable_bytes` of the redo log, to check write-ahead order).
+    pub fn set_write_observer(&self, observer: Option<WriteObserver>) {
+        self.state.lock().observer = observer;
+    }
+}
+
+impl Backend for SimBackend {
+    fn open(&self, name: &str, create: bool) -> Result<Arc<dyn FileHandle>> {
+        check_name(name).map_err(|e| Error::io(self.describe(name), e))?;
+        let mut s = self.state.lock();
+        let ino = match s.names.get(name) {
+            Some(&ino) => ino,
+            None if create => {
+                let ino = s.new_inode(Inode::default());
+                s.names.insert(name.to_string(), ino);
+                ino
+            }
+            None => return Err(sim_err(name, io::ErrorKind::NotFound, "no such file")),
+        };
+        Ok(Arc::new(SimFile {
+            name: name.to_string(),
+            ino,
+            state: Arc::clone(&self.state),
+        }))
+    }
+
+    fn exists(&self, name: &str) -> bool {
+        self.state.lock().names.contains_key(name)
+    }
+
+    fn remove(&self, name: &str) -> Result<()> {
+        let mut s = self.state.lock();
+        s.count_op(name)?;
+        s.lookup(name)?;
+        s.names.remove(name);
+        Ok(())
+    }
+
+    fn rename(&self, from: &str, to: &str) -> Result<()> {
+        check_name(to).map_err(|e| Error::io(self.describe(to), e))?;
+        let mut s = self.state.lock();
+        s.count_op(from)?;
+        let ino = s.lookup(from)?;
+        s.names.remove(from);
+        s.names.insert(to.to_string(), ino);
+        Ok(())
+    }
+
+    fn sync_dir(&self) -> Result<()> {
+        let mut s = self.state.lock();
+        s.count_op(".")?;
+        s.durable_names = s.names.clone();
+        Ok(())
+    }
+
+    fn describe(&self, name: &str) -> String {
+        format!("sim:{name}")
+    }
+
+    fn list(&self) -> Result<Vec<String>> {
+        Ok(self.file_names())
+    }
+}
+
+/// A handle on one inode of a `SimBackend`.
+struct SimFile {
+    name: String,
+    ino: u64,
+    state: Arc<Mutex<State>>,
+}
+
+impl SimFile {
+    /// Counts the operation, then applies it to the current image and
+    /// remembers it as pending until the next sync.
+    fn mutate(&self, op: Op) -> Result<()> {
+        let mut s = self.state.lock();
+        s.count_op(&self.name)?;
+        if matches!(op, Op::Write(..)) {
+            s.writes += 1;
+        }
+        let inode = s.inode(self.ino)?;
+        op.apply(&mut inode.current);
+        inode.pending.push(op);
+        Ok(())
+    }
+}
+
+impl FileHandle for SimFile {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<()> {
+        let mut s = self.state.lock();
+        let image = &s.inode(self.ino)?.current;
+        let start = offset as usize;
+        let Some(src) = image.get(start..start.saturating_add(buf.len())) else {
+            return Err(sim_err(
+                &self.name,
+                io::ErrorKind::UnexpectedEof,
+                "read past end of file",
+            ));
+        };
+        buf.copy_from_slice(src);
+        Ok(())
+    }
+
+    fn write_at(&self, buf: &[u8], offset: u64) -> Result<()> {
+        // The observer runs unlocked so it can look at the backend; it sees
+        // every write (even one about to fail) before any byte of it lands.
+        let observer = self.state.lock().observer.clone();
+        if let Some(observe) = observer {
+            observe(&self.name, offset, buf);
+        }
+        self.mutate(Op::Write(offset, buf.to_vec()))
+    }
+
+    fn sync(&self) -> Result<()> {
+        let mut s = self.state.lock();
+        s.count_op(&self.name)?;
+        s.syncs += 1;
+        let inode = s.inode(self.ino)?;
+        inode.durable = inode.current.clone();
+        inode.pending.clear();
+        Ok(())
+    }
+
+    fn len(&self) -> Result<u64> {
+        Ok(self.state.lock().inode(self.ino)?.current.len() as u64)
+    }
+
+    fn set_len(&self, len: u64) -> Result<()> {
+        self.mutate(Op::SetLen(len))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A backend with file "f" holding durable "AAAA" and unsynced "B" at 0, "C" at 1.
+    fn with_pending_writes() -> SimBackend {
+        let b = SimBackend::new();
+        let f = b.open("f", true).unwrap();
+        b.sync_dir().unwrap();
+        f.write_at(b"AAAA", 0).unwrap();
+        f.sync().unwrap();
+        f.write_at(b"B", 0).unwrap();
+        f.write_at(b"C", 1).unwrap();
+        b
+    }
+
+    #[test]
+    fn unsynced_writes_vanish_and_synced_survive_a_crash() {
+        let b = with_pending_writes();
+        assert_eq!(b.current_bytes("f").unwrap(), b"BCAA");
+        assert_eq!(b.crash().current_bytes("f").unwrap(), b"AAAA");
+        assert_eq!(
+            b.current_bytes("f").unwrap(),
+            b"BCAA",
+            "the old backend is unchanged"
+        );
+    }
+
+    #[test]
+    fn crash_keeping_applies_only_the_chosen_writes() {
+        let b = with_pending_writes();
+        let after = b.crash_keeping(&mut |name, i| name == "f" && i == 1);
+        assert_eq!(after.current_bytes("f").unwrap(), b"ACAA"); // write 1 ("C") only
+    }
+
+    #[test]
+    fn directory_changes_need_sync_dir() {
+        let b = SimBackend::new();
+        let f = b.open("new", true).unwrap();
+        f.write_at(b"x", 0).unwrap();
+        f.sync().unwrap();
+        assert_eq!(
+            b.crash().file_names(),
+            Vec::<String>::new(),
+            "created, not dir-synced"
+        );
+        b.sync_dir().unwrap();
+        b.rename("new", "renamed").unwrap();
+        let after = b.crash();
+        assert_eq!(
+            after.file_names(),
+            vec!["new".to_string()],
+            "the rename reverts"
+        );
+        assert_eq!(after.current_bytes("new").unwrap(), b"x");
+    }
+
+    #[test]
+    fn stale_handles_do_not_reach_the_crashed_backend() {
+        let b = with_pending_writes();
+        let stale = b.open("f", false).unwrap();
+        let after = b.crash();
+        stale.write_at(b"ZZZZ", 0).unwrap();
+        stale.sync().unwrap();
+        assert_eq!(after.current_bytes("f").unwrap(), b"AAAA");
+    }
+
+    #[test]
+    fn fail_op_fails_the_nth_operation_once_or_persistently() {
+        let b = SimBackend::new();
+        let f = b.open("f", true).unwrap();
+        b.fail_op(2, false);
+        f.write_at(b"a", 0).unwrap();
+        let err = f.sync().unwrap_err();
+        assert!(err.to_string().contains("injected fault"), "{err}");
+        f.sync().unwrap();
+        assert_eq!(b.op_count(), 3); // write, failed sync, sync
+        assert_eq!((b.writes(), b.syncs()), (1, 1));
+
+        b.fail_op(1, true);
+        assert!(f.write_at(b"b", 0).is_err());
+        assert!(b.sync_dir().is_err());
+        assert_eq!(
+            b.current_bytes("f").unwrap(),
+            b"a",
+            "failed writes have no effect"
+        );
+        b.clear_faults();
+        f.write_at(b"b", 0).unwrap();
+    }
+
+    #[test]
+    fn observer_sees_writes_before_they_land() {
+        let b = SimBackend::new();
+        let f = b.open("f", true).unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (inner, sim) = (Arc::clone(&seen), b.clone());
+        b.set_write_observer(Some(Arc::new(move |name: &str, off: u64, data: &[u8]| {
+            let before = sim.current_bytes(name).unwrap();
+            inner.lock().push((off, data.to_vec(), before));
+        })));
+        f.write_at(b"hi", 1).unwrap();
+        assert_eq!(*seen.lock(), vec![(1, b"hi".to_vec(), Vec::new())]);
+    }
+}

@@ -1,0 +1,363 @@
+//! Undo: the transaction table and the ring of undo blocks.
+//!
+//! ```text
+//!  undo header (block 1)                        undo ring (extents)
+//!  ┌──────────────────────────────┐             ┌────┬────┬────┬────┬────┐
+//!  │ tx table: slot wrap state    │   next ──▶  │ 17 │ 18 │ 19 │ 40 │ 41 │ ...
+//!  │   0: 12 committed@118 uba    │             └────┴────┴────┴────┴────┘
+//!  │   1: 13 active  start@120    │   each undo block: wrap, owner xid,
+//!  │ extents, next, control SCN   │   records [UndoRec ...]
+//!  └──────────────────────────────┘
+//! ```
+//!
+//! A transaction takes a transaction-table slot at its first change (its
+//! xid is segment.slot.wrap) and fills undo blocks it owns, taken from the
+//! ring in order. Each undo record points back to the transaction's previous
+//! record (the rollback chain) and holds the ITL entry it replaced (the
+//! block's own chain, used by consistent reads).
+//!
+//! Taking the next ring block (MECHANISMS §3.4), in this order:
+//! 1. a block whose owner is rolled back, or committed longer ago than
+//!    `undo_retention` (expired), or never used: reuse it;
+//! 2. otherwise, if `undo_autoextend` and below `undo_max_blocks`: add an
+//!    extent right after the current position and use it;
+//! 3. otherwise, if the owner is committed (unexpired undo): steal it —
+//!    readers that still need it will get snapshot too old;
+//! 4. otherwise (the owner is active): the writer fails with
+//!    `UndoExhausted`.
+//!
+//! Invariant: undo of an active transaction is never overwritten.
+//! Invariant: reusing an undo block bumps its wrap, so every undo address
+//! (uba) into its earlier life stops resolving.
+
+use crate::block::{Body, Op, TxSlot, TxState, UndoRec, HEADER_LEN};
+use crate::buffer::{BufWrite, Mode};
+use crate::core::{now_ms, Core, RecHead, UNDO_HEADER};
+use crate::error::{Error, Result};
+use crate::ids::{BlockNo, Scn, Uba, Xid};
+use crate::redo::record::RecKind;
+use crate::space::alloc_extent;
+use crate::stats::{SessionStats, Stat};
+use crate::txn::TxnCtx;
+
+/// Transaction-table slots in the undo header, for a given block size.
+pub(crate) fn tx_slots_for(block_size: usize) -> u16 {
+    // Half the header block for the table; the rest holds extents.
+    (((block_size - HEADER_LEN) / 2) / crate::block::TX_SLOT_LEN).min(256) as u16
+}
+
+fn header_parts(core: &Core, h: &BufWrite<'_>) -> Result<crate::block::UndoHeader> {
+    match &h.body {
+        Body::UndoHeader(u) => Ok(u.clone()),
+        _ => Err(Error::corrupt(core.file.name(), UNDO_HEADER.0 as u64, "not an undo header")),
+    }
+}
+
+fn ring_len(extents: &[(u32, u32)]) -> u32 {
+    extents.iter().map(|e| e.1).sum()
+}
+
+fn ring_block(extents: &[(u32, u32)], mut pos: u32) -> BlockNo {
+    for &(start, len) in extents {
+        if pos < len {
+            return BlockNo(start + pos);
+        }
+        pos -= len;
+    }
+    BlockNo(extents[0].0)
+}
+
+/// Starts a transaction: takes a free transaction-table slot.
+pub(crate) fn begin(core: &Core, stats: &SessionStats, user: &str) -> Result<TxnCtx> {
+    core.reserve_redo()?;
+    let mut h = core.cache.get_mut(UNDO_HEADER, stats)?;
+    let u = header_parts(core, &h)?;
+    let n = u.slots.len();
+    let hint = core.tx_hint.fetch_add(1, std::sync::atomic::Ordering::Relaxed) as usize;
+    let idx = (0..n)
+        .map(|k| (hint + k) % n)
+        .find(|&i| u.slots[i].state != TxState::Active)
+        .ok_or_else(|| Error::SpaceExhausted(format!("all {n} transaction-table slots are active")))?;
+    let start = core.visible_scn();
+    let slot = TxSlot {
+        wrap: u.slots[idx].wrap.wrapping_add(1).max(1),
+        state: TxState::Active,
+        scn: start,
+        last_uba: Uba::NONE,
+        time_ms: now_ms(),
+    };
+    let xid = Xid::new(0, idx as u16, slot.wrap);
+    let head = RecHead {
+        kind: RecKind::Begin,
+        xid,
+        text: user,
+    };
+    core.change(stats, head, &mut [&mut h], |_| {
+        vec![Op::TxSlot {
+            idx: idx as u16,
+            slot,
+        }]
+    })?;
+    core.waits.register(xid);
+    Ok(TxnCtx {
+        xid,
+        slot: idx as u16,
+        start_scn: start,
+        last_uba: Uba::NONE,
+        undo_block: None,
+        blocks: Default::default(),
+    })
+}
+
+/// The transaction-table slot of `txn` with a new chain head / state.
+pub(crate) fn tx_slot(txn: &TxnCtx, state: TxState, scn: Scn, last_uba: Uba) -> Op {
+    Op::TxSlot {
+        idx: txn.slot,
+        slot: TxSlot {
+            wrap: txn.xid.wrap(),
+            state,
+            scn,
+            last_uba,
+            time_ms: now_ms(),
+        },
+    }
+}
+
+/// Reads the undo record at `uba`; `None` if it has been overwritten.
+pub(crate) fn read_undo(core: &Core, stats: &SessionStats, uba: Uba, mode: Mode) -> Result<Option<UndoRec>> {
+    if uba.is_none() {
+        return Ok(None);
+    }
+    let b = core.cache.get(uba.block(), mode, stats)?;
+    match &b.body {
+        Body::Undo(u) if u.wrap == uba.wrap() => Ok(u.records.get(uba.index() as usize).cloned()),
+        _ => Ok(None),
+    }
+}
+
+/// What the ring block at the next position holds.
+enum RingState {
+    Reusable,
+    Unexpired,
+    Active,
+}
+
+fn ring_state(core: &Core, stats: &SessionStats, u: &crate::block::UndoHeader, no: BlockNo) -> Result<(RingState, u16)> {
+    let b = core.cache.get(no, Mode::Current, stats)?;
+    let Body::Undo(body) = &b.body else {
+        return Ok((RingState::Reusable, 0));
+    };
+    let owner = body.owner;
+    let wrap = body.wrap;
+    let Some(s) = u.slots.get(owner.slot() as usize) else {
+        return Ok((RingState::Reusable, wrap));
+    };
+    if s.wrap != owner.wrap() {
+        return Ok((RingState::Reusable, wrap));
+    }
+    Ok(match s.state {
+        TxState::Active => (RingState::Active, wrap),
+        TxState::Committed if now_ms().saturating_sub(s.time_ms) < core.cfg.undo_retention.as_millis() as u64 => {
+            (RingState::Unexpired, wrap)
+        }
+        _ => (RingState::Reusable, wrap),
+    })
+}
+
+/// Gives `txn` a fresh undo block from the ring (see the module doc for
+/// the order of choices). `h` is the latched undo header.
+fn alloc_undo_block<'a>(core: &'a Core, stats: &SessionStats, txn: &mut TxnCtx, h: &mut BufWrite<'a>) -> Result<()> {
+    let mut u = header_parts(core, h)?;
+    let len = ring_len(&u.extents);
+    let pos = u.next % len;
+    let candidate = ring_block(&u.extents, pos);
+    let (state, old_wrap) = ring_state(core, stats, &u, candidate)?;
+    let max_extents = (core.file.block_size() - h.encoded_len()) / 8;
+    let can_extend = core.cfg.undo_autoextend && len < core.cfg.undo_max_blocks && max_extents > 0;
+    let (block, wrap, next) = match state {
+        RingState::Reusable => (candidate, old_wrap.wrapping_add(1).max(1), pos + 1),
+        _ if can_extend => {
+            let n = core.cfg.extent_blocks.max(8).min(core.cfg.undo_max_blocks - len);
+            let first = alloc_extent(core, stats, n)?;
+            // Insert the new extent right after the current position, so the
+            // ring continues into it and then on to the older blocks.
+            let mut acc = 0;
+            let mut at = u.extents.len();
+            for (i, e) in u.extents.iter().enumerate() {
+                acc += e.1;
+                if pos < acc {
+                    at = i + 1;
+                    break;
+                }
+            }
+            let before: u32 = u.extents[..at].iter().map(|e| e.1).sum();
+            u.extents.insert(at, (first, n));
+            stats.inc(Stat::UndoExtends);
+            (BlockNo(first), 1, before + 1)
+        }
+        RingState::Unexpired => {
+            stats.inc(Stat::UndoUnexpiredStolen);
+            (candidate, old_wrap.wrapping_add(1).max(1), pos + 1)
+        }
+        RingState::Active => {
+            stats.inc(Stat::UndoSpaceErrors);
+            return Err(Error::UndoExhausted { blocks: len });
+        }
+    };
+    let mut b = core.cache.get_new(block, stats)?;
+    let ring = Op::UndoRing {
+        extents: u.extents.clone(),
+        next: next % ring_len(&u.extents),
+        control_scn: u.control_scn,
+        slots: u.slots.len() as u16,
+    };
+    let owner = txn.xid;
+    core.change(stats, RecHead::space(), &mut [h, &mut b], |_| {
+        vec![ring, Op::FormatUndo { wrap, owner }]
+    })?;
+    stats.inc(Stat::UndoBlocksAllocated);
+    txn.undo_block = Some((block, wrap));
+    Ok(())
+}
+
+/// Logs and applies one transactional change to a data block: the undo
+/// record (built from the block's current slot and ITL entry), the data
+/// op, and the transaction's new chain head, all in one redo record.
+///
+/// `data` must be latched by the caller; `slot`/`value`/`itl_idx` describe
+/// the new row slot. Returns the undo address written.
+pub(crate) fn logged_change<'a>(
+    core: &'a Core,
+    stats: &SessionStats,
+    txn: &mut TxnCtx,
+    data: &mut BufWrite<'a>,
+    slot: u16,
+    value: crate::block::Slot,
+    itl_idx: u8,
+) -> Result<Uba> {
+    let Body::Heap(slots) = &data.body else {
+        return Err(Error::Internal(format!("block {} is not a table block", data.no.0)));
+    };
+    let before = slots.get(slot as usize).cloned().unwrap_or(crate::block::Slot::UNUSED);
+    let prev_itl = data.itl.get(itl_idx as usize).copied().unwrap_or_default();
+    let rec = UndoRec {
+        xid: txn.xid,
+        prev_txn: txn.last_uba,
+        block: data.no,
+        itl_idx,
+        prev_itl,
+        slot,
+        before,
+    };
+    let rec_len = rec.encoded_len();
+    // Latch order everywhere: data block, undo header, undo block.
+    let mut h = core.cache.get_mut(UNDO_HEADER, stats)?;
+    let fits = |core: &Core, b: &BufWrite<'_>| b.encoded_len() + rec_len <= core.file.block_size();
+    let mut undo = loop {
+        if let Some((no, wrap)) = txn.undo_block {
+            let b = core.cache.get_mut(no, stats)?;
+            match &b.body {
+                Body::Undo(u) if u.wrap == wrap && u.owner == txn.xid => {
+                    if fits(core, &b) {
+                        break b;
+                    }
+                }
+                _ => return Err(Error::Internal(format!("undo block {} of {} was taken", no.0, txn.xid))),
+            }
+        }
+        alloc_undo_block(core, stats, txn, &mut h)?;
+    };
+    let (ublock, wrap) = txn.undo_block.unwrap_or_default();
+    let index = match &undo.body {
+        Body::Undo(u) => u.records.len() as u16,
+        _ => 0,
+    };
+    let uba = Uba::new(ublock, wrap, index);
+    let lock_count = if prev_itl.xid == txn.xid {
+        prev_itl.lock_count.saturating_add(1)
+    } else {
+        1
+    };
+    let itl = crate::block::Itl {
+        xid: txn.xid,
+        uba,
+        commit_scn: Scn(0),
+        lock_count,
+    };
+    let head = RecHead::new(RecKind::Change, txn.xid);
+    let start = txn.start_scn;
+    let txslot = tx_slot(txn, TxState::Active, start, uba);
+    core.change(stats, head, &mut [data, &mut undo, &mut h], |_| {
+        vec![
+            Op::SetSlot {
+                slot,
+                value,
+                itl_idx,
+                itl,
+            },
+            Op::UndoAppend(rec),
+            txslot,
+        ]
+    })?;
+    stats.add(Stat::UndoChangeBytes, rec_len as u64);
+    stats.inc(Stat::UndoRecordsWritten);
+    txn.last_uba = uba;
+    txn.blocks.insert(data.no);
+    Ok(uba)
+}
+
+/// Rolls `txn` back to `savepoint` (an earlier chain head; `Uba::NONE` for
+/// the whole transaction), newest change first. Each step is itself logged
+/// (compensation), so a crash in the middle of a rollback resumes from the
+/// right place.
+pub(crate) fn rollback_to(core: &Core, stats: &SessionStats, txn: &mut TxnCtx, savepoint: Uba) -> Result<()> {
+    while txn.last_uba != savepoint && !txn.last_uba.is_none() {
+        let uba = txn.last_uba;
+        let rec = read_undo(core, stats, uba, Mode::Current)?.ok_or_else(|| {
+            Error::corrupt(
+                core.file.name(),
+                uba.block().0 as u64,
+                format!("undo {uba} of active transaction {} is missing", txn.xid),
+            )
+        })?;
+        if rec.xid != txn.xid {
+            return Err(Error::corrupt(
+                core.file.name(),
+                uba.block().0 as u64,
+                format!("undo {uba} belongs to {}, not {}", rec.xid, txn.xid),
+            ));
+        }
+        core.reserve_redo()?;
+        let mut data = core.cache.get_mut(rec.block, stats)?;
+        let mut h = core.cache.get_mut(UNDO_HEADER, stats)?;
+        let txslot = tx_slot(txn, TxState::Active, txn.start_scn, rec.prev_txn);
+        let head = RecHead::new(RecKind::Undo, txn.xid);
+        core.change(stats, head, &mut [&mut data, &mut h], |_| {
+            vec![
+                Op::SetSlot {
+                    slot: rec.slot,
+                    value: rec.before,
+                    itl_idx: rec.itl_idx,
+                    itl: rec.prev_itl,
+                },
+                txslot,
+            ]
+        })?;
+        stats.inc(Stat::RollbackUndoApplied);
+        txn.last_uba = rec.prev_txn;
+    }
+    Ok(())
+}
+
+/// Marks the transaction rolled back in its slot (after `rollback_to(NONE)`).
+pub(crate) fn end_rollback(core: &Core, stats: &SessionStats, txn: &TxnCtx) -> Result<()> {
+    let mut h = core.cache.get_mut(UNDO_HEADER, stats)?;
+    let op = tx_slot(txn, TxState::RolledBack, txn.start_scn, Uba::NONE);
+    let (_, end) = core.change(stats, RecHead::new(RecKind::Rollback, txn.xid), &mut [&mut h], |_| vec![op])?;
+    drop(h);
+    core.waits.finish(txn.xid);
+    // A rollback need not wait for the disk: if it is lost in a crash,
+    // recovery rolls the transaction back again.
+    let _ = end;
+    Ok(())
+}
