@@ -231,7 +231,10 @@ pub struct Block {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Op {
     /// Format an empty heap block of segment `seg` with `itls` ITL entries.
-    FormatHeap { seg: BlockNo, itls: u8 },
+    FormatHeap {
+        seg: BlockNo,
+        itls: u8,
+    },
     /// Set one row slot and one ITL entry (insert, update, delete, rollback).
     /// `itl_idx == itl.len()` appends a new ITL entry.
     SetSlot {
@@ -244,10 +247,16 @@ pub enum Op {
     SetSegHeader(SegHeader),
     /// (Re)format an undo block for a new owner; bumps nothing by itself —
     /// the new `wrap` is given.
-    FormatUndo { wrap: u16, owner: Xid },
+    FormatUndo {
+        wrap: u16,
+        owner: Xid,
+    },
     UndoAppend(UndoRec),
     /// Set one transaction-table slot.
-    TxSlot { idx: u16, slot: TxSlot },
+    TxSlot {
+        idx: u16,
+        slot: TxSlot,
+    },
     /// Set the undo ring (extents, next position, control SCN).
     UndoRing {
         extents: Vec<(u32, u32)>,
@@ -776,8 +785,14 @@ mod tests {
     #[test]
     fn heap_block_round_trips_and_its_length_is_exact() {
         let mut b = Block::unformatted(BlockNo(7));
-        b.apply(&Op::FormatHeap { seg: BlockNo(3), itls: 2 }, Scn(5))
-            .unwrap();
+        b.apply(
+            &Op::FormatHeap {
+                seg: BlockNo(3),
+                itls: 2,
+            },
+            Scn(5),
+        )
+        .unwrap();
         let itl = Itl {
             xid: Xid::new(0, 1, 9),
             uba: Uba::new(BlockNo(2), 1, 0),
@@ -811,8 +826,14 @@ mod tests {
     #[test]
     fn a_block_in_the_wrong_place_is_detected() {
         let mut b = Block::unformatted(BlockNo(7));
-        b.apply(&Op::FormatHeap { seg: BlockNo(3), itls: 1 }, Scn(5))
-            .unwrap();
+        b.apply(
+            &Op::FormatHeap {
+                seg: BlockNo(3),
+                itls: 1,
+            },
+            Scn(5),
+        )
+        .unwrap();
         let mut buf = vec![0u8; 2048];
         b.encode(&mut buf).unwrap();
         assert!(Block::decode(BlockNo(8), &buf).is_err());

@@ -160,11 +160,15 @@ impl BufWrite<'_> {
         }
         s.high = s.high.max(end);
     }
-
 }
 
 impl BufferCache {
-    pub fn new(frames: usize, file: Arc<DataFile>, log: Arc<RedoLog>, system: SessionStats) -> Self {
+    pub fn new(
+        frames: usize,
+        file: Arc<DataFile>,
+        log: Arc<RedoLog>,
+        system: SessionStats,
+    ) -> Self {
         let frames = (0..frames)
             .map(|_| Frame {
                 state: RwLock::new(FrameState {
@@ -278,7 +282,9 @@ impl BufferCache {
             if f.referenced.swap(false, Ordering::Relaxed) && step < 2 * n {
                 continue;
             }
-            let Some(st) = f.state.try_read() else { continue };
+            let Some(st) = f.state.try_read() else {
+                continue;
+            };
             if !st.dirty {
                 return Ok(i);
             }
@@ -304,7 +310,10 @@ impl BufferCache {
         if !st.dirty {
             return Ok(());
         }
-        debug_assert!(st.key.is_some_and(|k| k.cr.is_none()), "a CR clone is never dirty");
+        debug_assert!(
+            st.key.is_some_and(|k| k.cr.is_none()),
+            "a CR clone is never dirty"
+        );
         // Write-ahead: the redo describing every change in this image must
         // be durable before the image can reach the data file.
         self.log.flush(st.high)?;
@@ -357,7 +366,14 @@ impl BufferCache {
 
     /// A cached clone of `no` for `(scn, xid)` made from current version
     /// `base`, if there is one. A hit is one consistent get.
-    pub fn get_cr(&self, no: BlockNo, scn: Scn, xid: Xid, base: Scn, stats: &SessionStats) -> Option<BufRead<'_>> {
+    pub fn get_cr(
+        &self,
+        no: BlockNo,
+        scn: Scn,
+        xid: Xid,
+        base: Scn,
+        stats: &SessionStats,
+    ) -> Option<BufRead<'_>> {
         let key = Key {
             block: no,
             cr: Some((scn, xid)),
@@ -377,7 +393,14 @@ impl BufferCache {
 
     /// Stores a clone built for `(scn, xid)` from current version `base`.
     /// Clones are never dirty; they leave the cache by eviction.
-    pub fn put_cr(&self, block: Block, scn: Scn, xid: Xid, base: Scn, stats: &SessionStats) -> Result<()> {
+    pub fn put_cr(
+        &self,
+        block: Block,
+        scn: Scn,
+        xid: Xid,
+        base: Scn,
+        stats: &SessionStats,
+    ) -> Result<()> {
         let key = Key {
             block: block.no,
             cr: Some((scn, xid)),

@@ -36,26 +36,41 @@ impl TableDef {
             reason,
         };
         if row.len() != self.columns.len() {
-            return Err(bad(format!("{} values for {} columns", row.len(), self.columns.len())));
+            return Err(bad(format!(
+                "{} values for {} columns",
+                row.len(),
+                self.columns.len()
+            )));
         }
         for (v, c) in row.iter_mut().zip(&self.columns) {
             match (c.ty, &*v) {
                 (_, Value::Null) if c.not_null => {
-                    return Err(bad(format!("NOT NULL constraint on column {} violated", c.name)));
+                    return Err(bad(format!(
+                        "NOT NULL constraint on column {} violated",
+                        c.name
+                    )));
                 }
                 (_, Value::Null)
                 | (ColType::Integer, Value::Int(_))
                 | (ColType::Real, Value::Real(_))
                 | (ColType::Text, Value::Text(_)) => {}
                 (ColType::Real, Value::Int(i)) => *v = Value::Real(*i as f64),
-                (ty, v) => return Err(bad(format!("column {} is {}, got {v:?}", c.name, ty.name()))),
+                (ty, v) => {
+                    return Err(bad(format!(
+                        "column {} is {}, got {v:?}",
+                        c.name,
+                        ty.name()
+                    )))
+                }
             }
         }
         Ok(row)
     }
 
     pub fn column_index(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c.name.eq_ignore_ascii_case(name))
+        self.columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(name))
     }
 
     /// The catalog row describing this table.
@@ -63,7 +78,14 @@ impl TableDef {
         let cols = self
             .columns
             .iter()
-            .map(|c| format!("{}:{}{}", c.name, c.ty.name(), if c.not_null { ":nn" } else { "" }))
+            .map(|c| {
+                format!(
+                    "{}:{}{}",
+                    c.name,
+                    c.ty.name(),
+                    if c.not_null { ":nn" } else { "" }
+                )
+            })
             .collect::<Vec<_>>()
             .join(",");
         vec![
@@ -75,7 +97,9 @@ impl TableDef {
     }
 
     pub(crate) fn from_row(row: &Row, rowid: RowId) -> std::result::Result<TableDef, String> {
-        let [Value::Int(id), Value::Text(name), Value::Int(seg), Value::Text(cols)] = row.as_slice() else {
+        let [Value::Int(id), Value::Text(name), Value::Int(seg), Value::Text(cols)] =
+            row.as_slice()
+        else {
             return Err(format!("malformed catalog row {row:?}"));
         };
         let mut columns = Vec::new();
@@ -107,7 +131,14 @@ impl TableDef {
         let cols = self
             .columns
             .iter()
-            .map(|c| format!("{} {}{}", c.name, c.ty.name(), if c.not_null { " NOT NULL" } else { "" }))
+            .map(|c| {
+                format!(
+                    "{} {}{}",
+                    c.name,
+                    c.ty.name(),
+                    if c.not_null { " NOT NULL" } else { "" }
+                )
+            })
             .collect::<Vec<_>>()
             .join(", ");
         format!("CREATE TABLE {} ({cols})", self.name)
@@ -123,9 +154,11 @@ pub struct Catalog {
 
 impl Catalog {
     pub fn get(&self, name: &str) -> Result<&TableDef> {
-        self.tables.get(&name.to_ascii_lowercase()).ok_or_else(|| Error::NoSuchObject {
-            kind: "table",
-            name: name.to_string(),
-        })
+        self.tables
+            .get(&name.to_ascii_lowercase())
+            .ok_or_else(|| Error::NoSuchObject {
+                kind: "table",
+                name: name.to_string(),
+            })
     }
 }

@@ -95,7 +95,10 @@ impl Config {
             ));
         }
         if self.log_files < 3 {
-            return bad(format!("log_files must be at least 3, got {}", self.log_files));
+            return bad(format!(
+                "log_files must be at least 3, got {}",
+                self.log_files
+            ));
         }
         let min_log = 32 * self.block_size as u64;
         if self.log_file_size < min_log {
@@ -105,7 +108,10 @@ impl Config {
             ));
         }
         if self.undo_blocks < 4 {
-            return bad(format!("undo_blocks must be at least 4, got {}", self.undo_blocks));
+            return bad(format!(
+                "undo_blocks must be at least 4, got {}",
+                self.undo_blocks
+            ));
         }
         if self.undo_autoextend && self.undo_max_blocks < self.undo_blocks {
             return bad(format!(

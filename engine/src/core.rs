@@ -87,7 +87,11 @@ impl<'a> RecHead<'a> {
         }
     }
     pub fn new(kind: RecKind, xid: Xid) -> Self {
-        RecHead { kind, xid, text: "" }
+        RecHead {
+            kind,
+            xid,
+            text: "",
+        }
     }
 }
 
@@ -110,7 +114,10 @@ impl Core {
         // ordering makes checkpoints safe).
         let start = self.log.end_lsn();
         let mut built: Option<Vec<Op>> = None;
-        let time = if matches!(head.kind, RecKind::Commit | RecKind::Begin | RecKind::Ddl | RecKind::Rollback) {
+        let time = if matches!(
+            head.kind,
+            RecKind::Commit | RecKind::Begin | RecKind::Ddl | RecKind::Rollback
+        ) {
             now_ms()
         } else {
             0
@@ -118,7 +125,11 @@ impl Core {
         let mut size = 0usize;
         let (scn, end) = self.log.append(|scn, buf| {
             let ops = ops(scn);
-            let changes: Vec<(BlockNo, Op)> = blocks.iter().map(|b| b.no).zip(ops.iter().cloned()).collect();
+            let changes: Vec<(BlockNo, Op)> = blocks
+                .iter()
+                .map(|b| b.no)
+                .zip(ops.iter().cloned())
+                .collect();
             encode_payload(buf, head.kind, head.xid, time, head.text, &changes);
             size = buf.len();
             built = Some(ops);
@@ -132,9 +143,9 @@ impl Core {
             )));
         }
         for (b, op) in blocks.iter_mut().zip(&ops) {
-            b.block_mut()
-                .apply(op, scn)
-                .map_err(|r| Error::Internal(format!("applying {op:?} to block {}: {r}", b.no.0)))?;
+            b.block_mut().apply(op, scn).map_err(|r| {
+                Error::Internal(format!("applying {op:?} to block {}: {r}", b.no.0))
+            })?;
             b.mark_changed(start, end);
         }
         stats.inc(Stat::RedoEntries);
@@ -174,6 +185,10 @@ impl Core {
         if self.log.wants_checkpoint() && !self.cfg.background_writer {
             self.checkpoint()?;
         }
-        self.log.wait_for_space(self.cfg.lock_timeout.max(std::time::Duration::from_secs(30)))
+        self.log.wait_for_space(
+            self.cfg
+                .lock_timeout
+                .max(std::time::Duration::from_secs(30)),
+        )
     }
 }

@@ -43,7 +43,7 @@ use crate::catalog::{Catalog, TableDef};
 use crate::config::{CommitMode, Config};
 use crate::core::{now_ms, Core, RecHead, CATALOG_SEG, FILE_HEADER, UNDO_HEADER};
 use crate::error::{Error, Result};
-use crate::heap;
+use crate::heap::{self, ReadPoint};
 use crate::ids::{BlockNo, Lsn, RowId, Scn, TableId, Uba, Xid};
 use crate::redo::record::{decode_payload, RecKind};
 use crate::redo::{create_log_files, read_log, LogConfig, RedoLog};
@@ -84,7 +84,10 @@ impl Database {
     }
 
     /// Like `open_with`, also returning what recovery did.
-    pub fn open_report(backend: Arc<dyn Backend>, mut cfg: Config) -> Result<(Database, RecoveryReport)> {
+    pub fn open_report(
+        backend: Arc<dyn Backend>,
+        mut cfg: Config,
+    ) -> Result<(Database, RecoveryReport)> {
         cfg.validate()?;
         let fresh = !backend.exists(ControlFile::NAME);
         if fresh {
@@ -102,7 +105,13 @@ impl Database {
         let file = Arc::new(DataFile::open(backend.as_ref(), DATA_FILE, cfg.block_size)?);
         let scan = read_log(backend.as_ref(), &log_cfg, Lsn(data.checkpoint_lsn))?;
         let last_scn = scan.max_scn.max(Scn(data.next_scn_floor));
-        let log = RedoLog::start(backend.clone(), log_cfg, scan.end, Lsn(data.checkpoint_lsn), last_scn)?;
+        let log = RedoLog::start(
+            backend.clone(),
+            log_cfg,
+            scan.end,
+            Lsn(data.checkpoint_lsn),
+            last_scn,
+        )?;
         let system = Arc::new(Counters::default());
         let bg = SessionStats::background(system.clone());
         let cache = BufferCache::new(cfg.cache_frames, file.clone(), log.clone(), bg.clone());
@@ -131,7 +140,8 @@ impl Database {
             bootstrap(&core)?;
         }
         roll_forward(&core, &scan.records, &mut report)?;
-        core.visible_scn.store(core.log.current_scn().0, Ordering::Release);
+        core.visible_scn
+            .store(core.log.current_scn().0, Ordering::Release);
         report.transactions_rolled_back = roll_back_active(&core)?;
         load_catalog(&core)?;
         core.checkpoint()?;
@@ -205,7 +215,11 @@ impl Database {
         let b = self.core.cache.get(seg, Mode::Current, &self.core.bg)?;
         match &b.body {
             Body::SegHeader(h) => Ok(heap::segment_size(h)),
-            _ => Err(Error::corrupt(self.core.file.name(), seg.0 as u64, "not a segment header")),
+            _ => Err(Error::corrupt(
+                self.core.file.name(),
+                seg.0 as u64,
+                "not a segment header",
+            )),
         }
     }
 
@@ -300,28 +314,37 @@ fn bootstrap(core: &Core) -> Result<()> {
         undo_header: UNDO_HEADER,
     };
     let slots = undo::tx_slots_for(core.cfg.block_size);
-    core.change(s, RecHead::space(), &mut [&mut fh, &mut uh, &mut ch], |_| {
-        vec![
-            Op::SetFileHeader(header),
-            Op::UndoRing {
-                extents: vec![(3, undo_blocks)],
-                next: 0,
-                control_scn: Scn(0),
-                slots,
-            },
-            Op::SetSegHeader(crate::block::SegHeader {
-                object: 0,
-                extents: vec![(CATALOG_SEG.0, 1)],
-                hwm: 1,
-                free: Vec::new(),
-            }),
-        ]
-    })?;
+    core.change(
+        s,
+        RecHead::space(),
+        &mut [&mut fh, &mut uh, &mut ch],
+        |_| {
+            vec![
+                Op::SetFileHeader(header),
+                Op::UndoRing {
+                    extents: vec![(3, undo_blocks)],
+                    next: 0,
+                    control_scn: Scn(0),
+                    slots,
+                },
+                Op::SetSegHeader(crate::block::SegHeader {
+                    object: 0,
+                    extents: vec![(CATALOG_SEG.0, 1)],
+                    hwm: 1,
+                    free: Vec::new(),
+                }),
+            ]
+        },
+    )?;
     Ok(())
 }
 
 /// Roll forward: apply each logged change to any block older than it.
-fn roll_forward(core: &Core, records: &[crate::redo::LogRecord], report: &mut RecoveryReport) -> Result<()> {
+fn roll_forward(
+    core: &Core,
+    records: &[crate::redo::LogRecord],
+    report: &mut RecoveryReport,
+) -> Result<()> {
     for rec in records {
         let p = decode_payload(&rec.payload).map_err(|r| Error::CorruptLog {
             lsn: rec.lsn.0,
@@ -333,10 +356,12 @@ fn roll_forward(core: &Core, records: &[crate::redo::LogRecord], report: &mut Re
             }
             let mut b = core.cache.get_mut(*no, &core.bg)?;
             if b.scn < rec.scn {
-                b.block_mut().apply(op, rec.scn).map_err(|r| Error::CorruptLog {
-                    lsn: rec.lsn.0,
-                    reason: format!("cannot apply to block {}: {r}", no.0),
-                })?;
+                b.block_mut()
+                    .apply(op, rec.scn)
+                    .map_err(|r| Error::CorruptLog {
+                        lsn: rec.lsn.0,
+                        reason: format!("cannot apply to block {}: {r}", no.0),
+                    })?;
                 b.mark_changed(rec.lsn, rec.end);
                 report.changes_applied += 1;
             } else {
@@ -384,8 +409,10 @@ fn load_catalog(core: &Core) -> Result<()> {
     };
     let mut cat = Catalog::default();
     heap::scan(core, &core.bg, snap, CATALOG_SEG, |rowid, bytes| {
-        let row = decode_row(bytes).map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
-        let def = TableDef::from_row(&row, rowid).map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
+        let row = decode_row(bytes)
+            .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
+        let def = TableDef::from_row(&row, rowid)
+            .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
         cat.next_id = cat.next_id.max(def.id.0 + 1);
         cat.tables.insert(def.name.clone(), def);
         Ok(())
@@ -483,7 +510,10 @@ impl Session {
         self.commit()?;
         let name = name.to_ascii_lowercase();
         if self.core.catalog.read().tables.contains_key(&name) {
-            return Err(Error::AlreadyExists { kind: "table", name });
+            return Err(Error::AlreadyExists {
+                kind: "table",
+                name,
+            });
         }
         let r = self.statement(|s| {
             let core = s.core.clone();
@@ -499,17 +529,33 @@ impl Session {
                 name: name.clone(),
                 seg,
                 columns: columns.to_vec(),
-                catalog_rowid: RowId { block: BlockNo(0), slot: 0 },
+                catalog_rowid: RowId {
+                    block: BlockNo(0),
+                    slot: 0,
+                },
             };
             s.log_ddl(&def.ddl())?;
-            let txn = s.txn.as_mut().ok_or_else(|| Error::Internal("no transaction".into()))?;
-            def.catalog_rowid = heap::insert(&core, &s.stats, txn, CATALOG_SEG, &encode_row(&def.to_row()))?;
+            let txn = s
+                .txn
+                .as_mut()
+                .ok_or_else(|| Error::Internal("no transaction".into()))?;
+            def.catalog_rowid = heap::insert(
+                &core,
+                &s.stats,
+                txn,
+                CATALOG_SEG,
+                &encode_row(&def.to_row()),
+            )?;
             Ok(def)
         });
         match r {
             Ok(def) => {
                 self.commit()?;
-                self.core.catalog.write().tables.insert(def.name.clone(), def);
+                self.core
+                    .catalog
+                    .write()
+                    .tables
+                    .insert(def.name.clone(), def);
                 Ok(())
             }
             Err(e) => {
@@ -528,8 +574,18 @@ impl Session {
             let snap = s.snapshot();
             let iso = s.iso;
             let core = s.core.clone();
-            let txn = s.txn.as_mut().ok_or_else(|| Error::Internal("no transaction".into()))?;
-            heap::delete(&core, &s.stats, txn, snap, iso, CATALOG_SEG, def.catalog_rowid)
+            let txn = s
+                .txn
+                .as_mut()
+                .ok_or_else(|| Error::Internal("no transaction".into()))?;
+            heap::delete(
+                &core,
+                &s.stats,
+                txn,
+                ReadPoint { snap, iso },
+                CATALOG_SEG,
+                def.catalog_rowid,
+            )
         });
         match r {
             Ok(()) => {
@@ -557,7 +613,10 @@ impl Session {
         };
         // The record needs a change vector to carry; re-stating the
         // transaction's own slot is a no-op change that keeps the format uniform.
-        let txn = self.txn.as_ref().ok_or_else(|| Error::Internal("no transaction".into()))?;
+        let txn = self
+            .txn
+            .as_ref()
+            .ok_or_else(|| Error::Internal("no transaction".into()))?;
         let op = undo::tx_slot(txn, TxState::Active, txn.start_scn, txn.last_uba);
         core.change(&self.stats, head, &mut [&mut h], |_| vec![op])?;
         Ok(())
@@ -570,7 +629,10 @@ impl Session {
         self.statement(|s| {
             s.ensure_txn()?;
             let core = s.core.clone();
-            let txn = s.txn.as_mut().ok_or_else(|| Error::Internal("no transaction".into()))?;
+            let txn = s
+                .txn
+                .as_mut()
+                .ok_or_else(|| Error::Internal("no transaction".into()))?;
             let r = heap::insert(&core, &s.stats, txn, def.seg, &encode_row(&row))?;
             s.stats.inc(Stat::RowsProcessed);
             Ok(r)
@@ -586,8 +648,19 @@ impl Session {
             let snap = s.snapshot();
             let iso = s.iso;
             let core = s.core.clone();
-            let txn = s.txn.as_mut().ok_or_else(|| Error::Internal("no transaction".into()))?;
-            let r = heap::update(&core, &s.stats, txn, snap, iso, def.seg, rowid, &encode_row(&row))?;
+            let txn = s
+                .txn
+                .as_mut()
+                .ok_or_else(|| Error::Internal("no transaction".into()))?;
+            let r = heap::update(
+                &core,
+                &s.stats,
+                txn,
+                ReadPoint { snap, iso },
+                def.seg,
+                rowid,
+                &encode_row(&row),
+            )?;
             s.stats.inc(Stat::RowsProcessed);
             Ok(r)
         })
@@ -601,8 +674,18 @@ impl Session {
             let snap = s.snapshot();
             let iso = s.iso;
             let core = s.core.clone();
-            let txn = s.txn.as_mut().ok_or_else(|| Error::Internal("no transaction".into()))?;
-            heap::delete(&core, &s.stats, txn, snap, iso, def.seg, rowid)?;
+            let txn = s
+                .txn
+                .as_mut()
+                .ok_or_else(|| Error::Internal("no transaction".into()))?;
+            heap::delete(
+                &core,
+                &s.stats,
+                txn,
+                ReadPoint { snap, iso },
+                def.seg,
+                rowid,
+            )?;
             s.stats.inc(Stat::RowsProcessed);
             Ok(())
         })
@@ -614,7 +697,9 @@ impl Session {
         self.statement(|s| {
             let snap = s.snapshot();
             match heap::fetch(&s.core, &s.stats, snap, rowid)? {
-                Some(b) => Ok(Some(decode_row(&b).map_err(|r| Error::corrupt(s.core.file.name(), rowid.block.0 as u64, r))?)),
+                Some(b) => Ok(Some(decode_row(&b).map_err(|r| {
+                    Error::corrupt(s.core.file.name(), rowid.block.0 as u64, r)
+                })?)),
                 None => Ok(None),
             }
         })
@@ -629,7 +714,10 @@ impl Session {
     /// Every row of the table as of an older SCN (flashback query through
     /// undo; fails with `SnapshotTooOld` when the undo is gone).
     pub fn scan_as_of(&mut self, table: &str, scn: Scn) -> Result<Vec<(RowId, Row)>> {
-        let snap = Snapshot { scn, xid: Xid::NONE };
+        let snap = Snapshot {
+            scn,
+            xid: Xid::NONE,
+        };
         self.scan_at(table, snap)
     }
 
@@ -639,7 +727,8 @@ impl Session {
             let mut out = Vec::new();
             let core = s.core.clone();
             heap::scan(&core, &s.stats, snap, def.seg, |rowid, bytes| {
-                let row = decode_row(bytes).map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
+                let row = decode_row(bytes)
+                    .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
                 out.push((rowid, row));
                 Ok(())
             })?;
@@ -667,7 +756,8 @@ impl Session {
             let core = s.core.clone();
             let mut found = Vec::new();
             heap::scan(&core, &s.stats, snap, def.seg, |rowid, bytes| {
-                let row = decode_row(bytes).map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
+                let row = decode_row(bytes)
+                    .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
                 if pred(&row) {
                     found.push(rowid);
                 }
@@ -675,16 +765,36 @@ impl Session {
             })?;
             let mut n = 0;
             for rowid in found {
-                let txn = s.txn.as_mut().ok_or_else(|| Error::Internal("no transaction".into()))?;
+                let txn = s
+                    .txn
+                    .as_mut()
+                    .ok_or_else(|| Error::Internal("no transaction".into()))?;
                 // Current version (after any wait for its lock holder).
-                let cur = heap::fetch(&core, &s.stats, Snapshot { scn: Scn(u64::MAX), xid: txn.xid }, rowid)?;
+                let cur = heap::fetch(
+                    &core,
+                    &s.stats,
+                    Snapshot {
+                        scn: Scn(u64::MAX),
+                        xid: txn.xid,
+                    },
+                    rowid,
+                )?;
                 let Some(cur) = cur else { continue };
-                let row = decode_row(&cur).map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
+                let row = decode_row(&cur)
+                    .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
                 if !pred(&row) {
                     continue;
                 }
                 let new = def.check_row(f(&row))?;
-                heap::update(&core, &s.stats, txn, snap, iso, def.seg, rowid, &encode_row(&new))?;
+                heap::update(
+                    &core,
+                    &s.stats,
+                    txn,
+                    ReadPoint { snap, iso },
+                    def.seg,
+                    rowid,
+                    &encode_row(&new),
+                )?;
                 n += 1;
             }
             s.stats.add(Stat::RowsProcessed, n as u64);
@@ -704,8 +814,18 @@ impl Session {
             let mut n = 0;
             for (rowid, row) in rows.iter().filter(|(_, r)| pred(r)) {
                 let _ = row;
-                let txn = s.txn.as_mut().ok_or_else(|| Error::Internal("no transaction".into()))?;
-                match heap::delete(&core, &s.stats, txn, snap, iso, def.seg, *rowid) {
+                let txn = s
+                    .txn
+                    .as_mut()
+                    .ok_or_else(|| Error::Internal("no transaction".into()))?;
+                match heap::delete(
+                    &core,
+                    &s.stats,
+                    txn,
+                    ReadPoint { snap, iso },
+                    def.seg,
+                    *rowid,
+                ) {
                     Ok(()) => n += 1,
                     Err(Error::NoSuchRow(_)) => {}
                     Err(e) => return Err(e),

@@ -50,7 +50,9 @@ pub enum Error {
     #[error("undo space exhausted: {blocks} undo blocks all hold active undo; commit more often, or enable undo_autoextend")]
     UndoExhausted { blocks: u32 },
     /// This transaction was chosen as the victim of a deadlock.
-    #[error("deadlock detected while waiting for transaction {holder}; this statement was rolled back")]
+    #[error(
+        "deadlock detected while waiting for transaction {holder}; this statement was rolled back"
+    )]
     Deadlock { holder: String },
     /// A row lock wait exceeded `lock_timeout`.
     #[error("lock wait timeout after {millis} ms waiting for transaction {holder}")]

@@ -27,7 +27,9 @@
 
 use bytes::Bytes;
 
-use crate::block::{Block, Body, Itl, Op, SegHeader, Slot, SlotState, HEADER_LEN, ITL_LEN, MAX_ITL};
+use crate::block::{
+    Block, Body, Itl, Op, SegHeader, Slot, SlotState, HEADER_LEN, ITL_LEN, MAX_ITL,
+};
 use crate::buffer::{BufWrite, Mode};
 use crate::core::{Core, RecHead};
 use crate::error::{Error, Result};
@@ -48,7 +50,11 @@ pub fn max_row_len(block_size: usize, initrans: u8) -> usize {
 fn seg_header(core: &Core, b: &Block) -> Result<SegHeader> {
     match &b.body {
         Body::SegHeader(h) => Ok(h.clone()),
-        _ => Err(Error::corrupt(core.file.name(), b.no.0 as u64, "not a segment header")),
+        _ => Err(Error::corrupt(
+            core.file.name(),
+            b.no.0 as u64,
+            "not a segment header",
+        )),
     }
 }
 
@@ -76,12 +82,18 @@ pub(crate) fn create_segment(core: &Core, stats: &SessionStats, object: u32) -> 
         hwm: 1,
         free: Vec::new(),
     };
-    core.change(stats, RecHead::space(), &mut [&mut b], |_| vec![Op::SetSegHeader(h)])?;
+    core.change(stats, RecHead::space(), &mut [&mut b], |_| {
+        vec![Op::SetSegHeader(h)]
+    })?;
     Ok(no)
 }
 
 /// Every block of the segment below the HWM, header excluded.
-pub(crate) fn segment_blocks(core: &Core, stats: &SessionStats, seg: BlockNo) -> Result<Vec<BlockNo>> {
+pub(crate) fn segment_blocks(
+    core: &Core,
+    stats: &SessionStats,
+    seg: BlockNo,
+) -> Result<Vec<BlockNo>> {
     let b = core.cache.get(seg, Mode::Consistent, stats)?;
     let h = seg_header(core, &b)?;
     Ok((1..h.hwm).filter_map(|i| nth_block(&h, i)).collect())
@@ -118,7 +130,13 @@ fn find_block(core: &Core, stats: &SessionStats, seg: BlockNo) -> Result<BlockNo
 }
 
 /// Takes `no` off (full = true) or puts it on the segment's free list.
-fn set_free(core: &Core, stats: &SessionStats, seg: BlockNo, no: BlockNo, has_room: bool) -> Result<()> {
+fn set_free(
+    core: &Core,
+    stats: &SessionStats,
+    seg: BlockNo,
+    no: BlockNo,
+    has_room: bool,
+) -> Result<()> {
     let mut sb = core.cache.get_mut(seg, stats)?;
     let mut h = seg_header(core, &sb)?;
     let present = h.free.contains(&no.0);
@@ -130,14 +148,21 @@ fn set_free(core: &Core, stats: &SessionStats, seg: BlockNo, no: BlockNo, has_ro
     } else {
         h.free.retain(|&f| f != no.0);
     }
-    core.change(stats, RecHead::space(), &mut [&mut sb], |_| vec![Op::SetSegHeader(h)])?;
+    core.change(stats, RecHead::space(), &mut [&mut sb], |_| {
+        vec![Op::SetSegHeader(h)]
+    })?;
     Ok(())
 }
 
 /// Whether the transaction behind ITL entry `i` has ended with a commit;
 /// stamps a commit SCN learned from the transaction table into the entry
 /// (delayed block cleanout, unlogged: it only saves later lookups).
-fn itl_committed(core: &Core, stats: &SessionStats, b: &mut BufWrite<'_>, i: usize) -> Result<bool> {
+fn itl_committed(
+    core: &Core,
+    stats: &SessionStats,
+    b: &mut BufWrite<'_>,
+    i: usize,
+) -> Result<bool> {
     let e = b.itl[i];
     if e.xid.is_none() || e.commit_scn.0 != 0 {
         return Ok(true);
@@ -157,7 +182,13 @@ fn itl_committed(core: &Core, stats: &SessionStats, b: &mut BufWrite<'_>, i: usi
 
 /// Finds an ITL entry for `txn` in the block: its own, a free one, one of a
 /// committed transaction (taken over), or a new one if there is room.
-fn acquire_itl(core: &Core, stats: &SessionStats, txn: &TxnCtx, b: &mut BufWrite<'_>, extra: usize) -> Result<Option<u8>> {
+fn acquire_itl(
+    core: &Core,
+    stats: &SessionStats,
+    txn: &TxnCtx,
+    b: &mut BufWrite<'_>,
+    extra: usize,
+) -> Result<Option<u8>> {
     if let Some(i) = b.itl.iter().position(|e| e.xid == txn.xid) {
         return Ok(Some(i as u8));
     }
@@ -182,10 +213,19 @@ fn itl_growth(b: &Block, idx: u8) -> usize {
 }
 
 /// Inserts a row; returns its rowid.
-pub(crate) fn insert(core: &Core, stats: &SessionStats, txn: &mut TxnCtx, seg: BlockNo, row: &[u8]) -> Result<RowId> {
+pub(crate) fn insert(
+    core: &Core,
+    stats: &SessionStats,
+    txn: &mut TxnCtx,
+    seg: BlockNo,
+    row: &[u8],
+) -> Result<RowId> {
     let max = max_row_len(core.file.block_size(), core.cfg.initrans);
     if row.len() > max {
-        return Err(Error::RowTooLarge { size: row.len(), max });
+        return Err(Error::RowTooLarge {
+            size: row.len(),
+            max,
+        });
     }
     let data = Bytes::copy_from_slice(row);
     core.reserve_redo()?;
@@ -200,9 +240,19 @@ pub(crate) fn insert(core: &Core, stats: &SessionStats, txn: &mut TxnCtx, seg: B
     }
 }
 
-fn try_insert<'a>(core: &'a Core, stats: &SessionStats, txn: &mut TxnCtx, b: &mut BufWrite<'a>, data: &Bytes) -> Result<Option<u16>> {
+fn try_insert<'a>(
+    core: &'a Core,
+    stats: &SessionStats,
+    txn: &mut TxnCtx,
+    b: &mut BufWrite<'a>,
+    data: &Bytes,
+) -> Result<Option<u16>> {
     if !matches!(b.body, Body::Heap(_)) {
-        return Err(Error::corrupt(core.file.name(), b.no.0 as u64, "free list names a non-table block"));
+        return Err(Error::corrupt(
+            core.file.name(),
+            b.no.0 as u64,
+            "free list names a non-table block",
+        ));
     }
     let Some(itl_idx) = acquire_itl(core, stats, txn, b, 4 + data.len())? else {
         return Ok(None);
@@ -246,6 +296,14 @@ fn try_insert<'a>(core: &'a Core, stats: &SessionStats, txn: &mut TxnCtx, b: &mu
     Ok(Some(slot as u16))
 }
 
+/// The read point of a DML statement: its snapshot and isolation level
+/// (which decides whether a row changed since the snapshot is an error).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReadPoint {
+    pub snap: Snapshot,
+    pub iso: Isolation,
+}
+
 /// Latches the block of `rowid` and locks the row for `txn`, waiting while
 /// another active transaction holds it. Under SERIALIZABLE, fails if the
 /// row changed after the transaction's snapshot.
@@ -253,10 +311,10 @@ fn lock_row<'a>(
     core: &'a Core,
     stats: &SessionStats,
     txn: &TxnCtx,
-    snap: Snapshot,
-    iso: Isolation,
+    at: ReadPoint,
     rowid: RowId,
 ) -> Result<(BufWrite<'a>, u8)> {
+    let ReadPoint { snap, iso } = at;
     loop {
         // What the snapshot saw, for the serializable check (read before
         // latching: a consistent read takes the block's latch itself).
@@ -271,13 +329,17 @@ fn lock_row<'a>(
             return Err(Error::NoSuchRow(rowid.to_string()));
         };
         if s.lock != 0 {
-            let e: Itl = *b
-                .itl
-                .get(s.lock as usize - 1)
-                .ok_or_else(|| Error::corrupt(core.file.name(), rowid.block.0 as u64, "lock byte names no ITL entry"))?;
+            let e: Itl = *b.itl.get(s.lock as usize - 1).ok_or_else(|| {
+                Error::corrupt(
+                    core.file.name(),
+                    rowid.block.0 as u64,
+                    "lock byte names no ITL entry",
+                )
+            })?;
             if e.xid != txn.xid && !itl_committed(core, stats, &mut b, s.lock as usize - 1)? {
                 drop(b);
-                core.waits.wait_for(txn.xid, e.xid, core.cfg.lock_timeout, stats)?;
+                core.waits
+                    .wait_for(txn.xid, e.xid, core.cfg.lock_timeout, stats)?;
                 continue;
             }
         }
@@ -295,7 +357,8 @@ fn lock_row<'a>(
             // has no room for another: wait for the first of them.
             let holder = b.itl[0].xid;
             drop(b);
-            core.waits.wait_for(txn.xid, holder, core.cfg.lock_timeout, stats)?;
+            core.waits
+                .wait_for(txn.xid, holder, core.cfg.lock_timeout, stats)?;
             continue;
         };
         return Ok((b, itl_idx));
@@ -314,18 +377,20 @@ pub(crate) fn update(
     core: &Core,
     stats: &SessionStats,
     txn: &mut TxnCtx,
-    snap: Snapshot,
-    iso: Isolation,
+    at: ReadPoint,
     seg: BlockNo,
     rowid: RowId,
     row: &[u8],
 ) -> Result<RowId> {
     let max = max_row_len(core.file.block_size(), core.cfg.initrans);
     if row.len() > max {
-        return Err(Error::RowTooLarge { size: row.len(), max });
+        return Err(Error::RowTooLarge {
+            size: row.len(),
+            max,
+        });
     }
     core.reserve_redo()?;
-    let (mut b, itl_idx) = lock_row(core, stats, txn, snap, iso, rowid)?;
+    let (mut b, itl_idx) = lock_row(core, stats, txn, at, rowid)?;
     let old = slot_of(&b, rowid.slot).cloned().unwrap_or(Slot::UNUSED);
     let new_len = b.encoded_len() - old.data.len() + row.len() + itl_growth(&b, itl_idx);
     if new_len <= core.file.block_size() {
@@ -354,13 +419,12 @@ pub(crate) fn delete(
     core: &Core,
     stats: &SessionStats,
     txn: &mut TxnCtx,
-    snap: Snapshot,
-    iso: Isolation,
+    at: ReadPoint,
     seg: BlockNo,
     rowid: RowId,
 ) -> Result<()> {
     core.reserve_redo()?;
-    let (mut b, itl_idx) = lock_row(core, stats, txn, snap, iso, rowid)?;
+    let (mut b, itl_idx) = lock_row(core, stats, txn, at, rowid)?;
     let old = slot_of(&b, rowid.slot).cloned().unwrap_or(Slot::UNUSED);
     let gone = Slot {
         state: SlotState::Deleted,
@@ -373,7 +437,12 @@ pub(crate) fn delete(
 }
 
 /// The row at `rowid` as of `snap`, if it exists there.
-pub(crate) fn fetch(core: &Core, stats: &SessionStats, snap: Snapshot, rowid: RowId) -> Result<Option<Bytes>> {
+pub(crate) fn fetch(
+    core: &Core,
+    stats: &SessionStats,
+    snap: Snapshot,
+    rowid: RowId,
+) -> Result<Option<Bytes>> {
     stats.inc(Stat::TableFetchByRowid);
     let v = read_consistent(core, stats, rowid.block, snap)?;
     Ok(slot_of(&v, rowid.slot)
@@ -396,7 +465,13 @@ pub(crate) fn scan(
             for (i, s) in slots.iter().enumerate() {
                 if s.state == SlotState::Live {
                     stats.inc(Stat::TableScanRows);
-                    f(RowId { block: no, slot: i as u16 }, &s.data)?;
+                    f(
+                        RowId {
+                            block: no,
+                            slot: i as u16,
+                        },
+                        &s.data,
+                    )?;
                 }
             }
         }

@@ -4,9 +4,9 @@
 pub mod config;
 pub mod error;
 pub mod ids;
+pub mod redo;
 pub mod stats;
 pub mod storage;
-pub mod redo;
 
 pub mod block;
 pub mod buffer;

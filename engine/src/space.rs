@@ -24,7 +24,11 @@ pub(crate) fn alloc_extent(core: &Core, stats: &SessionStats, n: u32) -> Result<
     let _g = core.space_lock.lock();
     let mut fh = core.cache.get_mut(FILE_HEADER, stats)?;
     let Body::FileHeader(h) = &fh.body else {
-        return Err(Error::corrupt(core.file.name(), 0, "block 0 is not a file header"));
+        return Err(Error::corrupt(
+            core.file.name(),
+            0,
+            "block 0 is not a file header",
+        ));
     };
     let mut h = h.clone();
     let first = h.allocated;
@@ -32,9 +36,12 @@ pub(crate) fn alloc_extent(core: &Core, stats: &SessionStats, n: u32) -> Result<
         .checked_add(n)
         .ok_or_else(|| Error::SpaceExhausted("data file block numbers exhausted".into()))?;
     if end > core.file.block_count() {
-        core.file.extend_to(end.max(core.file.block_count() + GROW_BLOCKS))?;
+        core.file
+            .extend_to(end.max(core.file.block_count() + GROW_BLOCKS))?;
     }
     h.allocated = end;
-    core.change(stats, RecHead::space(), &mut [&mut fh], |_| vec![Op::SetFileHeader(h)])?;
+    core.change(stats, RecHead::space(), &mut [&mut fh], |_| {
+        vec![Op::SetFileHeader(h)]
+    })?;
     Ok(first)
 }

@@ -180,7 +180,9 @@ impl StatsSnapshot {
 
 impl fmt::Debug for StatsSnapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.nonzero().map(|(s, v)| (s.name(), v))).finish()
+        f.debug_map()
+            .entries(self.nonzero().map(|(s, v)| (s.name(), v)))
+            .finish()
     }
 }
 

@@ -102,10 +102,16 @@ pub(crate) fn tx_status(core: &Core, stats: &SessionStats, xid: Xid) -> Result<T
     stats.inc(Stat::TxTableLookups);
     let h = core.cache.get(UNDO_HEADER, Mode::Consistent, stats)?;
     let Body::UndoHeader(u) = &h.body else {
-        return Err(Error::corrupt(core.file.name(), UNDO_HEADER.0 as u64, "not an undo header"));
+        return Err(Error::corrupt(
+            core.file.name(),
+            UNDO_HEADER.0 as u64,
+            "not an undo header",
+        ));
     };
     let Some(slot) = u.slots.get(xid.slot() as usize) else {
-        return Err(Error::Internal(format!("transaction {xid} names a missing slot")));
+        return Err(Error::Internal(format!(
+            "transaction {xid} names a missing slot"
+        )));
     };
     Ok(if slot.wrap != xid.wrap() {
         TxStatus::Gone(u.control_scn)
@@ -119,7 +125,13 @@ pub(crate) fn tx_status(core: &Core, stats: &SessionStats, xid: Xid) -> Result<T
 }
 
 /// Whether the change recorded by `itl` must be rolled back for `snap`.
-fn needs_rollback(core: &Core, stats: &SessionStats, no: BlockNo, itl: &Itl, snap: Snapshot) -> Result<bool> {
+fn needs_rollback(
+    core: &Core,
+    stats: &SessionStats,
+    no: BlockNo,
+    itl: &Itl,
+    snap: Snapshot,
+) -> Result<bool> {
     if itl.xid.is_none() || itl.xid == snap.xid {
         return Ok(false);
     }
@@ -141,7 +153,12 @@ fn needs_rollback(core: &Core, stats: &SessionStats, no: BlockNo, itl: &Itl, sna
     })
 }
 
-fn first_to_roll_back(core: &Core, stats: &SessionStats, b: &Block, snap: Snapshot) -> Result<Option<usize>> {
+fn first_to_roll_back(
+    core: &Core,
+    stats: &SessionStats,
+    b: &Block,
+    snap: Snapshot,
+) -> Result<Option<usize>> {
     for (i, itl) in b.itl.iter().enumerate() {
         if needs_rollback(core, stats, b.no, itl, snap)? {
             return Ok(Some(i));
@@ -167,7 +184,12 @@ impl std::ops::Deref for View<'_> {
 }
 
 /// A consistent get of block `no` as of `snap` (MECHANISMS §3.2).
-pub(crate) fn read_consistent<'a>(core: &'a Core, stats: &SessionStats, no: BlockNo, snap: Snapshot) -> Result<View<'a>> {
+pub(crate) fn read_consistent<'a>(
+    core: &'a Core,
+    stats: &SessionStats,
+    no: BlockNo,
+    snap: Snapshot,
+) -> Result<View<'a>> {
     let cur = core.cache.get(no, Mode::Consistent, stats)?;
     let Some(first) = first_to_roll_back(core, stats, &cur, snap)? else {
         return Ok(View::Current(cur));
@@ -200,17 +222,25 @@ pub(crate) fn read_consistent<'a>(core: &'a Core, stats: &SessionStats, no: Bloc
             itl_idx: i as u8,
             itl: rec.prev_itl,
         };
-        clone
-            .apply(&op, Scn(0))
-            .map_err(|r| Error::corrupt(core.file.name(), no.0 as u64, format!("applying undo {uba}: {r}")))?;
+        clone.apply(&op, Scn(0)).map_err(|r| {
+            Error::corrupt(
+                core.file.name(),
+                no.0 as u64,
+                format!("applying undo {uba}: {r}"),
+            )
+        })?;
         stats.inc(Stat::UndoRecordsAppliedCr);
         applied += 1;
         if applied > 1_000_000 {
-            return Err(Error::Internal(format!("undo chain of block {} does not end", no.0)));
+            return Err(Error::Internal(format!(
+                "undo chain of block {} does not end",
+                no.0
+            )));
         }
         next = first_to_roll_back(core, stats, &clone, snap)?;
     }
-    core.cache.put_cr(clone.clone(), snap.scn, snap.xid, base, stats)?;
+    core.cache
+        .put_cr(clone.clone(), snap.scn, snap.xid, base, stats)?;
     Ok(View::Clone(Box::new(clone)))
 }
 
@@ -240,7 +270,13 @@ impl Waits {
 
     /// Waits until `holder` ends. Fails with `Deadlock` if `holder` is
     /// (transitively) waiting for `me`, or `LockTimeout` after `timeout`.
-    pub(crate) fn wait_for(&self, me: Xid, holder: Xid, timeout: Duration, stats: &SessionStats) -> Result<()> {
+    pub(crate) fn wait_for(
+        &self,
+        me: Xid,
+        holder: Xid,
+        timeout: Duration,
+        stats: &SessionStats,
+    ) -> Result<()> {
         let mut st = self.state.lock();
         if !st.active.contains(&holder) {
             return Ok(());

@@ -49,7 +49,11 @@ pub(crate) fn tx_slots_for(block_size: usize) -> u16 {
 fn header_parts(core: &Core, h: &BufWrite<'_>) -> Result<crate::block::UndoHeader> {
     match &h.body {
         Body::UndoHeader(u) => Ok(u.clone()),
-        _ => Err(Error::corrupt(core.file.name(), UNDO_HEADER.0 as u64, "not an undo header")),
+        _ => Err(Error::corrupt(
+            core.file.name(),
+            UNDO_HEADER.0 as u64,
+            "not an undo header",
+        )),
     }
 }
 
@@ -73,11 +77,15 @@ pub(crate) fn begin(core: &Core, stats: &SessionStats, user: &str) -> Result<Txn
     let mut h = core.cache.get_mut(UNDO_HEADER, stats)?;
     let u = header_parts(core, &h)?;
     let n = u.slots.len();
-    let hint = core.tx_hint.fetch_add(1, std::sync::atomic::Ordering::Relaxed) as usize;
+    let hint = core
+        .tx_hint
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed) as usize;
     let idx = (0..n)
         .map(|k| (hint + k) % n)
         .find(|&i| u.slots[i].state != TxState::Active)
-        .ok_or_else(|| Error::SpaceExhausted(format!("all {n} transaction-table slots are active")))?;
+        .ok_or_else(|| {
+            Error::SpaceExhausted(format!("all {n} transaction-table slots are active"))
+        })?;
     let start = core.visible_scn();
     let slot = TxSlot {
         wrap: u.slots[idx].wrap.wrapping_add(1).max(1),
@@ -124,7 +132,12 @@ pub(crate) fn tx_slot(txn: &TxnCtx, state: TxState, scn: Scn, last_uba: Uba) -> 
 }
 
 /// Reads the undo record at `uba`; `None` if it has been overwritten.
-pub(crate) fn read_undo(core: &Core, stats: &SessionStats, uba: Uba, mode: Mode) -> Result<Option<UndoRec>> {
+pub(crate) fn read_undo(
+    core: &Core,
+    stats: &SessionStats,
+    uba: Uba,
+    mode: Mode,
+) -> Result<Option<UndoRec>> {
     if uba.is_none() {
         return Ok(None);
     }
@@ -142,7 +155,12 @@ enum RingState {
     Active,
 }
 
-fn ring_state(core: &Core, stats: &SessionStats, u: &crate::block::UndoHeader, no: BlockNo) -> Result<(RingState, u16)> {
+fn ring_state(
+    core: &Core,
+    stats: &SessionStats,
+    u: &crate::block::UndoHeader,
+    no: BlockNo,
+) -> Result<(RingState, u16)> {
     let b = core.cache.get(no, Mode::Current, stats)?;
     let Body::Undo(body) = &b.body else {
         return Ok((RingState::Reusable, 0));
@@ -157,7 +175,9 @@ fn ring_state(core: &Core, stats: &SessionStats, u: &crate::block::UndoHeader, n
     }
     Ok(match s.state {
         TxState::Active => (RingState::Active, wrap),
-        TxState::Committed if now_ms().saturating_sub(s.time_ms) < core.cfg.undo_retention.as_millis() as u64 => {
+        TxState::Committed
+            if now_ms().saturating_sub(s.time_ms) < core.cfg.undo_retention.as_millis() as u64 =>
+        {
             (RingState::Unexpired, wrap)
         }
         _ => (RingState::Reusable, wrap),
@@ -166,7 +186,12 @@ fn ring_state(core: &Core, stats: &SessionStats, u: &crate::block::UndoHeader, n
 
 /// Gives `txn` a fresh undo block from the ring (see the module doc for
 /// the order of choices). `h` is the latched undo header.
-fn alloc_undo_block<'a>(core: &'a Core, stats: &SessionStats, txn: &mut TxnCtx, h: &mut BufWrite<'a>) -> Result<()> {
+fn alloc_undo_block<'a>(
+    core: &'a Core,
+    stats: &SessionStats,
+    txn: &mut TxnCtx,
+    h: &mut BufWrite<'a>,
+) -> Result<()> {
     let mut u = header_parts(core, h)?;
     let len = ring_len(&u.extents);
     let pos = u.next % len;
@@ -177,7 +202,11 @@ fn alloc_undo_block<'a>(core: &'a Core, stats: &SessionStats, txn: &mut TxnCtx, 
     let (block, wrap, next) = match state {
         RingState::Reusable => (candidate, old_wrap.wrapping_add(1).max(1), pos + 1),
         _ if can_extend => {
-            let n = core.cfg.extent_blocks.max(8).min(core.cfg.undo_max_blocks - len);
+            let n = core
+                .cfg
+                .extent_blocks
+                .max(8)
+                .min(core.cfg.undo_max_blocks - len);
             let first = alloc_extent(core, stats, n)?;
             // Insert the new extent right after the current position, so the
             // ring continues into it and then on to the older blocks.
@@ -236,9 +265,15 @@ pub(crate) fn logged_change<'a>(
     itl_idx: u8,
 ) -> Result<Uba> {
     let Body::Heap(slots) = &data.body else {
-        return Err(Error::Internal(format!("block {} is not a table block", data.no.0)));
+        return Err(Error::Internal(format!(
+            "block {} is not a table block",
+            data.no.0
+        )));
     };
-    let before = slots.get(slot as usize).cloned().unwrap_or(crate::block::Slot::UNUSED);
+    let before = slots
+        .get(slot as usize)
+        .cloned()
+        .unwrap_or(crate::block::Slot::UNUSED);
     let prev_itl = data.itl.get(itl_idx as usize).copied().unwrap_or_default();
     let rec = UndoRec {
         xid: txn.xid,
@@ -262,7 +297,12 @@ pub(crate) fn logged_change<'a>(
                         break b;
                     }
                 }
-                _ => return Err(Error::Internal(format!("undo block {} of {} was taken", no.0, txn.xid))),
+                _ => {
+                    return Err(Error::Internal(format!(
+                        "undo block {} of {} was taken",
+                        no.0, txn.xid
+                    )))
+                }
             }
         }
         alloc_undo_block(core, stats, txn, &mut h)?;
@@ -310,7 +350,12 @@ pub(crate) fn logged_change<'a>(
 /// the whole transaction), newest change first. Each step is itself logged
 /// (compensation), so a crash in the middle of a rollback resumes from the
 /// right place.
-pub(crate) fn rollback_to(core: &Core, stats: &SessionStats, txn: &mut TxnCtx, savepoint: Uba) -> Result<()> {
+pub(crate) fn rollback_to(
+    core: &Core,
+    stats: &SessionStats,
+    txn: &mut TxnCtx,
+    savepoint: Uba,
+) -> Result<()> {
     while txn.last_uba != savepoint && !txn.last_uba.is_none() {
         let uba = txn.last_uba;
         let rec = read_undo(core, stats, uba, Mode::Current)?.ok_or_else(|| {
@@ -353,7 +398,12 @@ pub(crate) fn rollback_to(core: &Core, stats: &SessionStats, txn: &mut TxnCtx, s
 pub(crate) fn end_rollback(core: &Core, stats: &SessionStats, txn: &TxnCtx) -> Result<()> {
     let mut h = core.cache.get_mut(UNDO_HEADER, stats)?;
     let op = tx_slot(txn, TxState::RolledBack, txn.start_scn, Uba::NONE);
-    let (_, end) = core.change(stats, RecHead::new(RecKind::Rollback, txn.xid), &mut [&mut h], |_| vec![op])?;
+    let (_, end) = core.change(
+        stats,
+        RecHead::new(RecKind::Rollback, txn.xid),
+        &mut [&mut h],
+        |_| vec![op],
+    )?;
     drop(h);
     core.waits.finish(txn.xid);
     // A rollback need not wait for the disk: if it is lost in a crash,

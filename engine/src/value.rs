@@ -142,7 +142,8 @@ pub fn decode_row(buf: &[u8]) -> DecResult<Row> {
             2 => Value::Real(f64::from_bits(d.u64()?)),
             3 => {
                 let len = d.u16()? as usize;
-                let s = std::str::from_utf8(d.take(len)?).map_err(|e| format!("bad UTF-8 in row: {e}"))?;
+                let s = std::str::from_utf8(d.take(len)?)
+                    .map_err(|e| format!("bad UTF-8 in row: {e}"))?;
                 Value::Text(s.to_string())
             }
             t => return Err(format!("bad value tag {t}")),
@@ -157,7 +158,12 @@ mod tests {
 
     #[test]
     fn rows_round_trip() {
-        let row = vec![Value::Null, Value::Int(-5), Value::Real(1.5), Value::Text("héllo".into())];
+        let row = vec![
+            Value::Null,
+            Value::Int(-5),
+            Value::Real(1.5),
+            Value::Text("héllo".into()),
+        ];
         assert_eq!(decode_row(&encode_row(&row)).unwrap(), row);
     }
 }
