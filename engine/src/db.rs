@@ -394,6 +394,8 @@ fn roll_back_active(core: &Core) -> Result<usize> {
             last_uba: s.last_uba,
             undo_block: None,
             blocks: Default::default(),
+            read_scn: s.scn,
+            serializable: false,
         };
         undo::rollback_to(core, &core.bg, &mut txn, Uba::NONE)?;
         undo::end_rollback(core, &core.bg, &txn)?;
@@ -473,6 +475,10 @@ impl Session {
             Isolation::ReadCommitted => self.core.visible_scn(),
             Isolation::Serializable => *self.txn_snapshot.get_or_insert(self.core.visible_scn()),
         };
+        if let Some(t) = self.txn.as_mut() {
+            t.read_scn = scn;
+            t.serializable = self.iso == Isolation::Serializable;
+        }
         Snapshot {
             scn,
             xid: self.xid().unwrap_or(Xid::NONE),
@@ -628,6 +634,7 @@ impl Session {
         let row = def.check_row(row)?;
         self.statement(|s| {
             s.ensure_txn()?;
+            s.snapshot();
             let core = s.core.clone();
             let txn = s
                 .txn
@@ -659,10 +666,10 @@ impl Session {
                 ReadPoint { snap, iso },
                 def.seg,
                 rowid,
-                &encode_row(&row),
+                |_| Ok(Some(encode_row(&row))),
             )?;
             s.stats.inc(Stat::RowsProcessed);
-            Ok(r)
+            r.ok_or_else(|| Error::Internal("update declined".into()))
         })
     }
 
@@ -769,33 +776,22 @@ impl Session {
                     .txn
                     .as_mut()
                     .ok_or_else(|| Error::Internal("no transaction".into()))?;
-                // Current version (after any wait for its lock holder).
-                let cur = heap::fetch(
-                    &core,
-                    &s.stats,
-                    Snapshot {
-                        scn: Scn(u64::MAX),
-                        xid: txn.xid,
-                    },
-                    rowid,
-                )?;
-                let Some(cur) = cur else { continue };
-                let row = decode_row(&cur)
-                    .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
-                if !pred(&row) {
-                    continue;
+                let file = core.file.name().to_string();
+                // Re-checked on the current version, once the row is locked.
+                let at = ReadPoint { snap, iso };
+                let changed = heap::update(&core, &s.stats, txn, at, def.seg, rowid, |cur| {
+                    let row = decode_row(cur)
+                        .map_err(|r| Error::corrupt(file.as_str(), rowid.block.0 as u64, r))?;
+                    if !pred(&row) {
+                        return Ok(None);
+                    }
+                    Ok(Some(encode_row(&def.check_row(f(&row))?)))
+                });
+                match changed {
+                    Ok(Some(_)) => n += 1,
+                    Ok(None) | Err(Error::NoSuchRow(_)) => {}
+                    Err(e) => return Err(e),
                 }
-                let new = def.check_row(f(&row))?;
-                heap::update(
-                    &core,
-                    &s.stats,
-                    txn,
-                    ReadPoint { snap, iso },
-                    def.seg,
-                    rowid,
-                    &encode_row(&new),
-                )?;
-                n += 1;
             }
             s.stats.add(Stat::RowsProcessed, n as u64);
             Ok(n)

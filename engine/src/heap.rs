@@ -192,13 +192,38 @@ fn acquire_itl(
     if let Some(i) = b.itl.iter().position(|e| e.xid == txn.xid) {
         return Ok(Some(i as u8));
     }
+    if let Some(i) = b.itl.iter().position(|e| e.xid.is_none()) {
+        return Ok(Some(i as u8));
+    }
+    // Entries of committed transactions, oldest commit first.
+    let mut committed = Vec::new();
     for i in 0..b.itl.len() {
         if itl_committed(core, stats, b, i)? {
-            return Ok(Some(i as u8));
+            committed.push((b.itl[i].commit_scn, i));
         }
+    }
+    committed.sort_unstable();
+    // Taking over an entry hides its transaction behind ours: a later read
+    // by this transaction treats the entry as its own and would not roll
+    // that transaction's changes back. So only entries committed at or
+    // before this transaction's read SCN are taken over while the block
+    // can still grow its ITL instead.
+    if let Some(&(_, i)) = committed.first().filter(|(c, _)| *c <= txn.read_scn) {
+        return Ok(Some(i as u8));
     }
     if b.itl.len() < MAX_ITL && b.encoded_len() + ITL_LEN + extra <= core.file.block_size() {
         return Ok(Some(b.itl.len() as u8));
+    }
+    if let Some(&(_, i)) = committed.first() {
+        if txn.serializable {
+            // The block changed after the snapshot and has no room to keep
+            // that visible: Oracle raises ORA-08177 here too.
+            stats.inc(Stat::SerializeFailures);
+            return Err(Error::CannotSerialize {
+                rowid: format!("{}.*", b.no.0),
+            });
+        }
+        return Ok(Some(i as u8));
     }
     Ok(None)
 }
@@ -372,7 +397,10 @@ fn slot_of(b: &Block, slot: u16) -> Option<&Slot> {
     }
 }
 
-/// Replaces the row at `rowid`; returns its rowid (new if it had to move).
+/// Replaces the row at `rowid` with `new(current row bytes)`, computed
+/// after the row is locked, so it always sees the latest committed version
+/// (`None` leaves the row alone). Returns the rowid (new if it had to move),
+/// or `None` if `new` declined.
 pub(crate) fn update(
     core: &Core,
     stats: &SessionStats,
@@ -380,8 +408,14 @@ pub(crate) fn update(
     at: ReadPoint,
     seg: BlockNo,
     rowid: RowId,
-    row: &[u8],
-) -> Result<RowId> {
+    new: impl FnOnce(&[u8]) -> Result<Option<Vec<u8>>>,
+) -> Result<Option<RowId>> {
+    core.reserve_redo()?;
+    let (mut b, itl_idx) = lock_row(core, stats, txn, at, rowid)?;
+    let old = slot_of(&b, rowid.slot).cloned().unwrap_or(Slot::UNUSED);
+    let Some(row) = new(&old.data)? else {
+        return Ok(None);
+    };
     let max = max_row_len(core.file.block_size(), core.cfg.initrans);
     if row.len() > max {
         return Err(Error::RowTooLarge {
@@ -389,18 +423,15 @@ pub(crate) fn update(
             max,
         });
     }
-    core.reserve_redo()?;
-    let (mut b, itl_idx) = lock_row(core, stats, txn, at, rowid)?;
-    let old = slot_of(&b, rowid.slot).cloned().unwrap_or(Slot::UNUSED);
     let new_len = b.encoded_len() - old.data.len() + row.len() + itl_growth(&b, itl_idx);
     if new_len <= core.file.block_size() {
         let value = Slot {
             state: SlotState::Live,
             lock: itl_idx + 1,
-            data: Bytes::copy_from_slice(row),
+            data: Bytes::from(row),
         };
         logged_change(core, stats, txn, &mut b, rowid.slot, value, itl_idx)?;
-        return Ok(rowid);
+        return Ok(Some(rowid));
     }
     // It no longer fits: delete here, insert elsewhere.
     let gone = Slot {
@@ -411,7 +442,7 @@ pub(crate) fn update(
     logged_change(core, stats, txn, &mut b, rowid.slot, gone, itl_idx)?;
     drop(b);
     stats.inc(Stat::RowMigrations);
-    insert(core, stats, txn, seg, row)
+    insert(core, stats, txn, seg, &row).map(Some)
 }
 
 /// Deletes the row at `rowid`.

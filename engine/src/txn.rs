@@ -84,6 +84,9 @@ pub(crate) struct TxnCtx {
     pub undo_block: Option<(BlockNo, u16)>,
     /// Data blocks changed (for commit cleanout and `commit_mode = force`).
     pub blocks: BTreeSet<BlockNo>,
+    /// The SCN the current statement reads as of.
+    pub read_scn: Scn,
+    pub serializable: bool,
 }
 
 /// What the transaction table says about a transaction.

@@ -114,6 +114,8 @@ pub(crate) fn begin(core: &Core, stats: &SessionStats, user: &str) -> Result<Txn
         last_uba: Uba::NONE,
         undo_block: None,
         blocks: Default::default(),
+        read_scn: start,
+        serializable: false,
     })
 }
 

@@ -1,0 +1,163 @@
+//! Row locks, waits, deadlocks and the serializable write conflict.
+
+use std::sync::Barrier;
+use std::time::Duration;
+
+use blocklab::{ColType, Column, Config, Database, Error, Isolation, RowId, Stat, Value};
+
+fn open(dir: &std::path::Path, lock_timeout: Duration) -> Database {
+    let cfg = Config {
+        block_size: 4096,
+        cache_frames: 128,
+        lock_timeout,
+        background_writer: false,
+        ..Config::default()
+    };
+    Database::open(dir, cfg).unwrap()
+}
+
+fn accounts(db: &Database) -> Vec<RowId> {
+    let mut s = db.session();
+    s.create_table(
+        "acct",
+        &[
+            Column::new("id", ColType::Integer),
+            Column::new("bal", ColType::Integer),
+        ],
+    )
+    .unwrap();
+    let ids = (0..4)
+        .map(|i| {
+            s.insert("acct", vec![Value::Int(i), Value::Int(100)])
+                .unwrap()
+        })
+        .collect();
+    s.commit().unwrap();
+    ids
+}
+
+#[test]
+fn a_writer_waits_for_the_row_lock_and_then_sees_the_committed_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path(), Duration::from_secs(10));
+    let ids = accounts(&db);
+    let mut a = db.session();
+    a.update("acct", ids[0], vec![Value::Int(0), Value::Int(50)])
+        .unwrap();
+    let started = Barrier::new(2);
+    std::thread::scope(|sc| {
+        let h = sc.spawn(|| {
+            let mut b = db.session();
+            started.wait();
+            // Blocks until `a` commits.
+            b.update_where(
+                "acct",
+                |r| r[0] == Value::Int(0),
+                |r| vec![r[0].clone(), Value::Int(r[1].as_int().unwrap() + 1)],
+            )
+            .unwrap();
+            b.commit().unwrap();
+            b.stats()
+        });
+        started.wait();
+        std::thread::sleep(Duration::from_millis(150));
+        a.commit().unwrap();
+        let stats = h.join().unwrap();
+        assert_eq!(stats.get(Stat::LockWaits), 1);
+    });
+    let rows = db.session().scan("acct").unwrap();
+    // The waiter re-read the committed 50, not the 100 its snapshot saw.
+    assert_eq!(rows[0].1[1], Value::Int(51));
+}
+
+#[test]
+fn a_lock_wait_times_out_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path(), Duration::from_millis(100));
+    let ids = accounts(&db);
+    let mut a = db.session();
+    a.update("acct", ids[1], vec![Value::Int(1), Value::Int(0)])
+        .unwrap();
+    let mut b = db.session();
+    let e = b
+        .update("acct", ids[1], vec![Value::Int(1), Value::Int(7)])
+        .unwrap_err();
+    assert!(matches!(e, Error::LockTimeout { millis: 100, .. }), "{e}");
+    assert_eq!(b.stats().get(Stat::LockTimeouts), 1);
+}
+
+#[test]
+fn a_deadlock_is_detected_and_reported_to_one_victim() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path(), Duration::from_secs(20));
+    let ids = accounts(&db);
+    let barrier = Barrier::new(2);
+    let results: Vec<Result<(), Error>> = std::thread::scope(|sc| {
+        let hs: Vec<_> = [(0usize, 1usize), (1, 0)]
+            .into_iter()
+            .map(|(first, second)| {
+                let (db, ids, barrier) = (&db, &ids, &barrier);
+                sc.spawn(move || {
+                    let mut s = db.session();
+                    s.update(
+                        "acct",
+                        ids[first],
+                        vec![Value::Int(first as i64), Value::Int(1)],
+                    )
+                    .unwrap();
+                    barrier.wait();
+                    let r = s.update(
+                        "acct",
+                        ids[second],
+                        vec![Value::Int(second as i64), Value::Int(2)],
+                    );
+                    match r {
+                        Ok(_) => s.commit().map(|_| ()),
+                        Err(e) => {
+                            s.rollback().unwrap();
+                            Err(e)
+                        }
+                    }
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let victims = results
+        .iter()
+        .filter(|r| matches!(r, Err(Error::Deadlock { .. })))
+        .count();
+    let winners = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!((victims, winners), (1, 1), "{results:?}");
+    assert_eq!(db.system_stats().get(Stat::Deadlocks), 1);
+}
+
+#[test]
+fn serializable_write_to_a_row_changed_after_the_snapshot_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path(), Duration::from_secs(5));
+    let ids = accounts(&db);
+    let mut s1 = db.session();
+    s1.set_isolation(Isolation::Serializable).unwrap();
+    assert_eq!(s1.scan("acct").unwrap()[2].1[1], Value::Int(100));
+    let mut s2 = db.session();
+    s2.update("acct", ids[2], vec![Value::Int(2), Value::Int(1)])
+        .unwrap();
+    s2.commit().unwrap();
+    // s1 still reads its snapshot ...
+    assert_eq!(s1.scan("acct").unwrap()[2].1[1], Value::Int(100));
+    // ... may change rows nobody changed ...
+    s1.update("acct", ids[3], vec![Value::Int(3), Value::Int(3)])
+        .unwrap();
+    // ... but not the row changed after its snapshot.
+    let e = s1
+        .update("acct", ids[2], vec![Value::Int(2), Value::Int(2)])
+        .unwrap_err();
+    assert!(matches!(e, Error::CannotSerialize { .. }), "{e}");
+    // Under READ COMMITTED the same write succeeds.
+    s1.rollback().unwrap();
+    s1.set_isolation(Isolation::ReadCommitted).unwrap();
+    s1.update("acct", ids[2], vec![Value::Int(2), Value::Int(2)])
+        .unwrap();
+    s1.commit().unwrap();
+}
