@@ -61,6 +61,10 @@ pub(crate) struct Core {
     pub catalog: parking_lot::RwLock<Catalog>,
     /// Round-robin hint for transaction-table slot allocation.
     pub tx_hint: AtomicU64,
+    /// Set when a data-file sync failed. The kernel may have dropped the
+    /// dirty pages, so a later successful sync proves nothing (fsyncgate):
+    /// the database refuses changes until it is reopened and recovered.
+    pub poisoned: Mutex<Option<String>>,
 }
 
 pub(crate) fn now_ms() -> u64 {
@@ -161,8 +165,9 @@ impl Core {
         let _g = self.ckpt_lock.lock();
         // Read the log end before looking at any frame (see checkpoint_lsn).
         let end = self.log.end_lsn();
+        self.check_poison()?;
         self.cache.write_dirty(usize::MAX)?;
-        self.file.sync()?;
+        self.sync_data()?;
         let lsn = self.cache.checkpoint_lsn(end);
         {
             let mut c = self.control.lock();
@@ -178,17 +183,43 @@ impl Core {
         Ok(lsn)
     }
 
+    /// Syncs the data file; a failure poisons the database.
+    pub fn sync_data(&self) -> Result<()> {
+        self.file.sync().inspect_err(|e| {
+            *self.poisoned.lock() = Some(format!("data file sync failed: {e}"));
+        })
+    }
+
+    /// Refuses work after a failed data-file sync.
+    pub fn check_poison(&self) -> Result<()> {
+        match &*self.poisoned.lock() {
+            Some(why) => Err(Error::Poisoned(why.clone())),
+            None => Ok(()),
+        }
+    }
+
     /// Called before a change takes any latch: makes sure the redo of one
     /// more change fits in the log ring, checkpointing if this database has
     /// no background writer to do it.
     pub fn reserve_redo(&self) -> Result<()> {
-        if self.log.wants_checkpoint() && !self.cfg.background_writer {
-            self.checkpoint()?;
-        }
-        self.log.wait_for_space(
-            self.cfg
+        let deadline = std::time::Instant::now()
+            + self
+                .cfg
                 .lock_timeout
-                .max(std::time::Duration::from_secs(30)),
-        )
+                .max(std::time::Duration::from_secs(30));
+        loop {
+            self.check_poison()?;
+            if self.log.wants_checkpoint() && !self.cfg.background_writer {
+                self.checkpoint()?;
+            }
+            // Wait in short steps so a writer failure is noticed promptly.
+            match self
+                .log
+                .wait_for_space(std::time::Duration::from_millis(100))
+            {
+                Err(Error::SpaceExhausted(_)) if std::time::Instant::now() < deadline => continue,
+                r => return r,
+            }
+        }
     }
 }

@@ -131,6 +131,7 @@ impl Database {
             ckpt_lock: Mutex::new(()),
             catalog: RwLock::new(Catalog::default()),
             tx_hint: AtomicU64::new(0),
+            poisoned: Mutex::new(None),
         });
         let mut report = RecoveryReport {
             records_read: scan.records.len(),
@@ -183,10 +184,13 @@ impl Database {
         self.core.checkpoint().map(|_| ())
     }
 
-    /// System-wide statistics (every session plus background work).
+    /// System-wide statistics (every session plus background work), with
+    /// the log writer's own counts (`redo writes`, `log syncs`).
     pub fn system_stats(&self) -> StatsSnapshot {
         let mut s = self.core.system.snapshot();
-        let _ = &mut s;
+        let log = self.core.log.stats();
+        s.set(Stat::RedoWrites, log.redo_writes);
+        s.set(Stat::LogSyncs, log.log_syncs);
         s
     }
 
@@ -264,9 +268,13 @@ fn writer_loop(core: Weak<Core>, stop: Arc<AtomicBool>) {
         } else {
             Ok(())
         };
-        if result.is_err() {
-            // The failure is seen again by the next session that needs the
-            // log or the file (both refuse work once poisoned).
+        if let Err(e) = result {
+            // A write the writer cannot do is one no session can do either:
+            // stop accepting changes now rather than let the log fill up
+            // behind a checkpoint that will never finish.
+            core.poisoned
+                .lock()
+                .get_or_insert_with(|| format!("background writer failed: {e}"));
             return;
         }
     }
@@ -871,7 +879,7 @@ impl Session {
         if core.cfg.commit_mode == CommitMode::Force {
             let blocks: Vec<BlockNo> = txn.blocks.iter().copied().collect();
             core.cache.write_blocks(&blocks)?;
-            core.file.sync()?;
+            core.sync_data()?;
         }
         if core.log.flush(end)? {
             s.inc(Stat::RedoSynchWrites);

@@ -114,7 +114,17 @@ fn find_block(core: &Core, stats: &SessionStats, seg: BlockNo) -> Result<BlockNo
     }
     let total: u32 = h.extents.iter().map(|e| e.1).sum();
     if h.hwm >= total {
-        let n = core.cfg.extent_blocks;
+        // The extent map lives in the header block, so extents grow with the
+        // segment (a quarter of its size, as Oracle's automatic allocation
+        // grows them) to keep the map small: ~60 extents reach a million blocks.
+        if sb.encoded_len() + 8 > core.file.block_size() {
+            return Err(Error::SpaceExhausted(format!(
+                "segment {} has reached its maximum of {} extents",
+                seg.0,
+                h.extents.len()
+            )));
+        }
+        let n = core.cfg.extent_blocks.max(total / 4).min(1 << 16);
         let first = alloc_extent(core, stats, n)?;
         h.extents.push((first, n));
     }

@@ -157,6 +157,12 @@ impl StatsSnapshot {
         self.vals[stat as usize]
     }
 
+    /// Overrides one value (for counts kept outside the counters, such as
+    /// the log writer's).
+    pub fn set(&mut self, stat: Stat, v: u64) {
+        self.vals[stat as usize] = v;
+    }
+
     /// `session logical reads` = db block gets + consistent gets.
     pub fn logical_reads(&self) -> u64 {
         self.get(Stat::ConsistentGets) + self.get(Stat::DbBlockGets)
