@@ -93,7 +93,10 @@ impl Database {
         if fresh {
             create_files(backend.as_ref(), &cfg)?;
         }
-        let (control, data) = ControlFile::open(backend.as_ref())?;
+        let (control, mut data) = ControlFile::open(backend.as_ref())?;
+        // Open means "not cleanly shut down" until close says otherwise; the
+        // first checkpoint below records it.
+        data.clean_shutdown = false;
         // The files fix these; the configuration cannot change them.
         cfg.block_size = data.block_size as usize;
         cfg.log_file_size = data.log_file_size;
@@ -137,10 +140,8 @@ impl Database {
             records_read: scan.records.len(),
             ..Default::default()
         };
-        if fresh {
-            bootstrap(&core)?;
-        }
         roll_forward(&core, &scan.records, &mut report)?;
+        check_file_header(&core, fresh)?;
         core.visible_scn
             .store(core.log.current_scn().0, Ordering::Release);
         report.transactions_rolled_back = roll_back_active(&core)?;
@@ -285,6 +286,14 @@ fn create_files(backend: &dyn Backend, cfg: &Config) -> Result<()> {
         file_size: cfg.log_file_size,
         files: cfg.log_files,
     };
+    // No control file means the database was never created: anything else
+    // here is a leftover of a creation cut short, and is started over.
+    for name in backend.list()? {
+        if name == DATA_FILE || (name.starts_with("redo") && name.ends_with(".log")) {
+            backend.remove(&name)?;
+        }
+    }
+    backend.sync_dir()?;
     create_log_files(backend, &log_cfg)?;
     let file = DataFile::create(backend, DATA_FILE, cfg.block_size)?;
     file.extend_to(3 + cfg.undo_blocks)?;
@@ -304,6 +313,40 @@ fn create_files(backend: &dyn Backend, cfg: &Config) -> Result<()> {
         },
     )?;
     backend.sync_dir()
+}
+
+/// Checks block 0 after roll-forward. A database whose control file exists
+/// but was never checkpointed may have lost its bootstrap redo in a crash
+/// (the control file is created before the bootstrap is logged): its file
+/// header is still unformatted, and it is bootstrapped now.
+fn check_file_header(core: &Core, fresh: bool) -> Result<()> {
+    let (db_id, never_checkpointed) = {
+        let c = core.control.lock();
+        (c.1.db_id, c.1.checkpoint_lsn == 0)
+    };
+    let b = core.cache.get(FILE_HEADER, Mode::Current, &core.bg)?;
+    let bad = |why: String| Err(Error::corrupt(core.file.name(), 0, why));
+    match &b.body {
+        Body::Unformatted if fresh || never_checkpointed => {
+            drop(b);
+            bootstrap(core)
+        }
+        Body::FileHeader(h) if h.db_id != db_id => bad(format!(
+            "file header belongs to database {:#x}, the control file to {db_id:#x}",
+            h.db_id
+        )),
+        Body::FileHeader(h) if h.block_size as usize != core.cfg.block_size => bad(format!(
+            "file header says block size {}, the control file {}",
+            h.block_size, core.cfg.block_size
+        )),
+        Body::FileHeader(h) if h.allocated > core.file.block_count() => bad(format!(
+            "file header has {} blocks allocated but the file holds {}",
+            h.allocated,
+            core.file.block_count()
+        )),
+        Body::FileHeader(_) => Ok(()),
+        _ => bad("block 0 is not a file header".into()),
+    }
 }
 
 /// Formats the file header, the undo segment header and the catalog

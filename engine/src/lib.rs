@@ -1,4 +1,7 @@
 //! blocklab: a small, real, block-based storage engine for teaching.
+//!
+//! The README below is compiled as a doctest, so its example cannot drift.
+#![doc = include_str!("../../README.md")]
 #![deny(unsafe_code)]
 
 pub mod config;
@@ -19,6 +22,7 @@ pub mod space;
 pub mod txn;
 pub mod undo;
 pub mod value;
+pub mod verify;
 
 pub use config::{CommitMode, Config};
 pub use db::{Database, RecoveryReport, Session};

@@ -68,7 +68,8 @@ fn ring_block(extents: &[(u32, u32)], mut pos: u32) -> BlockNo {
         }
         pos -= len;
     }
-    BlockNo(extents[0].0)
+    // Callers reduce `pos` modulo the ring length, so this is not reached.
+    BlockNo(extents.first().map_or(0, |e| e.0))
 }
 
 /// Starts a transaction: takes a free transaction-table slot.
@@ -196,6 +197,13 @@ fn alloc_undo_block<'a>(
 ) -> Result<()> {
     let mut u = header_parts(core, h)?;
     let len = ring_len(&u.extents);
+    if len == 0 {
+        return Err(Error::corrupt(
+            core.file.name(),
+            UNDO_HEADER.0 as u64,
+            "undo header has no undo extents",
+        ));
+    }
     let pos = u.next % len;
     let candidate = ring_block(&u.extents, pos);
     let (state, old_wrap) = ring_state(core, stats, &u, candidate)?;
