@@ -65,6 +65,9 @@ pub(crate) struct Core {
     /// dirty pages, so a later successful sync proves nothing (fsyncgate):
     /// the database refuses changes until it is reopened and recovered.
     pub poisoned: Mutex<Option<String>>,
+    /// Whether the background writer is running (it checkpoints when the
+    /// log fills; without it, the session that needs log space does).
+    pub writer_running: std::sync::atomic::AtomicBool,
 }
 
 pub(crate) fn now_ms() -> u64 {
@@ -209,7 +212,7 @@ impl Core {
                 .max(std::time::Duration::from_secs(30));
         loop {
             self.check_poison()?;
-            if self.log.wants_checkpoint() && !self.cfg.background_writer {
+            if self.log.wants_checkpoint() && !self.writer_running.load(Ordering::Acquire) {
                 self.checkpoint()?;
             }
             // Wait in short steps so a writer failure is noticed promptly.

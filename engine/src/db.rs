@@ -135,6 +135,7 @@ impl Database {
             catalog: RwLock::new(Catalog::default()),
             tx_hint: AtomicU64::new(0),
             poisoned: Mutex::new(None),
+            writer_running: AtomicBool::new(false),
         });
         let mut report = RecoveryReport {
             records_read: scan.records.len(),
@@ -161,6 +162,7 @@ impl Database {
         let stop = Arc::new(AtomicBool::new(false));
         let weak: Weak<Core> = Arc::downgrade(&self.core);
         let stop2 = stop.clone();
+        self.core.writer_running.store(true, Ordering::Release);
         let h = std::thread::Builder::new()
             .name("blocklab-dbwr".into())
             .spawn(move || writer_loop(weak, stop2))
@@ -177,6 +179,7 @@ impl Database {
             iso: Isolation::ReadCommitted,
             txn_snapshot: None,
             user: self.core.cfg.default_user.clone(),
+            doomed: None,
         }
     }
 
@@ -238,6 +241,7 @@ impl Database {
         if let Some((stop, h)) = self.writer.lock().take() {
             stop.store(true, Ordering::Release);
             let _ = h.join();
+            self.core.writer_running.store(false, Ordering::Release);
         }
         self.core.checkpoint()?;
         {
@@ -483,6 +487,8 @@ pub struct Session {
     iso: Isolation,
     txn_snapshot: Option<Scn>,
     user: String,
+    /// Set when a statement's rollback failed: see `Error::MustRollback`.
+    doomed: Option<String>,
 }
 
 impl Session {
@@ -550,12 +556,19 @@ impl Session {
     /// Runs one statement: on error, rolls back what it changed.
     fn statement<T>(&mut self, f: impl FnOnce(&mut Session) -> Result<T>) -> Result<T> {
         self.stats.inc(Stat::UserCalls);
+        if let Some(why) = &self.doomed {
+            return Err(Error::MustRollback(why.clone()));
+        }
         let savepoint = self.txn.as_ref().map(|t| t.last_uba).unwrap_or(Uba::NONE);
         match f(self) {
             Ok(v) => Ok(v),
             Err(e) => {
                 if let Some(txn) = self.txn.as_mut() {
-                    undo::rollback_to(&self.core, &self.stats, txn, savepoint)?;
+                    if let Err(r) = undo::rollback_to(&self.core, &self.stats, txn, savepoint) {
+                        // Half a statement is in the transaction: it must
+                        // never commit (statement atomicity).
+                        self.doomed = Some(format!("{e}; then {r}"));
+                    }
                 }
                 Err(e)
             }
@@ -886,8 +899,14 @@ impl Session {
     /// Commits: the commit record is logged and synced (group commit);
     /// data blocks are written later (or now, with `commit_mode = force`).
     pub fn commit(&mut self) -> Result<()> {
+        if let Some(why) = self.doomed.clone() {
+            self.rollback()?;
+            return Err(Error::MustRollback(why));
+        }
         self.txn_snapshot = None;
         let Some(txn) = self.txn.take() else {
+            // A commit with nothing to commit is still a commit call.
+            self.stats.inc(Stat::UserCommits);
             return Ok(());
         };
         let core = self.core.clone();
@@ -935,10 +954,19 @@ impl Session {
     pub fn rollback(&mut self) -> Result<()> {
         self.txn_snapshot = None;
         let Some(mut txn) = self.txn.take() else {
+            self.doomed = None;
+            self.stats.inc(Stat::UserRollbacks);
             return Ok(());
         };
-        undo::rollback_to(&self.core, &self.stats, &mut txn, Uba::NONE)?;
-        undo::end_rollback(&self.core, &self.stats, &txn)?;
+        let r = undo::rollback_to(&self.core, &self.stats, &mut txn, Uba::NONE)
+            .and_then(|()| undo::end_rollback(&self.core, &self.stats, &txn));
+        if let Err(e) = r {
+            // Keep the transaction (and its locks) so the rollback can be
+            // retried; recovery rolls it back if the database goes down.
+            self.txn = Some(txn);
+            return Err(e);
+        }
+        self.doomed = None;
         self.stats.inc(Stat::UserRollbacks);
         Ok(())
     }

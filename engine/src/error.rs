@@ -85,6 +85,11 @@ pub enum Error {
     /// The data file or log is full or too small for the request.
     #[error("space exhausted: {0}")]
     SpaceExhausted(String),
+    /// A statement of this transaction failed and its statement-level
+    /// rollback failed too, so the transaction holds part of a statement:
+    /// it can only be rolled back.
+    #[error("transaction must be rolled back: a failed statement could not be undone ({0})")]
+    MustRollback(String),
     /// An internal invariant failed; reported instead of panicking.
     #[error("internal error: {0}")]
     Internal(String),
