@@ -974,6 +974,9 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        let _ = self.rollback();
+        // An open transaction dies with its session, as on a disconnect.
+        if self.txn.is_some() {
+            let _ = self.rollback();
+        }
     }
 }
