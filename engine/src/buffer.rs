@@ -218,12 +218,8 @@ impl BufferCache {
         if matches!(load, Load::Lookup) {
             return Err(Error::Internal("not cached".into()));
         }
-        let i = self.victim(&mut m)?;
+        let (i, mut st) = self.victim(&mut m)?;
         let frame = &self.frames[i];
-        let mut st = frame
-            .state
-            .try_write()
-            .ok_or_else(|| Error::Internal("victim frame latched".into()))?;
         if let Some(old) = st.key.take() {
             m.map.remove(&old);
         }
@@ -267,42 +263,49 @@ impl BufferCache {
         Block::decode(no, &buf).map_err(|r| Error::corrupt(self.file.name(), no.0 as u64, r))
     }
 
-    /// Picks an unpinned frame with the clock sweep; a clean frame is
-    /// preferred, a dirty one is written first (redo flushed before it).
-    fn victim(&self, m: &mut MapState) -> Result<usize> {
+    /// Picks an unpinned frame with the clock sweep and returns it latched
+    /// exclusively, so nothing can take it between the choice and the reuse.
+    /// A clean frame is preferred; a dirty one is written first (its redo
+    /// flushed before it). Frames latched at the moment (a checkpoint
+    /// scanning the cache, say) are skipped, never waited for: the map
+    /// mutex is held here.
+    fn victim(&self, m: &mut MapState) -> Result<(usize, RwLockWriteGuard<'_, FrameState>)> {
         let n = self.frames.len();
-        let mut dirty_candidate = None;
-        for step in 0..3 * n {
-            let i = m.hand;
-            m.hand = (m.hand + 1) % n;
-            let f = &self.frames[i];
-            if f.pins.load(Ordering::Acquire) != 0 {
-                continue;
+        for _round in 0..100 {
+            let mut dirty_candidate = None;
+            for step in 0..3 * n {
+                let i = m.hand;
+                m.hand = (m.hand + 1) % n;
+                let f = &self.frames[i];
+                if f.pins.load(Ordering::Acquire) != 0 {
+                    continue;
+                }
+                if f.referenced.swap(false, Ordering::Relaxed) && step < 2 * n {
+                    continue;
+                }
+                let Some(st) = f.state.try_write() else {
+                    continue;
+                };
+                if !st.dirty {
+                    return Ok((i, st));
+                }
+                dirty_candidate.get_or_insert(i);
             }
-            if f.referenced.swap(false, Ordering::Relaxed) && step < 2 * n {
-                continue;
-            }
-            let Some(st) = f.state.try_read() else {
-                continue;
+            let Some(i) = dirty_candidate else {
+                return Err(Error::SpaceExhausted(format!(
+                    "buffer cache: all {} frames are pinned",
+                    self.frames.len()
+                )));
             };
-            if !st.dirty {
-                return Ok(i);
+            if let Some(mut st) = self.frames[i].state.try_write() {
+                self.write_frame(&mut st)?;
+                return Ok((i, st));
             }
-            dirty_candidate.get_or_insert(i);
+            std::thread::yield_now();
         }
-        let i = dirty_candidate.ok_or_else(|| {
-            Error::SpaceExhausted(format!(
-                "buffer cache: all {} frames are pinned",
-                self.frames.len()
-            ))
-        })?;
-        let f = &self.frames[i];
-        let mut st = f
-            .state
-            .try_write()
-            .ok_or_else(|| Error::Internal("dirty victim latched".into()))?;
-        self.write_frame(&mut st)?;
-        Ok(i)
+        Err(Error::SpaceExhausted(
+            "buffer cache: no frame could be latched for replacement".into(),
+        ))
     }
 
     /// Writes one dirty current frame: redo first, then the block.

@@ -937,14 +937,18 @@ impl Session {
             r
         };
         core.waits.finish(txn.xid);
+        // The commit is durable once its record is: wait for the log
+        // writer (group commit). Only then stamp the commit SCN into the
+        // blocks, so no block can reach the disk claiming a commit that a
+        // crash could still undo.
+        if core.log.flush(end)? {
+            s.inc(Stat::RedoSynchWrites);
+        }
         heap::commit_cleanout(&core, s, &txn, scn);
         if core.cfg.commit_mode == CommitMode::Force {
             let blocks: Vec<BlockNo> = txn.blocks.iter().copied().collect();
             core.cache.write_blocks(&blocks)?;
             core.sync_data()?;
-        }
-        if core.log.flush(end)? {
-            s.inc(Stat::RedoSynchWrites);
         }
         s.inc(Stat::UserCommits);
         Ok(())
