@@ -10,6 +10,8 @@ fn cfg(undo_blocks: u32, autoextend: bool) -> Config {
         cache_frames: 256,
         undo_blocks,
         undo_autoextend: autoextend,
+        // One ring, so the order in which undo blocks are reused is easy to follow.
+        undo_segments: 1,
         undo_retention: Duration::ZERO,
         background_writer: false,
         ..Config::default()

@@ -121,7 +121,9 @@ pub struct FileHeader {
     /// Blocks handed out so far (the file's own high-water mark).
     pub allocated: u32,
     pub catalog_seg: BlockNo,
+    /// Header of undo segment 0 (the others follow, see `core::undo_header`).
     pub undo_header: BlockNo,
+    pub undo_segments: u32,
 }
 
 /// A segment header: the extents of a table (or the catalog), its HWM and
@@ -576,7 +578,7 @@ pub(crate) fn get_undo_rec(d: &mut Dec) -> DecResult<UndoRec> {
 fn body_len(body: &Body) -> usize {
     match body {
         Body::Unformatted => 0,
-        Body::FileHeader(_) => 8 + 4 + 4 + 4 + 4,
+        Body::FileHeader(_) => 8 + 4 + 4 + 4 + 4 + 4,
         Body::SegHeader(h) => 4 + 2 + 8 * h.extents.len() + 4 + 2 + 4 * h.free.len(),
         Body::Heap(slots) => 2 + slots.iter().map(Slot::encoded_len).sum::<usize>(),
         Body::UndoHeader(h) => 2 + TX_SLOT_LEN * h.slots.len() + 2 + 8 * h.extents.len() + 4 + 8,
@@ -593,6 +595,7 @@ fn encode_body(v: &mut Vec<u8>, body: &Body) {
             v.put_u32(h.allocated);
             v.put_u32(h.catalog_seg.0);
             v.put_u32(h.undo_header.0);
+            v.put_u32(h.undo_segments);
         }
         Body::SegHeader(h) => {
             v.put_u32(h.object);
@@ -638,6 +641,7 @@ fn decode_body(kind: BlockKind, d: &mut Dec) -> DecResult<Body> {
             allocated: d.u32()?,
             catalog_seg: BlockNo(d.u32()?),
             undo_header: BlockNo(d.u32()?),
+            undo_segments: d.u32()?,
         }),
         BlockKind::SegHeader => {
             let object = d.u32()?;

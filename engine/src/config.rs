@@ -31,8 +31,13 @@ pub struct Config {
     pub log_file_size: u64,
     /// Number of redo log files in the ring (at least 3).
     pub log_files: u32,
-    /// Undo size in blocks when the undo segment is created.
+    /// Undo size in blocks when the database is created, split evenly over
+    /// the undo segments.
     pub undo_blocks: u32,
+    /// Undo segments, each with its own transaction table and ring (fixed
+    /// at creation). Transactions take them in turn, so concurrent writers
+    /// do not all latch one transaction table.
+    pub undo_segments: u16,
     /// Whether undo may grow when every undo block holds active or
     /// unexpired undo (claim C40). When false, a writer that needs undo space
     /// and finds none fails with `UndoExhausted`.
@@ -65,6 +70,7 @@ impl Default for Config {
             log_file_size: 16 << 20,
             log_files: 4,
             undo_blocks: 1024,
+            undo_segments: 4,
             undo_autoextend: true,
             undo_max_blocks: 1 << 20,
             undo_retention: Duration::from_secs(900),
@@ -107,9 +113,16 @@ impl Config {
                 self.log_file_size
             ));
         }
-        if self.undo_blocks < 4 {
+        if !(1..=64).contains(&self.undo_segments) {
             return bad(format!(
-                "undo_blocks must be at least 4, got {}",
+                "undo_segments must be from 1 to 64, got {}",
+                self.undo_segments
+            ));
+        }
+        if self.undo_blocks < 4 * self.undo_segments as u32 {
+            return bad(format!(
+                "undo_blocks must be at least 4 per undo segment ({}), got {}",
+                4 * self.undo_segments as u32,
                 self.undo_blocks
             ));
         }

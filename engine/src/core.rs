@@ -33,10 +33,20 @@ use crate::txn::Waits;
 
 /// Block 0: the file header.
 pub const FILE_HEADER: BlockNo = BlockNo(0);
-/// Block 1: the undo segment header (transaction table + undo ring).
+/// Block 1: the header of undo segment 0 (transaction table + undo ring).
 pub const UNDO_HEADER: BlockNo = BlockNo(1);
 /// Block 2: the catalog segment header.
 pub const CATALOG_SEG: BlockNo = BlockNo(2);
+
+/// The header block of undo segment `seg`: block 1 for segment 0, then
+/// blocks 3, 4, ... for segments 1, 2, ... (their rings follow them).
+pub fn undo_header(seg: u16) -> BlockNo {
+    if seg == 0 {
+        UNDO_HEADER
+    } else {
+        BlockNo(2 + seg as u32)
+    }
+}
 
 pub(crate) struct Core {
     pub cfg: Config,
@@ -61,6 +71,8 @@ pub(crate) struct Core {
     pub catalog: parking_lot::RwLock<Catalog>,
     /// Round-robin hint for transaction-table slot allocation.
     pub tx_hint: AtomicU64,
+    /// Number of undo segments (from the file header).
+    pub undo_segments: std::sync::atomic::AtomicU32,
     /// Set when a data-file sync failed. The kernel may have dropped the
     /// dirty pages, so a later successful sync proves nothing (fsyncgate):
     /// the database refuses changes until it is reopened and recovered.

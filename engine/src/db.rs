@@ -38,10 +38,10 @@ use std::time::Duration;
 use parking_lot::{Mutex, RwLock};
 
 use crate::block::{Body, FileHeader, Op, TxState};
-use crate::buffer::{BufferCache, Mode};
+use crate::buffer::{BufWrite, BufferCache, Mode};
 use crate::catalog::{Catalog, TableDef};
 use crate::config::{CommitMode, Config};
-use crate::core::{now_ms, Core, RecHead, CATALOG_SEG, FILE_HEADER, UNDO_HEADER};
+use crate::core::{now_ms, undo_header, Core, RecHead, CATALOG_SEG, FILE_HEADER, UNDO_HEADER};
 use crate::error::{Error, Result};
 use crate::heap::{self, ReadPoint};
 use crate::ids::{BlockNo, Lsn, RowId, Scn, TableId, Uba, Xid};
@@ -134,6 +134,7 @@ impl Database {
             ckpt_lock: Mutex::new(()),
             catalog: RwLock::new(Catalog::default()),
             tx_hint: AtomicU64::new(0),
+            undo_segments: std::sync::atomic::AtomicU32::new(0),
             poisoned: Mutex::new(None),
             writer_running: AtomicBool::new(false),
         });
@@ -300,7 +301,7 @@ fn create_files(backend: &dyn Backend, cfg: &Config) -> Result<()> {
     backend.sync_dir()?;
     create_log_files(backend, &log_cfg)?;
     let file = DataFile::create(backend, DATA_FILE, cfg.block_size)?;
-    file.extend_to(3 + cfg.undo_blocks)?;
+    file.extend_to(2 + cfg.undo_segments as u32 + cfg.undo_blocks)?;
     // The control file is created last: its existence means "created".
     ControlFile::create(
         backend,
@@ -348,49 +349,65 @@ fn check_file_header(core: &Core, fresh: bool) -> Result<()> {
             h.allocated,
             core.file.block_count()
         )),
-        Body::FileHeader(_) => Ok(()),
+        Body::FileHeader(h) if h.undo_segments == 0 || h.undo_segments > 64 => bad(format!(
+            "file header names {} undo segments",
+            h.undo_segments
+        )),
+        Body::FileHeader(h) => {
+            core.undo_segments.store(h.undo_segments, Ordering::Release);
+            Ok(())
+        }
         _ => bad("block 0 is not a file header".into()),
     }
 }
 
-/// Formats the file header, the undo segment header and the catalog
-/// segment header of a new database (logged like any change).
+/// Formats the file header, the undo segment headers (each with its ring)
+/// and the catalog segment header of a new database, in one redo record.
+///
+/// ```text
+///  block 0  file header        block 1  undo segment 0 header
+///  block 2  catalog header     blocks 3..   undo segment 1.. headers
+///  then the undo rings, segment after segment; then free space
+/// ```
 fn bootstrap(core: &Core) -> Result<()> {
     let s = &core.bg;
-    let undo_blocks = core.cfg.undo_blocks;
-    let mut fh = core.cache.get_new(FILE_HEADER, s)?;
-    let mut uh = core.cache.get_new(UNDO_HEADER, s)?;
-    let mut ch = core.cache.get_new(CATALOG_SEG, s)?;
+    let segs = core.cfg.undo_segments;
+    let per = core.cfg.undo_blocks / segs as u32;
+    let rings = 2 + segs as u32;
     let header = FileHeader {
         db_id: core.control.lock().1.db_id,
         block_size: core.cfg.block_size as u32,
-        allocated: 3 + undo_blocks,
+        allocated: rings + per * segs as u32,
         catalog_seg: CATALOG_SEG,
         undo_header: UNDO_HEADER,
+        undo_segments: segs as u32,
     };
     let slots = undo::tx_slots_for(core.cfg.block_size);
-    core.change(
-        s,
-        RecHead::space(),
-        &mut [&mut fh, &mut uh, &mut ch],
-        |_| {
-            vec![
-                Op::SetFileHeader(header),
-                Op::UndoRing {
-                    extents: vec![(3, undo_blocks)],
-                    next: 0,
-                    control_scn: Scn(0),
-                    slots,
-                },
-                Op::SetSegHeader(crate::block::SegHeader {
-                    object: 0,
-                    extents: vec![(CATALOG_SEG.0, 1)],
-                    hwm: 1,
-                    free: Vec::new(),
-                }),
-            ]
-        },
-    )?;
+    let mut guards = vec![
+        core.cache.get_new(FILE_HEADER, s)?,
+        core.cache.get_new(CATALOG_SEG, s)?,
+    ];
+    let mut ops = vec![
+        Op::SetFileHeader(header),
+        Op::SetSegHeader(crate::block::SegHeader {
+            object: 0,
+            extents: vec![(CATALOG_SEG.0, 1)],
+            hwm: 1,
+            free: Vec::new(),
+        }),
+    ];
+    for seg in 0..segs {
+        guards.push(core.cache.get_new(undo_header(seg), s)?);
+        ops.push(Op::UndoRing {
+            extents: vec![(rings + per * seg as u32, per)],
+            next: 0,
+            control_scn: Scn(0),
+            slots,
+        });
+    }
+    let mut refs: Vec<&mut BufWrite<'_>> = guards.iter_mut().collect();
+    core.change(s, RecHead::space(), &mut refs, |_| ops)?;
+    core.undo_segments.store(segs as u32, Ordering::Release);
     Ok(())
 }
 
@@ -430,31 +447,40 @@ fn roll_forward(
 /// Roll back: every transaction still active after roll-forward had no
 /// commit record; undo takes its changes back.
 fn roll_back_active(core: &Core) -> Result<usize> {
-    let slots = {
-        let h = core.cache.get(UNDO_HEADER, Mode::Current, &core.bg)?;
-        match &h.body {
-            Body::UndoHeader(u) => u.slots.clone(),
-            _ => return Err(Error::corrupt(core.file.name(), 1, "not an undo header")),
-        }
-    };
     let mut n = 0;
-    for (i, s) in slots.iter().enumerate() {
-        if s.state != TxState::Active {
-            continue;
-        }
-        let mut txn = TxnCtx {
-            xid: Xid::new(0, i as u16, s.wrap),
-            slot: i as u16,
-            start_scn: s.scn,
-            last_uba: s.last_uba,
-            undo_block: None,
-            blocks: Default::default(),
-            read_scn: s.scn,
-            serializable: false,
+    for seg in 0..core.undo_segments.load(Ordering::Acquire) as u16 {
+        let no = undo_header(seg);
+        let slots = {
+            let h = core.cache.get(no, Mode::Current, &core.bg)?;
+            match &h.body {
+                Body::UndoHeader(u) => u.slots.clone(),
+                _ => {
+                    return Err(Error::corrupt(
+                        core.file.name(),
+                        no.0 as u64,
+                        "not an undo header",
+                    ))
+                }
+            }
         };
-        undo::rollback_to(core, &core.bg, &mut txn, Uba::NONE)?;
-        undo::end_rollback(core, &core.bg, &txn)?;
-        n += 1;
+        for (i, s) in slots.iter().enumerate() {
+            if s.state != TxState::Active {
+                continue;
+            }
+            let mut txn = TxnCtx {
+                xid: Xid::new(seg, i as u16, s.wrap),
+                slot: i as u16,
+                start_scn: s.scn,
+                last_uba: s.last_uba,
+                undo_block: None,
+                blocks: Default::default(),
+                read_scn: s.scn,
+                serializable: false,
+            };
+            undo::rollback_to(core, &core.bg, &mut txn, Uba::NONE)?;
+            undo::end_rollback(core, &core.bg, &txn)?;
+            n += 1;
+        }
     }
     Ok(n)
 }
@@ -675,7 +701,9 @@ impl Session {
         self.ensure_txn()?;
         let xid = self.xid().unwrap_or(Xid::NONE);
         let core = self.core.clone();
-        let mut h = core.cache.get_mut(UNDO_HEADER, &self.stats)?;
+        let mut h = core
+            .cache
+            .get_mut(undo_header(xid.segment()), &self.stats)?;
         let head = RecHead {
             kind: RecKind::Ddl,
             xid,
@@ -914,7 +942,7 @@ impl Session {
         core.reserve_redo()?;
         let (scn, end) = {
             let _c = core.commit_lock.lock();
-            let mut h = core.cache.get_mut(UNDO_HEADER, s)?;
+            let mut h = core.cache.get_mut(undo_header(txn.xid.segment()), s)?;
             let head = RecHead::new(RecKind::Commit, txn.xid);
             let last = txn.last_uba;
             let slot = txn.slot;

@@ -48,7 +48,7 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::block::{Block, Body, Itl, Op, TxState};
 use crate::buffer::{BufRead, Mode};
-use crate::core::{Core, UNDO_HEADER};
+use crate::core::{undo_header, Core};
 use crate::error::{Error, Result};
 use crate::ids::{BlockNo, Scn, Uba, Xid};
 use crate::stats::{SessionStats, Stat};
@@ -103,11 +103,21 @@ pub enum TxStatus {
 /// the undo segment header).
 pub(crate) fn tx_status(core: &Core, stats: &SessionStats, xid: Xid) -> Result<TxStatus> {
     stats.inc(Stat::TxTableLookups);
-    let h = core.cache.get(UNDO_HEADER, Mode::Consistent, stats)?;
+    let no = undo_header(xid.segment());
+    if xid.segment() as u32
+        >= core
+            .undo_segments
+            .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        return Err(Error::Internal(format!(
+            "transaction {xid} names a missing undo segment"
+        )));
+    }
+    let h = core.cache.get(no, Mode::Consistent, stats)?;
     let Body::UndoHeader(u) = &h.body else {
         return Err(Error::corrupt(
             core.file.name(),
-            UNDO_HEADER.0 as u64,
+            no.0 as u64,
             "not an undo header",
         ));
     };

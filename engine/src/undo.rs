@@ -32,7 +32,7 @@
 
 use crate::block::{Body, Op, TxSlot, TxState, UndoRec, HEADER_LEN};
 use crate::buffer::{BufWrite, Mode};
-use crate::core::{now_ms, Core, RecHead, UNDO_HEADER};
+use crate::core::{now_ms, undo_header, Core, RecHead};
 use crate::error::{Error, Result};
 use crate::ids::{BlockNo, Scn, Uba, Xid};
 use crate::redo::record::RecKind;
@@ -51,7 +51,7 @@ fn header_parts(core: &Core, h: &BufWrite<'_>) -> Result<crate::block::UndoHeade
         Body::UndoHeader(u) => Ok(u.clone()),
         _ => Err(Error::corrupt(
             core.file.name(),
-            UNDO_HEADER.0 as u64,
+            h.no.0 as u64,
             "not an undo header",
         )),
     }
@@ -75,12 +75,19 @@ fn ring_block(extents: &[(u32, u32)], mut pos: u32) -> BlockNo {
 /// Starts a transaction: takes a free transaction-table slot.
 pub(crate) fn begin(core: &Core, stats: &SessionStats, user: &str) -> Result<TxnCtx> {
     core.reserve_redo()?;
-    let mut h = core.cache.get_mut(UNDO_HEADER, stats)?;
-    let u = header_parts(core, &h)?;
-    let n = u.slots.len();
+    // Transactions take the undo segments in turn.
     let hint = core
         .tx_hint
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed) as usize;
+    let segments = core
+        .undo_segments
+        .load(std::sync::atomic::Ordering::Relaxed)
+        .max(1) as usize;
+    let seg = (hint % segments) as u16;
+    let mut h = core.cache.get_mut(undo_header(seg), stats)?;
+    let u = header_parts(core, &h)?;
+    let n = u.slots.len();
+    let hint = hint / segments;
     let idx = (0..n)
         .map(|k| (hint + k) % n)
         .find(|&i| u.slots[i].state != TxState::Active)
@@ -95,7 +102,7 @@ pub(crate) fn begin(core: &Core, stats: &SessionStats, user: &str) -> Result<Txn
         last_uba: Uba::NONE,
         time_ms: now_ms(),
     };
-    let xid = Xid::new(0, idx as u16, slot.wrap);
+    let xid = Xid::new(seg, idx as u16, slot.wrap);
     let head = RecHead {
         kind: RecKind::Begin,
         xid,
@@ -200,7 +207,7 @@ fn alloc_undo_block<'a>(
     if len == 0 {
         return Err(Error::corrupt(
             core.file.name(),
-            UNDO_HEADER.0 as u64,
+            h.no.0 as u64,
             "undo header has no undo extents",
         ));
     }
@@ -296,7 +303,7 @@ pub(crate) fn logged_change<'a>(
     };
     let rec_len = rec.encoded_len();
     // Latch order everywhere: data block, undo header, undo block.
-    let mut h = core.cache.get_mut(UNDO_HEADER, stats)?;
+    let mut h = core.cache.get_mut(undo_header(txn.xid.segment()), stats)?;
     let fits = |core: &Core, b: &BufWrite<'_>| b.encoded_len() + rec_len <= core.file.block_size();
     let mut undo = loop {
         if let Some((no, wrap)) = txn.undo_block {
@@ -384,7 +391,7 @@ pub(crate) fn rollback_to(
         }
         core.reserve_redo()?;
         let mut data = core.cache.get_mut(rec.block, stats)?;
-        let mut h = core.cache.get_mut(UNDO_HEADER, stats)?;
+        let mut h = core.cache.get_mut(undo_header(txn.xid.segment()), stats)?;
         let txslot = tx_slot(txn, TxState::Active, txn.start_scn, rec.prev_txn);
         let head = RecHead::new(RecKind::Undo, txn.xid);
         core.change(stats, head, &mut [&mut data, &mut h], |_| {
@@ -406,7 +413,7 @@ pub(crate) fn rollback_to(
 
 /// Marks the transaction rolled back in its slot (after `rollback_to(NONE)`).
 pub(crate) fn end_rollback(core: &Core, stats: &SessionStats, txn: &TxnCtx) -> Result<()> {
-    let mut h = core.cache.get_mut(UNDO_HEADER, stats)?;
+    let mut h = core.cache.get_mut(undo_header(txn.xid.segment()), stats)?;
     let op = tx_slot(txn, TxState::RolledBack, txn.start_scn, Uba::NONE);
     let (_, end) = core.change(
         stats,
