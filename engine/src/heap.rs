@@ -164,9 +164,9 @@ fn set_free(
     Ok(())
 }
 
-/// Whether the transaction behind ITL entry `i` has ended with a commit;
-/// stamps a commit SCN learned from the transaction table into the entry
-/// (delayed block cleanout, unlogged: it only saves later lookups).
+/// Whether the transaction behind ITL entry `i` has ended (committed, or
+/// rolled back); stamps a commit SCN learned from the transaction table
+/// into the entry (delayed block cleanout, unlogged: it saves later lookups).
 fn itl_committed(
     core: &Core,
     stats: &SessionStats,
@@ -186,7 +186,8 @@ fn itl_committed(
             b.block_mut().itl[i].commit_scn = upper;
             Ok(true)
         }
-        TxStatus::Active | TxStatus::RolledBack => Ok(false),
+        TxStatus::RolledBack => Ok(true),
+        TxStatus::Active => Ok(false),
     }
 }
 

@@ -152,7 +152,10 @@ fn needs_rollback(
         return Ok(itl.commit_scn > snap.scn);
     }
     Ok(match tx_status(core, stats, itl.xid)? {
-        TxStatus::Active | TxStatus::RolledBack => true,
+        TxStatus::Active => true,
+        // A rolled-back transaction's changes are already gone from every
+        // current block; an ITL entry of it left behind changes nothing.
+        TxStatus::RolledBack => false,
         TxStatus::Committed(c) => c > snap.scn,
         TxStatus::Gone(upper) if upper <= snap.scn => false,
         TxStatus::Gone(_) => {
