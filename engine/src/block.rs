@@ -34,6 +34,7 @@
 
 use bytes::Bytes;
 
+use crate::btree::node::{get_entry, put_entry, IdxEntry, IndexBody};
 use crate::codec::{Dec, DecResult, Enc};
 use crate::ids::{BlockNo, Scn, Uba, Xid};
 
@@ -51,6 +52,7 @@ pub enum BlockKind {
     Heap = 3,
     UndoHeader = 4,
     Undo = 5,
+    Index = 6,
 }
 
 impl BlockKind {
@@ -62,6 +64,7 @@ impl BlockKind {
             3 => BlockKind::Heap,
             4 => BlockKind::UndoHeader,
             5 => BlockKind::Undo,
+            6 => BlockKind::Index,
             _ => return Err(format!("unknown block kind {v}")),
         })
     }
@@ -178,7 +181,54 @@ pub struct UndoHeader {
     pub control_scn: Scn,
 }
 
-/// One undo record: how to take back one change to one heap block.
+/// What an undo record takes back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UndoOp {
+    /// A heap row slot, as it was before the change.
+    Slot { slot: u16, before: Slot },
+    /// An index entry was inserted: take the entry with this key out again.
+    IdxIns { key: Bytes },
+    /// An index entry was deleted: put it back.
+    IdxDel { entry: IdxEntry },
+    /// A split formatted this new block: it was unformatted before.
+    Unformat,
+    /// A split moved these entries to a new right sibling and set the
+    /// high fence and next pointer: put them back.
+    SplitFrom {
+        moved: Vec<IdxEntry>,
+        high: Option<Bytes>,
+        next: u32,
+    },
+    /// A root split moved all of the root's entries down a level: restore
+    /// the old level and entries.
+    RootFrom { level: u8, moved: Vec<IdxEntry> },
+}
+
+impl UndoOp {
+    /// Undo of a single index entry (logical, by key).
+    pub fn is_index_entry(&self) -> bool {
+        matches!(self, UndoOp::IdxIns { .. } | UndoOp::IdxDel { .. })
+    }
+
+    fn encoded_len(&self) -> usize {
+        1 + match self {
+            UndoOp::Slot { before, .. } => 2 + before.encoded_len(),
+            UndoOp::IdxIns { key } => 2 + key.len(),
+            UndoOp::IdxDel { entry } => entry.encoded_len(),
+            UndoOp::Unformat => 0,
+            UndoOp::SplitFrom { moved, high, .. } => {
+                entries_len(moved) + 1 + high.as_ref().map_or(0, |h| 2 + h.len()) + 4
+            }
+            UndoOp::RootFrom { moved, .. } => 1 + entries_len(moved),
+        }
+    }
+}
+
+fn entries_len(e: &[IdxEntry]) -> usize {
+    2 + e.iter().map(IdxEntry::encoded_len).sum::<usize>()
+}
+
+/// One undo record: how to take back one change to one block.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UndoRec {
     pub xid: Xid,
@@ -188,14 +238,12 @@ pub struct UndoRec {
     pub itl_idx: u8,
     /// The ITL entry before the change (restores the block's own chain).
     pub prev_itl: Itl,
-    pub slot: u16,
-    /// The slot before the change.
-    pub before: Slot,
+    pub op: UndoOp,
 }
 
 impl UndoRec {
     pub fn encoded_len(&self) -> usize {
-        8 + 8 + 4 + 1 + ITL_LEN + 2 + self.before.encoded_len()
+        8 + 8 + 4 + 1 + ITL_LEN + self.op.encoded_len()
     }
 }
 
@@ -217,6 +265,7 @@ pub enum Body {
     Heap(Vec<Slot>),
     UndoHeader(UndoHeader),
     Undo(UndoBody),
+    Index(IndexBody),
 }
 
 /// A decoded block.
@@ -259,6 +308,44 @@ pub enum Op {
         idx: u16,
         slot: TxSlot,
     },
+    /// Set one ITL entry only (undo of an index change whose key moved on).
+    SetItl {
+        itl_idx: u8,
+        itl: Itl,
+    },
+    /// Set a whole index block: its ITL and body (`None` = unformatted).
+    IdxSet {
+        seg: BlockNo,
+        itl: Vec<Itl>,
+        body: Option<IndexBody>,
+    },
+    /// Insert an index entry (in key order) and set one ITL entry.
+    IdxInsert {
+        entry: IdxEntry,
+        itl_idx: u8,
+        itl: Itl,
+    },
+    /// Remove the index entry with `key` and set one ITL entry.
+    IdxDelete {
+        key: Bytes,
+        itl_idx: u8,
+        itl: Itl,
+    },
+    /// Split: remove the entries at or above `sep` (they moved to block
+    /// `next`), make `sep` the high fence, and set one ITL entry.
+    IdxSplitFrom {
+        sep: Bytes,
+        next: u32,
+        itl_idx: u8,
+        itl: Itl,
+    },
+    /// Root split: the root becomes a branch of `level` with `entries`.
+    IdxRoot {
+        level: u8,
+        entries: Vec<IdxEntry>,
+        itl_idx: u8,
+        itl: Itl,
+    },
     /// Set the undo ring (extents, next position, control SCN).
     UndoRing {
         extents: Vec<(u32, u32)>,
@@ -287,6 +374,7 @@ impl Block {
             Body::Heap(_) => BlockKind::Heap,
             Body::UndoHeader(_) => BlockKind::UndoHeader,
             Body::Undo(_) => BlockKind::Undo,
+            Body::Index(_) => BlockKind::Index,
         }
     }
 
@@ -311,20 +399,14 @@ impl Block {
                 itl_idx,
                 itl,
             } => {
-                let Body::Heap(slots) = &mut self.body else {
+                if !matches!(self.body, Body::Heap(_)) {
                     return Err(format!("SetSlot on a {:?} block", self.kind()));
+                }
+                self.set_itl(*itl_idx, itl)?;
+                let Body::Heap(slots) = &mut self.body else {
+                    unreachable!("checked above")
                 };
                 let i = *slot as usize;
-                let j = *itl_idx as usize;
-                // A transaction taking over an ITL entry from a committed one:
-                // row lock bytes still pointing at the entry belong to the old
-                // owner and must not look locked by the new one.
-                if j < self.itl.len() && self.itl[j].xid != itl.xid {
-                    let stale = (j + 1) as u8;
-                    for s in slots.iter_mut().filter(|s| s.lock == stale) {
-                        s.lock = 0;
-                    }
-                }
                 if slots.len() <= i {
                     slots.resize(i + 1, Slot::UNUSED);
                 }
@@ -334,13 +416,48 @@ impl Block {
                 while slots.last().is_some_and(|s| s.state == SlotState::Unused) {
                     slots.pop();
                 }
-                if j == self.itl.len() && j < MAX_ITL {
-                    self.itl.push(*itl);
-                } else if j < self.itl.len() {
-                    self.itl[j] = *itl;
-                } else {
-                    return Err(format!("ITL index {j} out of range"));
-                }
+            }
+            Op::SetItl { itl_idx, itl } => self.set_itl(*itl_idx, itl)?,
+            Op::IdxSet { seg, itl, body } => {
+                self.seg = *seg;
+                self.itl = itl.clone();
+                self.body = body.clone().map_or(Body::Unformatted, Body::Index);
+            }
+            Op::IdxInsert {
+                entry,
+                itl_idx,
+                itl,
+            } => {
+                self.set_itl(*itl_idx, itl)?;
+                self.index_mut()?.put(entry.clone());
+            }
+            Op::IdxDelete { key, itl_idx, itl } => {
+                self.set_itl(*itl_idx, itl)?;
+                self.index_mut()?.take(key);
+            }
+            Op::IdxSplitFrom {
+                sep,
+                next,
+                itl_idx,
+                itl,
+            } => {
+                self.set_itl(*itl_idx, itl)?;
+                let n = self.index_mut()?;
+                let keep = n.entries.partition_point(|e| e.key < *sep);
+                n.entries.truncate(keep);
+                n.high = Some(sep.clone());
+                n.next = *next;
+            }
+            Op::IdxRoot {
+                level,
+                entries,
+                itl_idx,
+                itl,
+            } => {
+                self.set_itl(*itl_idx, itl)?;
+                let n = self.index_mut()?;
+                n.level = *level;
+                n.entries = entries.clone();
             }
             Op::SetFileHeader(h) => {
                 self.body = Body::FileHeader(h.clone());
@@ -410,6 +527,120 @@ impl Block {
         }
         self.scn = self.scn.max(scn);
         Ok(())
+    }
+
+    fn index_mut(&mut self) -> Result<&mut IndexBody, String> {
+        let kind = self.kind();
+        match &mut self.body {
+            Body::Index(n) => Ok(n),
+            _ => Err(format!("index op on a {kind:?} block")),
+        }
+    }
+
+    /// Sets ITL entry `j` (appending when `j` is one past the end). A
+    /// transaction taking over an entry from a committed one: lock bytes
+    /// still pointing at the entry belong to the old owner and must not look
+    /// locked by the new one, so they are cleared.
+    fn set_itl(&mut self, j: u8, itl: &Itl) -> Result<(), String> {
+        let j = j as usize;
+        if j < self.itl.len() && self.itl[j].xid != itl.xid {
+            let stale = (j + 1) as u8;
+            match &mut self.body {
+                Body::Heap(slots) => slots
+                    .iter_mut()
+                    .filter(|s| s.lock == stale)
+                    .for_each(|s| s.lock = 0),
+                Body::Index(n) => n
+                    .entries
+                    .iter_mut()
+                    .filter(|e| e.lock == stale)
+                    .for_each(|e| e.lock = 0),
+                _ => {}
+            }
+        }
+        if j == self.itl.len() && j < MAX_ITL {
+            self.itl.push(*itl);
+        } else if j < self.itl.len() {
+            self.itl[j] = *itl;
+        } else {
+            return Err(format!("ITL index {j} out of range"));
+        }
+        Ok(())
+    }
+
+    /// The op that takes back `rec` on this block: used by consistent reads
+    /// (applied to a clone) and by rollback (logged, then applied to the
+    /// current block).
+    ///
+    /// Index undo is by key: a split may have moved the entry to a right
+    /// sibling that inherited the ITL, so an entry is taken out or put back
+    /// only if its key lies within this block's fences; otherwise only the
+    /// ITL entry is restored.
+    pub fn undo_op(&self, rec: &UndoRec) -> Result<Op, String> {
+        let itl_idx = rec.itl_idx;
+        let itl = rec.prev_itl;
+        let with_itl = |mut v: Vec<Itl>| {
+            let j = itl_idx as usize;
+            if j < v.len() {
+                v[j] = itl;
+            }
+            v
+        };
+        Ok(match (&rec.op, &self.body) {
+            (UndoOp::Slot { slot, before }, Body::Heap(_)) => Op::SetSlot {
+                slot: *slot,
+                value: before.clone(),
+                itl_idx,
+                itl,
+            },
+            (UndoOp::IdxIns { key }, Body::Index(n)) if n.covers(key) => Op::IdxDelete {
+                key: key.clone(),
+                itl_idx,
+                itl,
+            },
+            (UndoOp::IdxDel { entry }, Body::Index(n)) if n.covers(&entry.key) => Op::IdxInsert {
+                entry: entry.clone(),
+                itl_idx,
+                itl,
+            },
+            (UndoOp::IdxIns { .. } | UndoOp::IdxDel { .. }, Body::Index(_)) => {
+                Op::SetItl { itl_idx, itl }
+            }
+            (UndoOp::Unformat, Body::Index(_)) => Op::IdxSet {
+                seg: self.seg,
+                itl: Vec::new(),
+                body: None,
+            },
+            (UndoOp::SplitFrom { moved, high, next }, Body::Index(n)) => {
+                let mut body = n.clone();
+                for e in moved {
+                    body.put(e.clone());
+                }
+                body.high = high.clone();
+                body.next = *next;
+                Op::IdxSet {
+                    seg: self.seg,
+                    itl: with_itl(self.itl.clone()),
+                    body: Some(body),
+                }
+            }
+            (UndoOp::RootFrom { level, moved }, Body::Index(n)) => {
+                let mut body = n.clone();
+                body.level = *level;
+                body.entries = moved.clone();
+                Op::IdxSet {
+                    seg: self.seg,
+                    itl: with_itl(self.itl.clone()),
+                    body: Some(body),
+                }
+            }
+            (op, _) => {
+                return Err(format!(
+                    "undo {op:?} does not apply to a {:?} block",
+                    self.kind()
+                ))
+            }
+        })
     }
 
     /// Encodes into `buf` (len = block size). Bytes 0..4 are left for the CRC.
@@ -559,8 +790,84 @@ pub(crate) fn put_undo_rec(v: &mut Vec<u8>, r: &UndoRec) {
     v.put_u32(r.block.0);
     v.put_u8(r.itl_idx);
     put_itl(v, &r.prev_itl);
-    v.put_u16(r.slot);
-    put_slot(v, &r.before);
+    match &r.op {
+        UndoOp::Slot { slot, before } => {
+            v.put_u8(1);
+            v.put_u16(*slot);
+            put_slot(v, before);
+        }
+        UndoOp::IdxIns { key } => {
+            v.put_u8(2);
+            put_key(v, key);
+        }
+        UndoOp::IdxDel { entry } => {
+            v.put_u8(3);
+            put_entry(v, entry);
+        }
+        UndoOp::Unformat => v.put_u8(4),
+        UndoOp::SplitFrom { moved, high, next } => {
+            v.put_u8(5);
+            put_entries(v, moved);
+            put_opt_key(v, high);
+            v.put_u32(*next);
+        }
+        UndoOp::RootFrom { level, moved } => {
+            v.put_u8(6);
+            v.put_u8(*level);
+            put_entries(v, moved);
+        }
+    }
+}
+
+fn put_key(v: &mut Vec<u8>, k: &[u8]) {
+    v.put_u16(k.len() as u16);
+    v.extend_from_slice(k);
+}
+
+fn get_key(d: &mut Dec) -> DecResult<Bytes> {
+    let n = d.u16()? as usize;
+    Ok(Bytes::copy_from_slice(d.take(n)?))
+}
+
+fn put_opt_key(v: &mut Vec<u8>, k: &Option<Bytes>) {
+    match k {
+        None => v.put_u8(0),
+        Some(k) => {
+            v.put_u8(1);
+            put_key(v, k);
+        }
+    }
+}
+
+fn get_opt_key(d: &mut Dec) -> DecResult<Option<Bytes>> {
+    Ok(match d.u8()? {
+        0 => None,
+        _ => Some(get_key(d)?),
+    })
+}
+
+fn put_entries(v: &mut Vec<u8>, e: &[IdxEntry]) {
+    v.put_u16(e.len() as u16);
+    for x in e {
+        put_entry(v, x);
+    }
+}
+
+fn get_entries(d: &mut Dec) -> DecResult<Vec<IdxEntry>> {
+    let n = d.u16()? as usize;
+    (0..n).map(|_| get_entry(d)).collect()
+}
+
+fn put_itls(v: &mut Vec<u8>, itl: &[Itl]) {
+    v.put_u8(itl.len() as u8);
+    for i in itl {
+        put_itl(v, i);
+    }
+}
+
+fn get_itls(d: &mut Dec) -> DecResult<Vec<Itl>> {
+    let n = d.u8()? as usize;
+    (0..n).map(|_| get_itl(d)).collect()
 }
 
 pub(crate) fn get_undo_rec(d: &mut Dec) -> DecResult<UndoRec> {
@@ -570,8 +877,27 @@ pub(crate) fn get_undo_rec(d: &mut Dec) -> DecResult<UndoRec> {
         block: BlockNo(d.u32()?),
         itl_idx: d.u8()?,
         prev_itl: get_itl(d)?,
-        slot: d.u16()?,
-        before: get_slot(d)?,
+        op: match d.u8()? {
+            1 => UndoOp::Slot {
+                slot: d.u16()?,
+                before: get_slot(d)?,
+            },
+            2 => UndoOp::IdxIns { key: get_key(d)? },
+            3 => UndoOp::IdxDel {
+                entry: get_entry(d)?,
+            },
+            4 => UndoOp::Unformat,
+            5 => UndoOp::SplitFrom {
+                moved: get_entries(d)?,
+                high: get_opt_key(d)?,
+                next: d.u32()?,
+            },
+            6 => UndoOp::RootFrom {
+                level: d.u8()?,
+                moved: get_entries(d)?,
+            },
+            t => return Err(format!("bad undo op {t}")),
+        },
     })
 }
 
@@ -583,6 +909,7 @@ fn body_len(body: &Body) -> usize {
         Body::Heap(slots) => 2 + slots.iter().map(Slot::encoded_len).sum::<usize>(),
         Body::UndoHeader(h) => 2 + TX_SLOT_LEN * h.slots.len() + 2 + 8 * h.extents.len() + 4 + 8,
         Body::Undo(u) => 2 + 8 + 2 + u.records.iter().map(UndoRec::encoded_len).sum::<usize>(),
+        Body::Index(n) => n.encoded_len(),
     }
 }
 
@@ -629,6 +956,7 @@ fn encode_body(v: &mut Vec<u8>, body: &Body) {
                 put_undo_rec(v, r);
             }
         }
+        Body::Index(n) => n.encode(v),
     }
 }
 
@@ -682,6 +1010,7 @@ fn decode_body(kind: BlockKind, d: &mut Dec) -> DecResult<Body> {
                 records,
             })
         }
+        BlockKind::Index => Body::Index(IndexBody::decode(d)?),
     })
 }
 
@@ -739,6 +1068,63 @@ pub fn encode_op(v: &mut Vec<u8>, op: &Op) {
             v.put_u64(control_scn.0);
             v.put_u16(*slots);
         }
+        Op::SetItl { itl_idx, itl } => {
+            v.put_u8(9);
+            v.put_u8(*itl_idx);
+            put_itl(v, itl);
+        }
+        Op::IdxSet { seg, itl, body } => {
+            v.put_u8(10);
+            v.put_u32(seg.0);
+            put_itls(v, itl);
+            match body {
+                None => v.put_u8(0),
+                Some(b) => {
+                    v.put_u8(1);
+                    b.encode(v);
+                }
+            }
+        }
+        Op::IdxInsert {
+            entry,
+            itl_idx,
+            itl,
+        } => {
+            v.put_u8(11);
+            put_entry(v, entry);
+            v.put_u8(*itl_idx);
+            put_itl(v, itl);
+        }
+        Op::IdxDelete { key, itl_idx, itl } => {
+            v.put_u8(12);
+            put_key(v, key);
+            v.put_u8(*itl_idx);
+            put_itl(v, itl);
+        }
+        Op::IdxSplitFrom {
+            sep,
+            next,
+            itl_idx,
+            itl,
+        } => {
+            v.put_u8(13);
+            put_key(v, sep);
+            v.put_u32(*next);
+            v.put_u8(*itl_idx);
+            put_itl(v, itl);
+        }
+        Op::IdxRoot {
+            level,
+            entries,
+            itl_idx,
+            itl,
+        } => {
+            v.put_u8(14);
+            v.put_u8(*level);
+            put_entries(v, entries);
+            v.put_u8(*itl_idx);
+            put_itl(v, itl);
+        }
     }
 }
 
@@ -777,6 +1163,40 @@ pub fn decode_op(d: &mut Dec) -> DecResult<Op> {
             next: d.u32()?,
             control_scn: Scn(d.u64()?),
             slots: d.u16()?,
+        },
+        9 => Op::SetItl {
+            itl_idx: d.u8()?,
+            itl: get_itl(d)?,
+        },
+        10 => Op::IdxSet {
+            seg: BlockNo(d.u32()?),
+            itl: get_itls(d)?,
+            body: match d.u8()? {
+                0 => None,
+                _ => Some(IndexBody::decode(d)?),
+            },
+        },
+        11 => Op::IdxInsert {
+            entry: get_entry(d)?,
+            itl_idx: d.u8()?,
+            itl: get_itl(d)?,
+        },
+        12 => Op::IdxDelete {
+            key: get_key(d)?,
+            itl_idx: d.u8()?,
+            itl: get_itl(d)?,
+        },
+        13 => Op::IdxSplitFrom {
+            sep: get_key(d)?,
+            next: d.u32()?,
+            itl_idx: d.u8()?,
+            itl: get_itl(d)?,
+        },
+        14 => Op::IdxRoot {
+            level: d.u8()?,
+            entries: get_entries(d)?,
+            itl_idx: d.u8()?,
+            itl: get_itl(d)?,
         },
         t => return Err(format!("unknown redo op {t}")),
     })

@@ -28,7 +28,7 @@
 use bytes::Bytes;
 
 use crate::block::{
-    Block, Body, Itl, Op, SegHeader, Slot, SlotState, HEADER_LEN, ITL_LEN, MAX_ITL,
+    Block, Body, Itl, Op, SegHeader, Slot, SlotState, UndoOp, HEADER_LEN, ITL_LEN, MAX_ITL,
 };
 use crate::buffer::{BufWrite, Mode};
 use crate::core::{Core, RecHead};
@@ -328,7 +328,7 @@ fn try_insert<'a>(
         lock: itl_idx + 1,
         data: data.clone(),
     };
-    logged_change(core, stats, txn, b, slot as u16, value, itl_idx)?;
+    change_slot(core, stats, txn, b, slot as u16, value, itl_idx)?;
     Ok(Some(slot as u16))
 }
 
@@ -441,7 +441,7 @@ pub(crate) fn update(
             lock: itl_idx + 1,
             data: Bytes::from(row),
         };
-        logged_change(core, stats, txn, &mut b, rowid.slot, value, itl_idx)?;
+        change_slot(core, stats, txn, &mut b, rowid.slot, value, itl_idx)?;
         return Ok(Some(rowid));
     }
     // It no longer fits: delete here, insert elsewhere.
@@ -450,7 +450,7 @@ pub(crate) fn update(
         lock: itl_idx + 1,
         data: old.data,
     };
-    logged_change(core, stats, txn, &mut b, rowid.slot, gone, itl_idx)?;
+    change_slot(core, stats, txn, &mut b, rowid.slot, gone, itl_idx)?;
     drop(b);
     stats.inc(Stat::RowMigrations);
     insert(core, stats, txn, seg, &row).map(Some)
@@ -473,9 +473,38 @@ pub(crate) fn delete(
         lock: itl_idx + 1,
         data: old.data,
     };
-    logged_change(core, stats, txn, &mut b, rowid.slot, gone, itl_idx)?;
+    change_slot(core, stats, txn, &mut b, rowid.slot, gone, itl_idx)?;
     drop(b);
     set_free(core, stats, seg, rowid.block, true)
+}
+
+/// Changes one row slot through `undo::logged_change` (its undo is the
+/// slot as it was).
+fn change_slot<'a>(
+    core: &'a Core,
+    stats: &SessionStats,
+    txn: &mut TxnCtx,
+    b: &mut BufWrite<'a>,
+    slot: u16,
+    value: Slot,
+    itl_idx: u8,
+) -> Result<()> {
+    let before = slot_of(b, slot).cloned().unwrap_or(Slot::UNUSED);
+    logged_change(
+        core,
+        stats,
+        txn,
+        b,
+        itl_idx,
+        UndoOp::Slot { slot, before },
+        |itl| Op::SetSlot {
+            slot,
+            value,
+            itl_idx,
+            itl,
+        },
+    )?;
+    Ok(())
 }
 
 /// The row at `rowid` as of `snap`, if it exists there.

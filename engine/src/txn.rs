@@ -46,7 +46,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::block::{Block, Body, Itl, Op, TxState};
+use crate::block::{Block, Body, Itl, TxState};
 use crate::buffer::{BufRead, Mode};
 use crate::core::{undo_header, Core};
 use crate::error::{Error, Result};
@@ -222,7 +222,14 @@ pub(crate) fn read_consistent<'a>(
     while let Some(i) = next {
         let uba = clone.itl[i].uba;
         let rec = match undo::read_undo(core, stats, uba, Mode::Consistent)? {
-            Some(r) if r.block == no && r.xid == clone.itl[i].xid => r,
+            // Index undo may come from the chain of the block a split moved
+            // the entry from (the ITL entry was copied along with it).
+            Some(mut r)
+                if r.xid == clone.itl[i].xid && (r.block == no || r.op.is_index_entry()) =>
+            {
+                r.itl_idx = i as u8;
+                r
+            }
             Some(_) | None => {
                 stats.inc(Stat::SnapshotTooOld);
                 return Err(Error::SnapshotTooOld {
@@ -232,12 +239,9 @@ pub(crate) fn read_consistent<'a>(
                 });
             }
         };
-        let op = Op::SetSlot {
-            slot: rec.slot,
-            value: rec.before,
-            itl_idx: i as u8,
-            itl: rec.prev_itl,
-        };
+        let op = clone.undo_op(&rec).map_err(|r| {
+            Error::corrupt(core.file.name(), no.0 as u64, format!("undo {uba}: {r}"))
+        })?;
         clone.apply(&op, Scn(0)).map_err(|r| {
             Error::corrupt(
                 core.file.name(),

@@ -30,7 +30,7 @@
 //! Invariant: reusing an undo block bumps its wrap, so every undo address
 //! (uba) into its earlier life stops resolving.
 
-use crate::block::{Body, Op, TxSlot, TxState, UndoRec, HEADER_LEN};
+use crate::block::{Body, Itl, Op, TxSlot, TxState, UndoOp, UndoRec, HEADER_LEN};
 use crate::buffer::{BufWrite, Mode};
 use crate::core::{now_ms, undo_header, Core, RecHead};
 use crate::error::{Error, Result};
@@ -267,30 +267,20 @@ fn alloc_undo_block<'a>(
 }
 
 /// Logs and applies one transactional change to a data block: the undo
-/// record (built from the block's current slot and ITL entry), the data
-/// op, and the transaction's new chain head, all in one redo record.
+/// record (`undo`, plus the block's ITL entry as it was), the data op
+/// (`redo`, given the transaction's new ITL entry), and the transaction's
+/// new chain head, all in one redo record.
 ///
-/// `data` must be latched by the caller; `slot`/`value`/`itl_idx` describe
-/// the new row slot. Returns the undo address written.
+/// `data` must be latched by the caller. Returns the undo address written.
 pub(crate) fn logged_change<'a>(
     core: &'a Core,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     data: &mut BufWrite<'a>,
-    slot: u16,
-    value: crate::block::Slot,
     itl_idx: u8,
+    undo: UndoOp,
+    redo: impl FnOnce(Itl) -> Op,
 ) -> Result<Uba> {
-    let Body::Heap(slots) = &data.body else {
-        return Err(Error::Internal(format!(
-            "block {} is not a table block",
-            data.no.0
-        )));
-    };
-    let before = slots
-        .get(slot as usize)
-        .cloned()
-        .unwrap_or(crate::block::Slot::UNUSED);
     let prev_itl = data.itl.get(itl_idx as usize).copied().unwrap_or_default();
     let rec = UndoRec {
         xid: txn.xid,
@@ -298,10 +288,15 @@ pub(crate) fn logged_change<'a>(
         block: data.no,
         itl_idx,
         prev_itl,
-        slot,
-        before,
+        op: undo,
     };
     let rec_len = rec.encoded_len();
+    // An empty undo block must be able to hold the record.
+    if rec_len + HEADER_LEN + 64 > core.file.block_size() {
+        return Err(Error::Internal(format!(
+            "undo record of {rec_len} bytes does not fit an undo block"
+        )));
+    }
     // Latch order everywhere: data block, undo header, undo block.
     let mut h = core.cache.get_mut(undo_header(txn.xid.segment()), stats)?;
     let fits = |core: &Core, b: &BufWrite<'_>| b.encoded_len() + rec_len <= core.file.block_size();
@@ -335,7 +330,7 @@ pub(crate) fn logged_change<'a>(
     } else {
         1
     };
-    let itl = crate::block::Itl {
+    let itl = Itl {
         xid: txn.xid,
         uba,
         commit_scn: Scn(0),
@@ -345,16 +340,7 @@ pub(crate) fn logged_change<'a>(
     let start = txn.start_scn;
     let txslot = tx_slot(txn, TxState::Active, start, uba);
     core.change(stats, head, &mut [data, &mut undo, &mut h], |_| {
-        vec![
-            Op::SetSlot {
-                slot,
-                value,
-                itl_idx,
-                itl,
-            },
-            Op::UndoAppend(rec),
-            txslot,
-        ]
+        vec![redo(itl), Op::UndoAppend(rec), txslot]
     })?;
     stats.add(Stat::UndoChangeBytes, rec_len as u64);
     stats.inc(Stat::UndoRecordsWritten);
@@ -391,20 +377,33 @@ pub(crate) fn rollback_to(
         }
         core.reserve_redo()?;
         let mut data = core.cache.get_mut(rec.block, stats)?;
+        // An index entry may have been moved right by a split since.
+        let key = match &rec.op {
+            UndoOp::IdxIns { key } => Some(key.clone()),
+            UndoOp::IdxDel { entry } => Some(entry.key.clone()),
+            _ => None,
+        };
+        if let Some(key) = key {
+            for _ in 0..1_000_000 {
+                let next = match &data.body {
+                    Body::Index(n) if n.beyond(&key) && n.next != 0 => n.next,
+                    _ => break,
+                };
+                drop(data);
+                data = core.cache.get_mut(BlockNo(next), stats)?;
+            }
+        }
+        let op = data.undo_op(&rec).map_err(|r| {
+            Error::corrupt(
+                core.file.name(),
+                rec.block.0 as u64,
+                format!("undo {uba}: {r}"),
+            )
+        })?;
         let mut h = core.cache.get_mut(undo_header(txn.xid.segment()), stats)?;
         let txslot = tx_slot(txn, TxState::Active, txn.start_scn, rec.prev_txn);
         let head = RecHead::new(RecKind::Undo, txn.xid);
-        core.change(stats, head, &mut [&mut data, &mut h], |_| {
-            vec![
-                Op::SetSlot {
-                    slot: rec.slot,
-                    value: rec.before,
-                    itl_idx: rec.itl_idx,
-                    itl: rec.prev_itl,
-                },
-                txslot,
-            ]
-        })?;
+        core.change(stats, head, &mut [&mut data, &mut h], |_| vec![op, txslot])?;
         stats.inc(Stat::RollbackUndoApplied);
         txn.last_uba = rec.prev_txn;
     }
