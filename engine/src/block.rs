@@ -458,6 +458,8 @@ impl Block {
                 let n = self.index_mut()?;
                 n.level = *level;
                 n.entries = entries.clone();
+                // The root covers the whole key space again.
+                n.high = None;
             }
             Op::SetFileHeader(h) => {
                 self.body = Body::FileHeader(h.clone());

@@ -12,6 +12,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::btree::key::{append_rowid, encode_key, KeyColumn, Order};
+use crate::btree::tree::Tree;
 use crate::error::{Error, Result};
 use crate::ids::{BlockNo, RowId, TableId};
 use crate::value::{ColType, Column, Row, Value};
@@ -145,14 +147,163 @@ impl TableDef {
     }
 }
 
+/// An index's definition.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexDef {
+    pub id: u32,
+    pub name: String,
+    pub table: String,
+    pub tree: Tree,
+    /// Table column positions, in index order, each ASC or DESC.
+    pub columns: Vec<(usize, Order)>,
+    pub catalog_rowid: RowId,
+}
+
+impl IndexDef {
+    /// The key columns' types and orders, for the key encoding.
+    pub fn key_columns(&self, table: &TableDef) -> Vec<KeyColumn> {
+        self.columns
+            .iter()
+            .map(|&(c, order)| KeyColumn {
+                ty: table.columns[c].ty,
+                order,
+            })
+            .collect()
+    }
+
+    /// The index entry key of a table row: the indexed values, then the
+    /// rowid (every index is non-unique for now, so keys are unique by rowid).
+    pub fn entry_key(&self, table: &TableDef, row: &[Value], rowid: RowId) -> Vec<u8> {
+        let vals: Vec<Value> = self.columns.iter().map(|&(c, _)| row[c].clone()).collect();
+        let mut k = Vec::new();
+        encode_key(&self.key_columns(table), &vals, &mut k);
+        append_rowid(&mut k, rowid);
+        k
+    }
+
+    pub(crate) fn to_row(&self, table: &TableDef) -> Row {
+        let cols = self
+            .columns
+            .iter()
+            .map(|&(c, o)| {
+                format!(
+                    "{}:{}",
+                    table.columns[c].name,
+                    if o == Order::Asc { "ASC" } else { "DESC" }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        vec![
+            Value::Int(self.id as i64),
+            Value::Text(self.name.clone()),
+            Value::Int(self.tree.seg.0 as i64),
+            Value::Text(format!(
+                "table={};root={};cols={cols}",
+                self.table, self.tree.root.0
+            )),
+            Value::Text("index".into()),
+        ]
+    }
+
+    fn from_row(
+        row: &Row,
+        rowid: RowId,
+        tables: &BTreeMap<String, TableDef>,
+    ) -> std::result::Result<IndexDef, String> {
+        let [Value::Int(id), Value::Text(name), Value::Int(seg), Value::Text(spec), _] =
+            row.as_slice()
+        else {
+            return Err(format!("malformed catalog row {row:?}"));
+        };
+        let field = |k: &str| {
+            spec.split(';')
+                .find_map(|p| p.strip_prefix(k).and_then(|r| r.strip_prefix('=')))
+                .ok_or_else(|| format!("index {name}: no {k} in {spec:?}"))
+        };
+        let table = field("table")?.to_string();
+        let root: u32 = field("root")?
+            .parse()
+            .map_err(|e| format!("index {name}: bad root: {e}"))?;
+        let def = tables
+            .get(&table)
+            .ok_or_else(|| format!("index {name} on missing table {table}"))?;
+        let mut columns = Vec::new();
+        for c in field("cols")?.split(',') {
+            let (col, ord) = c
+                .split_once(':')
+                .ok_or_else(|| format!("index {name}: bad column {c:?}"))?;
+            let pos = def
+                .column_index(col)
+                .ok_or_else(|| format!("index {name}: no column {col}"))?;
+            columns.push((
+                pos,
+                if ord == "DESC" {
+                    Order::Desc
+                } else {
+                    Order::Asc
+                },
+            ));
+        }
+        Ok(IndexDef {
+            id: *id as u32,
+            name: name.clone(),
+            table,
+            tree: Tree {
+                seg: BlockNo(*seg as u32),
+                root: BlockNo(root),
+            },
+            columns,
+            catalog_rowid: rowid,
+        })
+    }
+}
+
 /// The in-memory catalog cache.
 #[derive(Default, Debug)]
 pub struct Catalog {
     pub tables: BTreeMap<String, TableDef>,
+    pub indexes: BTreeMap<String, IndexDef>,
     pub next_id: u32,
 }
 
 impl Catalog {
+    /// Rebuilds the catalog from its rows (tables first, then indexes).
+    pub(crate) fn from_rows(rows: Vec<(RowId, Row)>) -> std::result::Result<Catalog, String> {
+        let mut cat = Catalog::default();
+        let is_index = |r: &Row| r.get(4) == Some(&Value::Text("index".into()));
+        for (rowid, row) in rows.iter().filter(|(_, r)| !is_index(r)) {
+            let def = TableDef::from_row(row, *rowid)?;
+            cat.next_id = cat.next_id.max(def.id.0 + 1);
+            cat.tables.insert(def.name.clone(), def);
+        }
+        for (rowid, row) in rows.iter().filter(|(_, r)| is_index(r)) {
+            let def = IndexDef::from_row(row, *rowid, &cat.tables)?;
+            cat.next_id = cat.next_id.max(def.id + 1);
+            cat.indexes.insert(def.name.clone(), def);
+        }
+        cat.next_id = cat.next_id.max(1);
+        Ok(cat)
+    }
+
+    /// The indexes of a table.
+    pub fn indexes_of(&self, table: &str) -> Vec<IndexDef> {
+        self.indexes
+            .values()
+            .filter(|i| i.table == table)
+            .cloned()
+            .collect()
+    }
+
+    pub fn index(&self, name: &str) -> Result<&IndexDef> {
+        self.indexes
+            .get(&name.to_ascii_lowercase())
+            .ok_or_else(|| Error::NoSuchObject {
+                kind: "index",
+                name: name.to_string(),
+            })
+    }
+
     pub fn get(&self, name: &str) -> Result<&TableDef> {
         self.tables
             .get(&name.to_ascii_lowercase())

@@ -77,6 +77,8 @@ pub(crate) struct Core {
     /// dirty pages, so a later successful sync proves nothing (fsyncgate):
     /// the database refuses changes until it is reopened and recovered.
     pub poisoned: Mutex<Option<String>>,
+    /// Serialises the splits of each index.
+    pub split_locks: crate::btree::tree::SplitLocks,
     /// Whether the background writer is running (it checkpoints when the
     /// log fills; without it, the session that needs log space does).
     pub writer_running: std::sync::atomic::AtomicBool,

@@ -112,6 +112,19 @@ fn find_block(core: &Core, stats: &SessionStats, seg: BlockNo) -> Result<BlockNo
     if let Some(&f) = h.free.first() {
         return Ok(BlockNo(f));
     }
+    let no = grow_hwm(core, stats, &sb, &mut h)?;
+    h.free.insert(0, no.0);
+    let mut nb = core.cache.get_new(no, stats)?;
+    let itls = core.cfg.initrans;
+    core.change(stats, RecHead::space(), &mut [&mut sb, &mut nb], |_| {
+        vec![Op::SetSegHeader(h), Op::FormatHeap { seg, itls }]
+    })?;
+    Ok(no)
+}
+
+/// Moves the HWM of header `h` up one block (allocating an extent when the
+/// segment is full) and returns that block; the caller logs the header.
+fn grow_hwm(core: &Core, stats: &SessionStats, sb: &Block, h: &mut SegHeader) -> Result<BlockNo> {
     let total: u32 = h.extents.iter().map(|e| e.1).sum();
     if h.hwm >= total {
         // The extent map lives in the header block, so extents grow with the
@@ -120,7 +133,7 @@ fn find_block(core: &Core, stats: &SessionStats, seg: BlockNo) -> Result<BlockNo
         if sb.encoded_len() + 8 > core.file.block_size() {
             return Err(Error::SpaceExhausted(format!(
                 "segment {} has reached its maximum of {} extents",
-                seg.0,
+                sb.no.0,
                 h.extents.len()
             )));
         }
@@ -128,13 +141,19 @@ fn find_block(core: &Core, stats: &SessionStats, seg: BlockNo) -> Result<BlockNo
         let first = alloc_extent(core, stats, n)?;
         h.extents.push((first, n));
     }
-    let no = nth_block(&h, h.hwm).ok_or_else(|| Error::Internal("HWM beyond extents".into()))?;
+    let no = nth_block(h, h.hwm).ok_or_else(|| Error::Internal("HWM beyond extents".into()))?;
     h.hwm += 1;
-    h.free.insert(0, no.0);
-    let mut nb = core.cache.get_new(no, stats)?;
-    let itls = core.cfg.initrans;
-    core.change(stats, RecHead::space(), &mut [&mut sb, &mut nb], |_| {
-        vec![Op::SetSegHeader(h), Op::FormatHeap { seg, itls }]
+    Ok(no)
+}
+
+/// Takes the next block above the segment's HWM for a caller that formats
+/// it itself (index blocks); the HWM move is a space change.
+pub(crate) fn allocate_block(core: &Core, stats: &SessionStats, seg: BlockNo) -> Result<BlockNo> {
+    let mut sb = core.cache.get_mut(seg, stats)?;
+    let mut h = seg_header(core, &sb)?;
+    let no = grow_hwm(core, stats, &sb, &mut h)?;
+    core.change(stats, RecHead::space(), &mut [&mut sb], |_| {
+        vec![Op::SetSegHeader(h)]
     })?;
     Ok(no)
 }
@@ -193,7 +212,7 @@ fn itl_committed(
 
 /// Finds an ITL entry for `txn` in the block: its own, a free one, one of a
 /// committed transaction (taken over), or a new one if there is room.
-fn acquire_itl(
+pub(crate) fn acquire_itl(
     core: &Core,
     stats: &SessionStats,
     txn: &TxnCtx,
@@ -464,18 +483,19 @@ pub(crate) fn delete(
     at: ReadPoint,
     seg: BlockNo,
     rowid: RowId,
-) -> Result<()> {
+) -> Result<Bytes> {
     core.reserve_redo()?;
     let (mut b, itl_idx) = lock_row(core, stats, txn, at, rowid)?;
     let old = slot_of(&b, rowid.slot).cloned().unwrap_or(Slot::UNUSED);
     let gone = Slot {
         state: SlotState::Deleted,
         lock: itl_idx + 1,
-        data: old.data,
+        data: old.data.clone(),
     };
     change_slot(core, stats, txn, &mut b, rowid.slot, gone, itl_idx)?;
     drop(b);
-    set_free(core, stats, seg, rowid.block, true)
+    set_free(core, stats, seg, rowid.block, true)?;
+    Ok(old.data)
 }
 
 /// Changes one row slot through `undo::logged_change` (its undo is the

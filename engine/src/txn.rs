@@ -138,26 +138,29 @@ pub(crate) fn tx_status(core: &Core, stats: &SessionStats, xid: Xid) -> Result<T
 }
 
 /// Whether the change recorded by `itl` must be rolled back for `snap`.
-fn needs_rollback(
+/// Whether the change recorded by `itl` must be rolled back for `snap`;
+/// if so, how recent it is: an active transaction's change is the newest
+/// (`u64::MAX`), a committed one's is its commit SCN.
+fn rollback_order(
     core: &Core,
     stats: &SessionStats,
     no: BlockNo,
     itl: &Itl,
     snap: Snapshot,
-) -> Result<bool> {
+) -> Result<Option<u64>> {
     if itl.xid.is_none() || itl.xid == snap.xid {
-        return Ok(false);
+        return Ok(None);
     }
     if itl.commit_scn.0 != 0 {
-        return Ok(itl.commit_scn > snap.scn);
+        return Ok((itl.commit_scn > snap.scn).then_some(itl.commit_scn.0));
     }
     Ok(match tx_status(core, stats, itl.xid)? {
-        TxStatus::Active => true,
+        TxStatus::Active => Some(u64::MAX),
         // A rolled-back transaction's changes are already gone from every
         // current block; an ITL entry of it left behind changes nothing.
-        TxStatus::RolledBack => false,
-        TxStatus::Committed(c) => c > snap.scn,
-        TxStatus::Gone(upper) if upper <= snap.scn => false,
+        TxStatus::RolledBack => None,
+        TxStatus::Committed(c) => (c > snap.scn).then_some(c.0),
+        TxStatus::Gone(upper) if upper <= snap.scn => None,
         TxStatus::Gone(_) => {
             stats.inc(Stat::SnapshotTooOld);
             return Err(Error::SnapshotTooOld {
@@ -169,18 +172,25 @@ fn needs_rollback(
     })
 }
 
-fn first_to_roll_back(
+/// The ITL entry whose change must be taken back next: the newest one.
+/// Two transactions that changed the same row after the snapshot did so in
+/// commit order (the row lock serialises them; an active one came last), so
+/// undoing newest first walks each row back through versions that existed.
+fn next_to_roll_back(
     core: &Core,
     stats: &SessionStats,
     b: &Block,
     snap: Snapshot,
 ) -> Result<Option<usize>> {
+    let mut best: Option<(u64, usize)> = None;
     for (i, itl) in b.itl.iter().enumerate() {
-        if needs_rollback(core, stats, b.no, itl, snap)? {
-            return Ok(Some(i));
+        if let Some(order) = rollback_order(core, stats, b.no, itl, snap)? {
+            if best.is_none_or(|(o, _)| order > o) {
+                best = Some((order, i));
+            }
         }
     }
-    Ok(None)
+    Ok(best.map(|(_, i)| i))
 }
 
 /// A block as seen by a consistent read: the current buffer, or a clone.
@@ -207,7 +217,7 @@ pub(crate) fn read_consistent<'a>(
     snap: Snapshot,
 ) -> Result<View<'a>> {
     let cur = core.cache.get(no, Mode::Consistent, stats)?;
-    let Some(first) = first_to_roll_back(core, stats, &cur, snap)? else {
+    let Some(first) = next_to_roll_back(core, stats, &cur, snap)? else {
         return Ok(View::Current(cur));
     };
     let base = cur.scn;
@@ -257,7 +267,7 @@ pub(crate) fn read_consistent<'a>(
                 no.0
             )));
         }
-        next = first_to_roll_back(core, stats, &clone, snap)?;
+        next = next_to_roll_back(core, stats, &clone, snap)?;
     }
     core.cache
         .put_cr(clone.clone(), snap.scn, snap.xid, base, stats)?;

@@ -427,3 +427,48 @@ pub(crate) fn end_rollback(core: &Core, stats: &SessionStats, txn: &TxnCtx) -> R
     let _ = end;
     Ok(())
 }
+
+/// Logs the commit of `txn` (its transaction-table slot marked committed
+/// with the record's SCN), makes it visible to new statements, and wakes
+/// its lock waiters. Does not wait for the disk: the caller decides
+/// (a user commit waits for the log writer; a system transaction such as
+/// an index split does not, as its redo precedes any that depends on it).
+pub(crate) fn commit(
+    core: &Core,
+    stats: &SessionStats,
+    txn: &TxnCtx,
+) -> Result<(Scn, crate::ids::Lsn)> {
+    core.reserve_redo()?;
+    let r = {
+        let _c = core.commit_lock.lock();
+        let mut h = core.cache.get_mut(undo_header(txn.xid.segment()), stats)?;
+        let head = RecHead::new(RecKind::Commit, txn.xid);
+        let (last, slot, wrap) = (txn.last_uba, txn.slot, txn.xid.wrap());
+        let r = core.change(stats, head, &mut [&mut h], |scn| {
+            vec![Op::TxSlot {
+                idx: slot,
+                slot: TxSlot {
+                    wrap,
+                    state: TxState::Committed,
+                    scn,
+                    last_uba: last,
+                    time_ms: now_ms(),
+                },
+            }]
+        })?;
+        // Visible to new queries from here on, though not yet durable:
+        // only the committing session waits for the disk (MECHANISMS §2.2).
+        core.visible_scn
+            .fetch_max(r.0 .0, std::sync::atomic::Ordering::AcqRel);
+        r
+    };
+    core.waits.finish(txn.xid);
+    Ok(r)
+}
+
+/// Commits a system transaction (an index split) without waiting for the
+/// disk.
+pub(crate) fn commit_system(core: &Core, stats: &SessionStats, txn: TxnCtx) -> Result<()> {
+    commit(core, stats, &txn)?;
+    Ok(())
+}

@@ -1,0 +1,567 @@
+//! The B+tree: descent, insert, delete, split and range scan.
+//!
+//! ```text
+//!                    root (fixed block, level 2)
+//!            ┌──────────────┴───────────────┐
+//!       branch [−∞, k40)               branch [k40, +∞)          level 1
+//!      ┌──────┴──────┐                ┌─────┴──────┐
+//!   leaf [−∞,k20) → leaf [k20,k40) → leaf [k40,k70) → leaf [k70,+∞)   level 0
+//! ```
+//!
+//! Index blocks are blocks like table blocks: every entry change by a user
+//! transaction goes through `undo::logged_change` (undo by key, redo op,
+//! ITL entry), so a consistent read of an index block is made exactly like
+//! that of a table block, and snapshot too old can hit an index too.
+//!
+//! **Splits** run in a system transaction of their own that commits at once
+//! (Oracle's recursive transaction): the user transaction that needed the
+//! room may still roll back, but the split stays. Each node a split changes
+//! gets an undo record of the structure (the entries it moved, the fences
+//! and next pointer it had; "unformatted" for the new node), so a reader
+//! rolling the tree back to an SCN before the split sees the tree as it was.
+//! The new right node inherits the split node's ITL, so the undo of a user
+//! transaction's entry that moved still finds it by key (see
+//! `Block::undo_op`). Splits of one index are serialised by a mutex; plain
+//! inserts and deletes latch only their leaf and, finding the key at or
+//! beyond the leaf's high fence (a split happened since they read the
+//! parent), move right along `next` (a B-link tree).
+//!
+//! The root never moves: a root split moves the root's entries down into
+//! two new children and makes the root a branch one level higher.
+//!
+//! Invariant: every key of a node lies within its fences; a leaf's `next`
+//! is the leaf holding the keys just above its high fence.
+//! Simplification: nodes are never merged; a leaf emptied by deletes stays
+//! in the chain.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+
+use crate::block::{Body, Itl, Op, UndoOp, ITL_LEN};
+use crate::btree::node::{IdxEntry, IndexBody};
+use crate::buffer::{BufWrite, Mode};
+use crate::core::{Core, RecHead};
+use crate::error::{Error, Result};
+use crate::heap::{acquire_itl, allocate_block, create_segment};
+use crate::ids::{BlockNo, RowId};
+use crate::stats::{SessionStats, Stat};
+use crate::txn::{read_consistent, Snapshot, TxnCtx};
+use crate::undo::{self, logged_change};
+
+/// Where an index lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tree {
+    pub seg: BlockNo,
+    /// The root block; it never moves.
+    pub root: BlockNo,
+}
+
+/// Per-index split locks.
+#[derive(Default)]
+pub struct SplitLocks {
+    locks: Mutex<HashMap<BlockNo, Arc<Mutex<()>>>>,
+}
+
+impl SplitLocks {
+    fn get(&self, root: BlockNo) -> Arc<Mutex<()>> {
+        self.locks.lock().entry(root).or_default().clone()
+    }
+}
+
+/// Longest key accepted: a node must hold at least a few entries.
+pub fn max_key_len(block_size: usize) -> usize {
+    block_size / 8
+}
+
+/// Room a node needs for one more entry of the longest key, plus one more
+/// ITL entry.
+fn room_needed(block_size: usize) -> usize {
+    2 + max_key_len(block_size) + 8 + 1 + ITL_LEN
+}
+
+fn node<'b>(core: &Core, b: &'b crate::block::Block) -> Result<&'b IndexBody> {
+    match &b.body {
+        Body::Index(n) => Ok(n),
+        _ => Err(Error::corrupt(
+            core.file.name(),
+            b.no.0 as u64,
+            "not an index block",
+        )),
+    }
+}
+
+/// Creates an empty index for `object`: a segment whose first data block is
+/// the root, an empty leaf.
+pub(crate) fn create(core: &Core, stats: &SessionStats, object: u32) -> Result<Tree> {
+    let seg = create_segment(core, stats, object)?;
+    let root = allocate_block(core, stats, seg)?;
+    let mut b = core.cache.get_new(root, stats)?;
+    let itl = vec![Itl::default(); core.cfg.initrans as usize];
+    core.change(stats, RecHead::space(), &mut [&mut b], |_| {
+        vec![Op::IdxSet {
+            seg,
+            itl,
+            body: Some(IndexBody::leaf()),
+        }]
+    })?;
+    Ok(Tree { seg, root })
+}
+
+/// Counts one index block visit by its level.
+fn count_level(stats: &SessionStats, tree: Tree, no: BlockNo, n: &IndexBody) {
+    stats.inc(if no == tree.root {
+        Stat::IndexRootGets
+    } else if n.is_leaf() {
+        Stat::IndexLeafGets
+    } else {
+        Stat::IndexBranchGets
+    });
+}
+
+/// Current-mode descent to the leaf whose range holds `key`; returns the
+/// path of block numbers from the root (moving right where a split moved
+/// the key's range).
+fn path_to(core: &Core, stats: &SessionStats, tree: Tree, key: &[u8]) -> Result<Vec<BlockNo>> {
+    let mut path = Vec::new();
+    let mut no = tree.root;
+    for _ in 0..10_000 {
+        let b = core.cache.get(no, Mode::Current, stats)?;
+        let n = node(core, &b)?;
+        count_level(stats, tree, no, n);
+        if n.beyond(key) && n.next != 0 {
+            no = BlockNo(n.next);
+            continue;
+        }
+        path.push(no);
+        if n.is_leaf() {
+            return Ok(path);
+        }
+        no = BlockNo(n.child_for(key).ok_or_else(|| {
+            Error::corrupt(
+                core.file.name(),
+                no.0 as u64,
+                "branch block without entries",
+            )
+        })?);
+    }
+    Err(Error::corrupt(
+        core.file.name(),
+        tree.root.0 as u64,
+        "index descent does not end",
+    ))
+}
+
+/// Latches the leaf holding `key` exclusively.
+fn leaf_for<'a>(
+    core: &'a Core,
+    stats: &SessionStats,
+    tree: Tree,
+    key: &[u8],
+) -> Result<BufWrite<'a>> {
+    stats.inc(Stat::IndexDescents);
+    let path = path_to(core, stats, tree, key)?;
+    let mut no = *path
+        .last()
+        .ok_or_else(|| Error::Internal("empty index path".into()))?;
+    loop {
+        let b = core.cache.get_mut(no, stats)?;
+        let n = node(core, &b)?;
+        if n.beyond(key) && n.next != 0 {
+            no = BlockNo(n.next);
+            continue;
+        }
+        return Ok(b);
+    }
+}
+
+/// Inserts `key` (already holding the rowid for a non-unique index) → `rowid`.
+pub(crate) fn insert(
+    core: &Core,
+    stats: &SessionStats,
+    txn: &mut TxnCtx,
+    tree: Tree,
+    key: &[u8],
+    rowid: RowId,
+) -> Result<()> {
+    let bs = core.file.block_size();
+    if key.len() > max_key_len(bs) {
+        return Err(Error::InvalidRow {
+            table: format!("index segment {}", tree.seg.0),
+            reason: format!(
+                "index key of {} bytes exceeds the limit of {}",
+                key.len(),
+                max_key_len(bs)
+            ),
+        });
+    }
+    let key = Bytes::copy_from_slice(key);
+    core.reserve_redo()?;
+    loop {
+        let mut b = leaf_for(core, stats, tree, &key)?;
+        let entry_len = 2 + key.len() + 8 + 1;
+        if let Some(itl_idx) = acquire_itl(core, stats, txn, &mut b, entry_len)? {
+            let grow = if itl_idx as usize == b.itl.len() {
+                ITL_LEN
+            } else {
+                0
+            };
+            if b.encoded_len() + entry_len + grow <= bs {
+                let entry = IdxEntry {
+                    key: key.clone(),
+                    val: rowid.to_u64(),
+                    lock: itl_idx + 1,
+                };
+                let undo = UndoOp::IdxIns { key: key.clone() };
+                logged_change(core, stats, txn, &mut b, itl_idx, undo, |itl| {
+                    Op::IdxInsert {
+                        entry,
+                        itl_idx,
+                        itl,
+                    }
+                })?;
+                stats.inc(Stat::IndexKeysInserted);
+                return Ok(());
+            }
+        }
+        drop(b);
+        split_for(core, stats, tree, &key)?;
+    }
+}
+
+/// Deletes the entry with `key`.
+pub(crate) fn delete(
+    core: &Core,
+    stats: &SessionStats,
+    txn: &mut TxnCtx,
+    tree: Tree,
+    key: &[u8],
+) -> Result<()> {
+    core.reserve_redo()?;
+    loop {
+        let mut b = leaf_for(core, stats, tree, key)?;
+        let n = node(core, &b)?;
+        let Ok(pos) = n.search(key) else {
+            return Err(Error::corrupt(
+                core.file.name(),
+                b.no.0 as u64,
+                "index entry to delete is missing (index and table disagree)",
+            ));
+        };
+        let entry = n.entries[pos].clone();
+        if let Some(itl_idx) = acquire_itl(core, stats, txn, &mut b, 0)? {
+            let key = entry.key.clone();
+            logged_change(
+                core,
+                stats,
+                txn,
+                &mut b,
+                itl_idx,
+                UndoOp::IdxDel { entry },
+                |itl| Op::IdxDelete { key, itl_idx, itl },
+            )?;
+            stats.inc(Stat::IndexKeysDeleted);
+            return Ok(());
+        }
+        // No ITL entry and no room for one: make room by splitting.
+        drop(b);
+        split_for(core, stats, tree, key)?;
+    }
+}
+
+/// Splits nodes on the path to `key` until its leaf has room for one more
+/// entry, in a system transaction that commits at once.
+fn split_for(core: &Core, stats: &SessionStats, tree: Tree, key: &[u8]) -> Result<()> {
+    let lock = core.split_locks.get(tree.root);
+    let _g = lock.lock();
+    let bs = core.file.block_size();
+    let mut sys = undo::begin(core, stats, "SYS")?;
+    let result = (|| {
+        for _ in 0..64 {
+            let path = path_to(core, stats, tree, key)?;
+            // The lowest node on the path with room; everything below it is full.
+            let mut with_room = None;
+            for (d, &no) in path.iter().enumerate() {
+                let b = core.cache.get(no, Mode::Current, stats)?;
+                if b.encoded_len() + room_needed(bs) <= bs {
+                    with_room = Some(d);
+                }
+            }
+            match with_room {
+                Some(d) if d + 1 == path.len() => return Ok(()),
+                Some(d) => split_child(core, stats, &mut sys, tree, path[d], path[d + 1])?,
+                None => split_root(core, stats, &mut sys, tree)?,
+            }
+        }
+        Err(Error::Internal("index split did not make room".into()))
+    })();
+    match result {
+        Ok(()) => undo::commit_system(core, stats, sys),
+        Err(e) => {
+            let _ = undo::rollback_to(core, stats, &mut sys, crate::ids::Uba::NONE);
+            let _ = undo::end_rollback(core, stats, &sys);
+            Err(e)
+        }
+    }
+}
+
+/// The ITL of a new node made from `from`: the same entries (so the undo of
+/// moved entries still applies), plus the split transaction's.
+fn new_node_itl(from: &[Itl]) -> Result<u8> {
+    if from.len() >= crate::block::MAX_ITL {
+        return Err(Error::SpaceExhausted("index node ITL is full".into()));
+    }
+    Ok(from.len() as u8)
+}
+
+/// Splits `child` (full) into itself and a new right sibling, and adds the
+/// sibling's separator to `parent` (which has room).
+fn split_child(
+    core: &Core,
+    stats: &SessionStats,
+    sys: &mut TxnCtx,
+    tree: Tree,
+    parent: BlockNo,
+    child: BlockNo,
+) -> Result<()> {
+    let new = allocate_block(core, stats, tree.seg)?;
+    // Parent before child before the new node: the order every split takes.
+    let mut pb = core.cache.get_mut(parent, stats)?;
+    let mut cb = core.cache.get_mut(child, stats)?;
+    let mut nb = core.cache.get_new(new, stats)?;
+    let c = node(core, &cb)?.clone();
+    let mid = c.entries.len() / 2;
+    if mid == 0 {
+        return Err(Error::Internal(
+            "cannot split a node with fewer than two entries".into(),
+        ));
+    }
+    let sep = c.entries[mid].key.clone();
+    let moved = c.entries[mid..].to_vec();
+    stats.inc(if c.is_leaf() {
+        Stat::LeafNodeSplits
+    } else {
+        Stat::BranchNodeSplits
+    });
+    // 1. The new right node, formatted with the upper half.
+    let itl_list = cb.itl.clone();
+    let n_idx = new_node_itl(&itl_list)?;
+    let body = IndexBody {
+        level: c.level,
+        next: c.next,
+        low: Some(sep.clone()),
+        high: c.high.clone(),
+        entries: moved.clone(),
+    };
+    let seg = tree.seg;
+    logged_change(core, stats, sys, &mut nb, n_idx, UndoOp::Unformat, |itl| {
+        let mut list = itl_list;
+        list.push(itl);
+        Op::IdxSet {
+            seg,
+            itl: list,
+            body: Some(body),
+        }
+    })?;
+    // 2. The split node keeps the lower half.
+    let c_idx = acquire_itl(core, stats, sys, &mut cb, 0)?
+        .ok_or_else(|| Error::SpaceExhausted("no ITL entry for an index split".into()))?;
+    let undo = UndoOp::SplitFrom {
+        moved,
+        high: c.high.clone(),
+        next: c.next,
+    };
+    let s2 = sep.clone();
+    logged_change(core, stats, sys, &mut cb, c_idx, undo, |itl| {
+        Op::IdxSplitFrom {
+            sep: s2,
+            next: new.0,
+            itl_idx: c_idx,
+            itl,
+        }
+    })?;
+    // 3. The parent gets the separator.
+    let p_idx = acquire_itl(core, stats, sys, &mut pb, 0)?
+        .ok_or_else(|| Error::SpaceExhausted("no ITL entry for an index split".into()))?;
+    let entry = IdxEntry {
+        key: sep.clone(),
+        val: new.0 as u64,
+        lock: 0,
+    };
+    logged_change(
+        core,
+        stats,
+        sys,
+        &mut pb,
+        p_idx,
+        UndoOp::IdxIns { key: sep },
+        |itl| Op::IdxInsert {
+            entry,
+            itl_idx: p_idx,
+            itl,
+        },
+    )?;
+    Ok(())
+}
+
+/// Splits the (full) root: its entries move into two new nodes, and the
+/// root becomes a branch one level higher pointing at them.
+fn split_root(core: &Core, stats: &SessionStats, sys: &mut TxnCtx, tree: Tree) -> Result<()> {
+    let a = allocate_block(core, stats, tree.seg)?;
+    let b = allocate_block(core, stats, tree.seg)?;
+    let mut rb = core.cache.get_mut(tree.root, stats)?;
+    let mut ab = core.cache.get_new(a, stats)?;
+    let mut bb = core.cache.get_new(b, stats)?;
+    let r = node(core, &rb)?.clone();
+    let mid = r.entries.len() / 2;
+    if mid == 0 {
+        return Err(Error::Internal(
+            "cannot split a root with fewer than two entries".into(),
+        ));
+    }
+    stats.inc(if r.is_leaf() {
+        Stat::LeafNodeSplits
+    } else {
+        Stat::BranchNodeSplits
+    });
+    let sep = r.entries[mid].key.clone();
+    let (lower, upper) = (r.entries[..mid].to_vec(), r.entries[mid..].to_vec());
+    let itl_list = rb.itl.clone();
+    let idx = new_node_itl(&itl_list)?;
+    let seg = tree.seg;
+    for (guard, body) in [
+        (
+            &mut ab,
+            IndexBody {
+                level: r.level,
+                next: b.0,
+                low: r.low.clone(),
+                high: Some(sep.clone()),
+                entries: lower.clone(),
+            },
+        ),
+        (
+            &mut bb,
+            IndexBody {
+                level: r.level,
+                next: 0,
+                low: Some(sep.clone()),
+                high: r.high.clone(),
+                entries: upper.clone(),
+            },
+        ),
+    ] {
+        let list = itl_list.clone();
+        logged_change(core, stats, sys, guard, idx, UndoOp::Unformat, |itl| {
+            let mut list = list;
+            list.push(itl);
+            Op::IdxSet {
+                seg,
+                itl: list,
+                body: Some(body),
+            }
+        })?;
+    }
+    // Two undo records for the root, each small enough for one undo block:
+    // first the upper half leaves, then the lower half and the level change.
+    let r_idx = acquire_itl(core, stats, sys, &mut rb, 0)?
+        .ok_or_else(|| Error::SpaceExhausted("no ITL entry for a root split".into()))?;
+    let undo = UndoOp::SplitFrom {
+        moved: upper,
+        high: r.high.clone(),
+        next: r.next,
+    };
+    let s2 = sep.clone();
+    logged_change(core, stats, sys, &mut rb, r_idx, undo, |itl| {
+        Op::IdxSplitFrom {
+            sep: s2,
+            next: r.next,
+            itl_idx: r_idx,
+            itl,
+        }
+    })?;
+    let entries = vec![
+        IdxEntry {
+            key: r.low.clone().unwrap_or_default(),
+            val: a.0 as u64,
+            lock: 0,
+        },
+        IdxEntry {
+            key: sep,
+            val: b.0 as u64,
+            lock: 0,
+        },
+    ];
+    let undo = UndoOp::RootFrom {
+        level: r.level,
+        moved: lower,
+    };
+    let level = r.level + 1;
+    logged_change(core, stats, sys, &mut rb, r_idx, undo, |itl| Op::IdxRoot {
+        level,
+        entries,
+        itl_idx: r_idx,
+        itl,
+    })?;
+    Ok(())
+}
+
+/// Consistent range scan: calls `f` for each entry with `start <= key <
+/// stop` (stop `None` = to the end) as of `snap`, in key order, until `f`
+/// returns false. One descent; then the leaf chain.
+pub(crate) fn scan(
+    core: &Core,
+    stats: &SessionStats,
+    tree: Tree,
+    snap: Snapshot,
+    start: &[u8],
+    stop: Option<&[u8]>,
+    mut f: impl FnMut(&IdxEntry) -> Result<bool>,
+) -> Result<()> {
+    stats.inc(Stat::IndexDescents);
+    let mut no = tree.root;
+    // Descend (consistent gets, as of the snapshot).
+    let mut leaf = loop {
+        let v = read_consistent(core, stats, no, snap)?;
+        let n = node(core, &v)?;
+        count_level(stats, tree, no, n);
+        if n.beyond(start) && n.next != 0 {
+            no = BlockNo(n.next);
+            continue;
+        }
+        if n.is_leaf() {
+            break n.clone();
+        }
+        no = BlockNo(n.child_for(start).ok_or_else(|| {
+            Error::corrupt(
+                core.file.name(),
+                no.0 as u64,
+                "branch block without entries",
+            )
+        })?);
+    };
+    for _ in 0..u32::MAX {
+        let from = leaf.entries.partition_point(|e| e.key.as_ref() < start);
+        for e in &leaf.entries[from..] {
+            if stop.is_some_and(|s| e.key.as_ref() >= s) {
+                return Ok(());
+            }
+            stats.inc(Stat::IndexEntriesExamined);
+            if !f(e)? {
+                return Ok(());
+            }
+        }
+        if leaf.next == 0
+            || stop.is_some_and(|s| leaf.high.as_ref().is_some_and(|h| h.as_ref() >= s))
+        {
+            return Ok(());
+        }
+        no = BlockNo(leaf.next);
+        let v = read_consistent(core, stats, no, snap)?;
+        leaf = node(core, &v)?.clone();
+        count_level(stats, tree, no, &leaf);
+    }
+    Ok(())
+}

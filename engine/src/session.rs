@@ -1,0 +1,660 @@
+//! Sessions: one transaction at a time, the typed table API, and
+//! statement-level atomicity.
+//!
+//! A `Session` is used by one thread at a time (`Send`, not shared). Every
+//! call is a statement: it reads as of its own SCN (READ COMMITTED) or the
+//! transaction's (SERIALIZABLE), and if it fails, its changes are rolled
+//! back to the statement's start (statement-level rollback) while the
+//! transaction stays open. A transaction begins at its first change. DDL
+//! commits the open transaction first, then runs in a transaction of its
+//! own, as in Oracle.
+
+use std::sync::Arc;
+
+use crate::block::{Body, TxState};
+use crate::btree::key::{encode_prefix, prefix_successor, Order};
+use crate::catalog::{IndexDef, TableDef};
+use crate::config::CommitMode;
+use crate::core::{undo_header, Core, RecHead, CATALOG_SEG};
+use crate::dml;
+use crate::error::{Error, Result};
+use crate::heap::{self, ReadPoint};
+use crate::ids::{BlockNo, RowId, Scn, TableId, Uba, Xid};
+use crate::redo::record::RecKind;
+use crate::stats::{SessionStats, Stat, StatsSnapshot};
+use crate::txn::{read_consistent, Isolation, Snapshot, TxnCtx};
+use crate::undo;
+use crate::value::{decode_row, encode_row, Column, Row, Value};
+
+/// A connection: one transaction at a time, used from one thread.
+pub struct Session {
+    core: Arc<Core>,
+    stats: SessionStats,
+    txn: Option<TxnCtx>,
+    iso: Isolation,
+    txn_snapshot: Option<Scn>,
+    user: String,
+    /// Set when a statement's rollback failed: see `Error::MustRollback`.
+    doomed: Option<String>,
+}
+
+impl Session {
+    pub(crate) fn new(core: Arc<Core>) -> Session {
+        Session {
+            stats: SessionStats::new(core.system.clone()),
+            user: core.cfg.default_user.clone(),
+            core,
+            txn: None,
+            iso: Isolation::ReadCommitted,
+            txn_snapshot: None,
+            doomed: None,
+        }
+    }
+
+    /// The session's statistics so far.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.stats.snapshot()
+    }
+
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// Sets the user name recorded in redo for this session's transactions.
+    pub fn set_user(&mut self, user: &str) {
+        self.user = user.to_string();
+    }
+
+    /// Sets the isolation level of the next transaction.
+    pub fn set_isolation(&mut self, iso: Isolation) -> Result<()> {
+        if self.txn.is_some() || self.txn_snapshot.is_some() {
+            return Err(Error::Config(
+                "SET TRANSACTION must be the first statement of a transaction".into(),
+            ));
+        }
+        self.iso = iso;
+        Ok(())
+    }
+
+    pub fn isolation(&self) -> Isolation {
+        self.iso
+    }
+
+    /// The transaction id, if a transaction has begun.
+    pub fn xid(&self) -> Option<Xid> {
+        self.txn.as_ref().map(|t| t.xid)
+    }
+
+    /// The SCN a statement started now would read as of.
+    pub fn snapshot(&mut self) -> Snapshot {
+        let scn = match self.iso {
+            Isolation::ReadCommitted => self.core.visible_scn(),
+            Isolation::Serializable => *self.txn_snapshot.get_or_insert(self.core.visible_scn()),
+        };
+        if let Some(t) = self.txn.as_mut() {
+            t.read_scn = scn;
+            t.serializable = self.iso == Isolation::Serializable;
+        }
+        Snapshot {
+            scn,
+            xid: self.xid().unwrap_or(Xid::NONE),
+        }
+    }
+
+    fn table(&self, name: &str) -> Result<TableDef> {
+        self.core.catalog.read().get(name).cloned()
+    }
+
+    fn ensure_txn(&mut self) -> Result<()> {
+        if self.txn.is_none() {
+            self.txn = Some(undo::begin(&self.core, &self.stats, &self.user)?);
+        }
+        Ok(())
+    }
+
+    /// Runs one statement: on error, rolls back what it changed.
+    fn statement<T>(&mut self, f: impl FnOnce(&mut Session) -> Result<T>) -> Result<T> {
+        self.stats.inc(Stat::UserCalls);
+        if let Some(why) = &self.doomed {
+            return Err(Error::MustRollback(why.clone()));
+        }
+        let savepoint = self.txn.as_ref().map(|t| t.last_uba).unwrap_or(Uba::NONE);
+        match f(self) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                if let Some(txn) = self.txn.as_mut() {
+                    if let Err(r) = undo::rollback_to(&self.core, &self.stats, txn, savepoint) {
+                        // Half a statement is in the transaction: it must
+                        // never commit (statement atomicity).
+                        self.doomed = Some(format!("{e}; then {r}"));
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Creates a table (DDL commits the open transaction first, and itself).
+    pub fn create_table(&mut self, name: &str, columns: &[Column]) -> Result<()> {
+        self.commit()?;
+        let name = name.to_ascii_lowercase();
+        if self.core.catalog.read().tables.contains_key(&name) {
+            return Err(Error::AlreadyExists {
+                kind: "table",
+                name,
+            });
+        }
+        let r = self.statement(|s| {
+            let core = s.core.clone();
+            let id = {
+                let mut c = core.catalog.write();
+                let id = c.next_id;
+                c.next_id += 1;
+                id
+            };
+            let seg = heap::create_segment(&core, &s.stats, id)?;
+            let mut def = TableDef {
+                id: TableId(id),
+                name: name.clone(),
+                seg,
+                columns: columns.to_vec(),
+                catalog_rowid: RowId {
+                    block: BlockNo(0),
+                    slot: 0,
+                },
+            };
+            s.log_ddl(&def.ddl())?;
+            let txn = s
+                .txn
+                .as_mut()
+                .ok_or_else(|| Error::Internal("no transaction".into()))?;
+            def.catalog_rowid = heap::insert(
+                &core,
+                &s.stats,
+                txn,
+                CATALOG_SEG,
+                &encode_row(&def.to_row()),
+            )?;
+            Ok(def)
+        });
+        match r {
+            Ok(def) => {
+                self.commit()?;
+                self.core
+                    .catalog
+                    .write()
+                    .tables
+                    .insert(def.name.clone(), def);
+                Ok(())
+            }
+            Err(e) => {
+                self.rollback()?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Drops a table (its segment's space is not reclaimed).
+    pub fn drop_table(&mut self, name: &str) -> Result<()> {
+        self.commit()?;
+        let def = self.table(name)?;
+        let r = self.statement(|s| {
+            s.log_ddl(&format!("DROP TABLE {}", def.name))?;
+            let snap = s.snapshot();
+            let iso = s.iso;
+            let core = s.core.clone();
+            let txn = s
+                .txn
+                .as_mut()
+                .ok_or_else(|| Error::Internal("no transaction".into()))?;
+            heap::delete(
+                &core,
+                &s.stats,
+                txn,
+                ReadPoint { snap, iso },
+                CATALOG_SEG,
+                def.catalog_rowid,
+            )
+        });
+        match r {
+            Ok(_) => {
+                self.commit()?;
+                self.core.catalog.write().tables.remove(&def.name);
+                Ok(())
+            }
+            Err(e) => {
+                self.rollback()?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Logs a DDL marker (text, user, time) in the current transaction.
+    fn log_ddl(&mut self, text: &str) -> Result<()> {
+        self.ensure_txn()?;
+        let xid = self.xid().unwrap_or(Xid::NONE);
+        let core = self.core.clone();
+        let mut h = core
+            .cache
+            .get_mut(undo_header(xid.segment()), &self.stats)?;
+        let head = RecHead {
+            kind: RecKind::Ddl,
+            xid,
+            text,
+        };
+        // The record needs a change vector to carry; re-stating the
+        // transaction's own slot is a no-op change that keeps the format uniform.
+        let txn = self
+            .txn
+            .as_ref()
+            .ok_or_else(|| Error::Internal("no transaction".into()))?;
+        let op = undo::tx_slot(txn, TxState::Active, txn.start_scn, txn.last_uba);
+        core.change(&self.stats, head, &mut [&mut h], |_| vec![op])?;
+        Ok(())
+    }
+
+    /// A table's definition and its indexes.
+    fn target(&self, table: &str) -> Result<(TableDef, Vec<IndexDef>)> {
+        let cat = self.core.catalog.read();
+        let def = cat.get(table)?.clone();
+        let indexes = cat.indexes_of(&def.name);
+        Ok((def, indexes))
+    }
+
+    /// The open transaction and what a DML statement needs with it.
+    fn dml_parts(&mut self) -> Result<(Arc<Core>, ReadPoint, &mut TxnCtx, &SessionStats)> {
+        self.ensure_txn()?;
+        let snap = self.snapshot();
+        let at = ReadPoint {
+            snap,
+            iso: self.iso,
+        };
+        let txn = self
+            .txn
+            .as_mut()
+            .ok_or_else(|| Error::Internal("no transaction".into()))?;
+        Ok((self.core.clone(), at, txn, &self.stats))
+    }
+
+    /// Inserts a row (and its index entries); returns its rowid.
+    pub fn insert(&mut self, table: &str, row: Row) -> Result<RowId> {
+        let (def, indexes) = self.target(table)?;
+        let row = def.check_row(row)?;
+        self.statement(|s| {
+            let (core, _, txn, stats) = s.dml_parts()?;
+            let r = dml::insert_row(&core, stats, txn, &def, &indexes, &row)?;
+            stats.inc(Stat::RowsProcessed);
+            Ok(r)
+        })
+    }
+
+    /// Replaces the row at `rowid`; returns its rowid (new if it moved).
+    pub fn update(&mut self, table: &str, rowid: RowId, row: Row) -> Result<RowId> {
+        let (def, indexes) = self.target(table)?;
+        let row = def.check_row(row)?;
+        self.statement(|s| {
+            let (core, at, txn, stats) = s.dml_parts()?;
+            let r = dml::update_row(&core, stats, txn, at, &def, &indexes, rowid, |_| {
+                Ok(Some(row))
+            })?;
+            stats.inc(Stat::RowsProcessed);
+            r.ok_or_else(|| Error::Internal("update declined".into()))
+        })
+    }
+
+    /// Deletes the row at `rowid` (and its index entries).
+    pub fn delete(&mut self, table: &str, rowid: RowId) -> Result<()> {
+        let (def, indexes) = self.target(table)?;
+        self.statement(|s| {
+            let (core, at, txn, stats) = s.dml_parts()?;
+            dml::delete_row(&core, stats, txn, at, &def, &indexes, rowid)?;
+            stats.inc(Stat::RowsProcessed);
+            Ok(())
+        })
+    }
+
+    /// The row at `rowid` as this session sees it now.
+    pub fn get(&mut self, table: &str, rowid: RowId) -> Result<Option<Row>> {
+        self.table(table)?;
+        self.statement(|s| {
+            let snap = s.snapshot();
+            match heap::fetch(&s.core, &s.stats, snap, rowid)? {
+                Some(b) => Ok(Some(decode_row(&b).map_err(|r| {
+                    Error::corrupt(s.core.file.name(), rowid.block.0 as u64, r)
+                })?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Every row of the table as this session sees it now (full scan).
+    pub fn scan(&mut self, table: &str) -> Result<Vec<(RowId, Row)>> {
+        let snap = self.snapshot();
+        self.scan_at(table, snap)
+    }
+
+    /// Every row of the table as of an older SCN (flashback query through
+    /// undo; fails with `SnapshotTooOld` when the undo is gone).
+    pub fn scan_as_of(&mut self, table: &str, scn: Scn) -> Result<Vec<(RowId, Row)>> {
+        let snap = Snapshot {
+            scn,
+            xid: Xid::NONE,
+        };
+        self.scan_at(table, snap)
+    }
+
+    fn scan_at(&mut self, table: &str, snap: Snapshot) -> Result<Vec<(RowId, Row)>> {
+        let def = self.table(table)?;
+        self.statement(|s| {
+            let mut out = Vec::new();
+            let core = s.core.clone();
+            heap::scan(&core, &s.stats, snap, def.seg, |rowid, bytes| {
+                let row = decode_row(bytes)
+                    .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
+                out.push((rowid, row));
+                Ok(())
+            })?;
+            s.stats.add(Stat::RowsProcessed, out.len() as u64);
+            Ok(out)
+        })
+    }
+
+    /// Updates every row matching `pred` with `f` (one statement). Rows are
+    /// found in consistent mode as of the statement's SCN and changed in
+    /// current mode; a row that a concurrent committed transaction changed
+    /// in between is re-checked against `pred` in its current version, once
+    /// locked (the PostgreSQL rule; Oracle would restart the statement).
+    pub fn update_where(
+        &mut self,
+        table: &str,
+        pred: impl Fn(&Row) -> bool,
+        f: impl Fn(&Row) -> Row,
+    ) -> Result<usize> {
+        let (def, indexes) = self.target(table)?;
+        self.statement(|s| {
+            let (core, at, txn, stats) = s.dml_parts()?;
+            let mut found = Vec::new();
+            heap::scan(&core, stats, at.snap, def.seg, |rowid, bytes| {
+                let row = decode_row(bytes)
+                    .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
+                if pred(&row) {
+                    found.push(rowid);
+                }
+                Ok(())
+            })?;
+            let mut n = 0;
+            for rowid in found {
+                let r = dml::update_row(&core, stats, txn, at, &def, &indexes, rowid, |cur| {
+                    Ok(pred(cur).then(|| f(cur)))
+                });
+                match r {
+                    Ok(Some(_)) => n += 1,
+                    Ok(None) | Err(Error::NoSuchRow(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            stats.add(Stat::RowsProcessed, n as u64);
+            Ok(n)
+        })
+    }
+
+    /// Deletes every row matching `pred` (one statement).
+    pub fn delete_where(&mut self, table: &str, pred: impl Fn(&Row) -> bool) -> Result<usize> {
+        let (def, indexes) = self.target(table)?;
+        self.statement(|s| {
+            let (core, at, txn, stats) = s.dml_parts()?;
+            let mut found = Vec::new();
+            heap::scan(&core, stats, at.snap, def.seg, |rowid, bytes| {
+                let row = decode_row(bytes)
+                    .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
+                if pred(&row) {
+                    found.push(rowid);
+                }
+                Ok(())
+            })?;
+            let mut n = 0;
+            for rowid in found {
+                match dml::delete_row(&core, stats, txn, at, &def, &indexes, rowid) {
+                    Ok(()) => n += 1,
+                    Err(Error::NoSuchRow(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            stats.add(Stat::RowsProcessed, n as u64);
+            Ok(n)
+        })
+    }
+
+    /// Creates an index on `table` over `columns` (each ASC or DESC) and
+    /// fills it from the table's rows (DDL: commits first, and itself).
+    pub fn create_index(
+        &mut self,
+        name: &str,
+        table: &str,
+        columns: &[(&str, Order)],
+    ) -> Result<()> {
+        self.commit()?;
+        let name = name.to_ascii_lowercase();
+        let (def, _) = self.target(table)?;
+        {
+            let cat = self.core.catalog.read();
+            if cat.indexes.contains_key(&name) || cat.tables.contains_key(&name) {
+                return Err(Error::AlreadyExists {
+                    kind: "index",
+                    name,
+                });
+            }
+        }
+        let mut cols = Vec::new();
+        for &(c, order) in columns {
+            let pos = def.column_index(c).ok_or_else(|| Error::NoSuchObject {
+                kind: "column",
+                name: format!("{}.{c}", def.name),
+            })?;
+            cols.push((pos, order));
+        }
+        if cols.is_empty() {
+            return Err(Error::Config("an index needs at least one column".into()));
+        }
+        let r = self.statement(|s| {
+            let core = s.core.clone();
+            let id = {
+                let mut c = core.catalog.write();
+                let id = c.next_id;
+                c.next_id += 1;
+                id
+            };
+            let tree = crate::btree::tree::create(&core, &s.stats, id)?;
+            let mut ix = IndexDef {
+                id,
+                name: name.clone(),
+                table: def.name.clone(),
+                tree,
+                columns: cols,
+                catalog_rowid: RowId {
+                    block: BlockNo(0),
+                    slot: 0,
+                },
+            };
+            let spec = columns
+                .iter()
+                .map(|(c, o)| format!("{c}{}", if *o == Order::Desc { " DESC" } else { "" }))
+                .collect::<Vec<_>>()
+                .join(", ");
+            s.log_ddl(&format!("CREATE INDEX {name} ON {} ({spec})", def.name))?;
+            let (core, at, txn, stats) = s.dml_parts()?;
+            let mut rows = Vec::new();
+            heap::scan(&core, stats, at.snap, def.seg, |rowid, bytes| {
+                let row = decode_row(bytes)
+                    .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
+                rows.push((rowid, row));
+                Ok(())
+            })?;
+            for (rowid, row) in &rows {
+                crate::btree::tree::insert(
+                    &core,
+                    stats,
+                    txn,
+                    tree,
+                    &ix.entry_key(&def, row, *rowid),
+                    *rowid,
+                )?;
+            }
+            ix.catalog_rowid = heap::insert(
+                &core,
+                stats,
+                txn,
+                CATALOG_SEG,
+                &encode_row(&ix.to_row(&def)),
+            )?;
+            Ok(ix)
+        });
+        match r {
+            Ok(ix) => {
+                self.commit()?;
+                self.core
+                    .catalog
+                    .write()
+                    .indexes
+                    .insert(ix.name.clone(), ix);
+                Ok(())
+            }
+            Err(e) => {
+                self.rollback()?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Rows whose index key lies between `lower` and `upper` (each a prefix
+    /// of the index columns' values; `Bound` as in `std::ops`), in index
+    /// order, as this session sees them now: one descent, a walk along the
+    /// leaves, and a table fetch per entry — where consecutive rowids fall
+    /// in the same table block, the block stays pinned and no new get is made
+    /// (`buffer is pinned count`).
+    pub fn index_scan(
+        &mut self,
+        index: &str,
+        lower: std::ops::Bound<&[Value]>,
+        upper: std::ops::Bound<&[Value]>,
+    ) -> Result<Vec<(RowId, Row)>> {
+        use std::ops::Bound::*;
+        let ix = self.core.catalog.read().index(index)?.clone();
+        let (def, _) = self.target(&ix.table)?;
+        let keycols = ix.key_columns(&def);
+        let prefix = |v: &[Value]| {
+            let mut k = Vec::new();
+            encode_prefix(&keycols, v, &mut k);
+            k
+        };
+        let start = match lower {
+            Included(v) => prefix(v),
+            Excluded(v) => prefix_successor(&prefix(v)).unwrap_or_else(|| vec![0xFF; 1]),
+            Unbounded => Vec::new(),
+        };
+        let stop = match upper {
+            Included(v) => prefix_successor(&prefix(v)),
+            Excluded(v) => Some(prefix(v)),
+            Unbounded => None,
+        };
+        self.statement(|s| {
+            let snap = s.snapshot();
+            let core = s.core.clone();
+            let stats = &s.stats;
+            let mut rowids = Vec::new();
+            crate::btree::tree::scan(&core, stats, ix.tree, snap, &start, stop.as_deref(), |e| {
+                rowids.push(RowId::from_u64(e.val));
+                Ok(true)
+            })?;
+            let mut out = Vec::with_capacity(rowids.len());
+            let mut pinned: Option<crate::block::Block> = None;
+            for rowid in rowids {
+                stats.inc(Stat::TableFetchByRowid);
+                if pinned.as_ref().is_some_and(|b| b.no == rowid.block) {
+                    stats.inc(Stat::BufferIsPinned);
+                } else {
+                    pinned = Some((*read_consistent(&core, stats, rowid.block, snap)?).clone());
+                }
+                let b = pinned
+                    .as_ref()
+                    .ok_or_else(|| Error::Internal("no pinned block".into()))?;
+                if let Body::Heap(slots) = &b.body {
+                    if let Some(slot) = slots
+                        .get(rowid.slot as usize)
+                        .filter(|x| x.state == crate::block::SlotState::Live)
+                    {
+                        let row = decode_row(&slot.data).map_err(|r| {
+                            Error::corrupt(core.file.name(), rowid.block.0 as u64, r)
+                        })?;
+                        out.push((rowid, row));
+                    }
+                }
+            }
+            stats.add(Stat::RowsProcessed, out.len() as u64);
+            Ok(out)
+        })
+    }
+
+    /// Commits: the commit record is logged and synced (group commit);
+    /// data blocks are written later (or now, with `commit_mode = force`).
+    pub fn commit(&mut self) -> Result<()> {
+        if let Some(why) = self.doomed.clone() {
+            self.rollback()?;
+            return Err(Error::MustRollback(why));
+        }
+        self.txn_snapshot = None;
+        let Some(txn) = self.txn.take() else {
+            // A commit with nothing to commit is still a commit call.
+            self.stats.inc(Stat::UserCommits);
+            return Ok(());
+        };
+        let core = self.core.clone();
+        let s = &self.stats;
+        let (scn, end) = undo::commit(&core, s, &txn)?;
+        // The commit is durable once its record is: wait for the log
+        // writer (group commit). Only then stamp the commit SCN into the
+        // blocks, so no block can reach the disk claiming a commit that a
+        // crash could still undo.
+        if core.log.flush(end)? {
+            s.inc(Stat::RedoSynchWrites);
+        }
+        heap::commit_cleanout(&core, s, &txn, scn);
+        if core.cfg.commit_mode == CommitMode::Force {
+            let blocks: Vec<BlockNo> = txn.blocks.iter().copied().collect();
+            core.cache.write_blocks(&blocks)?;
+            core.sync_data()?;
+        }
+        s.inc(Stat::UserCommits);
+        Ok(())
+    }
+
+    /// Rolls the transaction back with undo.
+    pub fn rollback(&mut self) -> Result<()> {
+        self.txn_snapshot = None;
+        let Some(mut txn) = self.txn.take() else {
+            self.doomed = None;
+            self.stats.inc(Stat::UserRollbacks);
+            return Ok(());
+        };
+        let r = undo::rollback_to(&self.core, &self.stats, &mut txn, Uba::NONE)
+            .and_then(|()| undo::end_rollback(&self.core, &self.stats, &txn));
+        if let Err(e) = r {
+            // Keep the transaction (and its locks) so the rollback can be
+            // retried; recovery rolls it back if the database goes down.
+            self.txn = Some(txn);
+            return Err(e);
+        }
+        self.doomed = None;
+        self.stats.inc(Stat::UserRollbacks);
+        Ok(())
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // An open transaction dies with its session, as on a disconnect.
+        if self.txn.is_some() {
+            let _ = self.rollback();
+        }
+    }
+}
