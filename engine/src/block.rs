@@ -187,9 +187,9 @@ pub enum UndoOp {
     /// A heap row slot, as it was before the change.
     Slot { slot: u16, before: Slot },
     /// An index entry was inserted: take the entry with this key out again.
-    IdxIns { key: Bytes },
+    IdxIns { key: Bytes, level: u8 },
     /// An index entry was deleted: put it back.
-    IdxDel { entry: IdxEntry },
+    IdxDel { entry: IdxEntry, level: u8 },
     /// A split formatted this new block: it was unformatted before.
     Unformat,
     /// A split moved these entries to a new right sibling and set the
@@ -213,8 +213,8 @@ impl UndoOp {
     fn encoded_len(&self) -> usize {
         1 + match self {
             UndoOp::Slot { before, .. } => 2 + before.encoded_len(),
-            UndoOp::IdxIns { key } => 2 + key.len(),
-            UndoOp::IdxDel { entry } => entry.encoded_len(),
+            UndoOp::IdxIns { key, .. } => 1 + 2 + key.len(),
+            UndoOp::IdxDel { entry, .. } => 1 + entry.encoded_len(),
             UndoOp::Unformat => 0,
             UndoOp::SplitFrom { moved, high, .. } => {
                 entries_len(moved) + 1 + high.as_ref().map_or(0, |h| 2 + h.len()) + 4
@@ -595,16 +595,26 @@ impl Block {
                 itl_idx,
                 itl,
             },
-            (UndoOp::IdxIns { key }, Body::Index(n)) if n.covers(key) => Op::IdxDelete {
-                key: key.clone(),
-                itl_idx,
-                itl,
-            },
-            (UndoOp::IdxDel { entry }, Body::Index(n)) if n.covers(&entry.key) => Op::IdxInsert {
-                entry: entry.clone(),
-                itl_idx,
-                itl,
-            },
+            // Only at the level the change was made: a leaf root that has
+            // since split is a branch now, and its entries are separators.
+            (UndoOp::IdxIns { key, level }, Body::Index(n))
+                if n.level == *level && n.covers(key) =>
+            {
+                Op::IdxDelete {
+                    key: key.clone(),
+                    itl_idx,
+                    itl,
+                }
+            }
+            (UndoOp::IdxDel { entry, level }, Body::Index(n))
+                if n.level == *level && n.covers(&entry.key) =>
+            {
+                Op::IdxInsert {
+                    entry: entry.clone(),
+                    itl_idx,
+                    itl,
+                }
+            }
             (UndoOp::IdxIns { .. } | UndoOp::IdxDel { .. }, Body::Index(_)) => {
                 Op::SetItl { itl_idx, itl }
             }
@@ -798,12 +808,14 @@ pub(crate) fn put_undo_rec(v: &mut Vec<u8>, r: &UndoRec) {
             v.put_u16(*slot);
             put_slot(v, before);
         }
-        UndoOp::IdxIns { key } => {
+        UndoOp::IdxIns { key, level } => {
             v.put_u8(2);
+            v.put_u8(*level);
             put_key(v, key);
         }
-        UndoOp::IdxDel { entry } => {
+        UndoOp::IdxDel { entry, level } => {
             v.put_u8(3);
+            v.put_u8(*level);
             put_entry(v, entry);
         }
         UndoOp::Unformat => v.put_u8(4),
@@ -884,8 +896,12 @@ pub(crate) fn get_undo_rec(d: &mut Dec) -> DecResult<UndoRec> {
                 slot: d.u16()?,
                 before: get_slot(d)?,
             },
-            2 => UndoOp::IdxIns { key: get_key(d)? },
+            2 => UndoOp::IdxIns {
+                level: d.u8()?,
+                key: get_key(d)?,
+            },
             3 => UndoOp::IdxDel {
+                level: d.u8()?,
                 entry: get_entry(d)?,
             },
             4 => UndoOp::Unformat,

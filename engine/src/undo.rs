@@ -377,16 +377,22 @@ pub(crate) fn rollback_to(
         }
         core.reserve_redo()?;
         let mut data = core.cache.get_mut(rec.block, stats)?;
-        // An index entry may have been moved right by a split since.
-        let key = match &rec.op {
-            UndoOp::IdxIns { key } => Some(key.clone()),
-            UndoOp::IdxDel { entry } => Some(entry.key.clone()),
+        // An index entry may have been moved by a split since: right along
+        // the level, or down, when the node it was in was a leaf root that
+        // has become a branch.
+        let target = match &rec.op {
+            UndoOp::IdxIns { key, level } => Some((key.clone(), *level)),
+            UndoOp::IdxDel { entry, level } => Some((entry.key.clone(), *level)),
             _ => None,
         };
-        if let Some(key) = key {
+        if let Some((key, level)) = target {
             for _ in 0..1_000_000 {
                 let next = match &data.body {
                     Body::Index(n) if n.beyond(&key) && n.next != 0 => n.next,
+                    Body::Index(n) if n.level > level => match n.child_for(&key) {
+                        Some(c) => c,
+                        None => break,
+                    },
                     _ => break,
                 };
                 drop(data);

@@ -214,7 +214,10 @@ pub(crate) fn insert(
                     val: rowid.to_u64(),
                     lock: itl_idx + 1,
                 };
-                let undo = UndoOp::IdxIns { key: key.clone() };
+                let undo = UndoOp::IdxIns {
+                    key: key.clone(),
+                    level: 0,
+                };
                 logged_change(core, stats, txn, &mut b, itl_idx, undo, |itl| {
                     Op::IdxInsert {
                         entry,
@@ -259,7 +262,7 @@ pub(crate) fn delete(
                 txn,
                 &mut b,
                 itl_idx,
-                UndoOp::IdxDel { entry },
+                UndoOp::IdxDel { entry, level: 0 },
                 |itl| Op::IdxDelete { key, itl_idx, itl },
             )?;
             stats.inc(Stat::IndexKeysDeleted);
@@ -332,6 +335,7 @@ fn split_child(
     let mut cb = core.cache.get_mut(child, stats)?;
     let mut nb = core.cache.get_new(new, stats)?;
     let c = node(core, &cb)?.clone();
+    let parent_level = c.level + 1;
     let mid = c.entries.len() / 2;
     if mid == 0 {
         return Err(Error::Internal(
@@ -396,7 +400,10 @@ fn split_child(
         sys,
         &mut pb,
         p_idx,
-        UndoOp::IdxIns { key: sep },
+        UndoOp::IdxIns {
+            key: sep,
+            level: parent_level,
+        },
         |itl| Op::IdxInsert {
             entry,
             itl_idx: p_idx,
