@@ -20,6 +20,7 @@ mod codec;
 mod core;
 pub mod db;
 mod dml;
+pub mod exec;
 pub mod heap;
 pub mod session;
 pub mod space;

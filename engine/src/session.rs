@@ -11,6 +11,7 @@
 
 use std::sync::Arc;
 
+use crate::access::Pred;
 use crate::block::{Body, TxState};
 use crate::btree::key::{encode_prefix, prefix_successor, Order};
 use crate::catalog::{IndexDef, TableDef};
@@ -18,6 +19,7 @@ use crate::config::CommitMode;
 use crate::core::{undo_header, Core, RecHead, CATALOG_SEG};
 use crate::dml;
 use crate::error::{Error, Result};
+use crate::exec::{self, Access, QueryResult};
 use crate::heap::{self, ReadPoint};
 use crate::ids::{BlockNo, RowId, Scn, TableId, Uba, Xid};
 use crate::redo::record::RecKind;
@@ -524,6 +526,45 @@ impl Session {
                 Err(e)
             }
         }
+    }
+
+    /// Runs `where_clause` on `table` through `access` (a full scan or an
+    /// index range scan with matching and screening predicates, see
+    /// `exec`), as this session sees the table now.
+    pub fn query(
+        &mut self,
+        table: &str,
+        where_clause: &Pred,
+        access: Access,
+    ) -> Result<QueryResult> {
+        let (def, _) = self.target(table)?;
+        let (index, max) = match &access {
+            Access::Full => (None, None),
+            Access::Index { name, max_matching } => {
+                let ix = self.core.catalog.read().index(name)?.clone();
+                if ix.table != def.name {
+                    return Err(Error::Config(format!(
+                        "index {} is not on table {}",
+                        ix.name, def.name
+                    )));
+                }
+                (Some(ix), *max_matching)
+            }
+        };
+        self.statement(|s| {
+            let snap = s.snapshot();
+            let r = exec::run(
+                &s.core,
+                &s.stats,
+                snap,
+                &def,
+                index.as_ref(),
+                where_clause,
+                max,
+            )?;
+            s.stats.add(Stat::RowsProcessed, r.rows.len() as u64);
+            Ok(r)
+        })
     }
 
     /// Rows whose index key lies between `lower` and `upper` (each a prefix

@@ -70,6 +70,7 @@ stats! {
     TableScanBlocks => "table scan blocks gotten",
     TableScanRows => "table scan rows gotten",
     TableFetchByRowid => "table fetch by rowid",
+    TableBlockGetsByRowid => "table blocks visited by rowid",
     IndexRootGets => "index root block gets",
     IndexBranchGets => "index branch block gets",
     IndexLeafGets => "index leaf block gets",

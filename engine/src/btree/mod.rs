@@ -1,9 +1,16 @@
-//! B+tree indexes (being built).
+//! B+tree indexes.
 //!
-//! So far this layer has only its key format: [`key`] turns the column
-//! values of an index entry into a byte string whose plain byte order is the
-//! index order, so the tree itself can compare keys with `memcmp` and never
-//! needs to know about column types, NULLs or ASC/DESC.
+//! - [`key`]: the order-preserving key format. Column values become a byte
+//!   string whose plain byte order is the index order (each column ASC or
+//!   DESC, NULLs last in ASC), so the tree compares keys with `memcmp` and
+//!   never needs to know about column types.
+//! - [`node`]: the body of an index block (level, fences, next pointer,
+//!   entries).
+//! - [`tree`]: descent, insert, delete, splits (in a system transaction,
+//!   logged and undoable), and consistent range scans.
+//!
+//! Which predicates bound a scan and which only screen its entries is
+//! decided in `access`; `exec` runs the scan.
 
 pub mod key;
 pub mod node;

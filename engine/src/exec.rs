@@ -1,0 +1,246 @@
+//! Executing one table access: a full scan, or an index range scan driven
+//! by an [`AccessPlan`] (MECHANISMS §5).
+//!
+//! ```text
+//!  WHERE terms ──plan_for_index──▶ matching bounds ─▶ start/stop keys (one
+//!                                                     pair per IN-list probe)
+//!                                  screening terms ─▶ checked on each index
+//!                                                     entry's decoded key
+//!                                  table terms ─────▶ checked on the fetched row
+//! ```
+//!
+//! For each probe the scan descends once and walks the leaves from the
+//! start key to the stop key (`index entries examined`); an entry whose key
+//! fails a screening term is dropped without visiting the table (`index
+//! entries screened out`); the others are fetched by rowid (`table fetch by
+//! rowid`), keeping the last table block pinned: a rowid in the same block as
+//! the previous one costs no get (`buffer is pinned count`), another block
+//! costs one consistent get (`table blocks visited by rowid`). Screening
+//! predicates never change the leaf range, only the table visits.
+
+use crate::access::{
+    boolean_terms, eval, eval_partial, plan_for_index, AccessPlan, ColumnBound, Pred,
+};
+use crate::block::{Block, Body, SlotState};
+use crate::btree::key::{
+    decode_key, encode_prefix, like_prefix_range, prefix_successor, split_rowid, KeyColumn, Order,
+};
+use crate::catalog::{IndexDef, TableDef};
+use crate::core::Core;
+use crate::error::{Error, Result};
+use crate::heap;
+use crate::ids::RowId;
+use crate::stats::{SessionStats, Stat};
+use crate::txn::{read_consistent, Snapshot};
+use crate::value::{decode_row, Row, Value};
+
+/// How to reach a table's rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Read every block below the HWM.
+    Full,
+    /// Range scan of an index; `max_matching` limits the matching columns
+    /// (the NUM_INDEX_KEYS hint).
+    Index {
+        name: String,
+        max_matching: Option<usize>,
+    },
+}
+
+/// The rows a query found, and the plan it used for an index access.
+pub struct QueryResult {
+    pub rows: Vec<(RowId, Row)>,
+    pub plan: Option<AccessPlan>,
+    /// The boolean terms the plan's term indices refer to.
+    pub terms: Vec<Pred>,
+}
+
+/// Runs `where_clause` against `def` by `access`, as of `snap`.
+pub(crate) fn run(
+    core: &Core,
+    stats: &SessionStats,
+    snap: Snapshot,
+    def: &TableDef,
+    index: Option<&IndexDef>,
+    where_clause: &Pred,
+    max_matching: Option<usize>,
+) -> Result<QueryResult> {
+    let terms = boolean_terms(where_clause);
+    let Some(ix) = index else {
+        let mut rows = Vec::new();
+        heap::scan(core, stats, snap, def.seg, |rowid, bytes| {
+            let row = decode_row(bytes)
+                .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
+            if terms.iter().all(|t| eval(t, &row) == Some(true)) {
+                rows.push((rowid, row));
+            }
+            Ok(())
+        })?;
+        return Ok(QueryResult {
+            rows,
+            plan: None,
+            terms,
+        });
+    };
+    let cols: Vec<usize> = ix.columns.iter().map(|&(c, _)| c).collect();
+    let plan = plan_for_index(&terms, &cols, max_matching);
+    let keycols = ix.key_columns(def);
+    let screen: Vec<&Pred> = plan
+        .screening_terms
+        .iter()
+        .chain(&plan.recheck_terms)
+        .map(|&i| &terms[i])
+        .collect();
+    let table_terms: Vec<&Pred> = plan.table_terms.iter().map(|&i| &terms[i]).collect();
+    let mut rows = Vec::new();
+    let mut pinned: Option<Block> = None;
+    for (start, stop) in key_ranges(&plan, &keycols) {
+        let mut hits: Vec<RowId> = Vec::new();
+        crate::btree::tree::scan(core, stats, ix.tree, snap, &start, stop.as_deref(), |e| {
+            let (key, rowid) = split_rowid(&e.key).ok_or_else(|| {
+                Error::corrupt(core.file.name(), 0, "index entry without a rowid")
+            })?;
+            if !screen.is_empty() {
+                let vals = decode_key(&keycols, key)
+                    .map_err(|r| Error::corrupt(core.file.name(), 0, r))?;
+                let get = |c: usize| cols.iter().position(|&x| x == c).map(|p| &vals[p]);
+                let pass = screen
+                    .iter()
+                    .all(|t| matches!(eval_partial(t, &get), Ok(Some(true))));
+                if !pass {
+                    stats.inc(Stat::IndexEntriesScreenedOut);
+                    return Ok(true);
+                }
+            }
+            hits.push(rowid);
+            Ok(true)
+        })?;
+        for rowid in hits {
+            stats.inc(Stat::TableFetchByRowid);
+            if pinned.as_ref().is_some_and(|b| b.no == rowid.block) {
+                stats.inc(Stat::BufferIsPinned);
+            } else {
+                stats.inc(Stat::TableBlockGetsByRowid);
+                pinned = Some((*read_consistent(core, stats, rowid.block, snap)?).clone());
+            }
+            let Some(Body::Heap(slots)) = pinned.as_ref().map(|b| &b.body) else {
+                return Err(Error::corrupt(
+                    core.file.name(),
+                    rowid.block.0 as u64,
+                    "index points at a non-table block",
+                ));
+            };
+            let Some(slot) = slots
+                .get(rowid.slot as usize)
+                .filter(|s| s.state == SlotState::Live)
+            else {
+                continue;
+            };
+            let row = decode_row(&slot.data)
+                .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
+            if table_terms.iter().all(|t| eval(t, &row) == Some(true)) {
+                rows.push((rowid, row));
+            }
+        }
+    }
+    Ok(QueryResult {
+        rows,
+        plan: Some(plan),
+        terms,
+    })
+}
+
+/// The (start, stop) key range of each probe: the matching bounds encoded
+/// as key prefixes, one range per combination of IN-list values.
+fn key_ranges(plan: &AccessPlan, keycols: &[KeyColumn]) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    // Equal prefixes, expanded over the IN-list values.
+    let mut prefixes: Vec<Vec<Value>> = vec![Vec::new()];
+    let mut last = None;
+    for b in &plan.bounds {
+        match b {
+            ColumnBound::Eq(v) => prefixes.iter_mut().for_each(|p| p.push(v.clone())),
+            ColumnBound::IsNull => prefixes.iter_mut().for_each(|p| p.push(Value::Null)),
+            ColumnBound::In(vs) => {
+                prefixes = prefixes
+                    .iter()
+                    .flat_map(|p| {
+                        vs.iter().map(move |v| {
+                            let mut q = p.clone();
+                            q.push(v.clone());
+                            q
+                        })
+                    })
+                    .collect();
+            }
+            other => {
+                last = Some(other.clone());
+                break;
+            }
+        }
+    }
+    let enc = |vals: &[Value]| {
+        let mut k = Vec::new();
+        encode_prefix(keycols, vals, &mut k);
+        k
+    };
+    let with = |p: &[Value], v: Value| {
+        let mut q = p.to_vec();
+        q.push(v);
+        q
+    };
+    prefixes
+        .iter()
+        .map(|p| match &last {
+            None => {
+                let s = enc(p);
+                let e = prefix_successor(&s);
+                (s, e)
+            }
+            Some(ColumnBound::LikePrefix(text)) => like_prefix_range(keycols, p, text),
+            Some(ColumnBound::Range { low, high }) => {
+                let order = keycols.get(p.len()).map_or(Order::Asc, |c| c.order);
+                // Key bytes at which values >= v (or > v) begin, ascending.
+                let at_or_after = |v: &Value, incl: bool| {
+                    let k = enc(&with(p, v.clone()));
+                    if incl {
+                        k
+                    } else {
+                        prefix_successor(&k).unwrap_or(k)
+                    }
+                };
+                let null = enc(&with(p, Value::Null));
+                match order {
+                    Order::Asc => {
+                        let s = low
+                            .as_ref()
+                            .map_or_else(|| enc(p), |l| at_or_after(&l.value, l.inclusive));
+                        // NULLs sort last: an open high end stops before them.
+                        let e = high
+                            .as_ref()
+                            .map_or(null, |h| at_or_after(&h.value, !h.inclusive));
+                        (s, Some(e))
+                    }
+                    Order::Desc => {
+                        // Larger values come first; NULLs sort first.
+                        let s = high.as_ref().map_or_else(
+                            || prefix_successor(&null).unwrap_or(null.clone()),
+                            |h| at_or_after(&h.value, h.inclusive),
+                        );
+                        // Without a low end: to the end of the equal prefix
+                        // (`None`, the end of the index, when there is none).
+                        let e = match low {
+                            Some(l) => Some(at_or_after(&l.value, !l.inclusive)),
+                            None => prefix_successor(&enc(p)),
+                        };
+                        (s, e)
+                    }
+                }
+            }
+            Some(_) => {
+                let s = enc(p);
+                let e = prefix_successor(&s);
+                (s, e)
+            }
+        })
+        .collect()
+}
