@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use crate::btree::key::{append_rowid, encode_key, KeyColumn, Order};
 use crate::btree::tree::Tree;
+use crate::constraint::{ConstraintDef, ConstraintKind, Rules};
 use crate::error::{Error, Result};
 use crate::ids::{BlockNo, RowId, TableId};
 use crate::value::{ColType, Column, Row, Value};
@@ -264,6 +265,7 @@ impl IndexDef {
 pub struct Catalog {
     pub tables: BTreeMap<String, TableDef>,
     pub indexes: BTreeMap<String, IndexDef>,
+    pub constraints: BTreeMap<String, ConstraintDef>,
     pub next_id: u32,
 }
 
@@ -271,8 +273,12 @@ impl Catalog {
     /// Rebuilds the catalog from its rows (tables first, then indexes).
     pub(crate) fn from_rows(rows: Vec<(RowId, Row)>) -> std::result::Result<Catalog, String> {
         let mut cat = Catalog::default();
-        let is_index = |r: &Row| r.get(4) == Some(&Value::Text("index".into()));
-        for (rowid, row) in rows.iter().filter(|(_, r)| !is_index(r)) {
+        let kind = |r: &Row| match r.get(4) {
+            Some(Value::Text(k)) => k.clone(),
+            _ => "table".to_string(),
+        };
+        let is_index = |r: &Row| kind(r) == "index";
+        for (rowid, row) in rows.iter().filter(|(_, r)| kind(r) == "table") {
             let def = TableDef::from_row(row, *rowid)?;
             cat.next_id = cat.next_id.max(def.id.0 + 1);
             cat.tables.insert(def.name.clone(), def);
@@ -282,8 +288,53 @@ impl Catalog {
             cat.next_id = cat.next_id.max(def.id + 1);
             cat.indexes.insert(def.name.clone(), def);
         }
+        for (rowid, row) in rows.iter().filter(|(_, r)| kind(r) == "constraint") {
+            let def = ConstraintDef::from_row(row, *rowid)?;
+            cat.constraints.insert(def.name.clone(), def);
+        }
         cat.next_id = cat.next_id.max(1);
         Ok(cat)
+    }
+
+    /// What DML on `table` must maintain and enforce.
+    pub(crate) fn rules(&self, table: &str) -> Result<Rules> {
+        let def = self.get(table)?.clone();
+        let own: Vec<ConstraintDef> = self
+            .constraints
+            .values()
+            .filter(|c| c.table == def.name)
+            .cloned()
+            .collect();
+        let mut referencing = Vec::new();
+        for c in self.constraints.values() {
+            if let ConstraintKind::ForeignKey { parent, .. } = &c.kind {
+                if *parent == def.name {
+                    referencing.push((c.clone(), self.get(&c.table)?.clone()));
+                }
+            }
+        }
+        let mut parents = Vec::new();
+        for c in &own {
+            if let ConstraintKind::ForeignKey {
+                parent,
+                parent_index,
+                ..
+            } = &c.kind
+            {
+                parents.push((
+                    c.name.clone(),
+                    self.get(parent)?.clone(),
+                    self.index(parent_index)?.clone(),
+                ));
+            }
+        }
+        Ok(Rules {
+            indexes: self.indexes_of(&def.name),
+            def,
+            own,
+            referencing,
+            parents,
+        })
     }
 
     /// The indexes of a table.

@@ -79,6 +79,8 @@ pub(crate) struct Core {
     pub poisoned: Mutex<Option<String>>,
     /// Serialises the splits of each index.
     pub split_locks: crate::btree::tree::SplitLocks,
+    /// Serialises probe-then-insert on indexes that enforce a constraint.
+    pub unique_locks: crate::btree::tree::SplitLocks,
     /// Whether the background writer is running (it checkpoints when the
     /// log fills; without it, the session that needs log space does).
     pub writer_running: std::sync::atomic::AtomicBool,

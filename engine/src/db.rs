@@ -139,6 +139,7 @@ impl Database {
             poisoned: Mutex::new(None),
             writer_running: AtomicBool::new(false),
             split_locks: Default::default(),
+            unique_locks: Default::default(),
         });
         let mut report = RecoveryReport {
             records_read: scan.records.len(),

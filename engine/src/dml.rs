@@ -1,25 +1,67 @@
-//! Row changes with their index maintenance: what one INSERT, UPDATE or
-//! DELETE of one row does to the table and to every index on it.
+//! Row changes with their index maintenance and constraint checks: what one
+//! INSERT, UPDATE or DELETE of one row does to the table, to every index on
+//! it, and what it must verify.
 //!
-//! An insert adds the row, then one entry per index. A delete removes the
-//! row, then its entry from every index. An update changes the row in place
-//! (or moves it, see `heap::update`); an index whose key (or, after a move,
-//! rowid) changed gets a delete of the old entry plus an insert of the new
-//! one, and an index whose columns did not change is not touched (claim
-//! C01: every index is paid for by every insert and delete, and by the
-//! updates of its columns).
+//! An insert adds the row, then one entry per index — probing first, under
+//! the index's lock, where the index enforces a PRIMARY KEY or UNIQUE
+//! constraint — then checks its foreign keys' parents. A delete removes the
+//! row and its entries, then makes sure no child row references it. An
+//! update changes the row in place (or moves it, see `heap::update`); an
+//! index whose key (or, after a move, rowid) changed gets a delete of the
+//! old entry plus an insert of the new one, and an index whose columns did
+//! not change is not touched (claim C01: every index is paid for by every
+//! insert and delete, and by the updates of its columns).
 
-use crate::catalog::{IndexDef, TableDef};
+use crate::btree::tree::{self, Probe};
+use crate::constraint::{self, with_probe, Rules};
 use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::heap::{self, ReadPoint};
 use crate::ids::RowId;
 use crate::stats::SessionStats;
 use crate::txn::TxnCtx;
-use crate::value::{decode_row, encode_row, Row};
+use crate::value::{decode_row, encode_row, Row, Value};
 
 fn bad_row(core: &Core, rowid: RowId) -> impl Fn(String) -> Error + '_ {
     move |r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r)
+}
+
+/// Adds `row`'s entry at `rowid` to every index (all, or only those whose
+/// key differs from `old`'s), with unique probes where a constraint says so.
+fn add_entries(
+    core: &Core,
+    stats: &SessionStats,
+    txn: &mut TxnCtx,
+    rules: &Rules,
+    row: &Row,
+    rowid: RowId,
+    old: Option<(&Row, RowId)>,
+) -> Result<()> {
+    let def = &rules.def;
+    for ix in &rules.indexes {
+        let key = ix.entry_key(def, row, rowid);
+        if let Some((o, orid)) = old {
+            let old_key = ix.entry_key(def, o, orid);
+            if old_key == key {
+                continue;
+            }
+            tree::delete(core, stats, txn, ix.tree, &old_key)?;
+        }
+        let unique = rules.unique_on(&ix.name).and_then(|c| {
+            let (_, cols) = c.unique_index()?;
+            let vals: Vec<Value> = cols.iter().map(|&i| row[i].clone()).collect();
+            // NULLs are never equal: such keys are not checked.
+            (!vals.iter().any(Value::is_null)).then(|| (c.name.clone(), vals))
+        });
+        match unique {
+            None => tree::insert(core, stats, txn, ix.tree, &key, rowid)?,
+            Some((name, vals)) => with_probe(core, stats, txn, ix, def, &vals, |txn, p| match p {
+                Probe::Free => tree::insert(core, stats, txn, ix.tree, &key, rowid),
+                _ => Err(Error::UniqueViolation { constraint: name }),
+            })?,
+        }
+    }
+    Ok(())
 }
 
 /// Inserts `row` and its index entries; returns its rowid.
@@ -27,21 +69,13 @@ pub(crate) fn insert_row(
     core: &Core,
     stats: &SessionStats,
     txn: &mut TxnCtx,
-    def: &TableDef,
-    indexes: &[IndexDef],
+    rules: &Rules,
     row: &Row,
 ) -> Result<RowId> {
-    let rowid = heap::insert(core, stats, txn, def.seg, &encode_row(row))?;
-    for ix in indexes {
-        crate::btree::tree::insert(
-            core,
-            stats,
-            txn,
-            ix.tree,
-            &ix.entry_key(def, row, rowid),
-            rowid,
-        )?;
-    }
+    constraint::check_row(rules, row)?;
+    let rowid = heap::insert(core, stats, txn, rules.def.seg, &encode_row(row))?;
+    add_entries(core, stats, txn, rules, row, rowid, None)?;
+    constraint::check_parents(core, stats, txn, rules, row, None)?;
     Ok(rowid)
 }
 
@@ -51,41 +85,46 @@ pub(crate) fn delete_row(
     stats: &SessionStats,
     txn: &mut TxnCtx,
     at: ReadPoint,
-    def: &TableDef,
-    indexes: &[IndexDef],
+    rules: &Rules,
     rowid: RowId,
 ) -> Result<()> {
-    let old = heap::delete(core, stats, txn, at, def.seg, rowid)?;
-    if !indexes.is_empty() {
-        let old = decode_row(&old).map_err(bad_row(core, rowid))?;
-        for ix in indexes {
-            crate::btree::tree::delete(core, stats, txn, ix.tree, &ix.entry_key(def, &old, rowid))?;
-        }
+    let old = heap::delete(core, stats, txn, at, rules.def.seg, rowid)?;
+    if rules.indexes.is_empty() && rules.referencing.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let old = decode_row(&old).map_err(bad_row(core, rowid))?;
+    for ix in &rules.indexes {
+        tree::delete(
+            core,
+            stats,
+            txn,
+            ix.tree,
+            &ix.entry_key(&rules.def, &old, rowid),
+        )?;
+    }
+    constraint::check_children(core, stats, txn, rules, &old, None)
 }
 
 /// Updates the row at `rowid` to `new(current row)` (computed once the row
 /// is locked; `None` leaves it alone) and maintains the indexes whose keys
 /// changed. Returns the row's rowid (new if it moved), or `None`.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn update_row(
     core: &Core,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     at: ReadPoint,
-    def: &TableDef,
-    indexes: &[IndexDef],
+    rules: &Rules,
     rowid: RowId,
     new: impl FnOnce(&Row) -> Result<Option<Row>>,
 ) -> Result<Option<RowId>> {
     let mut rows: Option<(Row, Row)> = None;
-    let moved_to = heap::update(core, stats, txn, at, def.seg, rowid, |cur| {
+    let moved_to = heap::update(core, stats, txn, at, rules.def.seg, rowid, |cur| {
         let old = decode_row(cur).map_err(bad_row(core, rowid))?;
         let Some(row) = new(&old)? else {
             return Ok(None);
         };
-        let row = def.check_row(row)?;
+        let row = rules.def.check_row(row)?;
+        constraint::check_row(rules, &row)?;
         let bytes = encode_row(&row);
         rows = Some((old, row));
         Ok(Some(bytes))
@@ -93,13 +132,16 @@ pub(crate) fn update_row(
     let (Some(new_rowid), Some((old, row))) = (moved_to, rows) else {
         return Ok(None);
     };
-    for ix in indexes {
-        let old_key = ix.entry_key(def, &old, rowid);
-        let new_key = ix.entry_key(def, &row, new_rowid);
-        if old_key != new_key {
-            crate::btree::tree::delete(core, stats, txn, ix.tree, &old_key)?;
-            crate::btree::tree::insert(core, stats, txn, ix.tree, &new_key, new_rowid)?;
-        }
-    }
+    add_entries(
+        core,
+        stats,
+        txn,
+        rules,
+        &row,
+        new_rowid,
+        Some((&old, rowid)),
+    )?;
+    constraint::check_parents(core, stats, txn, rules, &row, Some(&old))?;
+    constraint::check_children(core, stats, txn, rules, &old, Some(&row))?;
     Ok(Some(new_rowid))
 }

@@ -85,6 +85,15 @@ pub enum Error {
     /// The data file or log is full or too small for the request.
     #[error("space exhausted: {0}")]
     SpaceExhausted(String),
+    /// A PRIMARY KEY or UNIQUE constraint would be violated.
+    #[error("unique constraint {constraint} violated: the key already exists")]
+    UniqueViolation { constraint: String },
+    /// A CHECK constraint is false for the row.
+    #[error("check constraint {constraint} violated")]
+    CheckViolation { constraint: String },
+    /// A FOREIGN KEY constraint would be violated.
+    #[error("foreign key constraint {constraint} violated: {reason}")]
+    ForeignKeyViolation { constraint: String, reason: String },
     /// A statement of this transaction failed and its statement-level
     /// rollback failed too, so the transaction holds part of a statement:
     /// it can only be rolled back.

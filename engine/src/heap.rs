@@ -570,6 +570,35 @@ pub(crate) fn scan(
     Ok(())
 }
 
+/// Every live row below the HWM in its current version, including other
+/// transactions' uncommitted changes (db block gets; used by foreign-key
+/// checks, which must see rows in flight).
+pub(crate) fn scan_current(
+    core: &Core,
+    stats: &SessionStats,
+    seg: BlockNo,
+    mut f: impl FnMut(RowId, &[u8]) -> Result<()>,
+) -> Result<()> {
+    for no in segment_blocks(core, stats, seg)? {
+        let rows: Vec<(u16, Bytes)> = {
+            let b = core.cache.get(no, Mode::Current, stats)?;
+            match &b.body {
+                Body::Heap(slots) => slots
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.state == SlotState::Live)
+                    .map(|(i, s)| (i as u16, s.data.clone()))
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        for (slot, data) in rows {
+            f(RowId { block: no, slot }, &data)?;
+        }
+    }
+    Ok(())
+}
+
 /// Commit cleanout: stamps the commit SCN into the ITL entries of `txn`
 /// in blocks still cached (no redo, MECHANISMS §2.5).
 pub(crate) fn commit_cleanout(core: &Core, stats: &SessionStats, txn: &TxnCtx, scn: Scn) {

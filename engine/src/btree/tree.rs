@@ -59,14 +59,14 @@ pub struct Tree {
     pub root: BlockNo,
 }
 
-/// Per-index split locks.
+/// Per-index locks (one map for splits, one for unique probes).
 #[derive(Default)]
 pub struct SplitLocks {
     locks: Mutex<HashMap<BlockNo, Arc<Mutex<()>>>>,
 }
 
 impl SplitLocks {
-    fn get(&self, root: BlockNo) -> Arc<Mutex<()>> {
+    pub(crate) fn get(&self, root: BlockNo) -> Arc<Mutex<()>> {
         self.locks.lock().entry(root).or_default().clone()
     }
 }
@@ -571,4 +571,99 @@ pub(crate) fn scan(
         count_level(stats, tree, no, &leaf);
     }
     Ok(())
+}
+
+/// What a uniqueness or parent-key probe found for a key prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Probe {
+    /// No entry with the prefix, committed or in flight.
+    Free,
+    /// An entry exists (committed, or this transaction's own).
+    Taken(RowId),
+    /// Another active transaction inserted or deleted such an entry: its
+    /// outcome decides, so wait for it and probe again.
+    WaitFor(crate::ids::Xid),
+}
+
+/// Looks for entries whose key starts with `prefix` (the constraint's
+/// columns), for a unique check or a parent lookup. The caller holds the
+/// index's unique lock so that no other probe-then-insert interleaves.
+///
+/// Two views are read: the current entries (with the transaction behind
+/// each), and the committed-plus-own view (a consistent read as of "now"
+/// that rolls back other active transactions). An entry missing from the
+/// first but present in the second was deleted by a transaction still
+/// active — which may yet roll back, so the probe must wait for it.
+pub(crate) fn probe(
+    core: &Core,
+    stats: &SessionStats,
+    txn: &TxnCtx,
+    tree: Tree,
+    prefix: &[u8],
+) -> Result<Probe> {
+    let stop = crate::btree::key::prefix_successor(prefix);
+    stats.inc(Stat::IndexDescents);
+    let path = path_to(core, stats, tree, prefix)?;
+    let mut no = *path
+        .last()
+        .ok_or_else(|| Error::Internal("empty index path".into()))?;
+    let mut active_other = None;
+    loop {
+        let b = core.cache.get(no, Mode::Current, stats)?;
+        let n = node(core, &b)?.clone();
+        let itl = b.itl.clone();
+        drop(b);
+        // The first entry at or after the prefix decides, if it has the prefix.
+        let first = n
+            .entries
+            .iter()
+            .find(|e| e.key.as_ref() >= prefix)
+            .filter(|e| stop.as_ref().is_none_or(|s| e.key.as_ref() < s.as_slice()));
+        if let Some(e) = first {
+            stats.inc(Stat::IndexEntriesExamined);
+            let owner = itl.get((e.lock as usize).wrapping_sub(1)).map(|i| i.xid);
+            if let Some(x) = owner.filter(|x| !x.is_none() && *x != txn.xid) {
+                if crate::txn::tx_status(core, stats, x)? == crate::txn::TxStatus::Active {
+                    return Ok(Probe::WaitFor(x));
+                }
+            }
+            return Ok(Probe::Taken(RowId::from_u64(e.val)));
+        }
+        for i in &itl {
+            if !i.xid.is_none()
+                && i.xid != txn.xid
+                && i.commit_scn.0 == 0
+                && active_other.is_none()
+                && crate::txn::tx_status(core, stats, i.xid)? == crate::txn::TxStatus::Active
+            {
+                active_other = Some(i.xid);
+            }
+        }
+        let done = n.next == 0
+            || stop
+                .as_ref()
+                .is_some_and(|s| n.high.as_ref().is_some_and(|h| h.as_ref() >= s.as_slice()));
+        if done {
+            break;
+        }
+        no = BlockNo(n.next);
+    }
+    // Nothing current: was something deleted by a transaction still active?
+    let Some(holder) = active_other else {
+        return Ok(Probe::Free);
+    };
+    let all = Snapshot {
+        scn: crate::ids::Scn(u64::MAX),
+        xid: txn.xid,
+    };
+    let mut found = false;
+    scan(core, stats, tree, all, prefix, stop.as_deref(), |_| {
+        found = true;
+        Ok(false)
+    })?;
+    Ok(if found {
+        Probe::WaitFor(holder)
+    } else {
+        Probe::Free
+    })
 }
