@@ -92,8 +92,14 @@ enum Command {
 #[derive(Args)]
 struct VerifyArgs {
     /// Database directory of a closed database.
-    #[arg(long)]
+    #[arg(long, default_value_os_t = crate::default_db())]
     db: PathBuf,
+}
+
+/// The embedded default database used when `--db` is not given: a
+/// directory in the system temp directory, so the first run needs no setup.
+pub(crate) fn default_db() -> PathBuf {
+    std::env::temp_dir().join("blocklab-db")
 }
 
 /// Why a command stopped: a check failed (1) or it could not run (2).

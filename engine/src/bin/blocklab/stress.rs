@@ -37,7 +37,7 @@ use crate::{engine, CmdResult};
 #[derive(Args)]
 pub(crate) struct StressArgs {
     /// Database directory (created if missing).
-    #[arg(long)]
+    #[arg(long, default_value_os_t = crate::default_db())]
     db: PathBuf,
     /// Worker threads, one session each.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=MAX_THREADS as i64))]

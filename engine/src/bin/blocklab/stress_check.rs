@@ -27,7 +27,7 @@ use crate::{engine, require_database, CmdResult, Failure};
 #[derive(Args)]
 pub(crate) struct StressCheckArgs {
     /// Database directory (must exist).
-    #[arg(long)]
+    #[arg(long, default_value_os_t = crate::default_db())]
     db: PathBuf,
     /// Also print each complete transaction number, one per line, sorted.
     #[arg(long)]
