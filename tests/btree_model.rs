@@ -198,3 +198,35 @@ fn a_snapshot_reads_its_state_through_an_index_while_others_split_it() {
     );
     let _ = q;
 }
+
+#[test]
+fn ascending_and_descending_keys_split_without_exhausting_the_itl() {
+    // Each split makes a new rightmost node; ascending keys split that node
+    // again and again, so what it inherits must not pile up.
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path(), cfg()).unwrap();
+    let mut s = db.session();
+    s.create_table("seq", &[Column::new("id", ColType::Integer)])
+        .unwrap();
+    s.create_index("seq_id", "seq", &[("id", Order::Asc)])
+        .unwrap();
+    s.create_index("seq_id_desc", "seq", &[("id", Order::Desc)])
+        .unwrap();
+    for i in 0..20_000 {
+        s.insert("seq", vec![Value::Int(i)]).unwrap();
+        if i % 500 == 499 {
+            s.commit().unwrap();
+        }
+    }
+    s.commit().unwrap();
+    assert!(db.system_stats().get(Stat::LeafNodeSplits) > 100);
+    let all = s.index_scan("seq_id", Unbounded, Unbounded).unwrap();
+    assert_eq!(all.len(), 20_000);
+    assert!(all
+        .windows(2)
+        .all(|w| w[0].1[0].as_int() < w[1].1[0].as_int()));
+    let all = s.index_scan("seq_id_desc", Unbounded, Unbounded).unwrap();
+    assert!(all
+        .windows(2)
+        .all(|w| w[0].1[0].as_int() > w[1].1[0].as_int()));
+}

@@ -310,13 +310,57 @@ fn split_for(core: &Core, stats: &SessionStats, tree: Tree, key: &[u8]) -> Resul
     }
 }
 
-/// The ITL of a new node made from `from`: the same entries (so the undo of
-/// moved entries still applies), plus the split transaction's.
-fn new_node_itl(from: &[Itl]) -> Result<u8> {
-    if from.len() >= crate::block::MAX_ITL {
+/// The ITL of a new node made by a split from a node with ITL `from`, and
+/// the slot the split transaction takes in it.
+///
+/// Entries of transactions still active are inherited at the same
+/// positions, so the lock bytes of the moved entries stay right and a
+/// reader (or a rollback) can still take those transactions' changes back
+/// here by key. Entries of transactions that have ended are left out: their
+/// changes are older than the split, and a reader older than the split never
+/// looks inside the new node at all (to it, the split's own undo makes the
+/// node unformatted). Without this, a tree fed ascending keys would copy a
+/// growing ITL from each new rightmost node to the next.
+fn inherited_itl(
+    core: &Core,
+    stats: &SessionStats,
+    from: &[Itl],
+    entries: &mut [IdxEntry],
+) -> Result<(Vec<Itl>, u8)> {
+    let mut list = Vec::with_capacity(from.len());
+    for i in from {
+        let active = !i.xid.is_none()
+            && i.commit_scn.0 == 0
+            && crate::txn::tx_status(core, stats, i.xid)? == crate::txn::TxStatus::Active;
+        list.push(if active { *i } else { Itl::default() });
+    }
+    for e in entries.iter_mut() {
+        let slot = (e.lock as usize).checked_sub(1).and_then(|j| list.get(j));
+        if slot.is_none_or(|i| i.xid.is_none()) {
+            e.lock = 0;
+        }
+    }
+    while list.last().is_some_and(|i| i.xid.is_none()) {
+        list.pop();
+    }
+    let idx = list
+        .iter()
+        .position(|i| i.xid.is_none())
+        .unwrap_or(list.len());
+    if idx >= crate::block::MAX_ITL {
         return Err(Error::SpaceExhausted("index node ITL is full".into()));
     }
-    Ok(from.len() as u8)
+    Ok((list, idx as u8))
+}
+
+/// The full ITL of a new node: the inherited list with the split
+/// transaction's entry at its slot.
+fn with_entry(mut list: Vec<Itl>, idx: u8, itl: Itl) -> Vec<Itl> {
+    match list.get_mut(idx as usize) {
+        Some(slot) => *slot = itl,
+        None => list.push(itl),
+    }
+    list
 }
 
 /// Splits `child` (full) into itself and a new right sibling, and adds the
@@ -350,22 +394,20 @@ fn split_child(
         Stat::BranchNodeSplits
     });
     // 1. The new right node, formatted with the upper half.
-    let itl_list = cb.itl.clone();
-    let n_idx = new_node_itl(&itl_list)?;
+    let mut n_entries = moved.clone();
+    let (itl_list, n_idx) = inherited_itl(core, stats, &cb.itl, &mut n_entries)?;
     let body = IndexBody {
         level: c.level,
         next: c.next,
         low: Some(sep.clone()),
         high: c.high.clone(),
-        entries: moved.clone(),
+        entries: n_entries,
     };
     let seg = tree.seg;
     logged_change(core, stats, sys, &mut nb, n_idx, UndoOp::Unformat, |itl| {
-        let mut list = itl_list;
-        list.push(itl);
         Op::IdxSet {
             seg,
-            itl: list,
+            itl: with_entry(itl_list, n_idx, itl),
             body: Some(body),
         }
     })?;
@@ -435,8 +477,6 @@ fn split_root(core: &Core, stats: &SessionStats, sys: &mut TxnCtx, tree: Tree) -
     });
     let sep = r.entries[mid].key.clone();
     let (lower, upper) = (r.entries[..mid].to_vec(), r.entries[mid..].to_vec());
-    let itl_list = rb.itl.clone();
-    let idx = new_node_itl(&itl_list)?;
     let seg = tree.seg;
     for (guard, body) in [
         (
@@ -460,13 +500,12 @@ fn split_root(core: &Core, stats: &SessionStats, sys: &mut TxnCtx, tree: Tree) -
             },
         ),
     ] {
-        let list = itl_list.clone();
+        let mut body = body;
+        let (list, idx) = inherited_itl(core, stats, &rb.itl, &mut body.entries)?;
         logged_change(core, stats, sys, guard, idx, UndoOp::Unformat, |itl| {
-            let mut list = list;
-            list.push(itl);
             Op::IdxSet {
                 seg,
-                itl: list,
+                itl: with_entry(list, idx, itl),
                 body: Some(body),
             }
         })?;
