@@ -188,6 +188,7 @@ fn an_insert_waits_for_an_uncommitted_duplicate_and_its_outcome_decides() {
         let id = if commit { 5 } else { 6 };
         let mut a = db.session();
         a.insert("parent", p(id)).unwrap();
+        let waits_before = db.system_stats().get(Stat::LockWaits);
         let r = std::thread::scope(|sc| {
             let h = sc.spawn(|| {
                 let mut b = db.session();
@@ -196,7 +197,7 @@ fn an_insert_waits_for_an_uncommitted_duplicate_and_its_outcome_decides() {
                 b.rollback().unwrap();
                 (r.is_err(), waits)
             });
-            std::thread::sleep(Duration::from_millis(150));
+            until_someone_waits(&db, waits_before);
             if commit {
                 a.commit().unwrap();
             } else {
@@ -218,6 +219,7 @@ fn an_insert_waits_for_an_uncommitted_duplicate_and_its_outcome_decides() {
         .unwrap()
         .0;
     a.delete("parent", rowid).unwrap();
+    let waits_before = db.system_stats().get(Stat::LockWaits);
     let violated = std::thread::scope(|sc| {
         let h = sc.spawn(|| {
             let mut b = db.session();
@@ -225,7 +227,7 @@ fn an_insert_waits_for_an_uncommitted_duplicate_and_its_outcome_decides() {
             b.rollback().unwrap();
             r.is_err()
         });
-        std::thread::sleep(Duration::from_millis(150));
+        until_someone_waits(&db, waits_before);
         a.rollback().unwrap();
         h.join().unwrap()
     });
@@ -296,4 +298,18 @@ fn key_and_foreign_key_constraints_cost_reads_check_and_not_null_do_not() {
     }
     s.commit().unwrap();
     assert_eq!(s.stats().diff(&before).get(Stat::IndexDescents), 100);
+}
+
+/// Waits until some session of `db` is waiting for a lock (the statistic
+/// is counted as the wait begins), so a test orders its steps by what
+/// happened, not by how long it slept.
+fn until_someone_waits(db: &Database, before: u64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while db.system_stats().get(Stat::LockWaits) == before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nobody started waiting"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }

@@ -45,6 +45,7 @@ fn a_writer_waits_for_the_row_lock_and_then_sees_the_committed_row() {
     a.update("acct", ids[0], vec![Value::Int(0), Value::Int(50)])
         .unwrap();
     let started = Barrier::new(2);
+    let waits_before = db.system_stats().get(Stat::LockWaits);
     std::thread::scope(|sc| {
         let h = sc.spawn(|| {
             let mut b = db.session();
@@ -60,7 +61,7 @@ fn a_writer_waits_for_the_row_lock_and_then_sees_the_committed_row() {
             b.stats()
         });
         started.wait();
-        std::thread::sleep(Duration::from_millis(150));
+        until_someone_waits(&db, waits_before);
         a.commit().unwrap();
         let stats = h.join().unwrap();
         assert_eq!(stats.get(Stat::LockWaits), 1);
@@ -160,4 +161,18 @@ fn serializable_write_to_a_row_changed_after_the_snapshot_fails() {
     s1.update("acct", ids[2], vec![Value::Int(2), Value::Int(2)])
         .unwrap();
     s1.commit().unwrap();
+}
+
+/// Waits until some session of `db` is waiting for a lock (the statistic
+/// is counted as the wait begins), so a test orders its steps by what
+/// happened, not by how long it slept.
+fn until_someone_waits(db: &Database, before: u64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while db.system_stats().get(Stat::LockWaits) == before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nobody started waiting"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }

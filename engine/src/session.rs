@@ -16,6 +16,7 @@ use crate::block::{Body, TxState};
 use crate::btree::key::{encode_prefix, prefix_successor, Order};
 use crate::catalog::{IndexDef, TableDef};
 use crate::config::CommitMode;
+use crate::constraint::{self, ConstraintDef, ConstraintSpec, Rules};
 use crate::core::{undo_header, Core, RecHead, CATALOG_SEG};
 use crate::dml;
 use crate::error::{Error, Result};
@@ -263,6 +264,11 @@ impl Session {
         Ok((def, indexes))
     }
 
+    /// What DML on `table` must maintain and enforce.
+    fn rules(&self, table: &str) -> Result<Rules> {
+        self.core.catalog.read().rules(table)
+    }
+
     /// The open transaction and what a DML statement needs with it.
     fn dml_parts(&mut self) -> Result<(Arc<Core>, ReadPoint, &mut TxnCtx, &SessionStats)> {
         self.ensure_txn()?;
@@ -280,11 +286,11 @@ impl Session {
 
     /// Inserts a row (and its index entries); returns its rowid.
     pub fn insert(&mut self, table: &str, row: Row) -> Result<RowId> {
-        let (def, indexes) = self.target(table)?;
-        let row = def.check_row(row)?;
+        let rules = self.rules(table)?;
+        let row = rules.def.check_row(row)?;
         self.statement(|s| {
             let (core, _, txn, stats) = s.dml_parts()?;
-            let r = dml::insert_row(&core, stats, txn, &def, &indexes, &row)?;
+            let r = dml::insert_row(&core, stats, txn, &rules, &row)?;
             stats.inc(Stat::RowsProcessed);
             Ok(r)
         })
@@ -292,13 +298,11 @@ impl Session {
 
     /// Replaces the row at `rowid`; returns its rowid (new if it moved).
     pub fn update(&mut self, table: &str, rowid: RowId, row: Row) -> Result<RowId> {
-        let (def, indexes) = self.target(table)?;
-        let row = def.check_row(row)?;
+        let rules = self.rules(table)?;
+        let row = rules.def.check_row(row)?;
         self.statement(|s| {
             let (core, at, txn, stats) = s.dml_parts()?;
-            let r = dml::update_row(&core, stats, txn, at, &def, &indexes, rowid, |_| {
-                Ok(Some(row))
-            })?;
+            let r = dml::update_row(&core, stats, txn, at, &rules, rowid, |_| Ok(Some(row)))?;
             stats.inc(Stat::RowsProcessed);
             r.ok_or_else(|| Error::Internal("update declined".into()))
         })
@@ -306,10 +310,10 @@ impl Session {
 
     /// Deletes the row at `rowid` (and its index entries).
     pub fn delete(&mut self, table: &str, rowid: RowId) -> Result<()> {
-        let (def, indexes) = self.target(table)?;
+        let rules = self.rules(table)?;
         self.statement(|s| {
             let (core, at, txn, stats) = s.dml_parts()?;
-            dml::delete_row(&core, stats, txn, at, &def, &indexes, rowid)?;
+            dml::delete_row(&core, stats, txn, at, &rules, rowid)?;
             stats.inc(Stat::RowsProcessed);
             Ok(())
         })
@@ -372,7 +376,8 @@ impl Session {
         pred: impl Fn(&Row) -> bool,
         f: impl Fn(&Row) -> Row,
     ) -> Result<usize> {
-        let (def, indexes) = self.target(table)?;
+        let rules = self.rules(table)?;
+        let def = rules.def.clone();
         self.statement(|s| {
             let (core, at, txn, stats) = s.dml_parts()?;
             let mut found = Vec::new();
@@ -386,7 +391,7 @@ impl Session {
             })?;
             let mut n = 0;
             for rowid in found {
-                let r = dml::update_row(&core, stats, txn, at, &def, &indexes, rowid, |cur| {
+                let r = dml::update_row(&core, stats, txn, at, &rules, rowid, |cur| {
                     Ok(pred(cur).then(|| f(cur)))
                 });
                 match r {
@@ -402,7 +407,8 @@ impl Session {
 
     /// Deletes every row matching `pred` (one statement).
     pub fn delete_where(&mut self, table: &str, pred: impl Fn(&Row) -> bool) -> Result<usize> {
-        let (def, indexes) = self.target(table)?;
+        let rules = self.rules(table)?;
+        let def = rules.def.clone();
         self.statement(|s| {
             let (core, at, txn, stats) = s.dml_parts()?;
             let mut found = Vec::new();
@@ -416,7 +422,7 @@ impl Session {
             })?;
             let mut n = 0;
             for rowid in found {
-                match dml::delete_row(&core, stats, txn, at, &def, &indexes, rowid) {
+                match dml::delete_row(&core, stats, txn, at, &rules, rowid) {
                     Ok(()) => n += 1,
                     Err(Error::NoSuchRow(_)) => {}
                     Err(e) => return Err(e),
@@ -528,6 +534,56 @@ impl Session {
         }
     }
 
+    /// Adds a constraint to `table` after checking that every row satisfies
+    /// it (DDL: commits first, and itself). A PRIMARY KEY or UNIQUE
+    /// constraint is enforced through an existing index on `table` whose
+    /// leading columns are the constraint's, unique or not; a FOREIGN KEY
+    /// looks its parent up through the parent's PRIMARY KEY or UNIQUE index.
+    pub fn add_constraint(
+        &mut self,
+        table: &str,
+        name: &str,
+        spec: ConstraintSpec<'_>,
+    ) -> Result<()> {
+        self.commit()?;
+        let name = name.to_ascii_lowercase();
+        let (cdef, ddl) = {
+            let cat = self.core.catalog.read();
+            if cat.constraints.contains_key(&name) {
+                return Err(Error::AlreadyExists {
+                    kind: "constraint",
+                    name,
+                });
+            }
+            constraint::define(&cat, table, &name, spec)?
+        };
+        let r = self.statement(|s| {
+            s.log_ddl(&ddl)?;
+            let (core, at, txn, stats) = s.dml_parts()?;
+            constraint::validate(&core, stats, at.snap, &core.catalog.read(), &cdef)?;
+            let rowid = heap::insert(&core, stats, txn, CATALOG_SEG, &encode_row(&cdef.to_row()))?;
+            Ok(ConstraintDef {
+                catalog_rowid: rowid,
+                ..cdef
+            })
+        });
+        match r {
+            Ok(c) => {
+                self.commit()?;
+                self.core
+                    .catalog
+                    .write()
+                    .constraints
+                    .insert(c.name.clone(), c);
+                Ok(())
+            }
+            Err(e) => {
+                self.rollback()?;
+                Err(e)
+            }
+        }
+    }
+
     /// Runs `where_clause` on `table` through `access` (a full scan or an
     /// index range scan with matching and screening predicates, see
     /// `exec`), as this session sees the table now.
@@ -564,6 +620,17 @@ impl Session {
             )?;
             s.stats.add(Stat::RowsProcessed, r.rows.len() as u64);
             Ok(r)
+        })
+    }
+
+    /// Gathers optimizer statistics for `table` and its indexes (ANALYZE,
+    /// `DBMS_STATS.GATHER_TABLE_STATS`) as of one snapshot, in one statement
+    /// that reads only; see `optstats`. The statistics are returned, not stored.
+    pub fn analyze(&mut self, table: &str) -> Result<crate::optstats::TableStats> {
+        let (def, indexes) = self.target(table)?;
+        self.statement(|s| {
+            let snap = s.snapshot();
+            crate::optstats::gather(&s.core, &s.stats, snap, &def, &indexes)
         })
     }
 

@@ -475,6 +475,9 @@ pub(crate) fn commit(
 /// Commits a system transaction (an index split) without waiting for the
 /// disk.
 pub(crate) fn commit_system(core: &Core, stats: &SessionStats, txn: TxnCtx) -> Result<()> {
-    commit(core, stats, &txn)?;
+    let (scn, _) = commit(core, stats, &txn)?;
+    // Stamp the commit into the split nodes now, or every later reader of
+    // them would have to look the split transaction up again.
+    crate::heap::commit_cleanout(core, stats, &txn, scn);
     Ok(())
 }

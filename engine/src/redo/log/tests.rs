@@ -248,13 +248,15 @@ fn a_batch_torn_across_two_files_is_a_torn_tail() {
         log.flush(end).unwrap();
     }
     let batch_start = log.end_lsn();
-    for i in 0..4 {
-        append(&log, &[i; 300]); // 4 x 332 bytes: the batch crosses into segment 1
-    }
     // The batch: data write to redo01 (op 1), header + data to redo02 (ops 2,
     // 3), sync redo01 (op 4) fails. Power then fails with only redo02's
     // writes on disk: later records survive, the batch's start does not.
+    // The fault is armed before the appends: the fourth one fills the buffer
+    // past the write trigger, so the writer may start the batch at once.
     sim.fail_op(4, true);
+    for i in 0..4 {
+        append(&log, &[i; 300]); // 4 x 332 bytes: the batch crosses into segment 1
+    }
     assert!(matches!(log.flush(log.end_lsn()), Err(Error::Poisoned(_))));
     // Control: had every pending write survived, the whole batch would read.
     let everything = sim.crash_keeping(&mut |_, _| true);
