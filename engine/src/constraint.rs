@@ -659,15 +659,10 @@ pub(crate) fn validate(
 ) -> Result<()> {
     let def = cat.get(&c.table)?;
     let rows = |t: &TableDef| -> Result<Vec<Row>> {
-        let mut out = Vec::new();
-        heap::scan(core, stats, snap, t.seg, |rowid, bytes| {
-            out.push(
-                decode_row(bytes)
-                    .map_err(|e| Error::corrupt(core.file.name(), rowid.block.0 as u64, e))?,
-            );
-            Ok(())
-        })?;
-        Ok(out)
+        Ok(heap::scan_rows(core, stats, snap, t.seg, |_| true)?
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect())
     };
     let key = |r: &Row, cols: &[usize]| -> Option<Vec<u8>> {
         let vals: Vec<Value> = cols.iter().map(|&i| r[i].clone()).collect();

@@ -52,7 +52,6 @@ use crate::stats::{Counters, SessionStats, Stat, StatsSnapshot};
 use crate::storage::{Backend, ControlData, ControlFile, DataFile, OsBackend};
 use crate::txn::{Snapshot, TxnCtx, Waits};
 use crate::undo;
-use crate::value::decode_row;
 
 const DATA_FILE: &str = "data01.dbf";
 
@@ -485,13 +484,7 @@ fn load_catalog(core: &Core) -> Result<()> {
         scn: core.visible_scn(),
         xid: Xid::NONE,
     };
-    let mut rows = Vec::new();
-    heap::scan(core, &core.bg, snap, CATALOG_SEG, |rowid, bytes| {
-        let row = decode_row(bytes)
-            .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
-        rows.push((rowid, row));
-        Ok(())
-    })?;
+    let rows = heap::scan_rows(core, &core.bg, snap, CATALOG_SEG, |_| true)?;
     let cat = Catalog::from_rows(rows)
         .map_err(|r| Error::corrupt(core.file.name(), CATALOG_SEG.0 as u64, r))?;
     *core.catalog.write() = cat;

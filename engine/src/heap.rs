@@ -570,6 +570,26 @@ pub(crate) fn scan(
     Ok(())
 }
 
+/// Decoded rows of a full scan as of `snap` that `keep` accepts.
+pub(crate) fn scan_rows(
+    core: &Core,
+    stats: &SessionStats,
+    snap: Snapshot,
+    seg: BlockNo,
+    mut keep: impl FnMut(&crate::value::Row) -> bool,
+) -> Result<Vec<(RowId, crate::value::Row)>> {
+    let mut out = Vec::new();
+    scan(core, stats, snap, seg, |rowid, bytes| {
+        let row = crate::value::decode_row(bytes)
+            .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
+        if keep(&row) {
+            out.push((rowid, row));
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
 /// Every live row below the HWM in its current version, including other
 /// transactions' uncommitted changes (db block gets; used by foreign-key
 /// checks, which must see rows in flight).

@@ -352,14 +352,7 @@ impl Session {
     fn scan_at(&mut self, table: &str, snap: Snapshot) -> Result<Vec<(RowId, Row)>> {
         let def = self.table(table)?;
         self.statement(|s| {
-            let mut out = Vec::new();
-            let core = s.core.clone();
-            heap::scan(&core, &s.stats, snap, def.seg, |rowid, bytes| {
-                let row = decode_row(bytes)
-                    .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
-                out.push((rowid, row));
-                Ok(())
-            })?;
+            let out = heap::scan_rows(&s.core, &s.stats, snap, def.seg, |_| true)?;
             s.stats.add(Stat::RowsProcessed, out.len() as u64);
             Ok(out)
         })
@@ -380,17 +373,9 @@ impl Session {
         let def = rules.def.clone();
         self.statement(|s| {
             let (core, at, txn, stats) = s.dml_parts()?;
-            let mut found = Vec::new();
-            heap::scan(&core, stats, at.snap, def.seg, |rowid, bytes| {
-                let row = decode_row(bytes)
-                    .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
-                if pred(&row) {
-                    found.push(rowid);
-                }
-                Ok(())
-            })?;
+            let found = heap::scan_rows(&core, stats, at.snap, def.seg, &pred)?;
             let mut n = 0;
-            for rowid in found {
+            for (rowid, _) in found {
                 let r = dml::update_row(&core, stats, txn, at, &rules, rowid, |cur| {
                     Ok(pred(cur).then(|| f(cur)))
                 });
@@ -411,17 +396,9 @@ impl Session {
         let def = rules.def.clone();
         self.statement(|s| {
             let (core, at, txn, stats) = s.dml_parts()?;
-            let mut found = Vec::new();
-            heap::scan(&core, stats, at.snap, def.seg, |rowid, bytes| {
-                let row = decode_row(bytes)
-                    .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
-                if pred(&row) {
-                    found.push(rowid);
-                }
-                Ok(())
-            })?;
+            let found = heap::scan_rows(&core, stats, at.snap, def.seg, &pred)?;
             let mut n = 0;
-            for rowid in found {
+            for (rowid, _) in found {
                 match dml::delete_row(&core, stats, txn, at, &rules, rowid) {
                     Ok(()) => n += 1,
                     Err(Error::NoSuchRow(_)) => {}
@@ -491,13 +468,7 @@ impl Session {
                 .join(", ");
             s.log_ddl(&format!("CREATE INDEX {name} ON {} ({spec})", def.name))?;
             let (core, at, txn, stats) = s.dml_parts()?;
-            let mut rows = Vec::new();
-            heap::scan(&core, stats, at.snap, def.seg, |rowid, bytes| {
-                let row = decode_row(bytes)
-                    .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
-                rows.push((rowid, row));
-                Ok(())
-            })?;
+            let rows = heap::scan_rows(&core, stats, at.snap, def.seg, |_| true)?;
             for (rowid, row) in &rows {
                 crate::btree::tree::insert(
                     &core,
@@ -631,6 +602,21 @@ impl Session {
         self.statement(|s| {
             let snap = s.snapshot();
             crate::optstats::gather(&s.core, &s.stats, snap, &def, &indexes)
+        })
+    }
+
+    /// Every block of index `index` as of one snapshot, as indented text or
+    /// a Graphviz graph (`btree::dump`). Reads only, like `analyze`.
+    pub fn dump_index(
+        &mut self,
+        index: &str,
+        format: crate::btree::dump::DumpFormat,
+    ) -> Result<String> {
+        let ix = self.core.catalog.read().index(index)?.clone();
+        let def = self.table(&ix.table)?;
+        self.statement(|s| {
+            let snap = s.snapshot();
+            crate::btree::dump::dump(&s.core, &s.stats, snap, &def, &ix, format)
         })
     }
 
