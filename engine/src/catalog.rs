@@ -157,6 +157,9 @@ pub struct IndexDef {
     pub tree: Tree,
     /// Table column positions, in index order, each ASC or DESC.
     pub columns: Vec<(usize, Order)>,
+    /// An unusable index is not maintained by DML and cannot be read until
+    /// it is rebuilt (claim C12).
+    pub usable: bool,
     pub catalog_rowid: RowId,
 }
 
@@ -200,8 +203,10 @@ impl IndexDef {
             Value::Text(self.name.clone()),
             Value::Int(self.tree.seg.0 as i64),
             Value::Text(format!(
-                "table={};root={};cols={cols}",
-                self.table, self.tree.root.0
+                "table={};root={};cols={cols};usable={}",
+                self.table,
+                self.tree.root.0,
+                u8::from(self.usable)
             )),
             Value::Text("index".into()),
         ]
@@ -255,6 +260,7 @@ impl IndexDef {
                 root: BlockNo(root),
             },
             columns,
+            usable: !matches!(field("usable"), Ok("0")),
             catalog_rowid: rowid,
         })
     }

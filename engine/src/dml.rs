@@ -39,6 +39,16 @@ fn add_entries(
 ) -> Result<()> {
     let def = &rules.def;
     for ix in &rules.indexes {
+        if !ix.usable {
+            // Not maintained; but a key it enforces cannot go unchecked.
+            if let Some(c) = rules.unique_on(&ix.name) {
+                return Err(Error::Config(format!(
+                    "index {} is unusable and enforces constraint {}: rebuild it first",
+                    ix.name, c.name
+                )));
+            }
+            continue;
+        }
         let key = ix.entry_key(def, row, rowid);
         if let Some((o, orid)) = old {
             let old_key = ix.entry_key(def, o, orid);
@@ -93,7 +103,7 @@ pub(crate) fn delete_row(
         return Ok(());
     }
     let old = decode_row(&old).map_err(bad_row(core, rowid))?;
-    for ix in &rules.indexes {
+    for ix in rules.indexes.iter().filter(|i| i.usable) {
         tree::delete(
             core,
             stats,

@@ -456,6 +456,7 @@ impl Session {
                 table: def.name.clone(),
                 tree,
                 columns: cols,
+                usable: true,
                 catalog_rowid: RowId {
                     block: BlockNo(0),
                     slot: 0,
@@ -496,6 +497,82 @@ impl Session {
                     .write()
                     .indexes
                     .insert(ix.name.clone(), ix);
+                Ok(())
+            }
+            Err(e) => {
+                self.rollback()?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Marks an index unusable (`ALTER INDEX … UNUSABLE`): DML stops
+    /// maintaining it and queries cannot use it until it is rebuilt. DML on
+    /// the table is refused while the index enforces a key constraint.
+    pub fn alter_index_unusable(&mut self, index: &str) -> Result<()> {
+        let ix = self.core.catalog.read().index(index)?.clone();
+        self.replace_index(ix, "UNUSABLE", |_, _, ix| {
+            Ok(IndexDef {
+                usable: false,
+                ..ix.clone()
+            })
+        })
+    }
+
+    /// Rebuilds an index in bulk (`ALTER INDEX … REBUILD`): the table is
+    /// read once, the keys sorted, and a new tree built bottom-up in a new
+    /// segment; the catalog then points at it (the old segment's space is
+    /// not reclaimed). Much cheaper than maintaining the index row by row
+    /// during a load (claim C12).
+    pub fn rebuild_index(&mut self, index: &str) -> Result<()> {
+        let ix = self.core.catalog.read().index(index)?.clone();
+        self.replace_index(ix, "REBUILD", |s, at, ix| {
+            let (def, _) = s.target(&ix.table)?;
+            let rows = heap::scan_rows(&s.core, &s.stats, at.snap, def.seg, |_| true)?;
+            let entries = rows
+                .iter()
+                .map(|(r, row)| (ix.entry_key(&def, row, *r), *r))
+                .collect();
+            let tree = crate::btree::tree::build(&s.core, &s.stats, ix.id, entries)?;
+            Ok(IndexDef {
+                tree,
+                usable: true,
+                ..ix.clone()
+            })
+        })
+    }
+
+    /// DDL that rewrites an index's catalog row: logs `ALTER INDEX name
+    /// <what>`, replaces the row with `change(..)`'s definition, commits.
+    fn replace_index(
+        &mut self,
+        ix: IndexDef,
+        what: &str,
+        change: impl FnOnce(&mut Session, ReadPoint, &IndexDef) -> Result<IndexDef>,
+    ) -> Result<()> {
+        self.commit()?;
+        let r = self.statement(|s| {
+            s.log_ddl(&format!("ALTER INDEX {} {what}", ix.name))?;
+            let at = s.dml_parts()?.1;
+            let mut new = change(s, at, &ix)?;
+            let (def, _) = s.target(&ix.table)?;
+            let (core, at, txn, stats) = s.dml_parts()?;
+            let row = encode_row(&new.to_row(&def));
+            new.catalog_rowid =
+                heap::update(&core, stats, txn, at, CATALOG_SEG, ix.catalog_rowid, |_| {
+                    Ok(Some(row))
+                })?
+                .ok_or_else(|| Error::Internal("catalog row update declined".into()))?;
+            Ok(new)
+        });
+        match r {
+            Ok(new) => {
+                self.commit()?;
+                self.core
+                    .catalog
+                    .write()
+                    .indexes
+                    .insert(new.name.clone(), new);
                 Ok(())
             }
             Err(e) => {
@@ -569,6 +646,12 @@ impl Session {
             Access::Full => (None, None),
             Access::Index { name, max_matching } => {
                 let ix = self.core.catalog.read().index(name)?.clone();
+                if !ix.usable {
+                    return Err(Error::Config(format!(
+                        "index {} is unusable: rebuild it first",
+                        ix.name
+                    )));
+                }
                 if ix.table != def.name {
                     return Err(Error::Config(format!(
                         "index {} is not on table {}",
@@ -634,6 +717,12 @@ impl Session {
     ) -> Result<Vec<(RowId, Row)>> {
         use std::ops::Bound::*;
         let ix = self.core.catalog.read().index(index)?.clone();
+        if !ix.usable {
+            return Err(Error::Config(format!(
+                "index {} is unusable: rebuild it first",
+                ix.name
+            )));
+        }
         let (def, _) = self.target(&ix.table)?;
         let keycols = ix.key_columns(&def);
         let prefix = |v: &[Value]| {

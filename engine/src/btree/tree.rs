@@ -706,3 +706,101 @@ pub(crate) fn probe(
         Probe::Free
     })
 }
+
+/// Builds a new index bottom-up from `entries` (key with rowid, and the
+/// rowid), as a rebuild does (claim C12): sort once, fill each leaf to
+/// about 90%, then each branch level above from the first keys of the
+/// level below, until one node is left, which becomes the (fixed) root.
+///
+/// Every block is written whole, as one space record with its image (so
+/// the build is in the redo and recovers), with no undo: the new segment is
+/// reachable only once the catalog, changed transactionally, points at it.
+pub(crate) fn build(
+    core: &Core,
+    stats: &SessionStats,
+    object: u32,
+    mut entries: Vec<(Vec<u8>, RowId)>,
+) -> Result<Tree> {
+    entries.sort_unstable();
+    let tree = create(core, stats, object)?;
+    let bs = core.file.block_size();
+    let itl = vec![Itl::default(); core.cfg.initrans as usize];
+    let budget = bs * 9 / 10 - crate::block::HEADER_LEN - itl.len() * ITL_LEN - 64;
+    // Split a level's entries into nodes of at most `budget` bytes.
+    let pack = |level: Vec<IdxEntry>| -> Vec<Vec<IdxEntry>> {
+        let mut nodes: Vec<Vec<IdxEntry>> = vec![Vec::new()];
+        let mut used = 0;
+        for e in level {
+            let n = e.encoded_len();
+            if used + n > budget && nodes.last().is_some_and(|l| !l.is_empty()) {
+                nodes.push(Vec::new());
+                used = 0;
+            }
+            used += n;
+            if let Some(l) = nodes.last_mut() {
+                l.push(e);
+            }
+        }
+        nodes
+    };
+    let mut level_entries: Vec<IdxEntry> = entries
+        .into_iter()
+        .map(|(k, r)| IdxEntry {
+            key: Bytes::from(k),
+            val: r.to_u64(),
+            lock: 0,
+        })
+        .collect();
+    let mut level = 0u8;
+    loop {
+        let nodes = pack(level_entries);
+        let top = nodes.len() == 1;
+        // The top node goes into the fixed root; the others get new blocks.
+        let blocks: Vec<BlockNo> = if top {
+            vec![tree.root]
+        } else {
+            (0..nodes.len())
+                .map(|_| allocate_block(core, stats, tree.seg))
+                .collect::<Result<_>>()?
+        };
+        let firsts: Vec<Option<Bytes>> = nodes
+            .iter()
+            .map(|n| n.first().map(|e| e.key.clone()))
+            .collect();
+        let mut parents = Vec::with_capacity(nodes.len());
+        for (i, entries) in nodes.into_iter().enumerate() {
+            let low = if i == 0 { None } else { firsts[i].clone() };
+            let high = firsts.get(i + 1).cloned().flatten();
+            let body = IndexBody {
+                level,
+                next: if level == 0 {
+                    blocks.get(i + 1).map_or(0, |b| b.0)
+                } else {
+                    0
+                },
+                low: low.clone(),
+                high,
+                entries,
+            };
+            let mut b = core.cache.get_new(blocks[i], stats)?;
+            let (seg, itl) = (tree.seg, itl.clone());
+            core.change(stats, RecHead::space(), &mut [&mut b], |_| {
+                vec![Op::IdxSet {
+                    seg,
+                    itl,
+                    body: Some(body),
+                }]
+            })?;
+            parents.push(IdxEntry {
+                key: low.unwrap_or_default(),
+                val: blocks[i].0 as u64,
+                lock: 0,
+            });
+        }
+        if top {
+            return Ok(tree);
+        }
+        level_entries = parents;
+        level += 1;
+    }
+}
