@@ -313,3 +313,41 @@ fn until_someone_waits(db: &Database, before: u64) {
         std::thread::sleep(Duration::from_millis(2));
     }
 }
+
+#[test]
+fn a_unique_index_is_an_index_with_a_constraint_of_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path(), cfg()).unwrap();
+    let mut s = db.session();
+    s.create_table(
+        "u",
+        &[
+            Column::new("a", ColType::Integer),
+            Column::new("b", ColType::Text),
+        ],
+    )
+    .unwrap();
+    s.insert("u", vec![Value::Int(1), Value::Null]).unwrap();
+    s.insert("u", vec![Value::Int(1), Value::Null]).unwrap();
+    s.commit().unwrap();
+    // Duplicates already there: no index, no constraint.
+    assert!(matches!(
+        s.create_unique_index("u_a", "u", &[("a", Order::Asc)]),
+        Err(Error::UniqueViolation { .. })
+    ));
+    assert!(s.drop_index("u_a").is_err(), "it was dropped again");
+    s.delete_where("u", |_| true).unwrap();
+    s.commit().unwrap();
+    s.create_unique_index("u_a", "u", &[("a", Order::Asc)])
+        .unwrap();
+    s.insert("u", vec![Value::Int(1), Value::Null]).unwrap();
+    let e = s.insert("u", vec![Value::Int(1), Value::Null]).unwrap_err();
+    assert!(
+        matches!(&e, Error::UniqueViolation { constraint } if constraint == "u_a"),
+        "{e}"
+    );
+    // NULL keys are not equal to each other.
+    s.insert("u", vec![Value::Null, Value::Null]).unwrap();
+    s.insert("u", vec![Value::Null, Value::Null]).unwrap();
+    assert!(s.drop_index("u_a").is_err(), "it enforces u_a");
+}

@@ -45,6 +45,10 @@ pub enum Access {
         name: String,
         max_matching: Option<usize>,
     },
+    /// Index-only scan: the rows are built from the index keys and the
+    /// table is never visited. Only the index's columns are filled in (the
+    /// others are NULL); every predicate must be on index columns.
+    IndexOnly { name: String },
 }
 
 /// The rows a query found, and the plan it used for an index access.
@@ -55,7 +59,8 @@ pub struct QueryResult {
     pub terms: Vec<Pred>,
 }
 
-/// Runs `where_clause` against `def` by `access`, as of `snap`.
+/// Runs `where_clause` against `def` by `access` (whose index, if any, the
+/// caller has looked up as `index`), as of `snap`.
 pub(crate) fn run(
     core: &Core,
     stats: &SessionStats,
@@ -63,18 +68,17 @@ pub(crate) fn run(
     def: &TableDef,
     index: Option<&IndexDef>,
     where_clause: &Pred,
-    max_matching: Option<usize>,
+    access: &Access,
 ) -> Result<QueryResult> {
     let terms = boolean_terms(where_clause);
+    let (max_matching, index_only) = match access {
+        Access::Index { max_matching, .. } => (*max_matching, false),
+        Access::IndexOnly { .. } => (None, true),
+        Access::Full => (None, false),
+    };
     let Some(ix) = index else {
-        let mut rows = Vec::new();
-        heap::scan(core, stats, snap, def.seg, |rowid, bytes| {
-            let row = decode_row(bytes)
-                .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
-            if terms.iter().all(|t| eval(t, &row) == Some(true)) {
-                rows.push((rowid, row));
-            }
-            Ok(())
+        let rows = heap::scan_rows(core, stats, snap, def.seg, |row| {
+            terms.iter().all(|t| eval(t, row) == Some(true))
         })?;
         return Ok(QueryResult {
             rows,
@@ -92,6 +96,12 @@ pub(crate) fn run(
         .map(|&i| &terms[i])
         .collect();
     let table_terms: Vec<&Pred> = plan.table_terms.iter().map(|&i| &terms[i]).collect();
+    if index_only && !table_terms.is_empty() {
+        return Err(Error::Config(format!(
+            "an index-only scan of {} cannot check predicates on columns outside the index",
+            ix.name
+        )));
+    }
     let mut rows = Vec::new();
     let mut pinned: Option<Block> = None;
     for (start, stop) in key_ranges(&plan, &keycols) {
@@ -100,19 +110,28 @@ pub(crate) fn run(
             let (key, rowid) = split_rowid(&e.key).ok_or_else(|| {
                 Error::corrupt(core.file.name(), 0, "index entry without a rowid")
             })?;
-            if !screen.is_empty() {
-                let vals = decode_key(&keycols, key)
-                    .map_err(|r| Error::corrupt(core.file.name(), 0, r))?;
-                let get = |c: usize| cols.iter().position(|&x| x == c).map(|p| &vals[p]);
-                let pass = screen
-                    .iter()
-                    .all(|t| matches!(eval_partial(t, &get), Ok(Some(true))));
-                if !pass {
-                    stats.inc(Stat::IndexEntriesScreenedOut);
-                    return Ok(true);
-                }
+            if screen.is_empty() && !index_only {
+                hits.push(rowid);
+                return Ok(true);
             }
-            hits.push(rowid);
+            let vals =
+                decode_key(&keycols, key).map_err(|r| Error::corrupt(core.file.name(), 0, r))?;
+            let get = |c: usize| cols.iter().position(|&x| x == c).map(|p| &vals[p]);
+            if !screen
+                .iter()
+                .all(|t| matches!(eval_partial(t, &get), Ok(Some(true))))
+            {
+                stats.inc(Stat::IndexEntriesScreenedOut);
+            } else if index_only {
+                // The row as far as the index knows it: no table visit.
+                let mut row = vec![Value::Null; def.columns.len()];
+                for (p, &c) in cols.iter().enumerate() {
+                    row[c] = vals[p].clone();
+                }
+                rows.push((rowid, row));
+            } else {
+                hits.push(rowid);
+            }
             Ok(true)
         })?;
         for rowid in hits {

@@ -506,6 +506,64 @@ impl Session {
         }
     }
 
+    /// `CREATE UNIQUE INDEX`: an index plus a UNIQUE constraint of the same
+    /// name on its columns, enforced through it.
+    pub fn create_unique_index(
+        &mut self,
+        name: &str,
+        table: &str,
+        columns: &[(&str, Order)],
+    ) -> Result<()> {
+        self.create_index(name, table, columns)?;
+        let cols: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
+        let spec = ConstraintSpec::Unique {
+            columns: &cols,
+            index: name,
+        };
+        if let Err(e) = self.add_constraint(table, name, spec) {
+            // The rows are not unique: the index goes again.
+            self.drop_index(name)?;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Drops an index that no constraint uses (its segment's space is not
+    /// reclaimed).
+    pub fn drop_index(&mut self, index: &str) -> Result<()> {
+        self.commit()?;
+        let ix = self.core.catalog.read().index(index)?.clone();
+        if let Some(c) = self
+            .core
+            .catalog
+            .read()
+            .constraints
+            .values()
+            .find(|c| c.unique_index().is_some_and(|(i, _)| i == ix.name))
+        {
+            return Err(Error::Config(format!(
+                "index {} enforces constraint {}",
+                ix.name, c.name
+            )));
+        }
+        let r = self.statement(|s| {
+            s.log_ddl(&format!("DROP INDEX {}", ix.name))?;
+            let (core, at, txn, stats) = s.dml_parts()?;
+            heap::delete(&core, stats, txn, at, CATALOG_SEG, ix.catalog_rowid).map(|_| ())
+        });
+        match r {
+            Ok(()) => {
+                self.commit()?;
+                self.core.catalog.write().indexes.remove(&ix.name);
+                Ok(())
+            }
+            Err(e) => {
+                self.rollback()?;
+                Err(e)
+            }
+        }
+    }
+
     /// Marks an index unusable (`ALTER INDEX … UNUSABLE`): DML stops
     /// maintaining it and queries cannot use it until it is rebuilt. DML on
     /// the table is refused while the index enforces a key constraint.
@@ -642,9 +700,9 @@ impl Session {
         access: Access,
     ) -> Result<QueryResult> {
         let (def, _) = self.target(table)?;
-        let (index, max) = match &access {
-            Access::Full => (None, None),
-            Access::Index { name, max_matching } => {
+        let index = match &access {
+            Access::Full => None,
+            Access::Index { name, .. } | Access::IndexOnly { name } => {
                 let ix = self.core.catalog.read().index(name)?.clone();
                 if !ix.usable {
                     return Err(Error::Config(format!(
@@ -658,7 +716,7 @@ impl Session {
                         ix.name, def.name
                     )));
                 }
-                (Some(ix), *max_matching)
+                Some(ix)
             }
         };
         self.statement(|s| {
@@ -670,7 +728,7 @@ impl Session {
                 &def,
                 index.as_ref(),
                 where_clause,
-                max,
+                &access,
             )?;
             s.stats.add(Stat::RowsProcessed, r.rows.len() as u64);
             Ok(r)

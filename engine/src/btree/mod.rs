@@ -12,6 +12,7 @@
 //! Which predicates bound a scan and which only screen its entries is
 //! decided in `access`; `exec` runs the scan.
 
+pub mod dump;
 pub mod key;
 pub mod node;
 pub mod tree;
