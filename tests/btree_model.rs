@@ -236,3 +236,54 @@ fn ascending_and_descending_keys_split_without_exhausting_the_itl() {
     let report = blocklab::verify::verify_dir(dir.path()).unwrap();
     assert!(report.corrupt.is_empty(), "{:?}", report.corrupt);
 }
+
+#[test]
+fn a_snapshot_does_not_see_a_transaction_whose_inserts_straddle_a_split() {
+    // The writer's first keys go into a leaf, a split (its own committed
+    // system transaction) moves some of them right, and more keys follow:
+    // a reader from before all of it must take the block's changes back in
+    // the order they were made, or the split's undo would put the writer's
+    // early keys back.
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path(), cfg()).unwrap();
+    setup(&db);
+    let mut w = db.session();
+    for a in 0..10 {
+        w.insert("t", row(a, &format!("{a:02}{}", "k".repeat(40))))
+            .unwrap();
+    }
+    w.commit().unwrap();
+    let mut reader = db.session();
+    reader
+        .set_isolation(blocklab::Isolation::Serializable)
+        .unwrap();
+    let only = |s: &mut blocklab::Session| {
+        s.query(
+            "t",
+            &blocklab::access::Pred::And(vec![]),
+            blocklab::exec::Access::IndexOnly {
+                name: "t_ab".into(),
+            },
+        )
+        .unwrap()
+        .rows
+        .len()
+    };
+    assert_eq!(only(&mut reader), 10);
+    let splits = db.system_stats().get(Stat::LeafNodeSplits);
+    for a in 10..80 {
+        w.insert("t", row(a % 20, &format!("{a:02}{}", "k".repeat(40))))
+            .unwrap();
+    }
+    w.commit().unwrap();
+    assert!(
+        db.system_stats().get(Stat::LeafNodeSplits) > splits,
+        "the writer's inserts split leaves"
+    );
+    assert_eq!(
+        only(&mut reader),
+        10,
+        "the reader's snapshot holds 10 index entries"
+    );
+    assert_eq!(only(&mut db.session()), 80);
+}

@@ -238,12 +238,15 @@ pub struct UndoRec {
     pub itl_idx: u8,
     /// The ITL entry before the change (restores the block's own chain).
     pub prev_itl: Itl,
+    /// SCN of the change this record takes back: consistent reads undo a
+    /// block's changes newest first by it.
+    pub scn: Scn,
     pub op: UndoOp,
 }
 
 impl UndoRec {
     pub fn encoded_len(&self) -> usize {
-        8 + 8 + 4 + 1 + ITL_LEN + self.op.encoded_len()
+        8 + 8 + 4 + 1 + ITL_LEN + 8 + self.op.encoded_len()
     }
 }
 
@@ -802,6 +805,7 @@ pub(crate) fn put_undo_rec(v: &mut Vec<u8>, r: &UndoRec) {
     v.put_u32(r.block.0);
     v.put_u8(r.itl_idx);
     put_itl(v, &r.prev_itl);
+    v.put_u64(r.scn.0);
     match &r.op {
         UndoOp::Slot { slot, before } => {
             v.put_u8(1);
@@ -891,6 +895,7 @@ pub(crate) fn get_undo_rec(d: &mut Dec) -> DecResult<UndoRec> {
         block: BlockNo(d.u32()?),
         itl_idx: d.u8()?,
         prev_itl: get_itl(d)?,
+        scn: Scn(d.u64()?),
         op: match d.u8()? {
             1 => UndoOp::Slot {
                 slot: d.u16()?,

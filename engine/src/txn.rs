@@ -20,11 +20,14 @@
 //! ```
 //!
 //! If nothing must be rolled back the current buffer is used as is (no
-//! clone). Otherwise the block is cloned and, for each offending entry, the
-//! undo record its `uba` points at is applied to the clone: the slot gets its
-//! before-image back and the ITL entry gets its previous contents (which
-//! may name an older transaction that must be rolled back too). This repeats
-//! until every entry is visible. Each undo block visited is a consistent get;
+//! clone). Otherwise the block is cloned and the offending entries' undo
+//! records are applied to the clone, newest change first (by the SCN each
+//! record carries): the slot gets its before-image back and the ITL entry
+//! gets its previous contents (which may name an older transaction that
+//! must be rolled back too). This repeats until every entry is visible.
+//! Newest-first by change, not by transaction, matters for index blocks,
+//! where an index split (its own transaction) can fall between two changes
+//! of one user transaction. Each undo block visited is a consistent get;
 //! each record applied counts `data blocks consistent reads - undo records
 //! applied`. An undo record whose undo block has been reused since (its wrap
 //! moved on) is gone: the read fails with `SnapshotTooOld` — only when such a
@@ -46,7 +49,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::block::{Block, Body, Itl, TxState};
+use crate::block::{Block, Body, Itl, TxState, UndoRec};
 use crate::buffer::{BufRead, Mode};
 use crate::core::{undo_header, Core};
 use crate::error::{Error, Result};
@@ -172,25 +175,49 @@ fn rollback_order(
     })
 }
 
-/// The ITL entry whose change must be taken back next: the newest one.
-/// Two transactions that changed the same row after the snapshot did so in
-/// commit order (the row lock serialises them; an active one came last), so
-/// undoing newest first walks each row back through versions that existed.
-fn next_to_roll_back(
+/// The ITL entries whose changes must be taken back for `snap`.
+fn to_roll_back(
     core: &Core,
     stats: &SessionStats,
     b: &Block,
     snap: Snapshot,
-) -> Result<Option<usize>> {
-    let mut best: Option<(u64, usize)> = None;
+) -> Result<Vec<usize>> {
+    let mut out = Vec::new();
     for (i, itl) in b.itl.iter().enumerate() {
-        if let Some(order) = rollback_order(core, stats, b.no, itl, snap)? {
-            if best.is_none_or(|(o, _)| order > o) {
-                best = Some((order, i));
-            }
+        if rollback_order(core, stats, b.no, itl, snap)?.is_some() {
+            out.push(i);
         }
     }
-    Ok(best.map(|(_, i)| i))
+    Ok(out)
+}
+
+/// The undo record ITL entry `i` of `clone` points at, or snapshot too old.
+fn record_for(
+    core: &Core,
+    stats: &SessionStats,
+    clone: &Block,
+    i: usize,
+    snap: Snapshot,
+) -> Result<UndoRec> {
+    let uba = clone.itl[i].uba;
+    match undo::read_undo(core, stats, uba, Mode::Consistent)? {
+        // Index undo may come from the chain of the block a split moved
+        // the entry from (the ITL entry was copied along with it).
+        Some(mut r)
+            if r.xid == clone.itl[i].xid && (r.block == clone.no || r.op.is_index_entry()) =>
+        {
+            r.itl_idx = i as u8;
+            Ok(r)
+        }
+        Some(_) | None => {
+            stats.inc(Stat::SnapshotTooOld);
+            Err(Error::SnapshotTooOld {
+                block: clone.no.0,
+                uba: uba.to_string(),
+                query_scn: snap.scn.0,
+            })
+        }
+    }
 }
 
 /// A block as seen by a consistent read: the current buffer, or a clone.
@@ -217,9 +244,10 @@ pub(crate) fn read_consistent<'a>(
     snap: Snapshot,
 ) -> Result<View<'a>> {
     let cur = core.cache.get(no, Mode::Consistent, stats)?;
-    let Some(first) = next_to_roll_back(core, stats, &cur, snap)? else {
+    let mut pending = to_roll_back(core, stats, &cur, snap)?;
+    if pending.is_empty() {
         return Ok(View::Current(cur));
-    };
+    }
     let base = cur.scn;
     if let Some(c) = core.cache.get_cr(no, snap.scn, snap.xid, base, stats) {
         return Ok(View::Clone(Box::new((*c).clone())));
@@ -227,28 +255,31 @@ pub(crate) fn read_consistent<'a>(
     let mut clone: Block = (*cur).clone();
     drop(cur);
     stats.inc(Stat::CrBlocksCreated);
-    let mut next = Some(first);
+    // Take the block's changes back newest first, by the SCN of each change
+    // (not of each transaction's commit): an index split made by a system
+    // transaction can fall between two changes of one user transaction.
     let mut applied = 0u64;
-    while let Some(i) = next {
-        let uba = clone.itl[i].uba;
-        let rec = match undo::read_undo(core, stats, uba, Mode::Consistent)? {
-            // Index undo may come from the chain of the block a split moved
-            // the entry from (the ITL entry was copied along with it).
-            Some(mut r)
-                if r.xid == clone.itl[i].xid && (r.block == no || r.op.is_index_entry()) =>
-            {
-                r.itl_idx = i as u8;
-                r
+    // Records peeked at but not applied yet are kept, so each undo record is
+    // read (one consistent get of its undo block) once.
+    let mut peeked: std::collections::HashMap<Uba, UndoRec> = std::collections::HashMap::new();
+    while !pending.is_empty() {
+        let mut newest: Option<UndoRec> = None;
+        for &i in &pending {
+            let uba = clone.itl[i].uba;
+            let r = match peeked.get(&uba) {
+                Some(r) if r.xid == clone.itl[i].xid => UndoRec {
+                    itl_idx: i as u8,
+                    ..r.clone()
+                },
+                _ => record_for(core, stats, &clone, i, snap)?,
+            };
+            peeked.insert(uba, r.clone());
+            if newest.as_ref().is_none_or(|n| r.scn > n.scn) {
+                newest = Some(r);
             }
-            Some(_) | None => {
-                stats.inc(Stat::SnapshotTooOld);
-                return Err(Error::SnapshotTooOld {
-                    block: no.0,
-                    uba: uba.to_string(),
-                    query_scn: snap.scn.0,
-                });
-            }
-        };
+        }
+        let rec = newest.ok_or_else(|| Error::Internal("no undo to apply".into()))?;
+        let uba = clone.itl[rec.itl_idx as usize].uba;
         let op = clone.undo_op(&rec).map_err(|r| {
             Error::corrupt(core.file.name(), no.0 as u64, format!("undo {uba}: {r}"))
         })?;
@@ -267,7 +298,7 @@ pub(crate) fn read_consistent<'a>(
                 no.0
             )));
         }
-        next = next_to_roll_back(core, stats, &clone, snap)?;
+        pending = to_roll_back(core, stats, &clone, snap)?;
     }
     core.cache
         .put_cr(clone.clone(), snap.scn, snap.xid, base, stats)?;

@@ -282,12 +282,13 @@ pub(crate) fn logged_change<'a>(
     redo: impl FnOnce(Itl) -> Op,
 ) -> Result<Uba> {
     let prev_itl = data.itl.get(itl_idx as usize).copied().unwrap_or_default();
-    let rec = UndoRec {
+    let mut rec = UndoRec {
         xid: txn.xid,
         prev_txn: txn.last_uba,
         block: data.no,
         itl_idx,
         prev_itl,
+        scn: Scn(0),
         op: undo,
     };
     let rec_len = rec.encoded_len();
@@ -339,7 +340,8 @@ pub(crate) fn logged_change<'a>(
     let head = RecHead::new(RecKind::Change, txn.xid);
     let start = txn.start_scn;
     let txslot = tx_slot(txn, TxState::Active, start, uba);
-    core.change(stats, head, &mut [data, &mut undo, &mut h], |_| {
+    core.change(stats, head, &mut [data, &mut undo, &mut h], |scn| {
+        rec.scn = scn;
         vec![redo(itl), Op::UndoAppend(rec), txslot]
     })?;
     stats.add(Stat::UndoChangeBytes, rec_len as u64);
