@@ -297,3 +297,79 @@ proptest! {
         }
     }
 }
+
+fn text_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        1 => Just(Value::Null),
+        6 => prop::sample::select(vec!["", "a", "ab", "abc", "abd", "b", "ba", "a%b", "\u{0}x"])
+            .prop_map(|t| Value::Text(t.to_string())),
+    ]
+}
+
+fn text_term() -> impl Strategy<Value = Pred> {
+    prop_oneof![
+        prop::sample::select(vec!["a%", "ab%", "%b", "a_", "b%", "", "%", "a%b%", "ab"]).prop_map(
+            |p| Pred::Like {
+                col: 0,
+                pattern: p.to_string(),
+                negated: false,
+            }
+        ),
+        (0usize..6, text_value()).prop_map(|(op, v)| Pred::Cmp {
+            col: 0,
+            op: [
+                CmpOp::Eq,
+                CmpOp::Ne,
+                CmpOp::Lt,
+                CmpOp::Le,
+                CmpOp::Gt,
+                CmpOp::Ge
+            ][op],
+            value: v,
+        }),
+        (text_value(), text_value()).prop_map(|(l, h)| Pred::Between {
+            col: 0,
+            low: l,
+            high: h,
+            negated: false,
+        }),
+        (0i64..4).prop_map(|v| eq(1, v)),
+        (0i64..4, 0i64..4).prop_map(|(a, b)| between(1, a.min(b), a.max(b))),
+        any::<bool>().prop_map(|n| Pred::IsNull { col: 0, negated: n }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The same for TEXT keys with LIKE prefixes, ranges and BETWEEN, in
+    /// either direction.
+    #[test]
+    fn text_and_like_predicates_through_an_index_match_a_full_scan(
+        rows in prop::collection::vec((text_value(), prop_oneof![Just(Value::Null), (0i64..4).prop_map(Value::Int)]), 0..120),
+        desc in any::<(bool, bool)>(),
+        queries in prop::collection::vec(prop::collection::vec(text_term(), 1..3), 1..8),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = Config { block_size: 2048, background_writer: false, ..Config::default() };
+        let db = Database::open(dir.path(), cfg).unwrap();
+        let mut s = db.session();
+        s.create_table("t", &[Column::new("d", ColType::Text), Column::new("e", ColType::Integer)]).unwrap();
+        for (d, e) in &rows {
+            s.insert("t", vec![d.clone(), e.clone()]).unwrap();
+        }
+        s.commit().unwrap();
+        let ord = |d: bool| if d { Order::Desc } else { Order::Asc };
+        s.create_index("ix", "t", &[("d", ord(desc.0)), ("e", ord(desc.1))]).unwrap();
+        for q in queries {
+            let pred = Pred::And(q);
+            let full: BTreeSet<_> = s.query("t", &pred, Access::Full).unwrap().rows.into_iter().map(|(r, _)| r).collect();
+            for max in [None, Some(1)] {
+                let via: Vec<_> = s.query("t", &pred, index("ix", max)).unwrap().rows.into_iter().map(|(r, _)| r).collect();
+                let set: BTreeSet<_> = via.iter().copied().collect();
+                prop_assert_eq!(set.len(), via.len(), "a row came back twice");
+                prop_assert_eq!(&set, &full, "{:?} max {:?}", pred, max);
+            }
+        }
+    }
+}
