@@ -202,6 +202,8 @@ pub enum UndoOp {
     /// A root split moved all of the root's entries down a level: restore
     /// the old level and entries.
     RootFrom { level: u8, moved: Vec<IdxEntry> },
+    /// A direct-path load moved the segment's HWM: put it back.
+    SegHwm { hwm: u32 },
 }
 
 impl UndoOp {
@@ -220,6 +222,7 @@ impl UndoOp {
                 entries_len(moved) + 1 + high.as_ref().map_or(0, |h| 2 + h.len()) + 4
             }
             UndoOp::RootFrom { moved, .. } => 1 + entries_len(moved),
+            UndoOp::SegHwm { .. } => 4,
         }
     }
 }
@@ -349,6 +352,20 @@ pub enum Op {
         itl_idx: u8,
         itl: Itl,
     },
+    /// A direct-path load publishes its blocks: set the segment's HWM and
+    /// one ITL entry of the segment header.
+    SegHwm {
+        hwm: u32,
+        itl_idx: u8,
+        itl: Itl,
+    },
+    /// A whole table block written by a direct-path load (its redo when
+    /// the table is LOGGING): the block image as slots.
+    HeapImage {
+        seg: BlockNo,
+        itls: u8,
+        slots: Vec<Slot>,
+    },
     /// Set the undo ring (extents, next position, control SCN).
     UndoRing {
         extents: Vec<(u32, u32)>,
@@ -421,6 +438,18 @@ impl Block {
                 }
             }
             Op::SetItl { itl_idx, itl } => self.set_itl(*itl_idx, itl)?,
+            Op::SegHwm { hwm, itl_idx, itl } => {
+                self.set_itl(*itl_idx, itl)?;
+                let Body::SegHeader(h) = &mut self.body else {
+                    return Err(format!("SegHwm on a {:?} block", self.kind()));
+                };
+                h.hwm = *hwm;
+            }
+            Op::HeapImage { seg, itls, slots } => {
+                self.seg = *seg;
+                self.itl = vec![Itl::default(); *itls as usize];
+                self.body = Body::Heap(slots.clone());
+            }
             Op::IdxSet { seg, itl, body } => {
                 self.seg = *seg;
                 self.itl = itl.clone();
@@ -649,6 +678,11 @@ impl Block {
                     body: Some(body),
                 }
             }
+            (UndoOp::SegHwm { hwm }, Body::SegHeader(_)) => Op::SegHwm {
+                hwm: *hwm,
+                itl_idx,
+                itl,
+            },
             (op, _) => {
                 return Err(format!(
                     "undo {op:?} does not apply to a {:?} block",
@@ -834,6 +868,10 @@ pub(crate) fn put_undo_rec(v: &mut Vec<u8>, r: &UndoRec) {
             v.put_u8(*level);
             put_entries(v, moved);
         }
+        UndoOp::SegHwm { hwm } => {
+            v.put_u8(7);
+            v.put_u32(*hwm);
+        }
     }
 }
 
@@ -919,6 +957,7 @@ pub(crate) fn get_undo_rec(d: &mut Dec) -> DecResult<UndoRec> {
                 level: d.u8()?,
                 moved: get_entries(d)?,
             },
+            7 => UndoOp::SegHwm { hwm: d.u32()? },
             t => return Err(format!("bad undo op {t}")),
         },
     })
@@ -1148,6 +1187,21 @@ pub fn encode_op(v: &mut Vec<u8>, op: &Op) {
             v.put_u8(*itl_idx);
             put_itl(v, itl);
         }
+        Op::SegHwm { hwm, itl_idx, itl } => {
+            v.put_u8(15);
+            v.put_u32(*hwm);
+            v.put_u8(*itl_idx);
+            put_itl(v, itl);
+        }
+        Op::HeapImage { seg, itls, slots } => {
+            v.put_u8(16);
+            v.put_u32(seg.0);
+            v.put_u8(*itls);
+            v.put_u16(slots.len() as u16);
+            for x in slots {
+                put_slot(v, x);
+            }
+        }
     }
 }
 
@@ -1221,6 +1275,18 @@ pub fn decode_op(d: &mut Dec) -> DecResult<Op> {
             itl_idx: d.u8()?,
             itl: get_itl(d)?,
         },
+        15 => Op::SegHwm {
+            hwm: d.u32()?,
+            itl_idx: d.u8()?,
+            itl: get_itl(d)?,
+        },
+        16 => {
+            let seg = BlockNo(d.u32()?);
+            let itls = d.u8()?;
+            let n = d.u16()? as usize;
+            let slots = (0..n).map(|_| get_slot(d)).collect::<DecResult<_>>()?;
+            Op::HeapImage { seg, itls, slots }
+        }
         t => return Err(format!("unknown redo op {t}")),
     })
 }

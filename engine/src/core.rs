@@ -77,6 +77,8 @@ pub(crate) struct Core {
     /// dirty pages, so a later successful sync proves nothing (fsyncgate):
     /// the database refuses changes until it is reopened and recovered.
     pub poisoned: Mutex<Option<String>>,
+    /// Table locks (RX for DML, X for direct-path loads).
+    pub table_locks: crate::txn::TableLocks,
     /// Serialises the splits of each index.
     pub split_locks: crate::btree::tree::SplitLocks,
     /// Serialises probe-then-insert on indexes that enforce a constraint.

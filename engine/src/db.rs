@@ -138,6 +138,7 @@ impl Database {
             poisoned: Mutex::new(None),
             writer_running: AtomicBool::new(false),
             split_locks: Default::default(),
+            table_locks: Default::default(),
             unique_locks: Default::default(),
         });
         let mut report = RecoveryReport {
@@ -470,6 +471,7 @@ fn roll_back_active(core: &Core) -> Result<usize> {
                 blocks: Default::default(),
                 read_scn: s.scn,
                 serializable: false,
+                direct_writes: false,
             };
             undo::rollback_to(core, &core.bg, &mut txn, Uba::NONE)?;
             undo::end_rollback(core, &core.bg, &txn)?;

@@ -74,6 +74,19 @@ fn add_entries(
     Ok(())
 }
 
+/// Adds the index entries of a row already in the table (a direct-path
+/// load's rows), with the unique probes its constraints need.
+pub(crate) fn add_index_entries(
+    core: &Core,
+    stats: &SessionStats,
+    txn: &mut TxnCtx,
+    rules: &Rules,
+    row: &Row,
+    rowid: RowId,
+) -> Result<()> {
+    add_entries(core, stats, txn, rules, row, rowid, None)
+}
+
 /// Inserts `row` and its index entries; returns its rowid.
 pub(crate) fn insert_row(
     core: &Core,

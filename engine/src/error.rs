@@ -94,6 +94,9 @@ pub enum Error {
     /// A FOREIGN KEY constraint would be violated.
     #[error("foreign key constraint {constraint} violated: {reason}")]
     ForeignKeyViolation { constraint: String, reason: String },
+    /// The table was loaded by direct path in this transaction (ORA-12838).
+    #[error("cannot read or modify {table} after a direct-path load in the same transaction: commit or roll back first")]
+    DirectPathPending { table: String },
     /// A statement of this transaction failed and its statement-level
     /// rollback failed too, so the transaction holds part of a statement:
     /// it can only be rolled back.

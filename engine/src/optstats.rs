@@ -214,7 +214,7 @@ pub(crate) fn gather(
     def: &TableDef,
     indexes: &[IndexDef],
 ) -> Result<TableStats> {
-    let blocks = heap::segment_blocks(core, stats, def.seg)?.len() as u64;
+    let blocks = heap::segment_blocks(core, stats, def.seg, None)?.len() as u64;
     let mut cols: Vec<ColumnAcc> = def.columns.iter().map(|_| ColumnAcc::default()).collect();
     let keycols: Vec<KeyColumn> = def.columns.iter().map(|c| KeyColumn::asc(c.ty)).collect();
     let (mut num_rows, mut row_bytes) = (0u64, 0u64);

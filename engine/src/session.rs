@@ -37,6 +37,8 @@ pub struct Session {
     iso: Isolation,
     txn_snapshot: Option<Scn>,
     user: String,
+    /// Tables this transaction loaded by direct path (ORA-12838 rule).
+    direct_tables: std::collections::BTreeSet<String>,
     /// Set when a statement's rollback failed: see `Error::MustRollback`.
     doomed: Option<String>,
 }
@@ -51,6 +53,7 @@ impl Session {
             iso: Isolation::ReadCommitted,
             txn_snapshot: None,
             doomed: None,
+            direct_tables: Default::default(),
         }
     }
 
@@ -105,7 +108,38 @@ impl Session {
     }
 
     fn table(&self, name: &str) -> Result<TableDef> {
-        self.core.catalog.read().get(name).cloned()
+        let def = self.core.catalog.read().get(name).cloned()?;
+        self.check_direct(&def)?;
+        Ok(def)
+    }
+
+    /// Oracle's ORA-12838 rule: after a direct-path load, the loading
+    /// session may neither read nor change the table until its transaction
+    /// ends (the loaded blocks are not visible through the old HWM, and the
+    /// new one is not published yet).
+    fn check_direct(&self, def: &TableDef) -> Result<()> {
+        if self.direct_tables.contains(&def.name) {
+            return Err(Error::DirectPathPending {
+                table: def.name.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Takes `def`'s table lock for this transaction: RX for DML, X for a
+    /// direct-path load.
+    fn lock_table(&mut self, def: &TableDef, exclusive: bool) -> Result<()> {
+        self.ensure_txn()?;
+        let me = self.xid().unwrap_or(Xid::NONE);
+        let core = self.core.clone();
+        core.table_locks.lock(
+            &core.waits,
+            def.id.0,
+            me,
+            exclusive,
+            core.cfg.lock_timeout,
+            &self.stats,
+        )
     }
 
     fn ensure_txn(&mut self) -> Result<()> {
@@ -260,13 +294,16 @@ impl Session {
     fn target(&self, table: &str) -> Result<(TableDef, Vec<IndexDef>)> {
         let cat = self.core.catalog.read();
         let def = cat.get(table)?.clone();
+        self.check_direct(&def)?;
         let indexes = cat.indexes_of(&def.name);
         Ok((def, indexes))
     }
 
     /// What DML on `table` must maintain and enforce.
     fn rules(&self, table: &str) -> Result<Rules> {
-        self.core.catalog.read().rules(table)
+        let rules = self.core.catalog.read().rules(table)?;
+        self.check_direct(&rules.def)?;
+        Ok(rules)
     }
 
     /// The open transaction and what a DML statement needs with it.
@@ -289,6 +326,7 @@ impl Session {
         let rules = self.rules(table)?;
         let row = rules.def.check_row(row)?;
         self.statement(|s| {
+            s.lock_table(&rules.def, false)?;
             let (core, _, txn, stats) = s.dml_parts()?;
             let r = dml::insert_row(&core, stats, txn, &rules, &row)?;
             stats.inc(Stat::RowsProcessed);
@@ -301,6 +339,7 @@ impl Session {
         let rules = self.rules(table)?;
         let row = rules.def.check_row(row)?;
         self.statement(|s| {
+            s.lock_table(&rules.def, false)?;
             let (core, at, txn, stats) = s.dml_parts()?;
             let r = dml::update_row(&core, stats, txn, at, &rules, rowid, |_| Ok(Some(row)))?;
             stats.inc(Stat::RowsProcessed);
@@ -312,6 +351,7 @@ impl Session {
     pub fn delete(&mut self, table: &str, rowid: RowId) -> Result<()> {
         let rules = self.rules(table)?;
         self.statement(|s| {
+            s.lock_table(&rules.def, false)?;
             let (core, at, txn, stats) = s.dml_parts()?;
             dml::delete_row(&core, stats, txn, at, &rules, rowid)?;
             stats.inc(Stat::RowsProcessed);
@@ -372,6 +412,7 @@ impl Session {
         let rules = self.rules(table)?;
         let def = rules.def.clone();
         self.statement(|s| {
+            s.lock_table(&def, false)?;
             let (core, at, txn, stats) = s.dml_parts()?;
             let found = heap::scan_rows(&core, stats, at.snap, def.seg, &pred)?;
             let mut n = 0;
@@ -395,6 +436,7 @@ impl Session {
         let rules = self.rules(table)?;
         let def = rules.def.clone();
         self.statement(|s| {
+            s.lock_table(&def, false)?;
             let (core, at, txn, stats) = s.dml_parts()?;
             let found = heap::scan_rows(&core, stats, at.snap, def.seg, &pred)?;
             let mut n = 0;
@@ -504,6 +546,65 @@ impl Session {
                 Err(e)
             }
         }
+    }
+
+    /// Direct-path insert (`INSERT /*+ APPEND */`, MECHANISMS §4): takes
+    /// the table's exclusive lock (other sessions' DML waits until this
+    /// transaction ends; their queries go on and see the old rows), formats
+    /// whole blocks above the HWM and writes them straight to the data file
+    /// with no undo for the rows, logging their images when `logging`
+    /// (else only a marker: NOLOGGING). The new HWM is published by the
+    /// commit; a rollback leaves the HWM where it was and the blocks as
+    /// allocated garbage. Indexes are maintained at the end of the
+    /// statement. Until the transaction ends, this session may not touch
+    /// the table again (`Error::DirectPathPending`). A table with a foreign
+    /// key is loaded conventionally instead (`blocks` is then 0), as Oracle
+    /// does.
+    pub fn insert_append(
+        &mut self,
+        table: &str,
+        rows: Vec<Row>,
+        logging: bool,
+    ) -> Result<heap::DirectLoad> {
+        let rules = self.rules(table)?;
+        let rows: Vec<Row> = rows
+            .into_iter()
+            .map(|r| rules.def.check_row(r))
+            .collect::<Result<_>>()?;
+        let has_fk = rules
+            .own
+            .iter()
+            .any(|c| matches!(c.kind, constraint::ConstraintKind::ForeignKey { .. }));
+        let r = self.statement(|s| {
+            if has_fk {
+                s.lock_table(&rules.def, false)?;
+                let (core, _, txn, stats) = s.dml_parts()?;
+                for row in &rows {
+                    dml::insert_row(&core, stats, txn, &rules, row)?;
+                }
+                return Ok(heap::DirectLoad {
+                    rows: rows.len() as u64,
+                    ..Default::default()
+                });
+            }
+            s.lock_table(&rules.def, true)?;
+            let (core, _, txn, stats) = s.dml_parts()?;
+            for row in &rows {
+                constraint::check_row(&rules, row)?;
+            }
+            let bytes: Vec<Vec<u8>> = rows.iter().map(|r| encode_row(r)).collect();
+            let (load, rowids) =
+                heap::direct_insert(&core, stats, txn, rules.def.seg, &bytes, logging)?;
+            for (row, rowid) in rows.iter().zip(rowids) {
+                dml::add_index_entries(&core, stats, txn, &rules, row, rowid)?;
+            }
+            stats.add(Stat::RowsProcessed, load.rows);
+            Ok(load)
+        })?;
+        if r.blocks > 0 {
+            self.direct_tables.insert(rules.def.name.clone());
+        }
+        Ok(r)
     }
 
     /// `CREATE UNIQUE INDEX`: an index plus a UNIQUE constraint of the same
@@ -839,6 +940,7 @@ impl Session {
     /// Commits: the commit record is logged and synced (group commit);
     /// data blocks are written later (or now, with `commit_mode = force`).
     pub fn commit(&mut self) -> Result<()> {
+        self.direct_tables.clear();
         if let Some(why) = self.doomed.clone() {
             self.rollback()?;
             return Err(Error::MustRollback(why));
@@ -851,6 +953,11 @@ impl Session {
         };
         let core = self.core.clone();
         let s = &self.stats;
+        if txn.direct_writes {
+            // Direct-path blocks reach the disk before the commit that
+            // publishes them (a NOLOGGING load has nothing else to recover from).
+            core.sync_data()?;
+        }
         let (scn, end) = undo::commit(&core, s, &txn)?;
         // The commit is durable once its record is: wait for the log
         // writer (group commit). Only then stamp the commit SCN into the
@@ -871,6 +978,7 @@ impl Session {
 
     /// Rolls the transaction back with undo.
     pub fn rollback(&mut self) -> Result<()> {
+        self.direct_tables.clear();
         self.txn_snapshot = None;
         let Some(mut txn) = self.txn.take() else {
             self.doomed = None;

@@ -83,6 +83,7 @@ stats! {
     BranchNodeSplits => "branch node splits",
     BufferIsPinned => "buffer is pinned count",
     RowMigrations => "rows moved by update",
+    DirectBlocksFormatted => "direct-path blocks formatted",
     Checkpoints => "checkpoints",
     RowsProcessed => "rows processed",
 }

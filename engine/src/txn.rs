@@ -89,6 +89,8 @@ pub(crate) struct TxnCtx {
     pub blocks: BTreeSet<BlockNo>,
     /// The SCN the current statement reads as of.
     pub read_scn: Scn,
+    /// Blocks written by direct path, to be synced before the commit record.
+    pub direct_writes: bool,
     pub serializable: bool,
 }
 
@@ -369,5 +371,71 @@ impl Waits {
         }
         st.waits_for.remove(&me);
         Ok(())
+    }
+}
+
+/// Table locks: row-exclusive (RX) for conventional DML, which many
+/// transactions hold at once, and exclusive (X) for a direct-path load,
+/// which excludes all other DML on the table until the loader ends
+/// (queries are not affected: they take no table lock). Held until the
+/// transaction ends; waits go through [`Waits`], so deadlocks involving
+/// table locks are detected like row-lock ones.
+#[derive(Default)]
+pub struct TableLocks {
+    m: Mutex<HashMap<u32, TableLock>>,
+}
+
+#[derive(Default)]
+struct TableLock {
+    exclusive: Option<Xid>,
+    shared: HashSet<Xid>,
+}
+
+impl TableLocks {
+    /// Takes `table`'s lock for `me` (X if `exclusive`, else RX), waiting
+    /// for incompatible holders.
+    pub(crate) fn lock(
+        &self,
+        waits: &Waits,
+        table: u32,
+        me: Xid,
+        exclusive: bool,
+        timeout: Duration,
+        stats: &SessionStats,
+    ) -> Result<()> {
+        loop {
+            let holder = {
+                let mut m = self.m.lock();
+                let l = m.entry(table).or_default();
+                let blocker = match l.exclusive {
+                    Some(x) if x != me => Some(x),
+                    _ if exclusive => l.shared.iter().find(|&&x| x != me).copied(),
+                    _ => None,
+                };
+                match blocker {
+                    None => {
+                        if exclusive {
+                            l.exclusive = Some(me);
+                        } else {
+                            l.shared.insert(me);
+                        }
+                        return Ok(());
+                    }
+                    Some(x) => x,
+                }
+            };
+            waits.wait_for(me, holder, timeout, stats)?;
+        }
+    }
+
+    /// Releases every table lock of a transaction that ended.
+    pub(crate) fn release(&self, me: Xid) {
+        let mut m = self.m.lock();
+        for l in m.values_mut() {
+            if l.exclusive == Some(me) {
+                l.exclusive = None;
+            }
+            l.shared.remove(&me);
+        }
     }
 }

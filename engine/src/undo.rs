@@ -124,6 +124,7 @@ pub(crate) fn begin(core: &Core, stats: &SessionStats, user: &str) -> Result<Txn
         blocks: Default::default(),
         read_scn: start,
         serializable: false,
+        direct_writes: false,
     })
 }
 
@@ -429,6 +430,7 @@ pub(crate) fn end_rollback(core: &Core, stats: &SessionStats, txn: &TxnCtx) -> R
         |_| vec![op],
     )?;
     drop(h);
+    core.table_locks.release(txn.xid);
     core.waits.finish(txn.xid);
     // A rollback need not wait for the disk: if it is lost in a crash,
     // recovery rolls the transaction back again.
@@ -470,6 +472,7 @@ pub(crate) fn commit(
             .fetch_max(r.0 .0, std::sync::atomic::Ordering::AcqRel);
         r
     };
+    core.table_locks.release(txn.xid);
     core.waits.finish(txn.xid);
     Ok(r)
 }

@@ -33,6 +33,8 @@ pub enum RecKind {
     Space = 6,
     /// A change made while rolling back (compensation).
     Undo = 7,
+    /// A NOLOGGING direct-path load wrote blocks the redo cannot rebuild.
+    Nologging = 8,
 }
 
 impl RecKind {
@@ -45,6 +47,7 @@ impl RecKind {
             5 => RecKind::Ddl,
             6 => RecKind::Space,
             7 => RecKind::Undo,
+            8 => RecKind::Nologging,
             _ => return Err(format!("unknown redo record kind {v}")),
         })
     }
