@@ -14,6 +14,8 @@ fn cfg() -> Config {
         block_size: 4096,
         background_writer: false,
         lock_timeout: Duration::from_secs(10),
+        log_file_size: 2 << 20,
+        log_files: 3,
         ..Config::default()
     }
 }
@@ -169,15 +171,21 @@ fn other_sessions_dml_waits_for_the_loader_while_their_queries_go_on() {
     let dir = tempfile::tempdir().unwrap();
     let db = Database::open(dir.path(), cfg()).unwrap();
     table(&db, "t");
+    let mut setup = db.session();
+    let old = setup
+        .insert("t", vec![Value::Int(-1), Value::Null])
+        .unwrap();
+    setup.commit().unwrap();
     let mut loader = db.session();
     loader.insert_append("t", rows(100), true).unwrap();
     let waits_before = db.system_stats().get(Stat::LockWaits);
     std::thread::scope(|sc| {
         let h = sc.spawn(|| {
             let mut other = db.session();
-            assert_eq!(other.scan("t").unwrap().len(), 0, "a query does not wait");
+            assert_eq!(other.scan("t").unwrap().len(), 1, "a query does not wait");
+            // An UPDATE of a row that was there before the load waits for it.
             other
-                .insert("t", vec![Value::Int(-1), Value::Null])
+                .update("t", old, vec![Value::Int(-2), Value::Null])
                 .unwrap();
             other.commit().unwrap();
         });
@@ -185,14 +193,16 @@ fn other_sessions_dml_waits_for_the_loader_while_their_queries_go_on() {
         while db.system_stats().get(Stat::LockWaits) == waits_before {
             assert!(
                 std::time::Instant::now() < deadline,
-                "the insert never waited"
+                "the update never waited"
             );
             std::thread::sleep(Duration::from_millis(2));
         }
         loader.commit().unwrap();
         h.join().unwrap();
     });
-    assert_eq!(db.session().scan("t").unwrap().len(), 101);
+    let all = db.session().scan("t").unwrap();
+    assert_eq!(all.len(), 101);
+    assert!(all.iter().any(|(_, r)| r[0] == Value::Int(-2)));
 }
 
 #[test]
@@ -257,5 +267,41 @@ fn committed_loads_survive_a_crash_and_an_uncommitted_one_leaves_nothing() {
         let db = Database::open_with(Arc::new(crashed), cfg()).unwrap();
         let got = db.session().scan("t").unwrap();
         assert_eq!(got.len(), 800, "logging = {logging}");
+    }
+}
+
+#[test]
+fn a_fault_at_any_io_of_a_load_leaves_it_all_there_or_not_at_all() {
+    // Fail the n-th I/O from the start of the load on (persistently, like a
+    // dying disk), then cut the power: after recovery the table holds the
+    // whole load if its commit returned Ok, and none of it otherwise.
+    for logging in [true, false] {
+        let mut failed = 0;
+        for n in 1..=40 {
+            let be = SimBackend::new();
+            let db = Database::open_with(Arc::new(be.clone()), cfg()).unwrap();
+            table(&db, "t");
+            let mut s = db.session();
+            s.create_index("t_id", "t", &[("id", Order::Asc)]).unwrap();
+            s.insert("t", rows(1).remove(0)).unwrap();
+            s.commit().unwrap();
+            be.fail_op(n, true);
+            let committed = s.insert_append("t", rows(400), logging).is_ok() && s.commit().is_ok();
+            let crashed = be.crash();
+            std::mem::forget(s);
+            std::mem::forget(db);
+            let db = Database::open_with(Arc::new(crashed), cfg()).unwrap();
+            let mut r = db.session();
+            let n_rows = r.scan("t").unwrap().len();
+            let n_index = r.index_scan("t_id", Unbounded, Unbounded).unwrap().len();
+            let want = if committed { 401 } else { 1 };
+            assert_eq!(
+                (n_rows, n_index),
+                (want, want),
+                "logging {logging}, fault at I/O {n}"
+            );
+            failed += usize::from(!committed);
+        }
+        assert!(failed > 5, "faults hit the load {failed} times");
     }
 }

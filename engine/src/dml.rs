@@ -74,17 +74,47 @@ fn add_entries(
     Ok(())
 }
 
-/// Adds the index entries of a row already in the table (a direct-path
-/// load's rows), with the unique probes its constraints need.
-pub(crate) fn add_index_entries(
+/// Adds the index entries of rows a direct-path load put in the table, at
+/// the end of the statement: per index, the new keys are sorted and merged
+/// into the tree in key order (each insert then lands next to the last, so
+/// the leaves it needs are in the cache). An index enforcing a key
+/// constraint probes each key as any insert does; an unusable one is
+/// skipped (it needs a rebuild), unless it enforces a key.
+pub(crate) fn add_loaded_entries(
     core: &Core,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     rules: &Rules,
-    row: &Row,
-    rowid: RowId,
+    rows: &[Row],
+    rowids: &[RowId],
 ) -> Result<()> {
-    add_entries(core, stats, txn, rules, row, rowid, None)
+    let def = &rules.def;
+    for ix in &rules.indexes {
+        let unique = rules.unique_on(&ix.name);
+        if !ix.usable && unique.is_none() {
+            continue;
+        }
+        let mut keys: Vec<(Vec<u8>, usize)> = rows
+            .iter()
+            .zip(rowids)
+            .enumerate()
+            .map(|(i, (row, rowid))| (ix.entry_key(def, row, *rowid), i))
+            .collect();
+        keys.sort_unstable();
+        // The probe and the unusable check live in `add_entries`.
+        let one = unique.map(|_| Rules {
+            indexes: vec![ix.clone()],
+            ..rules.clone()
+        });
+        for (key, i) in keys {
+            if let Some(one) = &one {
+                add_entries(core, stats, txn, one, &rows[i], rowids[i], None)?;
+            } else {
+                tree::insert(core, stats, txn, ix.tree, &key, rowids[i])?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Inserts `row` and its index entries; returns its rowid.

@@ -595,9 +595,7 @@ impl Session {
             let bytes: Vec<Vec<u8>> = rows.iter().map(|r| encode_row(r)).collect();
             let (load, rowids) =
                 heap::direct_insert(&core, stats, txn, rules.def.seg, &bytes, logging)?;
-            for (row, rowid) in rows.iter().zip(rowids) {
-                dml::add_index_entries(&core, stats, txn, &rules, row, rowid)?;
-            }
+            dml::add_loaded_entries(&core, stats, txn, &rules, &rows, &rowids)?;
             stats.add(Stat::RowsProcessed, load.rows);
             Ok(load)
         })?;
