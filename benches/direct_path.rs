@@ -23,7 +23,13 @@ fn rows_per_run() -> usize {
 fn rows(n: usize) -> Vec<Row> {
     // Narrow rows: two integers and a short text.
     (0..n as i64)
-        .map(|i| vec![Value::Int(i), Value::Int(i.wrapping_mul(7919) % 100_003), Value::Text(format!("r{i}"))])
+        .map(|i| {
+            vec![
+                Value::Int(i),
+                Value::Int(i.wrapping_mul(7919) % 100_003),
+                Value::Text(format!("r{i}")),
+            ]
+        })
         .collect()
 }
 
@@ -54,7 +60,8 @@ fn fresh(indexes: usize) -> (tempfile::TempDir, Database) {
     )
     .expect("create");
     for (i, col) in ["a", "b"].iter().take(indexes).enumerate() {
-        s.create_index(&format!("t_ix{i}"), "t", &[(col, Order::Asc)]).expect("index");
+        s.create_index(&format!("t_ix{i}"), "t", &[(col, Order::Asc)])
+            .expect("index");
     }
     (dir, db)
 }
@@ -62,6 +69,9 @@ fn fresh(indexes: usize) -> (tempfile::TempDir, Database) {
 /// Loads `data` and commits; returns the elapsed time and the redo size.
 fn load(db: &Database, data: Vec<Row>, mode: Mode) -> (Duration, u64) {
     let mut s = db.session();
+    if matches!(mode, Mode::Nologging) {
+        s.set_table_logging("t", false).expect("nologging");
+    }
     let before = s.stats();
     let start = Instant::now();
     match mode {
@@ -70,11 +80,8 @@ fn load(db: &Database, data: Vec<Row>, mode: Mode) -> (Duration, u64) {
                 s.insert("t", r).expect("insert");
             }
         }
-        Mode::Logging => {
-            s.insert_append("t", data, true).expect("load");
-        }
-        Mode::Nologging => {
-            s.insert_append("t", data, false).expect("load");
+        Mode::Logging | Mode::Nologging => {
+            s.insert_append("t", data).expect("load");
         }
     }
     s.commit().expect("commit");
@@ -95,16 +102,20 @@ fn direct_path(c: &mut Criterion) {
             let (_d, db) = fresh(indexes);
             let (t, redo) = load(&db, rows(n), mode);
             eprintln!("{name} with {indexes} indexes: {n} rows in {t:.2?}, redo {redo} bytes");
-            g.bench_with_input(BenchmarkId::new(format!("{name}_{indexes}ix"), n), &n, |b, &n| {
-                b.iter_custom(|iters| {
-                    let mut total = Duration::ZERO;
-                    for _ in 0..iters {
-                        let (_d, db) = fresh(indexes);
-                        total += load(&db, rows(n), mode).0;
-                    }
-                    total
-                })
-            });
+            g.bench_with_input(
+                BenchmarkId::new(format!("{name}_{indexes}ix"), n),
+                &n,
+                |b, &n| {
+                    b.iter_custom(|iters| {
+                        let mut total = Duration::ZERO;
+                        for _ in 0..iters {
+                            let (_d, db) = fresh(indexes);
+                            total += load(&db, rows(n), mode).0;
+                        }
+                        total
+                    })
+                },
+            );
         }
     }
     g.finish();

@@ -45,6 +45,9 @@ fn load(mode: Option<bool>) -> (StatsSnapshot, Vec<Row>) {
     let db = Database::open(dir.path(), cfg()).unwrap();
     table(&db, "t");
     let mut s = db.session();
+    if let Some(logging) = mode {
+        s.set_table_logging("t", logging).unwrap();
+    }
     let before = s.stats();
     match mode {
         None => {
@@ -52,8 +55,8 @@ fn load(mode: Option<bool>) -> (StatsSnapshot, Vec<Row>) {
                 s.insert("t", r).unwrap();
             }
         }
-        Some(logging) => {
-            s.insert_append("t", rows(2000), logging).unwrap();
+        Some(_) => {
+            s.insert_append("t", rows(2000)).unwrap();
         }
     }
     s.commit().unwrap();
@@ -104,7 +107,7 @@ fn rows_are_invisible_until_commit_and_a_rollback_leaves_the_hwm() {
     table(&db, "t");
     let (_, hwm0) = db.segment_info("t").unwrap();
     let mut loader = db.session();
-    let load = loader.insert_append("t", rows(500), true).unwrap();
+    let load = loader.insert_append("t", rows(500)).unwrap();
     assert_eq!((load.hwm_before, load.rows), (hwm0, 500));
     let mut other = db.session();
     assert_eq!(
@@ -129,7 +132,8 @@ fn rows_are_invisible_until_commit_and_a_rollback_leaves_the_hwm() {
         size_after_rollback > load.blocks,
         "the space stays allocated"
     );
-    let load = loader.insert_append("t", rows(500), false).unwrap();
+    loader.set_table_logging("t", false).unwrap();
+    let load = loader.insert_append("t", rows(500)).unwrap();
     loader.commit().unwrap();
     assert_eq!(other.scan("t").unwrap().len(), 500);
     assert_eq!(db.segment_info("t").unwrap().1, load.hwm_after);
@@ -141,12 +145,12 @@ fn direct_path_never_reuses_free_space_below_the_hwm_but_a_conventional_insert_d
     let db = Database::open(dir.path(), cfg()).unwrap();
     table(&db, "t");
     let mut s = db.session();
-    s.insert_append("t", rows(1000), true).unwrap();
+    s.insert_append("t", rows(1000)).unwrap();
     s.commit().unwrap();
     let (_, hwm) = db.segment_info("t").unwrap();
     s.delete_where("t", |_| true).unwrap();
     s.commit().unwrap();
-    s.insert_append("t", rows(1000), true).unwrap();
+    s.insert_append("t", rows(1000)).unwrap();
     s.commit().unwrap();
     let (_, hwm2) = db.segment_info("t").unwrap();
     assert!(
@@ -177,7 +181,7 @@ fn other_sessions_dml_waits_for_the_loader_while_their_queries_go_on() {
         .unwrap();
     setup.commit().unwrap();
     let mut loader = db.session();
-    loader.insert_append("t", rows(100), true).unwrap();
+    loader.insert_append("t", rows(100)).unwrap();
     let waits_before = db.system_stats().get(Stat::LockWaits);
     std::thread::scope(|sc| {
         let h = sc.spawn(|| {
@@ -212,7 +216,7 @@ fn indexes_are_maintained_and_a_foreign_key_falls_back_to_conventional() {
     table(&db, "t");
     let mut s = db.session();
     s.create_index("t_id", "t", &[("id", Order::Desc)]).unwrap();
-    s.insert_append("t", rows(700), true).unwrap();
+    s.insert_append("t", rows(700)).unwrap();
     s.commit().unwrap();
     assert_eq!(
         s.index_scan("t_id", Unbounded, Unbounded).unwrap().len(),
@@ -238,12 +242,13 @@ fn indexes_are_maintained_and_a_foreign_key_falls_back_to_conventional() {
         },
     )
     .unwrap();
-    let load = s.insert_append("c", rows(10), true).unwrap();
+    let load = s.insert_append("c", rows(10)).unwrap();
     assert_eq!((load.rows, load.blocks), (10, 0), "loaded conventionally");
+    assert_eq!(s.stats().get(Stat::DirectPathFallbacks), 1);
     s.commit().unwrap();
     // A duplicate key in a direct load is refused by the primary key.
     assert!(matches!(
-        s.insert_append("t", rows(1), true),
+        s.insert_append("t", rows(1)),
         Err(Error::UniqueViolation { .. })
     ));
 }
@@ -255,10 +260,11 @@ fn committed_loads_survive_a_crash_and_an_uncommitted_one_leaves_nothing() {
         let db = Database::open_with(Arc::new(be.clone()), cfg()).unwrap();
         table(&db, "t");
         let mut s = db.session();
-        s.insert_append("t", rows(800), logging).unwrap();
+        s.set_table_logging("t", logging).unwrap();
+        s.insert_append("t", rows(800)).unwrap();
         s.commit().unwrap();
         let mut u = db.session();
-        u.insert_append("t", rows(300), logging).unwrap();
+        u.insert_append("t", rows(300)).unwrap();
         // Power off: the second load never committed.
         let crashed = be.crash();
         std::mem::forget(u);
@@ -285,8 +291,9 @@ fn a_fault_at_any_io_of_a_load_leaves_it_all_there_or_not_at_all() {
             s.create_index("t_id", "t", &[("id", Order::Asc)]).unwrap();
             s.insert("t", rows(1).remove(0)).unwrap();
             s.commit().unwrap();
+            s.set_table_logging("t", logging).unwrap();
             be.fail_op(n, true);
-            let committed = s.insert_append("t", rows(400), logging).is_ok() && s.commit().is_ok();
+            let committed = s.insert_append("t", rows(400)).is_ok() && s.commit().is_ok();
             let crashed = be.crash();
             std::mem::forget(s);
             std::mem::forget(db);

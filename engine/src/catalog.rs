@@ -26,6 +26,9 @@ pub struct TableDef {
     pub name: String,
     pub seg: BlockNo,
     pub columns: Vec<Column>,
+    /// LOGGING (true) or NOLOGGING: whether a direct-path load logs its
+    /// block images. Conventional DML always logs.
+    pub logging: bool,
     /// Where the definition row lives in the catalog segment.
     pub catalog_rowid: RowId,
 }
@@ -96,14 +99,20 @@ impl TableDef {
             Value::Text(self.name.clone()),
             Value::Int(self.seg.0 as i64),
             Value::Text(cols),
+            Value::Text("table".into()),
+            Value::Int(i64::from(self.logging)),
         ]
     }
 
     pub(crate) fn from_row(row: &Row, rowid: RowId) -> std::result::Result<TableDef, String> {
-        let [Value::Int(id), Value::Text(name), Value::Int(seg), Value::Text(cols)] =
-            row.as_slice()
-        else {
-            return Err(format!("malformed catalog row {row:?}"));
+        let (id, name, seg, cols, logging) = match row.as_slice() {
+            [Value::Int(id), Value::Text(name), Value::Int(seg), Value::Text(cols)] => {
+                (id, name, seg, cols, true)
+            }
+            [Value::Int(id), Value::Text(name), Value::Int(seg), Value::Text(cols), _, Value::Int(l)] => {
+                (id, name, seg, cols, *l != 0)
+            }
+            _ => return Err(format!("malformed catalog row {row:?}")),
         };
         let mut columns = Vec::new();
         for spec in cols.split(',').filter(|s| !s.is_empty()) {
@@ -125,6 +134,7 @@ impl TableDef {
             name: name.clone(),
             seg: BlockNo(*seg as u32),
             columns,
+            logging,
             catalog_rowid: rowid,
         })
     }

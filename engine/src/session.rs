@@ -29,6 +29,11 @@ use crate::txn::{read_consistent, Isolation, Snapshot, TxnCtx};
 use crate::undo;
 use crate::value::{decode_row, encode_row, Column, Row, Value};
 
+/// Counts a direct-path load that ran conventionally (a foreign key).
+fn stats_fallback(stats: &SessionStats) {
+    stats.inc(Stat::DirectPathFallbacks);
+}
+
 /// A connection: one transaction at a time, used from one thread.
 pub struct Session {
     core: Arc<Core>,
@@ -195,6 +200,7 @@ impl Session {
                 name: name.clone(),
                 seg,
                 columns: columns.to_vec(),
+                logging: true,
                 catalog_rowid: RowId {
                     block: BlockNo(0),
                     slot: 0,
@@ -552,20 +558,15 @@ impl Session {
     /// the table's exclusive lock (other sessions' DML waits until this
     /// transaction ends; their queries go on and see the old rows), formats
     /// whole blocks above the HWM and writes them straight to the data file
-    /// with no undo for the rows, logging their images when `logging`
-    /// (else only a marker: NOLOGGING). The new HWM is published by the
+    /// with no undo for the rows, logging their images if the table is
+    /// LOGGING (else only a marker: NOLOGGING, see `set_table_logging`). The new HWM is published by the
     /// commit; a rollback leaves the HWM where it was and the blocks as
     /// allocated garbage. Indexes are maintained at the end of the
     /// statement. Until the transaction ends, this session may not touch
     /// the table again (`Error::DirectPathPending`). A table with a foreign
     /// key is loaded conventionally instead (`blocks` is then 0), as Oracle
     /// does.
-    pub fn insert_append(
-        &mut self,
-        table: &str,
-        rows: Vec<Row>,
-        logging: bool,
-    ) -> Result<heap::DirectLoad> {
+    pub fn insert_append(&mut self, table: &str, rows: Vec<Row>) -> Result<heap::DirectLoad> {
         let rules = self.rules(table)?;
         let rows: Vec<Row> = rows
             .into_iter()
@@ -577,6 +578,7 @@ impl Session {
             .any(|c| matches!(c.kind, constraint::ConstraintKind::ForeignKey { .. }));
         let r = self.statement(|s| {
             if has_fk {
+                stats_fallback(&s.stats);
                 s.lock_table(&rules.def, false)?;
                 let (core, _, txn, stats) = s.dml_parts()?;
                 for row in &rows {
@@ -594,7 +596,7 @@ impl Session {
             }
             let bytes: Vec<Vec<u8>> = rows.iter().map(|r| encode_row(r)).collect();
             let (load, rowids) =
-                heap::direct_insert(&core, stats, txn, rules.def.seg, &bytes, logging)?;
+                heap::direct_insert(&core, stats, txn, rules.def.seg, &bytes, rules.def.logging)?;
             dml::add_loaded_entries(&core, stats, txn, &rules, &rows, &rowids)?;
             stats.add(Stat::RowsProcessed, load.rows);
             Ok(load)
@@ -603,6 +605,52 @@ impl Session {
             self.direct_tables.insert(rules.def.name.clone());
         }
         Ok(r)
+    }
+
+    /// `ALTER TABLE … LOGGING | NOLOGGING`: whether direct-path loads into
+    /// the table log their block images (conventional DML always logs).
+    pub fn set_table_logging(&mut self, table: &str, logging: bool) -> Result<()> {
+        self.commit()?;
+        let def = self.table(table)?;
+        let what = if logging { "LOGGING" } else { "NOLOGGING" };
+        let r = self.statement(|s| {
+            s.log_ddl(&format!("ALTER TABLE {} {what}", def.name))?;
+            let new = TableDef {
+                logging,
+                ..def.clone()
+            };
+            let (core, at, txn, stats) = s.dml_parts()?;
+            let row = encode_row(&new.to_row());
+            let rowid = heap::update(
+                &core,
+                stats,
+                txn,
+                at,
+                CATALOG_SEG,
+                def.catalog_rowid,
+                |_| Ok(Some(row)),
+            )?
+            .ok_or_else(|| Error::Internal("catalog row update declined".into()))?;
+            Ok(TableDef {
+                catalog_rowid: rowid,
+                ..new
+            })
+        });
+        match r {
+            Ok(new) => {
+                self.commit()?;
+                self.core
+                    .catalog
+                    .write()
+                    .tables
+                    .insert(new.name.clone(), new);
+                Ok(())
+            }
+            Err(e) => {
+                self.rollback()?;
+                Err(e)
+            }
+        }
     }
 
     /// `CREATE UNIQUE INDEX`: an index plus a UNIQUE constraint of the same

@@ -84,6 +84,7 @@ stats! {
     BufferIsPinned => "buffer is pinned count",
     RowMigrations => "rows moved by update",
     DirectBlocksFormatted => "direct-path blocks formatted",
+    DirectPathFallbacks => "direct-path loads done conventionally",
     Checkpoints => "checkpoints",
     RowsProcessed => "rows processed",
 }
