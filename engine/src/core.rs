@@ -223,11 +223,7 @@ impl Core {
     /// more change fits in the log ring, checkpointing if this database has
     /// no background writer to do it.
     pub fn reserve_redo(&self) -> Result<()> {
-        let deadline = std::time::Instant::now()
-            + self
-                .cfg
-                .lock_timeout
-                .max(std::time::Duration::from_secs(30));
+        let mut deadline = None;
         loop {
             self.check_poison()?;
             if self.log.wants_checkpoint() && !self.writer_running.load(Ordering::Acquire) {
@@ -238,7 +234,21 @@ impl Core {
                 .log
                 .wait_for_space(std::time::Duration::from_millis(100))
             {
-                Err(Error::SpaceExhausted(_)) if std::time::Instant::now() < deadline => continue,
+                Err(Error::SpaceExhausted(_)) => {
+                    // Only a change that has to wait looks at the clock.
+                    let now = std::time::Instant::now();
+                    let limit = *deadline.get_or_insert(
+                        now + self
+                            .cfg
+                            .lock_timeout
+                            .max(std::time::Duration::from_secs(30)),
+                    );
+                    if now >= limit {
+                        return Err(Error::SpaceExhausted(
+                            "redo log full: checkpoint not complete".into(),
+                        ));
+                    }
+                }
                 r => return r,
             }
         }

@@ -353,6 +353,27 @@ impl Session {
         })
     }
 
+    /// Replaces the row at `rowid` with `f(current row)`, computed once the
+    /// row is locked, so it always starts from the latest committed version
+    /// (`UPDATE t SET x = x + 1 WHERE rowid = …`): read-modify-write without
+    /// lost updates under READ COMMITTED. Returns the rowid (new if the row
+    /// moved).
+    pub fn update_with(
+        &mut self,
+        table: &str,
+        rowid: RowId,
+        f: impl FnOnce(&Row) -> Row,
+    ) -> Result<RowId> {
+        let rules = self.rules(table)?;
+        self.statement(|s| {
+            s.lock_table(&rules.def, false)?;
+            let (core, at, txn, stats) = s.dml_parts()?;
+            let r = dml::update_row(&core, stats, txn, at, &rules, rowid, |cur| Ok(Some(f(cur))))?;
+            stats.inc(Stat::RowsProcessed);
+            r.ok_or_else(|| Error::Internal("update declined".into()))
+        })
+    }
+
     /// Deletes the row at `rowid` (and its index entries).
     pub fn delete(&mut self, table: &str, rowid: RowId) -> Result<()> {
         let rules = self.rules(table)?;

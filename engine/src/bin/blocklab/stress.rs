@@ -29,7 +29,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use blocklab::{ColType, Column, Config, Database, Error, Isolation, RowId, Session, Value};
+use blocklab::{ColType, Column, Config, Database, Error, RowId, Session, Value};
 use clap::Args;
 
 use crate::{engine, CmdResult};
@@ -300,12 +300,9 @@ const MAX_OTHER_FAILURES: u32 = 3;
 impl Worker<'_> {
     fn run(mut self) -> Result<Tally, String> {
         let mut s = self.db.session();
-        // SERIALIZABLE makes read-then-write safe: under READ COMMITTED two
-        // transfers could both read balance 1000 and both write back their
-        // own result, losing one update. Here the second writer gets
-        // CannotSerialize instead, rolls back and retries.
-        s.set_isolation(Isolation::Serializable)
-            .map_err(engine("setting the isolation level"))?;
+        // READ COMMITTED: each balance change is computed from the row once
+        // it is locked (`update_with`), so concurrent transfers never lose
+        // an update and never need to retry for a serialization failure.
         let mut rowids = account_rowids(&mut s)?;
         let mut tally = Tally::default();
         // seq stays below THREAD_STRIDE: the next number is the next thread's.
@@ -412,23 +409,24 @@ impl Worker<'_> {
         let mut moved = Vec::with_capacity(2);
         for (acct, delta) in changes {
             let rowid = rowids[acct];
-            let stale = || Attempt::Stale(format!("account {acct} is not at rowid {rowid}"));
-            let row = s.get(ACCOUNTS, rowid)?.ok_or_else(stale)?;
-            if row.first().and_then(Value::as_int) != Some(acct as i64) {
-                return Err(stale());
+            let mut bad = None;
+            let new = s.update_with(ACCOUNTS, rowid, |row| {
+                let balance = row
+                    .get(1)
+                    .and_then(Value::as_int)
+                    .and_then(|b| b.checked_add(delta));
+                match (row.first().and_then(Value::as_int), balance) {
+                    (Some(id), Some(b)) if id == acct as i64 => vec![Value::Int(id), Value::Int(b)],
+                    _ => {
+                        // Leave the row as it is; the transaction retries.
+                        bad = Some(format!("account {acct} is not a usable row: {row:?}"));
+                        row.clone()
+                    }
+                }
+            })?;
+            if let Some(why) = bad {
+                return Err(Attempt::Stale(format!("{why} (at rowid {rowid})")));
             }
-            let balance = row
-                .get(1)
-                .and_then(Value::as_int)
-                .and_then(|b| b.checked_add(delta))
-                .ok_or_else(|| {
-                    Attempt::Stale(format!("account {acct} has no usable balance: {row:?}"))
-                })?;
-            let new = s.update(
-                ACCOUNTS,
-                rowid,
-                vec![Value::Int(acct as i64), Value::Int(balance)],
-            )?;
             moved.push((acct, new));
         }
         Ok(moved)
