@@ -276,6 +276,41 @@ impl IndexDef {
     }
 }
 
+/// The catalog behind its lock, with the per-table [`Rules`] that DML
+/// looks up on every statement cached. Every change to the catalog goes
+/// through [`CatalogLock::write`], which empties the cache, so a cached
+/// entry can never outlive the definitions it was built from.
+#[derive(Default)]
+pub struct CatalogLock {
+    inner: parking_lot::RwLock<Catalog>,
+    rules: parking_lot::Mutex<std::collections::HashMap<String, std::sync::Arc<Rules>>>,
+}
+
+impl CatalogLock {
+    pub fn read(&self) -> parking_lot::RwLockReadGuard<'_, Catalog> {
+        self.inner.read()
+    }
+
+    pub fn write(&self) -> parking_lot::RwLockWriteGuard<'_, Catalog> {
+        let guard = self.inner.write();
+        self.rules.lock().clear();
+        guard
+    }
+
+    /// What DML on `table` must maintain and enforce (cached).
+    pub(crate) fn rules(&self, table: &str) -> Result<std::sync::Arc<Rules>> {
+        if let Some(r) = self.rules.lock().get(table) {
+            return Ok(r.clone());
+        }
+        let cat = self.inner.read();
+        let r = std::sync::Arc::new(cat.rules(table)?);
+        // Stored while the read guard is held: a writer (which clears the
+        // cache after taking the write lock) cannot interleave.
+        self.rules.lock().insert(table.to_string(), r.clone());
+        Ok(r)
+    }
+}
+
 /// The in-memory catalog cache.
 #[derive(Default, Debug)]
 pub struct Catalog {

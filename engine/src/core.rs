@@ -21,7 +21,6 @@ use parking_lot::Mutex;
 
 use crate::block::Op;
 use crate::buffer::{BufWrite, BufferCache};
-use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::ids::{BlockNo, Lsn, Scn, Xid};
@@ -68,7 +67,7 @@ pub(crate) struct Core {
     pub space_lock: Mutex<()>,
     /// Serializes checkpoints.
     pub ckpt_lock: Mutex<()>,
-    pub catalog: parking_lot::RwLock<Catalog>,
+    pub catalog: crate::catalog::CatalogLock,
     /// Round-robin hint for transaction-table slot allocation.
     pub tx_hint: AtomicU64,
     /// Number of undo segments (from the file header).

@@ -35,7 +35,7 @@ use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::Mutex;
 
 use crate::block::{Body, FileHeader, Op, TxState};
 use crate::buffer::{BufWrite, BufferCache, Mode};
@@ -132,7 +132,7 @@ impl Database {
             commit_lock: Mutex::new(()),
             space_lock: Mutex::new(()),
             ckpt_lock: Mutex::new(()),
-            catalog: RwLock::new(Catalog::default()),
+            catalog: Default::default(),
             tx_hint: AtomicU64::new(0),
             undo_segments: std::sync::atomic::AtomicU32::new(0),
             poisoned: Mutex::new(None),

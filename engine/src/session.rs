@@ -306,8 +306,8 @@ impl Session {
     }
 
     /// What DML on `table` must maintain and enforce.
-    fn rules(&self, table: &str) -> Result<Rules> {
-        let rules = self.core.catalog.read().rules(table)?;
+    fn rules(&self, table: &str) -> Result<std::sync::Arc<Rules>> {
+        let rules = self.core.catalog.rules(table)?;
         self.check_direct(&rules.def)?;
         Ok(rules)
     }
