@@ -190,22 +190,24 @@ fn get_values(d: &mut Dec) -> DecResult<Vec<Value>> {
     crate::value::decode_row(d.bytes()?)
 }
 
+/// Comparison operators by their stored code (the index in this list).
+const CMP_OPS: [CmpOp; 6] = [
+    CmpOp::Eq,
+    CmpOp::Ne,
+    CmpOp::Lt,
+    CmpOp::Le,
+    CmpOp::Gt,
+    CmpOp::Ge,
+];
+
 /// Encodes a predicate for the catalog (everything but opaque functions,
 /// which have no stored form).
 fn put_pred(v: &mut Vec<u8>, p: &Pred) {
-    let ops = [
-        CmpOp::Eq,
-        CmpOp::Ne,
-        CmpOp::Lt,
-        CmpOp::Le,
-        CmpOp::Gt,
-        CmpOp::Ge,
-    ];
     match p {
         Pred::Cmp { col, op, value } => {
             v.put_u8(1);
             v.put_u16(*col as u16);
-            v.put_u8(ops.iter().position(|o| o == op).unwrap_or(0) as u8);
+            v.put_u8(CMP_OPS.iter().position(|o| o == op).unwrap_or(0) as u8);
             put_values(v, std::slice::from_ref(value));
         }
         Pred::Between {
@@ -258,18 +260,10 @@ fn put_pred(v: &mut Vec<u8>, p: &Pred) {
 }
 
 fn get_pred(d: &mut Dec) -> DecResult<Pred> {
-    let ops = [
-        CmpOp::Eq,
-        CmpOp::Ne,
-        CmpOp::Lt,
-        CmpOp::Le,
-        CmpOp::Gt,
-        CmpOp::Ge,
-    ];
     Ok(match d.u8()? {
         1 => {
             let col = d.u16()? as usize;
-            let op = *ops.get(d.u8()? as usize).ok_or("bad operator")?;
+            let op = *CMP_OPS.get(d.u8()? as usize).ok_or("bad operator")?;
             let value = get_values(d)?.pop().ok_or("missing value")?;
             Pred::Cmp { col, op, value }
         }

@@ -103,7 +103,7 @@ pub(crate) fn run(
         )));
     }
     let mut rows = Vec::new();
-    let mut pinned: Option<Block> = None;
+    let mut fetcher = RowidFetcher::default();
     for (start, stop) in key_ranges(&plan, &keycols) {
         let mut hits: Vec<RowId> = Vec::new();
         crate::btree::tree::scan(core, stats, ix.tree, snap, &start, stop.as_deref(), |e| {
@@ -135,30 +135,10 @@ pub(crate) fn run(
             Ok(true)
         })?;
         for rowid in hits {
-            stats.inc(Stat::TableFetchByRowid);
-            if pinned.as_ref().is_some_and(|b| b.no == rowid.block) {
-                stats.inc(Stat::BufferIsPinned);
-            } else {
-                stats.inc(Stat::TableBlockGetsByRowid);
-                pinned = Some((*read_consistent(core, stats, rowid.block, snap)?).clone());
-            }
-            let Some(Body::Heap(slots)) = pinned.as_ref().map(|b| &b.body) else {
-                return Err(Error::corrupt(
-                    core.file.name(),
-                    rowid.block.0 as u64,
-                    "index points at a non-table block",
-                ));
-            };
-            let Some(slot) = slots
-                .get(rowid.slot as usize)
-                .filter(|s| s.state == SlotState::Live)
-            else {
-                continue;
-            };
-            let row = decode_row(&slot.data)
-                .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
-            if table_terms.iter().all(|t| eval(t, &row) == Some(true)) {
-                rows.push((rowid, row));
+            if let Some(row) = fetcher.fetch(core, stats, snap, rowid)? {
+                if table_terms.iter().all(|t| eval(t, &row) == Some(true)) {
+                    rows.push((rowid, row));
+                }
             }
         }
     }
@@ -167,6 +147,51 @@ pub(crate) fn run(
         plan: Some(plan),
         terms,
     })
+}
+
+/// Table fetches by rowid that keep the last table block pinned: a rowid
+/// in the same block as the previous one costs no get (`buffer is pinned
+/// count`), another block one consistent get (`table blocks visited by
+/// rowid`) — MECHANISMS §1.1.
+#[derive(Default)]
+pub(crate) struct RowidFetcher {
+    pinned: Option<Block>,
+}
+
+impl RowidFetcher {
+    /// The live row at `rowid` as of `snap`, if there is one.
+    pub(crate) fn fetch(
+        &mut self,
+        core: &Core,
+        stats: &SessionStats,
+        snap: Snapshot,
+        rowid: RowId,
+    ) -> Result<Option<Row>> {
+        stats.inc(Stat::TableFetchByRowid);
+        match &self.pinned {
+            Some(b) if b.no == rowid.block => stats.inc(Stat::BufferIsPinned),
+            _ => {
+                stats.inc(Stat::TableBlockGetsByRowid);
+                self.pinned = Some((*read_consistent(core, stats, rowid.block, snap)?).clone());
+            }
+        }
+        let Some(Body::Heap(slots)) = self.pinned.as_ref().map(|b| &b.body) else {
+            return Err(Error::corrupt(
+                core.file.name(),
+                rowid.block.0 as u64,
+                "index points at a non-table block",
+            ));
+        };
+        let Some(slot) = slots
+            .get(rowid.slot as usize)
+            .filter(|s| s.state == SlotState::Live)
+        else {
+            return Ok(None);
+        };
+        decode_row(&slot.data)
+            .map(Some)
+            .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))
+    }
 }
 
 /// The (start, stop) key range of each probe: the matching bounds encoded

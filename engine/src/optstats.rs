@@ -77,7 +77,6 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
 use crate::access::{ColumnStats, IndexStats};
-use crate::block::Body;
 use crate::btree::key::{encode_key, split_rowid, KeyColumn};
 use crate::btree::node::IndexBody;
 use crate::catalog::{IndexDef, TableDef};
@@ -311,17 +310,6 @@ impl EntryAcc {
 /// branch pointing back up would otherwise loop forever).
 const MAX_HEIGHT: u32 = 32;
 
-fn index_body<'b>(core: &Core, b: &'b crate::block::Block) -> Result<&'b IndexBody> {
-    match &b.body {
-        Body::Index(n) => Ok(n),
-        _ => Err(Error::corrupt(
-            core.file.name(),
-            b.no.0 as u64,
-            "index walk reached a block that is not an index block",
-        )),
-    }
-}
-
 /// Walks one index in key order as of `snap`; see the module docs.
 fn gather_index(
     core: &Core,
@@ -348,7 +336,7 @@ fn gather_index(
     let mut first_leaf = None;
     for depth in 0..=MAX_HEIGHT {
         let v = read_consistent(core, stats, no, snap)?;
-        let n = index_body(core, &v)?;
+        let n = crate::btree::tree::node(core, &v)?;
         count(no, n);
         if depth == 0 {
             blevel = u32::from(n.level);
@@ -400,7 +388,7 @@ fn gather_index(
             return Err(corrupt(no, "index leaf chain loops"));
         }
         let v = read_consistent(core, stats, no, snap)?;
-        leaf = index_body(core, &v)?.clone();
+        leaf = crate::btree::tree::node(core, &v)?.clone();
         count(no, &leaf);
     }
     let per_key = |x: u64| {

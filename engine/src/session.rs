@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use crate::access::Pred;
-use crate::block::{Body, TxState};
+use crate::block::TxState;
 use crate::btree::key::{encode_prefix, prefix_successor, Order};
 use crate::catalog::{IndexDef, TableDef};
 use crate::config::CommitMode;
@@ -25,16 +25,11 @@ use crate::heap::{self, ReadPoint};
 use crate::ids::{BlockNo, RowId, Scn, TableId, Uba, Xid};
 use crate::redo::record::RecKind;
 use crate::stats::{SessionStats, Stat, StatsSnapshot};
-use crate::txn::{read_consistent, Isolation, Snapshot, TxnCtx};
+use crate::txn::{Isolation, Snapshot, TxnCtx};
 use crate::undo;
 use crate::value::{decode_row, encode_row, Column, Row, Value};
 
 mod ddl;
-
-/// Counts a direct-path load that ran conventionally (a foreign key).
-fn stats_fallback(stats: &SessionStats) {
-    stats.inc(Stat::DirectPathFallbacks);
-}
 
 /// A connection: one transaction at a time, used from one thread.
 pub struct Session {
@@ -319,11 +314,10 @@ impl Session {
         f: impl Fn(&Row) -> Row,
     ) -> Result<usize> {
         let rules = self.rules(table)?;
-        let def = rules.def.clone();
         self.statement(|s| {
-            s.lock_table(&def, false)?;
+            s.lock_table(&rules.def, false)?;
             let (core, at, txn, stats) = s.dml_parts()?;
-            let found = heap::scan_rows(&core, stats, at.snap, def.seg, &pred)?;
+            let found = heap::scan_rows(&core, stats, at.snap, rules.def.seg, &pred)?;
             let mut n = 0;
             for (rowid, _) in found {
                 let r = dml::update_row(&core, stats, txn, at, &rules, rowid, |cur| {
@@ -343,11 +337,10 @@ impl Session {
     /// Deletes every row matching `pred` (one statement).
     pub fn delete_where(&mut self, table: &str, pred: impl Fn(&Row) -> bool) -> Result<usize> {
         let rules = self.rules(table)?;
-        let def = rules.def.clone();
         self.statement(|s| {
-            s.lock_table(&def, false)?;
+            s.lock_table(&rules.def, false)?;
             let (core, at, txn, stats) = s.dml_parts()?;
-            let found = heap::scan_rows(&core, stats, at.snap, def.seg, &pred)?;
+            let found = heap::scan_rows(&core, stats, at.snap, rules.def.seg, &pred)?;
             let mut n = 0;
             for (rowid, _) in found {
                 match dml::delete_row(&core, stats, txn, at, &rules, rowid) {
@@ -385,7 +378,7 @@ impl Session {
             .any(|c| matches!(c.kind, constraint::ConstraintKind::ForeignKey { .. }));
         let r = self.statement(|s| {
             if has_fk {
-                stats_fallback(&s.stats);
+                s.stats.inc(Stat::DirectPathFallbacks);
                 s.lock_table(&rules.def, false)?;
                 let (core, _, txn, stats) = s.dml_parts()?;
                 for row in &rows {
@@ -532,27 +525,10 @@ impl Session {
                 Ok(true)
             })?;
             let mut out = Vec::with_capacity(rowids.len());
-            let mut pinned: Option<crate::block::Block> = None;
+            let mut fetcher = exec::RowidFetcher::default();
             for rowid in rowids {
-                stats.inc(Stat::TableFetchByRowid);
-                if pinned.as_ref().is_some_and(|b| b.no == rowid.block) {
-                    stats.inc(Stat::BufferIsPinned);
-                } else {
-                    pinned = Some((*read_consistent(&core, stats, rowid.block, snap)?).clone());
-                }
-                let b = pinned
-                    .as_ref()
-                    .ok_or_else(|| Error::Internal("no pinned block".into()))?;
-                if let Body::Heap(slots) = &b.body {
-                    if let Some(slot) = slots
-                        .get(rowid.slot as usize)
-                        .filter(|x| x.state == crate::block::SlotState::Live)
-                    {
-                        let row = decode_row(&slot.data).map_err(|r| {
-                            Error::corrupt(core.file.name(), rowid.block.0 as u64, r)
-                        })?;
-                        out.push((rowid, row));
-                    }
+                if let Some(row) = fetcher.fetch(&core, stats, snap, rowid)? {
+                    out.push((rowid, row));
                 }
             }
             stats.add(Stat::RowsProcessed, out.len() as u64);

@@ -65,7 +65,6 @@
 use std::collections::{HashSet, VecDeque};
 use std::fmt::Write as _;
 
-use crate::block::{Block, Body};
 use crate::btree::key::{decode_key, split_rowid, KeyColumn};
 use crate::btree::node::{IdxEntry, IndexBody};
 use crate::catalog::{IndexDef, TableDef};
@@ -136,17 +135,6 @@ pub(crate) fn dump(
     })
 }
 
-fn index_body<'b>(core: &Core, b: &'b Block) -> Result<&'b IndexBody> {
-    match &b.body {
-        Body::Index(n) => Ok(n),
-        _ => Err(Error::corrupt(
-            core.file.name(),
-            b.no.0 as u64,
-            "index dump reached a block that is not an index block",
-        )),
-    }
-}
-
 /// Reads every block of the tree breadth-first, as of `snap`.
 fn walk(
     core: &Core,
@@ -166,7 +154,7 @@ fn walk(
     let mut seen = HashSet::from([root]);
     while let Some((no, depth, want)) = queue.pop_front() {
         let v = read_consistent(core, stats, no, snap)?;
-        let body = index_body(core, &v)?.clone();
+        let body = crate::btree::tree::node(core, &v)?.clone();
         let len = v.encoded_len();
         drop(v);
         stats.inc(if no == root {

@@ -82,7 +82,8 @@ fn room_needed(block_size: usize) -> usize {
     2 + max_key_len(block_size) + 8 + 1 + ITL_LEN
 }
 
-fn node<'b>(core: &Core, b: &'b crate::block::Block) -> Result<&'b IndexBody> {
+/// The index body of block `b`, or corruption if it is not an index block.
+pub(crate) fn node<'b>(core: &Core, b: &'b crate::block::Block) -> Result<&'b IndexBody> {
     match &b.body {
         Body::Index(n) => Ok(n),
         _ => Err(Error::corrupt(
