@@ -79,9 +79,9 @@ pub(crate) struct Core {
     /// Table locks (RX for DML, X for direct-path loads).
     pub table_locks: crate::txn::TableLocks,
     /// Serialises the splits of each index.
-    pub split_locks: crate::btree::tree::SplitLocks,
+    pub split_locks: crate::btree::tree::IndexLocks,
     /// Serialises probe-then-insert on indexes that enforce a constraint.
-    pub unique_locks: crate::btree::tree::SplitLocks,
+    pub unique_locks: crate::btree::tree::IndexLocks,
     /// Whether the background writer is running (it checkpoints when the
     /// log fills; without it, the session that needs log space does).
     pub writer_running: std::sync::atomic::AtomicBool,

@@ -61,11 +61,11 @@ pub struct Tree {
 
 /// Per-index locks (one map for splits, one for unique probes).
 #[derive(Default)]
-pub struct SplitLocks {
+pub struct IndexLocks {
     locks: Mutex<HashMap<BlockNo, Arc<Mutex<()>>>>,
 }
 
-impl SplitLocks {
+impl IndexLocks {
     pub(crate) fn get(&self, root: BlockNo) -> Arc<Mutex<()>> {
         self.locks.lock().entry(root).or_default().clone()
     }
