@@ -85,6 +85,8 @@ pub(crate) struct Core {
     /// Whether the background writer is running (it checkpoints when the
     /// log fills; without it, the session that needs log space does).
     pub writer_running: std::sync::atomic::AtomicBool,
+    /// The statement cache, registered functions and optimizer statistics.
+    pub sql: crate::sql::Shared,
 }
 
 pub(crate) fn now_ms() -> u64 {

@@ -137,6 +137,7 @@ impl Database {
             undo_segments: std::sync::atomic::AtomicU32::new(0),
             poisoned: Mutex::new(None),
             writer_running: AtomicBool::new(false),
+            sql: Default::default(),
             split_locks: Default::default(),
             table_locks: Default::default(),
             unique_locks: Default::default(),
@@ -177,6 +178,17 @@ impl Database {
     /// A new session.
     pub fn session(&self) -> Session {
         Session::new(self.core.clone())
+    }
+
+    /// Registers a user-defined SQL function (claim C24): `name(args…)` in
+    /// any statement of any session calls `f`, and every call counts in
+    /// `user function calls`. Registering a name again replaces it.
+    pub fn register_function(
+        &self,
+        name: &str,
+        f: impl Fn(&[crate::value::Value]) -> Result<crate::value::Value> + Send + Sync + 'static,
+    ) {
+        self.core.sql.register(name, Arc::new(f));
     }
 
     /// Writes every dirty block and advances the checkpoint.

@@ -105,6 +105,17 @@ pub enum Error {
     /// An internal invariant failed; reported instead of panicking.
     #[error("internal error: {0}")]
     Internal(String),
+    /// SQL text that does not parse; `line` and `column` are 1-based.
+    #[error("syntax error at line {line}, column {column}: {message}")]
+    Syntax {
+        message: String,
+        line: u64,
+        column: u64,
+    },
+    /// SQL that parses but cannot run: an unknown column, a type mismatch,
+    /// an unsupported form, a wrong number of bind values.
+    #[error("{0}")]
+    Sql(String),
 }
 
 impl Error {
@@ -122,6 +133,41 @@ impl Error {
             file: file.into(),
             block,
             reason: reason.into(),
+        }
+    }
+}
+
+impl Error {
+    /// A short, stable code for scripts and JSON output: the Oracle error
+    /// number where Oracle has the same condition (so the course's
+    /// vocabulary carries over), else a `BLK-` code of our own.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Io { .. } => "BLK-00001",
+            Error::Corrupt { .. } => "ORA-01578",
+            Error::CorruptLog { .. } => "ORA-00354",
+            Error::CorruptControl { .. } => "ORA-00227",
+            Error::SnapshotTooOld { .. } => "ORA-01555",
+            Error::UndoExhausted { .. } => "ORA-30036",
+            Error::Deadlock { .. } => "ORA-00060",
+            Error::LockTimeout { .. } => "ORA-30006",
+            Error::CannotSerialize { .. } => "ORA-08177",
+            Error::Config(_) => "BLK-00002",
+            Error::NoSuchObject { .. } => "ORA-00942",
+            Error::AlreadyExists { .. } => "ORA-00955",
+            Error::InvalidRow { .. } => "ORA-01400",
+            Error::RowTooLarge { .. } => "BLK-00003",
+            Error::NoSuchRow(_) => "BLK-00004",
+            Error::Poisoned(_) => "BLK-00005",
+            Error::SpaceExhausted(_) => "ORA-01653",
+            Error::UniqueViolation { .. } => "ORA-00001",
+            Error::CheckViolation { .. } => "ORA-02290",
+            Error::ForeignKeyViolation { .. } => "ORA-02291",
+            Error::DirectPathPending { .. } => "ORA-12838",
+            Error::MustRollback(_) => "BLK-00006",
+            Error::Internal(_) => "ORA-00600",
+            Error::Syntax { .. } => "ORA-00900",
+            Error::Sql(_) => "ORA-00904",
         }
     }
 }

@@ -59,6 +59,21 @@ impl Session {
         }
     }
 
+    pub(crate) fn sql_shared(&self) -> &crate::sql::Shared {
+        &self.core.sql
+    }
+
+    pub(crate) fn stats_handle(&self) -> &SessionStats {
+        &self.stats
+    }
+
+    /// A flag that is true while this session waits for a lock (for
+    /// drivers that run several sessions and must tell "blocked" from
+    /// "busy").
+    pub fn wait_probe(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.stats.waiting_flag()
+    }
+
     /// The session's statistics so far.
     pub fn stats(&self) -> StatsSnapshot {
         self.stats.snapshot()

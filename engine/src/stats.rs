@@ -87,6 +87,12 @@ stats! {
     DirectPathFallbacks => "direct-path loads done conventionally",
     Checkpoints => "checkpoints",
     RowsProcessed => "rows processed",
+    ParseCountTotal => "parse count (total)",
+    ParseCountHard => "parse count (hard)",
+    ExecuteCount => "execute count",
+    SortsMemory => "sorts (memory)",
+    SortsRows => "sorts (rows)",
+    UserFunctionCalls => "user function calls",
 }
 
 const N: usize = Stat::ALL.len();
@@ -125,6 +131,10 @@ impl Counters {
 pub struct SessionStats {
     own: Arc<Counters>,
     system: Arc<Counters>,
+    /// True while the session sleeps in a lock wait: lets a script runner
+    /// that drives several sessions tell "blocked" from "still working"
+    /// without timing guesses.
+    waiting: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl SessionStats {
@@ -132,6 +142,7 @@ impl SessionStats {
         SessionStats {
             own: Arc::default(),
             system,
+            waiting: Arc::default(),
         }
     }
 
@@ -144,6 +155,15 @@ impl SessionStats {
     pub fn add(&self, stat: Stat, n: u64) {
         self.own.add(stat, n);
         self.system.add(stat, n);
+    }
+
+    /// The flag that is set while this session waits for a lock.
+    pub fn waiting_flag(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.waiting.clone()
+    }
+
+    pub(crate) fn set_waiting(&self, on: bool) {
+        self.waiting.store(on, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn inc(&self, stat: Stat) {
@@ -163,6 +183,12 @@ impl SessionStats {
 #[derive(Clone, PartialEq, Eq)]
 pub struct StatsSnapshot {
     vals: [u64; N],
+}
+
+impl Default for StatsSnapshot {
+    fn default() -> Self {
+        StatsSnapshot { vals: [0; N] }
+    }
 }
 
 impl StatsSnapshot {

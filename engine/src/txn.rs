@@ -358,10 +358,12 @@ impl Waits {
         }
         stats.inc(Stat::LockWaits);
         st.waits_for.insert(me, holder);
+        stats.set_waiting(true);
         let deadline = Instant::now() + timeout;
         while st.active.contains(&holder) {
             if self.cv.wait_until(&mut st, deadline).timed_out() && st.active.contains(&holder) {
                 st.waits_for.remove(&me);
+                stats.set_waiting(false);
                 stats.inc(Stat::LockTimeouts);
                 return Err(Error::LockTimeout {
                     holder: holder.to_string(),
@@ -370,6 +372,7 @@ impl Waits {
             }
         }
         st.waits_for.remove(&me);
+        stats.set_waiting(false);
         Ok(())
     }
 }

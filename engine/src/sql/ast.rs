@@ -1,0 +1,273 @@
+//! blocklab's own SQL syntax tree: the subset the engine runs, independent
+//! of the parser crate's types (which change between its releases).
+//!
+//! Names are lower-cased when the tree is built (SQL identifiers are
+//! case-insensitive here), and a column reference drops its table
+//! qualifier: every statement reads one table.
+
+use crate::txn::Isolation;
+use crate::value::{ColType, Value};
+
+/// One parsed statement, with what the parser found in its comments.
+#[derive(Clone, Debug)]
+pub struct Statement {
+    pub stmt: Stmt,
+    /// Number of distinct bind placeholders (`?` are each new; a repeated
+    /// `:name` is the same one).
+    pub params: usize,
+    pub hints: Hints,
+}
+
+/// Optimizer hints from `/*+ … */` comments.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Hints {
+    /// `FULL(t)`: tables to read by full scan.
+    pub full: Vec<String>,
+    /// `INDEX(t idx)`: (table, index).
+    pub index: Vec<(String, String)>,
+    /// `NUM_INDEX_KEYS(t idx n)`: (table, index, n).
+    pub num_index_keys: Vec<(String, String, usize)>,
+    /// `APPEND`: direct-path insert.
+    pub append: bool,
+}
+
+#[derive(Clone, Debug)]
+pub enum Stmt {
+    CreateTable {
+        name: String,
+        columns: Vec<ColumnSpec>,
+        constraints: Vec<TableConstraint>,
+        logging: bool,
+    },
+    CreateIndex {
+        name: String,
+        table: String,
+        /// (column, descending)
+        columns: Vec<(String, bool)>,
+        unique: bool,
+    },
+    DropTable {
+        name: String,
+        if_exists: bool,
+    },
+    DropIndex {
+        name: String,
+        if_exists: bool,
+    },
+    AddColumn {
+        table: String,
+        column: ColumnSpec,
+    },
+    DropColumn {
+        table: String,
+        column: String,
+    },
+    /// `ALTER TABLE t LOGGING | NOLOGGING`
+    SetLogging {
+        table: String,
+        logging: bool,
+    },
+    /// `ALTER INDEX i UNUSABLE` (false) / `ALTER INDEX i REBUILD` (true)
+    AlterIndex {
+        name: String,
+        rebuild: bool,
+    },
+    Insert {
+        table: String,
+        columns: Option<Vec<String>>,
+        source: InsertSource,
+    },
+    Select(Box<Select>),
+    Update {
+        table: String,
+        sets: Vec<(String, Expr)>,
+        filter: Option<Expr>,
+    },
+    Delete {
+        table: String,
+        filter: Option<Expr>,
+    },
+    Commit,
+    Rollback,
+    SetIsolation(Isolation),
+    Analyze {
+        table: String,
+    },
+    Explain(Box<Stmt>),
+}
+
+#[derive(Clone, Debug)]
+pub struct ColumnSpec {
+    pub name: String,
+    pub ty: ColType,
+    pub not_null: bool,
+    pub primary_key: bool,
+    pub unique: bool,
+    pub check: Option<Expr>,
+    /// `REFERENCES parent (column)`
+    pub references: Option<(String, Option<String>)>,
+}
+
+#[derive(Clone, Debug)]
+pub enum TableConstraint {
+    PrimaryKey {
+        name: Option<String>,
+        columns: Vec<String>,
+    },
+    Unique {
+        name: Option<String>,
+        columns: Vec<String>,
+    },
+    Check {
+        name: Option<String>,
+        expr: Expr,
+    },
+    ForeignKey {
+        name: Option<String>,
+        columns: Vec<String>,
+        parent: String,
+        parent_columns: Vec<String>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub enum InsertSource {
+    Values(Vec<Vec<Expr>>),
+    Select(Box<Select>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Select {
+    pub distinct: bool,
+    pub items: Vec<SelectItem>,
+    pub from: From,
+    pub filter: Option<Expr>,
+    pub group_by: Vec<Expr>,
+    pub having: Option<Expr>,
+    pub order_by: Vec<OrderItem>,
+    pub limit: Option<Expr>,
+    pub offset: Option<Expr>,
+}
+
+#[derive(Clone, Debug)]
+pub enum From {
+    /// `FROM t [alias] [AS OF SCN n]`
+    Table {
+        name: String,
+        alias: Option<String>,
+        as_of: Option<Expr>,
+    },
+    /// `FROM generate_series(a, b)`: one INTEGER column `value`.
+    Series { start: Expr, stop: Expr },
+    /// No FROM clause: one row with no columns.
+    Dual,
+}
+
+#[derive(Clone, Debug)]
+pub enum SelectItem {
+    /// `*` (or `t.*`)
+    Wildcard,
+    Expr {
+        expr: Expr,
+        alias: Option<String>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct OrderItem {
+    pub expr: Expr,
+    pub desc: bool,
+    /// `NULLS FIRST` (Some(true)) / `NULLS LAST` (Some(false)); by default
+    /// NULLs sort as the largest value (last ascending, first descending),
+    /// as in Oracle and in the index key order.
+    pub nulls_first: Option<bool>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Concat,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Mod => "%",
+            BinOp::Concat => "||",
+            BinOp::Eq => "=",
+            BinOp::Ne => "<>",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::And => "AND",
+            BinOp::Or => "OR",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Expr {
+    Literal(Value),
+    /// A column of the statement's table, by lower-cased name.
+    Column(String),
+    /// Bind placeholder number (0-based).
+    Param(usize),
+    Neg(Box<Expr>),
+    Not(Box<Expr>),
+    Binary {
+        op: BinOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    Between {
+        expr: Box<Expr>,
+        low: Box<Expr>,
+        high: Box<Expr>,
+        negated: bool,
+    },
+    InList {
+        expr: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+    /// Uncorrelated `expr [NOT] IN (SELECT col FROM …)`.
+    InSubquery {
+        expr: Box<Expr>,
+        subquery: Box<Select>,
+        negated: bool,
+    },
+    Like {
+        expr: Box<Expr>,
+        pattern: Box<Expr>,
+        negated: bool,
+    },
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
+    /// A function call: an aggregate (COUNT/SUM/MIN/MAX/AVG), a built-in
+    /// scalar function, or a user-defined one. `star` is `COUNT(*)`.
+    Func {
+        name: String,
+        args: Vec<Expr>,
+        star: bool,
+        distinct: bool,
+    },
+}
