@@ -67,32 +67,53 @@ impl Session {
         }
     }
 
-    /// Drops a table (its segment's space is not reclaimed).
+    /// Drops a table with its indexes and constraints (their segments'
+    /// space is not reclaimed). A table that another table's foreign key
+    /// references cannot be dropped (Oracle's ORA-02449).
     pub fn drop_table(&mut self, name: &str) -> Result<()> {
         self.commit()?;
         let def = self.table(name)?;
+        let (indexes, constraints) = {
+            let cat = self.core.catalog.read();
+            if let Some(c) = cat.constraints.values().find(|c| {
+                c.table != def.name
+                    && matches!(&c.kind, constraint::ConstraintKind::ForeignKey { parent, .. } if *parent == def.name)
+            }) {
+                return Err(Error::Sql(format!(
+                    "table {} is referenced by foreign key {} of table {}",
+                    def.name, c.name, c.table
+                )));
+            }
+            let constraints: Vec<ConstraintDef> = cat
+                .constraints
+                .values()
+                .filter(|c| c.table == def.name)
+                .cloned()
+                .collect();
+            (cat.indexes_of(&def.name), constraints)
+        };
         let r = self.statement(|s| {
             s.log_ddl(&format!("DROP TABLE {}", def.name))?;
-            let snap = s.snapshot();
-            let iso = s.iso;
-            let core = s.core.clone();
-            let txn = s
-                .txn
-                .as_mut()
-                .ok_or_else(|| Error::Internal("no transaction".into()))?;
-            heap::delete(
-                &core,
-                &s.stats,
-                txn,
-                ReadPoint { snap, iso },
-                CATALOG_SEG,
-                def.catalog_rowid,
-            )
+            let (core, at, txn, stats) = s.dml_parts()?;
+            let rows = std::iter::once(def.catalog_rowid)
+                .chain(indexes.iter().map(|i| i.catalog_rowid))
+                .chain(constraints.iter().map(|c| c.catalog_rowid));
+            for rowid in rows {
+                heap::delete(&core, stats, txn, at, CATALOG_SEG, rowid)?;
+            }
+            Ok(())
         });
         match r {
             Ok(_) => {
                 self.commit()?;
-                self.core.catalog.write().tables.remove(&def.name);
+                let mut cat = self.core.catalog.write();
+                cat.tables.remove(&def.name);
+                for i in &indexes {
+                    cat.indexes.remove(&i.name);
+                }
+                for c in &constraints {
+                    cat.constraints.remove(&c.name);
+                }
                 Ok(())
             }
             Err(e) => {

@@ -110,6 +110,10 @@ struct Candidate {
     sorted: bool,
     cost: u64,
     rows: u64,
+    /// The index line's own cost (BLEVEL + leaf blocks) and the entries
+    /// it passes on (after screening).
+    ix_cost: u64,
+    ix_rows: u64,
 }
 
 /// Whether `plan` on `ix` returns rows in `order`.
@@ -193,6 +197,8 @@ pub(crate) fn choose(req: Request<'_>) -> Choice {
         sorted: order.is_empty(),
         cost: st.blocks.max(1),
         rows: est_rows,
+        ix_cost: 0,
+        ix_rows: 0,
     };
     let index_candidate = |ix: &IndexDef, max: Option<usize>| -> Candidate {
         let cols: Vec<usize> = ix.columns.iter().map(|&(c, _)| c).collect();
@@ -232,6 +238,8 @@ pub(crate) fn choose(req: Request<'_>) -> Choice {
             sorted,
             cost: cost.max(1),
             rows: est_rows,
+            ix_cost: est.index_only_total().max(1),
+            ix_rows: ((st.num_rows as f64) * est.ix_sel_with_filters).ceil() as u64,
         }
     };
 
@@ -302,6 +310,8 @@ fn full_clone(c: &Candidate) -> Candidate {
         sorted: c.sorted,
         cost: c.cost,
         rows: c.rows,
+        ix_cost: c.ix_cost,
+        ix_rows: c.ix_rows,
     }
 }
 
@@ -369,7 +379,12 @@ fn describe_choice(
     } else {
         "INDEX RANGE SCAN"
     };
-    let mut ixl = line(range_op, Some(&ix.name), c.rows, c.cost);
+    let (ix_rows, ix_cost) = if c.index_only {
+        (c.rows, c.cost)
+    } else {
+        (c.ix_rows, c.ix_cost)
+    };
+    let mut ixl = line(range_op, Some(&ix.name), ix_rows, ix_cost);
     ixl.matchcols = Some(plan.matching_cols);
     ixl.access = some(describe(terms, &plan.matching_terms, names));
     let mut screening = plan.screening_terms.clone();
