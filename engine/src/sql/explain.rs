@@ -106,6 +106,8 @@ impl PlanTableRow {
 pub struct Explain {
     pub lines: Vec<PlanLine>,
     pub plan_table: Vec<PlanTableRow>,
+    /// Remarks, such as "no statistics: chosen by rules".
+    pub notes: Vec<String>,
 }
 
 impl Explain {
@@ -197,6 +199,9 @@ impl Explain {
                     if l.index_only { "yes" } else { "no" }
                 );
             }
+        }
+        for n in &self.notes {
+            let _ = writeln!(out, "\nNote: {n}");
         }
         out
     }
