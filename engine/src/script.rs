@@ -237,6 +237,8 @@ pub struct Driver<'a> {
     csv_sets: usize,
     /// Set by `\quit`: later items are ignored.
     quit: bool,
+    /// Echo statements and commands (table format).
+    echo: bool,
 }
 
 impl<'a> Driver<'a> {
@@ -250,7 +252,15 @@ impl<'a> Driver<'a> {
             current: "main".to_string(),
             csv_sets: 0,
             quit: false,
+            echo: true,
         }
+    }
+
+    /// Whether the table format echoes each statement and command (on by
+    /// default; an interactive shell turns it off, the user just typed it).
+    pub fn echo(mut self, on: bool) -> Driver<'a> {
+        self.echo = on;
+        self
     }
 
     /// Where errors go in the csv format (by default the output itself).
@@ -303,8 +313,8 @@ impl<'a> Driver<'a> {
     }
 
     fn command(&mut self, cmd: Command, line: &str) -> Result<Flow> {
-        if self.opts.format == Format::Table && !matches!(cmd, Command::Echo(_)) {
-            self.echo(&self.current.clone(), line)?;
+        if self.echoes() && !matches!(cmd, Command::Echo(_)) {
+            self.echo_lines(&self.current.clone(), line)?;
         }
         match cmd {
             Command::Connect(name) => {
@@ -369,8 +379,8 @@ impl<'a> Driver<'a> {
         let name = self.current.clone();
         let i = self.worker(&name)?;
         self.settle(i)?;
-        if self.opts.format == Format::Table {
-            self.echo(&name, &format!("{sql};"))?;
+        if self.echoes() {
+            self.echo_lines(&name, &format!("{sql};"))?;
         }
         let w = &mut self.sessions[i];
         if w.jobs.send(Job::Run(sql.clone())).is_err() {
@@ -494,8 +504,12 @@ impl<'a> Driver<'a> {
         self.out.write_all(text.as_bytes()).map_err(out_err)
     }
 
+    fn echoes(&self) -> bool {
+        self.echo && self.opts.format == Format::Table
+    }
+
     /// `[name] SQL> first line`, then `[name]   2  next line`, ….
-    fn echo(&mut self, name: &str, text: &str) -> Result<()> {
+    fn echo_lines(&mut self, name: &str, text: &str) -> Result<()> {
         for (n, l) in text.lines().enumerate() {
             if n == 0 {
                 writeln!(self.out, "[{name}] SQL> {l}")
