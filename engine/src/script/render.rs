@@ -393,7 +393,7 @@ mod tests {
                 rows: 4,
                 cost: 9,
             }],
-            plan_table: vec![],
+            ..Explain::default()
         };
         let r = SqlResult {
             explain: Some(ex),
