@@ -36,6 +36,7 @@ pub(crate) enum Builtin {
     Coalesce,
     Substr,
     Round,
+    Mod,
 }
 
 impl Builtin {
@@ -48,6 +49,7 @@ impl Builtin {
             "coalesce" | "nvl" | "ifnull" => Builtin::Coalesce,
             "substr" | "substring" => Builtin::Substr,
             "round" => Builtin::Round,
+            "mod" => Builtin::Mod,
             _ => return None,
         })
     }
@@ -96,7 +98,10 @@ impl E {
     pub(crate) fn is_const(&self) -> bool {
         match self {
             E::Const(_) => true,
-            E::Col(_) | E::User { .. } => false,
+            E::Col(_) => false,
+            // A function of constants is evaluated once per statement (the
+            // value of a matching predicate, claim C24).
+            E::User { args, .. } => args.iter().all(E::is_const),
             E::Neg(e) | E::Not(e) | E::IsNull(e, _) => e.is_const(),
             E::Bin(_, a, b) | E::Like(a, b, _) => a.is_const() && b.is_const(),
             E::Between(a, b, c, _) => a.is_const() && b.is_const() && c.is_const(),
@@ -405,6 +410,10 @@ fn builtin(f: Builtin, v: &[Value]) -> Result<Value> {
             let start = v[1].as_int().unwrap_or(1).max(1) as usize - 1;
             let len = v.get(2).and_then(Value::as_int).unwrap_or(i64::MAX).max(0) as usize;
             Value::Text(s.iter().skip(start).take(len).collect())
+        }
+        Builtin::Mod => {
+            arity(2)?;
+            binary(BinOp::Mod, &v[0], &v[1])?
         }
         Builtin::Round => {
             if v.is_empty() || v.len() > 2 {

@@ -133,7 +133,7 @@ impl Explain {
             "| Id  | {:w_op$} | {:w_obj$} | {:>7} | {:>6} |",
             "Operation", "Name", "Rows", "Cost"
         );
-        let rule = format!("{}", "-".repeat(w_op + w_obj + 31));
+        let rule = "-".repeat(w_op + w_obj + 31);
         let _ = writeln!(out, "{rule}");
         for (l, op) in self.lines.iter().zip(&ops) {
             let star = if l.access.is_some() || l.screening.is_some() || l.filter.is_some() {

@@ -137,10 +137,8 @@ fn delivers(ix: &IndexDef, plan: &AccessPlan, order: &[OrderKey]) -> bool {
         }
         let ix_desc = o == Order::Desc;
         // NULLs sort high in the key order: last ascending, first descending.
-        if ix_desc != desc || nulls_first != desc {
-            if !fixed(p) {
-                return false;
-            }
+        if (ix_desc != desc || nulls_first != desc) && !fixed(p) {
+            return false;
         }
         p += 1;
     }
