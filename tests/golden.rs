@@ -1,6 +1,7 @@
 //! Golden transcripts: every `tests/scripts/*.sql` runs through the script
-//! driver (table format, a fresh database with the default configuration,
-//! user `golden`) and its output must equal the `.out` file next to it.
+//! driver (table format, a fresh database with the default configuration
+//! plus the script's own `-- blocklab: set key=value` header lines, user
+//! `golden`) and its output must equal the `.out` file next to it.
 //!
 //! `BLESS=1 cargo test --test golden` rewrites the `.out` files from the
 //! current output instead; review the diff before committing it.
@@ -18,8 +19,11 @@ use blocklab::{Config, Database};
 fn transcript(script: &Path) -> String {
     let text = std::fs::read_to_string(script)
         .unwrap_or_else(|e| panic!("reading {}: {e}", script.display()));
+    let mut cfg = Config::default();
+    cfg.apply_script_header(&text)
+        .unwrap_or_else(|e| panic!("the settings of {}: {e}", script.display()));
     let dir = tempfile::tempdir().expect("a temp directory");
-    let db = Database::open(dir.path(), Config::default()).expect("a fresh database");
+    let db = Database::open(dir.path(), cfg).expect("a fresh database");
     let opts = ScriptOptions {
         format: Format::Table,
         stats: false,

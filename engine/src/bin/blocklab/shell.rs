@@ -14,6 +14,10 @@
 //! - `sql` runs `-e SQL`, `-f FILE` or stdin as one script, in the chosen
 //!   format.
 //!
+//! The engine's configuration is the default, then the script's
+//! `-- blocklab: set key=value` header lines (`sql` only: the shell has no
+//! script up front), then each `--set key=value`.
+//!
 //! SQL errors are part of the output, not failures: the exit status is
 //! non-zero only when the command cannot run (bad arguments, an unreadable
 //! script, a database that does not open).
@@ -37,6 +41,9 @@ pub(crate) struct ShellArgs {
     /// The user every session runs as (recorded in redo).
     #[arg(long, default_value_t = crate::default_user())]
     user: String,
+    /// An engine setting, `--set undo_blocks=64` (repeatable; see `Config`).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
 }
 
 #[derive(Args)]
@@ -47,6 +54,10 @@ pub(crate) struct SqlArgs {
     /// The user every session runs as (recorded in redo).
     #[arg(long, default_value_t = crate::default_user())]
     user: String,
+    /// An engine setting, `--set undo_blocks=64` (repeatable; see `Config`).
+    /// A script's `-- blocklab: set key=value` header lines apply first.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
     /// The script to run, as text (statements end with `;`).
     #[arg(short = 'e', long = "execute", conflicts_with = "file")]
     execute: Option<String>,
@@ -71,7 +82,7 @@ pub(crate) fn run_sql(a: &SqlArgs) -> CmdResult {
             .map_err(|e| format!("reading the script {}: {e}", f.display()))?,
         (None, None) => read_stdin()?,
     };
-    let db = open(&a.db)?;
+    let db = open(&a.db, config(Some(&text), &a.set)?)?;
     let opts = ScriptOptions {
         format: a.format,
         stats: a.stats,
@@ -82,7 +93,7 @@ pub(crate) fn run_sql(a: &SqlArgs) -> CmdResult {
 
 /// `blocklab shell`: interactive on a terminal, else stdin as a script.
 pub(crate) fn run_shell(a: &ShellArgs) -> CmdResult {
-    let db = open(&a.db)?;
+    let db = open(&a.db, config(None, &a.set)?)?;
     let opts = ScriptOptions {
         format: Format::Table,
         stats: false,
@@ -95,8 +106,26 @@ pub(crate) fn run_shell(a: &ShellArgs) -> CmdResult {
     interactive(&db, &a.db, opts)
 }
 
-fn open(dir: &Path) -> Result<Database, String> {
-    Database::open(dir, Config::default()).map_err(engine(&format!("opening {}", dir.display())))
+/// The default configuration, then the script's header settings, then
+/// the command line's `--set`s.
+fn config(script: Option<&str>, sets: &[String]) -> Result<Config, String> {
+    let mut cfg = Config::default();
+    if let Some(text) = script {
+        cfg.apply_script_header(text)
+            .map_err(engine("the script's settings"))?;
+    }
+    for kv in sets {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("--set expects KEY=VALUE, got {kv:?}"))?;
+        cfg.set(k, v).map_err(engine("--set"))?;
+    }
+    cfg.validate().map_err(engine("--set"))?;
+    Ok(cfg)
+}
+
+fn open(dir: &Path, cfg: Config) -> Result<Database, String> {
+    Database::open(dir, cfg).map_err(engine(&format!("opening {}", dir.display())))
 }
 
 fn read_stdin() -> Result<String, String> {
