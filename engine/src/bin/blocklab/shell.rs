@@ -15,8 +15,8 @@
 //!   format.
 //!
 //! The engine's configuration is the default, then the script's
-//! `-- blocklab: set key=value` header lines (`sql` only: the shell has no
-//! script up front), then each `--set key=value`.
+//! `-- blocklab: set key=value` header lines (when the whole script is known
+//! up front: not in the interactive shell), then each `--set key=value`.
 //!
 //! SQL errors are part of the output, not failures: the exit status is
 //! non-zero only when the command cannot run (bad arguments, an unreadable
@@ -93,7 +93,6 @@ pub(crate) fn run_sql(a: &SqlArgs) -> CmdResult {
 
 /// `blocklab shell`: interactive on a terminal, else stdin as a script.
 pub(crate) fn run_shell(a: &ShellArgs) -> CmdResult {
-    let db = open(&a.db, config(None, &a.set)?)?;
     let opts = ScriptOptions {
         format: Format::Table,
         stats: false,
@@ -101,9 +100,19 @@ pub(crate) fn run_shell(a: &ShellArgs) -> CmdResult {
     };
     if !std::io::stdin().is_terminal() {
         let text = read_stdin()?;
+        let db = open(&a.db, config(Some(&text), &a.set)?)?;
         return run_text(&db, &text, opts);
     }
+    let db = open(&a.db, config(None, &a.set)?)?;
     interactive(&db, &a.db, opts)
+}
+
+fn read_stdin() -> Result<String, String> {
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| format!("reading the script from stdin: {e}"))?;
+    Ok(text)
 }
 
 /// The default configuration, then the script's header settings, then
@@ -126,14 +135,6 @@ fn config(script: Option<&str>, sets: &[String]) -> Result<Config, String> {
 
 fn open(dir: &Path, cfg: Config) -> Result<Database, String> {
     Database::open(dir, cfg).map_err(engine(&format!("opening {}", dir.display())))
-}
-
-fn read_stdin() -> Result<String, String> {
-    let mut text = String::new();
-    std::io::stdin()
-        .read_to_string(&mut text)
-        .map_err(|e| format!("reading the script from stdin: {e}"))?;
-    Ok(text)
 }
 
 /// Runs a whole script; in csv, errors go to stderr so stdout stays csv.
