@@ -73,10 +73,16 @@ impl TableDef {
         Ok(row)
     }
 
+    /// The position of a visible column.
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns
             .iter()
-            .position(|c| c.name.eq_ignore_ascii_case(name))
+            .position(|c| !c.hidden && c.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The columns statements see (all but dropped ones), with positions.
+    pub fn visible_columns(&self) -> impl Iterator<Item = (usize, &Column)> {
+        self.columns.iter().enumerate().filter(|(_, c)| !c.hidden)
     }
 
     /// The catalog row describing this table.
@@ -89,7 +95,13 @@ impl TableDef {
                     "{}:{}{}",
                     c.name,
                     c.ty.name(),
-                    if c.not_null { ":nn" } else { "" }
+                    if c.hidden {
+                        ":hidden"
+                    } else if c.not_null {
+                        ":nn"
+                    } else {
+                        ""
+                    }
                 )
             })
             .collect::<Vec<_>>()
@@ -127,6 +139,7 @@ impl TableDef {
                 name: parts[0].to_string(),
                 ty,
                 not_null: parts.get(2) == Some(&"nn"),
+                hidden: parts.get(2) == Some(&"hidden"),
             });
         }
         Ok(TableDef {
@@ -144,6 +157,7 @@ impl TableDef {
         let cols = self
             .columns
             .iter()
+            .filter(|c| !c.hidden)
             .map(|c| {
                 format!(
                     "{} {}{}",

@@ -69,6 +69,16 @@ pub struct ConstraintDef {
 }
 
 impl ConstraintDef {
+    /// The columns of its own table the constraint reads.
+    pub fn columns(&self) -> Vec<usize> {
+        match &self.kind {
+            ConstraintKind::PrimaryKey { columns, .. }
+            | ConstraintKind::Unique { columns, .. }
+            | ConstraintKind::ForeignKey { columns, .. } => columns.clone(),
+            ConstraintKind::Check { pred } => pred.columns(),
+        }
+    }
+
     /// The index that enforces uniqueness, if this is a key constraint.
     pub fn unique_index(&self) -> Option<(&str, &[usize])> {
         match &self.kind {

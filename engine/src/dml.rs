@@ -141,9 +141,28 @@ pub(crate) fn delete_row(
     rules: &Rules,
     rowid: RowId,
 ) -> Result<()> {
-    let old = heap::delete(core, stats, txn, at, rules.def.seg, rowid)?;
+    delete_row_if(core, stats, txn, at, rules, rowid, |_| Ok(true)).map(|_| ())
+}
+
+/// Deletes the row at `rowid` (and its index entries) if `keep_going`
+/// accepts its current version once locked; returns whether it did.
+pub(crate) fn delete_row_if(
+    core: &Core,
+    stats: &SessionStats,
+    txn: &mut TxnCtx,
+    at: ReadPoint,
+    rules: &Rules,
+    rowid: RowId,
+    keep_going: impl FnOnce(&Row) -> Result<bool>,
+) -> Result<bool> {
+    let Some(old) = heap::delete_if(core, stats, txn, at, rules.def.seg, rowid, |img| {
+        keep_going(&decode_row(img).map_err(bad_row(core, rowid))?)
+    })?
+    else {
+        return Ok(false);
+    };
     if rules.indexes.is_empty() && rules.referencing.is_empty() {
-        return Ok(());
+        return Ok(true);
     }
     let old = decode_row(&old).map_err(bad_row(core, rowid))?;
     for ix in rules.indexes.iter().filter(|i| i.usable) {
@@ -155,7 +174,8 @@ pub(crate) fn delete_row(
             &ix.entry_key(&rules.def, &old, rowid),
         )?;
     }
-    constraint::check_children(core, stats, txn, rules, &old, None)
+    constraint::check_children(core, stats, txn, rules, &old, None)?;
+    Ok(true)
 }
 
 /// Updates the row at `rowid` to `new(current row)` (computed once the row

@@ -30,6 +30,7 @@ use crate::undo;
 use crate::value::{decode_row, encode_row, Column, Row, Value};
 
 mod ddl;
+mod sqlops;
 
 /// A connection: one transaction at a time, used from one thread.
 pub struct Session {

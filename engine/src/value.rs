@@ -38,6 +38,9 @@ pub struct Column {
     pub name: String,
     pub ty: ColType,
     pub not_null: bool,
+    /// Dropped (`ALTER TABLE … DROP COLUMN`, kept as Oracle's SET UNUSED):
+    /// the values stay in the row images but no statement sees them.
+    pub hidden: bool,
 }
 
 impl Column {
@@ -46,6 +49,7 @@ impl Column {
             name: name.to_ascii_lowercase(),
             ty,
             not_null: false,
+            hidden: false,
         }
     }
     pub fn not_null(mut self) -> Column {

@@ -497,9 +497,28 @@ pub(crate) fn delete(
     seg: BlockNo,
     rowid: RowId,
 ) -> Result<Bytes> {
+    delete_if(core, stats, txn, at, seg, rowid, |_| Ok(true))?
+        .ok_or_else(|| Error::Internal("delete declined".into()))
+}
+
+/// Deletes the row at `rowid` if `keep_going(current image)` says so once
+/// the row is locked (a searched DELETE re-checks its WHERE clause on the
+/// current version); returns the deleted image, or `None` when declined.
+pub(crate) fn delete_if(
+    core: &Core,
+    stats: &SessionStats,
+    txn: &mut TxnCtx,
+    at: ReadPoint,
+    seg: BlockNo,
+    rowid: RowId,
+    keep_going: impl FnOnce(&[u8]) -> Result<bool>,
+) -> Result<Option<Bytes>> {
     core.reserve_redo()?;
     let (mut b, itl_idx) = lock_row(core, stats, txn, at, rowid)?;
     let old = slot_of(&b, rowid.slot).cloned().unwrap_or(Slot::UNUSED);
+    if !keep_going(&old.data)? {
+        return Ok(None);
+    }
     let gone = Slot {
         state: SlotState::Deleted,
         lock: itl_idx + 1,
@@ -508,7 +527,7 @@ pub(crate) fn delete(
     change_slot(core, stats, txn, &mut b, rowid.slot, gone, itl_idx)?;
     drop(b);
     set_free(core, stats, seg, rowid.block, true)?;
-    Ok(old.data)
+    Ok(Some(old.data))
 }
 
 /// Changes one row slot through `undo::logged_change` (its undo is the

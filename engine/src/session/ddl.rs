@@ -67,32 +67,53 @@ impl Session {
         }
     }
 
-    /// Drops a table (its segment's space is not reclaimed).
+    /// Drops a table with its indexes and constraints (their segments'
+    /// space is not reclaimed). A table that another table's foreign key
+    /// references cannot be dropped (Oracle's ORA-02449).
     pub fn drop_table(&mut self, name: &str) -> Result<()> {
         self.commit()?;
         let def = self.table(name)?;
+        let (indexes, constraints) = {
+            let cat = self.core.catalog.read();
+            if let Some(c) = cat.constraints.values().find(|c| {
+                c.table != def.name
+                    && matches!(&c.kind, constraint::ConstraintKind::ForeignKey { parent, .. } if *parent == def.name)
+            }) {
+                return Err(Error::Sql(format!(
+                    "table {} is referenced by foreign key {} of table {}",
+                    def.name, c.name, c.table
+                )));
+            }
+            let constraints: Vec<ConstraintDef> = cat
+                .constraints
+                .values()
+                .filter(|c| c.table == def.name)
+                .cloned()
+                .collect();
+            (cat.indexes_of(&def.name), constraints)
+        };
         let r = self.statement(|s| {
             s.log_ddl(&format!("DROP TABLE {}", def.name))?;
-            let snap = s.snapshot();
-            let iso = s.iso;
-            let core = s.core.clone();
-            let txn = s
-                .txn
-                .as_mut()
-                .ok_or_else(|| Error::Internal("no transaction".into()))?;
-            heap::delete(
-                &core,
-                &s.stats,
-                txn,
-                ReadPoint { snap, iso },
-                CATALOG_SEG,
-                def.catalog_rowid,
-            )
+            let (core, at, txn, stats) = s.dml_parts()?;
+            let rows = std::iter::once(def.catalog_rowid)
+                .chain(indexes.iter().map(|i| i.catalog_rowid))
+                .chain(constraints.iter().map(|c| c.catalog_rowid));
+            for rowid in rows {
+                heap::delete(&core, stats, txn, at, CATALOG_SEG, rowid)?;
+            }
+            Ok(())
         });
         match r {
             Ok(_) => {
                 self.commit()?;
-                self.core.catalog.write().tables.remove(&def.name);
+                let mut cat = self.core.catalog.write();
+                cat.tables.remove(&def.name);
+                for i in &indexes {
+                    cat.indexes.remove(&i.name);
+                }
+                for c in &constraints {
+                    cat.constraints.remove(&c.name);
+                }
                 Ok(())
             }
             Err(e) => {
@@ -359,15 +380,120 @@ impl Session {
     /// `ALTER TABLE … LOGGING | NOLOGGING`: whether direct-path loads into
     /// the table log their block images (conventional DML always logs).
     pub fn set_table_logging(&mut self, table: &str, logging: bool) -> Result<()> {
-        self.commit()?;
         let def = self.table(table)?;
         let what = if logging { "LOGGING" } else { "NOLOGGING" };
+        let ddl = format!("ALTER TABLE {} {what}", def.name);
+        let new = TableDef {
+            logging,
+            ..def.clone()
+        };
+        self.alter_table_def(def, new, &ddl, None)
+    }
+
+    /// `ALTER TABLE t ADD COLUMN c`: the column is appended (nullable), and
+    /// every existing row is rewritten with a NULL for it in the same DDL
+    /// transaction, so that every row image has one value per column.
+    pub fn add_column(&mut self, table: &str, column: Column) -> Result<()> {
+        let def = self.table(table)?;
+        if column.not_null {
+            return Err(Error::Sql(format!(
+                "cannot add NOT NULL column {} to {}: existing rows would have NULL",
+                column.name, def.name
+            )));
+        }
+        if def.column_index(&column.name).is_some() {
+            return Err(Error::AlreadyExists {
+                kind: "column",
+                name: format!("{}.{}", def.name, column.name),
+            });
+        }
+        let ddl = format!(
+            "ALTER TABLE {} ADD COLUMN {} {}",
+            def.name,
+            column.name,
+            column.ty.name()
+        );
+        let mut new = def.clone();
+        new.columns.push(column);
+        let width = new.columns.len();
+        let pad = move |r: &Row| {
+            let mut r = r.clone();
+            r.resize(width, Value::Null);
+            r
+        };
+        self.alter_table_def(def, new, &ddl, Some(&pad))
+    }
+
+    /// `ALTER TABLE t DROP COLUMN c`, done as Oracle's `SET UNUSED`: the
+    /// column leaves the definition at once (queries and inserts no longer
+    /// see it; its name is free again) while its values stay in the row
+    /// images, so no row is rewritten and other columns keep their
+    /// positions. Indexes on the column are dropped with it; a constraint
+    /// on it must be dropped first.
+    pub fn drop_column(&mut self, table: &str, column: &str) -> Result<()> {
+        let def = self.table(table)?;
+        let pos = def
+            .column_index(column)
+            .ok_or_else(|| Error::NoSuchObject {
+                kind: "column",
+                name: format!("{}.{column}", def.name),
+            })?;
+        if def.visible_columns().count() == 1 {
+            return Err(Error::Sql(format!(
+                "cannot drop the only column of {}",
+                def.name
+            )));
+        }
+        if let Some(c) = self
+            .core
+            .catalog
+            .read()
+            .constraints
+            .values()
+            .find(|c| c.table == def.name && c.columns().contains(&pos))
+        {
+            return Err(Error::Sql(format!(
+                "column {column} is used by constraint {}: drop the constraint first",
+                c.name
+            )));
+        }
+        let on_col: Vec<String> = self
+            .core
+            .catalog
+            .read()
+            .indexes_of(&def.name)
+            .into_iter()
+            .filter(|i| i.columns.iter().any(|&(c, _)| c == pos))
+            .map(|i| i.name)
+            .collect();
+        for ix in on_col {
+            self.drop_index(&ix)?;
+        }
+        let ddl = format!(
+            "ALTER TABLE {} DROP COLUMN {}",
+            def.name, def.columns[pos].name
+        );
+        let mut new = def.clone();
+        let col = &mut new.columns[pos];
+        col.name = format!("{}$unused{}", col.name, pos);
+        col.not_null = false;
+        col.hidden = true;
+        self.alter_table_def(def, new, &ddl, None)
+    }
+
+    /// Replaces `def` by `new` in the catalog (DDL `ddl`), rewriting every
+    /// row through `rewrite` if given, in one DDL transaction.
+    fn alter_table_def(
+        &mut self,
+        def: TableDef,
+        new: TableDef,
+        ddl: &str,
+        rewrite: Option<&dyn Fn(&Row) -> Row>,
+    ) -> Result<()> {
+        self.commit()?;
         let r = self.statement(|s| {
-            s.log_ddl(&format!("ALTER TABLE {} {what}", def.name))?;
-            let new = TableDef {
-                logging,
-                ..def.clone()
-            };
+            s.lock_table(&def, true)?;
+            s.log_ddl(ddl)?;
             let (core, at, txn, stats) = s.dml_parts()?;
             let row = encode_row(&new.to_row());
             let rowid = heap::update(
@@ -380,6 +506,13 @@ impl Session {
                 |_| Ok(Some(row)),
             )?
             .ok_or_else(|| Error::Internal("catalog row update declined".into()))?;
+            if let Some(f) = rewrite {
+                let mut rules = core.catalog.read().rules(&def.name)?;
+                rules.def = new.clone();
+                for (rid, _) in heap::scan_rows(&core, stats, at.snap, def.seg, |_| true)? {
+                    dml::update_row(&core, stats, txn, at, &rules, rid, |cur| Ok(Some(f(cur))))?;
+                }
+            }
             Ok(TableDef {
                 catalog_rowid: rowid,
                 ..new

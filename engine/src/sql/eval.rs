@@ -1,1 +1,622 @@
-//! Scalar expression evaluation.
+//! Bound scalar expressions: evaluation with SQL's NULL rules, and the
+//! translation of a WHERE clause into the access layer's predicates.
+//!
+//! Binding resolves column names to row positions, bind placeholders to
+//! their values, and function names to built-ins or registered functions.
+//! Booleans are `Int(1)` / `Int(0)`; NULL is UNKNOWN.
+//!
+//! Semantics chosen where SQL dialects differ (each as SQLite does, so the
+//! differential test can compare results): INTEGER op INTEGER stays
+//! INTEGER (division truncates; overflow becomes REAL); division or modulo
+//! by zero is NULL; `NULL || x` is NULL (Oracle would treat NULL as '').
+//!
+//! `to_pred` keeps every term the index layer understands (`col op const`,
+//! BETWEEN, IN lists, LIKE, IS NULL, AND/OR/NOT) in its own form, so that
+//! the optimizer can match and screen with it; anything else — arithmetic on
+//! a column, a function call, a comparison of two columns — becomes an
+//! opaque term evaluated on the table row (Oracle `filter`, DB2 stage 2).
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use super::ast::BinOp;
+use super::UserFn;
+use crate::access::{compare, like_matches, CmpOp, OpaqueFn, Pred};
+use crate::error::{Error, Result};
+use crate::stats::{SessionStats, Stat};
+use crate::value::{ColType, Value};
+
+/// A built-in scalar function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Builtin {
+    Abs,
+    Length,
+    Upper,
+    Lower,
+    Coalesce,
+    Substr,
+    Round,
+    Mod,
+}
+
+impl Builtin {
+    pub(crate) fn lookup(name: &str) -> Option<Builtin> {
+        Some(match name {
+            "abs" => Builtin::Abs,
+            "length" => Builtin::Length,
+            "upper" => Builtin::Upper,
+            "lower" => Builtin::Lower,
+            "coalesce" | "nvl" | "ifnull" => Builtin::Coalesce,
+            "substr" | "substring" => Builtin::Substr,
+            "round" => Builtin::Round,
+            "mod" => Builtin::Mod,
+            _ => return None,
+        })
+    }
+}
+
+/// A bound expression.
+#[derive(Clone)]
+pub(crate) enum E {
+    Const(Value),
+    Col(usize),
+    Neg(Box<E>),
+    Not(Box<E>),
+    Bin(BinOp, Box<E>, Box<E>),
+    Between(Box<E>, Box<E>, Box<E>, bool),
+    In(Box<E>, Vec<E>, bool),
+    Like(Box<E>, Box<E>, bool),
+    IsNull(Box<E>, bool),
+    Builtin(Builtin, Vec<E>),
+    /// A registered function; each call counts in `user function calls`.
+    User {
+        name: String,
+        f: Arc<UserFn>,
+        args: Vec<E>,
+        stats: SessionStats,
+    },
+}
+
+fn truth(b: Option<bool>) -> Value {
+    match b {
+        Some(b) => Value::Int(i64::from(b)),
+        None => Value::Null,
+    }
+}
+
+/// SQL truth of a value: NULL is UNKNOWN, numbers are true when non-zero.
+pub(crate) fn as_bool(v: &Value) -> Option<bool> {
+    match v {
+        Value::Null => None,
+        Value::Int(i) => Some(*i != 0),
+        Value::Real(r) => Some(*r != 0.0),
+        Value::Text(s) => Some(s.trim().parse::<f64>().is_ok_and(|f| f != 0.0)),
+    }
+}
+
+impl E {
+    pub(crate) fn is_const(&self) -> bool {
+        match self {
+            E::Const(_) => true,
+            E::Col(_) => false,
+            // A function of constants is evaluated once per statement (the
+            // value of a matching predicate, claim C24).
+            E::User { args, .. } => args.iter().all(E::is_const),
+            E::Neg(e) | E::Not(e) | E::IsNull(e, _) => e.is_const(),
+            E::Bin(_, a, b) | E::Like(a, b, _) => a.is_const() && b.is_const(),
+            E::Between(a, b, c, _) => a.is_const() && b.is_const() && c.is_const(),
+            E::In(a, l, _) => a.is_const() && l.iter().all(E::is_const),
+            E::Builtin(_, args) => args.iter().all(E::is_const),
+        }
+    }
+
+    /// The columns the expression reads, in first-use order.
+    pub(crate) fn columns(&self, out: &mut Vec<usize>) {
+        let mut add = |c: usize| {
+            if !out.contains(&c) {
+                out.push(c)
+            }
+        };
+        match self {
+            E::Const(_) => {}
+            E::Col(c) => add(*c),
+            E::Neg(e) | E::Not(e) | E::IsNull(e, _) => e.columns(out),
+            E::Bin(_, a, b) | E::Like(a, b, _) => {
+                a.columns(out);
+                b.columns(out);
+            }
+            E::Between(a, b, c, _) => {
+                a.columns(out);
+                b.columns(out);
+                c.columns(out);
+            }
+            E::In(a, l, _) => {
+                a.columns(out);
+                l.iter().for_each(|e| e.columns(out));
+            }
+            E::Builtin(_, args) | E::User { args, .. } => args.iter().for_each(|e| e.columns(out)),
+        }
+    }
+
+    /// Renumbers column references through `map` (old position → new).
+    fn remap(&self, map: &dyn Fn(usize) -> usize) -> E {
+        let b = |e: &E| Box::new(e.remap(map));
+        match self {
+            E::Const(v) => E::Const(v.clone()),
+            E::Col(c) => E::Col(map(*c)),
+            E::Neg(e) => E::Neg(b(e)),
+            E::Not(e) => E::Not(b(e)),
+            E::IsNull(e, n) => E::IsNull(b(e), *n),
+            E::Bin(op, x, y) => E::Bin(*op, b(x), b(y)),
+            E::Like(x, y, n) => E::Like(b(x), b(y), *n),
+            E::Between(x, y, z, n) => E::Between(b(x), b(y), b(z), *n),
+            E::In(x, l, n) => E::In(b(x), l.iter().map(|e| e.remap(map)).collect(), *n),
+            E::Builtin(f, args) => E::Builtin(*f, args.iter().map(|e| e.remap(map)).collect()),
+            E::User {
+                name,
+                f,
+                args,
+                stats,
+            } => E::User {
+                name: name.clone(),
+                f: f.clone(),
+                args: args.iter().map(|e| e.remap(map)).collect(),
+                stats: stats.clone(),
+            },
+        }
+    }
+
+    pub(crate) fn eval(&self, row: &[Value]) -> Result<Value> {
+        Ok(match self {
+            E::Const(v) => v.clone(),
+            E::Col(c) => row.get(*c).cloned().unwrap_or(Value::Null),
+            E::Neg(e) => match e.eval(row)? {
+                Value::Int(i) => i.checked_neg().map_or(Value::Real(-(i as f64)), Value::Int),
+                Value::Real(r) => Value::Real(-r),
+                Value::Null => Value::Null,
+                Value::Text(_) => return Err(Error::Sql("cannot negate text".into())),
+            },
+            E::Not(e) => truth(as_bool(&e.eval(row)?).map(|b| !b)),
+            E::Bin(BinOp::And, a, b) => {
+                let l = as_bool(&a.eval(row)?);
+                if l == Some(false) {
+                    return Ok(Value::Int(0));
+                }
+                match (l, as_bool(&b.eval(row)?)) {
+                    (_, Some(false)) => Value::Int(0),
+                    (Some(true), Some(true)) => Value::Int(1),
+                    _ => Value::Null,
+                }
+            }
+            E::Bin(BinOp::Or, a, b) => {
+                let l = as_bool(&a.eval(row)?);
+                if l == Some(true) {
+                    return Ok(Value::Int(1));
+                }
+                match (l, as_bool(&b.eval(row)?)) {
+                    (_, Some(true)) => Value::Int(1),
+                    (Some(false), Some(false)) => Value::Int(0),
+                    _ => Value::Null,
+                }
+            }
+            E::Bin(op, a, b) => binary(*op, &a.eval(row)?, &b.eval(row)?)?,
+            E::Between(e, lo, hi, neg) => {
+                let v = e.eval(row)?;
+                let ge = compare(&v, &lo.eval(row)?).map(|o| o != Ordering::Less);
+                let le = compare(&v, &hi.eval(row)?).map(|o| o != Ordering::Greater);
+                let r = match (ge, le) {
+                    (Some(false), _) | (_, Some(false)) => Some(false),
+                    (Some(true), Some(true)) => Some(true),
+                    _ => None,
+                };
+                truth(r.map(|b| b != *neg))
+            }
+            E::In(e, list, neg) => {
+                let v = e.eval(row)?;
+                let mut r = Some(false);
+                for x in list {
+                    match compare(&v, &x.eval(row)?) {
+                        Some(Ordering::Equal) => {
+                            r = Some(true);
+                            break;
+                        }
+                        Some(_) => {}
+                        None => r = None,
+                    }
+                }
+                if v.is_null() {
+                    r = if list.is_empty() { Some(false) } else { None };
+                }
+                truth(r.map(|b| b != *neg))
+            }
+            E::Like(e, p, neg) => match (e.eval(row)?, p.eval(row)?) {
+                (Value::Null, _) | (_, Value::Null) => Value::Null,
+                (v, Value::Text(p)) => truth(Some(like_matches(&text_of(&v), &p) != *neg)),
+                (v, p) => truth(Some(like_matches(&text_of(&v), &text_of(&p)) != *neg)),
+            },
+            E::IsNull(e, neg) => truth(Some(e.eval(row)?.is_null() != *neg)),
+            E::Builtin(f, args) => {
+                let vals = args
+                    .iter()
+                    .map(|a| a.eval(row))
+                    .collect::<Result<Vec<_>>>()?;
+                builtin(*f, &vals)?
+            }
+            E::User { f, args, stats, .. } => {
+                let vals = args
+                    .iter()
+                    .map(|a| a.eval(row))
+                    .collect::<Result<Vec<_>>>()?;
+                stats.inc(Stat::UserFunctionCalls);
+                f(&vals)?
+            }
+        })
+    }
+
+    /// SQL text for EXPLAIN, with column names from `names`.
+    pub(crate) fn render(&self, names: &[String]) -> String {
+        let r = |e: &E| e.render(names);
+        match self {
+            E::Const(Value::Text(s)) => format!("'{}'", s.replace('\'', "''")),
+            E::Const(v) => v.to_string(),
+            E::Col(c) => names.get(*c).cloned().unwrap_or_else(|| format!("#{c}")),
+            E::Neg(e) => format!("-{}", r(e)),
+            E::Not(e) => format!("NOT ({})", r(e)),
+            E::Bin(op, a, b) => format!("({} {} {})", r(a), op.symbol(), r(b)),
+            E::Between(e, lo, hi, n) => format!(
+                "{}{} BETWEEN {} AND {}",
+                r(e),
+                if *n { " NOT" } else { "" },
+                r(lo),
+                r(hi)
+            ),
+            E::In(e, l, n) => format!(
+                "{}{} IN ({})",
+                r(e),
+                if *n { " NOT" } else { "" },
+                l.iter().map(r).collect::<Vec<_>>().join(", ")
+            ),
+            E::Like(e, p, n) => format!("{}{} LIKE {}", r(e), if *n { " NOT" } else { "" }, r(p)),
+            E::IsNull(e, n) => format!("{} IS {}NULL", r(e), if *n { "NOT " } else { "" }),
+            E::Builtin(f, args) => format!(
+                "{}({})",
+                format!("{f:?}").to_ascii_uppercase(),
+                args.iter().map(r).collect::<Vec<_>>().join(", ")
+            ),
+            E::User { name, args, .. } => format!(
+                "{}({})",
+                name.to_ascii_uppercase(),
+                args.iter().map(r).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+}
+
+fn text_of(v: &Value) -> String {
+    match v {
+        Value::Text(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn num(v: &Value) -> Result<Option<f64>> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Int(i) => Ok(Some(*i as f64)),
+        Value::Real(r) => Ok(Some(*r)),
+        Value::Text(s) => Err(Error::Sql(format!("arithmetic on the text value '{s}'"))),
+    }
+}
+
+fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value> {
+    use BinOp::*;
+    let cmp = |f: fn(Ordering) -> bool| truth(compare(a, b).map(f));
+    Ok(match op {
+        Eq => cmp(|o| o == Ordering::Equal),
+        Ne => cmp(|o| o != Ordering::Equal),
+        Lt => cmp(|o| o == Ordering::Less),
+        Le => cmp(|o| o != Ordering::Greater),
+        Gt => cmp(|o| o == Ordering::Greater),
+        Ge => cmp(|o| o != Ordering::Less),
+        Concat => match (a, b) {
+            (Value::Null, _) | (_, Value::Null) => Value::Null,
+            _ => Value::Text(text_of(a) + &text_of(b)),
+        },
+        And | Or => unreachable_bool(op)?,
+        Add | Sub | Mul | Div | Mod => {
+            if let (Value::Int(x), Value::Int(y)) = (a, b) {
+                let (x, y) = (*x, *y);
+                let r = match op {
+                    Add => x.checked_add(y),
+                    Sub => x.checked_sub(y),
+                    Mul => x.checked_mul(y),
+                    Div | Mod if y == 0 => return Ok(Value::Null),
+                    Div => x.checked_div(y),
+                    _ => x.checked_rem(y),
+                };
+                if let Some(r) = r {
+                    return Ok(Value::Int(r));
+                }
+            }
+            let (Some(x), Some(y)) = (num(a)?, num(b)?) else {
+                return Ok(Value::Null);
+            };
+            let r = match op {
+                Add => x + y,
+                Sub => x - y,
+                Mul => x * y,
+                Div if y == 0.0 => return Ok(Value::Null),
+                Div => x / y,
+                Mod if y == 0.0 => return Ok(Value::Null),
+                _ => x % y,
+            };
+            Value::Real(r)
+        }
+    })
+}
+
+fn unreachable_bool(op: BinOp) -> Result<Value> {
+    Err(Error::Internal(format!("{op:?} is evaluated lazily")))
+}
+
+fn builtin(f: Builtin, v: &[Value]) -> Result<Value> {
+    let arity = |n: usize| {
+        if v.len() == n {
+            Ok(())
+        } else {
+            Err(Error::Sql(format!("{f:?} takes {n} argument(s)")))
+        }
+    };
+    Ok(match f {
+        Builtin::Abs => {
+            arity(1)?;
+            match &v[0] {
+                Value::Int(i) => i
+                    .checked_abs()
+                    .map_or(Value::Real((*i as f64).abs()), Value::Int),
+                Value::Real(r) => Value::Real(r.abs()),
+                Value::Null => Value::Null,
+                Value::Text(_) => return Err(Error::Sql("ABS of text".into())),
+            }
+        }
+        Builtin::Length => {
+            arity(1)?;
+            match &v[0] {
+                Value::Null => Value::Null,
+                x => Value::Int(text_of(x).chars().count() as i64),
+            }
+        }
+        Builtin::Upper | Builtin::Lower => {
+            arity(1)?;
+            match &v[0] {
+                Value::Null => Value::Null,
+                x if f == Builtin::Upper => Value::Text(text_of(x).to_uppercase()),
+                x => Value::Text(text_of(x).to_lowercase()),
+            }
+        }
+        Builtin::Coalesce => v
+            .iter()
+            .find(|x| !x.is_null())
+            .cloned()
+            .unwrap_or(Value::Null),
+        Builtin::Substr => {
+            if v.len() != 2 && v.len() != 3 {
+                return Err(Error::Sql("SUBSTR takes 2 or 3 arguments".into()));
+            }
+            if v.iter().any(Value::is_null) {
+                return Ok(Value::Null);
+            }
+            let s: Vec<char> = text_of(&v[0]).chars().collect();
+            let start = v[1].as_int().unwrap_or(1).max(1) as usize - 1;
+            let len = v.get(2).and_then(Value::as_int).unwrap_or(i64::MAX).max(0) as usize;
+            Value::Text(s.iter().skip(start).take(len).collect())
+        }
+        Builtin::Mod => {
+            arity(2)?;
+            binary(BinOp::Mod, &v[0], &v[1])?
+        }
+        Builtin::Round => {
+            if v.is_empty() || v.len() > 2 {
+                return Err(Error::Sql("ROUND takes 1 or 2 arguments".into()));
+            }
+            let digits = v.get(1).and_then(Value::as_int).unwrap_or(0) as i32;
+            match num(&v[0])? {
+                None => Value::Null,
+                Some(x) => {
+                    let m = 10f64.powi(digits);
+                    Value::Real((x * m).round() / m)
+                }
+            }
+        }
+    })
+}
+
+fn flip(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        o => o,
+    }
+}
+
+fn cmp_op(op: BinOp) -> Option<CmpOp> {
+    Some(match op {
+        BinOp::Eq => CmpOp::Eq,
+        BinOp::Ne => CmpOp::Ne,
+        BinOp::Lt => CmpOp::Lt,
+        BinOp::Le => CmpOp::Le,
+        BinOp::Gt => CmpOp::Gt,
+        BinOp::Ge => CmpOp::Ge,
+        _ => return None,
+    })
+}
+
+/// The constant value of a constant expression.
+fn const_value(e: &E) -> Option<Value> {
+    if e.is_const() {
+        e.eval(&[]).ok()
+    } else {
+        None
+    }
+}
+
+/// A constant adjusted to a column's type, for use as an index bound.
+enum Fit {
+    Exact(Value),
+    /// A non-integral REAL against an INTEGER column.
+    Between(f64),
+    /// A type the column's keys cannot be compared with (text vs number).
+    No,
+}
+
+fn fit(v: Value, ty: ColType) -> Fit {
+    match (ty, v) {
+        (_, Value::Null) => Fit::Exact(Value::Null),
+        (ColType::Real, Value::Int(i)) => Fit::Exact(Value::Real(i as f64)),
+        (ColType::Integer, Value::Real(r)) if r.is_finite() && r.abs() < 9.0e18 => {
+            if r.fract() == 0.0 {
+                Fit::Exact(Value::Int(r as i64))
+            } else {
+                Fit::Between(r)
+            }
+        }
+        (ColType::Integer, v @ Value::Int(_))
+        | (ColType::Real, v @ Value::Real(_))
+        | (ColType::Text, v @ Value::Text(_)) => Fit::Exact(v),
+        _ => Fit::No,
+    }
+}
+
+/// `col op v` for an INTEGER column and a non-integral `v`, as an integer
+/// bound: `< 5.5` is `< 6`, `<= 5.5` is `<= 5`, `> 5.5` is `> 5`, `>= 5.5`
+/// is `>= 6`. `=` and `<>` have no such form.
+fn integral_bound(op: CmpOp, r: f64) -> Option<Value> {
+    match op {
+        CmpOp::Lt | CmpOp::Ge => Some(Value::Int(r.ceil() as i64)),
+        CmpOp::Le | CmpOp::Gt => Some(Value::Int(r.floor() as i64)),
+        CmpOp::Eq | CmpOp::Ne => None,
+    }
+}
+
+/// Translates a bound WHERE clause into the access layer's predicate.
+/// `names` and `types` describe the table's columns; constants are
+/// converted to the column's type so that index bounds and keys agree.
+pub(crate) fn to_pred(e: &E, names: &[String], types: &[ColType]) -> Pred {
+    let ty = |c: usize| types.get(c).copied().unwrap_or(ColType::Text);
+    match e {
+        E::Bin(BinOp::And, a, b) => {
+            let mut v = Vec::new();
+            for p in [to_pred(a, names, types), to_pred(b, names, types)] {
+                match p {
+                    Pred::And(ps) => v.extend(ps),
+                    p => v.push(p),
+                }
+            }
+            Pred::And(v)
+        }
+        E::Bin(BinOp::Or, a, b) => {
+            let mut v = Vec::new();
+            for p in [to_pred(a, names, types), to_pred(b, names, types)] {
+                match p {
+                    Pred::Or(ps) => v.extend(ps),
+                    p => v.push(p),
+                }
+            }
+            Pred::Or(v)
+        }
+        E::Not(x) => Pred::Not(Box::new(to_pred(x, names, types))),
+        E::Bin(op, a, b) if cmp_op(*op).is_some() => {
+            let op = cmp_op(*op).unwrap_or(CmpOp::Eq);
+            let (col, op, v) = match (&**a, &**b, const_value(a), const_value(b)) {
+                (E::Col(c), _, _, Some(v)) => (*c, op, v),
+                (_, E::Col(c), Some(v), _) => (*c, flip(op), v),
+                _ => return opaque(e, names),
+            };
+            let value = match fit(v, ty(col)) {
+                Fit::Exact(v) => v,
+                Fit::Between(r) => match integral_bound(op, r) {
+                    Some(v) => v,
+                    None => return opaque(e, names),
+                },
+                Fit::No => return opaque(e, names),
+            };
+            Pred::Cmp { col, op, value }
+        }
+        E::Between(x, lo, hi, negated) => match (&**x, const_value(lo), const_value(hi)) {
+            (E::Col(c), Some(low), Some(high)) => {
+                let low = match fit(low, ty(*c)) {
+                    Fit::Exact(v) => v,
+                    Fit::Between(r) => Value::Int(r.ceil() as i64),
+                    Fit::No => return opaque(e, names),
+                };
+                let high = match fit(high, ty(*c)) {
+                    Fit::Exact(v) => v,
+                    Fit::Between(r) => Value::Int(r.floor() as i64),
+                    Fit::No => return opaque(e, names),
+                };
+                Pred::Between {
+                    col: *c,
+                    low,
+                    high,
+                    negated: *negated,
+                }
+            }
+            _ => opaque(e, names),
+        },
+        E::In(x, list, negated) => {
+            let vals: Option<Vec<Value>> = list.iter().map(const_value).collect();
+            match (&**x, vals) {
+                (E::Col(c), Some(values)) => {
+                    let mut fitted = Vec::with_capacity(values.len());
+                    for v in values {
+                        match fit(v, ty(*c)) {
+                            Fit::Exact(v) => fitted.push(v),
+                            _ => return opaque(e, names),
+                        }
+                    }
+                    Pred::In {
+                        col: *c,
+                        values: fitted,
+                        negated: *negated,
+                    }
+                }
+                _ => opaque(e, names),
+            }
+        }
+        E::Like(x, p, negated) => match (&**x, const_value(p)) {
+            (E::Col(c), Some(Value::Text(pattern))) if ty(*c) == ColType::Text => Pred::Like {
+                col: *c,
+                pattern,
+                negated: *negated,
+            },
+            _ => opaque(e, names),
+        },
+        E::IsNull(x, negated) => match &**x {
+            E::Col(c) => Pred::IsNull {
+                col: *c,
+                negated: *negated,
+            },
+            _ => opaque(e, names),
+        },
+        _ => opaque(e, names),
+    }
+}
+
+/// An opaque term: `e` evaluated on the values of the columns it reads.
+fn opaque(e: &E, names: &[String]) -> Pred {
+    let mut cols = Vec::new();
+    e.columns(&mut cols);
+    let local = {
+        let cols = cols.clone();
+        e.remap(&move |c| cols.iter().position(|&x| x == c).unwrap_or(usize::MAX))
+    };
+    let label = e.render(names);
+    Pred::Opaque {
+        cols,
+        label,
+        // An error inside (a failing user function) reads as UNKNOWN.
+        eval: OpaqueFn::new(move |vals| local.eval(vals).ok().and_then(|v| as_bool(&v))),
+    }
+}

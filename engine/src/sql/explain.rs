@@ -106,6 +106,8 @@ impl PlanTableRow {
 pub struct Explain {
     pub lines: Vec<PlanLine>,
     pub plan_table: Vec<PlanTableRow>,
+    /// Remarks, such as "no statistics: chosen by rules".
+    pub notes: Vec<String>,
 }
 
 impl Explain {
@@ -131,7 +133,7 @@ impl Explain {
             "| Id  | {:w_op$} | {:w_obj$} | {:>7} | {:>6} |",
             "Operation", "Name", "Rows", "Cost"
         );
-        let rule = format!("{}", "-".repeat(w_op + w_obj + 31));
+        let rule = "-".repeat(w_op + w_obj + 31);
         let _ = writeln!(out, "{rule}");
         for (l, op) in self.lines.iter().zip(&ops) {
             let star = if l.access.is_some() || l.screening.is_some() || l.filter.is_some() {
@@ -197,6 +199,9 @@ impl Explain {
                     if l.index_only { "yes" } else { "no" }
                 );
             }
+        }
+        for n in &self.notes {
+            let _ = writeln!(out, "\nNote: {n}");
         }
         out
     }

@@ -25,6 +25,7 @@
 //! counters or the catalog; nothing is estimated after the fact.
 
 pub mod ast;
+mod ddl;
 mod eval;
 mod exec;
 pub mod explain;
@@ -80,9 +81,24 @@ pub type UserFn = dyn Fn(&[Value]) -> Result<Value> + Send + Sync;
 pub struct Shared {
     cache: Mutex<HashMap<String, Arc<ast::Statement>>>,
     functions: parking_lot::RwLock<HashMap<String, Arc<UserFn>>>,
+    /// Optimizer statistics by table, from the last `ANALYZE TABLE` (kept
+    /// in memory only: they are gone after a restart).
+    table_stats: Mutex<HashMap<String, Arc<crate::optstats::TableStats>>>,
 }
 
 impl Shared {
+    pub(crate) fn stats_of(&self, table: &str) -> Option<Arc<crate::optstats::TableStats>> {
+        self.table_stats.lock().get(table).cloned()
+    }
+
+    pub(crate) fn set_stats(&self, table: &str, st: Option<crate::optstats::TableStats>) {
+        let mut m = self.table_stats.lock();
+        match st {
+            Some(st) => m.insert(table.to_string(), Arc::new(st)),
+            None => m.remove(table),
+        };
+    }
+
     pub(crate) fn register(&self, name: &str, f: Arc<UserFn>) {
         self.functions.write().insert(name.to_ascii_lowercase(), f);
     }
@@ -127,7 +143,7 @@ impl Session {
     pub fn execute_with(&mut self, sql: &str, binds: &[Value]) -> Result<SqlResult> {
         let before = self.stats();
         let stmt = self.sql_shared().parse_cached(sql, self.stats_handle())?;
-        let mut r = exec::execute(self, &stmt, binds, 1)?;
+        let mut r = exec::execute(self, &stmt, binds)?;
         r.stats = self.stats().diff(&before);
         Ok(r)
     }
@@ -144,7 +160,7 @@ impl Session {
     /// Runs a prepared statement with one set of bind values.
     pub fn execute_prepared(&mut self, p: &Prepared, binds: &[Value]) -> Result<SqlResult> {
         let before = self.stats();
-        let mut r = exec::execute(self, &p.stmt, binds, 1)?;
+        let mut r = exec::execute(self, &p.stmt, binds)?;
         r.stats = self.stats().diff(&before);
         Ok(r)
     }
