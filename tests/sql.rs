@@ -392,3 +392,40 @@ fn flashback_query_as_of_scn() {
     let then = run(&mut s, &format!("SELECT v FROM f AS OF SCN {scn}"));
     assert_eq!(ints(&then), vec![vec![10]]);
 }
+
+/// The two-session snapshot-too-old demonstration (tests/scripts), run
+/// statement by statement through the library: the reporter's second read
+/// fails with ORA-01555, and a new transaction reads again.
+#[test]
+fn snapshot_too_old_script_through_the_api() {
+    let script = std::fs::read_to_string("tests/scripts/snapshot_too_old.sql").unwrap();
+    let mut cfg = Config::default();
+    cfg.apply_script_header(&script).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path(), cfg).unwrap();
+    let mut main = db.session();
+    let mut rep = db.session();
+    run(
+        &mut main,
+        "CREATE TABLE acct (id INTEGER PRIMARY KEY, balance INTEGER)",
+    );
+    run(
+        &mut main,
+        "INSERT INTO acct SELECT value, 100 FROM generate_series(1, 1000)",
+    );
+    run(&mut main, "COMMIT");
+    run(&mut rep, "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE");
+    let first = run(&mut rep, "SELECT COUNT(*), SUM(balance) FROM acct");
+    assert_eq!(ints(&first), vec![vec![1000, 100_000]]);
+    for _ in 0..10 {
+        run(&mut main, "UPDATE acct SET balance = balance + 1");
+        run(&mut main, "COMMIT");
+    }
+    match rep.execute("SELECT COUNT(*), SUM(balance) FROM acct") {
+        Err(e @ Error::SnapshotTooOld { .. }) => assert_eq!(e.code(), "ORA-01555"),
+        other => panic!("expected snapshot too old, got {:?}", other.map(|r| r.rows)),
+    }
+    run(&mut rep, "ROLLBACK");
+    let again = run(&mut rep, "SELECT COUNT(*), SUM(balance) FROM acct");
+    assert_eq!(ints(&again), vec![vec![1000, 110_000]]);
+}

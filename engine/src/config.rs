@@ -85,6 +85,76 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Sets one setting by name from text (`undo_blocks`, `16`), as the
+    /// command line's `--set key=value` and a script's
+    /// `-- blocklab: set key=value` header lines give them. Durations are in
+    /// milliseconds; booleans are `true`/`false`/`on`/`off`.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        let v = value.trim();
+        let bad = || {
+            Error::Config(format!(
+                "setting {key}: cannot read {value:?} (see the Config docs for the unit)"
+            ))
+        };
+        let num = || v.parse::<u64>().map_err(|_| bad());
+        let flag = || match v.to_ascii_lowercase().as_str() {
+            "true" | "on" | "yes" | "1" => Ok(true),
+            "false" | "off" | "no" | "0" => Ok(false),
+            _ => Err(bad()),
+        };
+        match key.trim() {
+            "block_size" => self.block_size = num()? as usize,
+            "cache_frames" => self.cache_frames = num()? as usize,
+            "log_file_size" => self.log_file_size = num()?,
+            "log_files" => self.log_files = num()? as u32,
+            "undo_blocks" => self.undo_blocks = num()? as u32,
+            "undo_segments" => self.undo_segments = num()? as u16,
+            "undo_autoextend" => self.undo_autoextend = flag()?,
+            "undo_max_blocks" => self.undo_max_blocks = num()? as u32,
+            "undo_retention" | "undo_retention_ms" => {
+                self.undo_retention = Duration::from_millis(num()?)
+            }
+            "commit_mode" => {
+                self.commit_mode = match v.to_ascii_lowercase().as_str() {
+                    "fast" => CommitMode::Fast,
+                    "force" => CommitMode::Force,
+                    _ => return Err(bad()),
+                }
+            }
+            "lock_timeout" | "lock_timeout_ms" => self.lock_timeout = Duration::from_millis(num()?),
+            "extent_blocks" => self.extent_blocks = num()? as u32,
+            "initrans" => self.initrans = num()? as u8,
+            "background_writer" => self.background_writer = flag()?,
+            "default_user" => self.default_user = v.to_string(),
+            other => return Err(Error::Config(format!("no setting named {other}"))),
+        }
+        Ok(())
+    }
+
+    /// Applies `-- blocklab: set key=value [key=value…]` lines found at the
+    /// top of a script (before its first statement), so that a lab script
+    /// carries the settings it needs (a small undo for snapshot too old).
+    pub fn apply_script_header(&mut self, script: &str) -> Result<()> {
+        for line in script.lines().map(str::trim) {
+            if line.is_empty() {
+                continue;
+            }
+            let Some(rest) = line.strip_prefix("--") else {
+                break;
+            };
+            let Some(sets) = rest.trim().strip_prefix("blocklab: set ") else {
+                continue;
+            };
+            for kv in sets.split_whitespace() {
+                let (k, v) = kv
+                    .split_once('=')
+                    .ok_or_else(|| Error::Config(format!("expected key=value, got {kv}")))?;
+                self.set(k, v)?;
+            }
+        }
+        self.validate()
+    }
+
     /// Checks every setting; the error names the first bad one.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::Config(m));
@@ -139,5 +209,27 @@ impl Config {
             return bad("initrans must be at least 1".to_string());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_by_name_and_script_headers() {
+        let mut c = Config::default();
+        c.apply_script_header(
+            "-- a lab\n-- blocklab: set undo_blocks=16 undo_autoextend=off\n-- blocklab: set undo_retention=0\nSELECT 1;\n-- blocklab: set undo_blocks=999\n",
+        )
+        .unwrap();
+        assert_eq!(c.undo_blocks, 16);
+        assert!(!c.undo_autoextend);
+        assert_eq!(c.undo_retention, Duration::ZERO);
+        assert!(c.set("undo_blocks", "many").is_err());
+        assert!(c.set("no_such", "1").is_err());
+        assert!(Config::default()
+            .apply_script_header("-- blocklab: set block_size=1000")
+            .is_err());
     }
 }

@@ -9,6 +9,9 @@
 //! - `stress-check` opens the database (running crash recovery) and checks
 //!   that every transaction `stress` wrote is all there or not there at all,
 //!   and that the account balances still add up.
+//! - `shell` is the interactive SQL shell (SQL*Plus-like, several sessions
+//!   in one script), `sql` runs one script in the table, csv or json format;
+//!   both are `blocklab::script` underneath.
 //! - `verify` reads every block of a closed database's data file and
 //!   reports each one that fails its checksum or structural checks.
 //!
@@ -27,13 +30,18 @@
 //! returned, i.e. after the commit record is durable. So whatever instant the
 //! process is killed at, every printed number must survive recovery.
 //!
-//! Exit status: 0 success; 1 a check found a problem (partial transaction,
+//! Every command that opens a database takes `--user NAME` (default: the OS
+//! user), the user its sessions record in redo.
+//!
+//! Exit status: 0 success (SQL errors in `shell`/`sql` output included); 1 a check found a problem (partial transaction,
 //! wrong total, corrupt block); 2 the command could not run (bad directory,
 //! unreadable database, a failed engine call). Bad input never panics.
 
 // The subcommands live in `bin/blocklab/`; `#[path]` because a crate root
 // looks for its modules next to itself, and the binary's path is fixed in
 // Cargo.toml.
+#[path = "blocklab/shell.rs"]
+mod shell;
 #[path = "blocklab/stress.rs"]
 mod stress;
 #[path = "blocklab/stress_check.rs"]
@@ -48,6 +56,7 @@ use blocklab::verify::verify_dir;
 use blocklab::Error;
 use clap::{Args, Parser, Subcommand};
 
+use shell::{ShellArgs, SqlArgs};
 use stress::StressArgs;
 use stress_check::StressCheckArgs;
 
@@ -55,7 +64,7 @@ use stress_check::StressCheckArgs;
 #[command(
     name = "blocklab",
     version,
-    about = "A block-based teaching storage engine: stress it, crash it, check it, verify it"
+    about = "A block-based teaching storage engine: query it, stress it, crash it, check it, verify it"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -64,6 +73,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The interactive SQL shell (line editing, history, several sessions).
+    ///
+    /// Statements end with `;`; `\connect NAME` opens or switches to a
+    /// session, `\wait NAME` waits for its statement blocked on a lock,
+    /// `SET AUTOTRACE ON|OFF|TRACEONLY` prints each statement's counters,
+    /// `\quit` leaves. When stdin is not a terminal it is read as a script.
+    Shell(ShellArgs),
+    /// Run one SQL script (-e, -f or stdin) and print the results as a
+    /// table, csv or json.
+    Sql(SqlArgs),
     /// Run concurrent transactions (row inserts plus a transfer between two
     /// accounts) and print `commit <n>` for each committed one.
     ///
@@ -102,6 +121,16 @@ pub(crate) fn default_db() -> PathBuf {
     std::env::temp_dir().join("blocklab-db")
 }
 
+/// The default `--user`: the OS user ($USER, or $USERNAME on Windows),
+/// else `blocklab`.
+pub(crate) fn default_user() -> String {
+    ["USER", "USERNAME"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "blocklab".to_string())
+}
+
 /// Why a command stopped: a check failed (1) or it could not run (2).
 pub(crate) enum Failure {
     Check,
@@ -119,6 +148,8 @@ impl From<String> for Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Shell(a) => shell::run_shell(&a),
+        Command::Sql(a) => shell::run_sql(&a),
         Command::Stress(a) => stress::run(&a),
         Command::StressCheck(a) => stress_check::run(&a),
         Command::Verify(a) => run_verify(&a),

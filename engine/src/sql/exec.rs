@@ -485,6 +485,11 @@ fn bind(
                 });
                 return Ok(E::Col(sink.base + sink.aggs.len() - 1));
             }
+            if name == "current_scn" && args.is_empty() {
+                // The SCN a statement starting now reads as of (Oracle's
+                // DBMS_FLASHBACK.GET_SYSTEM_CHANGE_NUMBER), for AS OF SCN.
+                return Ok(E::Const(Value::Int(s.core().visible_scn().0 as i64)));
+            }
             let mut bound = Vec::with_capacity(args.len());
             for a in args {
                 bound.push(*b(a, aggs.as_deref_mut())?);

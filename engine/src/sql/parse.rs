@@ -1249,7 +1249,7 @@ mod tests {
     #[test]
     fn errors_carry_a_position() {
         match parse("SELECT a\nFROM t WHERE a = = 1") {
-            Err(Error::Syntax { line, column, .. }) => assert_eq!((line, column), (2, 15)),
+            Err(Error::Syntax { line, column, .. }) => assert_eq!((line, column), (2, 18)),
             other => panic!("{other:?}"),
         }
         assert!(parse("SELECT 'abc FROM t").is_err());

@@ -80,11 +80,8 @@ fn default_stats(def: &TableDef, indexes: &[IndexDef]) -> TableStats {
         num_rows: 10_000,
         blocks: 100,
         avg_row_len: 100,
-        columns: def
-            .columns
-            .iter()
-            .map(|c| (c.name.clone(), ColumnStats::default()))
-            .collect(),
+        // No column statistics: every selectivity is the default one.
+        columns: Vec::new(),
         indexes: indexes
             .iter()
             .map(|ix| crate::optstats::IndexStatsRow {

@@ -51,6 +51,9 @@ pub(crate) struct StressArgs {
     /// Seed of the workers' random choices (accounts, padding).
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// The user every session runs as (recorded in redo).
+    #[arg(long, default_value_t = crate::default_user())]
+    user: String,
 }
 
 // The schema.
@@ -113,6 +116,7 @@ pub(crate) fn run(a: &StressArgs) -> CmdResult {
         .map_err(engine(&format!("opening {}", a.db.display())))?;
     let run = {
         let mut s = db.session();
+        s.set_user(&a.user);
         create_tables(&db, &mut s)?;
         fill_accounts(&mut s)?;
         next_run(&mut s)?
@@ -128,6 +132,7 @@ pub(crate) fn run(a: &StressArgs) -> CmdResult {
             .map(|t| {
                 let w = Worker {
                     db: &db,
+                    user: &a.user,
                     first_txn: base + t as i64 * THREAD_STRIDE,
                     rows_per_txn: a.rows_per_txn as i64,
                     deadline,
@@ -257,6 +262,7 @@ struct Tally {
 /// One worker thread: its own session, its own numbers and random stream.
 struct Worker<'a> {
     db: &'a Database,
+    user: &'a str,
     first_txn: i64,
     rows_per_txn: i64,
     deadline: Instant,
@@ -300,6 +306,7 @@ const MAX_OTHER_FAILURES: u32 = 3;
 impl Worker<'_> {
     fn run(mut self) -> Result<Tally, String> {
         let mut s = self.db.session();
+        s.set_user(self.user);
         // READ COMMITTED: each balance change is computed from the row once
         // it is locked (`update_with`), so concurrent transfers never lose
         // an update and never need to retry for a serialization failure.

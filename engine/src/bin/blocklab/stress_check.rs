@@ -32,6 +32,9 @@ pub(crate) struct StressCheckArgs {
     /// Also print each complete transaction number, one per line, sorted.
     #[arg(long)]
     list: bool,
+    /// The user the checking session runs as.
+    #[arg(long, default_value_t = crate::default_user())]
+    user: String,
 }
 
 /// What the rows of one transaction number look like.
@@ -83,6 +86,7 @@ pub(crate) fn run(a: &StressCheckArgs) -> CmdResult {
     let names: BTreeSet<String> = db.tables().into_iter().map(|t| t.name).collect();
     let mut r = CheckResult::default();
     let mut s = db.session();
+    s.set_user(&a.user);
     for table in [ROWS, ACCOUNTS] {
         if !names.contains(table) {
             r.problems.push(format!(

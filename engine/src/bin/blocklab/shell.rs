@@ -1,0 +1,222 @@
+//! `blocklab shell` and `blocklab sql`: the SQL front ends of the binary.
+//!
+//! Both run scripts through `blocklab::script` (see its module doc for the
+//! script language and the output formats); this file only finds the
+//! script text, opens the database and, for the interactive shell, reads
+//! lines with rustyline.
+//!
+//! - `shell` on a terminal: line editing and history
+//!   (`$HOME/.blocklab_history`, else `.blocklab_history` in the database
+//!   directory); a statement may span lines until its `;`; the prompt is
+//!   `SQL> ` (`[NAME] SQL> ` in another session than `main`), `  2 ` on
+//!   continuation lines. Ctrl-C drops the statement being typed; Ctrl-D or
+//!   `\quit` leaves. With stdin not a terminal, stdin is the script.
+//! - `sql` runs `-e SQL`, `-f FILE` or stdin as one script, in the chosen
+//!   format.
+//!
+//! The engine's configuration is the default, then the script's
+//! `-- blocklab: set key=value` header lines (when the whole script is known
+//! up front: not in the interactive shell), then each `--set key=value`.
+//!
+//! SQL errors are part of the output, not failures: the exit status is
+//! non-zero only when the command cannot run (bad arguments, an unreadable
+//! script, a database that does not open).
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+use blocklab::script::{Driver, Flow, Format, ScriptOptions, Splitter};
+use blocklab::{Config, Database};
+use clap::Args;
+use rustyline::error::ReadlineError;
+use rustyline::DefaultEditor;
+
+use crate::{engine, CmdResult};
+
+#[derive(Args)]
+pub(crate) struct ShellArgs {
+    /// Database directory (created if missing).
+    #[arg(long, default_value_os_t = crate::default_db())]
+    db: PathBuf,
+    /// The user every session runs as (recorded in redo).
+    #[arg(long, default_value_t = crate::default_user())]
+    user: String,
+    /// An engine setting, `--set undo_blocks=64` (repeatable; see `Config`).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+}
+
+#[derive(Args)]
+pub(crate) struct SqlArgs {
+    /// Database directory (created if missing).
+    #[arg(long, default_value_os_t = crate::default_db())]
+    db: PathBuf,
+    /// The user every session runs as (recorded in redo).
+    #[arg(long, default_value_t = crate::default_user())]
+    user: String,
+    /// An engine setting, `--set undo_blocks=64` (repeatable; see `Config`).
+    /// A script's `-- blocklab: set key=value` header lines apply first.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// The script to run, as text (statements end with `;`).
+    #[arg(short = 'e', long = "execute", conflicts_with = "file")]
+    execute: Option<String>,
+    /// The script to run, from a file (without -e or -f: stdin).
+    #[arg(short = 'f', long = "file")]
+    file: Option<PathBuf>,
+    /// Output format: table (SQL*Plus-like), csv or json (one object per
+    /// statement per line).
+    #[arg(long, default_value = "table")]
+    format: Format,
+    /// Statistics for every statement (AUTOTRACE ON in table format, a
+    /// `stats` object in json).
+    #[arg(long)]
+    stats: bool,
+}
+
+/// `blocklab sql`: one script, one format.
+pub(crate) fn run_sql(a: &SqlArgs) -> CmdResult {
+    let text = match (&a.execute, &a.file) {
+        (Some(sql), _) => sql.clone(),
+        (None, Some(f)) => std::fs::read_to_string(f)
+            .map_err(|e| format!("reading the script {}: {e}", f.display()))?,
+        (None, None) => read_stdin()?,
+    };
+    let db = open(&a.db, config(Some(&text), &a.set)?)?;
+    let opts = ScriptOptions {
+        format: a.format,
+        stats: a.stats,
+        user: a.user.clone(),
+    };
+    run_text(&db, &text, opts)
+}
+
+/// `blocklab shell`: interactive on a terminal, else stdin as a script.
+pub(crate) fn run_shell(a: &ShellArgs) -> CmdResult {
+    let opts = ScriptOptions {
+        format: Format::Table,
+        stats: false,
+        user: a.user.clone(),
+    };
+    if !std::io::stdin().is_terminal() {
+        let text = read_stdin()?;
+        let db = open(&a.db, config(Some(&text), &a.set)?)?;
+        return run_text(&db, &text, opts);
+    }
+    let db = open(&a.db, config(None, &a.set)?)?;
+    interactive(&db, &a.db, opts)
+}
+
+fn read_stdin() -> Result<String, String> {
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| format!("reading the script from stdin: {e}"))?;
+    Ok(text)
+}
+
+/// The default configuration, then the script's header settings, then
+/// the command line's `--set`s.
+fn config(script: Option<&str>, sets: &[String]) -> Result<Config, String> {
+    let mut cfg = Config::default();
+    if let Some(text) = script {
+        cfg.apply_script_header(text)
+            .map_err(engine("the script's settings"))?;
+    }
+    for kv in sets {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("--set expects KEY=VALUE, got {kv:?}"))?;
+        cfg.set(k, v).map_err(engine("--set"))?;
+    }
+    cfg.validate().map_err(engine("--set"))?;
+    Ok(cfg)
+}
+
+fn open(dir: &Path, cfg: Config) -> Result<Database, String> {
+    Database::open(dir, cfg).map_err(engine(&format!("opening {}", dir.display())))
+}
+
+/// Runs a whole script; in csv, errors go to stderr so stdout stays csv.
+fn run_text(db: &Database, text: &str, opts: ScriptOptions) -> CmdResult {
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr();
+    let mut d = Driver::new(db, opts, &mut out).error_output(&mut err);
+    d.feed_text(text).map_err(engine("writing the output"))?;
+    d.finish().map_err(engine("writing the output"))?;
+    Ok(())
+}
+
+/// The line-editing loop.
+fn interactive(db: &Database, dir: &Path, opts: ScriptOptions) -> CmdResult {
+    let mut rl = DefaultEditor::new().map_err(|e| format!("starting the line editor: {e}"))?;
+    let history = history_file(dir);
+    // A missing history file is the normal first run.
+    let _ = rl.load_history(&history);
+    println!(
+        "blocklab shell on {} as {}. Statements end with ';'. \\connect NAME \
+         opens or switches to a session; \\wait NAME; SET AUTOTRACE ON|OFF|TRACEONLY; \
+         \\quit leaves.",
+        dir.display(),
+        opts.user
+    );
+    let mut out = std::io::stdout();
+    let mut driver = Driver::new(db, opts, &mut out).echo(false);
+    let mut splitter = Splitter::new();
+    let mut line_no = 1;
+    loop {
+        let prompt = if splitter.is_continuing() {
+            line_no += 1;
+            format!("{line_no:>3} ")
+        } else {
+            line_no = 1;
+            match driver.current() {
+                "main" => "SQL> ".to_string(),
+                other => format!("[{other}] SQL> "),
+            }
+        };
+        let line = match rl.readline(&prompt) {
+            Ok(line) => line,
+            Err(ReadlineError::Interrupted) => {
+                splitter.clear();
+                continue;
+            }
+            Err(ReadlineError::Eof) => break,
+            Err(e) => {
+                eprintln!("blocklab: reading input: {e}");
+                break;
+            }
+        };
+        if !line.trim().is_empty() {
+            let _ = rl.add_history_entry(line.as_str());
+        }
+        let mut quit = false;
+        for item in splitter.push_line(&line) {
+            if driver.feed(item).map_err(engine("writing the output"))? == Flow::Quit {
+                quit = true;
+                break;
+            }
+        }
+        if quit {
+            break;
+        }
+    }
+    // A statement typed halfway when the user leaves is dropped, not run.
+    driver.finish().map_err(engine("writing the output"))?;
+    if let Err(e) = rl.save_history(&history) {
+        eprintln!(
+            "blocklab: could not save the history to {}: {e}",
+            history.display()
+        );
+    }
+    let _ = std::io::stdout().flush();
+    Ok(())
+}
+
+/// `$HOME/.blocklab_history`, or the database directory without a home.
+fn history_file(db: &Path) -> PathBuf {
+    match std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE")) {
+        Some(home) => PathBuf::from(home).join(".blocklab_history"),
+        None => db.join(".blocklab_history"),
+    }
+}

@@ -1,0 +1,614 @@
+//! The script driver: runs SQL scripts in several sessions at once and
+//! prints what each statement returned. The `blocklab shell` and `blocklab
+//! sql` commands and the golden tests all go through it.
+//!
+//! # The script language
+//!
+//! A script is SQL statements, each ended by `;`, and client commands, each
+//! on its own line:
+//!
+//! ```text
+//! CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT);
+//! INSERT INTO t VALUES (1, 'one');
+//! COMMIT;
+//! UPDATE t SET name = 'uno' WHERE id = 1;   -- main now holds the row lock
+//! \connect b
+//! UPDATE t SET name = 'eins' WHERE id = 1;  -- b waits for main: pending
+//! \connect main
+//! COMMIT;                                   -- releases b
+//! \wait b                                   -- prints b's "1 row updated."
+//! ```
+//!
+//! * A `;` inside quotes or comments does not end a statement. Comments are
+//!   kept in the statement's text (optimizer hints live in `/*+ … */`);
+//!   blank lines and whole `--` lines before a statement are dropped. A last
+//!   statement without `;` runs too.
+//! * `\connect NAME` (or `\c NAME`) makes NAME the current session, creating
+//!   it on first use. Statements go to the current session; the first one is
+//!   `main`. Every session runs the user given in [`ScriptOptions::user`].
+//! * `\wait NAME` waits until NAME's pending statement finishes and prints
+//!   its result (nothing if none is pending).
+//! * `SET AUTOTRACE ON | OFF | TRACEONLY` (optional `;`), per session, as in
+//!   SQL*Plus: ON prints the rows and then the statement's statistics,
+//!   TRACEONLY the statistics and the row count without the rows.
+//! * `\echo TEXT` prints TEXT (table format only); `\quit`, `\q`, `EXIT` or
+//!   `QUIT` ends the script.
+//! * Every other `SET …` (`SET SESSION USER scott`, `SET TRANSACTION …`) is
+//!   SQL and goes to the engine.
+//!
+//! # Sessions, waits and determinism
+//!
+//! Each session is a thread that owns a [`Session`]. To run a statement the
+//! driver first finishes the session's pending statement, if any (printing
+//! it), then hands the statement over and watches two things: the reply,
+//! and the session's lock-wait flag ([`Session::wait_probe`]). A reply means
+//! the statement finished: it is printed. The flag means it sleeps in a lock
+//! wait: it becomes the session's *pending* statement and the script goes
+//! on, typically to the session that holds the lock.
+//!
+//! Invariant: the outcome does not depend on timing. A statement either
+//! finishes or is seen waiting for a lock, and nothing else can make it
+//! wait (the other sessions are idle or themselves waiting). A pending
+//! statement's result is printed at a fixed point of the script: the
+//! session's next statement, a `\wait` for it, or the end of the script.
+//! So when a later statement releases the lock, write `\wait NAME` before
+//! anything whose output could depend on the woken statement.
+//!
+//! At the end of the script the driver waits for every pending statement in
+//! the order the sessions were created (a statement still blocked by an
+//! open transaction ends with its lock timeout), then rolls back every
+//! session's open transaction silently, as a disconnect would. An error
+//! never stops the script.
+//!
+//! # Output formats
+//!
+//! Results are printed in the order statements finish.
+//!
+//! * `table`: each statement is echoed when it is dispatched, as
+//!   `[session] SQL> text;` (continuation lines `[session]   2  …`); a
+//!   statement seen waiting adds `[session] (waiting for a lock)`, and its
+//!   result later starts with `[session] (finished) <first line>`. A query
+//!   prints a header, a dashed rule and aligned rows (numbers right, text
+//!   left, NULL as `NULL`), then `N rows selected.`; DML prints
+//!   `N rows inserted.` and the like; EXPLAIN prints the plan
+//!   ([`Explain::render`]); an error prints `ERROR: ORA-xxxxx: message`.
+//!   Client commands are echoed too. A blank line ends each statement's
+//!   block.
+//! * `csv`: for each query (and each EXPLAIN, as plan lines), a header
+//!   record and one record per row; result sets are separated by a blank
+//!   line; NULL is an empty field. Nothing else is printed; errors go to
+//!   the error stream ([`Driver::error_output`]) as `ERROR: …` lines.
+//! * `json`: one object per finished statement per line, keys in this
+//!   order:
+//!
+//! ```text
+//! {"session": "main",                   the session that ran it
+//!  "sql": "SELECT …",                   the statement's text
+//!  "columns": ["id", "name"],           [] unless a query
+//!  "rows": [[1, "one"], [2, null]],     INTEGER, REAL → number, TEXT → string,
+//!                                       NULL → null (a REAL NaN/inf → its string)
+//!  "affected": 1 | null,                rows changed by DML
+//!  "message": "1 row updated." | null,
+//!  "error": null | {"code": "ORA-00942", "message": "table t does not exist"},
+//!  "stats": {"consistent gets": 3, …},  only with `stats`: the non-zero
+//!                                       counters of the statement, errors too
+//!  "plan": [{"id", "depth", "operation", "object", "matchcols", "access",
+//!            "screening", "filter", "index_only", "rows", "cost"}, …]}
+//!                                       only for EXPLAIN
+//! ```
+//!
+//! A client command that is not valid prints an error like a statement's
+//! (`SP2-…` codes, as SQL*Plus); other client commands print nothing in csv
+//! and json.
+//!
+//! With [`ScriptOptions::stats`], every session starts with AUTOTRACE ON in
+//! the table format, and json lines carry `stats`; csv ignores it.
+//!
+//! Simplified compared with SQL*Plus: AUTOTRACE shows statistics only (use
+//! `EXPLAIN` for the plan), and no command edits the statement buffer.
+//!
+//! [`Explain::render`]: crate::sql::Explain::render
+
+mod render;
+mod split;
+
+use std::io::Write;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::db::Database;
+use crate::error::{Error, Result};
+use crate::session::Session;
+use crate::sql::SqlResult;
+use crate::stats::StatsSnapshot;
+
+pub use render::value_json;
+pub use split::{split, Autotrace, Command, Item, Splitter};
+
+/// How results are printed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    #[default]
+    Table,
+    Csv,
+    Json,
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Format, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "table" => Ok(Format::Table),
+            "csv" => Ok(Format::Csv),
+            "json" => Ok(Format::Json),
+            _ => Err(format!("unknown format {s:?} (table, csv or json)")),
+        }
+    }
+}
+
+/// How a script is run.
+#[derive(Clone, Debug)]
+pub struct ScriptOptions {
+    pub format: Format,
+    /// Statistics for every statement: AUTOTRACE ON for every session in
+    /// the table format, a `stats` object in json.
+    pub stats: bool,
+    /// The user every session of the script runs as (`Session::set_user`).
+    pub user: String,
+}
+
+impl Default for ScriptOptions {
+    fn default() -> Self {
+        ScriptOptions {
+            format: Format::Table,
+            stats: false,
+            user: crate::Config::default().default_user,
+        }
+    }
+}
+
+/// Whether the driver wants more input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// The script asked to stop (`\quit`).
+    Quit,
+}
+
+/// Runs a whole script and waits for everything it started: the
+/// non-interactive form of [`Driver`].
+pub fn run_script(
+    db: &Database,
+    text: &str,
+    opts: &ScriptOptions,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let mut d = Driver::new(db, opts.clone(), out);
+    d.feed_text(text)?;
+    d.finish()
+}
+
+/// How long the driver sleeps between looks at a running statement. Only
+/// latency depends on it, never the outcome.
+const POLL: Duration = Duration::from_micros(200);
+
+/// What a session thread is asked to do.
+enum Job {
+    Run(String),
+    /// Roll back the open transaction and end the thread.
+    Close,
+}
+
+/// What a session thread answers: the result, and the counters the
+/// statement changed (measured around the call, so failed statements have
+/// them too).
+struct Reply {
+    result: Result<SqlResult>,
+    stats: StatsSnapshot,
+}
+
+/// One session of the script and the thread that runs it.
+struct Worker {
+    name: String,
+    jobs: Sender<Job>,
+    replies: Receiver<Reply>,
+    waiting: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+    /// The statement seen waiting for a lock, not yet printed.
+    pending: Option<String>,
+    autotrace: Autotrace,
+}
+
+/// The incremental script driver: feed it items (or text), then `finish`.
+pub struct Driver<'a> {
+    db: &'a Database,
+    opts: ScriptOptions,
+    out: &'a mut dyn Write,
+    err: Option<&'a mut dyn Write>,
+    /// In creation order (the order of the end-of-script waits).
+    sessions: Vec<Worker>,
+    current: String,
+    /// Result sets printed so far in csv (a blank line separates them).
+    csv_sets: usize,
+    /// Set by `\quit`: later items are ignored.
+    quit: bool,
+    /// Echo statements and commands (table format).
+    echo: bool,
+}
+
+impl<'a> Driver<'a> {
+    pub fn new(db: &'a Database, opts: ScriptOptions, out: &'a mut dyn Write) -> Driver<'a> {
+        Driver {
+            db,
+            opts,
+            out,
+            err: None,
+            sessions: Vec::new(),
+            current: "main".to_string(),
+            csv_sets: 0,
+            quit: false,
+            echo: true,
+        }
+    }
+
+    /// Whether the table format echoes each statement and command (on by
+    /// default; an interactive shell turns it off, the user just typed it).
+    pub fn echo(mut self, on: bool) -> Driver<'a> {
+        self.echo = on;
+        self
+    }
+
+    /// Where errors go in the csv format (by default the output itself).
+    pub fn error_output(mut self, err: &'a mut dyn Write) -> Driver<'a> {
+        self.err = Some(err);
+        self
+    }
+
+    /// The name of the current session.
+    pub fn current(&self) -> &str {
+        &self.current
+    }
+
+    /// Splits `text` and runs its items; stops at `\quit`.
+    pub fn feed_text(&mut self, text: &str) -> Result<Flow> {
+        for item in split(text) {
+            if self.feed(item)? == Flow::Quit {
+                return Ok(Flow::Quit);
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// Runs one item. `Err` only when the output cannot be written: SQL
+    /// errors are printed, never returned.
+    pub fn feed(&mut self, item: Item) -> Result<Flow> {
+        if self.quit {
+            return Ok(Flow::Quit);
+        }
+        let flow = match item {
+            Item::Sql(sql) => {
+                self.dispatch(sql)?;
+                Flow::Continue
+            }
+            Item::Command { cmd, line } => self.command(cmd, &line)?,
+        };
+        self.out.flush().map_err(out_err)?;
+        self.quit = flow == Flow::Quit;
+        Ok(flow)
+    }
+
+    /// Waits for every pending statement (printing it), rolls back every
+    /// open transaction and ends the session threads.
+    pub fn finish(mut self) -> Result<()> {
+        for i in 0..self.sessions.len() {
+            self.settle(i)?;
+        }
+        self.close_all();
+        self.out.flush().map_err(out_err)
+    }
+
+    fn command(&mut self, cmd: Command, line: &str) -> Result<Flow> {
+        if self.echoes() && !matches!(cmd, Command::Echo(_)) {
+            self.echo_lines(&self.current.clone(), line)?;
+        }
+        match cmd {
+            Command::Connect(name) => {
+                self.worker(&name)?;
+                self.current = name;
+            }
+            Command::Wait(name) => match self.sessions.iter().position(|w| w.name == name) {
+                Some(i) => self.settle(i)?,
+                None => {
+                    let msg = format!("no session named {name}");
+                    self.client_error(line, "SP2-0306", &msg)?;
+                }
+            },
+            Command::Autotrace(a) => {
+                let i = self.worker(&self.current.clone())?;
+                self.sessions[i].autotrace = a;
+            }
+            Command::Echo(text) => {
+                if self.opts.format == Format::Table {
+                    writeln!(self.out, "{text}").map_err(out_err)?;
+                }
+            }
+            Command::Quit => return Ok(Flow::Quit),
+            Command::Invalid { code, reason } => self.client_error(line, code, &reason)?,
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// The index of session `name`, started on first use.
+    fn worker(&mut self, name: &str) -> Result<usize> {
+        if let Some(i) = self.sessions.iter().position(|w| w.name == name) {
+            return Ok(i);
+        }
+        let mut session = self.db.session();
+        session.set_user(&self.opts.user);
+        let waiting = session.wait_probe();
+        let (jobs, job_rx) = mpsc::channel();
+        let (reply_tx, replies) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name(format!("session {name}"))
+            .spawn(move || serve(session, job_rx, reply_tx))
+            .map_err(|e| Error::Internal(format!("starting session {name}: {e}")))?;
+        self.sessions.push(Worker {
+            name: name.to_string(),
+            jobs,
+            replies,
+            waiting,
+            thread: Some(thread),
+            pending: None,
+            autotrace: if self.opts.stats {
+                Autotrace::On
+            } else {
+                Autotrace::Off
+            },
+        });
+        Ok(self.sessions.len() - 1)
+    }
+
+    /// Runs `sql` in the current session: it finishes (printed now) or is
+    /// seen waiting for a lock (pending).
+    fn dispatch(&mut self, sql: String) -> Result<()> {
+        let name = self.current.clone();
+        let i = self.worker(&name)?;
+        self.settle(i)?;
+        if self.echoes() {
+            self.echo_lines(&name, &format!("{sql};"))?;
+        }
+        let w = &mut self.sessions[i];
+        if w.jobs.send(Job::Run(sql.clone())).is_err() {
+            return self.report(i, &sql, gone(&name), false);
+        }
+        loop {
+            match w.replies.try_recv() {
+                Ok(reply) => return self.report(i, &sql, reply, false),
+                Err(TryRecvError::Disconnected) => return self.report(i, &sql, gone(&name), false),
+                Err(TryRecvError::Empty) => {}
+            }
+            if w.waiting.load(Ordering::SeqCst) {
+                w.pending = Some(sql);
+                if self.opts.format == Format::Table {
+                    writeln!(self.out, "[{name}] (waiting for a lock)\n").map_err(out_err)?;
+                }
+                return Ok(());
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// Waits for session `i`'s pending statement, if any, and prints it.
+    fn settle(&mut self, i: usize) -> Result<()> {
+        let w = &mut self.sessions[i];
+        let Some(sql) = w.pending.take() else {
+            return Ok(());
+        };
+        let reply = w.replies.recv().unwrap_or_else(|_| gone(&w.name));
+        self.report(i, &sql, reply, true)
+    }
+
+    /// Prints one finished statement.
+    fn report(&mut self, i: usize, sql: &str, reply: Reply, later: bool) -> Result<()> {
+        let w = &self.sessions[i];
+        let text = match self.opts.format {
+            Format::Json => {
+                let stats = match &reply.result {
+                    Ok(r) => &r.stats,
+                    Err(_) => &reply.stats,
+                };
+                render::json_line(
+                    &w.name,
+                    sql,
+                    &reply.result,
+                    self.opts.stats.then_some(stats),
+                )
+            }
+            Format::Csv => return self.csv(reply.result),
+            Format::Table => {
+                let mut t = String::new();
+                if later {
+                    let first = sql.lines().next().unwrap_or("");
+                    t.push_str(&format!("[{}] (finished) {first}\n", w.name));
+                }
+                t.push_str(&table_block(sql, &reply.result, w.autotrace));
+                t.push('\n');
+                t
+            }
+        };
+        self.out.write_all(text.as_bytes()).map_err(out_err)
+    }
+
+    fn csv(&mut self, result: Result<SqlResult>) -> Result<()> {
+        let r = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let line = render::error_line(e.code(), &e.to_string());
+                let err = self.err.as_deref_mut().unwrap_or(&mut *self.out);
+                return err.write_all(line.as_bytes()).map_err(out_err);
+            }
+        };
+        let mut text = String::new();
+        if let Some(ex) = &r.explain {
+            text.push_str(&render::csv_record(render::PLAN_COLUMNS));
+            for l in &ex.lines {
+                let v = render::plan_values(l);
+                text.push_str(&render::csv_record(v.iter().map(String::as_str)));
+            }
+        } else if !r.columns.is_empty() {
+            text.push_str(&render::csv_record(r.columns.iter().map(String::as_str)));
+            for row in &r.rows {
+                let v = render::csv_values(row);
+                text.push_str(&render::csv_record(v.iter().map(String::as_str)));
+            }
+        } else {
+            return Ok(());
+        }
+        if self.csv_sets > 0 {
+            text.insert(0, '\n');
+        }
+        self.csv_sets += 1;
+        self.out.write_all(text.as_bytes()).map_err(out_err)
+    }
+
+    /// A client command that could not be run, printed like a statement's
+    /// error.
+    fn client_error(&mut self, line: &str, code: &str, msg: &str) -> Result<()> {
+        let text = match self.opts.format {
+            Format::Table => format!("{}\n", render::error_line(code, msg)),
+            Format::Json => {
+                let e = render::Obj::new()
+                    .field("code", serde_json::Value::from(code))
+                    .field("message", serde_json::Value::from(msg));
+                let line = render::Obj::new()
+                    .field("session", serde_json::Value::from(self.current.as_str()))
+                    .field("sql", serde_json::Value::from(line))
+                    .field("columns", serde_json::json!([]))
+                    .field("rows", serde_json::json!([]))
+                    .field("affected", serde_json::Value::Null)
+                    .field("message", serde_json::Value::Null)
+                    .field("error", e);
+                format!("{}\n", line.end())
+            }
+            Format::Csv => {
+                let line = render::error_line(code, msg);
+                let err = self.err.as_deref_mut().unwrap_or(&mut *self.out);
+                return err.write_all(line.as_bytes()).map_err(out_err);
+            }
+        };
+        self.out.write_all(text.as_bytes()).map_err(out_err)
+    }
+
+    fn echoes(&self) -> bool {
+        self.echo && self.opts.format == Format::Table
+    }
+
+    /// `[name] SQL> first line`, then `[name]   2  next line`, ….
+    fn echo_lines(&mut self, name: &str, text: &str) -> Result<()> {
+        for (n, l) in text.lines().enumerate() {
+            if n == 0 {
+                writeln!(self.out, "[{name}] SQL> {l}")
+            } else {
+                writeln!(self.out, "[{name}] {:>3}  {l}", n + 1)
+            }
+            .map_err(out_err)?;
+        }
+        Ok(())
+    }
+
+    /// Ends every session thread (each rolls back its open transaction).
+    fn close_all(&mut self) {
+        for w in &self.sessions {
+            let _ = w.jobs.send(Job::Close);
+        }
+        for w in &mut self.sessions {
+            if let Some(t) = w.thread.take() {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+impl Drop for Driver<'_> {
+    /// A driver dropped without `finish` (an output error, a panic) still
+    /// ends its threads, so no session outlives the database borrow.
+    fn drop(&mut self) {
+        self.close_all();
+    }
+}
+
+/// The body of a session thread: run statements until told to close (or
+/// until the driver is gone), then roll back whatever is open.
+fn serve(mut s: Session, jobs: Receiver<Job>, replies: Sender<Reply>) {
+    while let Ok(Job::Run(sql)) = jobs.recv() {
+        let before = s.stats();
+        let result = s.execute(&sql);
+        let stats = s.stats().diff(&before);
+        if replies.send(Reply { result, stats }).is_err() {
+            break;
+        }
+    }
+    if s.xid().is_some() {
+        // Silently, as a disconnect: a failure here leaves the transaction
+        // to the session's drop and, failing that, to recovery.
+        let _ = s.rollback();
+    }
+}
+
+/// The reply for a session whose thread is gone (it panicked).
+fn gone(name: &str) -> Reply {
+    Reply {
+        result: Err(Error::Internal(format!(
+            "session {name} ended unexpectedly"
+        ))),
+        stats: StatsSnapshot::default(),
+    }
+}
+
+fn out_err(e: std::io::Error) -> Error {
+    Error::io("<script output>", e)
+}
+
+/// A finished statement in the table format (without the trailing blank
+/// line).
+fn table_block(sql: &str, result: &Result<SqlResult>, autotrace: Autotrace) -> String {
+    let r = match result {
+        Ok(r) => r,
+        Err(e) => return render::error_line(e.code(), &e.to_string()),
+    };
+    let mut t = String::new();
+    if let Some(ex) = &r.explain {
+        t.push_str(&ex.render());
+    } else if !r.columns.is_empty() {
+        let n = r.rows.len() as u64;
+        if autotrace != Autotrace::TraceOnly && n > 0 {
+            t.push_str(&render::table(&r.columns, &r.rows));
+            t.push('\n');
+        }
+        let msg = r
+            .message
+            .clone()
+            .unwrap_or_else(|| render::rows_message(n, "selected"));
+        t.push_str(&format!("{msg}\n"));
+    } else if let Some(n) = r.affected {
+        let msg = r
+            .message
+            .clone()
+            .unwrap_or_else(|| render::dml_message(sql, n));
+        t.push_str(&format!("{msg}\n"));
+    } else if let Some(m) = &r.message {
+        t.push_str(&format!("{m}\n"));
+    }
+    // AUTOTRACE reports on queries and DML, as in SQL*Plus.
+    let traced = !r.columns.is_empty() || r.affected.is_some();
+    if autotrace != Autotrace::Off && traced {
+        t.push('\n');
+        t.push_str(&render::statistics(&r.stats));
+    }
+    t
+}

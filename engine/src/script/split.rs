@@ -1,0 +1,434 @@
+//! Splitting script text into items: SQL statements and client commands.
+//!
+//! The splitter reads a line at a time (so the interactive shell can feed
+//! it as the user types) and follows just enough of the SQL lexer to know
+//! where a statement ends: a `;` outside quotes (`'…'`, `"…"`) and outside
+//! comments (`-- …`, `/* … */`). Comments inside a statement stay in its
+//! text, because the optimizer reads its hints from `/*+ … */` comments.
+//! Before a statement, blank lines, leading whitespace and whole `--`
+//! comment lines are dropped.
+//!
+//! A line that starts an item (nothing of a statement typed yet) may be a
+//! client command instead: `\connect NAME`, `\wait NAME`, `\echo TEXT`,
+//! `\quit`, `SET AUTOTRACE …`, `EXIT`. Backslash lines are commands even in
+//! the middle of a statement (no SQL line starts with a backslash), which
+//! keeps the partial statement; `SET …` is a command only at the start of an
+//! item, since `SET` also begins the second line of many UPDATEs.
+//!
+//! Invariant: the concatenation of the statements' texts, in order, is the
+//! input minus the dropped leading whitespace and comment lines, the `;`
+//! terminators and the client command lines.
+
+/// One unit of a script.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Item {
+    /// A SQL statement without its terminating `;`, comments kept.
+    Sql(String),
+    /// A client command, with the line it was read from (for the echo).
+    Command { cmd: Command, line: String },
+}
+
+/// What the client does itself, without the engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// `\connect NAME` (or `\c NAME`): make NAME the current session.
+    Connect(String),
+    /// `\wait NAME`: wait for NAME's pending statement and print its result.
+    Wait(String),
+    /// `SET AUTOTRACE ON | OFF | TRACEONLY`, for the current session.
+    Autotrace(Autotrace),
+    /// `\echo TEXT`: print TEXT.
+    Echo(String),
+    /// `\quit`, `\q`, `EXIT`, `QUIT`: stop reading the script.
+    Quit,
+    /// A line that is meant as a client command but is not a valid one.
+    Invalid {
+        /// SQL*Plus' client error code (`SP2-…`).
+        code: &'static str,
+        reason: String,
+    },
+}
+
+/// The AUTOTRACE setting of a session, as in SQL*Plus.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Autotrace {
+    /// Rows only.
+    #[default]
+    Off,
+    /// Rows, then the statement's statistics.
+    On,
+    /// The statistics and the row count, without the rows.
+    TraceOnly,
+}
+
+/// Where the lexer is inside the statement being read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum State {
+    #[default]
+    Code,
+    /// Inside `'…'`.
+    Text,
+    /// Inside `"…"` (a quoted identifier).
+    Ident,
+    /// Inside `/* … */`.
+    Comment,
+}
+
+/// An incremental splitter: feed it lines, collect finished items.
+#[derive(Debug, Default)]
+pub struct Splitter {
+    /// The statement read so far.
+    buf: String,
+    state: State,
+    /// `buf` holds comments only, no statement text yet.
+    only_comments: bool,
+}
+
+impl Splitter {
+    pub fn new() -> Splitter {
+        Splitter::default()
+    }
+
+    /// True while a statement is partly read (the shell's `  2 ` prompt).
+    pub fn is_continuing(&self) -> bool {
+        !self.buf.is_empty()
+    }
+
+    /// Forgets the partly read statement (the shell's Ctrl-C).
+    pub fn clear(&mut self) {
+        *self = Splitter::default();
+    }
+
+    /// Reads one line (without its line terminator) and returns the items it
+    /// completed, in order.
+    pub fn push_line(&mut self, line: &str) -> Vec<Item> {
+        let mut items = Vec::new();
+        if self.state == State::Code {
+            let at_start = self.buf.is_empty() || self.only_comments;
+            if let Some(cmd) = client_command(line, at_start) {
+                if at_start {
+                    // Comments before a command belong to no statement.
+                    self.clear();
+                }
+                items.push(Item::Command {
+                    cmd,
+                    line: line.trim().to_string(),
+                });
+                return items;
+            }
+        }
+        if !self.buf.is_empty() {
+            self.buf.push('\n');
+        }
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match self.state {
+                State::Text | State::Ident => {
+                    self.buf.push(c);
+                    // A doubled quote closes and reopens: same result.
+                    let close = if self.state == State::Text { '\'' } else { '"' };
+                    if c == close {
+                        self.state = State::Code;
+                    }
+                }
+                State::Comment => {
+                    self.buf.push(c);
+                    if c == '*' && chars.peek() == Some(&'/') {
+                        self.buf.push('/');
+                        chars.next();
+                        self.state = State::Code;
+                    }
+                }
+                State::Code => match c {
+                    _ if self.buf.is_empty() && c.is_whitespace() => {}
+                    '-' if chars.peek() == Some(&'-') => {
+                        if self.buf.is_empty() {
+                            // A comment line (or a comment after `;`)
+                            // before any statement: dropped.
+                            break;
+                        }
+                        self.buf.push(c);
+                        self.buf.extend(chars.by_ref());
+                    }
+                    '/' if chars.peek() == Some(&'*') => {
+                        if self.buf.is_empty() {
+                            self.only_comments = true;
+                        }
+                        self.buf.push_str("/*");
+                        chars.next();
+                        self.state = State::Comment;
+                    }
+                    ';' => {
+                        if let Some(sql) = self.take() {
+                            items.push(Item::Sql(sql));
+                        }
+                    }
+                    _ => {
+                        if c == '\'' {
+                            self.state = State::Text;
+                        } else if c == '"' {
+                            self.state = State::Ident;
+                        }
+                        if !c.is_whitespace() {
+                            self.only_comments = false;
+                        }
+                        self.buf.push(c);
+                    }
+                },
+            }
+        }
+        items
+    }
+
+    /// Ends the input: a last statement without its `;` is an item too.
+    pub fn finish(&mut self) -> Option<Item> {
+        self.take().map(Item::Sql)
+    }
+
+    /// Takes the statement read so far; `None` if it holds no statement
+    /// text (only comments, or nothing before a stray `;`).
+    fn take(&mut self) -> Option<String> {
+        let sql = std::mem::take(&mut self.buf);
+        let only_comments = self.only_comments;
+        self.clear();
+        let sql = sql.trim_end();
+        (!sql.is_empty() && !only_comments).then(|| sql.to_string())
+    }
+}
+
+/// Splits a whole script into items.
+pub fn split(text: &str) -> Vec<Item> {
+    let mut s = Splitter::new();
+    let mut items: Vec<Item> = text.lines().flat_map(|l| s.push_line(l)).collect();
+    items.extend(s.finish());
+    items
+}
+
+/// The client command on `line`, if it is one. `at_start`: no statement
+/// text has been read yet, so `SET AUTOTRACE` and `EXIT` count too.
+fn client_command(line: &str, at_start: bool) -> Option<Command> {
+    let line = line.trim();
+    if let Some(rest) = line.strip_prefix('\\') {
+        return Some(backslash_command(rest));
+    }
+    if !at_start {
+        return None;
+    }
+    let words: Vec<String> = line
+        .trim_end_matches(';')
+        .split_whitespace()
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["EXIT" | "QUIT"] => Some(Command::Quit),
+        ["SET", "AUTOTRACE" | "AUTOT", opts @ ..] => Some(autotrace(opts)),
+        _ => None,
+    }
+}
+
+fn backslash_command(rest: &str) -> Command {
+    let (name, arg) = match rest.split_once(char::is_whitespace) {
+        Some((n, a)) => (n, a.trim()),
+        None => (rest, ""),
+    };
+    let session = |make: fn(String) -> Command| {
+        let arg = arg.trim_end_matches(';').trim();
+        let valid = !arg.is_empty()
+            && arg
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if valid {
+            make(arg.to_string())
+        } else {
+            Command::Invalid {
+                code: "SP2-0306",
+                reason: format!(
+                    "\\{name} needs a session name (letters, digits, _ and -), got {arg:?}"
+                ),
+            }
+        }
+    };
+    match name {
+        "connect" | "c" => session(Command::Connect),
+        "wait" => session(Command::Wait),
+        "echo" => Command::Echo(arg.to_string()),
+        "quit" | "q" => Command::Quit,
+        _ => Command::Invalid {
+            code: "SP2-0042",
+            reason: format!(
+                "unknown command \\{name} (client commands: \\connect, \\wait, \\echo, \\quit, SET AUTOTRACE)"
+            ),
+        },
+    }
+}
+
+/// `SET AUTOTRACE` options, as SQL*Plus spells them (`TRACE ONLY` and a
+/// trailing `STATISTICS` are accepted; statistics are all it shows).
+fn autotrace(opts: &[&str]) -> Command {
+    let opts = match opts {
+        [first @ .., "STATISTICS" | "STAT"] if !first.is_empty() => first,
+        _ => opts,
+    };
+    match opts {
+        ["ON"] => Command::Autotrace(Autotrace::On),
+        ["OFF"] => Command::Autotrace(Autotrace::Off),
+        ["TRACEONLY" | "TRACE"] | ["TRACE", "ONLY"] => Command::Autotrace(Autotrace::TraceOnly),
+        _ => Command::Invalid {
+            code: "SP2-0158",
+            reason: format!(
+                "unknown SET AUTOTRACE option {:?} (ON, OFF or TRACEONLY)",
+                opts.join(" ")
+            ),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sql(s: &str) -> Item {
+        Item::Sql(s.to_string())
+    }
+
+    fn cmd(cmd: Command, line: &str) -> Item {
+        Item::Command {
+            cmd,
+            line: line.to_string(),
+        }
+    }
+
+    #[test]
+    fn semicolons_end_statements_only_outside_quotes_and_comments() {
+        let items = split(
+            "INSERT INTO t VALUES ('a;b', \"x;y\"); SELECT 1 /* ; */ FROM t -- ;\n WHERE a = ';';",
+        );
+        assert_eq!(
+            items,
+            vec![
+                sql("INSERT INTO t VALUES ('a;b', \"x;y\")"),
+                sql("SELECT 1 /* ; */ FROM t -- ;\n WHERE a = ';'"),
+            ]
+        );
+    }
+
+    #[test]
+    fn doubled_quotes_stay_inside_the_string() {
+        assert_eq!(
+            split("SELECT 'it''s; fine' FROM dual;"),
+            vec![sql("SELECT 'it''s; fine' FROM dual")]
+        );
+    }
+
+    #[test]
+    fn hints_and_inner_comments_are_kept_leading_comment_lines_dropped() {
+        let items =
+            split("-- a comment line\n\n   SELECT /*+ INDEX(t t_ix) */ a\n  -- inner\n  FROM t;\n");
+        assert_eq!(
+            items,
+            vec![sql("SELECT /*+ INDEX(t t_ix) */ a\n  -- inner\n  FROM t")]
+        );
+    }
+
+    #[test]
+    fn a_multi_line_block_comment_does_not_end_at_a_semicolon() {
+        let items = split("/* header;\n still header */ SELECT 1;");
+        assert_eq!(items, vec![sql("/* header;\n still header */ SELECT 1")]);
+    }
+
+    #[test]
+    fn client_commands_stand_on_their_own_line() {
+        let items = split(
+            "SELECT 1;\n\\connect b\nset autotrace traceonly;\n\\wait main\n\\echo hello world\nSET AUTOT ON STATISTICS\nexit\n",
+        );
+        assert_eq!(
+            items,
+            vec![
+                sql("SELECT 1"),
+                cmd(Command::Connect("b".into()), "\\connect b"),
+                cmd(
+                    Command::Autotrace(Autotrace::TraceOnly),
+                    "set autotrace traceonly;"
+                ),
+                cmd(Command::Wait("main".into()), "\\wait main"),
+                cmd(Command::Echo("hello world".into()), "\\echo hello world"),
+                cmd(Command::Autotrace(Autotrace::On), "SET AUTOT ON STATISTICS"),
+                cmd(Command::Quit, "exit"),
+            ]
+        );
+    }
+
+    #[test]
+    fn set_inside_a_statement_is_sql_and_other_sets_go_to_the_engine() {
+        let items = split(
+            "UPDATE t\nSET autotrace = 1;\nSET SESSION USER scott;\nSET TRANSACTION ISOLATION LEVEL SERIALIZABLE;",
+        );
+        assert_eq!(
+            items,
+            vec![
+                sql("UPDATE t\nSET autotrace = 1"),
+                sql("SET SESSION USER scott"),
+                sql("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_backslash_line_inside_a_statement_is_a_command_and_keeps_the_statement() {
+        let items = split("SELECT a\n\\connect b\nFROM t;");
+        assert_eq!(
+            items,
+            vec![
+                cmd(Command::Connect("b".into()), "\\connect b"),
+                sql("SELECT a\nFROM t"),
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_client_commands_are_reported_as_invalid() {
+        let items = split("\\frobnicate\nSET AUTOTRACE SIDEWAYS\n\\connect\n");
+        let codes: Vec<&str> = items
+            .iter()
+            .map(|i| match i {
+                Item::Command {
+                    cmd: Command::Invalid { code, .. },
+                    ..
+                } => *code,
+                other => panic!("expected an invalid command, got {other:?}"),
+            })
+            .collect();
+        assert_eq!(codes, ["SP2-0042", "SP2-0158", "SP2-0306"]);
+    }
+
+    #[test]
+    fn a_last_statement_without_semicolon_still_runs_but_comments_alone_do_not() {
+        assert_eq!(split("SELECT 1"), vec![sql("SELECT 1")]);
+        assert_eq!(
+            split("SELECT 1;\n/* trailing */\n-- end\n"),
+            vec![sql("SELECT 1")]
+        );
+        assert_eq!(split(";;\n  ;"), vec![]);
+    }
+
+    #[test]
+    fn comments_before_a_client_command_are_dropped() {
+        let items = split("/* setup */\n\\connect b\n");
+        assert_eq!(
+            items,
+            vec![cmd(Command::Connect("b".into()), "\\connect b")]
+        );
+    }
+
+    #[test]
+    fn the_splitter_reports_a_statement_in_progress() {
+        let mut s = Splitter::new();
+        assert!(s.push_line("SELECT *").is_empty());
+        assert!(s.is_continuing());
+        assert_eq!(s.push_line("FROM t; SELECT"), vec![sql("SELECT *\nFROM t")]);
+        assert!(s.is_continuing());
+        assert_eq!(s.push_line("2;"), vec![sql("SELECT\n2")]);
+        assert!(!s.is_continuing());
+    }
+}
