@@ -96,7 +96,14 @@ pub(crate) fn run(
         .map(|&i| &terms[i])
         .collect();
     let table_terms: Vec<&Pred> = plan.table_terms.iter().map(|&i| &terms[i]).collect();
-    if index_only && !table_terms.is_empty() {
+    // An index-only scan checks the remaining terms (those the index
+    // cannot screen, such as `c0 = c1` or a function) on the row it builds
+    // from the key, which is possible only if they read index columns alone.
+    if index_only
+        && table_terms
+            .iter()
+            .any(|t| t.columns().iter().any(|c| !cols.contains(c)))
+    {
         return Err(Error::Config(format!(
             "an index-only scan of {} cannot check predicates on columns outside the index",
             ix.name
@@ -128,7 +135,9 @@ pub(crate) fn run(
                 for (p, &c) in cols.iter().enumerate() {
                     row[c] = vals[p].clone();
                 }
-                rows.push((rowid, row));
+                if table_terms.iter().all(|t| eval(t, &row) == Some(true)) {
+                    rows.push((rowid, row));
+                }
             } else {
                 hits.push(rowid);
             }
