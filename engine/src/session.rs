@@ -38,6 +38,9 @@ pub struct Session {
     stats: SessionStats,
     txn: Option<TxnCtx>,
     iso: Isolation,
+    /// The session's own level, which `iso` returns to when a transaction
+    /// whose level `SET TRANSACTION` chose ends.
+    session_iso: Isolation,
     txn_snapshot: Option<Scn>,
     user: String,
     /// Tables this transaction loaded by direct path (ORA-12838 rule).
@@ -54,6 +57,7 @@ impl Session {
             core,
             txn: None,
             iso: Isolation::ReadCommitted,
+            session_iso: Isolation::ReadCommitted,
             txn_snapshot: None,
             doomed: None,
             direct_tables: Default::default(),
@@ -89,8 +93,18 @@ impl Session {
         self.user = user.to_string();
     }
 
-    /// Sets the isolation level of the next transaction.
+    /// Sets the session's isolation level, for this and every later
+    /// transaction (`ALTER SESSION SET ISOLATION_LEVEL`).
     pub fn set_isolation(&mut self, iso: Isolation) -> Result<()> {
+        self.set_transaction_isolation(iso)?;
+        self.session_iso = iso;
+        Ok(())
+    }
+
+    /// Sets the isolation level of the next transaction only (`SET
+    /// TRANSACTION ISOLATION LEVEL`); when it ends, the session's level
+    /// applies again, as in Oracle.
+    pub fn set_transaction_isolation(&mut self, iso: Isolation) -> Result<()> {
         if self.txn.is_some() || self.txn_snapshot.is_some() {
             return Err(Error::Config(
                 "SET TRANSACTION must be the first statement of a transaction".into(),
@@ -561,6 +575,7 @@ impl Session {
             return Err(Error::MustRollback(why));
         }
         self.txn_snapshot = None;
+        self.iso = self.session_iso;
         let Some(txn) = self.txn.take() else {
             // A commit with nothing to commit is still a commit call.
             self.stats.inc(Stat::UserCommits);
@@ -595,6 +610,7 @@ impl Session {
     pub fn rollback(&mut self) -> Result<()> {
         self.direct_tables.clear();
         self.txn_snapshot = None;
+        self.iso = self.session_iso;
         let Some(mut txn) = self.txn.take() else {
             self.doomed = None;
             self.stats.inc(Stat::UserRollbacks);

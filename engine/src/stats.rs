@@ -93,6 +93,7 @@ stats! {
     SortsMemory => "sorts (memory)",
     SortsRows => "sorts (rows)",
     UserFunctionCalls => "user function calls",
+    StatementRestarts => "write consistency restarts",
 }
 
 const N: usize = Stat::ALL.len();

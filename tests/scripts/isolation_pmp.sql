@@ -24,20 +24,13 @@
 -- blocklab:
 --   read predicate, READ COMMITTED   allowed, same as Oracle.
 --   read predicate, SERIALIZABLE     prevented, same as Oracle.
---   write predicate, READ COMMITTED  allowed, but with a DIFFERENT result:
---                                    0 rows deleted, leaving 1 => 20,
---                                    2 => 30 (PostgreSQL's published
---                                    result for this example). Why:
---                                    blocklab does not restart the
---                                    statement. A searched DELETE collects
---                                    its rows as of the statement's
---                                    snapshot (only row 2, value 20), then
---                                    locks each one and re-checks the WHERE
---                                    clause on the committed current
---                                    version (row 2 is 30 now: skipped).
---                                    Row 1 was 10 in the snapshot, so it
---                                    is never considered (see the
---                                    session/sqlops.rs module doc).
+--   write predicate, READ COMMITTED  allowed, same as Oracle: the DELETE
+--                                    finds row 2 (20 in its snapshot),
+--                                    waits, re-checks it as 30, and so
+--                                    restarts on a new snapshot, where row
+--                                    1 (now 20) matches: 1 row deleted,
+--                                    2 => 30 remains ("write consistency
+--                                    restarts", session/sqlops.rs).
 --   write predicate, SERIALIZABLE    prevented, same as Oracle (ORA-08177:
 --                                    row 2 changed after T2's snapshot).
 
@@ -82,7 +75,7 @@ commit;
 select * from test where mod(value, 3) = 0;
 commit;
 
-\echo ==== PMP write predicate, READ COMMITTED (Oracle: allowed, leaves 2 => 30; blocklab: allowed, deletes nothing) ====
+\echo ==== PMP write predicate, READ COMMITTED (Oracle and blocklab: allowed, the delete restarts, 2 => 30 remains) ====
 \connect main
 drop table test;
 create table test (id int not null primary key, value int);
@@ -100,13 +93,12 @@ select * from test order by id;
 -- Blocks on row 2 (value 20 in T2's snapshot), locked by T1.
 delete from test where value = 20;
 \connect t1
--- Commit unblocks T2. Oracle: the delete restarts and removes row 1
--- (1 row deleted). blocklab: row 2 is re-checked as 30 and skipped, row 1
--- was never a candidate (0 rows deleted).
+-- Commit unblocks T2: row 2 is re-checked as 30, so the delete restarts
+-- on a new snapshot and removes row 1 (now 20): 1 row deleted.
 commit;
 \wait t2
 \connect t2
--- Oracle returns 2 => 30; blocklab returns 1 => 20, 2 => 30.
+-- 2 => 30, as in Oracle.
 select * from test order by id;
 commit;
 

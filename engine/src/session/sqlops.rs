@@ -6,11 +6,13 @@
 //! statement's SCN, through the access path the optimizer chose (so an
 //! index range scan costs what EXPLAIN says), then changes each row in
 //! current mode after locking it, re-checking the WHERE clause on the
-//! version it locked (if a concurrent transaction changed the row in
-//! between, the row is judged by its committed current contents — the
-//! PostgreSQL rule; Oracle would restart the statement). Collecting the
-//! rowids before changing anything also gives Halloween protection: a row
-//! the statement moves is never visited twice.
+//! version it locked. If a concurrent transaction changed a found row so
+//! that it no longer matches, or removed or moved it, the statement is
+//! restarted on a new snapshot under READ COMMITTED (Oracle's write
+//! consistency: `write consistency restarts`) and fails with ORA-08177
+//! under SERIALIZABLE. Collecting the rowids before changing anything also
+//! gives Halloween protection: a row the statement moves is never visited
+//! twice.
 
 use super::*;
 use crate::access::eval;
@@ -102,37 +104,20 @@ impl Session {
         access: Access,
         f: &dyn Fn(&Row) -> Result<Row>,
     ) -> Result<u64> {
-        let rules = self.rules(table)?;
-        let index = self.usable_index(&rules.def, &access)?;
-        self.statement(|s| {
-            s.lock_table(&rules.def, false)?;
-            let (core, at, txn, stats) = s.dml_parts()?;
-            let found = exec::run(
-                &core,
-                stats,
-                at.snap,
-                &rules.def,
-                index.as_ref(),
-                where_clause,
-                &access,
-            )?;
-            let mut n = 0;
-            for (rowid, _) in found.rows {
-                let r = dml::update_row(&core, stats, txn, at, &rules, rowid, |cur| {
+        self.searched(
+            table,
+            where_clause,
+            access,
+            &|core, stats, txn, at, rules, rowid| {
+                let r = dml::update_row(core, stats, txn, at, rules, rowid, |cur| {
                     if eval(where_clause, cur) != Some(true) {
                         return Ok(None);
                     }
                     Ok(Some(rules.def.check_row(f(cur)?)?))
-                });
-                match r {
-                    Ok(Some(_)) => n += 1,
-                    Ok(None) | Err(Error::NoSuchRow(_)) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            stats.add(Stat::RowsProcessed, n);
-            Ok(n)
-        })
+                })?;
+                Ok(r.is_some())
+            },
+        )
     }
 
     /// Searched DELETE: rows matching `where_clause`, found through
@@ -143,33 +128,93 @@ impl Session {
         where_clause: &Pred,
         access: Access,
     ) -> Result<u64> {
+        self.searched(
+            table,
+            where_clause,
+            access,
+            &|core, stats, txn, at, rules, rowid| {
+                dml::delete_row_if(core, stats, txn, at, rules, rowid, |cur| {
+                    Ok(eval(where_clause, cur) == Some(true))
+                })
+            },
+        )
+    }
+
+    /// The statement behind a searched UPDATE or DELETE: find the rows as
+    /// of the statement's snapshot, then `change` each one in current mode
+    /// (it returns false when the locked row no longer matches).
+    ///
+    /// When a row found in the snapshot has since been changed by another
+    /// transaction so that it no longer matches, or is gone (deleted, or
+    /// moved to a new rowid by an update that did not fit): under READ
+    /// COMMITTED the statement is restarted, as Oracle does — its changes
+    /// are rolled back to the statement's start and it runs again on a new
+    /// snapshot (the rows it already locked stay locked by this transaction
+    /// only through the changes it redoes); under SERIALIZABLE a vanished
+    /// row is ORA-08177 (a row changed after the snapshot already is, in
+    /// `heap::lock_row`).
+    fn searched(
+        &mut self,
+        table: &str,
+        where_clause: &Pred,
+        access: Access,
+        change: &RowChange<'_>,
+    ) -> Result<u64> {
+        /// Restarts before the statement gives up (each one means another
+        /// transaction committed a conflicting change in between).
+        const MAX_RESTARTS: u32 = 100;
         let rules = self.rules(table)?;
         let index = self.usable_index(&rules.def, &access)?;
         self.statement(|s| {
             s.lock_table(&rules.def, false)?;
-            let (core, at, txn, stats) = s.dml_parts()?;
-            let found = exec::run(
-                &core,
-                stats,
-                at.snap,
-                &rules.def,
-                index.as_ref(),
-                where_clause,
-                &access,
-            )?;
-            let mut n = 0;
-            for (rowid, _) in found.rows {
-                let r = dml::delete_row_if(&core, stats, txn, at, &rules, rowid, |cur| {
-                    Ok(eval(where_clause, cur) == Some(true))
-                });
-                match r {
-                    Ok(true) => n += 1,
-                    Ok(false) | Err(Error::NoSuchRow(_)) => {}
-                    Err(e) => return Err(e),
+            let mut restarts = 0;
+            'attempt: loop {
+                let (core, at, txn, stats) = s.dml_parts()?;
+                let savepoint = txn.last_uba;
+                let found = exec::run(
+                    &core,
+                    stats,
+                    at.snap,
+                    &rules.def,
+                    index.as_ref(),
+                    where_clause,
+                    &access,
+                )?;
+                let mut n = 0;
+                for (rowid, _) in found.rows {
+                    let moved_on = match change(&core, stats, txn, at, &rules, rowid) {
+                        Ok(true) => {
+                            n += 1;
+                            false
+                        }
+                        Ok(false) => true,
+                        Err(Error::NoSuchRow(_)) if at.iso == Isolation::Serializable => {
+                            return Err(Error::CannotSerialize {
+                                rowid: rowid.to_string(),
+                            })
+                        }
+                        Err(Error::NoSuchRow(_)) => true,
+                        Err(e) => return Err(e),
+                    };
+                    if moved_on && at.iso == Isolation::ReadCommitted {
+                        restarts += 1;
+                        if restarts > MAX_RESTARTS {
+                            return Err(Error::Sql(format!(
+                                "statement restarted {MAX_RESTARTS} times: rows keep changing under it"
+                            )));
+                        }
+                        stats.inc(Stat::StatementRestarts);
+                        undo::rollback_to(&core, stats, txn, savepoint)?;
+                        continue 'attempt;
+                    }
                 }
+                stats.add(Stat::RowsProcessed, n);
+                return Ok(n);
             }
-            stats.add(Stat::RowsProcessed, n);
-            Ok(n)
         })
     }
 }
+
+/// One row change of a searched statement: true if the row was changed.
+type RowChange<'a> =
+    dyn Fn(&Core, &SessionStats, &mut TxnCtx, ReadPoint, &Rules, RowId) -> Result<bool> + 'a;

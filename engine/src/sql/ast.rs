@@ -89,7 +89,10 @@ pub enum Stmt {
     },
     Commit,
     Rollback,
+    /// `SET TRANSACTION ISOLATION LEVEL …`: the next transaction only.
     SetIsolation(Isolation),
+    /// `ALTER SESSION SET ISOLATION_LEVEL = …`: every later transaction.
+    SessionIsolation(Isolation),
     Analyze {
         table: String,
     },

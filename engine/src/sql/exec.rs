@@ -216,8 +216,12 @@ fn run(s: &mut Session, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
             Ok(message("Rollback complete."))
         }
         Stmt::SetIsolation(iso) => {
-            s.set_isolation(*iso)?;
+            s.set_transaction_isolation(*iso)?;
             Ok(message("Transaction set."))
+        }
+        Stmt::SessionIsolation(iso) => {
+            s.set_isolation(*iso)?;
+            Ok(message("Session altered."))
         }
         Stmt::Analyze { table } => {
             let st = s.analyze(table)?;

@@ -744,6 +744,17 @@ impl Parser {
 
     fn alter(&mut self) -> Result<Stmt> {
         self.kw("alter")?;
+        if self.eat_kw("session") {
+            self.kw("set")?;
+            self.kw("isolation_level")?;
+            self.sym("=")?;
+            if self.eat_kw("serializable") {
+                return Ok(Stmt::SessionIsolation(Isolation::Serializable));
+            }
+            self.kw("read")?;
+            self.kw("committed")?;
+            return Ok(Stmt::SessionIsolation(Isolation::ReadCommitted));
+        }
         if self.eat_kw("index") {
             let name = self.name()?;
             let rebuild = if self.eat_kw("rebuild") {
@@ -1210,6 +1221,7 @@ mod tests {
             "COMMIT",
             "ROLLBACK WORK",
             "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+            "ALTER SESSION SET ISOLATION_LEVEL = READ COMMITTED",
             "ANALYZE TABLE t",
             "EXPLAIN PLAN FOR SELECT /*+ INDEX(t i) NUM_INDEX_KEYS(t i 1) */ a FROM t",
         ] {

@@ -44,7 +44,7 @@ use super::ast::Hints;
 use super::explain::{PlanLine, PlanTableRow};
 use crate::access::{
     boolean_terms, describe, index_only, index_scan_cost, plan_for_index, selectivity, AccessPlan,
-    ColumnBound, ColumnStats, IndexStats, Pred,
+    ColumnBound, IndexStats, Pred,
 };
 use crate::btree::key::Order;
 use crate::catalog::{IndexDef, TableDef};
