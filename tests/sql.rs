@@ -429,3 +429,16 @@ fn snapshot_too_old_script_through_the_api() {
     let again = run(&mut rep, "SELECT COUNT(*), SUM(balance) FROM acct");
     assert_eq!(ints(&again), vec![vec![1000, 110_000]]);
 }
+
+#[test]
+fn session_user_is_settable_and_visible() {
+    let (_d, db) = db();
+    let mut s = db.session();
+    run(&mut s, "SET SESSION USER partner");
+    assert_eq!(s.user(), "partner");
+    let r = run(&mut s, "SELECT USER(), CURRENT_USER() FROM dual");
+    assert_eq!(
+        r.rows,
+        vec![vec![Value::from("partner"), Value::from("partner")]]
+    );
+}

@@ -93,6 +93,8 @@ pub enum Stmt {
     SetIsolation(Isolation),
     /// `ALTER SESSION SET ISOLATION_LEVEL = …`: every later transaction.
     SessionIsolation(Isolation),
+    /// `SET SESSION USER name`: the user recorded with later changes.
+    SetUser(String),
     Analyze {
         table: String,
     },

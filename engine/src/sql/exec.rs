@@ -219,6 +219,10 @@ fn run(s: &mut Session, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
             s.set_transaction_isolation(*iso)?;
             Ok(message("Transaction set."))
         }
+        Stmt::SetUser(name) => {
+            s.set_user(name);
+            Ok(message("Session altered."))
+        }
         Stmt::SessionIsolation(iso) => {
             s.set_isolation(*iso)?;
             Ok(message("Session altered."))
@@ -488,6 +492,9 @@ fn bind(
                     distinct: *distinct,
                 });
                 return Ok(E::Col(sink.base + sink.aggs.len() - 1));
+            }
+            if (name == "user" || name == "current_user") && args.is_empty() {
+                return Ok(E::Const(Value::Text(s.user().to_string())));
             }
             if name == "current_scn" && args.is_empty() {
                 // The SCN a statement starting now reads as of (Oracle's

@@ -423,6 +423,10 @@ impl Parser {
             }
             "set" => {
                 self.next();
+                if self.eat_kw("session") {
+                    self.kw("user")?;
+                    return Ok(Stmt::SetUser(self.ident()?));
+                }
                 self.kw("transaction")?;
                 self.kw("isolation")?;
                 self.kw("level")?;
@@ -912,6 +916,11 @@ impl Parser {
             return Ok(From::Series { start, stop });
         }
         let name = self.name()?;
+        if name == "dual" {
+            // Oracle's one-row table.
+            self.table_alias();
+            return Ok(From::Dual);
+        }
         let mut as_of = None;
         if self.is_kw("as") && matches!(self.peek_at(1), Tok::Ident(s) if s == "of") {
             self.pos += 2;
@@ -1222,6 +1231,7 @@ mod tests {
             "ROLLBACK WORK",
             "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
             "ALTER SESSION SET ISOLATION_LEVEL = READ COMMITTED",
+            "SET SESSION USER partner",
             "ANALYZE TABLE t",
             "EXPLAIN PLAN FOR SELECT /*+ INDEX(t i) NUM_INDEX_KEYS(t i 1) */ a FROM t",
         ] {
