@@ -442,3 +442,44 @@ fn session_user_is_settable_and_visible() {
         vec![vec![Value::from("partner"), Value::from("partner")]]
     );
 }
+
+#[test]
+fn flashback_table_to_scn() {
+    let (_d, db) = db();
+    let mut s = db.session();
+    run(&mut s, "CREATE TABLE f (id INTEGER PRIMARY KEY, v INTEGER)");
+    run(
+        &mut s,
+        "INSERT INTO f SELECT value, value * 10 FROM generate_series(1, 5)",
+    );
+    run(&mut s, "COMMIT");
+    let scn = ints(&run(&mut s, "SELECT CURRENT_SCN() FROM dual"))[0][0];
+    run(&mut s, "UPDATE f SET v = 0 WHERE id <= 2");
+    run(&mut s, "DELETE FROM f WHERE id = 5");
+    run(&mut s, "INSERT INTO f VALUES (6, 60), (7, 70)");
+    run(&mut s, "COMMIT");
+    let r = run(&mut s, &format!("FLASHBACK TABLE f TO SCN {scn}"));
+    assert_eq!(
+        r.message.as_deref(),
+        Some("Flashback complete: 1 rows inserted, 2 updated, 2 deleted.")
+    );
+    let rows = run(&mut s, "SELECT id, v FROM f ORDER BY id");
+    assert_eq!(
+        ints(&rows),
+        vec![
+            vec![1, 10],
+            vec![2, 20],
+            vec![3, 30],
+            vec![4, 40],
+            vec![5, 50]
+        ]
+    );
+    // The primary key index followed: a lookup through it finds row 5 again.
+    let r = run(&mut s, "SELECT /*+ INDEX(f f_pk) */ v FROM f WHERE id = 5");
+    assert_eq!(ints(&r), vec![vec![50]]);
+    // Across DDL it refuses.
+    run(&mut s, "ALTER TABLE f ADD COLUMN w INTEGER");
+    assert!(s
+        .execute(&format!("FLASHBACK TABLE f TO SCN {scn}"))
+        .is_err());
+}

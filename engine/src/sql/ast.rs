@@ -93,6 +93,11 @@ pub enum Stmt {
     SetIsolation(Isolation),
     /// `ALTER SESSION SET ISOLATION_LEVEL = …`: every later transaction.
     SessionIsolation(Isolation),
+    /// `FLASHBACK TABLE t TO SCN n`
+    Flashback {
+        table: String,
+        scn: Expr,
+    },
     /// `SET SESSION USER name`: the user recorded with later changes.
     SetUser(String),
     Analyze {

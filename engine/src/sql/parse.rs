@@ -446,6 +446,15 @@ impl Parser {
                 }
                 Ok(Stmt::Analyze { table })
             }
+            "flashback" => {
+                self.next();
+                self.kw("table")?;
+                let table = self.name()?;
+                self.kw("to")?;
+                self.kw("scn")?;
+                let scn = self.additive()?;
+                Ok(Stmt::Flashback { table, scn })
+            }
             "explain" => {
                 self.next();
                 if self.eat_kw("plan") {
@@ -1232,6 +1241,7 @@ mod tests {
             "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
             "ALTER SESSION SET ISOLATION_LEVEL = READ COMMITTED",
             "SET SESSION USER partner",
+            "FLASHBACK TABLE t TO SCN 1234",
             "ANALYZE TABLE t",
             "EXPLAIN PLAN FOR SELECT /*+ INDEX(t i) NUM_INDEX_KEYS(t i 1) */ a FROM t",
         ] {
