@@ -1,0 +1,83 @@
+//! The labs' counter evidence, pinned at the quick size: counters are
+//! deterministic, so a change that breaks a mechanism a claim rests on
+//! changes these numbers and fails here. Each lab also runs twice and must
+//! give identical counter evidence, and its verdict must be the pinned one.
+//!
+//! When a lab's evidence changes on purpose, update its entry below from
+//! `blocklab labs --quick <ID>` and say why in the commit.
+
+use blocklab::labs::{registry, LabCtx, Verdict};
+
+/// (lab, verdict, counter evidence)
+fn pinned() -> Vec<(&'static str, Verdict, Vec<(&'static str, u64)>)> {
+    vec![
+        (
+            "C24",
+            Verdict::Holds,
+            vec![
+                ("rows", 2000),
+                ("rows_b_eq_3", 200),
+                ("calls.full_scan", 2000),
+                ("calls.full_scan_other_first", 200),
+                ("calls.full_scan_function_first", 2000),
+                ("calls.index_then_filter", 200),
+                ("calls.matching_value", 1),
+            ],
+        ),
+        (
+            "C26",
+            Verdict::Holds,
+            vec![
+                ("eq_order_by.sorts", 0),
+                ("eq_order_by.rows_sorted", 0),
+                ("in_list_order_by.sorts", 1),
+                ("in_list_order_by.rows_sorted", 400),
+                ("full_scan_order_by.sorts", 1),
+                ("eq_order_matches_sorted", 1),
+            ],
+        ),
+    ]
+}
+
+#[test]
+fn every_lab_has_pinned_evidence() {
+    let pins = pinned();
+    for lab in registry() {
+        assert!(
+            pins.iter().any(|(id, _, _)| *id == lab.id),
+            "lab {} has no pinned counter evidence in tests/labs.rs",
+            lab.id
+        );
+    }
+}
+
+#[test]
+fn lab_counters_are_pinned_and_repeatable() {
+    let root = tempfile::tempdir().unwrap();
+    for (id, verdict, counters) in pinned() {
+        let lab = registry()
+            .into_iter()
+            .find(|l| l.id == id)
+            .unwrap_or_else(|| panic!("no lab {id}"));
+        let mut runs = Vec::new();
+        for round in 0..2 {
+            let mut ctx = LabCtx::new(&root.path().join(format!("{id}-{round}")), true).unwrap();
+            let r = (lab.run)(&mut ctx).unwrap_or_else(|e| panic!("{id}: {e}"));
+            runs.push(r);
+        }
+        assert_eq!(
+            runs[0].counters(),
+            runs[1].counters(),
+            "{id}: not repeatable"
+        );
+        let got: Vec<(String, u64)> = runs[0].counters();
+        let want: Vec<(String, u64)> = counters.iter().map(|(n, v)| (n.to_string(), *v)).collect();
+        assert_eq!(
+            got,
+            want,
+            "{id}: counter evidence changed\n{}",
+            runs[0].render()
+        );
+        assert_eq!(runs[0].verdict, verdict, "{id}: {}", runs[0].reason);
+    }
+}
