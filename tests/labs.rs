@@ -8,8 +8,10 @@
 
 use blocklab::labs::{registry, LabCtx, Verdict};
 
-/// (lab, verdict, counter evidence)
-fn pinned() -> Vec<(&'static str, Verdict, Vec<(&'static str, u64)>)> {
+/// A lab's pinned outcome: (lab, verdict, counter evidence).
+type Pin = (&'static str, Verdict, Vec<(&'static str, u64)>);
+
+fn pinned() -> Vec<Pin> {
     vec![
         (
             "C24",
