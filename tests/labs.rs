@@ -8,37 +8,17 @@
 
 use blocklab::labs::{registry, LabCtx, Verdict};
 
+// One file of pins per lab group, under tests/labs_pins/.
+#[path = "labs_pins/index.rs"]
+mod pins_index;
+
 /// A lab's pinned outcome: (lab, verdict, counter evidence).
-type Pin = (&'static str, Verdict, Vec<(&'static str, u64)>);
+pub type Pin = (&'static str, Verdict, Vec<(&'static str, u64)>);
 
 fn pinned() -> Vec<Pin> {
-    vec![
-        (
-            "C24",
-            Verdict::Holds,
-            vec![
-                ("rows", 2000),
-                ("rows_b_eq_3", 200),
-                ("calls.full_scan", 2000),
-                ("calls.full_scan_other_first", 200),
-                ("calls.full_scan_function_first", 2000),
-                ("calls.index_then_filter", 200),
-                ("calls.matching_value", 1),
-            ],
-        ),
-        (
-            "C26",
-            Verdict::Holds,
-            vec![
-                ("eq_order_by.sorts", 0),
-                ("eq_order_by.rows_sorted", 0),
-                ("in_list_order_by.sorts", 1),
-                ("in_list_order_by.rows_sorted", 400),
-                ("full_scan_order_by.sorts", 1),
-                ("eq_order_matches_sorted", 1),
-            ],
-        ),
-    ]
+    let mut v = Vec::new();
+    v.extend(pins_index::pins());
+    v
 }
 
 #[test]
