@@ -483,3 +483,40 @@ fn flashback_table_to_scn() {
         .execute(&format!("FLASHBACK TABLE f TO SCN {scn}"))
         .is_err());
 }
+
+#[test]
+fn batched_rowid_access_visits_each_table_block_once() {
+    let (_d, db) = db();
+    let mut s = db.session();
+    load(&mut s);
+    // b is scattered over the table: consecutive index entries point into
+    // different blocks.
+    let plain = run(&mut s, "SELECT /*+ INDEX(t t_bc) */ a FROM t WHERE b = 3");
+    let batched = run(
+        &mut s,
+        "SELECT /*+ INDEX(t t_bc) BATCH_TABLE_ACCESS_BY_ROWID(t) */ a FROM t WHERE b = 3",
+    );
+    let mut x = ints(&plain);
+    let mut y = ints(&batched);
+    x.sort();
+    y.sort();
+    assert_eq!(x, y);
+    let visits = |r: &blocklab::SqlResult| r.stats.get(Stat::TableBlockGetsByRowid);
+    let blocks = run(&mut s, "SELECT COUNT(*) FROM t")
+        .stats
+        .get(Stat::TableScanBlocks);
+    assert!(
+        visits(&batched) <= blocks,
+        "{} > {blocks}",
+        visits(&batched)
+    );
+    assert!(visits(&batched) < visits(&plain));
+    let e = run(
+        &mut s,
+        "EXPLAIN SELECT /*+ INDEX(t t_bc) BATCH_TABLE_ACCESS_BY_ROWID(t) */ a FROM t WHERE b = 3",
+    )
+    .explain
+    .unwrap();
+    assert_eq!(e.lines[1].operation, "TABLE ACCESS BY INDEX ROWID BATCHED");
+    assert_eq!(e.plan_table[0].prefetch, "L");
+}
