@@ -24,6 +24,7 @@ mod dml;
 pub mod exec;
 pub mod heap;
 pub mod optstats;
+pub mod plandiff;
 pub mod script;
 pub mod session;
 pub mod space;
