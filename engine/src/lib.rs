@@ -23,6 +23,7 @@ pub mod db;
 mod dml;
 pub mod exec;
 pub mod heap;
+pub mod labs;
 pub mod optstats;
 pub mod plandiff;
 pub mod script;

@@ -449,7 +449,9 @@ impl Session {
         let (def, _) = self.target(table)?;
         let index = match &access {
             Access::Full => None,
-            Access::Index { name, .. } | Access::IndexOnly { name } => {
+            Access::Index { name, .. }
+            | Access::IndexBatched { name, .. }
+            | Access::IndexOnly { name } => {
                 let ix = self.core.catalog.read().index(name)?.clone();
                 if !ix.usable {
                     return Err(Error::Config(format!(

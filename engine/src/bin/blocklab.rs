@@ -43,6 +43,8 @@
 // The subcommands live in `bin/blocklab/`; `#[path]` because a crate root
 // looks for its modules next to itself, and the binary's path is fixed in
 // Cargo.toml.
+#[path = "blocklab/labs.rs"]
+mod labs;
 #[path = "blocklab/plan_diff.rs"]
 mod plan_diff;
 #[path = "blocklab/shell.rs"]
@@ -79,6 +81,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the claim labs: each builds its data on a fresh database,
+    /// measures, and prints its evidence and a computed verdict.
+    Labs(labs::LabsArgs),
     /// The interactive SQL shell (line editing, history, several sessions).
     ///
     /// Statements end with `;`; `\connect NAME` opens or switches to a
@@ -166,6 +171,7 @@ fn main() -> ExitCode {
         Command::Stress(a) => stress::run(&a),
         Command::StressCheck(a) => stress_check::run(&a),
         Command::Verify(a) => run_verify(&a),
+        Command::Labs(a) => labs::run(a),
         Command::PlanDiff(a) => plan_diff::run(&a),
     };
     match result {
