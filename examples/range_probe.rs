@@ -1,5 +1,5 @@
-//! Times a 1,000-row index range scan repeatedly (a profiling aid for the
-//! vs_sqlite benchmark): `cargo run --release --example range_probe`.
+//! Times a 1,000-row index range scan and a point lookup repeatedly (a
+//! profiling aid for the vs_sqlite benchmark): `cargo run --release --example range_probe`.
 use blocklab::{Config, Database, Value};
 use std::time::Instant;
 
@@ -24,6 +24,19 @@ fn main() -> blocklab::Result<()> {
     }
     println!(
         "{:.1} µs per 1,000-row range scan",
+        t.elapsed().as_secs_f64() * 1e6 / n as f64
+    );
+    s.execute("CREATE INDEX t_id ON t (id)")?;
+    s.execute("ANALYZE TABLE t")?;
+    let p = s.prepare("SELECT v FROM t WHERE id = ?")?;
+    let n = 20_000;
+    let t = Instant::now();
+    for i in 0..n {
+        let r = s.execute_prepared(&p, &[Value::Int((i * 7919) % 100_000)])?;
+        assert_eq!(r.rows.len(), 1);
+    }
+    println!(
+        "{:.2} µs per point lookup",
         t.elapsed().as_secs_f64() * 1e6 / n as f64
     );
     drop(s);

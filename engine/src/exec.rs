@@ -123,7 +123,10 @@ pub(crate) fn run(
     let batched = matches!(access, Access::IndexBatched { .. });
     let mut rows = Vec::new();
     let mut fetcher = RowidFetcher::default();
-    for (start, stop) in key_ranges(&plan, &keycols) {
+    let ranges = key_ranges(&plan, &keycols);
+    let count = ranges.len();
+    for (n, (start, stop)) in ranges.into_iter().enumerate() {
+        let more = n + 1 < count;
         let mut hits: Vec<RowId> = Vec::new();
         crate::btree::tree::scan(core, stats, ix.tree, snap, &start, stop.as_deref(), |e| {
             let (key, rowid) = split_rowid(&e.key).ok_or_else(|| {
@@ -159,7 +162,7 @@ pub(crate) fn run(
             // List prefetch: visit each table block once, in block order.
             hits.sort_by_key(|r| (r.block.0, r.slot));
         }
-        fetcher.fetch_all(core, stats, snap, &hits, |rowid, row| {
+        fetcher.fetch_all(core, stats, snap, &hits, more, |rowid, row| {
             if table_terms.iter().all(|t| eval(t, &row) == Some(true)) {
                 rows.push((rowid, row));
             }
@@ -186,14 +189,16 @@ impl RowidFetcher {
     /// Fetches the live rows at `rowids` as of `snap`, in order, calling
     /// `each` with each one. Consecutive rowids in one table block are read
     /// from one consistent get, under that block's read latch (no copy of
-    /// the block); the last block stays pinned (as a copy) for the next
-    /// call, so a range that continues in the same block costs no get.
+    /// the block). With `more` (another range of the same statement
+    /// follows: an IN-list), the last block stays pinned (as a copy) for
+    /// the next call, so a range that continues in that block costs no get.
     pub(crate) fn fetch_all(
         &mut self,
         core: &Core,
         stats: &SessionStats,
         snap: Snapshot,
         rowids: &[RowId],
+        more: bool,
         mut each: impl FnMut(RowId, Row) -> Result<()>,
     ) -> Result<()> {
         let mut i = 0;
@@ -224,7 +229,7 @@ impl RowidFetcher {
                         each(r, row)?;
                     }
                 }
-                self.pinned = (j == rowids.len()).then(|| (*view).clone());
+                self.pinned = (more && j == rowids.len()).then(|| (*view).clone());
             }
             i = j;
         }

@@ -563,6 +563,7 @@ impl Session {
                 stats,
                 snap,
                 &rowids,
+                false,
                 |rowid, row| {
                     out.push((rowid, row));
                     Ok(())
