@@ -21,6 +21,21 @@
 //! A new directory is created and bootstrapped: block 0 file header, block 1
 //! undo segment header (+ the undo ring), block 2 catalog segment header.
 //!
+//! In archive mode (`Config::archive_dir`, remembered in the directory) the
+//! log's archiver starts right after the log writer, before recovery appends
+//! anything, so no segment can be reused unarchived (`redo::log::archiver`).
+//!
+//! ## Media recovery
+//!
+//! [`recover_media`] is the other way in, used by `backup::recover_until`:
+//! a restored copy of a backup is rolled forward through redo records the
+//! caller collected (archived and online logs, up to a target SCN) instead
+//! of its own ring's, then rolled back as above. Its old ring is replaced by
+//! a fresh one continuing the stream after the last applied record, and the
+//! database gets a new id (Oracle's OPEN RESETLOGS): it is a new incarnation,
+//! whose redo and archives must never be mistaken for the original's, which
+//! may well go on.
+//!
 //! ## Sessions
 //!
 //! A `Session` is used by one thread at a time (`Send`, not shared). Every
@@ -45,8 +60,9 @@ use crate::core::{now_ms, undo_header, Core, RecHead, CATALOG_SEG, FILE_HEADER, 
 use crate::error::{Error, Result};
 use crate::heap;
 use crate::ids::{Lsn, Scn, Uba, Xid};
+use crate::redo::log::archiver::{read_archive_dest, write_archive_dest};
 use crate::redo::record::decode_payload;
-use crate::redo::{create_log_files, read_log, LogConfig, RedoLog};
+use crate::redo::{create_log_files, read_log, LogConfig, LogRecord, LogScan, RedoLog};
 use crate::session::Session;
 use crate::stats::{Counters, SessionStats, Stat, StatsSnapshot};
 use crate::storage::{Backend, ControlData, ControlFile, DataFile, OsBackend};
@@ -86,7 +102,17 @@ impl Database {
     /// Like `open_with`, also returning what recovery did.
     pub fn open_report(
         backend: Arc<dyn Backend>,
+        cfg: Config,
+    ) -> Result<(Database, RecoveryReport)> {
+        Self::open_inner(backend, cfg, None)
+    }
+
+    /// Opens after crash recovery from the database's own ring, or (with
+    /// `media`) after media recovery from the records given.
+    fn open_inner(
+        backend: Arc<dyn Backend>,
         mut cfg: Config,
+        media: Option<&Media<'_>>,
     ) -> Result<(Database, RecoveryReport)> {
         cfg.validate()?;
         let fresh = !backend.exists(ControlFile::NAME);
@@ -106,15 +132,41 @@ impl Database {
             files: data.log_files,
         };
         let file = Arc::new(DataFile::open(backend.as_ref(), DATA_FILE, cfg.block_size)?);
-        let scan = read_log(backend.as_ref(), &log_cfg, Lsn(data.checkpoint_lsn))?;
+        let (scan, checkpoint) = match media {
+            None => (
+                read_log(backend.as_ref(), &log_cfg, Lsn(data.checkpoint_lsn))?,
+                Lsn(data.checkpoint_lsn),
+            ),
+            Some(m) => {
+                // RESETLOGS: a fresh ring, the stream going on after the
+                // last record applied.
+                for name in backend.list()? {
+                    if name.starts_with("redo") && name.ends_with(".log") {
+                        backend.remove(&name)?;
+                    }
+                }
+                backend.sync_dir()?;
+                create_log_files(backend.as_ref(), &log_cfg)?;
+                let scan = LogScan {
+                    records: Vec::new(),
+                    end: m.resume,
+                    max_scn: m.last_scn,
+                };
+                (scan, m.resume)
+            }
+        };
+        let records = media.map_or(&scan.records[..], |m| m.records);
         let last_scn = scan.max_scn.max(Scn(data.next_scn_floor));
-        let log = RedoLog::start(
-            backend.clone(),
-            log_cfg,
-            scan.end,
-            Lsn(data.checkpoint_lsn),
-            last_scn,
-        )?;
+        let log = RedoLog::start(backend.clone(), log_cfg, scan.end, checkpoint, last_scn)?;
+        // Before anything is appended: recovery's own rollback may fill the
+        // ring, and no segment may be reused unarchived.
+        cfg.archive_dir = match media {
+            None => archive_destination(backend.as_ref(), &cfg)?,
+            Some(_) => None,
+        };
+        if let Some(dir) = &cfg.archive_dir {
+            log.start_archiving(Arc::new(OsBackend::new(dir)?), data.db_id)?;
+        }
         let system = Arc::new(Counters::default());
         let bg = SessionStats::background(system.clone());
         let cache = BufferCache::new(cfg.cache_frames, file.clone(), log.clone(), bg.clone());
@@ -143,14 +195,20 @@ impl Database {
             unique_locks: Default::default(),
         });
         let mut report = RecoveryReport {
-            records_read: scan.records.len(),
+            records_read: records.len(),
             ..Default::default()
         };
-        roll_forward(&core, &scan.records, &mut report)?;
+        roll_forward(&core, records, &mut report)?;
+        if media.is_some() {
+            grow_to_allocated(&core)?;
+        }
         check_file_header(&core, fresh)?;
         core.visible_scn
             .store(core.log.current_scn().0, Ordering::Release);
         report.transactions_rolled_back = roll_back_active(&core)?;
+        if let Some(m) = media {
+            reset_db_id(&core, m.new_db_id)?;
+        }
         load_catalog(&core)?;
         core.checkpoint()?;
         let db = Database {
@@ -261,6 +319,92 @@ impl Database {
         }
         self.core.log.shutdown()
     }
+}
+
+/// Redo collected for media recovery, and where the new incarnation's
+/// stream starts.
+pub(crate) struct Media<'a> {
+    /// The records to apply, in order, each starting where the last ended.
+    pub records: &'a [LogRecord],
+    /// Where the next record goes: the end of the last record applied.
+    pub resume: Lsn,
+    /// The SCN of the last record applied (later SCNs are larger).
+    pub last_scn: Scn,
+    /// The new incarnation's database id.
+    pub new_db_id: u64,
+}
+
+/// Media recovery of the restored database in `backend`: rolls it forward
+/// through `media.records` (not its own ring, which is replaced by a fresh
+/// one), rolls back what had not committed by the last of them, gives it a
+/// new database id and closes it cleanly. The caller has checked that the
+/// records continue from the control file's checkpoint without a hole.
+pub(crate) fn recover_media(
+    backend: Arc<dyn Backend>,
+    mut cfg: Config,
+    media: &Media<'_>,
+) -> Result<RecoveryReport> {
+    cfg.background_writer = false;
+    cfg.archive_dir = None;
+    let (db, report) = Database::open_inner(backend, cfg, Some(media))?;
+    db.close()?;
+    Ok(report)
+}
+
+/// The archive destination this open uses: the configured one (remembered
+/// from now on), none with `noarchivelog` (forgotten), else the remembered one.
+fn archive_destination(backend: &dyn Backend, cfg: &Config) -> Result<Option<std::path::PathBuf>> {
+    if cfg.noarchivelog {
+        write_archive_dest(backend, None)?;
+        return Ok(None);
+    }
+    let Some(dir) = &cfg.archive_dir else {
+        return read_archive_dest(backend);
+    };
+    // Absolute, so that tools run from another directory find it.
+    let dir = std::path::absolute(dir).map_err(|e| Error::io(dir, e))?;
+    if read_archive_dest(backend)?.as_deref() != Some(dir.as_path()) {
+        write_archive_dest(backend, Some(&dir))?;
+    }
+    Ok(Some(dir))
+}
+
+/// After media recovery the file header may count blocks that no applied
+/// record names (an extent allocated but not yet used at the target SCN):
+/// the restored file, older than that allocation, is grown to cover them,
+/// as the original was grown before the allocation was logged.
+fn grow_to_allocated(core: &Core) -> Result<()> {
+    let allocated = match &core.cache.get(FILE_HEADER, Mode::Current, &core.bg)?.body {
+        Body::FileHeader(h) => h.allocated,
+        _ => return Ok(()), // check_file_header reports it
+    };
+    if allocated > core.file.block_count() {
+        core.file.extend_to(allocated)?;
+    }
+    Ok(())
+}
+
+/// OPEN RESETLOGS: the recovered database becomes a new incarnation with its
+/// own id, in block 0 (logged) and in the control file (written by the next
+/// checkpoint).
+fn reset_db_id(core: &Core, new_db_id: u64) -> Result<()> {
+    let mut fh = core.cache.get_mut(FILE_HEADER, &core.bg)?;
+    let Body::FileHeader(h) = &fh.body else {
+        return Err(Error::corrupt(
+            core.file.name(),
+            0,
+            "block 0 is not a file header",
+        ));
+    };
+    let h = FileHeader {
+        db_id: new_db_id,
+        ..h.clone()
+    };
+    core.change(&core.bg, RecHead::space(), &mut [&mut fh], |_| {
+        vec![Op::SetFileHeader(h)]
+    })?;
+    core.control.lock().1.db_id = new_db_id;
+    Ok(())
 }
 
 impl Drop for Database {

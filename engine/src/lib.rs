@@ -12,6 +12,7 @@ pub mod stats;
 pub mod storage;
 
 pub mod access;
+pub mod backup;
 pub mod block;
 pub mod btree;
 pub mod buffer;
@@ -23,6 +24,7 @@ pub mod db;
 mod dml;
 pub mod exec;
 pub mod heap;
+pub mod logminer;
 pub mod optstats;
 pub mod script;
 pub mod session;

@@ -24,7 +24,9 @@
 //! Which copy of a segment is read: an archived copy if there is one (it is
 //! complete and never changes), else the ring added last (for media recovery
 //! the live database's ring is added after the backup's, whose copy of its
-//! then-current segment is shorter).
+//! then-current segment is shorter). A ring's newest segment may be partly
+//! written, so it always ends a run: if the stream goes on in another file,
+//! whatever lies between is a gap, never mistaken for corruption.
 //!
 //! Invariant: the records of a [`History`] are in LSN order, each starting
 //! where the previous one ended unless a [`Gap`] between them says otherwise.
@@ -42,8 +44,13 @@ use crate::storage::{Backend, FileHandle};
 /// Where one segment can be read.
 #[derive(Clone)]
 enum Place {
-    /// File `index` of ring `ring`.
-    Ring { ring: usize, index: usize },
+    /// File `index` of ring `ring`; `newest`: the ring's highest segment,
+    /// perhaps partly written.
+    Ring {
+        ring: usize,
+        index: usize,
+        newest: bool,
+    },
     /// An archived copy.
     Archive {
         dest: Arc<dyn Backend>,
@@ -105,6 +112,9 @@ pub struct History {
     /// Where the readable stream ends (the end of the log, or the start of
     /// the first record beyond the SCN limit).
     pub end: Lsn,
+    /// The SCN of the first record beyond the limit, when reading stopped
+    /// there (so everything up to the limit was read).
+    pub beyond: Option<Scn>,
 }
 
 impl LogSet {
@@ -124,14 +134,26 @@ impl LogSet {
     pub fn add_ring(&mut self, backend: &dyn Backend) -> Result<()> {
         let files = LogConfig::open_files(&self.cfg, backend)?;
         let ring = self.rings.len();
+        let mut held = Vec::new();
         for (index, f) in files.iter().enumerate() {
             let mut hdr = vec![0u8; FILE_HEADER_SIZE as usize];
             f.read_at(&mut hdr, 0)?;
-            let Some(k) = parse_file_header(&hdr).filter(|&k| k != NO_SEGMENT) else {
-                continue;
-            };
+            if let Some(k) = parse_file_header(&hdr).filter(|&k| k != NO_SEGMENT) {
+                held.push((k, index));
+            }
+        }
+        let newest = held.iter().map(|&(k, _)| k).max();
+        for (k, index) in held {
             if !matches!(self.segments.get(&k), Some(Place::Archive { .. })) {
-                self.segments.insert(k, Place::Ring { ring, index });
+                let newest = Some(k) == newest;
+                self.segments.insert(
+                    k,
+                    Place::Ring {
+                        ring,
+                        index,
+                        newest,
+                    },
+                );
             }
         }
         self.rings.push(files);
@@ -200,11 +222,13 @@ impl LogSet {
     pub fn read(&self, from: Lsn, until: Option<Scn>) -> Result<History> {
         let cap = self.cfg.segment_capacity();
         let mut runs: Vec<(u64, u64)> = Vec::new();
-        for &k in self.segments.keys() {
+        let mut closed = false;
+        for (&k, place) in &self.segments {
             match runs.last_mut() {
-                Some((_, end)) if *end + 1 == k => *end = k,
+                Some((_, end)) if *end + 1 == k && !closed => *end = k,
                 _ => runs.push((k, k)),
             }
+            closed = matches!(place, Place::Ring { newest: true, .. });
         }
         runs.retain(|&(_, end)| (end + 1) * cap > from.0);
         let mut h = History {
@@ -239,6 +263,7 @@ impl LogSet {
             while let Some(rec) = reader.next_record()? {
                 if until.is_some_and(|u| rec.scn > u) {
                     h.end = rec.lsn;
+                    h.beyond = Some(rec.scn);
                     return Ok(h);
                 }
                 if let Some(g) = open_gap.take() {
@@ -264,7 +289,7 @@ impl SegmentSource for SetSource {
         let mut hdr = vec![0u8; FILE_HEADER_SIZE as usize];
         let file = match set.segments.get(&k) {
             None => return Ok(Err("no online or archived log holds it".to_string())),
-            Some(Place::Ring { ring, index }) => set.rings[*ring][*index].clone(),
+            Some(Place::Ring { ring, index, .. }) => set.rings[*ring][*index].clone(),
             Some(Place::Archive { dest, name }) => dest.open(name, false)?,
         };
         file.read_at(&mut hdr, 0)?;
