@@ -59,6 +59,66 @@ pub const MANIFEST: &str = "backup.manifest";
 
 const MANIFEST_MAGIC: &str = "blocklab backup 1";
 
+/// The file a recovered database keeps to say where its own redo begins:
+/// the redo before it belongs to the database it was recovered from.
+pub const INCARNATION_FILE: &str = "incarnation";
+
+/// Where a database made by [`recover_until`] comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Incarnation {
+    /// Its redo stream starts here (the end of the last record applied).
+    pub resetlogs_lsn: Lsn,
+    /// The SCN it was recovered to (the last record applied).
+    pub resetlogs_scn: Scn,
+    /// The database it was recovered from, whose redo holds what came before.
+    pub parent_db_id: u64,
+}
+
+/// The incarnation record of the database in `dir`, if it was made by
+/// [`recover_until`].
+pub fn read_incarnation(dir: &Path) -> Result<Option<Incarnation>> {
+    let path = dir.join(INCARNATION_FILE);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let mut inc = Incarnation {
+        resetlogs_lsn: Lsn(0),
+        resetlogs_scn: Scn(0),
+        parent_db_id: 0,
+    };
+    for line in text.lines() {
+        let bad = || {
+            Error::io(
+                &path,
+                std::io::Error::new(std::io::ErrorKind::InvalidData, line.to_string()),
+            )
+        };
+        match line.split_whitespace().collect::<Vec<_>>().as_slice() {
+            ["resetlogs_lsn", v] => inc.resetlogs_lsn = Lsn(v.parse().map_err(|_| bad())?),
+            ["resetlogs_scn", v] => inc.resetlogs_scn = Scn(v.parse().map_err(|_| bad())?),
+            ["parent_db_id", v] => {
+                inc.parent_db_id = u64::from_str_radix(v, 16).map_err(|_| bad())?
+            }
+            [] => {}
+            _ => return Err(bad()),
+        }
+    }
+    Ok(Some(inc))
+}
+
+fn write_incarnation(dir: &Path, inc: &Incarnation) -> Result<()> {
+    let path = dir.join(INCARNATION_FILE);
+    let text = format!(
+        "resetlogs_lsn {}\nresetlogs_scn {}\nparent_db_id {:016x}\n",
+        inc.resetlogs_lsn.0, inc.resetlogs_scn.0, inc.parent_db_id
+    );
+    let mut file = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
+    file.write_all(text.as_bytes())
+        .and_then(|_| file.sync_all())
+        .map_err(|e| Error::io(&path, e))
+}
+
 /// One file of a backup.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BackupFile {
@@ -373,6 +433,14 @@ fn restore_and_recover(
         new_db_id,
     };
     let recovery = recover_media(backend, Config::default(), &media)?;
+    write_incarnation(
+        staging,
+        &Incarnation {
+            resetlogs_lsn: resume,
+            resetlogs_scn: last_scn.max(info.scn),
+            parent_db_id: info.db_id,
+        },
+    )?;
     sync_dir(staging)?;
     Ok(RecoverReport {
         backup_scn: info.scn,

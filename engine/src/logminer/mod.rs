@@ -205,6 +205,10 @@ pub fn mine(dir: &Path, opts: &MineOptions) -> Result<Mined> {
         file_size: control.log_file_size,
         files: control.log_files,
     };
+    // A database made by recover_until has its own redo only from the
+    // RESETLOGS point on; what came before is its parent's.
+    let incarnation = crate::backup::read_incarnation(dir)?;
+    let start = incarnation.as_ref().map_or(Lsn(0), |i| i.resetlogs_lsn);
     let archives = if opts.archive.is_empty() {
         read_archive_dest(&backend)?.into_iter().collect()
     } else {
@@ -221,7 +225,7 @@ pub fn mine(dir: &Path, opts: &MineOptions) -> Result<Mined> {
         for dir in archives.iter().filter(|d| d.is_dir()) {
             set.add_archive(Arc::new(OsBackend::new(dir)?))?;
         }
-        match set.read(Lsn(0), None) {
+        match set.read(start, None) {
             Err(Error::CorruptLog { .. }) if attempt < 3 => continue,
             r => break (r?, set.notes().to_vec()),
         }
@@ -233,6 +237,18 @@ pub fn mine(dir: &Path, opts: &MineOptions) -> Result<Mined> {
         &history.records,
     )?;
     let mut mined = mine_history(&history, &mut dict, opts)?;
+    if let Some(inc) = incarnation {
+        if opts.from_scn.is_none_or(|f| f <= inc.resetlogs_scn) {
+            mined.gaps.insert(
+                0,
+                format!(
+                    "redo up to SCN {} (LSN {}) belongs to database {:016x}, which this one \
+                     was recovered from (RESETLOGS): mine that database for it",
+                    inc.resetlogs_scn.0, inc.resetlogs_lsn.0, inc.parent_db_id
+                ),
+            );
+        }
+    }
     mined.warnings.extend(notes);
     mined.warnings.append(&mut dict.warnings);
     Ok(mined)
