@@ -17,6 +17,9 @@
 //! - `logminer` lists what the redo says happened (who, when, which rows,
 //!   the SQL to redo it); `backup` takes a cold backup; `recover` restores
 //!   a backup and recovers it to an SCN through the archived and online redo.
+//! - `plan-diff` EXPLAINs the statements of a file in two databases and
+//!   compares the plan_table rows column by column (claim C31), optionally
+//!   running each SELECT in both to show its gets.
 //!
 //! Together they are a crash test a student can run by hand:
 //!
@@ -37,7 +40,7 @@
 //! user), the user its sessions record in redo.
 //!
 //! Exit status: 0 success (SQL errors in `shell`/`sql` output included); 1 a check found a problem (partial transaction,
-//! wrong total, corrupt block); 2 the command could not run (bad directory,
+//! wrong total, corrupt block, a changed plan); 2 the command could not run (bad directory,
 //! unreadable database, a failed engine call). Bad input never panics.
 
 // The subcommands live in `bin/blocklab/`; `#[path]` because a crate root
@@ -45,8 +48,12 @@
 // Cargo.toml.
 #[path = "blocklab/backup.rs"]
 mod backup;
+#[path = "blocklab/labs.rs"]
+mod labs;
 #[path = "blocklab/logminer.rs"]
 mod logminer;
+#[path = "blocklab/plan_diff.rs"]
+mod plan_diff;
 #[path = "blocklab/shell.rs"]
 mod shell;
 #[path = "blocklab/stress.rs"]
@@ -63,6 +70,7 @@ use blocklab::verify::verify_dir;
 use blocklab::Error;
 use clap::{Args, Parser, Subcommand};
 
+use plan_diff::PlanDiffArgs;
 use shell::{ShellArgs, SqlArgs};
 use stress::StressArgs;
 use stress_check::StressCheckArgs;
@@ -80,6 +88,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the claim labs: each builds its data on a fresh database,
+    /// measures, and prints its evidence and a computed verdict.
+    Labs(labs::LabsArgs),
     /// The interactive SQL shell (line editing, history, several sessions).
     ///
     /// Statements end with `;`; `\connect NAME` opens or switches to a
@@ -127,6 +138,13 @@ enum Command {
     /// the archived and online redo: exactly the transactions committed at
     /// or before it remain.
     Recover(backup::RecoverArgs),
+    /// Compare the access paths of the same statements in two databases.
+    ///
+    /// EXPLAINs every statement of the file in A and in B (each with its own
+    /// stored statistics) and compares the plan_table rows on the columns
+    /// that matter for performance, each with an impact level. COST is shown
+    /// but not compared. Exits 1 if any plan changed or failed.
+    PlanDiff(PlanDiffArgs),
 }
 
 #[derive(Args)]
@@ -177,6 +195,8 @@ fn main() -> ExitCode {
         Command::Logminer(a) => logminer::run(&a),
         Command::Backup(a) => backup::run_backup(&a),
         Command::Recover(a) => backup::run_recover(&a),
+        Command::Labs(a) => labs::run(a),
+        Command::PlanDiff(a) => plan_diff::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -58,7 +58,10 @@ impl Session {
 
     /// The index an access path names, checked to be usable and on `def`.
     pub(super) fn usable_index(&self, def: &TableDef, access: &Access) -> Result<Option<IndexDef>> {
-        let (Access::Index { name, .. } | Access::IndexOnly { name }) = access else {
+        let (Access::Index { name, .. }
+        | Access::IndexBatched { name, .. }
+        | Access::IndexOnly { name }) = access
+        else {
             return Ok(None);
         };
         let ix = self.core.catalog.read().index(name)?.clone();
@@ -218,3 +221,86 @@ impl Session {
 /// One row change of a searched statement: true if the row was changed.
 type RowChange<'a> =
     dyn Fn(&Core, &SessionStats, &mut TxnCtx, ReadPoint, &Rules, RowId) -> Result<bool> + 'a;
+
+impl Session {
+    /// `FLASHBACK TABLE t TO SCN n`: puts the table's rows back as they were
+    /// at `scn`, read through undo (so it fails with `SnapshotTooOld` once
+    /// the undo is gone). Like DDL, it commits the open transaction first
+    /// and commits itself. Rows are compared by rowid: a row changed since
+    /// is updated back, a row inserted since is deleted, a row deleted since
+    /// is inserted again (with a new rowid, as Oracle's row movement does).
+    /// Refused when the table's definition changed after `scn` (ORA-01466's
+    /// rule): undo cannot rewind DDL — that takes recovery to an SCN.
+    /// Returns (rows inserted, updated, deleted).
+    pub fn flashback_table(&mut self, table: &str, scn: Scn) -> Result<(u64, u64, u64)> {
+        self.commit()?;
+        let rules = self.rules(table)?;
+        let then = Snapshot {
+            scn,
+            xid: Xid::NONE,
+        };
+        let r = self.statement(|s| {
+            s.lock_table(&rules.def, true)?;
+            let core = s.core.clone();
+            let stats = &s.stats;
+            // The table's catalog row as of `scn` must be today's.
+            let def_then = heap::scan_rows(&core, stats, then, CATALOG_SEG, |_| true)?
+                .into_iter()
+                .find(|(rid, _)| *rid == rules.def.catalog_rowid)
+                .map(|(rid, row)| crate::catalog::TableDef::from_row(&row, rid));
+            match def_then {
+                Some(Ok(d)) if d.columns == rules.def.columns => {}
+                _ => {
+                    return Err(Error::Sql(format!(
+                        "ORA-01466: the definition of {} changed after SCN {}: flashback cannot cross DDL (recover to the SCN instead)",
+                        rules.def.name, scn.0
+                    )))
+                }
+            }
+            let old: std::collections::HashMap<RowId, Row> =
+                heap::scan_rows(&core, stats, then, rules.def.seg, |_| true)?
+                    .into_iter()
+                    .collect();
+            let (core, at, txn, stats) = s.dml_parts()?;
+            let now = heap::scan_rows(&core, stats, at.snap, rules.def.seg, |_| true)?;
+            let (mut ins, mut upd, mut del) = (0, 0, 0);
+            let mut kept = std::collections::HashSet::new();
+            for (rowid, row) in now {
+                match old.get(&rowid) {
+                    Some(was) if *was == row => {
+                        kept.insert(rowid);
+                    }
+                    Some(was) => {
+                        let was = was.clone();
+                        dml::update_row(&core, stats, txn, at, &rules, rowid, |_| Ok(Some(was)))?;
+                        kept.insert(rowid);
+                        upd += 1;
+                    }
+                    None => {
+                        dml::delete_row(&core, stats, txn, at, &rules, rowid)?;
+                        del += 1;
+                    }
+                }
+            }
+            let mut missing: Vec<(&RowId, &Row)> =
+                old.iter().filter(|(r, _)| !kept.contains(*r)).collect();
+            missing.sort_by_key(|(r, _)| (r.block.0, r.slot));
+            for (_, row) in missing {
+                dml::insert_row(&core, stats, txn, &rules, row)?;
+                ins += 1;
+            }
+            stats.add(Stat::RowsProcessed, ins + upd + del);
+            Ok((ins, upd, del))
+        });
+        match r {
+            Ok(counts) => {
+                self.commit()?;
+                Ok(counts)
+            }
+            Err(e) => {
+                self.rollback()?;
+                Err(e)
+            }
+        }
+    }
+}

@@ -29,6 +29,9 @@ pub struct Hints {
     pub num_index_keys: Vec<(String, String, usize)>,
     /// `APPEND`: direct-path insert.
     pub append: bool,
+    /// `BATCH_TABLE_ACCESS_BY_ROWID(t)`: sort an index range's rowids by
+    /// table block before visiting the table (list prefetch).
+    pub batch: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -93,6 +96,11 @@ pub enum Stmt {
     SetIsolation(Isolation),
     /// `ALTER SESSION SET ISOLATION_LEVEL = …`: every later transaction.
     SessionIsolation(Isolation),
+    /// `FLASHBACK TABLE t TO SCN n`
+    Flashback {
+        table: String,
+        scn: Expr,
+    },
     /// `SET SESSION USER name`: the user recorded with later changes.
     SetUser(String),
     Analyze {

@@ -219,6 +219,24 @@ fn run(s: &mut Session, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
             s.set_transaction_isolation(*iso)?;
             Ok(message("Transaction set."))
         }
+        Stmt::Flashback { table, scn } => {
+            let scn = match bind(s, cx, scn, &[], None)?.eval(&[])? {
+                Value::Int(n) if n >= 0 => Scn(n as u64),
+                other => {
+                    return Err(Error::Sql(format!(
+                        "FLASHBACK TABLE needs a non-negative SCN, got {other}"
+                    )))
+                }
+            };
+            let (ins, upd, del) = s.flashback_table(table, scn)?;
+            Ok(SqlResult {
+                affected: Some(ins + upd + del),
+                message: Some(format!(
+                    "Flashback complete: {ins} rows inserted, {upd} updated, {del} deleted."
+                )),
+                ..SqlResult::default()
+            })
+        }
         Stmt::SetUser(name) => {
             s.set_user(name);
             Ok(message("Session altered."))
@@ -229,8 +247,7 @@ fn run(s: &mut Session, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
         }
         Stmt::Analyze { table } => {
             let st = s.analyze(table)?;
-            let name = st.table.clone();
-            s.core().sql.set_stats(&name, Some(st));
+            s.store_stats(&st)?;
             Ok(message("Table analyzed."))
         }
         ddl => super::ddl::run(s, ddl, &mut |s, e, names| bind(s, cx, e, names, None)),

@@ -272,6 +272,7 @@ fn parse_hints(texts: &[String]) -> Hints {
             match (name.as_str(), args.as_slice()) {
                 ("APPEND", _) => h.append = true,
                 ("FULL", [t, ..]) => h.full.push(t.clone()),
+                ("BATCH_TABLE_ACCESS_BY_ROWID", [t, ..]) => h.batch.push(t.clone()),
                 ("INDEX", [t, i, ..]) => h.index.push((t.clone(), i.clone())),
                 ("NUM_INDEX_KEYS", [t, i, n, ..]) => {
                     if let Ok(n) = n.parse() {
@@ -445,6 +446,15 @@ impl Parser {
                     self.kw("statistics")?;
                 }
                 Ok(Stmt::Analyze { table })
+            }
+            "flashback" => {
+                self.next();
+                self.kw("table")?;
+                let table = self.name()?;
+                self.kw("to")?;
+                self.kw("scn")?;
+                let scn = self.additive()?;
+                Ok(Stmt::Flashback { table, scn })
             }
             "explain" => {
                 self.next();
@@ -1232,6 +1242,7 @@ mod tests {
             "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
             "ALTER SESSION SET ISOLATION_LEVEL = READ COMMITTED",
             "SET SESSION USER partner",
+            "FLASHBACK TABLE t TO SCN 1234",
             "ANALYZE TABLE t",
             "EXPLAIN PLAN FOR SELECT /*+ INDEX(t i) NUM_INDEX_KEYS(t i 1) */ a FROM t",
         ] {

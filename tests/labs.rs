@@ -1,0 +1,91 @@
+//! The labs' counter evidence, pinned at the quick size: counters are
+//! deterministic, so a change that breaks a mechanism a claim rests on
+//! changes these numbers and fails here. Each lab also runs twice and must
+//! give identical counter evidence, and its verdict must be the pinned one.
+//!
+//! When a lab's evidence changes on purpose, update its entry below from
+//! `blocklab labs --quick <ID>` and say why in the commit.
+
+use blocklab::labs::{registry, LabCtx, Verdict};
+
+// One file of pins per lab group, under tests/labs_pins/.
+#[path = "labs_pins/index.rs"]
+mod pins_index;
+
+/// A lab's pinned outcome: (lab, verdict, counter evidence).
+pub type Pin = (&'static str, Verdict, Vec<(&'static str, u64)>);
+
+fn pinned() -> Vec<Pin> {
+    let mut v = Vec::new();
+    v.extend(pins_index::pins());
+    v
+}
+
+#[test]
+fn every_lab_has_pinned_evidence() {
+    let pins = pinned();
+    for lab in registry() {
+        assert!(
+            pins.iter().any(|(id, _, _)| *id == lab.id),
+            "lab {} has no pinned counter evidence in tests/labs.rs",
+            lab.id
+        );
+    }
+}
+
+#[test]
+fn lab_counters_are_pinned_and_repeatable() {
+    let root = tempfile::tempdir().unwrap();
+    for (id, verdict, counters) in pinned() {
+        let lab = registry()
+            .into_iter()
+            .find(|l| l.id == id)
+            .unwrap_or_else(|| panic!("no lab {id}"));
+        let mut runs = Vec::new();
+        for round in 0..2 {
+            let mut ctx = LabCtx::new(&root.path().join(format!("{id}-{round}")), true).unwrap();
+            let r = (lab.run)(&mut ctx).unwrap_or_else(|e| panic!("{id}: {e}"));
+            runs.push(r);
+        }
+        assert_eq!(
+            runs[0].counters(),
+            runs[1].counters(),
+            "{id}: not repeatable"
+        );
+        let got: Vec<(String, u64)> = runs[0].counters();
+        let want: Vec<(String, u64)> = counters.iter().map(|(n, v)| (n.to_string(), *v)).collect();
+        assert_eq!(
+            got,
+            want,
+            "{id}: counter evidence changed\n{}",
+            runs[0].render()
+        );
+        assert_eq!(runs[0].verdict, verdict, "{id}: {}", runs[0].reason);
+        check_transcript(id, &runs[0].render_counters());
+    }
+}
+
+/// The book quotes each lab's counter transcript at the quick size from
+/// book/src/transcripts/labs/<ID>.txt; CI checks the quote is what the lab
+/// prints. `BLESS=1 cargo test --test labs` rewrites them.
+fn check_transcript(id: &str, text: &str) {
+    let path = std::path::Path::new("book/src/transcripts/labs").join(format!("{id}.txt"));
+    let text = format!("$ blocklab labs --quick {id}\n{text}");
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &text).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing: run BLESS=1 cargo test --test labs",
+            path.display()
+        )
+    });
+    assert_eq!(
+        want,
+        text,
+        "{} differs from the lab's output (BLESS=1 cargo test --test labs rewrites it)",
+        path.display()
+    );
+}

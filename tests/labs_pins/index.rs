@@ -1,0 +1,34 @@
+//! Pinned counter evidence of the index-access labs measured through SQL.
+
+use super::Pin;
+use blocklab::labs::Verdict;
+
+pub fn pins() -> Vec<Pin> {
+    vec![
+        (
+            "C24",
+            Verdict::Holds,
+            vec![
+                ("rows", 2000),
+                ("rows_b_eq_3", 200),
+                ("calls.full_scan", 2000),
+                ("calls.full_scan_other_first", 200),
+                ("calls.full_scan_function_first", 2000),
+                ("calls.index_then_filter", 200),
+                ("calls.matching_value", 1),
+            ],
+        ),
+        (
+            "C26",
+            Verdict::Holds,
+            vec![
+                ("eq_order_by.sorts", 0),
+                ("eq_order_by.rows_sorted", 0),
+                ("in_list_order_by.sorts", 1),
+                ("in_list_order_by.rows_sorted", 400),
+                ("full_scan_order_by.sorts", 1),
+                ("eq_order_matches_sorted", 1),
+            ],
+        ),
+    ]
+}
