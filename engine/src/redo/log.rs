@@ -384,6 +384,16 @@ impl State {
         }
     }
 
+    /// What keeps the oldest needed segment from being reused, for the
+    /// "redo log full" message.
+    fn space_holder(&self, cap: u64) -> String {
+        match &self.archive_error {
+            Some(e) => format!("archiver stuck: {e}"),
+            None if self.reusable(cap) < self.checkpoint => "waiting for the archiver".into(),
+            None => "checkpoint not complete".into(),
+        }
+    }
+
     fn check_usable(&self) -> Result<()> {
         if let Some(why) = &self.poisoned {
             return Err(Error::Poisoned(why.clone()));
@@ -488,9 +498,10 @@ impl RedoLog {
                 cfg.max_payload()
             )))
         } else if start + rec_len > limit {
-            Some(Error::SpaceExhausted(
-                "redo log full: checkpoint not complete".into(),
-            ))
+            Some(Error::SpaceExhausted(format!(
+                "redo log full: {}",
+                st.space_holder(cap)
+            )))
         } else {
             None
         };
@@ -597,14 +608,10 @@ impl RedoLog {
             if self.shared.space.wait_until(&mut st, deadline).timed_out()
                 && st.end - st.reusable(cap) > limit
             {
-                let why = match &st.archive_error {
-                    Some(e) => format!("archiver stuck: {e}"),
-                    None if st.reusable(cap) < st.checkpoint => {
-                        "waiting for the archiver".to_string()
-                    }
-                    None => "checkpoint not complete".to_string(),
-                };
-                return Err(Error::SpaceExhausted(format!("redo log full: {why}")));
+                return Err(Error::SpaceExhausted(format!(
+                    "redo log full: {}",
+                    st.space_holder(cap)
+                )));
             }
         }
     }
