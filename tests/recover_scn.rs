@@ -356,3 +356,52 @@ fn an_scn_older_than_the_backup_is_refused() {
     let err = recover_until(&bk, &dir, info.scn, &[], None).unwrap_err();
     assert!(matches!(err, Error::AlreadyExists { .. }), "{err}");
 }
+
+#[test]
+fn a_nologging_load_after_the_backup_is_marked_corrupt_not_lost_silently() {
+    let tmp = tempfile::TempDir::new().unwrap();
+    let (dir, bk) = (tmp.path().join("db"), tmp.path().join("backup"));
+    before_the_incident(&dir, &bk, None);
+    let db = Database::open(&dir, config(None)).unwrap();
+    let mut s = session(&db, "loader");
+    run(&mut s, "CREATE TABLE big (k INTEGER, pad TEXT) NOLOGGING");
+    let loaded = (0..50)
+        .map(|k| vec![Value::Int(k), Value::Text("p".repeat(100))])
+        .collect();
+    let load = s.insert_append("big", loaded).unwrap();
+    s.commit().unwrap();
+    // A logged change to a loaded row: recovery cannot apply it either.
+    run(&mut s, "UPDATE big SET pad = 'q' WHERE k = 3");
+    run(&mut s, "COMMIT");
+    run(
+        &mut s,
+        "INSERT INTO t VALUES (4, 'name 4', 'after the load')",
+    );
+    run(&mut s, "COMMIT");
+    drop(s);
+    let last = db.current_scn();
+    db.close().unwrap();
+
+    let to = tmp.path().join("r");
+    let r = recover_until(&bk, &to, last, &[], Some(&dir)).unwrap();
+    // 50 rows of ~110 bytes: 4 blocks of 2 KiB.
+    assert_eq!(load.blocks, 4);
+    assert_eq!(r.recovery.nologging_blocks.len(), 4);
+    assert_eq!(r.recovery.changes_lost, 1);
+    assert_eq!(r.warnings.len(), 1);
+    assert!(
+        r.warnings[0].contains("loaded NOLOGGING"),
+        "{}",
+        r.warnings[0]
+    );
+    let rdb = Database::open(&to, config(None)).unwrap();
+    let mut s = session(&rdb, "dba");
+    // The table's blocks fail to read instead of looking empty…
+    let err = s.execute("SELECT COUNT(*) FROM big").unwrap_err();
+    assert!(matches!(err, Error::Corrupt { .. }), "{err}");
+    // …and everything else was recovered.
+    assert_eq!(
+        rows(&mut s, "SELECT COUNT(*) FROM t"),
+        vec![vec![Value::Int(4)]]
+    );
+}

@@ -34,10 +34,15 @@
 //!   end, so a failed or interrupted recovery leaves no half-recovered
 //!   database behind.
 //!
+//! NOLOGGING direct-path loads after the backup are not in the redo: their
+//! blocks cannot be rebuilt. Recovery goes on, skips the later changes to
+//! them, and marks them corrupt (a read fails, as Oracle's ORA-26040 does)
+//! instead of letting the table look emptier than it was; the report names
+//! them (`RecoveryReport::nologging_blocks`).
+//!
 //! Simplifications: the backup is a full, cold copy (no incremental or hot
-//! backups, no block change tracking); blocks loaded by NOLOGGING direct path
-//! after the backup cannot be recovered from redo (the report warns, naming
-//! them); `N` is an SCN (no recovery until a time or a named restore point).
+//! backups, no block change tracking); `N` is an SCN (no recovery until a
+//! time or a named restore point).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -49,7 +54,6 @@ use crate::db::{recover_media, Media, RecoveryReport};
 use crate::error::{Error, Result};
 use crate::ids::{Lsn, Scn};
 use crate::redo::log::archiver::read_archive_dest;
-use crate::redo::record::{decode_payload, RecKind};
 use crate::redo::{LogConfig, LogSet};
 use crate::storage::{Backend, ControlData, ControlFile, OsBackend};
 
@@ -410,17 +414,6 @@ fn restore_and_recover(
         }
     }
     let mut warnings: Vec<String> = set.notes().to_vec();
-    for r in &h.records {
-        if let Ok(p) = decode_payload(&r.payload) {
-            if p.kind == RecKind::Nologging {
-                warnings.push(format!(
-                    "SCN {}: {}; recovery cannot rebuild those blocks (reload the table, \
-                     or back up again after NOLOGGING loads)",
-                    r.scn.0, p.text
-                ));
-            }
-        }
-    }
     drop(set);
     let mut new_db_id = (info.db_id ^ now_ms().rotate_left(23) ^ 0x9e37_79b9_7f4a_7c15) | 1;
     if new_db_id == info.db_id {
@@ -433,6 +426,20 @@ fn restore_and_recover(
         new_db_id,
     };
     let recovery = recover_media(backend, Config::default(), &media)?;
+    if !recovery.nologging_blocks.is_empty() {
+        let blocks: Vec<String> = recovery
+            .nologging_blocks
+            .iter()
+            .map(u32::to_string)
+            .collect();
+        warnings.push(format!(
+            "blocks {} were loaded NOLOGGING after the backup: their rows are not in the redo \
+             ({} later changes to them lost too); they are marked corrupt, so reading their \
+             table fails until it is reloaded (back up again after NOLOGGING loads)",
+            blocks.join(", "),
+            recovery.changes_lost
+        ));
+    }
     write_incarnation(
         staging,
         &Incarnation {

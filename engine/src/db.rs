@@ -60,13 +60,13 @@ use crate::config::Config;
 use crate::core::{now_ms, undo_header, Core, RecHead, CATALOG_SEG, FILE_HEADER, UNDO_HEADER};
 use crate::error::{Error, Result};
 use crate::heap;
-use crate::ids::{Lsn, Scn, Uba, Xid};
+use crate::ids::{BlockNo, Lsn, Scn, Uba, Xid};
 use crate::redo::log::archiver::{read_archive_dest, write_archive_dest};
-use crate::redo::record::decode_payload;
+use crate::redo::record::{decode_payload, RecKind};
 use crate::redo::{create_log_files, read_log, LogConfig, LogRecord, LogScan, RedoLog};
 use crate::session::Session;
 use crate::stats::{Counters, SessionStats, Stat, StatsSnapshot};
-use crate::storage::{Backend, ControlData, ControlFile, DataFile, OsBackend};
+use crate::storage::{stamp_crc, Backend, ControlData, ControlFile, DataFile, OsBackend, CRC_LEN};
 use crate::txn::{Snapshot, TxnCtx, Waits};
 use crate::undo;
 
@@ -85,6 +85,14 @@ pub struct RecoveryReport {
     pub changes_applied: usize,
     pub changes_skipped: usize,
     pub transactions_rolled_back: usize,
+    /// Media recovery only: blocks a NOLOGGING direct-path load wrote after
+    /// the backup. The redo cannot rebuild them, so they are marked corrupt
+    /// (every read of them fails, as Oracle's ORA-01578/ORA-26040) rather
+    /// than left looking empty.
+    pub nologging_blocks: Vec<u32>,
+    /// Media recovery only: later changes to those blocks, which could not
+    /// be applied.
+    pub changes_lost: usize,
 }
 
 impl Database {
@@ -199,7 +207,8 @@ impl Database {
             records_read: records.len(),
             ..Default::default()
         };
-        roll_forward(&core, records, &mut report)?;
+        let mut loads = media.map(|_| Nologging::default());
+        roll_forward(&core, records, &mut report, loads.as_mut())?;
         if media.is_some() {
             grow_to_allocated(&core)?;
         }
@@ -207,8 +216,10 @@ impl Database {
         core.visible_scn
             .store(core.log.current_scn().0, Ordering::Release);
         report.transactions_rolled_back = roll_back_active(&core)?;
-        if let Some(m) = media {
+        if let (Some(m), Some(loads)) = (media, loads) {
             reset_db_id(&core, m.new_db_id)?;
+            report.changes_lost = loads.changes_lost;
+            report.nologging_blocks = loads.unrecoverable(&core)?;
         }
         load_catalog(&core)?;
         core.checkpoint()?;
@@ -347,9 +358,95 @@ pub(crate) fn recover_media(
 ) -> Result<RecoveryReport> {
     cfg.background_writer = false;
     cfg.archive_dir = None;
-    let (db, report) = Database::open_inner(backend, cfg, Some(media))?;
+    let (db, report) = Database::open_inner(backend.clone(), cfg, Some(media))?;
+    let block_size = db.config().block_size;
     db.close()?;
+    // With the database closed nothing writes these blocks any more.
+    if !report.nologging_blocks.is_empty() {
+        let file = backend.open(DATA_FILE, false)?;
+        let mut image = vec![0u8; block_size];
+        let why = b"blocklab: loaded NOLOGGING after the backup; media recovery cannot rebuild it";
+        image[CRC_LEN..CRC_LEN + why.len()].copy_from_slice(why);
+        stamp_crc(&mut image);
+        image[0] ^= 0xff; // a checksum that cannot match: every read fails
+        for &no in &report.nologging_blocks {
+            file.write_at(&image, no as u64 * block_size as u64)?;
+        }
+        file.sync()?;
+    }
     Ok(report)
+}
+
+/// What media recovery learns about NOLOGGING direct-path loads: each
+/// `Nologging` record names a block range of a load whose rows are not in
+/// the redo; the loading transaction's HWM change then names the segment.
+#[derive(Default)]
+struct Nologging {
+    /// (loading transaction, first block, last block, segment header).
+    loads: Vec<(Xid, u32, u32, Option<BlockNo>)>,
+    changes_lost: usize,
+}
+
+impl Nologging {
+    fn note(&mut self, p: &crate::redo::record::RedoPayload) {
+        match p.kind {
+            RecKind::Nologging => {
+                // "NOLOGGING direct load: blocks 40..=47 are not in the redo"
+                let range = p.text.split("blocks ").nth(1).and_then(|r| {
+                    let (a, b) = r.split_once("..=")?;
+                    let b: String = b.chars().take_while(char::is_ascii_digit).collect();
+                    Some((a.parse().ok()?, b.parse().ok()?))
+                });
+                if let Some((first, last)) = range {
+                    self.loads.push((p.xid, first, last, None));
+                }
+            }
+            RecKind::Change => {
+                for (no, op) in &p.changes {
+                    if matches!(op, Op::SegHwm { .. }) {
+                        for load in self.loads.iter_mut().filter(|l| l.0 == p.xid) {
+                            load.3.get_or_insert(*no);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether a change that does not apply to block `no` is one to a
+    /// block of a NOLOGGING load (so lost, not a sign of corruption).
+    fn covers(&self, no: BlockNo) -> bool {
+        self.loads.iter().any(|l| (l.1..=l.2).contains(&no.0))
+    }
+
+    /// The blocks of the loads that recovery left below their segment's
+    /// HWM yet unformatted: the load committed, its rows are not here.
+    fn unrecoverable(&self, core: &Core) -> Result<Vec<u32>> {
+        let mut out = Vec::new();
+        for &(_, first, last, seg) in &self.loads {
+            let Some(seg) = seg else { continue };
+            let h = match &core.cache.get(seg, Mode::Current, &core.bg)?.body {
+                Body::SegHeader(h) => h.clone(),
+                _ => continue,
+            };
+            let below_hwm: Vec<u32> = h
+                .extents
+                .iter()
+                .flat_map(|&(start, len)| start..start + len)
+                .take(h.hwm as usize)
+                .collect();
+            for no in first..=last {
+                if below_hwm.contains(&no) && !out.contains(&no) {
+                    let b = core.cache.get(BlockNo(no), Mode::Current, &core.bg)?;
+                    if matches!(b.body, Body::Unformatted) {
+                        out.push(no);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// The archive destination this open uses: the configured one (remembered
@@ -564,28 +661,44 @@ fn bootstrap(core: &Core) -> Result<()> {
 }
 
 /// Roll forward: apply each logged change to any block older than it.
+///
+/// In media recovery (`nologging` given), a change that does not apply to an
+/// unformatted block of a NOLOGGING load is lost with the load, not damage.
 fn roll_forward(
     core: &Core,
     records: &[crate::redo::LogRecord],
     report: &mut RecoveryReport,
+    mut nologging: Option<&mut Nologging>,
 ) -> Result<()> {
     for rec in records {
         let p = decode_payload(&rec.payload).map_err(|r| Error::CorruptLog {
             lsn: rec.lsn.0,
             reason: format!("undecodable redo payload: {r}"),
         })?;
+        if let Some(n) = nologging.as_deref_mut() {
+            n.note(&p);
+        }
         for (no, op) in &p.changes {
             if no.0 >= core.file.block_count() {
                 core.file.extend_to(no.0 + 1)?;
             }
             let mut b = core.cache.get_mut(*no, &core.bg)?;
             if b.scn < rec.scn {
-                b.block_mut()
-                    .apply(op, rec.scn)
-                    .map_err(|r| Error::CorruptLog {
-                        lsn: rec.lsn.0,
-                        reason: format!("cannot apply to block {}: {r}", no.0),
-                    })?;
+                let unformatted = matches!(b.body, Body::Unformatted);
+                if let Err(r) = b.block_mut().apply(op, rec.scn) {
+                    match nologging.as_deref_mut() {
+                        Some(n) if unformatted && n.covers(*no) => {
+                            n.changes_lost += 1;
+                            continue;
+                        }
+                        _ => {
+                            return Err(Error::CorruptLog {
+                                lsn: rec.lsn.0,
+                                reason: format!("cannot apply to block {}: {r}", no.0),
+                            })
+                        }
+                    }
+                }
                 b.mark_changed(rec.lsn, rec.end);
                 report.changes_applied += 1;
             } else {
