@@ -218,6 +218,7 @@ fn s(v: &str) -> String {
     v.to_string()
 }
 
+// ANCHOR: c31_test
 #[test]
 fn the_range_changed_and_the_key_lookup_did_not() {
     let base = tempfile::tempdir().unwrap();
@@ -270,6 +271,7 @@ fn the_range_changed_and_the_key_lookup_did_not() {
         Some(Impact::High)
     );
 }
+// ANCHOR_END: c31_test
 
 #[test]
 fn run_shows_each_plan_is_cheaper_where_it_was_chosen() {

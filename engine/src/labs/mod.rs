@@ -28,8 +28,10 @@
 //!   few minutes on two cores; the default size is what the book quotes.
 
 mod index;
+mod ops;
 
 pub use index::{c24_verdict, c26_verdict, C24Evidence, C26Evidence};
+pub use ops::{c31_verdict, C31Evidence};
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -340,6 +342,7 @@ pub struct Lab {
 pub fn registry() -> Vec<Lab> {
     let mut v = Vec::new();
     v.extend(index::labs());
+    v.extend(ops::labs());
     v
 }
 
