@@ -119,6 +119,7 @@ fn the_miner_names_who_dropped_the_column_and_when() {
 
     let m = mine(&dir, &only_t()).unwrap();
     assert!(m.gaps.is_empty(), "{:?}", m.gaps);
+    assert!(m.warnings.is_empty(), "{:?}", m.warnings);
     let ops: Vec<(MinedOp, &str)> = m
         .records
         .iter()
@@ -453,6 +454,7 @@ fn archive_mode_keeps_up_with_concurrent_sessions_and_the_background_writer() {
 
     let m = mine(&dir, &MineOptions::default()).unwrap();
     assert!(m.gaps.is_empty(), "{:?}", m.gaps);
+    assert!(m.warnings.is_empty(), "{:?}", m.warnings);
     for t in 0..3i64 {
         let user = format!("loader{t}");
         let mine: Vec<i64> = m

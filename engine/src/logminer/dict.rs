@@ -102,6 +102,8 @@ pub(super) struct Dictionary {
     /// Index name → table name, for DDL on indexes.
     pub index_tables: HashMap<String, String>,
     pub warnings: Vec<String>,
+    /// Row changes found on blocks of no known heap segment.
+    pub unplaced: usize,
 }
 
 impl Dictionary {
@@ -123,6 +125,7 @@ impl Dictionary {
             tables: HashMap::new(),
             index_tables: HashMap::new(),
             warnings: Vec::new(),
+            unplaced: 0,
         };
         let mut unapplied = 0usize;
         for rec in records.iter().filter(|r| r.lsn >= checkpoint) {

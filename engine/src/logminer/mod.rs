@@ -251,6 +251,12 @@ pub fn mine(dir: &Path, opts: &MineOptions) -> Result<Mined> {
     }
     mined.warnings.extend(notes);
     mined.warnings.append(&mut dict.warnings);
+    if dict.unplaced > 0 {
+        mined.warnings.push(format!(
+            "{} row changes are on blocks of no table the data file still describes: not listed",
+            dict.unplaced
+        ));
+    }
     Ok(mined)
 }
 
@@ -305,10 +311,18 @@ fn mine_history(h: &History, dict: &mut Dictionary, opts: &MineOptions) -> Resul
         if p.time_ms > 0 {
             clock = Some(clock.map_or(p.time_ms, |c| c.max(p.time_ms)));
         }
+        // A timed record shows its own clock reading, a change the latest
+        // one before it (readings are taken just before the SCN, so two
+        // sessions' may be a millisecond out of SCN order).
+        let time_ms = if p.time_ms > 0 {
+            Some(p.time_ms)
+        } else {
+            clock
+        };
         let base = |op: MinedOp| MinedRecord {
             scn: r.scn,
             lsn: r.lsn,
-            time_ms: clock,
+            time_ms,
             xid: p.xid,
             user: txns.users.get(&p.xid).cloned(),
             op,
@@ -522,7 +536,11 @@ fn owner_table(dict: &mut Dictionary, no: BlockNo) -> Option<Arc<TableInfo>> {
             pk: None,
             dropped: true,
         })),
-        Owner::Catalog | Owner::None => None,
+        Owner::Catalog => None,
+        Owner::None => {
+            dict.unplaced += 1;
+            None
+        }
     }
 }
 
