@@ -11,6 +11,8 @@ use blocklab::labs::{registry, LabCtx, Verdict};
 // One file of pins per lab group, under tests/labs_pins/.
 #[path = "labs_pins/index.rs"]
 mod pins_index;
+#[path = "labs_pins/physical.rs"]
+mod pins_physical;
 
 /// A lab's pinned outcome: (lab, verdict, counter evidence).
 pub type Pin = (&'static str, Verdict, Vec<(&'static str, u64)>);
@@ -18,6 +20,7 @@ pub type Pin = (&'static str, Verdict, Vec<(&'static str, u64)>);
 fn pinned() -> Vec<Pin> {
     let mut v = Vec::new();
     v.extend(pins_index::pins());
+    v.extend(pins_physical::pins());
     v
 }
 

@@ -28,8 +28,12 @@
 //!   few minutes on two cores; the default size is what the book quotes.
 
 mod index;
+mod physical;
 
 pub use index::{c24_verdict, c26_verdict, C24Evidence, C26Evidence};
+pub use physical::{
+    c06_verdict, c07_verdict, C06Evidence, C06Point, C07Evidence, C07Run, C07_LONG_RETENTION_MS,
+};
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -322,6 +326,9 @@ pub struct Lab {
 pub fn registry() -> Vec<Lab> {
     let mut v = Vec::new();
     v.extend(index::labs());
+    v.extend(physical::labs());
+    // Catalogue order, whichever group a lab's file belongs to.
+    v.sort_by_key(|l| l.id);
     v
 }
 
