@@ -82,5 +82,21 @@ pub fn pins() -> Vec<Pin> {
                 ("undo_16.auto.ret3600s.undo_blocks_end", 48),
             ],
         ),
+        (
+            "C08",
+            Verdict::Holds,
+            vec![
+                ("same_row.waited", 1),
+                ("same_row.enqueue_waits", 1),
+                ("other_row.waited", 0),
+                ("other_row.enqueue_waits", 0),
+                ("dml_after_append.waited", 1),
+                ("dml_after_append.enqueue_waits", 1),
+                ("dml_after_conventional_insert.waited", 0),
+                ("dml_after_conventional_insert.enqueue_waits", 0),
+                ("query_after_append.waited", 0),
+                ("query_after_append.enqueue_waits", 0),
+            ],
+        ),
     ]
 }

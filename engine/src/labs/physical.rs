@@ -6,6 +6,7 @@
 //! |---|---|---|---|
 //! | C06 | `read_consistency.rs` | committed changes since a query's snapshot | CR blocks created, undo records applied |
 //! | C07 | `read_consistency.rs` | undo size × retention × autoextend × change | queries failing with ORA-01555 |
+//! | C08 | `locks.rs` | lock hold time; row vs table-exclusive lock | enqueue waits; writer throughput (time) |
 //!
 //! Every lab here starts from `LabCtx::config()` (no background writer),
 //! drives its sessions from one thread wherever the claim allows it, and
@@ -13,8 +14,10 @@
 //! repeat exactly. C08's throughput is the only evidence that needs
 //! threads; it is a timing and is never pinned.
 
+mod locks;
 mod read_consistency;
 
+pub use locks::{c08_verdict, C08Evidence, C08Throughput};
 pub use read_consistency::{
     c06_verdict, c07_verdict, C06Evidence, C06Point, C07Evidence, C07Run, C07_LONG_RETENTION_MS,
 };
@@ -24,6 +27,7 @@ use super::Lab;
 pub(super) fn labs() -> Vec<Lab> {
     let mut v = Vec::new();
     v.extend(read_consistency::labs());
+    v.extend(locks::labs());
     v
 }
 
