@@ -7,6 +7,8 @@
 //! | C06 | `read_consistency.rs` | committed changes since a query's snapshot | CR blocks created, undo records applied |
 //! | C07 | `read_consistency.rs` | undo size × retention × autoextend × change | queries failing with ORA-01555 |
 //! | C08 | `locks.rs` | lock hold time; row vs table-exclusive lock | enqueue waits; writer throughput (time) |
+//! | C30 | `clustering.rs` | cluster ratio of the same rows and index | table blocks visited by rowid |
+//! | C32 | `clustering.rs` | cluster ratio; rowids sorted or not | table blocks visited, physical reads |
 //!
 //! Every lab here starts from `LabCtx::config()` (no background writer),
 //! drives its sessions from one thread wherever the claim allows it, and
@@ -14,9 +16,11 @@
 //! repeat exactly. C08's throughput is the only evidence that needs
 //! threads; it is a timing and is never pinned.
 
+mod clustering;
 mod locks;
 mod read_consistency;
 
+pub use clustering::{c30_verdict, c32_verdict, C30Evidence, C30Point, C32Evidence, C32Point};
 pub use locks::{c08_verdict, C08Evidence, C08Throughput};
 pub use read_consistency::{
     c06_verdict, c07_verdict, C06Evidence, C06Point, C07Evidence, C07Run, C07_LONG_RETENTION_MS,
@@ -28,6 +32,7 @@ pub(super) fn labs() -> Vec<Lab> {
     let mut v = Vec::new();
     v.extend(read_consistency::labs());
     v.extend(locks::labs());
+    v.extend(clustering::labs());
     v
 }
 
