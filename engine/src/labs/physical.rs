@@ -9,6 +9,7 @@
 //! | C08 | `locks.rs` | lock hold time; row vs table-exclusive lock | enqueue waits; writer throughput (time) |
 //! | C30 | `clustering.rs` | cluster ratio of the same rows and index | table blocks visited by rowid |
 //! | C32 | `clustering.rs` | cluster ratio; rowids sorted or not | table blocks visited, physical reads |
+//! | C40 | `undo_growth.rs` | a long open transaction; autoextend | undo size, writers failing with ORA-30036 |
 //!
 //! Every lab here starts from `LabCtx::config()` (no background writer),
 //! drives its sessions from one thread wherever the claim allows it, and
@@ -19,12 +20,14 @@
 mod clustering;
 mod locks;
 mod read_consistency;
+mod undo_growth;
 
 pub use clustering::{c30_verdict, c32_verdict, C30Evidence, C30Point, C32Evidence, C32Point};
 pub use locks::{c08_verdict, C08Evidence, C08Throughput};
 pub use read_consistency::{
     c06_verdict, c07_verdict, C06Evidence, C06Point, C07Evidence, C07Run, C07_LONG_RETENTION_MS,
 };
+pub use undo_growth::{c40_verdict, C40Evidence, C40Scenario};
 
 use super::Lab;
 
@@ -33,6 +36,7 @@ pub(super) fn labs() -> Vec<Lab> {
     v.extend(read_consistency::labs());
     v.extend(locks::labs());
     v.extend(clustering::labs());
+    v.extend(undo_growth::labs());
     v
 }
 
