@@ -28,9 +28,11 @@
 //!   few minutes on two cores; the default size is what the book quotes.
 
 mod index;
+mod ops;
 mod physical;
 
 pub use index::{c24_verdict, c26_verdict, C24Evidence, C26Evidence};
+pub use ops::{c31_verdict, C31Evidence};
 pub use physical::{
     c06_verdict, c07_verdict, c08_verdict, c30_verdict, c32_verdict, c40_verdict, C06Evidence,
     C06Point, C07Evidence, C07Run, C08Evidence, C08Throughput, C30Evidence, C30Point, C32Evidence,
@@ -157,6 +159,17 @@ impl Report {
     /// The report as a terminal table: counters, then timings, then the
     /// verdict and its reason.
     pub fn render(&self) -> String {
+        self.render_with(true)
+    }
+
+    /// The report without its timings: deterministic, so the book can
+    /// quote it and CI can check the quote (`tests/labs.rs`). A verdict
+    /// whose reason quotes timings is left out too.
+    pub fn render_counters(&self) -> String {
+        self.render_with(false)
+    }
+
+    fn render_with(&self, timings: bool) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "== {} {} ==", self.id, self.title);
         let _ = writeln!(out, "claim: {}", self.claim);
@@ -178,7 +191,7 @@ impl Report {
         for e in self.evidence.iter().filter(|e| !e.is_timing()) {
             let _ = writeln!(out, "  {:w$}  {:>14}  {}", e.name, fmt_num(e.value), e.unit);
         }
-        for e in self.evidence.iter().filter(|e| e.is_timing()) {
+        for e in self.evidence.iter().filter(|e| timings && e.is_timing()) {
             let (lo, hi) = e.spread.unwrap_or((e.value, e.value));
             let _ = writeln!(
                 out,
@@ -195,7 +208,14 @@ impl Report {
                 let _ = writeln!(out, "      {line}");
             }
         }
-        let _ = writeln!(out, "verdict: {} — {}", self.verdict.as_str(), self.reason);
+        if timings || !self.evidence.iter().any(Evidence::is_timing) {
+            let _ = writeln!(out, "verdict: {} — {}", self.verdict.as_str(), self.reason);
+        } else {
+            let _ = writeln!(
+                out,
+                "verdict: (rests on timings: run the lab to see it and its reason)"
+            );
+        }
         out
     }
 
@@ -328,6 +348,7 @@ pub struct Lab {
 pub fn registry() -> Vec<Lab> {
     let mut v = Vec::new();
     v.extend(index::labs());
+    v.extend(ops::labs());
     v.extend(physical::labs());
     // Catalogue order, whichever group a lab's file belongs to.
     v.sort_by_key(|l| l.id);
