@@ -558,12 +558,17 @@ impl Session {
                 Ok(true)
             })?;
             let mut out = Vec::with_capacity(rowids.len());
-            let mut fetcher = exec::RowidFetcher::default();
-            for rowid in rowids {
-                if let Some(row) = fetcher.fetch(&core, stats, snap, rowid)? {
+            exec::RowidFetcher::default().fetch_all(
+                &core,
+                stats,
+                snap,
+                &rowids,
+                false,
+                |rowid, row| {
                     out.push((rowid, row));
-                }
-            }
+                    Ok(())
+                },
+            )?;
             stats.add(Stat::RowsProcessed, out.len() as u64);
             Ok(out)
         })
