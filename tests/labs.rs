@@ -13,6 +13,8 @@ use blocklab::labs::{registry, LabCtx, Verdict};
 mod pins_index;
 #[path = "labs_pins/ops.rs"]
 mod pins_ops;
+#[path = "labs_pins/physical.rs"]
+mod pins_physical;
 
 /// A lab's pinned outcome: (lab, verdict, counter evidence).
 pub type Pin = (&'static str, Verdict, Vec<(&'static str, u64)>);
@@ -21,6 +23,7 @@ fn pinned() -> Vec<Pin> {
     let mut v = Vec::new();
     v.extend(pins_index::pins());
     v.extend(pins_ops::pins());
+    v.extend(pins_physical::pins());
     v
 }
 

@@ -309,6 +309,15 @@ impl Database {
         }
     }
 
+    /// The undo size in blocks, summed over the undo segments' rings: the
+    /// initial `undo_blocks` plus every extent autoextend added (claim C40).
+    /// Reading the segment headers counts on a private set of counters, so
+    /// asking does not change any session's or the system's statistics.
+    pub fn undo_blocks(&self) -> Result<u32> {
+        let quiet = SessionStats::new(Arc::new(Counters::default()));
+        undo::ring_blocks(&self.core, &quiet)
+    }
+
     /// Closes cleanly: stops the writer, checkpoints, records a clean
     /// shutdown, stops the log writer. Dropping does the same, ignoring errors.
     pub fn close(self) -> Result<()> {

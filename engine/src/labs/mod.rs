@@ -29,9 +29,15 @@
 
 mod index;
 mod ops;
+mod physical;
 
 pub use index::{c24_verdict, c26_verdict, C24Evidence, C26Evidence};
 pub use ops::{c31_verdict, C31Evidence};
+pub use physical::{
+    c06_verdict, c07_verdict, c08_verdict, c30_verdict, c32_verdict, c40_verdict, C06Evidence,
+    C06Point, C07Evidence, C07Run, C08Evidence, C08Throughput, C30Evidence, C30Point, C32Evidence,
+    C32Point, C40Evidence, C40Scenario, C07_LONG_RETENTION_MS,
+};
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -343,6 +349,9 @@ pub fn registry() -> Vec<Lab> {
     let mut v = Vec::new();
     v.extend(index::labs());
     v.extend(ops::labs());
+    v.extend(physical::labs());
+    // Catalogue order, whichever group a lab's file belongs to.
+    v.sort_by_key(|l| l.id);
     v
 }
 
