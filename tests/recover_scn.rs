@@ -96,6 +96,7 @@ fn before_the_incident(dir: &Path, bk: &Path, archive: Option<&Path>) {
     backup(dir, bk).unwrap();
 }
 
+// ANCHOR: incident
 #[test]
 fn the_dropped_column_comes_back_and_the_later_inserts_are_replayed() {
     let tmp = tempfile::TempDir::new().unwrap();
@@ -228,6 +229,7 @@ fn the_dropped_column_comes_back_and_the_later_inserts_are_replayed() {
         .count();
     assert_eq!(inserts, 2, "the replayed inserts, by user dba");
 }
+// ANCHOR_END: incident
 
 #[test]
 fn exactly_the_transactions_committed_by_the_scn_survive() {
