@@ -1,5 +1,6 @@
 //! Index-access labs measured through SQL: matching and screening (C15,
-//! C18, C20, C21). C24 and C26 live in `index`.
+//! C18, C20, C21), pinning and the cost formula (C16, C17), IN-lists
+//! against BETWEEN (C19). C24 and C26 live in `index`.
 //!
 //! Every lab here follows the same recipe:
 //!
@@ -20,8 +21,13 @@
 //! 4. A pure `cNN_verdict(&CNNEvidence)` written from the claim text,
 //!    unit-tested on synthetic evidence for each outcome.
 
+mod costs;
 mod matching;
 
+pub use costs::{
+    c16_verdict, c17_verdict, c19_verdict, C16Evidence, C16Side, C17Evidence, C17Query,
+    C19Evidence, C19Shape,
+};
 pub use matching::{
     c15_verdict, c18_verdict, c20_verdict, c21_verdict, C15Case, C15Evidence, C18Evidence,
     C18Query, C20Evidence, C20Side, C21Evidence, C21Form,
@@ -39,6 +45,7 @@ use crate::value::Value;
 pub(super) fn labs() -> Vec<Lab> {
     let mut v = Vec::new();
     v.extend(matching::labs());
+    v.extend(costs::labs());
     v
 }
 
@@ -96,6 +103,22 @@ pub(crate) fn load(s: &mut Session, insert: &str, rows: &[Vec<Value>]) -> Result
     for chunk in rows.chunks(LOAD_CHUNK) {
         s.execute_array(&p, chunk)?;
         s.execute("COMMIT")?;
+    }
+    Ok(())
+}
+
+/// Runs `sql` with `from..=to` of generate_series substituted for `{lo}`
+/// and `{hi}`, in committed chunks (loads whose rows SQL can compute).
+pub(crate) fn load_series(s: &mut Session, sql: &str, from: u64, to: u64) -> Result<()> {
+    let mut lo = from;
+    while lo <= to {
+        let hi = (lo + LOAD_CHUNK as u64 - 1).min(to);
+        s.execute(
+            &sql.replace("{lo}", &lo.to_string())
+                .replace("{hi}", &hi.to_string()),
+        )?;
+        s.execute("COMMIT")?;
+        lo = hi + 1;
     }
     Ok(())
 }
@@ -233,6 +256,11 @@ pub(crate) fn in_list(from: i64, n: usize) -> String {
     format!("({})", v.join(", "))
 }
 
+/// `a / b` in thousandths, rounded (relative errors and ratios as counters).
+pub(crate) fn permille(a: u64, b: u64) -> u64 {
+    (a * 1000 + b / 2).checked_div(b).unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,5 +285,12 @@ mod tests {
         sorted.sort_unstable();
         assert_eq!(sorted, (0..100).collect::<Vec<_>>());
         assert_ne!(v, sorted, "a shuffle of 100 moves something");
+    }
+
+    #[test]
+    fn permille_rounds() {
+        assert_eq!(permille(1, 3), 333);
+        assert_eq!(permille(2, 3), 667);
+        assert_eq!(permille(5, 0), 0);
     }
 }
