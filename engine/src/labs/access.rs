@@ -1,6 +1,7 @@
 //! Index-access labs measured through SQL: matching and screening (C15,
 //! C18, C20, C21), pinning and the cost formula (C16, C17), IN-lists
-//! against BETWEEN (C19). C24 and C26 live in `index`.
+//! against BETWEEN (C19), optional filters (C22, C23). C24 and C26 live
+//! in `index`.
 //!
 //! Every lab here follows the same recipe:
 //!
@@ -23,6 +24,7 @@
 
 mod costs;
 mod matching;
+mod optional;
 
 pub use costs::{
     c16_verdict, c17_verdict, c19_verdict, C16Evidence, C16Side, C17Evidence, C17Query,
@@ -32,6 +34,7 @@ pub use matching::{
     c15_verdict, c18_verdict, c20_verdict, c21_verdict, C15Case, C15Evidence, C18Evidence,
     C18Query, C20Evidence, C20Side, C21Evidence, C21Form,
 };
+pub use optional::{c22_verdict, c23_verdict, C22Evidence, C22Run, C23Evidence, C23Form};
 
 use super::{Lab, LabCtx};
 use crate::config::Config;
@@ -46,6 +49,7 @@ pub(super) fn labs() -> Vec<Lab> {
     let mut v = Vec::new();
     v.extend(matching::labs());
     v.extend(costs::labs());
+    v.extend(optional::labs());
     v
 }
 
