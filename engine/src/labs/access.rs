@@ -1,7 +1,7 @@
 //! Index-access labs measured through SQL: matching and screening (C15,
 //! C18, C20, C21), pinning and the cost formula (C16, C17), IN-lists
-//! against BETWEEN (C19), optional filters (C22, C23). C24 and C26 live
-//! in `index`.
+//! against BETWEEN (C19), optional filters (C22, C23) and an index design
+//! exercise (C25). C24 and C26 live in `index`.
 //!
 //! Every lab here follows the same recipe:
 //!
@@ -23,6 +23,7 @@
 //!    unit-tested on synthetic evidence for each outcome.
 
 mod costs;
+mod design;
 mod matching;
 mod optional;
 
@@ -30,6 +31,7 @@ pub use costs::{
     c16_verdict, c17_verdict, c19_verdict, C16Evidence, C16Side, C17Evidence, C17Query,
     C19Evidence, C19Shape,
 };
+pub use design::{c25_verdict, C25Candidate, C25Evidence};
 pub use matching::{
     c15_verdict, c18_verdict, c20_verdict, c21_verdict, C15Case, C15Evidence, C18Evidence,
     C18Query, C20Evidence, C20Side, C21Evidence, C21Form,
@@ -50,6 +52,7 @@ pub(super) fn labs() -> Vec<Lab> {
     v.extend(matching::labs());
     v.extend(costs::labs());
     v.extend(optional::labs());
+    v.extend(design::labs());
     v
 }
 

@@ -32,9 +32,9 @@ mod index;
 
 pub use access::{
     c15_verdict, c16_verdict, c17_verdict, c18_verdict, c19_verdict, c20_verdict, c21_verdict,
-    c22_verdict, c23_verdict, C15Case, C15Evidence, C16Evidence, C16Side, C17Evidence, C17Query,
-    C18Evidence, C18Query, C19Evidence, C19Shape, C20Evidence, C20Side, C21Evidence, C21Form,
-    C22Evidence, C22Run, C23Evidence, C23Form,
+    c22_verdict, c23_verdict, c25_verdict, C15Case, C15Evidence, C16Evidence, C16Side, C17Evidence,
+    C17Query, C18Evidence, C18Query, C19Evidence, C19Shape, C20Evidence, C20Side, C21Evidence,
+    C21Form, C22Evidence, C22Run, C23Evidence, C23Form, C25Candidate, C25Evidence,
 };
 pub use index::{c24_verdict, c26_verdict, C24Evidence, C26Evidence};
 
