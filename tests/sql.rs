@@ -187,6 +187,7 @@ fn parse_counts_and_array_execution() {
     ));
 }
 
+// ANCHOR: c24_test
 #[test]
 fn user_function_calls_per_plan() {
     let (_d, db) = db();
@@ -225,7 +226,9 @@ fn user_function_calls_per_plan() {
         1
     );
 }
+// ANCHOR_END: c24_test
 
+// ANCHOR: c26_test
 #[test]
 fn sort_avoidance_and_in_list() {
     let (_d, db) = db();
@@ -275,7 +278,9 @@ fn sort_avoidance_and_in_list() {
     );
     assert_eq!(a.rows, b.rows);
 }
+// ANCHOR_END: c26_test
 
+// ANCHOR: explain_test
 #[test]
 fn explain_separates_matching_screening_and_filters() {
     let (_d, db) = db();
@@ -341,6 +346,7 @@ fn explain_separates_matching_screening_and_filters() {
     assert_eq!(hinted.rows.len(), 57);
     assert_eq!(hinted.stats.get(Stat::TableFetchByRowid), 0);
 }
+// ANCHOR_END: explain_test
 
 #[test]
 fn cost_based_choice_follows_selectivity() {
@@ -396,6 +402,7 @@ fn flashback_query_as_of_scn() {
 /// The two-session snapshot-too-old demonstration (tests/scripts), run
 /// statement by statement through the library: the reporter's second read
 /// fails with ORA-01555, and a new transaction reads again.
+// ANCHOR: sto_api
 #[test]
 fn snapshot_too_old_script_through_the_api() {
     let script = std::fs::read_to_string("tests/scripts/snapshot_too_old.sql").unwrap();
@@ -429,6 +436,7 @@ fn snapshot_too_old_script_through_the_api() {
     let again = run(&mut rep, "SELECT COUNT(*), SUM(balance) FROM acct");
     assert_eq!(ints(&again), vec![vec![1000, 110_000]]);
 }
+// ANCHOR_END: sto_api
 
 #[test]
 fn session_user_is_settable_and_visible() {
