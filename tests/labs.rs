@@ -9,6 +9,8 @@
 use blocklab::labs::{registry, LabCtx, Verdict};
 
 // One file of pins per lab group, under tests/labs_pins/.
+#[path = "labs_pins/access.rs"]
+mod pins_access;
 #[path = "labs_pins/index.rs"]
 mod pins_index;
 #[path = "labs_pins/ops.rs"]
@@ -21,6 +23,7 @@ pub type Pin = (&'static str, Verdict, Vec<(&'static str, u64)>);
 
 fn pinned() -> Vec<Pin> {
     let mut v = Vec::new();
+    v.extend(pins_access::pins());
     v.extend(pins_index::pins());
     v.extend(pins_ops::pins());
     v.extend(pins_physical::pins());
