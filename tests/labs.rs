@@ -60,6 +60,13 @@ fn lab_counters_are_pinned_and_repeatable() {
             "{id}: counter evidence changed\n{}",
             runs[0].render()
         );
-        assert_eq!(runs[0].verdict, verdict, "{id}: {}", runs[0].reason);
+        // A verdict that also compares timings (the report carries timing
+        // evidence) can move between `holds` and `depends` with the load on
+        // the machine, and timings are never asserted: such a lab's pinned
+        // verdict is the one seen when it was pinned, and only its counters
+        // are checked. A verdict from counters alone must be the pinned one.
+        if runs[0].evidence.iter().all(|e| !e.is_timing()) {
+            assert_eq!(runs[0].verdict, verdict, "{id}: {}", runs[0].reason);
+        }
     }
 }
