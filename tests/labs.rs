@@ -9,6 +9,8 @@
 use blocklab::labs::{registry, LabCtx, Verdict};
 
 // One file of pins per lab group, under tests/labs_pins/.
+#[path = "labs_pins/dml.rs"]
+mod pins_dml;
 #[path = "labs_pins/index.rs"]
 mod pins_index;
 
@@ -17,6 +19,7 @@ pub type Pin = (&'static str, Verdict, Vec<(&'static str, u64)>);
 
 fn pinned() -> Vec<Pin> {
     let mut v = Vec::new();
+    v.extend(pins_dml::pins());
     v.extend(pins_index::pins());
     v
 }

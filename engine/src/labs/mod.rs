@@ -27,8 +27,15 @@
 //! * **Sizes.** `--quick` uses small data so the whole catalogue runs in a
 //!   few minutes on two cores; the default size is what the book quotes.
 
+mod dml;
 mod index;
 
+pub use dml::{
+    c01_verdict, c02_verdict, c03_verdict, c04_verdict, c05_verdict, c09_verdict, c10_verdict,
+    c11_verdict, c12_verdict, c13_verdict, c14_verdict, sep, C01Evidence, C02Evidence, C03Evidence,
+    C04Evidence, C05Evidence, C09Evidence, C10Evidence, C11Evidence, C12Evidence, C13Evidence,
+    C14Evidence, Sep, Timing,
+};
 pub use index::{c24_verdict, c26_verdict, C24Evidence, C26Evidence};
 
 use std::fmt::Write as _;
@@ -308,6 +315,7 @@ pub struct Lab {
 /// Every lab, in catalogue order.
 pub fn registry() -> Vec<Lab> {
     let mut v = Vec::new();
+    v.extend(dml::labs());
     v.extend(index::labs());
     v
 }
