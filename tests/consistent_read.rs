@@ -39,6 +39,7 @@ fn setup(db: &Database, rows: i64) -> Vec<blocklab::RowId> {
     ids
 }
 
+// ANCHOR: cr_rollback
 #[test]
 fn a_snapshot_reads_the_state_as_of_its_scn_by_rolling_clones_back() {
     let dir = tempfile::tempdir().unwrap();
@@ -70,6 +71,7 @@ fn a_snapshot_reads_the_state_as_of_its_scn_by_rolling_clones_back() {
     assert_eq!(now[3].1[1], Value::Int(25));
     assert_eq!(reader.stats().diff(&before).get(Stat::CrBlocksCreated), 0);
 }
+// ANCHOR_END: cr_rollback
 
 #[test]
 fn uncommitted_changes_of_another_session_are_invisible() {
@@ -116,6 +118,7 @@ fn query_after_changes(
     (res, r.stats())
 }
 
+// ANCHOR: snapshot_too_old_exact
 #[test]
 fn snapshot_too_old_fires_exactly_when_the_needed_undo_was_reused() {
     // Each transaction takes its own undo block from a ring of 8. The setup
@@ -148,6 +151,7 @@ fn snapshot_too_old_fires_exactly_when_the_needed_undo_was_reused() {
     assert_eq!(res.unwrap(), 4);
     assert_eq!(stats.get(Stat::UndoRecordsAppliedCr), 12);
 }
+// ANCHOR_END: snapshot_too_old_exact
 
 #[test]
 fn a_query_over_blocks_nobody_changed_never_fails_however_old() {

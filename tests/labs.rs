@@ -13,6 +13,8 @@ use blocklab::labs::{registry, LabCtx, Verdict};
 mod pins_dml;
 #[path = "labs_pins/index.rs"]
 mod pins_index;
+#[path = "labs_pins/ops.rs"]
+mod pins_ops;
 
 /// A lab's pinned outcome: (lab, verdict, counter evidence).
 pub type Pin = (&'static str, Verdict, Vec<(&'static str, u64)>);
@@ -21,6 +23,7 @@ fn pinned() -> Vec<Pin> {
     let mut v = Vec::new();
     v.extend(pins_dml::pins());
     v.extend(pins_index::pins());
+    v.extend(pins_ops::pins());
     v
 }
 
@@ -71,5 +74,31 @@ fn lab_counters_are_pinned_and_repeatable() {
         if runs[0].evidence.iter().all(|e| !e.is_timing()) {
             assert_eq!(runs[0].verdict, verdict, "{id}: {}", runs[0].reason);
         }
+        check_transcript(id, &runs[0].render_counters());
     }
+}
+
+/// The book quotes each lab's counter transcript at the quick size from
+/// book/src/transcripts/labs/<ID>.txt; CI checks the quote is what the lab
+/// prints. `BLESS=1 cargo test --test labs` rewrites them.
+fn check_transcript(id: &str, text: &str) {
+    let path = std::path::Path::new("book/src/transcripts/labs").join(format!("{id}.txt"));
+    let text = format!("$ blocklab labs --quick {id}\n{text}");
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &text).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing: run BLESS=1 cargo test --test labs",
+            path.display()
+        )
+    });
+    assert_eq!(
+        want,
+        text,
+        "{} differs from the lab's output (BLESS=1 cargo test --test labs rewrites it)",
+        path.display()
+    );
 }

@@ -187,6 +187,7 @@ fn parse_counts_and_array_execution() {
     ));
 }
 
+// ANCHOR: c24_test
 #[test]
 fn user_function_calls_per_plan() {
     let (_d, db) = db();
@@ -225,7 +226,9 @@ fn user_function_calls_per_plan() {
         1
     );
 }
+// ANCHOR_END: c24_test
 
+// ANCHOR: c26_test
 #[test]
 fn sort_avoidance_and_in_list() {
     let (_d, db) = db();
@@ -275,7 +278,9 @@ fn sort_avoidance_and_in_list() {
     );
     assert_eq!(a.rows, b.rows);
 }
+// ANCHOR_END: c26_test
 
+// ANCHOR: explain_test
 #[test]
 fn explain_separates_matching_screening_and_filters() {
     let (_d, db) = db();
@@ -341,6 +346,7 @@ fn explain_separates_matching_screening_and_filters() {
     assert_eq!(hinted.rows.len(), 57);
     assert_eq!(hinted.stats.get(Stat::TableFetchByRowid), 0);
 }
+// ANCHOR_END: explain_test
 
 #[test]
 fn cost_based_choice_follows_selectivity() {
@@ -396,6 +402,7 @@ fn flashback_query_as_of_scn() {
 /// The two-session snapshot-too-old demonstration (tests/scripts), run
 /// statement by statement through the library: the reporter's second read
 /// fails with ORA-01555, and a new transaction reads again.
+// ANCHOR: sto_api
 #[test]
 fn snapshot_too_old_script_through_the_api() {
     let script = std::fs::read_to_string("tests/scripts/snapshot_too_old.sql").unwrap();
@@ -429,6 +436,7 @@ fn snapshot_too_old_script_through_the_api() {
     let again = run(&mut rep, "SELECT COUNT(*), SUM(balance) FROM acct");
     assert_eq!(ints(&again), vec![vec![1000, 110_000]]);
 }
+// ANCHOR_END: sto_api
 
 #[test]
 fn session_user_is_settable_and_visible() {
@@ -482,4 +490,41 @@ fn flashback_table_to_scn() {
     assert!(s
         .execute(&format!("FLASHBACK TABLE f TO SCN {scn}"))
         .is_err());
+}
+
+#[test]
+fn batched_rowid_access_visits_each_table_block_once() {
+    let (_d, db) = db();
+    let mut s = db.session();
+    load(&mut s);
+    // b is scattered over the table: consecutive index entries point into
+    // different blocks.
+    let plain = run(&mut s, "SELECT /*+ INDEX(t t_bc) */ a FROM t WHERE b = 3");
+    let batched = run(
+        &mut s,
+        "SELECT /*+ INDEX(t t_bc) BATCH_TABLE_ACCESS_BY_ROWID(t) */ a FROM t WHERE b = 3",
+    );
+    let mut x = ints(&plain);
+    let mut y = ints(&batched);
+    x.sort();
+    y.sort();
+    assert_eq!(x, y);
+    let visits = |r: &blocklab::SqlResult| r.stats.get(Stat::TableBlockGetsByRowid);
+    let blocks = run(&mut s, "SELECT COUNT(*) FROM t")
+        .stats
+        .get(Stat::TableScanBlocks);
+    assert!(
+        visits(&batched) <= blocks,
+        "{} > {blocks}",
+        visits(&batched)
+    );
+    assert!(visits(&batched) < visits(&plain));
+    let e = run(
+        &mut s,
+        "EXPLAIN SELECT /*+ INDEX(t t_bc) BATCH_TABLE_ACCESS_BY_ROWID(t) */ a FROM t WHERE b = 3",
+    )
+    .explain
+    .unwrap();
+    assert_eq!(e.lines[1].operation, "TABLE ACCESS BY INDEX ROWID BATCHED");
+    assert_eq!(e.plan_table[0].prefetch, "L");
 }

@@ -9,6 +9,13 @@
 //! updated when a DDL transaction commits.
 //!
 //! Column list encoding (a TEXT value): `name:TYPE[:nn],...`.
+//!
+//! Row kinds (the fifth value): `table`, `index`, `constraint`, and
+//! `stats` — the optimizer statistics of one table as `ANALYZE TABLE`
+//! stored them ([`StoredStats`]): `(table id, table name, part, JSON text,
+//! "stats")`. The JSON (`optstats::TableStats::to_json`) normally fits one
+//! row; when it does not fit a block it is cut into parts 0, 1, … of one
+//! row each, read back in part order.
 
 use std::collections::BTreeMap;
 
@@ -290,6 +297,91 @@ impl IndexDef {
     }
 }
 
+/// The stored optimizer statistics of one table (its `stats` rows).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredStats {
+    /// The table they describe; its id too, so that rows describing an
+    /// older table of the same name could never be taken for this one's.
+    pub table_id: TableId,
+    pub table: String,
+    /// `optstats::TableStats::to_json`, the parts put back together.
+    pub json: String,
+    /// Where the parts live in the catalog segment, in part order.
+    pub catalog_rowids: Vec<RowId>,
+}
+
+impl StoredStats {
+    /// The catalog rows holding the JSON text, each at most `max_text`
+    /// bytes of it (cut at character boundaries).
+    pub(crate) fn to_rows(&self, max_text: usize) -> Vec<Row> {
+        let mut rows = Vec::new();
+        let mut rest = self.json.as_str();
+        while rows.is_empty() || !rest.is_empty() {
+            let mut end = rest.len().min(max_text.max(4));
+            while !rest.is_char_boundary(end) {
+                end -= 1;
+            }
+            let (part, tail) = rest.split_at(end);
+            rows.push(vec![
+                Value::Int(self.table_id.0 as i64),
+                Value::Text(self.table.clone()),
+                Value::Int(rows.len() as i64),
+                Value::Text(part.to_string()),
+                Value::Text("stats".into()),
+            ]);
+            rest = tail;
+        }
+        rows
+    }
+
+    /// Puts the `stats` rows back together, one [`StoredStats`] per table.
+    /// Rows of a table that does not exist (or exists with another id), a
+    /// missing part or a part twice are errors: `drop_table` deletes a
+    /// table's statistics with it, in the same transaction.
+    fn from_rows(
+        rows: &[&(RowId, Row)],
+        tables: &BTreeMap<String, TableDef>,
+    ) -> std::result::Result<BTreeMap<String, StoredStats>, String> {
+        // table -> (its id, part number -> (where, text))
+        type Parts = BTreeMap<i64, (RowId, String)>;
+        let mut parts: BTreeMap<String, (TableId, Parts)> = BTreeMap::new();
+        for (rowid, row) in rows {
+            let [Value::Int(id), Value::Text(table), Value::Int(part), Value::Text(text), _] =
+                row.as_slice()
+            else {
+                return Err(format!("malformed catalog row {row:?}"));
+            };
+            let id = TableId(*id as u32);
+            if tables.get(table).map(|t| t.id) != Some(id) {
+                return Err(format!(
+                    "statistics of table {table} (id {}), which does not exist",
+                    id.0
+                ));
+            }
+            let entry = parts.entry(table.clone()).or_insert((id, BTreeMap::new()));
+            if entry.1.insert(*part, (*rowid, text.clone())).is_some() {
+                return Err(format!("statistics of table {table}: part {part} twice"));
+            }
+        }
+        let mut out = BTreeMap::new();
+        for (table, (table_id, parts)) in parts {
+            if parts.keys().copied().ne(0..parts.len() as i64) {
+                return Err(format!("statistics of table {table}: parts missing"));
+            }
+            out.insert(
+                table.clone(),
+                StoredStats {
+                    table_id,
+                    table,
+                    json: parts.values().map(|(_, t)| t.as_str()).collect(),
+                    catalog_rowids: parts.values().map(|(r, _)| *r).collect(),
+                },
+            );
+        }
+        Ok(out)
+    }
+}
+
 /// The catalog behind its lock, with the per-table [`Rules`] that DML
 /// looks up on every statement cached. Every change to the catalog goes
 /// through [`CatalogLock::write`], which empties the cache, so a cached
@@ -331,11 +423,14 @@ pub struct Catalog {
     pub tables: BTreeMap<String, TableDef>,
     pub indexes: BTreeMap<String, IndexDef>,
     pub constraints: BTreeMap<String, ConstraintDef>,
+    /// Stored optimizer statistics by table (`ANALYZE TABLE`).
+    pub stats: BTreeMap<String, StoredStats>,
     pub next_id: u32,
 }
 
 impl Catalog {
-    /// Rebuilds the catalog from its rows (tables first, then indexes).
+    /// Rebuilds the catalog from its rows (tables first, then indexes,
+    /// constraints and statistics).
     pub(crate) fn from_rows(rows: Vec<(RowId, Row)>) -> std::result::Result<Catalog, String> {
         let mut cat = Catalog::default();
         let kind = |r: &Row| match r.get(4) {
@@ -357,6 +452,8 @@ impl Catalog {
             let def = ConstraintDef::from_row(row, *rowid)?;
             cat.constraints.insert(def.name.clone(), def);
         }
+        let stats: Vec<&(RowId, Row)> = rows.iter().filter(|(_, r)| kind(r) == "stats").collect();
+        cat.stats = StoredStats::from_rows(&stats, &cat.tables)?;
         cat.next_id = cat.next_id.max(1);
         Ok(cat)
     }
@@ -427,5 +524,81 @@ impl Catalog {
                 kind: "table",
                 name: name.to_string(),
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(name: &str, id: u32) -> TableDef {
+        TableDef {
+            id: TableId(id),
+            name: name.into(),
+            seg: BlockNo(9),
+            columns: Vec::new(),
+            logging: true,
+            catalog_rowid: RowId {
+                block: BlockNo(2),
+                slot: 0,
+            },
+        }
+    }
+
+    fn rowid(slot: u16) -> RowId {
+        RowId {
+            block: BlockNo(3),
+            slot,
+        }
+    }
+
+    #[test]
+    fn statistics_too_long_for_one_row_come_back_from_their_parts() {
+        let st = StoredStats {
+            table_id: TableId(4),
+            table: "t".into(),
+            // 10 + 2×'é' (2 bytes each) + 10 = 24 bytes in parts of at most
+            // 11: the first 'é' would straddle byte 11, so part 0 ends
+            // before it (10 bytes); part 1 is 'éé' + 7 'b' (11), part 2 the
+            // last 3 'b'.
+            json: format!("{}éé{}", "a".repeat(10), "b".repeat(10)),
+            catalog_rowids: Vec::new(),
+        };
+        let rows = st.to_rows(11);
+        let texts: Vec<&Value> = rows.iter().map(|r| &r[3]).collect();
+        assert_eq!(
+            texts,
+            [
+                &Value::Text("a".repeat(10)),
+                &Value::Text(format!("éé{}", "b".repeat(7))),
+                &Value::Text("b".repeat(3)),
+            ]
+        );
+        // Stored in another order: read back in part order.
+        let stored: Vec<(RowId, Row)> = rows
+            .into_iter()
+            .enumerate()
+            .rev()
+            .map(|(i, r)| (rowid(i as u16), r))
+            .collect();
+        let tables = BTreeMap::from([("t".to_string(), table("t", 4))]);
+        let refs: Vec<&(RowId, Row)> = stored.iter().collect();
+        let back = StoredStats::from_rows(&refs, &tables).unwrap();
+        assert_eq!(back["t"].json, st.json);
+        assert_eq!(back["t"].catalog_rowids, [rowid(0), rowid(1), rowid(2)]);
+    }
+
+    #[test]
+    fn statistics_of_another_table_of_the_same_name_are_refused() {
+        let st = StoredStats {
+            table_id: TableId(4),
+            table: "t".into(),
+            json: "{}".into(),
+            catalog_rowids: Vec::new(),
+        };
+        let stored: Vec<(RowId, Row)> = vec![(rowid(0), st.to_rows(100).remove(0))];
+        let refs: Vec<&(RowId, Row)> = stored.iter().collect();
+        let tables = BTreeMap::from([("t".to_string(), table("t", 5))]);
+        assert!(StoredStats::from_rows(&refs, &tables).is_err());
     }
 }

@@ -15,7 +15,8 @@
 //!                     transaction table, with undo (itself rebuilt by redo)
 //!                                          │
 //!                                          ▼
-//!                          load the catalog, checkpoint, open for sessions
+//!            load the catalog and the optimizer statistics stored in it,
+//!                          checkpoint, open for sessions
 //! ```
 //!
 //! A new directory is created and bootstrapped: block 0 file header, block 1
@@ -500,6 +501,9 @@ fn load_catalog(core: &Core) -> Result<()> {
     };
     let rows = heap::scan_rows(core, &core.bg, snap, CATALOG_SEG, |_| true)?;
     let cat = Catalog::from_rows(rows)
+        .map_err(|r| Error::corrupt(core.file.name(), CATALOG_SEG.0 as u64, r))?;
+    core.sql
+        .load_stats(&cat)
         .map_err(|r| Error::corrupt(core.file.name(), CATALOG_SEG.0 as u64, r))?;
     *core.catalog.write() = cat;
     Ok(())

@@ -25,6 +25,7 @@ pub mod exec;
 pub mod heap;
 pub mod labs;
 pub mod optstats;
+pub mod plandiff;
 pub mod script;
 pub mod session;
 pub mod space;

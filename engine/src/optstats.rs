@@ -59,6 +59,28 @@
 //! `blevel` 0; an index whose root is its only leaf has `leaf_blocks` 1 and
 //! `blevel` 0.
 //!
+//! ## Stored form
+//!
+//! [`TableStats::to_json`] writes the statistics as one JSON object, so a
+//! catalog row can be read with nothing but a JSON viewer:
+//!
+//! ```text
+//! {"format":1,"table":"t","num_rows":1000,"blocks":100,"avg_row_len":773,
+//!  "columns":[{"name":"k","ndv":1000,"nulls":0,"low":{"int":0},"high":{"int":999}}, …],
+//!  "indexes":[{"name":"t_k","blevel":1,"leaf_blocks":3,"distinct_keys":1000,
+//!              "num_rows":1000,"clustering_factor":100,"cluster_ratio":"1",
+//!              "avg_leaf_blocks_per_key":"0.003","avg_data_blocks_per_key":"0.1"}]}
+//! ```
+//!
+//! Values are tagged (`{"int":…}`, `{"real":"…"}`, `{"text":"…"}`, `null`).
+//! Every float is written as a *string* in Rust's shortest round-trip
+//! form, because a JSON number parsed back by `serde_json`'s default
+//! parser may come back one unit in the last place off, and a plan costed
+//! from reloaded statistics must be the plan costed before the restart.
+//! A TEXT `low`/`high` keeps its first [`STORED_TEXT_BYTES`] bytes (Oracle
+//! keeps 32 bytes of `LOW_VALUE`/`HIGH_VALUE` too); the cost formula reads
+//! only the first 7 (`access::cost`), so no estimate changes.
+//!
 //! Invariant: `distinct_keys <= num_rows`, `B <= clustering_factor <=
 //! num_rows`, and `0.0 <= cluster_ratio <= 1.0`.
 //!
@@ -67,14 +89,17 @@
 //!   sampling (`ESTIMATE_PERCENT`), no histograms, no incremental statistics.
 //! - NULL keys are indexed here (see `btree::key`), so `num_rows` of an index
 //!   counts them; Oracle leaves all-NULL keys out of B-tree indexes.
-//! - The statistics are returned to the caller, not stored in the
-//!   dictionary: nothing keeps them across a restart.
+//! - `gather` only returns the statistics; `ANALYZE TABLE` then stores
+//!   them in the catalog (`Session::store_stats`, one `stats` row per
+//!   table in the encoding below), from where they are loaded at open.
 //! - The HWM is read from the current segment header, not as of the
 //!   snapshot (as Oracle reads the extent map): a concurrent insert that
 //!   grows the table during the walk may add an empty block to `blocks`.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
+
+use serde_json::{json, Value as Json};
 
 use crate::access::{ColumnStats, IndexStats};
 use crate::btree::key::{encode_key, split_rowid, KeyColumn};
@@ -193,6 +218,179 @@ impl fmt::Display for TableStats {
         }
         Ok(())
     }
+}
+
+/// Leading bytes of a TEXT `low`/`high` value that the stored form keeps.
+pub const STORED_TEXT_BYTES: usize = 32;
+
+/// Version of the stored form, written as `"format"`.
+const STORED_FORMAT: u64 = 1;
+
+impl TableStats {
+    /// The stored form (see the module docs): one JSON object.
+    pub fn to_json(&self) -> String {
+        let columns: Vec<Json> = self
+            .columns
+            .iter()
+            .map(|(name, c)| {
+                json!({
+                    "name": name,
+                    "ndv": c.ndv,
+                    "nulls": c.nulls,
+                    "low": value_json(c.low.as_ref()),
+                    "high": value_json(c.high.as_ref()),
+                })
+            })
+            .collect();
+        let indexes: Vec<Json> = self
+            .indexes
+            .iter()
+            .map(|i| {
+                json!({
+                    "name": i.name,
+                    "blevel": i.blevel,
+                    "leaf_blocks": i.leaf_blocks,
+                    "distinct_keys": i.distinct_keys,
+                    "num_rows": i.num_rows,
+                    "clustering_factor": i.clustering_factor,
+                    "cluster_ratio": float_json(i.cluster_ratio),
+                    "avg_leaf_blocks_per_key": float_json(i.avg_leaf_blocks_per_key),
+                    "avg_data_blocks_per_key": float_json(i.avg_data_blocks_per_key),
+                })
+            })
+            .collect();
+        json!({
+            "format": STORED_FORMAT,
+            "table": self.table,
+            "num_rows": self.num_rows,
+            "blocks": self.blocks,
+            "avg_row_len": self.avg_row_len,
+            "columns": columns,
+            "indexes": indexes,
+        })
+        .to_string()
+    }
+
+    /// Reads the stored form back. `Err` says what is wrong with it.
+    pub fn from_json(text: &str) -> std::result::Result<TableStats, String> {
+        let v: Json = serde_json::from_str(text).map_err(|e| format!("statistics: {e}"))?;
+        if v.get("format").and_then(Json::as_u64) != Some(STORED_FORMAT) {
+            return Err(format!("statistics: unknown format {:?}", v.get("format")));
+        }
+        let columns = array(&v, "columns")?
+            .iter()
+            .map(|c| {
+                Ok((
+                    string(c, "name")?,
+                    ColumnStats {
+                        ndv: uint(c, "ndv")?,
+                        nulls: uint(c, "nulls")?,
+                        low: value_from_json(field(c, "low")?)?,
+                        high: value_from_json(field(c, "high")?)?,
+                    },
+                ))
+            })
+            .collect::<std::result::Result<_, String>>()?;
+        let indexes = array(&v, "indexes")?
+            .iter()
+            .map(|i| {
+                Ok(IndexStatsRow {
+                    name: string(i, "name")?,
+                    blevel: u32::try_from(uint(i, "blevel")?)
+                        .map_err(|_| "statistics: blevel out of range".to_string())?,
+                    leaf_blocks: uint(i, "leaf_blocks")?,
+                    distinct_keys: uint(i, "distinct_keys")?,
+                    num_rows: uint(i, "num_rows")?,
+                    clustering_factor: uint(i, "clustering_factor")?,
+                    cluster_ratio: float(i, "cluster_ratio")?,
+                    avg_leaf_blocks_per_key: float(i, "avg_leaf_blocks_per_key")?,
+                    avg_data_blocks_per_key: float(i, "avg_data_blocks_per_key")?,
+                })
+            })
+            .collect::<std::result::Result<_, String>>()?;
+        Ok(TableStats {
+            table: string(&v, "table")?,
+            num_rows: uint(&v, "num_rows")?,
+            blocks: uint(&v, "blocks")?,
+            avg_row_len: uint(&v, "avg_row_len")?,
+            columns,
+            indexes,
+        })
+    }
+}
+
+/// A float as the string Rust prints for it: the shortest text that parses
+/// back to the same bits (`inf` and `NaN` included).
+fn float_json(x: f64) -> Json {
+    Json::String(x.to_string())
+}
+
+fn value_json(v: Option<&Value>) -> Json {
+    match v {
+        None | Some(Value::Null) => Json::Null,
+        Some(Value::Int(i)) => json!({ "int": i }),
+        Some(Value::Real(r)) => json!({ "real": float_json(*r) }),
+        Some(Value::Text(t)) => {
+            let mut end = t.len().min(STORED_TEXT_BYTES);
+            while !t.is_char_boundary(end) {
+                end -= 1;
+            }
+            json!({ "text": &t[..end] })
+        }
+    }
+}
+
+fn value_from_json(v: &Json) -> std::result::Result<Option<Value>, String> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    if let Some(i) = v.get("int") {
+        return i
+            .as_i64()
+            .map(|i| Some(Value::Int(i)))
+            .ok_or_else(|| format!("statistics: bad int {i}"));
+    }
+    if let Some(r) = v.get("real") {
+        return parse_float(r).map(|r| Some(Value::Real(r)));
+    }
+    if let Some(Json::String(t)) = v.get("text") {
+        return Ok(Some(Value::Text(t.clone())));
+    }
+    Err(format!("statistics: bad value {v}"))
+}
+
+fn field<'a>(v: &'a Json, key: &str) -> std::result::Result<&'a Json, String> {
+    v.get(key)
+        .ok_or_else(|| format!("statistics: no field {key:?}"))
+}
+
+fn uint(v: &Json, key: &str) -> std::result::Result<u64, String> {
+    field(v, key)?
+        .as_u64()
+        .ok_or_else(|| format!("statistics: {key:?} is not a count"))
+}
+
+fn string(v: &Json, key: &str) -> std::result::Result<String, String> {
+    field(v, key)?
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| format!("statistics: {key:?} is not text"))
+}
+
+fn array<'a>(v: &'a Json, key: &str) -> std::result::Result<&'a Vec<Json>, String> {
+    field(v, key)?
+        .as_array()
+        .ok_or_else(|| format!("statistics: {key:?} is not a list"))
+}
+
+fn float(v: &Json, key: &str) -> std::result::Result<f64, String> {
+    parse_float(field(v, key)?)
+}
+
+fn parse_float(v: &Json) -> std::result::Result<f64, String> {
+    v.as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("statistics: bad float {v}"))
 }
 
 /// `(N − CF) / (N − B)`, defined as 1.0 when `N == B` (every indexed row
@@ -471,6 +669,88 @@ mod tests {
         assert_eq!(s.low, Some(Value::Real(-1.5)));
         assert_eq!(s.high, Some(Value::Real(3.0)));
         assert_eq!(s.nulls, 1);
+    }
+
+    fn sample() -> TableStats {
+        TableStats {
+            table: "t".into(),
+            num_rows: 1000,
+            blocks: 100,
+            avg_row_len: 773,
+            columns: vec![
+                (
+                    "k".into(),
+                    ColumnStats {
+                        ndv: 1000,
+                        low: Some(Value::Int(i64::MIN)),
+                        high: Some(Value::Int(999)),
+                        nulls: 0,
+                    },
+                ),
+                (
+                    "x".into(),
+                    ColumnStats {
+                        ndv: 3,
+                        low: Some(Value::Real(0.1 + 0.2)),
+                        high: Some(Value::Real(f64::INFINITY)),
+                        nulls: 7,
+                    },
+                ),
+                (
+                    "e".into(),
+                    ColumnStats {
+                        ndv: 0,
+                        low: None,
+                        high: None,
+                        nulls: 1000,
+                    },
+                ),
+            ],
+            indexes: vec![IndexStatsRow {
+                name: "t_k".into(),
+                blevel: 1,
+                leaf_blocks: 3,
+                distinct_keys: 1000,
+                num_rows: 1000,
+                clustering_factor: 517,
+                cluster_ratio: cluster_ratio(1000, 517, 100),
+                avg_leaf_blocks_per_key: 3.0 / 1000.0,
+                avg_data_blocks_per_key: 0.517,
+            }],
+        }
+    }
+
+    #[test]
+    fn the_stored_form_reads_back_bit_for_bit() {
+        let st = sample();
+        let back = TableStats::from_json(&st.to_json()).unwrap();
+        // PartialEq on f64 compares values; 0.1 + 0.2 = 0.30000000000000004
+        // survives only if no digit is lost on the way.
+        assert_eq!(back, st);
+        assert_eq!(
+            back.indexes[0].cluster_ratio.to_bits(),
+            st.indexes[0].cluster_ratio.to_bits()
+        );
+    }
+
+    #[test]
+    fn the_stored_form_keeps_32_bytes_of_a_text_value() {
+        let mut st = sample();
+        // 31 ASCII bytes then a 2-byte 'é': the cut falls inside it, so 31 stay.
+        let long = format!("{}é{}", "a".repeat(31), "z".repeat(100));
+        st.columns[2].1.low = Some(Value::Text(long));
+        let back = TableStats::from_json(&st.to_json()).unwrap();
+        assert_eq!(back.columns[2].1.low, Some(Value::Text("a".repeat(31))));
+    }
+
+    #[test]
+    fn a_damaged_stored_form_is_an_error_not_a_panic() {
+        let text = sample().to_json();
+        for cut in [0, 1, text.len() / 2, text.len() - 1] {
+            assert!(TableStats::from_json(&text[..cut]).is_err(), "cut at {cut}");
+        }
+        let other = text.replace("\"format\":1", "\"format\":2");
+        assert!(TableStats::from_json(&other).is_err(), "unknown format");
     }
 
     #[test]

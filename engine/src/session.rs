@@ -449,7 +449,9 @@ impl Session {
         let (def, _) = self.target(table)?;
         let index = match &access {
             Access::Full => None,
-            Access::Index { name, .. } | Access::IndexOnly { name } => {
+            Access::Index { name, .. }
+            | Access::IndexBatched { name, .. }
+            | Access::IndexOnly { name } => {
                 let ix = self.core.catalog.read().index(name)?.clone();
                 if !ix.usable {
                     return Err(Error::Config(format!(
@@ -484,7 +486,8 @@ impl Session {
 
     /// Gathers optimizer statistics for `table` and its indexes (ANALYZE,
     /// `DBMS_STATS.GATHER_TABLE_STATS`) as of one snapshot, in one statement
-    /// that reads only; see `optstats`. The statistics are returned, not stored.
+    /// that reads only; see `optstats`. The statistics are returned;
+    /// `store_stats` stores them (SQL's `ANALYZE TABLE` does both).
     pub fn analyze(&mut self, table: &str) -> Result<crate::optstats::TableStats> {
         let (def, indexes) = self.target(table)?;
         self.statement(|s| {
@@ -555,12 +558,17 @@ impl Session {
                 Ok(true)
             })?;
             let mut out = Vec::with_capacity(rowids.len());
-            let mut fetcher = exec::RowidFetcher::default();
-            for rowid in rowids {
-                if let Some(row) = fetcher.fetch(&core, stats, snap, rowid)? {
+            exec::RowidFetcher::default().fetch_all(
+                &core,
+                stats,
+                snap,
+                &rowids,
+                false,
+                |rowid, row| {
                     out.push((rowid, row));
-                }
-            }
+                    Ok(())
+                },
+            )?;
             stats.add(Stat::RowsProcessed, out.len() as u64);
             Ok(out)
         })

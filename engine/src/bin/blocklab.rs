@@ -14,6 +14,9 @@
 //!   both are `blocklab::script` underneath.
 //! - `verify` reads every block of a closed database's data file and
 //!   reports each one that fails its checksum or structural checks.
+//! - `plan-diff` EXPLAINs the statements of a file in two databases and
+//!   compares the plan_table rows column by column (claim C31), optionally
+//!   running each SELECT in both to show its gets.
 //!
 //! Together they are a crash test a student can run by hand:
 //!
@@ -34,7 +37,7 @@
 //! user), the user its sessions record in redo.
 //!
 //! Exit status: 0 success (SQL errors in `shell`/`sql` output included); 1 a check found a problem (partial transaction,
-//! wrong total, corrupt block); 2 the command could not run (bad directory,
+//! wrong total, corrupt block, a changed plan); 2 the command could not run (bad directory,
 //! unreadable database, a failed engine call). Bad input never panics.
 
 // The subcommands live in `bin/blocklab/`; `#[path]` because a crate root
@@ -42,6 +45,8 @@
 // Cargo.toml.
 #[path = "blocklab/labs.rs"]
 mod labs;
+#[path = "blocklab/plan_diff.rs"]
+mod plan_diff;
 #[path = "blocklab/shell.rs"]
 mod shell;
 #[path = "blocklab/stress.rs"]
@@ -58,6 +63,7 @@ use blocklab::verify::verify_dir;
 use blocklab::Error;
 use clap::{Args, Parser, Subcommand};
 
+use plan_diff::PlanDiffArgs;
 use shell::{ShellArgs, SqlArgs};
 use stress::StressArgs;
 use stress_check::StressCheckArgs;
@@ -111,6 +117,13 @@ enum Command {
     /// each bad block and a summary. Exits 1 if any block is corrupt. The
     /// database must not be open in another process.
     Verify(VerifyArgs),
+    /// Compare the access paths of the same statements in two databases.
+    ///
+    /// EXPLAINs every statement of the file in A and in B (each with its own
+    /// stored statistics) and compares the plan_table rows on the columns
+    /// that matter for performance, each with an impact level. COST is shown
+    /// but not compared. Exits 1 if any plan changed or failed.
+    PlanDiff(PlanDiffArgs),
 }
 
 #[derive(Args)]
@@ -159,6 +172,7 @@ fn main() -> ExitCode {
         Command::StressCheck(a) => stress_check::run(&a),
         Command::Verify(a) => run_verify(&a),
         Command::Labs(a) => labs::run(a),
+        Command::PlanDiff(a) => plan_diff::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

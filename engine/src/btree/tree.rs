@@ -557,7 +557,9 @@ fn split_root(core: &Core, stats: &SessionStats, sys: &mut TxnCtx, tree: Tree) -
 
 /// Consistent range scan: calls `f` for each entry with `start <= key <
 /// stop` (stop `None` = to the end) as of `snap`, in key order, until `f`
-/// returns false. One descent; then the leaf chain.
+/// returns false. One descent; then the leaf chain. `f` runs while the
+/// leaf's read latch (or its consistent-read clone) is held, so it must not
+/// take latches itself: the callers only collect rowids and screen keys.
 pub(crate) fn scan(
     core: &Core,
     stats: &SessionStats,
@@ -570,7 +572,7 @@ pub(crate) fn scan(
     stats.inc(Stat::IndexDescents);
     let mut no = tree.root;
     // Descend (consistent gets, as of the snapshot).
-    let mut leaf = loop {
+    let mut view = loop {
         let v = read_consistent(core, stats, no, snap)?;
         let n = node(core, &v)?;
         count_level(stats, tree, no, n);
@@ -579,7 +581,7 @@ pub(crate) fn scan(
             continue;
         }
         if n.is_leaf() {
-            break n.clone();
+            break v;
         }
         no = BlockNo(n.child_for(start).ok_or_else(|| {
             Error::corrupt(
@@ -590,6 +592,7 @@ pub(crate) fn scan(
         })?);
     };
     for _ in 0..u32::MAX {
+        let leaf = node(core, &view)?;
         let from = leaf.entries.partition_point(|e| e.key.as_ref() < start);
         for e in &leaf.entries[from..] {
             if stop.is_some_and(|s| e.key.as_ref() >= s) {
@@ -606,9 +609,9 @@ pub(crate) fn scan(
             return Ok(());
         }
         no = BlockNo(leaf.next);
-        let v = read_consistent(core, stats, no, snap)?;
-        leaf = node(core, &v)?.clone();
-        count_level(stats, tree, no, &leaf);
+        drop(view);
+        view = read_consistent(core, stats, no, snap)?;
+        count_level(stats, tree, no, node(core, &view)?);
     }
     Ok(())
 }

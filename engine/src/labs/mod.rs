@@ -29,6 +29,7 @@
 
 mod dml;
 mod index;
+mod ops;
 
 pub use dml::{
     c01_verdict, c02_verdict, c03_verdict, c04_verdict, c05_verdict, c09_verdict, c10_verdict,
@@ -37,6 +38,7 @@ pub use dml::{
     C14Evidence, Sep, Timing,
 };
 pub use index::{c24_verdict, c26_verdict, C24Evidence, C26Evidence};
+pub use ops::{c31_verdict, C31Evidence};
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -122,6 +124,19 @@ pub struct Report {
     pub params: Vec<(String, String)>,
     /// Extra lines of evidence worth showing as text (a plan, a listing).
     pub notes: Vec<String>,
+    /// A curve worth drawing (`blocklab labs --report DIR` writes it as SVG).
+    pub chart: Option<Chart>,
+}
+
+/// Measured series over one parameter (number of indexes, commit
+/// interval, IN-list length, cluster ratio, undo size…).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chart {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    /// (name, points)
+    pub series: Vec<(String, Vec<(f64, f64)>)>,
 }
 
 impl Report {
@@ -145,6 +160,17 @@ impl Report {
     /// The report as a terminal table: counters, then timings, then the
     /// verdict and its reason.
     pub fn render(&self) -> String {
+        self.render_with(true)
+    }
+
+    /// The report without its timings: deterministic, so the book can
+    /// quote it and CI can check the quote (`tests/labs.rs`). A verdict
+    /// whose reason quotes timings is left out too.
+    pub fn render_counters(&self) -> String {
+        self.render_with(false)
+    }
+
+    fn render_with(&self, timings: bool) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "== {} {} ==", self.id, self.title);
         let _ = writeln!(out, "claim: {}", self.claim);
@@ -166,7 +192,7 @@ impl Report {
         for e in self.evidence.iter().filter(|e| !e.is_timing()) {
             let _ = writeln!(out, "  {:w$}  {:>14}  {}", e.name, fmt_num(e.value), e.unit);
         }
-        for e in self.evidence.iter().filter(|e| e.is_timing()) {
+        for e in self.evidence.iter().filter(|e| timings && e.is_timing()) {
             let (lo, hi) = e.spread.unwrap_or((e.value, e.value));
             let _ = writeln!(
                 out,
@@ -183,7 +209,14 @@ impl Report {
                 let _ = writeln!(out, "      {line}");
             }
         }
-        let _ = writeln!(out, "verdict: {} — {}", self.verdict.as_str(), self.reason);
+        if timings || !self.evidence.iter().any(Evidence::is_timing) {
+            let _ = writeln!(out, "verdict: {} — {}", self.verdict.as_str(), self.reason);
+        } else {
+            let _ = writeln!(
+                out,
+                "verdict: (rests on timings: run the lab to see it and its reason)"
+            );
+        }
         out
     }
 
@@ -317,6 +350,7 @@ pub fn registry() -> Vec<Lab> {
     let mut v = Vec::new();
     v.extend(dml::labs());
     v.extend(index::labs());
+    v.extend(ops::labs());
     v
 }
 
@@ -353,5 +387,113 @@ pub(crate) fn report(
         evidence,
         params,
         notes,
+        chart: None,
+    }
+}
+
+/// Draws `chart` as an SVG file.
+pub fn write_svg(chart: &Chart, path: &Path) -> Result<()> {
+    use plotters::prelude::*;
+    let err = |e: String| Error::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    };
+    let root = SVGBackend::new(path, (720, 440)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+    let pts = chart.series.iter().flat_map(|(_, p)| p.iter());
+    let (mut x0, mut x1, mut y1) = (f64::MAX, f64::MIN, 0f64);
+    for &(x, y) in pts {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y1 = y1.max(y);
+    }
+    if x0 > x1 {
+        (x0, x1) = (0.0, 1.0);
+    }
+    if x0 == x1 {
+        x1 = x0 + 1.0;
+    }
+    let y1 = if y1 <= 0.0 { 1.0 } else { y1 * 1.08 };
+    let mut c = ChartBuilder::on(&root)
+        .caption(&chart.title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x0..x1, 0f64..y1)
+        .map_err(|e| err(e.to_string()))?;
+    c.configure_mesh()
+        .x_desc(chart.x_label.as_str())
+        .y_desc(chart.y_label.as_str())
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    for (i, (name, points)) in chart.series.iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        c.draw_series(LineSeries::new(
+            points.iter().copied(),
+            color.stroke_width(2),
+        ))
+        .map_err(|e| err(e.to_string()))?
+        .label(name.as_str())
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color));
+        c.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
+            .map_err(|e| err(e.to_string()))?;
+    }
+    c.configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    root.present().map_err(|e| err(e.to_string()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chart_is_written_as_svg() {
+        let dir = std::env::temp_dir().join(format!("blocklab-chart-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("c.svg");
+        let chart = Chart {
+            title: "gets by IN-list length".into(),
+            x_label: "k".into(),
+            y_label: "consistent gets".into(),
+            series: vec![
+                (
+                    "BETWEEN".into(),
+                    vec![(2.0, 10.0), (10.0, 12.0), (100.0, 20.0)],
+                ),
+                (
+                    "IN-list".into(),
+                    vec![(2.0, 6.0), (10.0, 25.0), (100.0, 210.0)],
+                ),
+            ],
+        };
+        write_svg(&chart, &path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("<svg") && text.contains("IN-list"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn evidence_json_keeps_counters_exact_and_timings_with_spread() {
+        let r = report(
+            ("C00", "t", "c"),
+            (Verdict::Depends, "because".into()),
+            vec![
+                Evidence::counter("gets", 12, "blocks"),
+                Evidence::timing("ms", &[3.0, 1.0, 2.0], "ms"),
+            ],
+            vec![("rows".into(), "10".into())],
+            Vec::new(),
+        );
+        let j = r.to_json();
+        assert_eq!(j["verdict"], "depends");
+        assert_eq!(j["evidence"]["gets"], 12);
+        assert_eq!(j["evidence"]["ms"]["median"], 2.0);
+        assert_eq!(j["evidence"]["ms"]["min"], 1.0);
+        assert_eq!(r.counters(), vec![("gets".to_string(), 12)]);
     }
 }

@@ -67,12 +67,66 @@ impl Session {
         }
     }
 
-    /// Drops a table with its indexes and constraints (their segments'
-    /// space is not reclaimed). A table that another table's foreign key
-    /// references cannot be dropped (Oracle's ORA-02449).
+    /// Stores optimizer statistics (what `analyze` gathered) in the
+    /// catalog, replacing the table's previous ones, and makes them the
+    /// optimizer's: the second half of `ANALYZE TABLE`. DDL-like: commits
+    /// first, logs `ANALYZE TABLE t` and writes the `stats` rows
+    /// (`catalog::StoredStats`) in a transaction of its own, so they
+    /// survive a restart and are in the redo like any DDL.
+    pub fn store_stats(&mut self, st: &crate::optstats::TableStats) -> Result<()> {
+        self.commit()?;
+        let core = self.core.clone();
+        let _writer = core.sql.stats_write_guard();
+        let def = self.table(&st.table)?;
+        let old = core.catalog.read().stats.get(&def.name).cloned();
+        let mut new = crate::catalog::StoredStats {
+            table_id: def.id,
+            table: def.name.clone(),
+            json: st.to_json(),
+            catalog_rowids: Vec::new(),
+        };
+        // What the restart will read back is what the optimizer uses from
+        // now on (the stored form keeps 32 bytes of a long text value).
+        let st = crate::optstats::TableStats::from_json(&new.json).map_err(Error::Internal)?;
+        let r = self.statement(|s| {
+            s.log_ddl(&format!("ANALYZE TABLE {}", def.name))?;
+            let (core, at, txn, stats) = s.dml_parts()?;
+            for rowid in old.iter().flat_map(|o| &o.catalog_rowids) {
+                heap::delete(&core, stats, txn, at, CATALOG_SEG, *rowid)?;
+            }
+            // Room for the JSON in one row: the row's other values and
+            // encoding take well under 64 bytes besides the table name.
+            let max = heap::max_row_len(core.file.block_size(), core.cfg.initrans)
+                .saturating_sub(64 + def.name.len());
+            for row in new.to_rows(max) {
+                let rowid = heap::insert(&core, stats, txn, CATALOG_SEG, &encode_row(&row))?;
+                new.catalog_rowids.push(rowid);
+            }
+            Ok(())
+        });
+        match r {
+            Ok(()) => {
+                self.commit()?;
+                core.catalog.write().stats.insert(def.name.clone(), new);
+                core.sql.set_stats(&def.name, Some(st));
+                Ok(())
+            }
+            Err(e) => {
+                self.rollback()?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Drops a table with its indexes, constraints and statistics (their
+    /// segments' space is not reclaimed). A table that another table's
+    /// foreign key references cannot be dropped (Oracle's ORA-02449).
     pub fn drop_table(&mut self, name: &str) -> Result<()> {
         self.commit()?;
+        let core = self.core.clone();
+        let _writer = core.sql.stats_write_guard();
         let def = self.table(name)?;
+        let stored = core.catalog.read().stats.get(&def.name).cloned();
         let (indexes, constraints) = {
             let cat = self.core.catalog.read();
             if let Some(c) = cat.constraints.values().find(|c| {
@@ -97,7 +151,12 @@ impl Session {
             let (core, at, txn, stats) = s.dml_parts()?;
             let rows = std::iter::once(def.catalog_rowid)
                 .chain(indexes.iter().map(|i| i.catalog_rowid))
-                .chain(constraints.iter().map(|c| c.catalog_rowid));
+                .chain(constraints.iter().map(|c| c.catalog_rowid))
+                .chain(
+                    stored
+                        .iter()
+                        .flat_map(|st| st.catalog_rowids.iter().copied()),
+                );
             for rowid in rows {
                 heap::delete(&core, stats, txn, at, CATALOG_SEG, rowid)?;
             }
@@ -114,6 +173,8 @@ impl Session {
                 for c in &constraints {
                     cat.constraints.remove(&c.name);
                 }
+                cat.stats.remove(&def.name);
+                self.core.sql.set_stats(&def.name, None);
                 Ok(())
             }
             Err(e) => {

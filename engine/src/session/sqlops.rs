@@ -58,7 +58,10 @@ impl Session {
 
     /// The index an access path names, checked to be usable and on `def`.
     pub(super) fn usable_index(&self, def: &TableDef, access: &Access) -> Result<Option<IndexDef>> {
-        let (Access::Index { name, .. } | Access::IndexOnly { name }) = access else {
+        let (Access::Index { name, .. }
+        | Access::IndexBatched { name, .. }
+        | Access::IndexOnly { name }) = access
+        else {
             return Ok(None);
         };
         let ix = self.core.catalog.read().index(name)?.clone();

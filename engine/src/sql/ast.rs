@@ -29,6 +29,9 @@ pub struct Hints {
     pub num_index_keys: Vec<(String, String, usize)>,
     /// `APPEND`: direct-path insert.
     pub append: bool,
+    /// `BATCH_TABLE_ACCESS_BY_ROWID(t)`: sort an index range's rowids by
+    /// table block before visiting the table (list prefetch).
+    pub batch: Vec<String>,
 }
 
 #[derive(Clone, Debug)]

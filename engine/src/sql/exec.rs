@@ -247,8 +247,7 @@ fn run(s: &mut Session, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
         }
         Stmt::Analyze { table } => {
             let st = s.analyze(table)?;
-            let name = st.table.clone();
-            s.core().sql.set_stats(&name, Some(st));
+            s.store_stats(&st)?;
             Ok(message("Table analyzed."))
         }
         ddl => super::ddl::run(s, ddl, &mut |s, e, names| bind(s, cx, e, names, None)),

@@ -272,6 +272,7 @@ fn parse_hints(texts: &[String]) -> Hints {
             match (name.as_str(), args.as_slice()) {
                 ("APPEND", _) => h.append = true,
                 ("FULL", [t, ..]) => h.full.push(t.clone()),
+                ("BATCH_TABLE_ACCESS_BY_ROWID", [t, ..]) => h.batch.push(t.clone()),
                 ("INDEX", [t, i, ..]) => h.index.push((t.clone(), i.clone())),
                 ("NUM_INDEX_KEYS", [t, i, n, ..]) => {
                     if let Ok(n) = n.parse() {

@@ -293,6 +293,21 @@ pub(crate) fn choose(req: Request<'_>) -> Choice {
             best
         }
     };
+    let mut best = best;
+    if hints.batch.iter().any(|t| named(t)) {
+        if let Access::Index { name, max_matching } = &best.access {
+            // Each table block is visited at most once per range: the table
+            // part of the cost is capped at the table's blocks; the rows come
+            // back in table order, so no ORDER BY is delivered.
+            best.access = Access::IndexBatched {
+                name: name.clone(),
+                max_matching: *max_matching,
+            };
+            let table_part = best.cost.saturating_sub(best.ix_cost).min(st.blocks.max(1));
+            best.cost = best.ix_cost + table_part;
+            best.sorted = order.is_empty();
+        }
+    }
     describe_choice(def, &names, &terms, best, by_rules)
 }
 
@@ -391,9 +406,14 @@ fn describe_choice(
     if inlist {
         lines.push(line("INLIST ITERATOR", None, c.rows, c.cost));
     }
+    let batched = matches!(c.access, Access::IndexBatched { .. });
     if !c.index_only {
         let mut t = line(
-            "TABLE ACCESS BY INDEX ROWID",
+            if batched {
+                "TABLE ACCESS BY INDEX ROWID BATCHED"
+            } else {
+                "TABLE ACCESS BY INDEX ROWID"
+            },
             Some(&def.name),
             c.rows,
             c.cost,
@@ -406,7 +426,14 @@ fn describe_choice(
     row.matchcols = plan.matching_cols as u32;
     row.accessname = ix.name.to_uppercase();
     row.indexonly = if c.index_only { "Y" } else { "N" }.into();
-    row.prefetch = if plan.matching_cols == 0 { "D" } else { "" }.into();
+    row.prefetch = if batched {
+        "L"
+    } else if plan.matching_cols == 0 {
+        "D"
+    } else {
+        ""
+    }
+    .into();
     Choice {
         access: c.access,
         lines,

@@ -19,6 +19,10 @@ pub(crate) struct LabsArgs {
     /// Also write one JSON object per lab (an array) to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Also write an SVG chart for each lab that measured a curve, and the
+    /// JSON of every lab, into this directory.
+    #[arg(long)]
+    report: Option<PathBuf>,
     /// List the labs and exit.
     #[arg(long)]
     list: bool,
@@ -73,12 +77,29 @@ pub(crate) fn run(args: LabsArgs) -> CmdResult {
         }
     }
     let _ = std::fs::remove_dir_all(&args.workdir);
+    if let Some(dir) = &args.report {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Failure::Error(format!("cannot create {}: {e}", dir.display())))?;
+        for r in &reports {
+            if let Some(chart) = &r.chart {
+                let path = dir.join(format!("{}.svg", r.id));
+                blocklab::labs::write_svg(chart, &path)
+                    .map_err(|e| Failure::Error(e.to_string()))?;
+                println!("chart: {}", path.display());
+            }
+        }
+        write_json(&reports, &dir.join("labs.json"))?;
+    }
     if let Some(path) = args.json {
-        let all: Vec<serde_json::Value> = reports.iter().map(|r| r.to_json()).collect();
-        let text = serde_json::to_string_pretty(&all)
-            .map_err(|e| Failure::Error(format!("cannot encode the JSON: {e}")))?;
-        std::fs::write(&path, text + "\n")
-            .map_err(|e| Failure::Error(format!("cannot write {}: {e}", path.display())))?;
+        write_json(&reports, &path)?;
     }
     Ok(())
+}
+
+fn write_json(reports: &[blocklab::labs::Report], path: &std::path::Path) -> CmdResult {
+    let all: Vec<serde_json::Value> = reports.iter().map(|r| r.to_json()).collect();
+    let text = serde_json::to_string_pretty(&all)
+        .map_err(|e| Failure::Error(format!("cannot encode the JSON: {e}")))?;
+    std::fs::write(path, text + "\n")
+        .map_err(|e| Failure::Error(format!("cannot write {}: {e}", path.display())))
 }

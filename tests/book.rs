@@ -1,0 +1,99 @@
+//! The course book's includes: every `{{#include path[:anchor]}}` in
+//! book/src must name a file that exists and, with an anchor, an
+//! `ANCHOR: name` inside it (mdBook itself renders a missing anchor as
+//! nothing and still succeeds). Every chapter in SUMMARY.md exists, and
+//! every lab appears in the book with its transcript.
+
+use std::path::{Path, PathBuf};
+
+fn chapters() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![PathBuf::from("book/src")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "md") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// (file, anchor) of each include directive in `text`.
+fn includes(text: &str) -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("{{#include ") {
+        rest = &rest[i + "{{#include ".len()..];
+        let end = rest.find("}}").expect("unterminated include");
+        let arg = rest[..end].trim();
+        match arg.split_once(':') {
+            Some((f, a)) if !a.chars().next().is_some_and(|c| c.is_ascii_digit()) => {
+                out.push((f.to_string(), Some(a.to_string())))
+            }
+            Some((f, _)) => out.push((f.to_string(), None)),
+            None => out.push((arg.to_string(), None)),
+        }
+        rest = &rest[end..];
+    }
+    out
+}
+
+#[test]
+fn every_include_resolves() {
+    let mut checked = 0;
+    for ch in chapters() {
+        let text = std::fs::read_to_string(&ch).unwrap();
+        for (file, anchor) in includes(&text) {
+            let path = ch.parent().unwrap_or(Path::new(".")).join(&file);
+            let body = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+                panic!("{}: includes {} which does not exist", ch.display(), file)
+            });
+            if let Some(a) = anchor {
+                assert!(
+                    body.contains(&format!("ANCHOR: {a}\n"))
+                        && body.contains(&format!("ANCHOR_END: {a}\n")),
+                    "{}: {} has no anchor {a}",
+                    ch.display(),
+                    file
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "the book includes nothing");
+}
+
+#[test]
+fn the_summary_lists_existing_chapters() {
+    let summary = std::fs::read_to_string("book/src/SUMMARY.md").unwrap();
+    for line in summary.lines() {
+        if let (Some(a), Some(b)) = (line.find("]("), line.rfind(')')) {
+            let file = &line[a + 2..b];
+            assert!(
+                Path::new("book/src").join(file).exists(),
+                "SUMMARY.md lists {file}, which does not exist"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_lab_is_in_the_book_with_its_transcript() {
+    let all: String = chapters()
+        .iter()
+        .map(|c| std::fs::read_to_string(c).unwrap())
+        .collect();
+    for lab in blocklab::labs::registry() {
+        let t = format!("transcripts/labs/{}.txt", lab.id);
+        assert!(
+            all.contains(&t),
+            "lab {} is not in the book: include {t} in its chapter",
+            lab.id
+        );
+    }
+}
