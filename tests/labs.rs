@@ -11,6 +11,8 @@ use blocklab::labs::{registry, LabCtx, Verdict};
 // One file of pins per lab group, under tests/labs_pins/.
 #[path = "labs_pins/access.rs"]
 mod pins_access;
+#[path = "labs_pins/dml.rs"]
+mod pins_dml;
 #[path = "labs_pins/index.rs"]
 mod pins_index;
 #[path = "labs_pins/ops.rs"]
@@ -24,6 +26,7 @@ pub type Pin = (&'static str, Verdict, Vec<(&'static str, u64)>);
 fn pinned() -> Vec<Pin> {
     let mut v = Vec::new();
     v.extend(pins_access::pins());
+    v.extend(pins_dml::pins());
     v.extend(pins_index::pins());
     v.extend(pins_ops::pins());
     v.extend(pins_physical::pins());
@@ -69,7 +72,14 @@ fn lab_counters_are_pinned_and_repeatable() {
             "{id}: counter evidence changed\n{}",
             runs[0].render()
         );
-        assert_eq!(runs[0].verdict, verdict, "{id}: {}", runs[0].reason);
+        // A verdict that also compares timings (the report carries timing
+        // evidence) can move between `holds` and `depends` with the load on
+        // the machine, and timings are never asserted: such a lab's pinned
+        // verdict is the one seen when it was pinned, and only its counters
+        // are checked. A verdict from counters alone must be the pinned one.
+        if runs[0].evidence.iter().all(|e| !e.is_timing()) {
+            assert_eq!(runs[0].verdict, verdict, "{id}: {}", runs[0].reason);
+        }
         check_transcript(id, &runs[0].render_counters());
     }
 }

@@ -28,6 +28,7 @@
 //!   few minutes on two cores; the default size is what the book quotes.
 
 mod access;
+mod dml;
 mod index;
 mod ops;
 mod physical;
@@ -37,6 +38,12 @@ pub use access::{
     c22_verdict, c23_verdict, c25_verdict, C15Case, C15Evidence, C16Evidence, C16Side, C17Evidence,
     C17Query, C18Evidence, C18Query, C19Evidence, C19Shape, C20Evidence, C20Side, C21Evidence,
     C21Form, C22Evidence, C22Run, C23Evidence, C23Form, C25Candidate, C25Evidence,
+};
+pub use dml::{
+    c01_verdict, c02_verdict, c03_verdict, c04_verdict, c05_verdict, c09_verdict, c10_verdict,
+    c11_verdict, c12_verdict, c13_verdict, c14_verdict, sep, C01Evidence, C02Evidence, C03Evidence,
+    C04Evidence, C05Evidence, C09Evidence, C10Evidence, C11Evidence, C12Evidence, C13Evidence,
+    C14Evidence, Sep, Timing,
 };
 pub use index::{c24_verdict, c26_verdict, C24Evidence, C26Evidence};
 pub use ops::{c31_verdict, c41_verdict, c42_verdict, C31Evidence, C41Evidence, C42Evidence};
@@ -355,6 +362,7 @@ pub struct Lab {
 pub fn registry() -> Vec<Lab> {
     let mut v = Vec::new();
     v.extend(access::labs());
+    v.extend(dml::labs());
     v.extend(index::labs());
     v.extend(ops::labs());
     v.extend(physical::labs());
