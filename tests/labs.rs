@@ -9,21 +9,27 @@
 use blocklab::labs::{registry, LabCtx, Verdict};
 
 // One file of pins per lab group, under tests/labs_pins/.
+#[path = "labs_pins/access.rs"]
+mod pins_access;
 #[path = "labs_pins/dml.rs"]
 mod pins_dml;
 #[path = "labs_pins/index.rs"]
 mod pins_index;
 #[path = "labs_pins/ops.rs"]
 mod pins_ops;
+#[path = "labs_pins/physical.rs"]
+mod pins_physical;
 
 /// A lab's pinned outcome: (lab, verdict, counter evidence).
 pub type Pin = (&'static str, Verdict, Vec<(&'static str, u64)>);
 
 fn pinned() -> Vec<Pin> {
     let mut v = Vec::new();
+    v.extend(pins_access::pins());
     v.extend(pins_dml::pins());
     v.extend(pins_index::pins());
     v.extend(pins_ops::pins());
+    v.extend(pins_physical::pins());
     v
 }
 

@@ -4,6 +4,7 @@
 //! whether a combination is acceptable, and it answers with `Error::Config`
 //! naming the setting. No I/O happens here.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -60,6 +61,15 @@ pub struct Config {
     pub background_writer: bool,
     /// The session user recorded in redo for sessions that do not set one.
     pub default_user: String,
+    /// Archive mode: every filled redo log file is copied to this directory
+    /// before the ring may reuse it, so the whole redo history survives for
+    /// the log miner and for recovery from a backup. The directory is
+    /// remembered in the database (file `archive_dest`): later opens keep
+    /// archiving there unless they name another one or set `noarchivelog`.
+    pub archive_dir: Option<PathBuf>,
+    /// Turns archive mode off for a database that has it on (Oracle's
+    /// `ALTER DATABASE NOARCHIVELOG`); `set archive_dir=off` sets it.
+    pub noarchivelog: bool,
 }
 
 impl Default for Config {
@@ -80,6 +90,8 @@ impl Default for Config {
             initrans: 2,
             background_writer: true,
             default_user: "blocklab".to_string(),
+            archive_dir: None,
+            noarchivelog: false,
         }
     }
 }
@@ -126,6 +138,17 @@ impl Config {
             "initrans" => self.initrans = num()? as u8,
             "background_writer" => self.background_writer = flag()?,
             "default_user" => self.default_user = v.to_string(),
+            "archive_dir" => match v.to_ascii_lowercase().as_str() {
+                "" | "off" | "none" => {
+                    self.archive_dir = None;
+                    self.noarchivelog = true;
+                }
+                _ => {
+                    self.archive_dir = Some(PathBuf::from(v));
+                    self.noarchivelog = false;
+                }
+            },
+            "noarchivelog" => self.noarchivelog = flag()?,
             other => return Err(Error::Config(format!("no setting named {other}"))),
         }
         Ok(())
@@ -208,6 +231,9 @@ impl Config {
         if self.initrans == 0 {
             return bad("initrans must be at least 1".to_string());
         }
+        if self.noarchivelog && self.archive_dir.is_some() {
+            return bad("archive_dir and noarchivelog are both set".to_string());
+        }
         Ok(())
     }
 }
@@ -227,6 +253,11 @@ mod tests {
         assert!(!c.undo_autoextend);
         assert_eq!(c.undo_retention, Duration::ZERO);
         assert!(c.set("undo_blocks", "many").is_err());
+        c.apply_script_header("-- blocklab: set archive_dir=/tmp/arch")
+            .unwrap();
+        assert_eq!(c.archive_dir, Some(PathBuf::from("/tmp/arch")));
+        c.set("archive_dir", "off").unwrap();
+        assert_eq!((c.archive_dir.is_none(), c.noarchivelog), (true, true));
         assert!(c.set("no_such", "1").is_err());
         assert!(Config::default()
             .apply_script_header("-- blocklab: set block_size=1000")

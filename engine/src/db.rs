@@ -22,6 +22,21 @@
 //! A new directory is created and bootstrapped: block 0 file header, block 1
 //! undo segment header (+ the undo ring), block 2 catalog segment header.
 //!
+//! In archive mode (`Config::archive_dir`, remembered in the directory) the
+//! log's archiver starts right after the log writer, before recovery appends
+//! anything, so no segment can be reused unarchived (`redo::log::archiver`).
+//!
+//! ## Media recovery
+//!
+//! [`recover_media`] is the other way in, used by `backup::recover_until`:
+//! a restored copy of a backup is rolled forward through redo records the
+//! caller collected (archived and online logs, up to a target SCN) instead
+//! of its own ring's, then rolled back as above. Its old ring is replaced by
+//! a fresh one continuing the stream after the last applied record, and the
+//! database gets a new id (Oracle's OPEN RESETLOGS): it is a new incarnation,
+//! whose redo and archives must never be mistaken for the original's, which
+//! may well go on.
+//!
 //! ## Sessions
 //!
 //! A `Session` is used by one thread at a time (`Send`, not shared). Every
@@ -45,12 +60,13 @@ use crate::config::Config;
 use crate::core::{now_ms, undo_header, Core, RecHead, CATALOG_SEG, FILE_HEADER, UNDO_HEADER};
 use crate::error::{Error, Result};
 use crate::heap;
-use crate::ids::{Lsn, Scn, Uba, Xid};
-use crate::redo::record::decode_payload;
-use crate::redo::{create_log_files, read_log, LogConfig, RedoLog};
+use crate::ids::{BlockNo, Lsn, Scn, Uba, Xid};
+use crate::redo::log::archiver::{read_archive_dest, write_archive_dest};
+use crate::redo::record::{decode_payload, RecKind};
+use crate::redo::{create_log_files, read_log, LogConfig, LogRecord, LogScan, RedoLog};
 use crate::session::Session;
 use crate::stats::{Counters, SessionStats, Stat, StatsSnapshot};
-use crate::storage::{Backend, ControlData, ControlFile, DataFile, OsBackend};
+use crate::storage::{stamp_crc, Backend, ControlData, ControlFile, DataFile, OsBackend, CRC_LEN};
 use crate::txn::{Snapshot, TxnCtx, Waits};
 use crate::undo;
 
@@ -69,6 +85,14 @@ pub struct RecoveryReport {
     pub changes_applied: usize,
     pub changes_skipped: usize,
     pub transactions_rolled_back: usize,
+    /// Media recovery only: blocks a NOLOGGING direct-path load wrote after
+    /// the backup. The redo cannot rebuild them, so they are marked corrupt
+    /// (every read of them fails, as Oracle's ORA-01578/ORA-26040) rather
+    /// than left looking empty.
+    pub nologging_blocks: Vec<u32>,
+    /// Media recovery only: later changes to those blocks, which could not
+    /// be applied.
+    pub changes_lost: usize,
 }
 
 impl Database {
@@ -87,7 +111,17 @@ impl Database {
     /// Like `open_with`, also returning what recovery did.
     pub fn open_report(
         backend: Arc<dyn Backend>,
+        cfg: Config,
+    ) -> Result<(Database, RecoveryReport)> {
+        Self::open_inner(backend, cfg, None)
+    }
+
+    /// Opens after crash recovery from the database's own ring, or (with
+    /// `media`) after media recovery from the records given.
+    fn open_inner(
+        backend: Arc<dyn Backend>,
         mut cfg: Config,
+        media: Option<&Media<'_>>,
     ) -> Result<(Database, RecoveryReport)> {
         cfg.validate()?;
         let fresh = !backend.exists(ControlFile::NAME);
@@ -107,15 +141,41 @@ impl Database {
             files: data.log_files,
         };
         let file = Arc::new(DataFile::open(backend.as_ref(), DATA_FILE, cfg.block_size)?);
-        let scan = read_log(backend.as_ref(), &log_cfg, Lsn(data.checkpoint_lsn))?;
+        let (scan, checkpoint) = match media {
+            None => (
+                read_log(backend.as_ref(), &log_cfg, Lsn(data.checkpoint_lsn))?,
+                Lsn(data.checkpoint_lsn),
+            ),
+            Some(m) => {
+                // RESETLOGS: a fresh ring, the stream going on after the
+                // last record applied.
+                for name in backend.list()? {
+                    if name.starts_with("redo") && name.ends_with(".log") {
+                        backend.remove(&name)?;
+                    }
+                }
+                backend.sync_dir()?;
+                create_log_files(backend.as_ref(), &log_cfg)?;
+                let scan = LogScan {
+                    records: Vec::new(),
+                    end: m.resume,
+                    max_scn: m.last_scn,
+                };
+                (scan, m.resume)
+            }
+        };
+        let records = media.map_or(&scan.records[..], |m| m.records);
         let last_scn = scan.max_scn.max(Scn(data.next_scn_floor));
-        let log = RedoLog::start(
-            backend.clone(),
-            log_cfg,
-            scan.end,
-            Lsn(data.checkpoint_lsn),
-            last_scn,
-        )?;
+        let log = RedoLog::start(backend.clone(), log_cfg, scan.end, checkpoint, last_scn)?;
+        // Before anything is appended: recovery's own rollback may fill the
+        // ring, and no segment may be reused unarchived.
+        cfg.archive_dir = match media {
+            None => archive_destination(backend.as_ref(), &cfg)?,
+            Some(_) => None,
+        };
+        if let Some(dir) = &cfg.archive_dir {
+            log.start_archiving(Arc::new(OsBackend::new(dir)?), data.db_id)?;
+        }
         let system = Arc::new(Counters::default());
         let bg = SessionStats::background(system.clone());
         let cache = BufferCache::new(cfg.cache_frames, file.clone(), log.clone(), bg.clone());
@@ -144,14 +204,23 @@ impl Database {
             unique_locks: Default::default(),
         });
         let mut report = RecoveryReport {
-            records_read: scan.records.len(),
+            records_read: records.len(),
             ..Default::default()
         };
-        roll_forward(&core, &scan.records, &mut report)?;
+        let mut loads = media.map(|_| Nologging::default());
+        roll_forward(&core, records, &mut report, loads.as_mut())?;
+        if media.is_some() {
+            grow_to_allocated(&core)?;
+        }
         check_file_header(&core, fresh)?;
         core.visible_scn
             .store(core.log.current_scn().0, Ordering::Release);
         report.transactions_rolled_back = roll_back_active(&core)?;
+        if let (Some(m), Some(loads)) = (media, loads) {
+            reset_db_id(&core, m.new_db_id)?;
+            report.changes_lost = loads.changes_lost;
+            report.nologging_blocks = loads.unrecoverable(&core)?;
+        }
         load_catalog(&core)?;
         core.checkpoint()?;
         let db = Database {
@@ -240,6 +309,15 @@ impl Database {
         }
     }
 
+    /// The undo size in blocks, summed over the undo segments' rings: the
+    /// initial `undo_blocks` plus every extent autoextend added (claim C40).
+    /// Reading the segment headers counts on a private set of counters, so
+    /// asking does not change any session's or the system's statistics.
+    pub fn undo_blocks(&self) -> Result<u32> {
+        let quiet = SessionStats::new(Arc::new(Counters::default()));
+        undo::ring_blocks(&self.core, &quiet)
+    }
+
     /// Closes cleanly: stops the writer, checkpoints, records a clean
     /// shutdown, stops the log writer. Dropping does the same, ignoring errors.
     pub fn close(self) -> Result<()> {
@@ -262,6 +340,178 @@ impl Database {
         }
         self.core.log.shutdown()
     }
+}
+
+/// Redo collected for media recovery, and where the new incarnation's
+/// stream starts.
+pub(crate) struct Media<'a> {
+    /// The records to apply, in order, each starting where the last ended.
+    pub records: &'a [LogRecord],
+    /// Where the next record goes: the end of the last record applied.
+    pub resume: Lsn,
+    /// The SCN of the last record applied (later SCNs are larger).
+    pub last_scn: Scn,
+    /// The new incarnation's database id.
+    pub new_db_id: u64,
+}
+
+/// Media recovery of the restored database in `backend`: rolls it forward
+/// through `media.records` (not its own ring, which is replaced by a fresh
+/// one), rolls back what had not committed by the last of them, gives it a
+/// new database id and closes it cleanly. The caller has checked that the
+/// records continue from the control file's checkpoint without a hole.
+pub(crate) fn recover_media(
+    backend: Arc<dyn Backend>,
+    mut cfg: Config,
+    media: &Media<'_>,
+) -> Result<RecoveryReport> {
+    cfg.background_writer = false;
+    cfg.archive_dir = None;
+    let (db, report) = Database::open_inner(backend.clone(), cfg, Some(media))?;
+    let block_size = db.config().block_size;
+    db.close()?;
+    // With the database closed nothing writes these blocks any more.
+    if !report.nologging_blocks.is_empty() {
+        let file = backend.open(DATA_FILE, false)?;
+        let mut image = vec![0u8; block_size];
+        let why = b"blocklab: loaded NOLOGGING after the backup; media recovery cannot rebuild it";
+        image[CRC_LEN..CRC_LEN + why.len()].copy_from_slice(why);
+        stamp_crc(&mut image);
+        image[0] ^= 0xff; // a checksum that cannot match: every read fails
+        for &no in &report.nologging_blocks {
+            file.write_at(&image, no as u64 * block_size as u64)?;
+        }
+        file.sync()?;
+    }
+    Ok(report)
+}
+
+/// What media recovery learns about NOLOGGING direct-path loads: each
+/// `Nologging` record names a block range of a load whose rows are not in
+/// the redo; the loading transaction's HWM change then names the segment.
+#[derive(Default)]
+struct Nologging {
+    /// (loading transaction, first block, last block, segment header).
+    loads: Vec<(Xid, u32, u32, Option<BlockNo>)>,
+    changes_lost: usize,
+}
+
+impl Nologging {
+    fn note(&mut self, p: &crate::redo::record::RedoPayload) {
+        match p.kind {
+            RecKind::Nologging => {
+                // "NOLOGGING direct load: blocks 40..=47 are not in the redo"
+                let range = p.text.split("blocks ").nth(1).and_then(|r| {
+                    let (a, b) = r.split_once("..=")?;
+                    let b: String = b.chars().take_while(char::is_ascii_digit).collect();
+                    Some((a.parse().ok()?, b.parse().ok()?))
+                });
+                if let Some((first, last)) = range {
+                    self.loads.push((p.xid, first, last, None));
+                }
+            }
+            RecKind::Change => {
+                for (no, op) in &p.changes {
+                    if matches!(op, Op::SegHwm { .. }) {
+                        for load in self.loads.iter_mut().filter(|l| l.0 == p.xid) {
+                            load.3.get_or_insert(*no);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether a change that does not apply to block `no` is one to a
+    /// block of a NOLOGGING load (so lost, not a sign of corruption).
+    fn covers(&self, no: BlockNo) -> bool {
+        self.loads.iter().any(|l| (l.1..=l.2).contains(&no.0))
+    }
+
+    /// The blocks of the loads that recovery left below their segment's
+    /// HWM yet unformatted: the load committed, its rows are not here.
+    fn unrecoverable(&self, core: &Core) -> Result<Vec<u32>> {
+        let mut out = Vec::new();
+        for &(_, first, last, seg) in &self.loads {
+            let Some(seg) = seg else { continue };
+            let h = match &core.cache.get(seg, Mode::Current, &core.bg)?.body {
+                Body::SegHeader(h) => h.clone(),
+                _ => continue,
+            };
+            let below_hwm: Vec<u32> = h
+                .extents
+                .iter()
+                .flat_map(|&(start, len)| start..start + len)
+                .take(h.hwm as usize)
+                .collect();
+            for no in first..=last {
+                if below_hwm.contains(&no) && !out.contains(&no) {
+                    let b = core.cache.get(BlockNo(no), Mode::Current, &core.bg)?;
+                    if matches!(b.body, Body::Unformatted) {
+                        out.push(no);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The archive destination this open uses: the configured one (remembered
+/// from now on), none with `noarchivelog` (forgotten), else the remembered one.
+fn archive_destination(backend: &dyn Backend, cfg: &Config) -> Result<Option<std::path::PathBuf>> {
+    if cfg.noarchivelog {
+        write_archive_dest(backend, None)?;
+        return Ok(None);
+    }
+    let Some(dir) = &cfg.archive_dir else {
+        return read_archive_dest(backend);
+    };
+    // Absolute, so that tools run from another directory find it.
+    let dir = std::path::absolute(dir).map_err(|e| Error::io(dir, e))?;
+    if read_archive_dest(backend)?.as_deref() != Some(dir.as_path()) {
+        write_archive_dest(backend, Some(&dir))?;
+    }
+    Ok(Some(dir))
+}
+
+/// After media recovery the file header may count blocks that no applied
+/// record names (an extent allocated but not yet used at the target SCN):
+/// the restored file, older than that allocation, is grown to cover them,
+/// as the original was grown before the allocation was logged.
+fn grow_to_allocated(core: &Core) -> Result<()> {
+    let allocated = match &core.cache.get(FILE_HEADER, Mode::Current, &core.bg)?.body {
+        Body::FileHeader(h) => h.allocated,
+        _ => return Ok(()), // check_file_header reports it
+    };
+    if allocated > core.file.block_count() {
+        core.file.extend_to(allocated)?;
+    }
+    Ok(())
+}
+
+/// OPEN RESETLOGS: the recovered database becomes a new incarnation with its
+/// own id, in block 0 (logged) and in the control file (written by the next
+/// checkpoint).
+fn reset_db_id(core: &Core, new_db_id: u64) -> Result<()> {
+    let mut fh = core.cache.get_mut(FILE_HEADER, &core.bg)?;
+    let Body::FileHeader(h) = &fh.body else {
+        return Err(Error::corrupt(
+            core.file.name(),
+            0,
+            "block 0 is not a file header",
+        ));
+    };
+    let h = FileHeader {
+        db_id: new_db_id,
+        ..h.clone()
+    };
+    core.change(&core.bg, RecHead::space(), &mut [&mut fh], |_| {
+        vec![Op::SetFileHeader(h)]
+    })?;
+    core.control.lock().1.db_id = new_db_id;
+    Ok(())
 }
 
 impl Drop for Database {
@@ -420,28 +670,44 @@ fn bootstrap(core: &Core) -> Result<()> {
 }
 
 /// Roll forward: apply each logged change to any block older than it.
+///
+/// In media recovery (`nologging` given), a change that does not apply to an
+/// unformatted block of a NOLOGGING load is lost with the load, not damage.
 fn roll_forward(
     core: &Core,
     records: &[crate::redo::LogRecord],
     report: &mut RecoveryReport,
+    mut nologging: Option<&mut Nologging>,
 ) -> Result<()> {
     for rec in records {
         let p = decode_payload(&rec.payload).map_err(|r| Error::CorruptLog {
             lsn: rec.lsn.0,
             reason: format!("undecodable redo payload: {r}"),
         })?;
+        if let Some(n) = nologging.as_deref_mut() {
+            n.note(&p);
+        }
         for (no, op) in &p.changes {
             if no.0 >= core.file.block_count() {
                 core.file.extend_to(no.0 + 1)?;
             }
             let mut b = core.cache.get_mut(*no, &core.bg)?;
             if b.scn < rec.scn {
-                b.block_mut()
-                    .apply(op, rec.scn)
-                    .map_err(|r| Error::CorruptLog {
-                        lsn: rec.lsn.0,
-                        reason: format!("cannot apply to block {}: {r}", no.0),
-                    })?;
+                let unformatted = matches!(b.body, Body::Unformatted);
+                if let Err(r) = b.block_mut().apply(op, rec.scn) {
+                    match nologging.as_deref_mut() {
+                        Some(n) if unformatted && n.covers(*no) => {
+                            n.changes_lost += 1;
+                            continue;
+                        }
+                        _ => {
+                            return Err(Error::CorruptLog {
+                                lsn: rec.lsn.0,
+                                reason: format!("cannot apply to block {}: {r}", no.0),
+                            })
+                        }
+                    }
+                }
                 b.mark_changed(rec.lsn, rec.end);
                 report.changes_applied += 1;
             } else {

@@ -33,6 +33,15 @@ pub enum Error {
     /// are intact: this is not a torn tail, so recovery refuses to guess.
     #[error("corrupt redo log at byte {lsn} (later records are intact): {reason}")]
     CorruptLog { lsn: u64, reason: String },
+    /// Redo needed for media recovery (or asked of the log miner) exists
+    /// in no online log and no archive: its log file was reused before it
+    /// was archived, or the archive was lost. `to: None` means "to the end".
+    #[error("redo from LSN {from} to {} is not available: {reason}", .to.map_or("the end".to_string(), |t| format!("LSN {t}")))]
+    RedoMissing {
+        from: u64,
+        to: Option<u64>,
+        reason: String,
+    },
     /// The control file is unreadable.
     #[error("corrupt control file {path}: {reason}")]
     CorruptControl { path: PathBuf, reason: String },
@@ -147,6 +156,7 @@ impl Error {
             Error::Corrupt { .. } => "ORA-01578",
             Error::CorruptLog { .. } => "ORA-00354",
             Error::CorruptControl { .. } => "ORA-00227",
+            Error::RedoMissing { .. } => "ORA-00308",
             Error::SnapshotTooOld { .. } => "ORA-01555",
             Error::UndoExhausted { .. } => "ORA-30036",
             Error::Deadlock { .. } => "ORA-00060",

@@ -12,6 +12,7 @@ pub mod stats;
 pub mod storage;
 
 pub mod access;
+pub mod backup;
 pub mod block;
 pub mod btree;
 pub mod buffer;
@@ -24,6 +25,7 @@ mod dml;
 pub mod exec;
 pub mod heap;
 pub mod labs;
+pub mod logminer;
 pub mod optstats;
 pub mod plandiff;
 pub mod script;

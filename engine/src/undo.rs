@@ -72,6 +72,29 @@ fn ring_block(extents: &[(u32, u32)], mut pos: u32) -> BlockNo {
     BlockNo(extents.first().map_or(0, |e| e.0))
 }
 
+/// The undo size in blocks: every segment's ring (it grows when undo
+/// autoextends; claim C40). Reads the segment headers with `stats`.
+pub(crate) fn ring_blocks(core: &Core, stats: &SessionStats) -> Result<u32> {
+    let mut total = 0;
+    for seg in 0..core
+        .undo_segments
+        .load(std::sync::atomic::Ordering::Acquire) as u16
+    {
+        let h = core.cache.get(undo_header(seg), Mode::Current, stats)?;
+        match &h.body {
+            Body::UndoHeader(u) => total += ring_len(&u.extents),
+            _ => {
+                return Err(Error::corrupt(
+                    core.file.name(),
+                    h.no.0 as u64,
+                    "not an undo header",
+                ))
+            }
+        }
+    }
+    Ok(total)
+}
+
 /// Starts a transaction: takes a free transaction-table slot.
 pub(crate) fn begin(core: &Core, stats: &SessionStats, user: &str) -> Result<TxnCtx> {
     core.reserve_redo()?;

@@ -14,6 +14,9 @@
 //!   both are `blocklab::script` underneath.
 //! - `verify` reads every block of a closed database's data file and
 //!   reports each one that fails its checksum or structural checks.
+//! - `logminer` lists what the redo says happened (who, when, which rows,
+//!   the SQL to redo it); `backup` takes a cold backup; `recover` restores
+//!   a backup and recovers it to an SCN through the archived and online redo.
 //! - `plan-diff` EXPLAINs the statements of a file in two databases and
 //!   compares the plan_table rows column by column (claim C31), optionally
 //!   running each SELECT in both to show its gets.
@@ -43,8 +46,12 @@
 // The subcommands live in `bin/blocklab/`; `#[path]` because a crate root
 // looks for its modules next to itself, and the binary's path is fixed in
 // Cargo.toml.
+#[path = "blocklab/backup.rs"]
+mod backup;
 #[path = "blocklab/labs.rs"]
 mod labs;
+#[path = "blocklab/logminer.rs"]
+mod logminer;
 #[path = "blocklab/plan_diff.rs"]
 mod plan_diff;
 #[path = "blocklab/shell.rs"]
@@ -117,6 +124,20 @@ enum Command {
     /// each bad block and a summary. Exits 1 if any block is corrupt. The
     /// database must not be open in another process.
     Verify(VerifyArgs),
+    /// List the redo: SCN, time, transaction, user, and each DDL statement
+    /// or row change by column name; or the SQL that redoes the committed
+    /// changes (`--format sql`).
+    ///
+    /// Reads the online logs and the archives. Redo that is gone (a log
+    /// file reused before it was archived) is reported, never skipped.
+    Logminer(logminer::LogminerArgs),
+    /// Take a cold backup: open and close the database (a checkpoint), copy
+    /// its files, write a manifest with the backup's SCN.
+    Backup(backup::BackupArgs),
+    /// Restore a backup into a new directory and recover it to an SCN with
+    /// the archived and online redo: exactly the transactions committed at
+    /// or before it remain.
+    Recover(backup::RecoverArgs),
     /// Compare the access paths of the same statements in two databases.
     ///
     /// EXPLAINs every statement of the file in A and in B (each with its own
@@ -171,6 +192,9 @@ fn main() -> ExitCode {
         Command::Stress(a) => stress::run(&a),
         Command::StressCheck(a) => stress_check::run(&a),
         Command::Verify(a) => run_verify(&a),
+        Command::Logminer(a) => logminer::run(&a),
+        Command::Backup(a) => backup::run_backup(&a),
+        Command::Recover(a) => backup::run_recover(&a),
         Command::Labs(a) => labs::run(a),
         Command::PlanDiff(a) => plan_diff::run(&a),
     };

@@ -27,10 +27,18 @@
 //! * **Sizes.** `--quick` uses small data so the whole catalogue runs in a
 //!   few minutes on two cores; the default size is what the book quotes.
 
+mod access;
 mod dml;
 mod index;
 mod ops;
+mod physical;
 
+pub use access::{
+    c15_verdict, c16_verdict, c17_verdict, c18_verdict, c19_verdict, c20_verdict, c21_verdict,
+    c22_verdict, c23_verdict, c25_verdict, C15Case, C15Evidence, C16Evidence, C16Side, C17Evidence,
+    C17Query, C18Evidence, C18Query, C19Evidence, C19Shape, C20Evidence, C20Side, C21Evidence,
+    C21Form, C22Evidence, C22Run, C23Evidence, C23Form, C25Candidate, C25Evidence,
+};
 pub use dml::{
     c01_verdict, c02_verdict, c03_verdict, c04_verdict, c05_verdict, c09_verdict, c10_verdict,
     c11_verdict, c12_verdict, c13_verdict, c14_verdict, sep, C01Evidence, C02Evidence, C03Evidence,
@@ -38,7 +46,12 @@ pub use dml::{
     C14Evidence, Sep, Timing,
 };
 pub use index::{c24_verdict, c26_verdict, C24Evidence, C26Evidence};
-pub use ops::{c31_verdict, C31Evidence};
+pub use ops::{c31_verdict, c41_verdict, c42_verdict, C31Evidence, C41Evidence, C42Evidence};
+pub use physical::{
+    c06_verdict, c07_verdict, c08_verdict, c30_verdict, c32_verdict, c40_verdict, C06Evidence,
+    C06Point, C07Evidence, C07Run, C08Evidence, C08Throughput, C30Evidence, C30Point, C32Evidence,
+    C32Point, C40Evidence, C40Scenario, C07_LONG_RETENTION_MS,
+};
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -348,9 +361,14 @@ pub struct Lab {
 /// Every lab, in catalogue order.
 pub fn registry() -> Vec<Lab> {
     let mut v = Vec::new();
+    v.extend(access::labs());
     v.extend(dml::labs());
     v.extend(index::labs());
     v.extend(ops::labs());
+    v.extend(physical::labs());
+    // Catalogue order: the groups interleave (C25 is in `access`, C24 and
+    // C26 in `index`), and every ID has two digits, so sorting by ID is it.
+    v.sort_by_key(|l| l.id);
     v
 }
 

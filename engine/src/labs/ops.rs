@@ -1,5 +1,6 @@
 //! Plan stability and operations labs: plans that change between test and
-//! production (C31).
+//! production (C31); who changed the schema, read back from the redo
+//! (C41); getting the data back after a damaging change (C42).
 
 use super::{report, Evidence, Lab, LabCtx, Report, Verdict};
 use crate::db::Database;
@@ -8,12 +9,26 @@ use crate::plandiff::{diff_databases, ImpactTable, Side, Status};
 use crate::value::Value;
 
 pub(super) fn labs() -> Vec<Lab> {
-    vec![Lab {
-        id: C31.0,
-        title: C31.1,
-        claim: C31.2,
-        run: c31,
-    }]
+    vec![
+        Lab {
+            id: C31.0,
+            title: C31.1,
+            claim: C31.2,
+            run: c31,
+        },
+        Lab {
+            id: C41.0,
+            title: C41.1,
+            claim: C41.2,
+            run: c41,
+        },
+        Lab {
+            id: C42.0,
+            title: C42.1,
+            claim: C42.2,
+            run: c42,
+        },
+    ]
 }
 
 const C31: (&str, &str, &str) = (
@@ -249,6 +264,352 @@ fn c31(ctx: &mut LabCtx) -> Result<Report> {
     ))
 }
 
+const C41: (&str, &str, &str) = (
+    "C41",
+    "Who changed the schema, and when, is in the redo",
+    "Who changed the schema, and when, can be read back from the redo log: every DDL and DML is recorded with its SCN, time, transaction and session user.",
+);
+
+const C42: (&str, &str, &str) = (
+    "C42",
+    "After a damaging change, recover to the SCN before it and replay the rest",
+    "After a damaging change, the table can be brought back to its state just before it (flashback to an SCN using undo, or restore + roll forward to an SCN), and the changes made after it can be replayed or listed so that nothing is lost.",
+);
+
+/// The incident of C41 and C42, on a database in archive mode: `alice`
+/// creates `t` and inserts `before` rows with a note each; a backup is
+/// taken (closed database); `alice` inserts `between` more; `partner`
+/// drops the note column; `alice` inserts `after` more. Returns the
+/// database and backup directories.
+struct Incident {
+    db: std::path::PathBuf,
+    archive: std::path::PathBuf,
+    backup: std::path::PathBuf,
+    before: u64,
+    between: u64,
+    after: u64,
+}
+
+fn incident(ctx: &mut LabCtx) -> Result<Incident> {
+    let (before, between, after) = (ctx.size(20, 500), ctx.size(10, 200), ctx.size(5, 100));
+    let archive = ctx.dir("archive");
+    let db_dir = ctx.dir("production");
+    let cfg = crate::config::Config {
+        archive_dir: Some(archive.clone()),
+        log_file_size: 1 << 20,
+        log_files: 3,
+        ..ctx.config()
+    };
+    let insert = |s: &mut crate::session::Session, from: u64, to: u64, note: bool| -> Result<()> {
+        for i in from..to {
+            if note {
+                s.execute(&format!(
+                    "INSERT INTO t VALUES ({i}, 'name {i}', 'note {i}')"
+                ))?;
+            } else {
+                s.execute(&format!("INSERT INTO t VALUES ({i}, 'name {i}')"))?;
+            }
+        }
+        s.execute("COMMIT")?;
+        Ok(())
+    };
+    {
+        let db = Database::open(&db_dir, cfg.clone())?;
+        let mut alice = db.session();
+        alice.set_user("alice");
+        alice.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, note TEXT)")?;
+        insert(&mut alice, 0, before, true)?;
+        drop(alice);
+        db.close()?;
+    }
+    let backup = ctx.dir("backup");
+    crate::backup::backup(&db_dir, &backup)?;
+    {
+        let db = Database::open(&db_dir, cfg)?;
+        let mut alice = db.session();
+        alice.set_user("alice");
+        insert(&mut alice, before, before + between, true)?;
+        let mut partner = db.session();
+        partner.set_user("partner");
+        partner.execute("ALTER TABLE t DROP COLUMN note")?;
+        insert(
+            &mut alice,
+            before + between,
+            before + between + after,
+            false,
+        )?;
+        drop((alice, partner));
+        db.close()?;
+    }
+    Ok(Incident {
+        db: db_dir,
+        archive,
+        backup,
+        before,
+        between,
+        after,
+    })
+}
+
+/// What C41 measures from the miner's listing of table t.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct C41Evidence {
+    pub inserts_made: u64,
+    pub inserts_mined: u64,
+    pub inserts_by_alice: u64,
+    pub ddl_mined: u64,
+    /// The DROP COLUMN: found, with user partner, an SCN and a time.
+    pub drop_found: bool,
+    pub drop_user_is_partner: bool,
+    pub drop_has_time: bool,
+    pub drop_scn: u64,
+    pub gaps: u64,
+}
+
+/// Holds when the listing names the DROP COLUMN with its user (partner),
+/// SCN and time, and every insert with its user, with no gap in the redo.
+pub fn c41_verdict(e: &C41Evidence) -> (Verdict, String) {
+    let all_dml = e.inserts_mined == e.inserts_made && e.inserts_by_alice == e.inserts_made;
+    if e.drop_found && e.drop_user_is_partner && e.drop_has_time && all_dml && e.gaps == 0 {
+        (
+            Verdict::Holds,
+            format!(
+                "the redo names the DROP COLUMN's user (partner), SCN {} and time, and all {} inserts with their user (alice)",
+                e.drop_scn, e.inserts_made
+            ),
+        )
+    } else {
+        (
+            Verdict::DoesNotHold,
+            format!(
+                "drop found {}, by partner {}, with time {}; inserts mined {} of {} ({} by alice); gaps {}",
+                e.drop_found,
+                e.drop_user_is_partner,
+                e.drop_has_time,
+                e.inserts_mined,
+                e.inserts_made,
+                e.inserts_by_alice,
+                e.gaps
+            ),
+        )
+    }
+}
+
+fn c41(ctx: &mut LabCtx) -> Result<Report> {
+    ctx.step("replaying the incident");
+    let inc = incident(ctx)?;
+    ctx.step("mining the redo");
+    let m = crate::logminer::mine(
+        &inc.db,
+        &crate::logminer::MineOptions {
+            table: Some("t".into()),
+            archive: vec![inc.archive.clone()],
+            ..Default::default()
+        },
+    )?;
+    use crate::logminer::MinedOp;
+    let inserts: Vec<_> = m
+        .records
+        .iter()
+        .filter(|r| r.op == MinedOp::Insert)
+        .collect();
+    let drop = m.records.iter().find(|r| {
+        r.op == MinedOp::Ddl && r.text.as_deref().is_some_and(|t| t.contains("DROP COLUMN"))
+    });
+    let e = C41Evidence {
+        inserts_made: inc.before + inc.between + inc.after,
+        inserts_mined: inserts.len() as u64,
+        inserts_by_alice: inserts
+            .iter()
+            .filter(|r| r.user.as_deref() == Some("alice"))
+            .count() as u64,
+        ddl_mined: m.records.iter().filter(|r| r.op == MinedOp::Ddl).count() as u64,
+        drop_found: drop.is_some(),
+        drop_user_is_partner: drop.is_some_and(|r| r.user.as_deref() == Some("partner")),
+        drop_has_time: drop.is_some_and(|r| r.time_ms.is_some()),
+        drop_scn: drop.map_or(0, |r| r.scn.0),
+        gaps: m.gaps.len() as u64,
+    };
+    let listing: Vec<String> = m
+        .records
+        .iter()
+        .filter(|r| r.op == MinedOp::Ddl)
+        .map(|r| {
+            format!(
+                "SCN {}  xid {}  user {}  {}",
+                r.scn.0,
+                r.xid,
+                r.user.as_deref().unwrap_or("?"),
+                r.text.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    Ok(report(
+        C41,
+        c41_verdict(&e),
+        vec![
+            Evidence::counter("inserts.made", e.inserts_made, "rows"),
+            Evidence::counter("inserts.mined", e.inserts_mined, "rows"),
+            Evidence::counter("inserts.user_alice", e.inserts_by_alice, "rows"),
+            Evidence::counter("ddl.mined", e.ddl_mined, "statements"),
+            Evidence::counter("drop.found", u64::from(e.drop_found), "bool"),
+            Evidence::counter(
+                "drop.user_partner",
+                u64::from(e.drop_user_is_partner),
+                "bool",
+            ),
+            Evidence::counter("drop.has_time", u64::from(e.drop_has_time), "bool"),
+            Evidence::counter("drop.scn", e.drop_scn, "scn"),
+            Evidence::counter("redo.gaps", e.gaps, "count"),
+        ],
+        vec![("archive".into(), "on".into())],
+        // The times differ per run; the DDL lines without them repeat.
+        vec![format!("DDL on t, from the redo:\n{}", listing.join("\n"))],
+    ))
+}
+
+/// What C42 measures: rows (and rows with their note) at each stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct C42Evidence {
+    pub rows_before_drop: u64,
+    pub rows_at_end: u64,
+    pub flashback_refused: bool,
+    pub rows_recovered: u64,
+    pub notes_recovered: u64,
+    pub statements_replayed: u64,
+    pub rows_after_replay: u64,
+    pub notes_after_replay: u64,
+}
+
+/// Holds when recovery to the SCN before the drop gives back every row
+/// that existed then with its note, and replaying the later inserts from
+/// the redo gives back every row — nothing lost. (Flashback by undo is
+/// shown refusing to cross the DDL, which is why recovery is needed here.)
+pub fn c42_verdict(e: &C42Evidence) -> (Verdict, String) {
+    let recovered =
+        e.rows_recovered == e.rows_before_drop && e.notes_recovered == e.rows_before_drop;
+    let complete =
+        e.rows_after_replay == e.rows_at_end && e.notes_after_replay == e.rows_before_drop;
+    if recovered && complete {
+        (
+            Verdict::Holds,
+            format!(
+                "recovery to the SCN before the drop brought back {} rows with their notes; replaying {} statements from the redo gave all {} rows{}",
+                e.rows_recovered,
+                e.statements_replayed,
+                e.rows_after_replay,
+                if e.flashback_refused {
+                    " (flashback by undo refused to cross the DDL, as it should)"
+                } else {
+                    ""
+                }
+            ),
+        )
+    } else {
+        (
+            Verdict::DoesNotHold,
+            format!(
+                "recovered {} rows ({} notes) of {}; after replay {} rows ({} notes) of {}",
+                e.rows_recovered,
+                e.notes_recovered,
+                e.rows_before_drop,
+                e.rows_after_replay,
+                e.notes_after_replay,
+                e.rows_at_end
+            ),
+        )
+    }
+}
+
+fn count(s: &mut crate::session::Session, sql: &str) -> Result<u64> {
+    Ok(s.execute(sql)?.rows[0][0].as_int().unwrap_or(0) as u64)
+}
+
+fn c42(ctx: &mut LabCtx) -> Result<Report> {
+    ctx.step("replaying the incident");
+    let inc = incident(ctx)?;
+    use crate::logminer::{mine, MineOptions, MinedOp};
+    let opts = |from: Option<crate::ids::Scn>| MineOptions {
+        table: Some("t".into()),
+        archive: vec![inc.archive.clone()],
+        from_scn: from,
+        ..Default::default()
+    };
+    let m = mine(&inc.db, &opts(None))?;
+    let drop_scn = m
+        .records
+        .iter()
+        .find(|r| {
+            r.op == MinedOp::Ddl && r.text.as_deref().is_some_and(|t| t.contains("DROP COLUMN"))
+        })
+        .map(|r| r.scn)
+        .ok_or_else(|| crate::error::Error::Internal("the drop is not in the redo".into()))?;
+    // Flashback by undo cannot cross the DDL.
+    let flashback_refused = {
+        let db = Database::open(&inc.db, ctx.config())?;
+        let mut s = db.session();
+        let r = s.flashback_table("t", crate::ids::Scn(drop_scn.0 - 1));
+        drop(s);
+        db.close()?;
+        r.is_err()
+    };
+    ctx.step("recovering the backup to the SCN before the drop");
+    let rec = ctx.dir("recovered");
+    crate::backup::recover_until(
+        &inc.backup,
+        &rec,
+        crate::ids::Scn(drop_scn.0 - 1),
+        std::slice::from_ref(&inc.archive),
+        Some(&inc.db),
+    )?;
+    let rdb = Database::open(&rec, ctx.config())?;
+    let mut s = rdb.session();
+    let rows_recovered = count(&mut s, "SELECT COUNT(*) FROM t")?;
+    let notes_recovered = count(&mut s, "SELECT COUNT(note) FROM t")?;
+    ctx.step("replaying the later inserts from the redo");
+    let later = mine(&inc.db, &opts(Some(crate::ids::Scn(drop_scn.0 + 1))))?;
+    let mut replayed = 0;
+    for r in later.records.iter().filter(|r| r.sql_redo.is_some()) {
+        if let Some(sql) = &r.sql_redo {
+            s.execute(sql)?;
+            replayed += 1;
+        }
+    }
+    s.execute("COMMIT")?;
+    let e = C42Evidence {
+        rows_before_drop: inc.before + inc.between,
+        rows_at_end: inc.before + inc.between + inc.after,
+        flashback_refused,
+        rows_recovered,
+        notes_recovered,
+        statements_replayed: replayed,
+        rows_after_replay: count(&mut s, "SELECT COUNT(*) FROM t")?,
+        notes_after_replay: count(&mut s, "SELECT COUNT(note) FROM t")?,
+    };
+    drop(s);
+    rdb.close()?;
+    Ok(report(
+        C42,
+        c42_verdict(&e),
+        vec![
+            Evidence::counter("rows.before_drop", e.rows_before_drop, "rows"),
+            Evidence::counter("rows.at_end", e.rows_at_end, "rows"),
+            Evidence::counter("drop.scn", drop_scn.0, "scn"),
+            Evidence::counter("flashback.refused", u64::from(e.flashback_refused), "bool"),
+            Evidence::counter("recovered.rows", e.rows_recovered, "rows"),
+            Evidence::counter("recovered.notes", e.notes_recovered, "rows"),
+            Evidence::counter("replayed.statements", e.statements_replayed, "statements"),
+            Evidence::counter("after_replay.rows", e.rows_after_replay, "rows"),
+            Evidence::counter("after_replay.notes", e.notes_after_replay, "rows"),
+        ],
+        vec![
+            ("backup".into(), "cold, before the incident".into()),
+            ("archive".into(), "on".into()),
+        ],
+        Vec::new(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,6 +642,50 @@ mod tests {
             ..good
         };
         assert_eq!(c31_verdict(&false_alarm).0, Verdict::DoesNotHold);
+    }
+
+    #[test]
+    fn c41_and_c42_rules_on_synthetic_evidence() {
+        let good = C41Evidence {
+            inserts_made: 10,
+            inserts_mined: 10,
+            inserts_by_alice: 10,
+            ddl_mined: 2,
+            drop_found: true,
+            drop_user_is_partner: true,
+            drop_has_time: true,
+            drop_scn: 99,
+            gaps: 0,
+        };
+        assert_eq!(c41_verdict(&good).0, Verdict::Holds);
+        let anonymous = C41Evidence {
+            drop_user_is_partner: false,
+            ..good
+        };
+        assert_eq!(c41_verdict(&anonymous).0, Verdict::DoesNotHold);
+        let recycled = C41Evidence { gaps: 1, ..good };
+        assert_eq!(c41_verdict(&recycled).0, Verdict::DoesNotHold);
+        let ok = C42Evidence {
+            rows_before_drop: 30,
+            rows_at_end: 35,
+            flashback_refused: true,
+            rows_recovered: 30,
+            notes_recovered: 30,
+            statements_replayed: 6,
+            rows_after_replay: 35,
+            notes_after_replay: 30,
+        };
+        assert_eq!(c42_verdict(&ok).0, Verdict::Holds);
+        let lost = C42Evidence {
+            rows_after_replay: 30,
+            ..ok
+        };
+        assert_eq!(c42_verdict(&lost).0, Verdict::DoesNotHold);
+        let no_notes = C42Evidence {
+            notes_recovered: 0,
+            ..ok
+        };
+        assert_eq!(c42_verdict(&no_notes).0, Verdict::DoesNotHold);
     }
 
     #[test]

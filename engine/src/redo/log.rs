@@ -109,16 +109,42 @@
 //! the largest record). If concurrent sessions still overrun the headroom,
 //! `append` refuses with `SpaceExhausted` rather than overwrite needed redo.
 //!
+//! # Archive mode
+//!
+//! Without archiving, a segment's redo is gone once its file is reused: fine
+//! for crash recovery (which needs only the redo after the checkpoint), fatal
+//! for media recovery from a backup and for the log miner. In archive mode
+//! ([`RedoLog::start_archiving`], module [`archiver`]) an archiver thread
+//! copies every *filled* segment (the stream has passed its end and that is
+//! durable) to the archive destination, and the ring may reuse a file only
+//! once its segment is both checkpointed and archived:
+//!
+//! ```text
+//!  reusable = min(checkpoint, archived * cap)      (archived: segments < it are copied)
+//!  append refuses past (reusable/cap + files) * cap; wait_for_space waits on `reusable`
+//! ```
+//!
+//! So a slow or failing archiver makes sessions wait for log space ("archiver
+//! stuck"), exactly as a slow checkpoint does, and never loses a segment.
+//!
+//! Invariant: in archive mode, segment `k` is overwritten only after its
+//! archived copy has been synced and renamed into place.
+//!
 //! Simplifications compared with a production engine: no timed (every 3 s)
-//! write, no archiving or multiplexed members, recovery reads whole segments
-//! into memory, and a payload that happens to embed a well-formed record at
-//! its own LSN could fool the corruption scan (practically: never).
+//! write, no multiplexed members or archive destinations, no log switch on
+//! demand (the current segment is archived when it fills), recovery reads
+//! whole segments into memory, and a payload that happens to embed a
+//! well-formed record at its own LSN could fool the corruption scan
+//! (practically: never).
 
+#[cfg(test)]
+mod archive_tests;
+pub mod archiver;
 mod reader;
 #[cfg(test)]
 mod tests;
 
-pub use reader::{read_log, LogReader};
+pub use reader::{read_log, LogReader, Ring, SegmentSource};
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -139,7 +165,7 @@ const FILE_MAGIC: [u8; 8] = *b"BLREDO01";
 const HDR_SEGMENT: usize = 8;
 const HDR_CRC: usize = 16;
 /// Header segment number of a file that has never held stream bytes.
-const NO_SEGMENT: u64 = u64::MAX;
+pub(crate) const NO_SEGMENT: u64 = u64::MAX;
 
 const REC_CRC: usize = 0;
 const REC_LEN: usize = 4;
@@ -203,7 +229,7 @@ impl LogConfig {
         (k % self.files as u64) as usize
     }
 
-    fn open_files(&self, backend: &dyn Backend) -> Result<Vec<Arc<dyn FileHandle>>> {
+    pub(crate) fn open_files(&self, backend: &dyn Backend) -> Result<Vec<Arc<dyn FileHandle>>> {
         self.validate()?;
         let mut files = Vec::with_capacity(self.files as usize);
         for i in 0..self.files {
@@ -254,9 +280,11 @@ pub struct LogStats {
     pub bytes_written: u64,
     /// Records appended (`redo entries`).
     pub records: u64,
+    /// Segments copied to the archive destination by this instance.
+    pub archived: u64,
 }
 
-fn file_header(k: u64) -> Vec<u8> {
+pub(crate) fn file_header(k: u64) -> Vec<u8> {
     let mut h = vec![0u8; FILE_HEADER_SIZE as usize];
     h[..HDR_SEGMENT].copy_from_slice(&FILE_MAGIC);
     h[HDR_SEGMENT..HDR_CRC].copy_from_slice(&k.to_le_bytes());
@@ -266,7 +294,7 @@ fn file_header(k: u64) -> Vec<u8> {
 }
 
 /// The segment a file header names, or None if it is not a valid header.
-fn parse_file_header(h: &[u8]) -> Option<u64> {
+pub(crate) fn parse_file_header(h: &[u8]) -> Option<u64> {
     let magic = h.get(..HDR_SEGMENT)?;
     let k = u64::from_le_bytes(h.get(HDR_SEGMENT..HDR_CRC)?.try_into().ok()?);
     let crc = u32::from_le_bytes(h.get(HDR_CRC..HDR_CRC + 4)?.try_into().ok()?);
@@ -306,7 +334,10 @@ pub fn create_log_files(backend: &dyn Backend, cfg: &LogConfig) -> Result<()> {
 /// The redo log while the engine runs; share it as `Arc<RedoLog>`.
 pub struct RedoLog {
     shared: Arc<Shared>,
+    /// Where the ring lives (the archiver opens its own handles on it).
+    backend: Arc<dyn Backend>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    archiver: Mutex<Option<JoinHandle<()>>>,
 }
 
 struct Shared {
@@ -332,12 +363,37 @@ struct State {
     requested: u64,
     poisoned: Option<String>,
     shutdown: bool,
+    /// Archive mode: every segment below this one is archived (or was
+    /// reused before archive mode began). `None`: not in archive mode.
+    archived: Option<u64>,
+    /// The archiver's last failure while it retries; sessions that give up
+    /// waiting for log space report it ("archiver stuck").
+    archive_error: Option<String>,
     /// Reused payload vector for `append` (see there).
     scratch: Vec<u8>,
     stats: LogStats,
 }
 
 impl State {
+    /// Stream bytes before this position may be overwritten: they are
+    /// checkpointed and, in archive mode, archived.
+    fn reusable(&self, cap: u64) -> u64 {
+        match self.archived {
+            Some(a) => self.checkpoint.min(a.saturating_mul(cap)),
+            None => self.checkpoint,
+        }
+    }
+
+    /// What keeps the oldest needed segment from being reused, for the
+    /// "redo log full" message.
+    fn space_holder(&self, cap: u64) -> String {
+        match &self.archive_error {
+            Some(e) => format!("archiver stuck: {e}"),
+            None if self.reusable(cap) < self.checkpoint => "waiting for the archiver".into(),
+            None => "checkpoint not complete".into(),
+        }
+    }
+
     fn check_usable(&self) -> Result<()> {
         if let Some(why) = &self.poisoned {
             return Err(Error::Poisoned(why.clone()));
@@ -386,6 +442,8 @@ impl RedoLog {
                 requested: end.0,
                 poisoned: None,
                 shutdown: false,
+                archived: None,
+                archive_error: None,
                 scratch: Vec::new(),
                 stats: LogStats::default(),
             }),
@@ -399,13 +457,16 @@ impl RedoLog {
             header_seg,
         };
         let thread_shared = Arc::clone(&shared);
+        let ring_backend = backend.clone();
         let handle = std::thread::Builder::new()
             .name("blocklab-logwriter".into())
             .spawn(move || log_writer(thread_shared, io))
             .map_err(|e| Error::Internal(format!("cannot start the log writer thread: {e}")))?;
         Ok(Arc::new(RedoLog {
             shared,
+            backend: ring_backend,
             writer: Mutex::new(Some(handle)),
+            archiver: Mutex::new(None),
         }))
     }
 
@@ -426,9 +487,10 @@ impl RedoLog {
         let start = st.end;
         let rec_len = (RECORD_HEADER_SIZE + payload.len()) as u64;
         let cap = cfg.segment_capacity();
-        // Segment `checkpoint/cap + files` would land in the file still
-        // holding the checkpoint's own segment: the stream must stop short.
-        let limit = (st.checkpoint / cap + cfg.files as u64) * cap;
+        // Segment `reusable/cap + files` would land in the file still
+        // holding the checkpoint's (or the oldest unarchived) segment: the
+        // stream must stop short.
+        let limit = (st.reusable(cap) / cap + cfg.files as u64) * cap;
         let refusal = if payload.len() > cfg.max_payload() {
             Some(Error::SpaceExhausted(format!(
                 "redo record of {} bytes exceeds the maximum of {} (a quarter of a log file)",
@@ -436,9 +498,10 @@ impl RedoLog {
                 cfg.max_payload()
             )))
         } else if start + rec_len > limit {
-            Some(Error::SpaceExhausted(
-                "redo log full: checkpoint not complete".into(),
-            ))
+            Some(Error::SpaceExhausted(format!(
+                "redo log full: {}",
+                st.space_holder(cap)
+            )))
         } else {
             None
         };
@@ -539,15 +602,16 @@ impl RedoLog {
         let mut st = self.shared.state.lock();
         loop {
             st.check_usable()?;
-            if st.end - st.checkpoint <= limit {
+            if st.end - st.reusable(cap) <= limit {
                 return Ok(());
             }
             if self.shared.space.wait_until(&mut st, deadline).timed_out()
-                && st.end - st.checkpoint > limit
+                && st.end - st.reusable(cap) > limit
             {
-                return Err(Error::SpaceExhausted(
-                    "redo log full: checkpoint not complete".into(),
-                ));
+                return Err(Error::SpaceExhausted(format!(
+                    "redo log full: {}",
+                    st.space_holder(cap)
+                )));
             }
         }
     }
@@ -558,8 +622,12 @@ impl RedoLog {
 
     /// Flushes everything, stops the writer thread and joins it. Later
     /// appends and flushes fail.
+    /// In archive mode, also waits until every filled segment is archived
+    /// (unless the archiver is failing: the next start archives what is
+    /// still in the ring).
     pub fn shutdown(&self) -> Result<()> {
         let flushed = self.flush(Lsn(u64::MAX));
+        self.wait_for_archiver();
         self.stop();
         flushed.map(|_| ())
     }
@@ -567,10 +635,14 @@ impl RedoLog {
     fn stop(&self) {
         self.shared.state.lock().shutdown = true;
         self.shared.work.notify_one();
-        if let Some(handle) = self.writer.lock().take() {
-            // The writer does not panic; if it somehow did, there is nothing
-            // left to clean up here, and Drop must not panic in turn.
-            let _ = handle.join();
+        // The archiver waits on `done`.
+        self.shared.done.notify_all();
+        for thread in [&self.writer, &self.archiver] {
+            if let Some(handle) = thread.lock().take() {
+                // Neither thread panics; if one somehow did, there is nothing
+                // left to clean up here, and Drop must not panic in turn.
+                let _ = handle.join();
+            }
         }
     }
 }

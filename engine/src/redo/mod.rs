@@ -13,15 +13,23 @@
 //!
 //! This module owns the byte stream only: [`log`] frames opaque payloads,
 //! hands out SCNs, writes and syncs them, and reads them back, telling a torn
-//! tail from a corrupt middle. What a payload *means* is decided elsewhere.
+//! tail from a corrupt middle; in archive mode its archiver copies each
+//! filled log file away before the ring reuses it ([`log::archiver`]).
+//! [`logset`] reads the whole surviving history (rings plus archives) for
+//! the log miner and media recovery, naming the holes. What a payload
+//! *means* is decided elsewhere ([`record`]).
 //!
 //! Invariant: a block is written to a data file only after the redo of its
 //! last change is durable (`RedoLog::durable_lsn` covers it); the buffer cache
 //! enforces this with `RedoLog::flush`.
 
 pub mod log;
+pub mod logset;
 pub mod record;
 
+pub use log::archiver::{archive_file_name, parse_archive_file_name};
 pub use log::{
-    create_log_files, read_log, LogConfig, LogReader, LogRecord, LogScan, LogStats, RedoLog,
+    create_log_files, read_log, LogConfig, LogReader, LogRecord, LogScan, LogStats, RedoLog, Ring,
+    SegmentSource,
 };
+pub use logset::{Gap, History, LogSet};

@@ -4,15 +4,24 @@
 //! records stop, between a torn tail (the log simply ends) and damage in the
 //! middle (an error), by the later-batch argument in the parent module's docs.
 //!
+//! Where the segments come from is a [`SegmentSource`]: the online ring of
+//! one database (recovery, the normal case), or a [`LogSet`] that also knows
+//! archived copies and other rings (log mining, media recovery). A reader may
+//! be given a *stop* LSN: bytes at or after it count as missing, so that a
+//! run of segments followed by a hole ends like a torn tail instead of making
+//! the corruption scan look past the hole.
+//!
 //! Invariant: a record is returned only if its CRC matches, its `lsn` field is
 //! its own position, its length is possible and every segment it touches
 //! lives in a file whose header names that segment.
+//!
+//! [`LogSet`]: crate::redo::archive::LogSet
 
 use std::sync::Arc;
 
 use super::{
-    parse_file_header, LogConfig, LogRecord, LogScan, FILE_HEADER_SIZE, RECORD_HEADER_SIZE,
-    REC_BATCH, REC_CRC, REC_LEN, REC_LSN, REC_SCN,
+    parse_file_header, LogConfig, LogRecord, LogScan, FILE_HEADER_SIZE, NO_SEGMENT,
+    RECORD_HEADER_SIZE, REC_BATCH, REC_CRC, REC_LEN, REC_LSN, REC_SCN,
 };
 use crate::error::{Error, Result};
 use crate::ids::{Lsn, Scn};
@@ -42,34 +51,126 @@ pub fn read_log(backend: &dyn Backend, cfg: &LogConfig, from: Lsn) -> Result<Log
     })
 }
 
+/// Where a reader finds the stream bytes of each segment.
+pub trait SegmentSource: Send {
+    /// Segment `k`'s `segment_capacity()` stream bytes, or (inner `Err`)
+    /// what is there instead, worded to follow "segment k is missing: ",
+    /// e.g. "redo02.log holds segment 7".
+    fn load(&mut self, k: u64) -> Result<std::result::Result<Arc<[u8]>, String>>;
+}
+
+/// The online ring of one database: segment `k` is in file `k % files`
+/// when that file's header names `k`.
+pub struct Ring {
+    cfg: LogConfig,
+    files: Vec<Arc<dyn FileHandle>>,
+}
+
+impl Ring {
+    /// Opens the ring's files (their sizes must match `cfg`).
+    pub fn open(backend: &dyn Backend, cfg: &LogConfig) -> Result<Ring> {
+        Ok(Ring {
+            cfg: *cfg,
+            files: cfg.open_files(backend)?,
+        })
+    }
+
+    /// The segment each file's header names, in ring order (`None`: a
+    /// fresh file, or an unreadable header).
+    pub fn headers(&self) -> Result<Vec<Option<u64>>> {
+        let mut out = Vec::with_capacity(self.files.len());
+        for f in &self.files {
+            let mut hdr = vec![0u8; FILE_HEADER_SIZE as usize];
+            f.read_at(&mut hdr, 0)?;
+            out.push(parse_file_header(&hdr).filter(|&k| k != NO_SEGMENT));
+        }
+        Ok(out)
+    }
+}
+
+impl SegmentSource for Ring {
+    fn load(&mut self, k: u64) -> Result<std::result::Result<Arc<[u8]>, String>> {
+        let file = &self.files[self.cfg.file_of_segment(k)];
+        let mut hdr = vec![0u8; FILE_HEADER_SIZE as usize];
+        file.read_at(&mut hdr, 0)?;
+        let header = parse_file_header(&hdr);
+        if header != Some(k) {
+            let holds = match header {
+                Some(NO_SEGMENT) => "no segment yet".to_string(),
+                Some(h) => format!("segment {h}"),
+                None => "an unreadable header".to_string(),
+            };
+            return Ok(Err(format!("{} holds {holds}", file.name())));
+        }
+        let mut data = vec![0u8; self.cfg.segment_capacity() as usize];
+        file.read_at(&mut data, FILE_HEADER_SIZE)?;
+        Ok(Ok(Arc::from(data)))
+    }
+}
+
 /// A streaming reader over the log, for logs too large to collect at once.
 /// Also an `Iterator<Item = Result<LogRecord>>`.
 pub struct LogReader {
     cfg: LogConfig,
-    files: Vec<Arc<dyn FileHandle>>,
+    source: Box<dyn SegmentSource>,
     cache: Vec<Segment>,
     pos: u64,
+    /// Stream bytes at or after this position count as missing.
+    stop: u64,
     finished: bool,
 }
 
 struct Segment {
     k: u64,
-    /// The segment's stream bytes, or None if its file holds another segment.
-    data: Option<Arc<[u8]>>,
-    /// What the file header names (None: not a valid header), for messages.
-    header: Option<u64>,
+    /// The segment's stream bytes, or what holds its place (for messages).
+    data: std::result::Result<Arc<[u8]>, String>,
 }
 
 impl LogReader {
+    /// Reads the online ring of `backend` from `from`.
     pub fn open(backend: &dyn Backend, cfg: &LogConfig, from: Lsn) -> Result<LogReader> {
-        let files = cfg.open_files(backend)?;
-        Ok(LogReader {
+        let ring = Ring::open(backend, cfg)?;
+        Ok(LogReader::with_source(cfg, Box::new(ring), from, None))
+    }
+
+    /// Reads `source` from `from`; with `stop`, bytes at or after it are
+    /// treated as missing (the log ends before the record that needs them).
+    pub fn with_source(
+        cfg: &LogConfig,
+        source: Box<dyn SegmentSource>,
+        from: Lsn,
+        stop: Option<Lsn>,
+    ) -> LogReader {
+        LogReader {
             cfg: *cfg,
-            files,
+            source,
             cache: Vec::new(),
             pos: from.0,
+            stop: stop.map_or(u64::MAX, |l| l.0),
             finished: false,
-        })
+        }
+    }
+
+    /// Finds the first valid record starting in `[from, limit)` (where a
+    /// reader that lost its place, after a hole in the available redo, can
+    /// start again) and positions the reader there. A record is at most a
+    /// quarter segment long, so the first record that starts in a segment
+    /// starts within its first quarter.
+    pub fn resync(&mut self, from: Lsn, limit: Lsn) -> Result<Option<Lsn>> {
+        let end = limit.0.min(self.stop);
+        for p in from.0..end {
+            let mut b = [0u8; 8];
+            if self.read_into(p + REC_LSN as u64, &mut b)?.is_err() {
+                // Missing bytes: nothing starting here can be read either.
+                continue;
+            }
+            if b == p.to_le_bytes() && self.parse_at(p)?.is_ok() {
+                self.pos = p;
+                self.finished = false;
+                return Ok(Some(Lsn(p)));
+            }
+        }
+        Ok(None)
     }
 
     /// The start of the next record; once `next_record` has returned
@@ -115,7 +216,10 @@ impl LogReader {
         let cap = self.cfg.segment_capacity();
         let k0 = x / cap;
         for k in k0..k0.saturating_add(self.cfg.files as u64) {
-            let Some(seg) = self.segment(k)?.data.clone() else {
+            if k.saturating_mul(cap) >= self.stop {
+                break;
+            }
+            let Ok(seg) = self.segment(k)?.data.clone() else {
                 continue;
             };
             let base = k * cap;
@@ -197,17 +301,21 @@ impl LogReader {
             let k = q / cap;
             let off = (q - k * cap) as usize;
             let n = (cap as usize - off).min(out.len() - done);
-            let seg = self.segment(k)?;
-            let Some(data) = &seg.data else {
-                let holds = match seg.header {
-                    Some(u64::MAX) => "no segment yet".to_string(),
-                    Some(h) => format!("segment {h}"),
-                    None => "an unreadable header".to_string(),
-                };
-                let name = self.files[self.cfg.file_of_segment(k)].name().to_string();
+            if q + n as u64 > self.stop {
                 return Ok(Err(format!(
-                    "stream byte {q} is in segment {k}, but {name} holds {holds}"
+                    "stream byte {} is beyond the available redo (it ends at {})",
+                    q.max(self.stop),
+                    self.stop
                 )));
+            }
+            let seg = self.segment(k)?;
+            let data = match &seg.data {
+                Ok(data) => data,
+                Err(holds) => {
+                    return Ok(Err(format!(
+                        "stream byte {q} is in segment {k}, but {holds}"
+                    )))
+                }
             };
             out[done..done + n].copy_from_slice(&data[off..off + n]);
             done += n;
@@ -215,30 +323,20 @@ impl LogReader {
         Ok(Ok(()))
     }
 
-    /// Segment `k`, loaded on first use; its data only if the file header
-    /// names `k` (otherwise the file holds another lap of the ring).
+    /// Segment `k`, loaded on first use; its data only if the source holds
+    /// it (a ring file may hold another lap of the ring).
     fn segment(&mut self, k: u64) -> Result<&Segment> {
         if let Some(i) = self.cache.iter().position(|s| s.k == k) {
             return Ok(&self.cache[i]);
         }
-        let file = &self.files[self.cfg.file_of_segment(k)];
-        let mut hdr = vec![0u8; FILE_HEADER_SIZE as usize];
-        file.read_at(&mut hdr, 0)?;
-        let header = parse_file_header(&hdr);
-        let data = if header == Some(k) {
-            let mut data = vec![0u8; self.cfg.segment_capacity() as usize];
-            file.read_at(&mut data, FILE_HEADER_SIZE)?;
-            Some(Arc::from(data))
-        } else {
-            None
-        };
+        let data = self.source.load(k)?;
         if self.cache.len() >= CACHED_SEGMENTS {
             let oldest = (0..self.cache.len())
                 .min_by_key(|&i| self.cache[i].k)
                 .unwrap_or(0);
             self.cache.swap_remove(oldest);
         }
-        self.cache.push(Segment { k, data, header });
+        self.cache.push(Segment { k, data });
         Ok(&self.cache[self.cache.len() - 1])
     }
 }
