@@ -260,8 +260,11 @@ fn c04_group(
                     let barrier = &barrier;
                     sc.spawn(move || -> Result<()> {
                         let mut s = db.session();
-                        let ins = s.prepare("INSERT INTO g VALUES (?, ?)")?;
+                        let ins = s.prepare("INSERT INTO g VALUES (?, ?)");
+                        // Every thread reaches the barrier, even one whose
+                        // prepare failed, so that none waits forever.
                         barrier.wait();
+                        let ins = ins?;
                         for i in 0..per_thread {
                             let id = ((rep as u64 * 64 + th) << 32 | i) as i64;
                             s.execute_prepared(&ins, &[Value::Int(id), Value::Int(th as i64)])?;
