@@ -185,12 +185,7 @@ fn run(s: &mut Session, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
                     .ok_or_else(|| no_column(c, &t.def.name))?;
                 assign.push((pos, bind(s, cx, e, &t.names, None)?));
             }
-            let mut needed = t.needed.clone();
-            assign.iter().for_each(|(c, e)| {
-                needed.push(*c);
-                e.columns(&mut needed);
-            });
-            let choice = t.choose(s, cx, &needed);
+            let choice = t.choose(s, cx);
             let f = |cur: &Row| -> Result<Row> {
                 let mut new = cur.clone();
                 for (c, e) in &assign {
@@ -203,7 +198,7 @@ fn run(s: &mut Session, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
         }
         Stmt::Delete { table, filter } => {
             let t = Target::new(s, cx, table, filter.as_ref())?;
-            let choice = t.choose(s, cx, &t.needed);
+            let choice = t.choose(s, cx);
             let n = s.delete_query(table, &t.pred, choice.access)?;
             Ok(affected(n, "deleted"))
         }
@@ -318,7 +313,6 @@ struct Target {
     def: TableDef,
     names: Vec<String>,
     pred: Pred,
-    needed: Vec<usize>,
 }
 
 impl Target {
@@ -326,28 +320,18 @@ impl Target {
         let def = table_def(s, table)?;
         let names = column_names(&def);
         let types: Vec<ColType> = def.columns.iter().map(|c| c.ty).collect();
-        let mut needed = Vec::new();
         let pred = match filter {
-            Some(f) => {
-                let e = bind(s, cx, f, &names, None)?;
-                e.columns(&mut needed);
-                to_pred(&e, &names, &types)
-            }
+            Some(f) => to_pred(&bind(s, cx, f, &names, None)?, &names, &types),
             None => Pred::And(Vec::new()),
         };
-        Ok(Target {
-            def,
-            names,
-            pred,
-            needed,
-        })
+        Ok(Target { def, names, pred })
     }
 
-    fn choose(&self, s: &Session, cx: &Cx<'_>, needed: &[usize]) -> plan::Choice {
+    /// The access path of a searched UPDATE/DELETE. DML must reach the
+    /// table row, so it reads "every column": never index-only.
+    fn choose(&self, s: &Session, cx: &Cx<'_>) -> plan::Choice {
         let indexes = s.core().catalog.read().indexes_of(&self.def.name);
-        // DML must reach the table row: never index-only.
         let all: Vec<usize> = (0..self.def.columns.len()).collect();
-        let _ = needed;
         plan::choose(Request {
             def: &self.def,
             alias: None,
@@ -850,7 +834,7 @@ fn select(s: &mut Session, cx: &Cx<'_>, sel: &Select, plan_only: bool) -> Result
             let n = (b - a + 1).max(0) as u64;
             rows_est = n;
             cost = 0;
-            let mut l = plan_line("GENERATE SERIES", None, n, 0);
+            let mut l = plan::line("GENERATE SERIES", None, n, 0);
             l.filter = filter.as_ref().map(|e| e.render(&names));
             lines.push(l);
             if plan_only {
@@ -869,7 +853,7 @@ fn select(s: &mut Session, cx: &Cx<'_>, sel: &Select, plan_only: bool) -> Result
         _ => {
             rows_est = 1;
             cost = 0;
-            lines.push(plan_line("FAST DUAL", None, 1, 0));
+            lines.push(plan::line("FAST DUAL", None, 1, 0));
             if keep(&filter, &[])? {
                 vec![Vec::new()]
             } else {
@@ -985,9 +969,9 @@ fn select(s: &mut Session, cx: &Cx<'_>, sel: &Select, plan_only: bool) -> Result
     } else {
         rows_est
     };
-    top.push(plan_line("SELECT STATEMENT", None, est_out, cost));
+    top.push(plan::line("SELECT STATEMENT", None, est_out, cost));
     if grouped {
-        top.push(plan_line(
+        top.push(plan::line(
             if group_by.is_empty() {
                 "SORT AGGREGATE"
             } else {
@@ -999,13 +983,13 @@ fn select(s: &mut Session, cx: &Cx<'_>, sel: &Select, plan_only: bool) -> Result
         ));
     }
     if need_sort {
-        top.push(plan_line("SORT ORDER BY", None, est_out, cost));
+        top.push(plan::line("SORT ORDER BY", None, est_out, cost));
     }
     if sel.distinct {
-        top.push(plan_line("HASH UNIQUE", None, est_out, cost));
+        top.push(plan::line("HASH UNIQUE", None, est_out, cost));
     }
     if sel.limit.is_some() {
-        top.push(plan_line("COUNT STOPKEY", None, est_out, cost));
+        top.push(plan::line("COUNT STOPKEY", None, est_out, cost));
     }
     let mut all = top;
     all.extend(lines);
@@ -1016,10 +1000,7 @@ fn select(s: &mut Session, cx: &Cx<'_>, sel: &Select, plan_only: bool) -> Result
     // Siblings under an INLIST ITERATOR / TABLE ACCESS nest one deeper each;
     // the chain above is a straight line, so depth = position works.
     if let Some(r) = plan_rows.first_mut() {
-        if need_sort && !plan_only {
-            r.sortc_orderby = "Y".into();
-        }
-        if need_sort && plan_only {
+        if need_sort {
             r.sortc_orderby = "Y".into();
         }
         if grouped && !group_by.is_empty() {
@@ -1074,22 +1055,6 @@ fn count_value(v: Value) -> Result<usize> {
         other => Err(Error::Sql(format!(
             "LIMIT/OFFSET needs an integer, got {other}"
         ))),
-    }
-}
-
-fn plan_line(operation: &str, object: Option<&str>, rows: u64, cost: u64) -> PlanLine {
-    PlanLine {
-        id: 0,
-        depth: 0,
-        operation: operation.to_string(),
-        object: object.map(str::to_string),
-        matchcols: None,
-        access: None,
-        screening: None,
-        filter: None,
-        index_only: false,
-        rows,
-        cost,
     }
 }
 
@@ -1209,8 +1174,8 @@ fn explain(s: &mut Session, cx: &Cx<'_>, stmt: &Stmt) -> Result<Explain> {
             .map(|l| (l.rows, l.cost))
             .unwrap_or((0, 0));
         let mut lines = vec![
-            plan_line(&format!("{op} STATEMENT"), None, rows, cost),
-            plan_line(
+            plan::line(&format!("{op} STATEMENT"), None, rows, cost),
+            plan::line(
                 &if op == "INSERT" {
                     if cx.hints.append {
                         "LOAD AS SELECT".to_string()
@@ -1250,7 +1215,7 @@ fn explain(s: &mut Session, cx: &Cx<'_>, stmt: &Stmt) -> Result<Explain> {
             let inner = match source {
                 InsertSource::Select(sel) => select(s, cx, sel, true)?.explain,
                 InsertSource::Values(v) => Explain {
-                    lines: vec![plan_line("VALUES", None, v.len() as u64, 0)],
+                    lines: vec![plan::line("VALUES", None, v.len() as u64, 0)],
                     ..Explain::default()
                 },
             };
@@ -1258,7 +1223,7 @@ fn explain(s: &mut Session, cx: &Cx<'_>, stmt: &Stmt) -> Result<Explain> {
         }
         Stmt::Update { table, filter, .. } | Stmt::Delete { table, filter } => {
             let t = Target::new(s, cx, table, filter.as_ref())?;
-            let choice = t.choose(s, cx, &t.needed);
+            let choice = t.choose(s, cx);
             let op = if matches!(stmt, Stmt::Update { .. }) {
                 "UPDATE"
             } else {

@@ -325,7 +325,8 @@ fn full_clone(c: &Candidate) -> Candidate {
     }
 }
 
-fn line(operation: &str, object: Option<&str>, rows: u64, cost: u64) -> PlanLine {
+/// A plan line with no predicates (the caller numbers and nests it).
+pub(crate) fn line(operation: &str, object: Option<&str>, rows: u64, cost: u64) -> PlanLine {
     PlanLine {
         id: 0,
         depth: 0,
