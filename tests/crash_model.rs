@@ -72,8 +72,9 @@ enum Step {
     Delete {
         pick: usize,
     },
-    /// Inserts keys `start..start + n` that are not there yet (one
-    /// statement each): many blocks, many undo records, evictions.
+    /// Inserts keys `start..start + n` that are not there yet, in one
+    /// array insert (a block at a time, one redo and undo record per
+    /// block): many blocks, evictions.
     Bulk {
         start: i64,
         n: i64,
@@ -397,8 +398,19 @@ impl Harness {
                 }
             }
             Step::Bulk { start, n, val } => {
-                for key in start..start + n {
-                    self.apply(&Step::Insert { key, val })?;
+                let keys: Vec<i64> = (start..start + n)
+                    .filter(|k| !self.current.contains_key(k))
+                    .collect();
+                let rows = keys.iter().map(|&k| row(k, val)).collect();
+                match self.session().insert_array(TABLE, rows) {
+                    Ok(rowids) => {
+                        prop_assert_eq!(rowids.len(), keys.len(), "rowids from insert_array");
+                        for (k, rowid) in keys.into_iter().zip(rowids) {
+                            self.current.insert(k, val);
+                            self.rowids.insert(k, rowid);
+                        }
+                    }
+                    Err(e) => self.failed("bulk insert", e)?,
                 }
             }
             Step::UpdateWhere { modulus, val } => {

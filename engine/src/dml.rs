@@ -132,6 +132,45 @@ pub(crate) fn insert_row(
     Ok(rowid)
 }
 
+/// Inserts `rows` and their index entries, as one statement would row by
+/// row, but with the table rows going in a block at a time
+/// (`heap::insert_many`). Errors come in the same order as row by row: a
+/// row failing its CHECK is reported after the rows before it went in
+/// and were indexed, and every row is indexed in order (so a unique
+/// violation between two rows names the later one).
+pub(crate) fn insert_rows(
+    core: &Core,
+    stats: &SessionStats,
+    txn: &mut TxnCtx,
+    rules: &Rules,
+    rows: &[Row],
+) -> Result<Vec<RowId>> {
+    let mut out = Vec::with_capacity(rows.len());
+    // Chunks bound the row images held at once.
+    for chunk in rows.chunks(1024) {
+        let mut bad = None;
+        let mut images = Vec::with_capacity(chunk.len());
+        for row in chunk {
+            if let Err(e) = constraint::check_row(rules, row) {
+                bad = Some(e);
+                break;
+            }
+            images.push(bytes::Bytes::from(encode_row(row)));
+        }
+        let good = &chunk[..images.len()];
+        let rowids = heap::insert_many(core, stats, txn, rules.def.seg, &images)?;
+        for (row, &rowid) in good.iter().zip(&rowids) {
+            add_entries(core, stats, txn, rules, row, rowid, None)?;
+            constraint::check_parents(core, stats, txn, rules, row, None)?;
+        }
+        if let Some(e) = bad {
+            return Err(e);
+        }
+        out.extend(rowids);
+    }
+    Ok(out)
+}
+
 /// Deletes the row at `rowid` and its index entries.
 pub(crate) fn delete_row(
     core: &Core,

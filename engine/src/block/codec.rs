@@ -127,7 +127,23 @@ pub(crate) fn put_undo_rec(v: &mut Vec<u8>, r: &UndoRec) {
             v.put_u8(7);
             v.put_u32(*hwm);
         }
+        UndoOp::NewRows { slots } => {
+            v.put_u8(8);
+            put_slot_list(v, slots);
+        }
     }
+}
+
+fn put_slot_list(v: &mut Vec<u8>, slots: &[u16]) {
+    v.put_u16(slots.len() as u16);
+    for s in slots {
+        v.put_u16(*s);
+    }
+}
+
+fn get_slot_list(d: &mut Dec) -> DecResult<Vec<u16>> {
+    let n = d.u16()? as usize;
+    (0..n).map(|_| d.u16()).collect()
 }
 
 fn put_key(v: &mut Vec<u8>, k: &[u8]) {
@@ -213,6 +229,9 @@ pub(crate) fn get_undo_rec(d: &mut Dec) -> DecResult<UndoRec> {
                 moved: get_entries(d)?,
             },
             7 => UndoOp::SegHwm { hwm: d.u32()? },
+            8 => UndoOp::NewRows {
+                slots: get_slot_list(d)?,
+            },
             t => return Err(format!("bad undo op {t}")),
         },
     })
@@ -448,6 +467,26 @@ pub fn encode_op(v: &mut Vec<u8>, op: &Op) {
             v.put_u8(*itl_idx);
             put_itl(v, itl);
         }
+        Op::InsertRows { rows, itl_idx, itl } => {
+            v.put_u8(17);
+            v.put_u16(rows.len() as u16);
+            for (slot, r) in rows {
+                v.put_u16(*slot);
+                put_key(v, r);
+            }
+            v.put_u8(*itl_idx);
+            put_itl(v, itl);
+        }
+        Op::ClearSlots {
+            slots,
+            itl_idx,
+            itl,
+        } => {
+            v.put_u8(18);
+            put_slot_list(v, slots);
+            v.put_u8(*itl_idx);
+            put_itl(v, itl);
+        }
         Op::HeapImage { seg, itls, slots } => {
             v.put_u8(16);
             v.put_u32(seg.0);
@@ -542,6 +581,22 @@ pub fn decode_op(d: &mut Dec) -> DecResult<Op> {
             let slots = (0..n).map(|_| get_slot(d)).collect::<DecResult<_>>()?;
             Op::HeapImage { seg, itls, slots }
         }
+        17 => {
+            let n = d.u16()? as usize;
+            let rows = (0..n)
+                .map(|_| Ok((d.u16()?, get_key(d)?)))
+                .collect::<DecResult<_>>()?;
+            Op::InsertRows {
+                rows,
+                itl_idx: d.u8()?,
+                itl: get_itl(d)?,
+            }
+        }
+        18 => Op::ClearSlots {
+            slots: get_slot_list(d)?,
+            itl_idx: d.u8()?,
+            itl: get_itl(d)?,
+        },
         t => return Err(format!("unknown redo op {t}")),
     })
 }

@@ -208,6 +208,9 @@ pub enum UndoOp {
     RootFrom { level: u8, moved: Vec<IdxEntry> },
     /// A direct-path load moved the segment's HWM: put it back.
     SegHwm { hwm: u32 },
+    /// A multi-row insert filled these heap slots, which were unused or
+    /// held rows deleted by committed transactions: make them unused.
+    NewRows { slots: Vec<u16> },
 }
 
 impl UndoOp {
@@ -227,6 +230,7 @@ impl UndoOp {
             }
             UndoOp::RootFrom { moved, .. } => 1 + entries_len(moved),
             UndoOp::SegHwm { .. } => 4,
+            UndoOp::NewRows { slots } => 2 + 2 * slots.len(),
         }
     }
 }
@@ -363,6 +367,23 @@ pub enum Op {
         itl_idx: u8,
         itl: Itl,
     },
+    /// A multi-row insert (array insert, INSERT … SELECT): live rows in
+    /// the given slots, all locked by one ITL entry, which is set too. One
+    /// redo record and one undo record (`UndoOp::NewRows`) for the lot,
+    /// where a row at a time costs one of each per row (Oracle's array
+    /// insert does the same).
+    InsertRows {
+        rows: Vec<(u16, Bytes)>,
+        itl_idx: u8,
+        itl: Itl,
+    },
+    /// Take back a multi-row insert: the slots become unused (and leave
+    /// the directory if they are at its end), and one ITL entry is set.
+    ClearSlots {
+        slots: Vec<u16>,
+        itl_idx: u8,
+        itl: Itl,
+    },
     /// A whole table block written by a direct-path load (its redo when
     /// the table is LOGGING): the block image as slots.
     HeapImage {
@@ -437,6 +458,41 @@ impl Block {
                 slots[i] = value.clone();
                 // A rolled-back insert at the end of the directory gives its
                 // slot back, so rollback leaves the block as it was.
+                while slots.last().is_some_and(|s| s.state == SlotState::Unused) {
+                    slots.pop();
+                }
+            }
+            Op::InsertRows { rows, itl_idx, itl } => {
+                self.set_itl(*itl_idx, itl)?;
+                let Body::Heap(slots) = &mut self.body else {
+                    return Err(format!("InsertRows on a {:?} block", self.kind()));
+                };
+                for (i, data) in rows {
+                    let i = *i as usize;
+                    if slots.len() <= i {
+                        slots.resize(i + 1, Slot::UNUSED);
+                    }
+                    slots[i] = Slot {
+                        state: SlotState::Live,
+                        lock: itl_idx + 1,
+                        data: data.clone(),
+                    };
+                }
+            }
+            Op::ClearSlots {
+                slots: which,
+                itl_idx,
+                itl,
+            } => {
+                self.set_itl(*itl_idx, itl)?;
+                let Body::Heap(slots) = &mut self.body else {
+                    return Err(format!("ClearSlots on a {:?} block", self.kind()));
+                };
+                for &i in which {
+                    if let Some(s) = slots.get_mut(i as usize) {
+                        *s = Slot::UNUSED;
+                    }
+                }
                 while slots.last().is_some_and(|s| s.state == SlotState::Unused) {
                     slots.pop();
                 }
@@ -682,6 +738,11 @@ impl Block {
                     body: Some(body),
                 }
             }
+            (UndoOp::NewRows { slots }, Body::Heap(_)) => Op::ClearSlots {
+                slots: slots.clone(),
+                itl_idx,
+                itl,
+            },
             (UndoOp::SegHwm { hwm }, Body::SegHeader(_)) => Op::SegHwm {
                 hwm: *hwm,
                 itl_idx,

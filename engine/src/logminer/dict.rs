@@ -138,6 +138,8 @@ impl Dictionary {
                     Op::SetSegHeader(_)
                         | Op::FormatHeap { .. }
                         | Op::SetSlot { .. }
+                        | Op::InsertRows { .. }
+                        | Op::ClearSlots { .. }
                         | Op::HeapImage { .. }
                         | Op::SegHwm { .. }
                 );

@@ -358,7 +358,7 @@ fn mine_history(h: &History, dict: &mut Dictionary, opts: &MineOptions) -> Resul
             RecKind::Change => {
                 let mut listed = Vec::new();
                 if !txns.ddl.contains(&p.xid) {
-                    if let Some(c) = row_change(dict, &p.changes, &mut warnings) {
+                    for c in row_changes(dict, &p.changes, &mut warnings) {
                         listed.push(out.len());
                         let rec = MinedRecord {
                             table: Some(c.info.name.clone()),
@@ -386,6 +386,19 @@ fn mine_history(h: &History, dict: &mut Dictionary, opts: &MineOptions) -> Resul
                 }
                 if txns.ddl.contains(&p.xid) {
                     continue;
+                }
+                if let Some((no, Op::ClearSlots { slots, .. })) = p.changes.first() {
+                    // A multi-row insert taken back: one line per row.
+                    if let Some(info) = owner_table(dict, *no) {
+                        for &slot in slots {
+                            let rec = MinedRecord {
+                                table: Some(info.name.clone()),
+                                rowid: Some(RowId { block: *no, slot }),
+                                ..base(MinedOp::Undo)
+                            };
+                            out.push((rec, Some(info.clone())));
+                        }
+                    }
                 }
                 if let Some((no, Op::SetSlot { slot, value, .. })) = p.changes.first() {
                     if let Some(info) = owner_table(dict, *no) {
@@ -464,6 +477,33 @@ struct RowChange {
     rowid: RowId,
     values: Vec<ColumnValue>,
     old_values: Vec<ColumnValue>,
+}
+
+/// The row changes a `Change` record makes to a table: one per row of a
+/// multi-row insert, else the one `row_change` finds.
+fn row_changes(
+    dict: &mut Dictionary,
+    changes: &[(BlockNo, Op)],
+    warnings: &mut Vec<String>,
+) -> Vec<RowChange> {
+    let Some((no, Op::InsertRows { rows, .. })) = changes.first() else {
+        return row_change(dict, changes, warnings).into_iter().collect();
+    };
+    let Some(info) = owner_table(dict, *no) else {
+        return Vec::new();
+    };
+    rows.iter()
+        .map(|(slot, data)| RowChange {
+            op: MinedOp::Insert,
+            info: info.clone(),
+            rowid: RowId {
+                block: *no,
+                slot: *slot,
+            },
+            values: row_values(&info, data, warnings),
+            old_values: Vec::new(),
+        })
+        .collect()
 }
 
 /// The row change a `Change` record makes, if it changes a table's row:

@@ -82,6 +82,14 @@ impl Session {
 
     /// Inserts many rows as one statement (one user call; all or none).
     pub fn insert_rows(&mut self, table: &str, rows: Vec<Row>) -> Result<u64> {
+        self.insert_array(table, rows).map(|r| r.len() as u64)
+    }
+
+    /// Array insert: many rows as one statement (one user call; all or
+    /// none), the table rows going in a block at a time (one redo record
+    /// and one undo record per block, see `heap::insert_many`). Returns
+    /// the rows' rowids, in order.
+    pub fn insert_array(&mut self, table: &str, rows: Vec<Row>) -> Result<Vec<RowId>> {
         let rules = self.rules(table)?;
         let rows = rows
             .into_iter()
@@ -90,11 +98,9 @@ impl Session {
         self.statement(|s| {
             s.lock_table(&rules.def, false)?;
             let (core, _, txn, stats) = s.dml_parts()?;
-            for row in &rows {
-                dml::insert_row(&core, stats, txn, &rules, row)?;
-            }
+            let rowids = dml::insert_rows(&core, stats, txn, &rules, &rows)?;
             stats.add(Stat::RowsProcessed, rows.len() as u64);
-            Ok(rows.len() as u64)
+            Ok(rowids)
         })
     }
 
