@@ -2,7 +2,8 @@
 //! book/src must name a file that exists and, with an anchor, an
 //! `ANCHOR: name` inside it (mdBook itself renders a missing anchor as
 //! nothing and still succeeds). Every chapter in SUMMARY.md exists, and
-//! every lab appears in the book with its transcript.
+//! every lab appears in the book with its transcript, and every statistic
+//! has an entry in the statistics reference (chapter 11).
 
 use std::path::{Path, PathBuf};
 
@@ -97,3 +98,20 @@ fn every_lab_is_in_the_book_with_its_transcript() {
         );
     }
 }
+
+// ANCHOR: every_statistic
+#[test]
+fn every_statistic_is_in_the_reference() {
+    let reference = std::fs::read_to_string("book/src/ch11-glossary.md").unwrap();
+    let missing: Vec<&str> = blocklab::Stat::ALL
+        .iter()
+        .map(|s| s.name())
+        // Each statistic is named in code style in its own table row.
+        .filter(|name| !reference.contains(&format!("| `{name}` |")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "statistics without an entry in book/src/ch11-glossary.md: {missing:?}"
+    );
+}
+// ANCHOR_END: every_statistic

@@ -139,6 +139,7 @@ fn rows_are_invisible_until_commit_and_a_rollback_leaves_the_hwm() {
     assert_eq!(db.segment_info("t").unwrap().1, load.hwm_after);
 }
 
+// ANCHOR: hwm_reuse
 #[test]
 fn direct_path_never_reuses_free_space_below_the_hwm_but_a_conventional_insert_does() {
     let dir = tempfile::tempdir().unwrap();
@@ -169,6 +170,7 @@ fn direct_path_never_reuses_free_space_below_the_hwm_but_a_conventional_insert_d
         "conventional inserts reused the space"
     );
 }
+// ANCHOR_END: hwm_reuse
 
 #[test]
 fn other_sessions_dml_waits_for_the_loader_while_their_queries_go_on() {

@@ -94,6 +94,7 @@ fn measure(db: &Database, pred: &Pred, access: Access) -> Measured {
     }
 }
 
+// ANCHOR: c15_cases
 #[test]
 fn the_five_c15_cases_read_exactly_what_matching_and_screening_predict() {
     let (_dir, db) = known_shape();
@@ -157,6 +158,7 @@ fn the_five_c15_cases_read_exactly_what_matching_and_screening_predict() {
     assert_eq!(m.d.get(Stat::IndexEntriesExamined), 10);
     assert_eq!(m.d.get(Stat::IndexEntriesScreenedOut), 9);
 }
+// ANCHOR_END: c15_cases
 
 #[test]
 fn an_index_only_scan_never_visits_the_table() {

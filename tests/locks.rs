@@ -87,6 +87,7 @@ fn a_lock_wait_times_out_with_a_clear_error() {
     assert_eq!(b.stats().get(Stat::LockTimeouts), 1);
 }
 
+// ANCHOR: deadlock
 #[test]
 fn a_deadlock_is_detected_and_reported_to_one_victim() {
     let dir = tempfile::tempdir().unwrap();
@@ -132,6 +133,7 @@ fn a_deadlock_is_detected_and_reported_to_one_victim() {
     assert_eq!((victims, winners), (1, 1), "{results:?}");
     assert_eq!(db.system_stats().get(Stat::Deadlocks), 1);
 }
+// ANCHOR_END: deadlock
 
 #[test]
 fn serializable_write_to_a_row_changed_after_the_snapshot_fails() {

@@ -141,6 +141,7 @@ fn group_by_having_distinct_limit() {
     assert_eq!(ints(&r), vec![vec![5], vec![6]]);
 }
 
+// ANCHOR: parse_counts
 #[test]
 fn parse_counts_and_array_execution() {
     let (_d, db) = db();
@@ -186,6 +187,7 @@ fn parse_counts_and_array_execution() {
         Err(Error::Sql(_))
     ));
 }
+// ANCHOR_END: parse_counts
 
 // ANCHOR: c24_test
 #[test]

@@ -272,6 +272,7 @@ fn run(commit_mode: CommitMode, background_writer: bool) -> Outcome {
     }
 }
 
+// ANCHOR: wal_check
 fn check(commit_mode: CommitMode, background_writer: bool) -> Outcome {
     let started = Instant::now();
     let out = run(commit_mode, background_writer);
@@ -304,6 +305,7 @@ fn every_block_write_follows_its_redo_with_fast_commit() {
     let out = check(CommitMode::Fast, false);
     assert_eq!(out.early_stamps, Vec::<String>::new(), "cleanout stamps");
 }
+// ANCHOR_END: wal_check
 
 #[test]
 fn every_block_write_follows_its_redo_with_force_commit() {
