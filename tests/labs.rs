@@ -2,6 +2,7 @@
 //! deterministic, so a change that breaks a mechanism a claim rests on
 //! changes these numbers and fails here. Each lab also runs twice and must
 //! give identical counter evidence, and its verdict must be the pinned one.
+//! A lab that draws a chart has it in the book (book/src/charts/<ID>.svg).
 //!
 //! When a lab's evidence changes on purpose, update its entry below from
 //! `blocklab labs --quick <ID>` and say why in the commit.
@@ -81,7 +82,23 @@ fn lab_counters_are_pinned_and_repeatable() {
             assert_eq!(runs[0].verdict, verdict, "{id}: {}", runs[0].reason);
         }
         check_transcript(id, &runs[0].render_counters());
+        check_chart_kept(id, runs[0].chart.is_some());
     }
+}
+
+/// A lab that draws a chart at the quick size has it in the book
+/// (book/src/charts/<ID>.svg), and only such a lab; `tests/charts.rs`
+/// checks the book shows it and that it is current.
+fn check_chart_kept(id: &str, charts: bool) {
+    let path = std::path::Path::new("book/src/charts").join(format!("{id}.svg"));
+    assert_eq!(
+        charts,
+        path.is_file(),
+        "{id} {} a chart but {} {}: `cargo run --release -- labs --quick --charts book/src/charts` redraws the charts",
+        if charts { "draws" } else { "draws no" },
+        path.display(),
+        if path.is_file() { "exists" } else { "is missing" },
+    );
 }
 
 /// The book quotes each lab's counter transcript at the quick size from

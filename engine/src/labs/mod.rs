@@ -143,13 +143,33 @@ pub struct Report {
 
 /// Measured series over one parameter (number of indexes, commit
 /// interval, IN-list length, cluster ratio, undo size…).
+///
+/// A chart drawn from counters only is as deterministic as the counters:
+/// the book keeps the quick-size SVGs (book/src/charts) and
+/// `tests/charts.rs` redraws them and compares byte for byte. A chart with
+/// a timing in it says so (`timings`) and is only checked to exist.
+/// `blocklab labs --report DIR` writes one as `DIR/<ID>.svg`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Chart {
     pub title: String,
     pub x_label: String,
     pub y_label: String,
+    pub x_scale: Scale,
+    pub y_scale: Scale,
+    /// Whether any series plots a timing (it changes from run to run).
+    pub timings: bool,
     /// (name, points)
     pub series: Vec<(String, Vec<(f64, f64)>)>,
+}
+
+/// How an axis maps values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    Linear,
+    /// Powers of ten equally spaced: for parameters and counters spanning
+    /// several orders of magnitude (k = 2…1000, bytes next to gets). Points
+    /// at or below zero cannot be placed and are left out.
+    Log,
 }
 
 impl Report {
@@ -409,59 +429,150 @@ pub(crate) fn report(
     }
 }
 
-/// Draws `chart` as an SVG file.
+/// Draws `chart` as an SVG file (720×440). The drawing depends only on
+/// the chart, so a chart of counters gives the same bytes every run.
 pub fn write_svg(chart: &Chart, path: &Path) -> Result<()> {
     use plotters::prelude::*;
-    let err = |e: String| Error::Io {
-        path: path.to_path_buf(),
-        source: std::io::Error::other(e),
-    };
     let root = SVGBackend::new(path, (720, 440)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-    let pts = chart.series.iter().flat_map(|(_, p)| p.iter());
-    let (mut x0, mut x1, mut y1) = (f64::MAX, f64::MIN, 0f64);
-    for &(x, y) in pts {
-        x0 = x0.min(x);
-        x1 = x1.max(x);
-        y1 = y1.max(y);
+    let points = || chart.series.iter().flat_map(|(_, p)| p.iter());
+    let x = axis_range(points().map(|p| p.0).collect(), chart.x_scale, false);
+    let y = axis_range(points().map(|p| p.1).collect(), chart.y_scale, true);
+    // Each pair of scales is a different coordinate type, hence four calls
+    // of one generic function.
+    let drawn = match (chart.x_scale, chart.y_scale) {
+        (Scale::Linear, Scale::Linear) => draw(&root, chart, x, y),
+        (Scale::Linear, Scale::Log) => draw(&root, chart, x, y.log_scale()),
+        (Scale::Log, Scale::Linear) => draw(&root, chart, x.log_scale(), y),
+        (Scale::Log, Scale::Log) => draw(&root, chart, x.log_scale(), y.log_scale()),
+    };
+    drawn
+        .and_then(|()| root.present().map_err(|e| e.to_string()))
+        .map_err(|e| Error::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(e),
+        })
+}
+
+/// Whether a value can be placed on an axis of `scale`.
+fn placeable(scale: Scale, v: f64) -> bool {
+    v.is_finite() && (scale == Scale::Linear || v > 0.0)
+}
+
+/// The range an axis shows: a linear axis spans the points (a y axis from
+/// 0, with 8% headroom); a log axis spans the positive values with a
+/// margin either side.
+fn axis_range(values: Vec<f64>, scale: Scale, from_zero: bool) -> std::ops::Range<f64> {
+    let (lo, hi) = values
+        .into_iter()
+        .filter(|&v| placeable(scale, v))
+        .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    match scale {
+        Scale::Log if lo > hi => 1.0..10.0,
+        Scale::Log => lo / 1.5..hi * 1.5,
+        Scale::Linear if from_zero => 0.0..if hi > 0.0 { hi * 1.08 } else { 1.0 },
+        Scale::Linear if lo > hi => 0.0..1.0,
+        Scale::Linear if lo == hi => lo..lo + 1.0,
+        Scale::Linear => lo..hi,
     }
-    if x0 > x1 {
-        (x0, x1) = (0.0, 1.0);
+}
+
+/// An axis tick: whole numbers without decimals, others with three
+/// significant digits.
+fn tick(v: &f64) -> String {
+    let v = *v;
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 1.0 {
+        format!("{v:.2}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    } else {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
-    if x0 == x1 {
-        x1 = x0 + 1.0;
-    }
-    let y1 = if y1 <= 0.0 { 1.0 } else { y1 * 1.08 };
-    let mut c = ChartBuilder::on(&root)
+}
+
+/// Line colours, dark enough to read on white, in the order of the series.
+const SERIES_COLORS: [plotters::style::RGBColor; 8] = {
+    use plotters::style::RGBColor as C;
+    [
+        C(0x4e, 0x79, 0xa7),
+        C(0xf2, 0x8e, 0x2b),
+        C(0xe1, 0x57, 0x59),
+        C(0x59, 0xa1, 0x4f),
+        C(0xb0, 0x7a, 0xa1),
+        C(0x9c, 0x75, 0x5f),
+        C(0x76, 0xb7, 0xb2),
+        C(0x79, 0x70, 0x6e),
+    ]
+};
+
+fn draw<DB, X, Y>(
+    root: &plotters::drawing::DrawingArea<DB, plotters::coord::Shift>,
+    chart: &Chart,
+    x: X,
+    y: Y,
+) -> std::result::Result<(), String>
+where
+    DB: plotters::prelude::DrawingBackend,
+    X: plotters::coord::ranged1d::AsRangedCoord<Value = f64>,
+    Y: plotters::coord::ranged1d::AsRangedCoord<Value = f64>,
+    X::CoordDescType: plotters::coord::ranged1d::ValueFormatter<f64>,
+    Y::CoordDescType: plotters::coord::ranged1d::ValueFormatter<f64>,
+{
+    use plotters::prelude::*;
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let mut xs: Vec<f64> = chart
+        .series
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|p| p.0))
+        .collect();
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
+    let xs = xs.len();
+    root.fill(&WHITE).map_err(err)?;
+    let mut c = ChartBuilder::on(root)
         .caption(&chart.title, ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(70)
-        .build_cartesian_2d(x0..x1, 0f64..y1)
-        .map_err(|e| err(e.to_string()))?;
+        .build_cartesian_2d(x, y)
+        .map_err(err)?;
     c.configure_mesh()
         .x_desc(chart.x_label.as_str())
         .y_desc(chart.y_label.as_str())
+        // No more ticks than measured x values: integer parameters
+        // (indexes, threads) get no half-way ticks.
+        .x_labels((xs + 1).clamp(6, 12))
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
         .draw()
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(err)?;
     for (i, (name, points)) in chart.series.iter().enumerate() {
-        let color = Palette99::pick(i).to_rgba();
+        let color = SERIES_COLORS[i % SERIES_COLORS.len()].to_rgba();
+        let points: Vec<(f64, f64)> = points
+            .iter()
+            .copied()
+            .filter(|&(x, y)| placeable(chart.x_scale, x) && placeable(chart.y_scale, y))
+            .collect();
         c.draw_series(LineSeries::new(
             points.iter().copied(),
             color.stroke_width(2),
         ))
-        .map_err(|e| err(e.to_string()))?
+        .map_err(err)?
         .label(name.as_str())
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color));
         c.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
-            .map_err(|e| err(e.to_string()))?;
+            .map_err(err)?;
     }
     c.configure_series_labels()
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()
-        .map_err(|e| err(e.to_string()))?;
-    root.present().map_err(|e| err(e.to_string()))?;
+        .map_err(err)?;
     Ok(())
 }
 
@@ -474,10 +585,13 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("blocklab-chart-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("c.svg");
-        let chart = Chart {
+        let mut chart = Chart {
             title: "gets by IN-list length".into(),
             x_label: "k".into(),
             y_label: "consistent gets".into(),
+            x_scale: Scale::Linear,
+            y_scale: Scale::Linear,
+            timings: false,
             series: vec![
                 (
                     "BETWEEN".into(),
@@ -492,6 +606,18 @@ mod tests {
         write_svg(&chart, &path).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.starts_with("<svg") && text.contains("IN-list"));
+        // Log axes; a point at 0 cannot be placed on one and is left out.
+        chart.x_scale = Scale::Log;
+        chart.y_scale = Scale::Log;
+        chart.series[0].1.push((1000.0, 0.0));
+        write_svg(&chart, &path).unwrap();
+        let first = std::fs::read(&path).unwrap();
+        write_svg(&chart, &path).unwrap();
+        assert_eq!(
+            first,
+            std::fs::read(&path).unwrap(),
+            "same chart, same bytes"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -23,6 +23,10 @@ pub(crate) struct LabsArgs {
     /// JSON of every lab, into this directory.
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Also write the SVG charts only, as `<ID>.svg`, into this directory
+    /// (how book/src/charts is made: `labs --quick --charts book/src/charts`).
+    #[arg(long)]
+    charts: Option<PathBuf>,
     /// List the labs and exit.
     #[arg(long)]
     list: bool,
@@ -78,20 +82,28 @@ pub(crate) fn run(args: LabsArgs) -> CmdResult {
     }
     let _ = std::fs::remove_dir_all(&args.workdir);
     if let Some(dir) = &args.report {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Failure::Error(format!("cannot create {}: {e}", dir.display())))?;
-        for r in &reports {
-            if let Some(chart) = &r.chart {
-                let path = dir.join(format!("{}.svg", r.id));
-                blocklab::labs::write_svg(chart, &path)
-                    .map_err(|e| Failure::Error(e.to_string()))?;
-                println!("chart: {}", path.display());
-            }
-        }
+        write_charts(&reports, dir)?;
         write_json(&reports, &dir.join("labs.json"))?;
+    }
+    if let Some(dir) = &args.charts {
+        write_charts(&reports, dir)?;
     }
     if let Some(path) = args.json {
         write_json(&reports, &path)?;
+    }
+    Ok(())
+}
+
+/// One `<ID>.svg` in `dir` for each report that has a chart.
+fn write_charts(reports: &[blocklab::labs::Report], dir: &std::path::Path) -> CmdResult {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failure::Error(format!("cannot create {}: {e}", dir.display())))?;
+    for r in reports {
+        if let Some(chart) = &r.chart {
+            let path = dir.join(format!("{}.svg", r.id));
+            blocklab::labs::write_svg(chart, &path).map_err(|e| Failure::Error(e.to_string()))?;
+            println!("chart: {}", path.display());
+        }
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! between consecutive rowids (C16), the §6.1 cost formula against the
 //! counters (C17), and IN-list descents against one BETWEEN walk (C19).
 
-use super::super::{report, Chart, Evidence, Lab, LabCtx, Report, Verdict};
+use super::super::{report, Chart, Evidence, Lab, LabCtx, Report, Scale, Verdict};
 use super::{explain, in_list, index_stats, lab_config, load, load_series, permille, run, Rng};
 use crate::error::Result;
 use crate::session::Session;
@@ -456,7 +456,7 @@ fn c17(ctx: &mut LabCtx) -> Result<Report> {
             .filter(|q| q.index == index)
             .map(|q| {
                 let y = if est { q.est_total() } else { q.got_total() };
-                ((q.width as f64).log10(), y as f64)
+                (q.width as f64, y as f64)
             })
             .collect();
         p.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -481,8 +481,11 @@ fn c17(ctx: &mut LabCtx) -> Result<Report> {
     );
     r.chart = Some(Chart {
         title: "C17: §6.1 estimate vs measured gets".into(),
-        x_label: "log10(rows in range)".into(),
-        y_label: "blocks".into(),
+        x_label: "rows in range (log scale)".into(),
+        y_label: "blocks (log scale)".into(),
+        x_scale: Scale::Log,
+        y_scale: Scale::Log,
+        timings: false,
         series: vec![
             ("clustered measured".into(), series("clustered", false)),
             ("clustered estimate".into(), series("clustered", true)),
@@ -649,23 +652,36 @@ fn c19(ctx: &mut LabCtx) -> Result<Report> {
             ));
         }
     }
+    // The ratio crosses 1 where the IN-list stops winning; the flat line
+    // marks it. Both axes are logarithmic: k goes 2…1000 and the ratio
+    // from about a fifth to twenty.
+    let ks_measured = e.shapes.iter().flat_map(|sh| sh.points.iter().map(|p| p.0));
+    let (k_lo, k_hi) = (
+        ks_measured.clone().min().unwrap_or(1) as f64,
+        ks_measured.max().unwrap_or(1) as f64,
+    );
+    let mut series: Vec<(String, Vec<(f64, f64)>)> = e
+        .shapes
+        .iter()
+        .map(|sh| {
+            (
+                format!("{} rows per value", sh.rows_per_value),
+                sh.points
+                    .iter()
+                    .map(|&(k, b, i)| (k as f64, i as f64 / b.max(1) as f64))
+                    .collect(),
+            )
+        })
+        .collect();
+    series.push(("IN = BETWEEN".into(), vec![(k_lo, 1.0), (k_hi, 1.0)]));
     let chart = Chart {
         title: "C19: IN-list gets / BETWEEN gets".into(),
-        x_label: "log10(k)".into(),
-        y_label: "IN gets / BETWEEN gets".into(),
-        series: e
-            .shapes
-            .iter()
-            .map(|sh| {
-                (
-                    format!("{} rows per value", sh.rows_per_value),
-                    sh.points
-                        .iter()
-                        .map(|&(k, b, i)| ((k as f64).log10(), i as f64 / b.max(1) as f64))
-                        .collect(),
-                )
-            })
-            .collect(),
+        x_label: "k, elements in the IN-list (log scale)".into(),
+        y_label: "IN gets / BETWEEN gets (log scale)".into(),
+        x_scale: Scale::Log,
+        y_scale: Scale::Log,
+        timings: false,
+        series,
     };
     let mut r = report(
         C19,

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Barrier};
 use std::time::Instant;
 
-use super::super::{delta, report, Evidence, LabCtx, Report, Verdict};
+use super::super::{delta, report, Chart, Evidence, LabCtx, Report, Scale, Verdict};
 use super::{per, reps, sep, LabText, Rng, Sep, Timing};
 use crate::config::{CommitMode, Config};
 use crate::db::Database;
@@ -380,7 +380,8 @@ pub(super) fn c04(ctx: &mut LabCtx) -> Result<Report> {
             "commits",
         ));
     }
-    Ok(report(
+    let chart = c04_chart(&e);
+    let mut r = report(
         C04,
         c04_verdict(&e),
         ev,
@@ -394,7 +395,38 @@ pub(super) fn c04(ctx: &mut LabCtx) -> Result<Report> {
         vec![
             "counters: on a simulated disk (every write and sync counted); timings: on the real file system; group commit: timings only (threads race)".into(),
         ],
-    ))
+    );
+    r.chart = Some(chart);
+    Ok(r)
+}
+
+/// Group commit as committers are added: the commit rate and how many
+/// commits each log sync carried, medians of the repetitions. Both are
+/// timings (how commits share a sync depends on how the threads race), so
+/// the chart differs from run to run; a log axis holds rates in the
+/// hundreds next to a handful of commits per sync.
+fn c04_chart(e: &C04Evidence) -> Chart {
+    let curve = |f: fn(&C04Group) -> f64| -> Vec<(f64, f64)> {
+        e.group.iter().map(|g| (g.threads as f64, f(g))).collect()
+    };
+    Chart {
+        title: "C04: group commit by concurrent committers".into(),
+        x_label: "sessions committing at once".into(),
+        y_label: "median of the repetitions (log scale)".into(),
+        x_scale: Scale::Linear,
+        y_scale: Scale::Log,
+        timings: true,
+        series: vec![
+            (
+                "commits per second".into(),
+                curve(|g| g.commits_per_s.median),
+            ),
+            (
+                "commits per log sync".into(),
+                curve(|g| g.commits_per_sync.median),
+            ),
+        ],
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::super::{report, Evidence, LabCtx, Report, Verdict};
+use super::super::{report, Chart, Evidence, LabCtx, Report, Scale, Verdict};
 use super::{load_array, per, rates, reps, sep, LabText, Moved, Rng, Sep, Timing};
 use crate::config::Config;
 use crate::error::Result;
@@ -338,7 +338,7 @@ pub(super) fn c01(ctx: &mut LabCtx) -> Result<Report> {
             per(l.delete_redo_bytes, n),
         );
     }
-    Ok(report(
+    let mut r = report(
         C01,
         c01_verdict(&e),
         ev,
@@ -348,7 +348,38 @@ pub(super) fn c01(ctx: &mut LabCtx) -> Result<Report> {
             ("insert".into(), "arrays of 100, one commit".into()),
         ],
         vec![table],
-    ))
+    );
+    r.chart = Some(c01_chart(&e));
+    Ok(r)
+}
+
+/// The notes' table as curves: gets and bytes per row share a log axis
+/// (gets are tens, bytes hundreds to thousands), each rising with every
+/// index. Counters only; the insert rates are in the evidence.
+fn c01_chart(e: &C01Evidence) -> Chart {
+    let curve = |f: fn(&C01Load) -> u64| -> Vec<(f64, f64)> {
+        e.loads
+            .iter()
+            .map(|l| (l.indexes as f64, per(f(l), e.rows)))
+            .collect()
+    };
+    Chart {
+        title: format!("C01: cost per row of {} rows by number of indexes", e.rows),
+        x_label: "secondary indexes on the table".into(),
+        y_label: "per row (log scale)".into(),
+        x_scale: Scale::Linear,
+        y_scale: Scale::Log,
+        timings: false,
+        series: vec![
+            (
+                "insert: db block gets".into(),
+                curve(|l| l.insert_db_block_gets),
+            ),
+            ("insert: redo bytes".into(), curve(|l| l.insert_redo_bytes)),
+            ("insert: undo bytes".into(), curve(|l| l.insert_undo_bytes)),
+            ("delete: redo bytes".into(), curve(|l| l.delete_redo_bytes)),
+        ],
+    }
 }
 
 // ---------------------------------------------------------------- C02

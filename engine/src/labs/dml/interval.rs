@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::super::{delta, report, Evidence, LabCtx, Report, Verdict};
+use super::super::{delta, report, Chart, Evidence, LabCtx, Report, Scale, Verdict};
 use super::{rates, sep, LabText, Sep, Timing};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -321,7 +321,7 @@ pub(super) fn c10(ctx: &mut LabCtx) -> Result<Report> {
             "rows/s",
         ));
     }
-    Ok(report(
+    let mut r = report(
         C10,
         c10_verdict(&e),
         ev,
@@ -331,7 +331,37 @@ pub(super) fn c10(ctx: &mut LabCtx) -> Result<Report> {
             ("fixed_undo_job_rows".into(), job.to_string()),
         ],
         Vec::new(),
-    ))
+    );
+    r.chart = Some(c10_chart(&e));
+    Ok(r)
+}
+
+/// Log syncs against the undo one transaction holds, over the rows each
+/// transaction really had (job rows / commits: an interval longer than
+/// the job, and "never", are one transaction of the whole job). Counters
+/// only; the insert rates are in the evidence.
+fn c10_chart(e: &C10Evidence) -> Chart {
+    let curve = |f: fn(&C10Run) -> u64| -> Vec<(f64, f64)> {
+        e.runs
+            .iter()
+            .map(|r| (e.rows as f64 / r.commits.max(1) as f64, f(r) as f64))
+            .collect()
+    };
+    Chart {
+        title: format!("C10: a {}-row job by rows per commit", e.rows),
+        x_label: "rows per transaction (log scale)".into(),
+        y_label: "count or bytes (log scale)".into(),
+        x_scale: Scale::Log,
+        y_scale: Scale::Log,
+        timings: false,
+        series: vec![
+            ("log syncs in the job".into(), curve(|r| r.log_syncs)),
+            (
+                "most undo bytes one transaction held".into(),
+                curve(|r| r.max_txn_undo_bytes),
+            ),
+        ],
+    }
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ use super::{pad, Rng};
 use crate::config::Config;
 use crate::db::Database;
 use crate::error::{Error, Result};
-use crate::labs::{report, Chart, Evidence, Lab, LabCtx, Report, Verdict};
+use crate::labs::{report, Chart, Evidence, Lab, LabCtx, Report, Scale, Verdict};
 use crate::session::Session;
 use crate::stats::Stat;
 use crate::value::{Row, Value};
@@ -311,6 +311,9 @@ fn c30(ctx: &mut LabCtx) -> Result<Report> {
         ),
         x_label: "cluster ratio of the index (%)".into(),
         y_label: "table blocks visited by rowid".into(),
+        x_scale: Scale::Linear,
+        y_scale: Scale::Linear,
+        timings: false,
         series: vec![(
             "index range scan".into(),
             e.points
@@ -527,6 +530,9 @@ fn c32(ctx: &mut LabCtx) -> Result<Report> {
         ),
         x_label: "cluster ratio of the index (%)".into(),
         y_label: "blocks".into(),
+        x_scale: Scale::Linear,
+        y_scale: Scale::Linear,
+        timings: false,
         series: vec![
             series("visits, index order", |p| p.plain_visits),
             series("visits, rowids sorted", |p| p.batched_visits),

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::db::Database;
 use crate::error::{Error, Result};
-use crate::labs::{report, Chart, Evidence, Lab, LabCtx, Report, Verdict};
+use crate::labs::{report, Chart, Evidence, Lab, LabCtx, Report, Scale, Verdict};
 use crate::session::Session;
 use crate::stats::Stat;
 use crate::value::Value;
@@ -365,6 +365,9 @@ fn c08(ctx: &mut LabCtx) -> Result<Report> {
         title: format!("C08: {threads} writers' commits per second by lock hold time"),
         x_label: "row lock held before commit (ms)".into(),
         y_label: "commits per second".into(),
+        x_scale: Scale::Linear,
+        y_scale: Scale::Linear,
+        timings: true,
         series: vec![
             (
                 "one hot row".into(),

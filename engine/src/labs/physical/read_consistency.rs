@@ -9,7 +9,7 @@ use super::{pad, Rng};
 use crate::config::Config;
 use crate::db::Database;
 use crate::error::{Error, Result};
-use crate::labs::{report, Chart, Evidence, Lab, LabCtx, Report, Verdict};
+use crate::labs::{report, Chart, Evidence, Lab, LabCtx, Report, Scale, Verdict};
 use crate::session::Session;
 use crate::stats::Stat;
 use crate::value::Value;
@@ -278,6 +278,9 @@ fn c06(ctx: &mut LabCtx) -> Result<Report> {
         title: "C06: consistent read cost by changes since the snapshot".into(),
         x_label: "committed changes after the query's snapshot".into(),
         y_label: "per query".into(),
+        x_scale: Scale::Linear,
+        y_scale: Scale::Linear,
+        timings: false,
         series: vec![
             (
                 "undo records applied".into(),
@@ -550,6 +553,9 @@ fn c07(ctx: &mut LabCtx) -> Result<Report> {
         title: format!("C07: queries failing with ORA-01555 (of {queries}) by undo size"),
         x_label: "undo size at start (blocks)".into(),
         y_label: "failed queries".into(),
+        x_scale: Scale::Linear,
+        y_scale: Scale::Linear,
+        timings: false,
         series: policies
             .iter()
             .map(|p| {

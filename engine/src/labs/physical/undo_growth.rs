@@ -21,7 +21,7 @@ use super::Rng;
 use crate::config::Config;
 use crate::db::Database;
 use crate::error::{Error, Result};
-use crate::labs::{report, Chart, Evidence, Lab, LabCtx, Report, Verdict};
+use crate::labs::{report, Chart, Evidence, Lab, LabCtx, Report, Scale, Verdict};
 use crate::stats::Stat;
 use crate::value::Value;
 
@@ -289,6 +289,9 @@ fn c40(ctx: &mut LabCtx) -> Result<Report> {
         title: "C40: undo size during a write workload".into(),
         x_label: "writer transactions".into(),
         y_label: "undo blocks".into(),
+        x_scale: Scale::Linear,
+        y_scale: Scale::Linear,
+        timings: false,
         series: e
             .scenarios
             .iter()
