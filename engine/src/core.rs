@@ -80,6 +80,11 @@ pub(crate) struct Core {
     pub table_locks: crate::txn::TableLocks,
     /// Serialises the splits of each index.
     pub split_locks: crate::btree::tree::IndexLocks,
+    /// Index blocks made by a split that inherited an ITL entry of a
+    /// transaction still active, by transaction: that transaction never
+    /// changed them itself, so its commit cleanout would not know them
+    /// (and every later reader would look it up in the transaction table).
+    pub inherited: Mutex<std::collections::HashMap<Xid, Vec<BlockNo>>>,
     /// Serialises probe-then-insert on indexes that enforce a constraint.
     pub unique_locks: crate::btree::tree::IndexLocks,
     /// Whether the background writer is running (it checkpoints when the

@@ -200,6 +200,7 @@ impl Database {
             writer_running: AtomicBool::new(false),
             sql: Default::default(),
             split_locks: Default::default(),
+            inherited: Default::default(),
             table_locks: Default::default(),
             unique_locks: Default::default(),
         });

@@ -453,6 +453,7 @@ pub(crate) fn end_rollback(core: &Core, stats: &SessionStats, txn: &TxnCtx) -> R
         |_| vec![op],
     )?;
     drop(h);
+    core.inherited.lock().remove(&txn.xid);
     core.table_locks.release(txn.xid);
     core.waits.finish(txn.xid);
     // A rollback need not wait for the disk: if it is lost in a crash,

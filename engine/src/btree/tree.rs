@@ -354,6 +354,15 @@ fn inherited_itl(
     Ok((list, idx as u8))
 }
 
+/// Tells each active transaction whose ITL entry block `no` inherited
+/// about the block, so its commit cleanout stamps it there too.
+fn note_inherited(core: &Core, list: &[Itl], no: BlockNo) {
+    let mut m = core.inherited.lock();
+    for i in list.iter().filter(|i| !i.xid.is_none()) {
+        m.entry(i.xid).or_default().push(no);
+    }
+}
+
 /// The full ITL of a new node: the inherited list with the split
 /// transaction's entry at its slot.
 fn with_entry(mut list: Vec<Itl>, idx: u8, itl: Itl) -> Vec<Itl> {
@@ -397,6 +406,7 @@ fn split_child(
     // 1. The new right node, formatted with the upper half.
     let mut n_entries = moved.clone();
     let (itl_list, n_idx) = inherited_itl(core, stats, &cb.itl, &mut n_entries)?;
+    note_inherited(core, &itl_list, new);
     let body = IndexBody {
         level: c.level,
         next: c.next,
@@ -503,6 +513,7 @@ fn split_root(core: &Core, stats: &SessionStats, sys: &mut TxnCtx, tree: Tree) -
     ] {
         let mut body = body;
         let (list, idx) = inherited_itl(core, stats, &rb.itl, &mut body.entries)?;
+        note_inherited(core, &list, guard.no);
         logged_change(core, stats, sys, guard, idx, UndoOp::Unformat, |itl| {
             Op::IdxSet {
                 seg,

@@ -792,7 +792,9 @@ pub(crate) fn scan_current(
 /// Commit cleanout: stamps the commit SCN into the ITL entries of `txn`
 /// in blocks still cached (no redo, MECHANISMS §2.5).
 pub(crate) fn commit_cleanout(core: &Core, stats: &SessionStats, txn: &TxnCtx, scn: Scn) {
-    for &no in &txn.blocks {
+    let inherited = core.inherited.lock().remove(&txn.xid).unwrap_or_default();
+    let extra = inherited.iter().filter(|no| !txn.blocks.contains(no));
+    for &no in txn.blocks.iter().chain(extra) {
         if let Some(mut b) = core.cache.get_mut_if_cached(no) {
             for e in b.block_mut().itl.iter_mut().filter(|e| e.xid == txn.xid) {
                 e.commit_scn = scn;
