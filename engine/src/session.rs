@@ -424,10 +424,20 @@ impl Session {
             for row in &rows {
                 constraint::check_row(&rules, row)?;
             }
-            let bytes: Vec<Vec<u8>> = rows.iter().map(|r| encode_row(r)).collect();
-            let (load, rowids) =
-                heap::direct_insert(&core, stats, txn, rules.def.seg, &bytes, rules.def.logging)?;
-            dml::add_loaded_entries(&core, stats, txn, &rules, &rows, &rowids)?;
+            // Rowids are gathered only for index maintenance.
+            let indexed = !rules.indexes.is_empty();
+            let (load, rowids) = heap::direct_insert(
+                &core,
+                stats,
+                txn,
+                rules.def.seg,
+                &rows,
+                rules.def.logging,
+                indexed,
+            )?;
+            if indexed {
+                dml::add_loaded_entries(&core, stats, txn, &rules, &rows, &rowids)?;
+            }
             stats.add(Stat::RowsProcessed, load.rows);
             Ok(load)
         })?;
