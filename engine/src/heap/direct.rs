@@ -1,32 +1,37 @@
 //! Direct-path append (MECHANISMS §4): whole blocks formatted in private
 //! memory above the high-water mark and written past the buffer cache.
 //!
-//! A load runs in three passes over the caller's rows, none of which keeps a
-//! copy of them:
+//! A load makes up to three passes over the caller's rows, none of which
+//! keeps a copy of them:
 //!
-//! 1. **plan** — from each row's encoded length alone, decide how many rows
-//!    go in each block (blocks are packed full, in row order), so the
-//!    extents can be allocated and the NOLOGGING marker can name the blocks
-//!    before anything is written;
+//! 1. **plan** ([`BlockPlan`]) — from each row's encoded length alone,
+//!    decide how many rows go in each block (blocks are packed full, in row
+//!    order), so the extents can be allocated and the NOLOGGING marker can
+//!    name the blocks before anything is written. The session feeds the
+//!    plan while it checks the rows, so this pass costs no extra walk over
+//!    them (a million rows do not fit in any CPU cache);
 //! 2. **log** — LOGGING only: each block's rows as an `Op::HeapImage` redo
 //!    record, made durable before any block is written (write-ahead);
-//! 3. **write** — each block is encoded straight into one reusable
-//!    block-sized buffer in the heap block format of `block` (header, free
-//!    ITL entries, slot directory of live rows) and written to the data
-//!    file.
+//! 3. **write** — each block is encoded straight into one reusable buffer
+//!    in the heap block format of `block` (header, free ITL entries, slot
+//!    directory of live rows); runs of consecutive blocks (up to
+//!    `WRITE_RUN`, never across an extent boundary) go to the data file in
+//!    one write, as Oracle's direct path writes multiblock.
 //!
 //! The streamed image is byte for byte what `Block::encode` produces for
 //! the same rows (a unit test below holds the two together), so readers,
-//! recovery and `verify` see ordinary heap blocks.
+//! recovery and `verify` see ordinary heap blocks. The statistics count
+//! blocks, not write calls: each block is one `physical writes direct`.
 //!
-//! Simplification: one `pwrite` per block. Oracle's direct path gathers
-//! many blocks into each write; here the kernel's page cache absorbs the
-//! small writes and the blocks are synced once, at commit.
+//! Simplification: the writes go through the kernel's page cache (Oracle
+//! writes direct-path blocks with direct or asynchronous I/O); a NOLOGGING
+//! load's blocks are synced once, at commit.
 
 use super::*;
 use crate::block::BlockKind;
+use crate::catalog::TableDef;
 use crate::codec::Enc;
-use crate::value::{encode_row_into, encoded_row_len, Row};
+use crate::value::{encode_row_into, encoded_row_len, Row, Value};
 
 /// What a direct-path load did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -38,30 +43,32 @@ pub struct DirectLoad {
 }
 
 /// Direct-path insert (MECHANISMS §4): formats whole blocks of `rows` in
-/// private memory above the segment's HWM and writes them straight to the
-/// data file, bypassing the buffer cache and the free list, with no undo
-/// for the rows. With `logging`, each block image is logged (and the redo
+/// private memory above the HWM of `table`'s segment and writes them
+/// straight to the data file, bypassing the buffer cache and the free list,
+/// with no undo for the rows. If the table is LOGGING, each block image is
+/// logged (and the redo
 /// made durable before the block is written: write-ahead still holds);
 /// without it nothing about the rows reaches the redo, and the blocks are
 /// synced at commit instead. The rows become visible when the HWM moves:
 /// that change is made here, with undo, in the loading transaction, so a
 /// reader older than the commit still sees the old HWM and a rollback puts
 /// it back (the blocks stay allocated, as garbage above the HWM). The
-/// caller holds the table's exclusive lock. Returns the rows' rowids, in
-/// row order, when `want_rowids` (index maintenance needs them), else an
-/// empty vector.
+/// caller holds the table's exclusive lock, and has put every row of
+/// `rows`, in order, through `plan` (made with [`BlockPlan::new`] for this
+/// database). Returns where the rows went, from which index maintenance
+/// gets their rowids.
 pub(crate) fn direct_insert(
     core: &Core,
     stats: &SessionStats,
     txn: &mut TxnCtx,
-    seg: BlockNo,
+    table: &TableDef,
     rows: &[Row],
-    logging: bool,
-    want_rowids: bool,
-) -> Result<(DirectLoad, Vec<RowId>)> {
+    plan: BlockPlan,
+) -> Result<(DirectLoad, Placed)> {
+    let (seg, logging) = (table.seg, table.logging);
     let bs = core.file.block_size();
     let itls = core.cfg.initrans;
-    let per_block = plan_blocks(rows, bs, itls)?;
+    let per_block = plan.finish(rows.len(), bs, itls)?;
     core.reserve_redo()?;
     // Room above the HWM: extend the segment's extents as needed (space
     // changes, never rolled back).
@@ -109,7 +116,8 @@ pub(crate) fn direct_insert(
     let mut scns = Vec::with_capacity(blocks.len());
     let mut last = crate::ids::Lsn(0);
     if logging {
-        for (no, part) in blocks.iter().zip(split(rows, &per_block)) {
+        for (no, part) in blocks.iter().zip(ranges(&per_block)) {
+            let part = &rows[part];
             let op = Op::HeapImage {
                 seg,
                 itls,
@@ -147,26 +155,34 @@ pub(crate) fn direct_insert(
         stats.add(Stat::RedoSize, (size + 32) as u64);
         scns = vec![scn; blocks.len()];
     }
-    // One buffer, reused for every block: the load allocates nothing per
+    // One buffer, reused for the whole load: runs of up to WRITE_RUN
+    // consecutive blocks are encoded into it and written with one write
+    // (a run ends early where an extent does). Nothing is allocated per
     // row or per block.
-    let mut buf = Vec::with_capacity(bs);
-    for ((no, part), scn) in blocks.iter().zip(split(rows, &per_block)).zip(&scns) {
+    let mut buf = Vec::with_capacity(WRITE_RUN * bs);
+    let write_run = |first: BlockNo, buf: &mut Vec<u8>| -> Result<()> {
+        core.file.write_blocks(first, buf)?;
+        let n = (buf.len() / bs) as u64;
+        stats.add(Stat::PhysicalWritesDirect, n);
+        stats.add(Stat::DirectBlocksFormatted, n);
         buf.clear();
-        encode_heap_image(&mut buf, bs, *no, seg, *scn, itls, part)
-            .map_err(|r| Error::corrupt(core.file.name(), no.0 as u64, r))?;
-        core.file.write_block(*no, &mut buf)?;
-        stats.inc(Stat::PhysicalWritesDirect);
-        stats.inc(Stat::DirectBlocksFormatted);
-    }
-    let rowids = if want_rowids {
-        let mut ids = Vec::with_capacity(rows.len());
-        for (no, &n) in blocks.iter().zip(&per_block) {
-            ids.extend((0..n).map(|slot| RowId { block: *no, slot }));
-        }
-        ids
-    } else {
-        Vec::new()
+        Ok(())
     };
+    let mut run: Option<BlockNo> = None;
+    for ((no, part), scn) in blocks.iter().zip(ranges(&per_block)).zip(&scns) {
+        if let Some(first) = run {
+            if no.0 != first.0 + (buf.len() / bs) as u32 || buf.len() == WRITE_RUN * bs {
+                write_run(first, &mut buf)?;
+                run = None;
+            }
+        }
+        run.get_or_insert(*no);
+        encode_heap_image(&mut buf, bs, *no, seg, *scn, itls, &rows[part])
+            .map_err(|r| Error::corrupt(core.file.name(), no.0 as u64, r))?;
+    }
+    if let Some(first) = run {
+        write_run(first, &mut buf)?;
+    }
     let hwm_after = hwm_before + n_blocks;
     if !blocks.is_empty() {
         // Publish the blocks to this transaction's commit: the HWM moves
@@ -196,46 +212,111 @@ pub(crate) fn direct_insert(
             hwm_before,
             hwm_after,
         },
-        rowids,
+        Placed { blocks, per_block },
     ))
 }
 
-/// Rows per block for `rows` packed in order into fresh heap blocks of
-/// `bs` bytes with `itls` ITL entries: a block takes rows while they fit
-/// (each costs its slot header and its bytes) and is never left empty.
-/// Only lengths are needed, so nothing is encoded here.
-fn plan_blocks(rows: &[Row], bs: usize, itls: u8) -> Result<Vec<u16>> {
-    let max = max_row_len(bs, itls);
-    let empty = HEADER_LEN + itls as usize * ITL_LEN + 2;
-    let mut per_block: Vec<u16> = Vec::new();
-    let mut used = bs; // no open block yet: the first row opens one
-    for r in rows {
-        let len = encoded_row_len(r);
-        if len > max {
-            return Err(Error::RowTooLarge { size: len, max });
-        }
-        let n = SLOT_HEADER_LEN + len;
-        match per_block.last_mut() {
-            Some(count) if used + n <= bs => *count += 1,
-            _ => {
-                per_block.push(1);
-                used = empty;
-            }
-        }
-        used += n;
-    }
-    Ok(per_block)
+/// Where a direct load put its rows: the blocks, in row order, and how
+/// many rows each holds (slots 0..n).
+#[derive(Debug)]
+pub(crate) struct Placed {
+    blocks: Vec<BlockNo>,
+    per_block: Vec<u16>,
 }
 
-/// Splits `rows` into the consecutive runs `per_block` counts.
-fn split<'a>(rows: &'a [Row], per_block: &'a [u16]) -> impl Iterator<Item = &'a [Row]> + 'a {
-    let mut rest = rows;
+impl Placed {
+    /// The rows' rowids, in row order. Built only on demand: a table with
+    /// no index never needs one per row.
+    pub(crate) fn rowids(&self) -> Vec<RowId> {
+        let n = self.per_block.iter().map(|&n| n as usize).sum();
+        let mut ids = Vec::with_capacity(n);
+        for (no, &n) in self.blocks.iter().zip(&self.per_block) {
+            ids.extend((0..n).map(|slot| RowId { block: *no, slot }));
+        }
+        ids
+    }
+}
+
+/// How a load's rows will be packed, in order, into fresh heap blocks: a
+/// block takes rows while they fit (each costs its slot header and its
+/// bytes) and is never left empty. Built one row at a time from encoded
+/// lengths, so nothing is encoded here.
+#[derive(Debug)]
+pub(crate) struct BlockPlan {
+    block_size: usize,
+    itls: u8,
+    /// Bytes used in the last block of `per_block`.
+    used: usize,
+    /// Rows in each block, in block order.
+    per_block: Vec<u16>,
+    rows: usize,
+    /// The first row too long for any block (its length), if any: reported
+    /// by `finish`, so that errors found while checking the rows come first.
+    too_large: Option<usize>,
+}
+
+impl BlockPlan {
+    /// A plan for a database's block size and INITRANS.
+    pub(crate) fn new(block_size: usize, itls: u8) -> BlockPlan {
+        BlockPlan {
+            block_size,
+            itls,
+            used: 0,
+            per_block: Vec::new(),
+            rows: 0,
+            too_large: None,
+        }
+    }
+
+    /// Places the next row.
+    pub(crate) fn add(&mut self, row: &[Value]) {
+        let len = encoded_row_len(row);
+        self.rows += 1;
+        if len > max_row_len(self.block_size, self.itls) {
+            self.too_large.get_or_insert(len);
+            return;
+        }
+        let n = SLOT_HEADER_LEN + len;
+        match self.per_block.last_mut() {
+            Some(count) if self.used + n <= self.block_size => *count += 1,
+            _ => {
+                self.per_block.push(1);
+                self.used = HEADER_LEN + self.itls as usize * ITL_LEN + 2;
+            }
+        }
+        self.used += n;
+    }
+
+    /// Rows per block, once every one of the `rows` rows was added; or the
+    /// error for a row too large for a block.
+    fn finish(self, rows: usize, block_size: usize, itls: u8) -> Result<Vec<u16>> {
+        if let Some(size) = self.too_large {
+            let max = max_row_len(self.block_size, self.itls);
+            return Err(Error::RowTooLarge { size, max });
+        }
+        if (self.rows, self.block_size, self.itls) != (rows, block_size, itls) {
+            return Err(Error::Internal(format!(
+                "direct-path plan for {} rows ({} bytes, {} ITLs) used for {rows} rows \
+                 ({block_size} bytes, {itls} ITLs)",
+                self.rows, self.block_size, self.itls
+            )));
+        }
+        Ok(self.per_block)
+    }
+}
+
+/// The index ranges of `rows` that go in each block, in block order.
+fn ranges(per_block: &[u16]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let mut at = 0;
     per_block.iter().map(move |&n| {
-        let (part, tail) = rest.split_at(n as usize);
-        rest = tail;
+        let part = at..at + n as usize;
+        at = part.end;
         part
     })
 }
+
+/// Most blocks one write of a load carries (512 KB of 8 KB blocks).
+const WRITE_RUN: usize = 64;
 
 /// Bytes before a row's own bytes in a heap slot: state u8, lock u8,
 /// length u16 (the slot format of `block`).
@@ -313,7 +394,15 @@ fn image_slots(rows: &[Row]) -> Vec<Slot> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::{encode_row, Value};
+    use crate::value::encode_row;
+
+    fn plan_blocks(rows: &[Row], bs: usize, itls: u8) -> Result<Vec<u16>> {
+        let mut plan = BlockPlan::new(bs, itls);
+        for r in rows {
+            plan.add(r);
+        }
+        plan.finish(rows.len(), bs, itls)
+    }
 
     fn rows(n: usize) -> Vec<Row> {
         (0..n as i64)
@@ -357,7 +446,7 @@ mod tests {
         let per_block = plan_blocks(&all, bs, itls).unwrap();
         assert!(per_block.len() > 3, "the sample spans several blocks");
         let mut buf = Vec::new();
-        for (k, part) in split(&all, &per_block).enumerate() {
+        for (k, part) in ranges(&per_block).map(|p| &all[p]).enumerate() {
             let no = BlockNo(100 + k as u32);
             let (seg, scn) = (BlockNo(9), Scn(1234 + k as u64));
             buf.clear();
@@ -380,7 +469,7 @@ mod tests {
         assert_eq!(per_block.iter().map(|&n| n as usize).sum::<usize>(), 500);
         let empty = HEADER_LEN + ITL_LEN + 2;
         let cost = |r: &Row| SLOT_HEADER_LEN + encoded_row_len(r);
-        let parts: Vec<&[Row]> = split(&all, &per_block).collect();
+        let parts: Vec<&[Row]> = ranges(&per_block).map(|p| &all[p]).collect();
         for (k, part) in parts.iter().enumerate() {
             let used = empty + part.iter().map(cost).sum::<usize>();
             assert!(used <= bs, "block {k} fits");
@@ -391,13 +480,25 @@ mod tests {
     }
 
     #[test]
-    fn a_row_too_large_for_any_block_is_refused_before_anything_is_planned() {
-        let big = vec![vec![Value::Text("y".repeat(3000))]];
+    fn a_row_too_large_for_any_block_fails_the_plan() {
+        let mut some = rows(3);
+        some.insert(1, vec![Value::Text("y".repeat(3000))]);
         assert!(matches!(
-            plan_blocks(&big, 2048, 1),
-            Err(Error::RowTooLarge { max, .. }) if max == max_row_len(2048, 1)
+            plan_blocks(&some, 2048, 1),
+            // 2 count + 1 tag + 2 length + 3000 bytes
+            Err(Error::RowTooLarge { size: 3005, max }) if max == max_row_len(2048, 1)
         ));
         assert!(plan_blocks(&[], 2048, 1).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_plan_made_for_other_rows_is_refused() {
+        let all = rows(10);
+        let mut plan = BlockPlan::new(2048, 1);
+        for r in &all[..9] {
+            plan.add(r);
+        }
+        assert!(matches!(plan.finish(10, 2048, 1), Err(Error::Internal(_))));
     }
 
     #[test]
