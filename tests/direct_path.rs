@@ -284,7 +284,7 @@ fn a_fault_at_any_io_of_a_load_leaves_it_all_there_or_not_at_all() {
     // dying disk), then cut the power: after recovery the table holds the
     // whole load if its commit returned Ok, and none of it otherwise.
     for logging in [true, false] {
-        let mut failed = 0;
+        let (mut failed, mut last_committed) = (0, false);
         for n in 1..=40 {
             let be = SimBackend::new();
             let db = Database::open_with(Arc::new(be.clone()), cfg()).unwrap();
@@ -310,7 +310,13 @@ fn a_fault_at_any_io_of_a_load_leaves_it_all_there_or_not_at_all() {
                 "logging {logging}, fault at I/O {n}"
             );
             failed += usize::from(!committed);
+            last_committed = committed;
         }
-        assert!(failed > 5, "faults hit the load {failed} times");
+        // The sweep hit every I/O of the load and its commit, and went past
+        // them. The 400 rows fill 8 blocks, written as one run (one write);
+        // NOLOGGING, that write and the commit's data sync, redo write and
+        // redo sync are all the I/Os there are to fail: 4.
+        assert!(failed >= 4, "faults hit the load {failed} times");
+        assert!(last_committed, "the last fault came after the commit");
     }
 }

@@ -398,9 +398,16 @@ impl Session {
     /// does.
     pub fn insert_append(&mut self, table: &str, rows: Vec<Row>) -> Result<heap::DirectLoad> {
         let rules = self.rules(table)?;
+        // Each row is placed in the load's blocks while it is checked, when
+        // it is in cache anyway.
+        let mut plan = heap::BlockPlan::new(self.core.file.block_size(), self.core.cfg.initrans);
         let rows: Vec<Row> = rows
             .into_iter()
-            .map(|r| rules.def.check_row(r))
+            .map(|r| {
+                let r = rules.def.check_row(r)?;
+                plan.add(&r);
+                Ok(r)
+            })
             .collect::<Result<_>>()?;
         let has_fk = rules
             .own
@@ -424,10 +431,12 @@ impl Session {
             for row in &rows {
                 constraint::check_row(&rules, row)?;
             }
-            let bytes: Vec<Vec<u8>> = rows.iter().map(|r| encode_row(r)).collect();
-            let (load, rowids) =
-                heap::direct_insert(&core, stats, txn, rules.def.seg, &bytes, rules.def.logging)?;
-            dml::add_loaded_entries(&core, stats, txn, &rules, &rows, &rowids)?;
+            let (load, placed) = heap::direct_insert(&core, stats, txn, &rules.def, &rows, plan)?;
+            if !rules.indexes.is_empty() {
+                // Rowids only for index maintenance: one per row is not free.
+                let rowids = placed.rowids();
+                dml::add_loaded_entries(&core, stats, txn, &rules, &rows, &rowids)?;
+            }
             stats.add(Stat::RowsProcessed, load.rows);
             Ok(load)
         })?;

@@ -111,7 +111,14 @@ pub type Row = Vec<Value>;
 
 /// Encodes a row.
 pub fn encode_row(row: &[Value]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(2 + row.len() * 9);
+    let mut v = Vec::with_capacity(encoded_row_len(row));
+    encode_row_into(&mut v, row);
+    v
+}
+
+/// Appends the encoding of `row` to `v`, for callers that pack many rows
+/// into one buffer (the direct path formats whole blocks this way).
+pub fn encode_row_into(v: &mut Vec<u8>, row: &[Value]) {
     v.put_u16(row.len() as u16);
     for val in row {
         match val {
@@ -131,7 +138,18 @@ pub fn encode_row(row: &[Value]) -> Vec<u8> {
             }
         }
     }
-    v
+}
+
+/// Bytes `encode_row(row)` produces, computed without encoding.
+pub fn encoded_row_len(row: &[Value]) -> usize {
+    2 + row
+        .iter()
+        .map(|val| match val {
+            Value::Null => 1,
+            Value::Int(_) | Value::Real(_) => 9,
+            Value::Text(s) => 3 + s.len(),
+        })
+        .sum::<usize>()
 }
 
 /// Decodes a row.
@@ -169,5 +187,20 @@ mod tests {
             Value::Text("héllo".into()),
         ];
         assert_eq!(decode_row(&encode_row(&row)).unwrap(), row);
+    }
+
+    #[test]
+    fn encoded_row_len_is_the_length_encode_row_produces() {
+        let row = vec![
+            Value::Null,
+            Value::Int(7),
+            Value::Real(-0.5),
+            Value::Text(String::new()),
+            Value::Text("héllo".into()),
+        ];
+        // 2 count + 1 NULL + 9 + 9 + (1 + 2) + (1 + 2 + 6)
+        assert_eq!(encoded_row_len(&row), 33);
+        assert_eq!(encode_row(&row).len(), 33);
+        assert_eq!(encoded_row_len(&[]), encode_row(&[]).len());
     }
 }

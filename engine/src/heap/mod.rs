@@ -41,8 +41,8 @@ use crate::txn::{read_consistent, tx_status, Isolation, Snapshot, TxStatus, TxnC
 use crate::undo::logged_change;
 
 mod direct;
-pub(crate) use direct::direct_insert;
 pub use direct::DirectLoad;
+pub(crate) use direct::{direct_insert, BlockPlan};
 
 /// The longest free list kept in a segment header.
 const MAX_FREE: usize = 64;
