@@ -409,8 +409,19 @@ fn reads(c: &mut Criterion) {
 }
 
 /// The mean time of one benchmark from criterion's estimates, in ns.
+/// Where criterion writes its estimates: `CRITERION_HOME`, else
+/// `$CARGO_TARGET_DIR/criterion`, else `target/criterion` (criterion's own
+/// order).
+fn criterion_home() -> std::path::PathBuf {
+    if let Some(h) = std::env::var_os("CRITERION_HOME") {
+        return h.into();
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into());
+    std::path::PathBuf::from(target).join("criterion")
+}
+
 fn mean_ns(id: &str, who: &str) -> Option<f64> {
-    let path = format!("target/criterion/vs_sqlite/{id}/{who}/new/estimates.json");
+    let path = criterion_home().join(format!("vs_sqlite/{id}/{who}/new/estimates.json"));
     let text = std::fs::read_to_string(path).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     v["mean"]["point_estimate"].as_f64()

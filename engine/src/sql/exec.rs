@@ -289,13 +289,30 @@ fn values_rows(
     values: &[Vec<Expr>],
 ) -> Result<Vec<Row>> {
     let mut rows = Vec::with_capacity(values.len());
+    // The column map depends only on the list's length: work it out once
+    // per length, not once per row (an array insert runs this per bind set).
+    let mut map: Option<(usize, Vec<usize>, bool)> = None;
     for exprs in values {
-        let map = column_map(def, columns, exprs.len())?;
+        let (_, m, identity) = match map.take() {
+            Some(m) if m.0 == exprs.len() => map.insert(m),
+            _ => {
+                let m = column_map(def, columns, exprs.len())?;
+                let identity =
+                    m.len() == def.columns.len() && m.iter().enumerate().all(|(i, &p)| i == p);
+                map.insert((exprs.len(), m, identity))
+            }
+        };
+        // A bind value or a literal is the value itself: no expression to
+        // bind and evaluate (the common case of an array insert).
         let vals = exprs
             .iter()
-            .map(|e| bind(s, cx, e, &[], None)?.eval(&[]))
+            .map(|e| match e {
+                Expr::Param(i) if *i < cx.binds.len() => Ok(cx.binds[*i].clone()),
+                Expr::Literal(v) => Ok(v.clone()),
+                _ => bind(s, cx, e, &[], None)?.eval(&[]),
+            })
             .collect::<Result<Row>>()?;
-        rows.push(place(def, &map, vals));
+        rows.push(if *identity { vals } else { place(def, m, vals) });
     }
     Ok(rows)
 }
