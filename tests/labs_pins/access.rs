@@ -6,6 +6,7 @@ use blocklab::labs::Verdict;
 
 pub fn pins() -> Vec<Pin> {
     vec![
+        // ANCHOR: C15
         (
             "C15",
             Verdict::Holds,
@@ -81,6 +82,8 @@ pub fn pins() -> Vec<Pin> {
                 ("c1_eq_c2_range_table_filter.rows_returned", 50),
             ],
         ),
+        // ANCHOR_END: C15
+        // ANCHOR: C16
         (
             "C16",
             Verdict::Holds,
@@ -107,6 +110,8 @@ pub fn pins() -> Vec<Pin> {
                 ("scattered.full_walk.consistent_gets", 9967),
             ],
         ),
+        // ANCHOR_END: C16
+        // ANCHOR: C17
         (
             "C17",
             Verdict::Holds,
@@ -116,7 +121,7 @@ pub fn pins() -> Vec<Pin> {
                 ("clustered.exact_decompositions", 21),
                 ("clustered.tx_table_lookups", 0),
                 ("clustered.estimated_total", 132),
-                ("clustered.measured_total", 144),
+                ("clustered.measured_total", 148),
                 ("clustered.max_error_vertical", 0),
                 ("clustered.max_error_horizontal", 1),
                 ("clustered.max_error_table", 1),
@@ -127,7 +132,7 @@ pub fn pins() -> Vec<Pin> {
                 ("scattered.exact_decompositions", 21),
                 ("scattered.tx_table_lookups", 0),
                 ("scattered.estimated_total", 4377),
-                ("scattered.measured_total", 4370),
+                ("scattered.measured_total", 4371),
                 ("scattered.max_error_vertical", 0),
                 ("scattered.max_error_horizontal", 2),
                 ("scattered.max_error_table", 3),
@@ -136,6 +141,8 @@ pub fn pins() -> Vec<Pin> {
                 ("scattered.within_rounding", 21),
             ],
         ),
+        // ANCHOR_END: C17
+        // ANCHOR: C18
         (
             "C18",
             Verdict::Holds,
@@ -147,11 +154,11 @@ pub fn pins() -> Vec<Pin> {
                 ("range_on_c.rows_returned", 30),
                 ("range_on_b_then_eq.matchcols", 2),
                 ("range_on_b_then_eq.entries_examined", 300),
-                ("range_on_b_then_eq.index_leaf_gets", 3),
+                ("range_on_b_then_eq.index_leaf_gets", 4),
                 ("range_on_b_then_eq.rows_returned", 30),
                 ("range_on_b_then_gt.matchcols", 2),
                 ("range_on_b_then_gt.entries_examined", 300),
-                ("range_on_b_then_gt.index_leaf_gets", 3),
+                ("range_on_b_then_gt.index_leaf_gets", 4),
                 ("range_on_b_then_gt.rows_returned", 60),
                 ("range_on_a_then_eq.matchcols", 1),
                 ("range_on_a_then_eq.entries_examined", 3000),
@@ -163,12 +170,14 @@ pub fn pins() -> Vec<Pin> {
                 ("range_on_a_then_in_ne.rows_returned", 540),
             ],
         ),
+        // ANCHOR_END: C18
+        // ANCHOR: C19
         (
             "C19",
             Verdict::Depends,
             vec![
                 ("nv10.blevel", 1),
-                ("nv10.leaf_blocks", 86),
+                ("nv10.leaf_blocks", 87),
                 ("nv10.crossover_k", 0),
                 ("nv10.k2.between_gets", 2),
                 ("nv10.k2.in_list_gets", 4),
@@ -186,10 +195,10 @@ pub fn pins() -> Vec<Pin> {
                 ("nv10.k200.in_list_gets", 400),
                 ("nv10.k500.between_gets", 45),
                 ("nv10.k500.in_list_gets", 1000),
-                ("nv10.k1000.between_gets", 87),
+                ("nv10.k1000.between_gets", 88),
                 ("nv10.k1000.in_list_gets", 2000),
                 ("nv100.blevel", 1),
-                ("nv100.leaf_blocks", 86),
+                ("nv100.leaf_blocks", 87),
                 ("nv100.crossover_k", 0),
                 ("nv100.k2.between_gets", 3),
                 ("nv100.k2.in_list_gets", 4),
@@ -201,10 +210,10 @@ pub fn pins() -> Vec<Pin> {
                 ("nv100.k20.in_list_gets", 40),
                 ("nv100.k50.between_gets", 45),
                 ("nv100.k50.in_list_gets", 100),
-                ("nv100.k100.between_gets", 87),
+                ("nv100.k100.between_gets", 88),
                 ("nv100.k100.in_list_gets", 200),
                 ("nv200.blevel", 1),
-                ("nv200.leaf_blocks", 86),
+                ("nv200.leaf_blocks", 87),
                 ("nv200.crossover_k", 5),
                 ("nv200.k2.between_gets", 5),
                 ("nv200.k2.in_list_gets", 4),
@@ -212,12 +221,12 @@ pub fn pins() -> Vec<Pin> {
                 ("nv200.k5.in_list_gets", 10),
                 ("nv200.k10.between_gets", 19),
                 ("nv200.k10.in_list_gets", 20),
-                ("nv200.k20.between_gets", 36),
+                ("nv200.k20.between_gets", 37),
                 ("nv200.k20.in_list_gets", 40),
-                ("nv200.k50.between_gets", 87),
+                ("nv200.k50.between_gets", 88),
                 ("nv200.k50.in_list_gets", 100),
                 ("nv300.blevel", 1),
-                ("nv300.leaf_blocks", 86),
+                ("nv300.leaf_blocks", 87),
                 ("nv300.crossover_k", 0),
                 ("nv300.k2.between_gets", 7),
                 ("nv300.k2.in_list_gets", 4),
@@ -228,16 +237,18 @@ pub fn pins() -> Vec<Pin> {
                 ("nv300.k20.between_gets", 54),
                 ("nv300.k20.in_list_gets", 40),
                 ("nv1000.blevel", 1),
-                ("nv1000.leaf_blocks", 86),
+                ("nv1000.leaf_blocks", 87),
                 ("nv1000.crossover_k", 0),
                 ("nv1000.k2.between_gets", 19),
                 ("nv1000.k2.in_list_gets", 4),
                 ("nv1000.k5.between_gets", 45),
                 ("nv1000.k5.in_list_gets", 10),
-                ("nv1000.k10.between_gets", 87),
+                ("nv1000.k10.between_gets", 88),
                 ("nv1000.k10.in_list_gets", 20),
             ],
         ),
+        // ANCHOR_END: C19
+        // ANCHOR: C20
         (
             "C20",
             Verdict::Holds,
@@ -262,7 +273,7 @@ pub fn pins() -> Vec<Pin> {
                 ("in_list_20.plain.matchcols", 2),
                 ("in_list_20.plain.screening_preds", 0),
                 ("in_list_20.plain.index_descents", 20),
-                ("in_list_20.plain.index_gets", 41),
+                ("in_list_20.plain.index_gets", 40),
                 ("in_list_20.plain.entries_examined", 100),
                 ("in_list_20.plain.entries_screened_out", 0),
                 ("in_list_20.plain.table_rows_fetched", 100),
@@ -277,6 +288,8 @@ pub fn pins() -> Vec<Pin> {
                 ("in_list_20.num_index_keys_1.rows_returned", 100),
             ],
         ),
+        // ANCHOR_END: C20
+        // ANCHOR: C21
         (
             "C21",
             Verdict::Holds,
@@ -298,6 +311,8 @@ pub fn pins() -> Vec<Pin> {
                 ("like_x_prefix.rows_returned", 80),
             ],
         ),
+        // ANCHOR_END: C21
+        // ANCHOR: C22
         (
             "C22",
             Verdict::Depends,
@@ -309,7 +324,7 @@ pub fn pins() -> Vec<Pin> {
                 ("split.branch1.matchcols", 1),
                 ("value.or_form.consistent_gets", 96),
                 ("value.or_form.rows", 81),
-                ("value.or_form_index_hint.consistent_gets", 6237),
+                ("value.or_form_index_hint.consistent_gets", 6239),
                 ("value.or_form_index_hint.rows", 81),
                 ("value.split_branch1.consistent_gets", 63),
                 ("value.split_branch1.rows", 81),
@@ -323,6 +338,8 @@ pub fn pins() -> Vec<Pin> {
                 ("null.split_branch2.rows", 10000),
             ],
         ),
+        // ANCHOR_END: C22
+        // ANCHOR: C23
         (
             "C23",
             Verdict::Holds,
@@ -368,6 +385,8 @@ pub fn pins() -> Vec<Pin> {
                 ("num.eq_nvl_self.matchcols", 0),
             ],
         ),
+        // ANCHOR_END: C23
+        // ANCHOR: C25
         (
             "C25",
             Verdict::Depends,
@@ -385,12 +404,12 @@ pub fn pins() -> Vec<Pin> {
                 ("none.insert_logical_reads", 207),
                 ("cust_status_created.q1_gets", 112),
                 ("cust_status_created.q2_gets", 17),
-                ("cust_status_created.q3_gets", 720),
-                ("cust_status_created.total_gets", 849),
-                ("cust_status_created.leaf_blocks", 86),
+                ("cust_status_created.q3_gets", 719),
+                ("cust_status_created.total_gets", 848),
+                ("cust_status_created.leaf_blocks", 87),
                 ("cust_status_created.clustering_factor", 4626),
                 ("cust_status_created.insert_db_block_gets", 485),
-                ("cust_status_created.insert_redo_size", 38927),
+                ("cust_status_created.insert_redo_size", 38887),
                 ("cust_status_created.insert_logical_reads", 485),
                 ("cust_created_status.q1_gets", 126),
                 ("cust_created_status.q2_gets", 17),
@@ -399,7 +418,7 @@ pub fn pins() -> Vec<Pin> {
                 ("cust_created_status.leaf_blocks", 101),
                 ("cust_created_status.clustering_factor", 2321),
                 ("cust_created_status.insert_db_block_gets", 510),
-                ("cust_created_status.insert_redo_size", 48149),
+                ("cust_created_status.insert_redo_size", 47939),
                 ("cust_created_status.insert_logical_reads", 512),
                 ("status_cust_created.q1_gets", 111),
                 ("status_cust_created.q2_gets", 17),
@@ -407,19 +426,20 @@ pub fn pins() -> Vec<Pin> {
                 ("status_cust_created.total_gets", 1096),
                 ("status_cust_created.leaf_blocks", 88),
                 ("status_cust_created.clustering_factor", 4626),
-                ("status_cust_created.insert_db_block_gets", 460),
-                ("status_cust_created.insert_redo_size", 29509),
-                ("status_cust_created.insert_logical_reads", 460),
+                ("status_cust_created.insert_db_block_gets", 485),
+                ("status_cust_created.insert_redo_size", 38773),
+                ("status_cust_created.insert_logical_reads", 487),
                 ("created_cust_status.q1_gets", 435),
                 ("created_cust_status.q2_gets", 47),
                 ("created_cust_status.q3_gets", 680),
                 ("created_cust_status.total_gets", 1162),
                 ("created_cust_status.leaf_blocks", 109),
                 ("created_cust_status.clustering_factor", 117),
-                ("created_cust_status.insert_db_block_gets", 485),
-                ("created_cust_status.insert_redo_size", 38869),
-                ("created_cust_status.insert_logical_reads", 487),
+                ("created_cust_status.insert_db_block_gets", 486),
+                ("created_cust_status.insert_redo_size", 38863),
+                ("created_cust_status.insert_logical_reads", 488),
             ],
         ),
+        // ANCHOR_END: C25
     ]
 }

@@ -8,6 +8,7 @@ use blocklab::labs::Verdict;
 
 pub fn pins() -> Vec<Pin> {
     vec![
+        // ANCHOR: C01
         (
             "C01",
             Verdict::Holds,
@@ -19,27 +20,27 @@ pub fn pins() -> Vec<Pin> {
                 ("idx0.insert.index_keys_inserted", 0),
                 ("idx0.delete.redo_size", 430830),
                 ("idx0.delete.index_keys_deleted", 0),
-                ("idx1.insert.db_block_gets", 4920),
-                ("idx1.insert.redo_size", 401382),
-                ("idx1.insert.undo_bytes", 100315),
+                ("idx1.insert.db_block_gets", 4921),
+                ("idx1.insert.redo_size", 401232),
+                ("idx1.insert.undo_bytes", 100268),
                 ("idx1.insert.index_keys_inserted", 1000),
                 ("idx1.delete.redo_size", 674919),
                 ("idx1.delete.index_keys_deleted", 1000),
-                ("idx2.insert.db_block_gets", 9717),
-                ("idx2.insert.redo_size", 681444),
-                ("idx2.insert.undo_bytes", 197158),
+                ("idx2.insert.db_block_gets", 9719),
+                ("idx2.insert.redo_size", 681144),
+                ("idx2.insert.undo_bytes", 197064),
                 ("idx2.insert.index_keys_inserted", 2000),
                 ("idx2.delete.redo_size", 919944),
                 ("idx2.delete.index_keys_deleted", 2000),
-                ("idx3.insert.db_block_gets", 14514),
-                ("idx3.insert.redo_size", 961506),
-                ("idx3.insert.undo_bytes", 294001),
+                ("idx3.insert.db_block_gets", 14517),
+                ("idx3.insert.redo_size", 961056),
+                ("idx3.insert.undo_bytes", 293860),
                 ("idx3.insert.index_keys_inserted", 3000),
                 ("idx3.delete.redo_size", 1163097),
                 ("idx3.delete.index_keys_deleted", 3000),
-                ("idx5.insert.db_block_gets", 24105),
-                ("idx5.insert.redo_size", 1521531),
-                ("idx5.insert.undo_bytes", 487687),
+                ("idx5.insert.db_block_gets", 24110),
+                ("idx5.insert.redo_size", 1520781),
+                ("idx5.insert.undo_bytes", 487452),
                 ("idx5.insert.index_keys_inserted", 5000),
                 ("idx5.delete.redo_size", 1651275),
                 ("idx5.delete.index_keys_deleted", 5000),
@@ -51,6 +52,8 @@ pub fn pins() -> Vec<Pin> {
                 ("updates.rows_moved", 0),
             ],
         ),
+        // ANCHOR_END: C01
+        // ANCHOR: C02
         (
             "C02",
             Verdict::Holds,
@@ -64,13 +67,15 @@ pub fn pins() -> Vec<Pin> {
                 ("check.db_block_gets", 93),
                 ("check.index_descents", 0),
                 ("pk.consistent_gets", 8),
-                ("pk.db_block_gets", 7578),
+                ("pk.db_block_gets", 7580),
                 ("pk.index_descents", 2003),
                 ("pk_fk.consistent_gets", 1008),
-                ("pk_fk.db_block_gets", 9578),
+                ("pk_fk.db_block_gets", 9580),
                 ("pk_fk.index_descents", 3003),
             ],
         ),
+        // ANCHOR_END: C02
+        // ANCHOR: C03
         (
             "C03",
             Verdict::Depends,
@@ -114,6 +119,8 @@ pub fn pins() -> Vec<Pin> {
                 ("width200_idx3.delete.redo_entries", 1233),
             ],
         ),
+        // ANCHOR_END: C03
+        // ANCHOR: C04
         (
             "C04",
             Verdict::Holds,
@@ -131,6 +138,8 @@ pub fn pins() -> Vec<Pin> {
                 ("force.redo_synch_writes", 20),
             ],
         ),
+        // ANCHOR_END: C04
+        // ANCHOR: C05
         (
             "C05",
             Verdict::Holds,
@@ -159,6 +168,8 @@ pub fn pins() -> Vec<Pin> {
                 ("read.new_query_undo_records_applied", 0),
             ],
         ),
+        // ANCHOR_END: C05
+        // ANCHOR: C09
         (
             "C09",
             Verdict::Holds,
@@ -171,6 +182,8 @@ pub fn pins() -> Vec<Pin> {
                 ("commits_not_durable_on_return", 0),
             ],
         ),
+        // ANCHOR_END: C09
+        // ANCHOR: C10
         (
             "C10",
             Verdict::Holds,
@@ -208,6 +221,8 @@ pub fn pins() -> Vec<Pin> {
                 ("fixed_undo.never.undo_exhausted", 1),
             ],
         ),
+        // ANCHOR_END: C10
+        // ANCHOR: C11
         (
             "C11",
             Verdict::Holds,
@@ -239,15 +254,17 @@ pub fn pins() -> Vec<Pin> {
                 ("binds.parse_count_hard", 1),
             ],
         ),
+        // ANCHOR_END: C11
+        // ANCHOR: C12
         (
             "C12",
             Verdict::Depends,
             vec![
                 ("rows", 2000),
                 ("indexes", 3),
-                ("maintained.redo_size", 1865310),
-                ("maintained.undo_bytes", 587046),
-                ("maintained.logical_reads", 29981),
+                ("maintained.redo_size", 1864424),
+                ("maintained.undo_bytes", 586765),
+                ("maintained.logical_reads", 29984),
                 ("maintained.index_keys_inserted", 6000),
                 ("unusable_rebuild.redo_size", 351720),
                 ("unusable_rebuild.undo_bytes", 6348),
@@ -258,6 +275,8 @@ pub fn pins() -> Vec<Pin> {
                 ("pk_nonunique_index.enforced_after_rebuild", 1),
             ],
         ),
+        // ANCHOR_END: C12
+        // ANCHOR: C13
         (
             "C13",
             Verdict::DoesNotHold,
@@ -287,6 +306,8 @@ pub fn pins() -> Vec<Pin> {
                 ("loader_read_refused_ora12838", 1),
             ],
         ),
+        // ANCHOR_END: C13
+        // ANCHOR: C14
         (
             "C14",
             Verdict::Holds,
@@ -310,5 +331,6 @@ pub fn pins() -> Vec<Pin> {
                 ("segment_blocks.after_rollback", 48),
             ],
         ),
+        // ANCHOR_END: C14
     ]
 }

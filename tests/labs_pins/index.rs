@@ -5,6 +5,7 @@ use blocklab::labs::Verdict;
 
 pub fn pins() -> Vec<Pin> {
     vec![
+        // ANCHOR: C24
         (
             "C24",
             Verdict::Holds,
@@ -18,6 +19,8 @@ pub fn pins() -> Vec<Pin> {
                 ("calls.matching_value", 1),
             ],
         ),
+        // ANCHOR_END: C24
+        // ANCHOR: C26
         (
             "C26",
             Verdict::Holds,
@@ -30,5 +33,6 @@ pub fn pins() -> Vec<Pin> {
                 ("eq_order_matches_sorted", 1),
             ],
         ),
+        // ANCHOR_END: C26
     ]
 }

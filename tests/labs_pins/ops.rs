@@ -5,6 +5,7 @@ use blocklab::labs::Verdict;
 
 pub fn pins() -> Vec<Pin> {
     vec![
+        // ANCHOR: C31
         (
             "C31",
             Verdict::Holds,
@@ -27,6 +28,8 @@ pub fn pins() -> Vec<Pin> {
                 ("prod.test_plan_gets", 105),
             ],
         ),
+        // ANCHOR_END: C31
+        // ANCHOR: C41
         (
             "C41",
             Verdict::Holds,
@@ -42,6 +45,8 @@ pub fn pins() -> Vec<Pin> {
                 ("redo.gaps", 0),
             ],
         ),
+        // ANCHOR_END: C41
+        // ANCHOR: C42
         (
             "C42",
             Verdict::Holds,
@@ -57,5 +62,6 @@ pub fn pins() -> Vec<Pin> {
                 ("after_replay.notes", 30),
             ],
         ),
+        // ANCHOR_END: C42
     ]
 }

@@ -9,6 +9,7 @@ use blocklab::labs::Verdict;
 
 pub fn pins() -> Vec<Pin> {
     vec![
+        // ANCHOR: C06
         (
             "C06",
             Verdict::Holds,
@@ -34,6 +35,8 @@ pub fn pins() -> Vec<Pin> {
                 ("update.undo_records_applied", 0),
             ],
         ),
+        // ANCHOR_END: C06
+        // ANCHOR: C07
         (
             "C07",
             Verdict::Holds,
@@ -82,6 +85,8 @@ pub fn pins() -> Vec<Pin> {
                 ("undo_16.auto.ret3600s.undo_blocks_end", 48),
             ],
         ),
+        // ANCHOR_END: C07
+        // ANCHOR: C08
         (
             "C08",
             Verdict::Holds,
@@ -98,6 +103,8 @@ pub fn pins() -> Vec<Pin> {
                 ("query_after_append.enqueue_waits", 0),
             ],
         ),
+        // ANCHOR_END: C08
+        // ANCHOR: C30
         (
             "C30",
             Verdict::Holds,
@@ -118,7 +125,7 @@ pub fn pins() -> Vec<Pin> {
                 ("target_670.cluster_ratio_permille", 670),
                 ("target_670.table_blocks_visited", 32),
                 ("target_670.buffer_is_pinned", 68),
-                ("target_670.consistent_gets", 34),
+                ("target_670.consistent_gets", 35),
                 ("target_0.table_blocks", 80),
                 ("target_0.model_clustering_factor", 4941),
                 ("target_0.clustering_factor", 4941),
@@ -128,6 +135,8 @@ pub fn pins() -> Vec<Pin> {
                 ("target_0.consistent_gets", 102),
             ],
         ),
+        // ANCHOR_END: C30
+        // ANCHOR: C32
         (
             "C32",
             Verdict::Holds,
@@ -164,6 +173,8 @@ pub fn pins() -> Vec<Pin> {
                 ("target_0.batched.consistent_gets", 67),
             ],
         ),
+        // ANCHOR_END: C32
+        // ANCHOR: C40
         (
             "C40",
             Verdict::Holds,
@@ -193,5 +204,6 @@ pub fn pins() -> Vec<Pin> {
                 ("autoextend.open_txn.growth_after_commit", 0),
             ],
         ),
+        // ANCHOR_END: C40
     ]
 }

@@ -182,7 +182,13 @@ fn walk(
         let keys = body
             .entries
             .iter()
-            .map(|e| render_key(cols, e))
+            .map(|e| {
+                if body.is_leaf() {
+                    render_key(cols, e)
+                } else {
+                    Ok(render_separator(cols, e))
+                }
+            })
             .collect::<std::result::Result<_, _>>()
             .map_err(|why| corrupt(no, &why))?;
         nodes.push(Node {
@@ -205,6 +211,22 @@ fn render_key(cols: &[KeyColumn], e: &IdxEntry) -> std::result::Result<String, S
     let vals = decode_key(cols, key)?;
     let shown: Vec<String> = vals.iter().map(literal).collect();
     Ok(format!("({})", shown.join(", ")))
+}
+
+/// A branch separator. A leaf split keeps only as much of the first upper
+/// key as tells the two leaves apart (`tree::split_key`): the key values
+/// without the rowid, or a cut inside a value, shown as its bytes.
+fn render_separator(cols: &[KeyColumn], e: &IdxEntry) -> String {
+    // Values alone first: decoding them as a key with a rowid would take
+    // their last six bytes for one.
+    if let Ok(vals) = decode_key(cols, &e.key) {
+        let shown: Vec<String> = vals.iter().map(literal).collect();
+        return format!("({})", shown.join(", "));
+    }
+    render_key(cols, e).unwrap_or_else(|_| {
+        let hex: String = e.key.iter().map(|b| format!("{b:02x}")).collect();
+        format!("x'{hex}'")
+    })
 }
 
 /// A value as SQL would write it, on one line: text quoted (`'` doubled),

@@ -77,10 +77,18 @@ pub fn max_key_len(block_size: usize) -> usize {
 }
 
 /// Room a node needs for one more entry of the longest key, plus one more
-/// ITL entry.
+/// ITL entry for the change, plus the ITL entry every node keeps in reserve
+/// for the system transaction that may have to split it (see `insert`).
 fn room_needed(block_size: usize) -> usize {
-    2 + max_key_len(block_size) + 8 + 1 + ITL_LEN
+    2 + max_key_len(block_size) + 8 + 1 + 2 * ITL_LEN
 }
+
+/// Space a user change leaves free in an index node: one ITL entry. A node
+/// is split when it is full, and the split's system transaction needs an
+/// ITL entry of its own in it; if user changes could use the last bytes, a
+/// node whose ITL entries all belong to active or recent transactions
+/// could not be split at all ("no ITL entry for an index split").
+const SPLIT_RESERVE: usize = ITL_LEN;
 
 /// The index body of block `b`, or corruption if it is not an index block.
 pub(crate) fn node<'b>(core: &Core, b: &'b crate::block::Block) -> Result<&'b IndexBody> {
@@ -203,13 +211,13 @@ pub(crate) fn insert(
     loop {
         let mut b = leaf_for(core, stats, tree, &key)?;
         let entry_len = 2 + key.len() + 8 + 1;
-        if let Some(itl_idx) = acquire_itl(core, stats, txn, &mut b, entry_len)? {
+        if let Some(itl_idx) = acquire_itl(core, stats, txn, &mut b, entry_len + SPLIT_RESERVE)? {
             let grow = if itl_idx as usize == b.itl.len() {
                 ITL_LEN
             } else {
                 0
             };
-            if b.encoded_len() + entry_len + grow <= bs {
+            if b.encoded_len() + entry_len + grow + SPLIT_RESERVE <= bs {
                 let entry = IdxEntry {
                     key: key.clone(),
                     val: rowid.to_u64(),
@@ -255,7 +263,7 @@ pub(crate) fn delete(
             ));
         };
         let entry = n.entries[pos].clone();
-        if let Some(itl_idx) = acquire_itl(core, stats, txn, &mut b, 0)? {
+        if let Some(itl_idx) = acquire_itl(core, stats, txn, &mut b, SPLIT_RESERVE)? {
             let key = entry.key.clone();
             logged_change(
                 core,
@@ -396,7 +404,7 @@ fn split_child(
             "cannot split a node with fewer than two entries".into(),
         ));
     }
-    let sep = c.entries[mid].key.clone();
+    let sep = split_key(&c, mid);
     let moved = c.entries[mid..].to_vec();
     stats.inc(if c.is_leaf() {
         Stat::LeafNodeSplits
@@ -466,6 +474,29 @@ fn split_child(
     Ok(())
 }
 
+/// The separator for splitting node `n` before entry `mid`: any key `s`
+/// with every lower entry `< s <= ` every upper one works. A branch passes
+/// on the key it has. A leaf gets the shortest prefix of its first upper
+/// key that still sorts after the last lower one (suffix truncation, as
+/// Oracle's branch blocks keep only as much of a key as tells two leaves
+/// apart). For a non-unique index, whose keys end in the rowid, the
+/// separator between two different values then holds the value alone, and
+/// a lookup by that value descends straight to the leaf it starts in, not
+/// to the leaf before it (which would cost one more leaf get).
+fn split_key(n: &IndexBody, mid: usize) -> Bytes {
+    let right = &n.entries[mid].key;
+    if !n.is_leaf() || mid == 0 {
+        return right.clone();
+    }
+    let left = &n.entries[mid - 1].key;
+    let common = left
+        .iter()
+        .zip(right.iter())
+        .take_while(|(a, b)| a == b)
+        .count();
+    right.slice(..(common + 1).min(right.len()))
+}
+
 /// Splits the (full) root: its entries move into two new nodes, and the
 /// root becomes a branch one level higher pointing at them.
 fn split_root(core: &Core, stats: &SessionStats, sys: &mut TxnCtx, tree: Tree) -> Result<()> {
@@ -486,7 +517,7 @@ fn split_root(core: &Core, stats: &SessionStats, sys: &mut TxnCtx, tree: Tree) -
     } else {
         Stat::BranchNodeSplits
     });
-    let sep = r.entries[mid].key.clone();
+    let sep = split_key(&r, mid);
     let (lower, upper) = (r.entries[..mid].to_vec(), r.entries[mid..].to_vec());
     let seg = tree.seg;
     for (guard, body) in [
