@@ -84,16 +84,26 @@ fn the_summary_lists_existing_chapters() {
 }
 
 #[test]
-fn every_lab_is_in_the_book_with_its_transcript() {
+fn every_lab_is_in_the_book_with_its_transcript_and_counter_test() {
     let all: String = chapters()
         .iter()
         .map(|c| std::fs::read_to_string(c).unwrap())
         .collect();
+    let incs = includes(&all);
     for lab in blocklab::labs::registry() {
         let t = format!("transcripts/labs/{}.txt", lab.id);
         assert!(
             all.contains(&t),
             "lab {} is not in the book: include {t} in its chapter",
+            lab.id
+        );
+        // Its pinned counters, from tests/labs_pins/*.rs by anchor (which
+        // `every_include_resolves` checks exists).
+        assert!(
+            incs.iter().any(|(file, anchor)| file.contains("tests/labs_pins/")
+                && anchor.as_deref() == Some(lab.id)),
+            "lab {}'s counter test is not in the book: include tests/labs_pins/<group>.rs:{} after its transcript",
+            lab.id,
             lab.id
         );
     }
