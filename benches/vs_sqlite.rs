@@ -22,9 +22,13 @@ use std::io::{Seek, SeekFrom, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use blocklab::{Config, Database, Row, Value};
+use blocklab::{Database, Row, Value};
 use criterion::{BenchmarkId, Criterion};
 use rusqlite::{params, Connection};
+
+#[path = "common/vs_sqlite_data.rs"]
+mod data;
+use data::{cfg, rows, DDL, IX};
 
 fn full() -> bool {
     std::env::args().any(|a| a == "--bench")
@@ -37,35 +41,6 @@ fn load_rows() -> usize {
         5_000
     }
 }
-
-fn cfg() -> Config {
-    Config {
-        log_file_size: 64 << 20,
-        undo_blocks: 8192,
-        cache_frames: 16384,
-        ..Config::default()
-    }
-}
-
-fn rows(n: usize) -> Vec<Row> {
-    (0..n as i64)
-        .map(|i| {
-            vec![
-                Value::Int(i),
-                Value::Int(i.wrapping_mul(7919) % 100_003),
-                Value::Int(i % 1000),
-                Value::Text(format!("row{i}")),
-            ]
-        })
-        .collect()
-}
-
-const DDL: &str = "CREATE TABLE t (id INTEGER, a INTEGER, b INTEGER, v TEXT)";
-const IX: [&str; 3] = [
-    "CREATE INDEX t_a ON t (a)",
-    "CREATE INDEX t_b ON t (b)",
-    "CREATE INDEX t_v ON t (v)",
-];
 
 fn blocklab_db(indexes: usize, nologging: bool) -> (tempfile::TempDir, Database) {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -11,27 +11,11 @@
 
 use std::time::Instant;
 
-use blocklab::{Config, Database, Row, Value};
+use blocklab::{Database, Value};
 
-const DDL: &str = "CREATE TABLE t (id INTEGER, a INTEGER, b INTEGER, v TEXT)";
-const IX: [&str; 3] = [
-    "CREATE INDEX t_a ON t (a)",
-    "CREATE INDEX t_b ON t (b)",
-    "CREATE INDEX t_v ON t (v)",
-];
-
-fn rows(n: usize) -> Vec<Row> {
-    (0..n as i64)
-        .map(|i| {
-            vec![
-                Value::Int(i),
-                Value::Int(i.wrapping_mul(7919) % 100_003),
-                Value::Int(i % 1000),
-                Value::Text(format!("row{i}")),
-            ]
-        })
-        .collect()
-}
+#[path = "../benches/common/vs_sqlite_data.rs"]
+mod data;
+use data::{rows, DDL, IX};
 
 fn main() -> blocklab::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -41,12 +25,7 @@ fn main() -> blocklab::Result<()> {
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
     let dir = tempfile_dir();
-    let cfg = Config {
-        log_file_size: 64 << 20,
-        undo_blocks: 8192,
-        cache_frames: 16384,
-        ..Config::default()
-    };
+    let cfg = data::cfg();
     let opened = Instant::now();
     let db = Database::open(&dir, cfg)?;
     eprintln!("open: {:.3} s", opened.elapsed().as_secs_f64());
