@@ -310,27 +310,82 @@ impl BufferCache {
 
     /// Writes one dirty current frame: redo first, then the block.
     fn write_frame(&self, st: &mut FrameState) -> Result<()> {
-        if !st.dirty {
-            return Ok(());
-        }
+        self.write_frames(&mut [st]).map(|_| ())
+    }
+
+    /// Writes the dirty ones among `frames` (current frames the caller has
+    /// latched exclusively) as one batch: the redo describing every change
+    /// in them first, then the blocks through the data file's doublewrite
+    /// area. Returns how many were dirty.
+    fn write_frames(&self, frames: &mut [&mut FrameState]) -> Result<usize> {
+        let mut dirty: Vec<&mut FrameState> = frames
+            .iter_mut()
+            .filter(|st| st.dirty)
+            .map(|st| &mut **st)
+            .collect();
+        let Some(high) = dirty.iter().map(|st| st.high).max() else {
+            return Ok(0);
+        };
         debug_assert!(
-            st.key.is_some_and(|k| k.cr.is_none()),
+            dirty
+                .iter()
+                .all(|st| st.key.is_some_and(|k| k.cr.is_none())),
             "a CR clone is never dirty"
         );
-        // Write-ahead: the redo describing every change in this image must
-        // be durable before the image can reach the data file.
-        self.log.flush(st.high)?;
-        let mut buf = vec![0u8; self.file.block_size()];
-        st.block
-            .encode(&mut buf)
-            .map_err(|r| Error::corrupt(self.file.name(), st.block.no.0 as u64, r))?;
-        self.file.write_block(st.block.no, &mut buf)?;
-        self.system.inc(Stat::PhysicalWrites);
-        self.system.inc(Stat::PhysicalWritesFromCache);
-        st.dirty = false;
-        st.low = Lsn(0);
-        st.high = Lsn(0);
-        Ok(())
+        // Write-ahead: the redo describing every change in these images
+        // must be durable before any of them can reach the data file.
+        self.log.flush(high)?;
+        let bs = self.file.block_size();
+        let mut bufs = vec![0u8; dirty.len() * bs];
+        let mut blocks = Vec::with_capacity(dirty.len());
+        for (st, buf) in dirty.iter().zip(bufs.chunks_exact_mut(bs)) {
+            st.block
+                .encode(buf)
+                .map_err(|r| Error::corrupt(self.file.name(), st.block.no.0 as u64, r))?;
+            blocks.push((st.block.no, buf));
+        }
+        let dw_writes = self.file.write_protected(&mut blocks)?;
+        let n = dirty.len() as u64;
+        self.system.add(Stat::PhysicalWrites, n);
+        self.system.add(Stat::PhysicalWritesFromCache, n);
+        if dw_writes > 0 {
+            self.system.add(Stat::DoublewriteBlocks, n);
+            self.system.add(Stat::DoublewriteWrites, dw_writes as u64);
+        }
+        for st in &mut dirty {
+            st.dirty = false;
+            st.low = Lsn(0);
+            st.high = Lsn(0);
+        }
+        Ok(dirty.len())
+    }
+
+    /// Writes the frames `indexes` if dirty, in batches of up to a
+    /// doublewrite area's worth. A frame latched by someone else at the
+    /// moment is not waited for while the batch's latches are held (that
+    /// could deadlock with a session latching two blocks); it is written
+    /// on its own afterwards.
+    fn write_indexes(&self, indexes: &[usize]) -> Result<usize> {
+        let mut written = 0;
+        for chunk in indexes.chunks(crate::storage::doublewrite::SLOTS) {
+            let mut guards = Vec::with_capacity(chunk.len());
+            let mut busy = Vec::new();
+            for &i in chunk {
+                match self.frames[i].state.try_write() {
+                    Some(g) => guards.push(g),
+                    None => busy.push(i),
+                }
+            }
+            let mut latched: Vec<&mut FrameState> = guards.iter_mut().map(|g| &mut **g).collect();
+            written += self.write_frames(&mut latched)?;
+            drop(latched);
+            drop(guards);
+            for i in busy {
+                let mut st = self.frames[i].state.write();
+                written += self.write_frames(&mut [&mut st])?;
+            }
+        }
+        Ok(written)
     }
 
     /// A shared, pinned get of the current block.
@@ -440,42 +495,26 @@ impl BufferCache {
             }
         }
         queue.sort_unstable();
-        let mut written = 0;
-        for (_, i) in queue.into_iter().take(max) {
-            let f = &self.frames[i];
-            let mut st = f.state.write();
-            if st.dirty {
-                self.write_frame(&mut st)?;
-                written += 1;
-            }
-        }
-        Ok(written)
+        let indexes: Vec<usize> = queue.into_iter().take(max).map(|(_, i)| i).collect();
+        self.write_indexes(&indexes)
     }
 
     /// Writes the listed blocks if dirty (used by `commit_mode = force`).
     pub fn write_blocks(&self, blocks: &[BlockNo]) -> Result<usize> {
-        let mut written = 0;
+        let mut indexes = Vec::new();
         for &no in blocks {
-            let i = {
-                let m = self.map.lock();
-                match m.map.get(&Key::current(no)) {
-                    Some(&i) => {
-                        self.frames[i].pins.fetch_add(1, Ordering::Acquire);
-                        i
-                    }
-                    None => continue,
-                }
-            };
-            let f = &self.frames[i];
-            let r = {
-                let mut st = f.state.write();
-                let was = st.dirty;
-                self.write_frame(&mut st).map(|()| was as usize)
-            };
-            f.pins.fetch_sub(1, Ordering::Release);
-            written += r?;
+            let m = self.map.lock();
+            if let Some(&i) = m.map.get(&Key::current(no)) {
+                // Pinned, so the frame keeps this block until written.
+                self.frames[i].pins.fetch_add(1, Ordering::Acquire);
+                indexes.push(i);
+            }
         }
-        Ok(written)
+        let r = self.write_indexes(&indexes);
+        for &i in &indexes {
+            self.frames[i].pins.fetch_sub(1, Ordering::Release);
+        }
+        r
     }
 
     /// The checkpoint position: redo before it is no longer needed for

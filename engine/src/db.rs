@@ -71,6 +71,8 @@ use crate::txn::{Snapshot, TxnCtx, Waits};
 use crate::undo;
 
 const DATA_FILE: &str = "data01.dbf";
+/// The data file's torn-write protection (`storage::doublewrite`).
+pub(crate) const DOUBLEWRITE_FILE: &str = "doublewrite.dbf";
 
 /// An open database.
 pub struct Database {
@@ -93,6 +95,12 @@ pub struct RecoveryReport {
     /// Media recovery only: later changes to those blocks, which could not
     /// be applied.
     pub changes_lost: usize,
+    /// Data blocks a crash left torn (half written), put back from their
+    /// intact copy in the doublewrite area before roll-forward.
+    pub torn_blocks_repaired: Vec<u32>,
+    /// Blocks roll-forward could not read but whose redo held their whole
+    /// image (a torn direct-path block): rebuilt from the redo.
+    pub blocks_rebuilt_from_redo: Vec<u32>,
 }
 
 impl Database {
@@ -140,7 +148,14 @@ impl Database {
             file_size: data.log_file_size,
             files: data.log_files,
         };
-        let file = Arc::new(DataFile::open(backend.as_ref(), DATA_FILE, cfg.block_size)?);
+        // Torn blocks are repaired before anything reads a block.
+        let (file, repaired) = DataFile::open_protected(
+            backend.as_ref(),
+            DATA_FILE,
+            DOUBLEWRITE_FILE,
+            cfg.block_size,
+        )?;
+        let file = Arc::new(file);
         let (scan, checkpoint) = match media {
             None => (
                 read_log(backend.as_ref(), &log_cfg, Lsn(data.checkpoint_lsn))?,
@@ -206,6 +221,7 @@ impl Database {
         });
         let mut report = RecoveryReport {
             records_read: records.len(),
+            torn_blocks_repaired: repaired.iter().map(|b| b.0).collect(),
             ..Default::default()
         };
         let mut loads = media.map(|_| Nologging::default());
@@ -692,7 +708,15 @@ fn roll_forward(
             if no.0 >= core.file.block_count() {
                 core.file.extend_to(no.0 + 1)?;
             }
-            let mut b = core.cache.get_mut(*no, &core.bg)?;
+            let mut b = match core.cache.get_mut(*no, &core.bg) {
+                // A block that cannot be read is fine if this change
+                // replaces it whole (see `Op::replaces_block`).
+                Err(Error::Corrupt { .. }) if op.replaces_block() => {
+                    report.blocks_rebuilt_from_redo.push(no.0);
+                    core.cache.get_new(*no, &core.bg)?
+                }
+                r => r?,
+            };
             if b.scn < rec.scn {
                 let unformatted = matches!(b.body, Body::Unformatted);
                 if let Err(r) = b.block_mut().apply(op, rec.scn) {

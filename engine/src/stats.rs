@@ -43,6 +43,8 @@ stats! {
     PhysicalWrites => "physical writes",
     PhysicalWritesFromCache => "physical writes from cache",
     PhysicalWritesDirect => "physical writes direct",
+    DoublewriteBlocks => "doublewrite blocks written",
+    DoublewriteWrites => "doublewrite writes",
     DbBlockChanges => "db block changes",
     RedoEntries => "redo entries",
     RedoSize => "redo size",

@@ -133,7 +133,7 @@ pub fn pins() -> Vec<Pin> {
                 ("fast.redo_synch_writes", 20),
                 ("force.commits", 20),
                 ("force.data_block_writes", 62),
-                ("force.data_file_syncs", 20),
+                ("force.data_file_syncs", 40),
                 ("force.log_syncs", 20),
                 ("force.redo_synch_writes", 20),
             ],

@@ -400,6 +400,19 @@ pub enum Op {
     },
 }
 
+impl Op {
+    /// Whether applying this op leaves nothing of the block's old contents
+    /// (segment, ITL and body all set), so roll-forward may apply it to a
+    /// block it cannot read: a direct-path block torn by a crash, whose
+    /// redo (a LOGGING load's) is its whole image.
+    pub fn replaces_block(&self) -> bool {
+        matches!(
+            self,
+            Op::FormatHeap { .. } | Op::HeapImage { .. } | Op::IdxSet { .. }
+        )
+    }
+}
+
 impl Block {
     pub fn unformatted(no: BlockNo) -> Block {
         Block {

@@ -29,6 +29,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use super::backend::{Backend, FileHandle};
+use super::doublewrite::Doublewrite;
 use crate::error::{Error, Result};
 use crate::ids::BlockNo;
 
@@ -79,6 +80,9 @@ pub struct DataFile {
     /// Serialises `extend_to`, so two growers cannot race a larger `set_len`
     /// with a smaller one and shrink the file.
     grow: Mutex<()>,
+    /// The torn-write protection of `write_protected` (none for files
+    /// opened by offline tools).
+    dw: Option<Doublewrite>,
 }
 
 impl DataFile {
@@ -118,6 +122,35 @@ impl DataFile {
         Ok(DataFile::new(file, name, block_size, blocks))
     }
 
+    /// Opens an existing data file for the engine, with its doublewrite
+    /// area `dw_name` (created if missing), and first repairs every torn
+    /// block the area holds an intact copy of. Returns the repaired blocks.
+    pub fn open_protected(
+        backend: &dyn Backend,
+        name: &str,
+        dw_name: &str,
+        block_size: usize,
+    ) -> Result<(DataFile, Vec<BlockNo>)> {
+        let mut df = DataFile::open(backend, name, block_size)?;
+        let dw = Doublewrite::open(backend, dw_name, block_size, true)?;
+        let repaired = match &dw {
+            Some(dw) => dw.repair(df.file.as_ref(), df.block_count())?,
+            None => Vec::new(),
+        };
+        df.dw = dw;
+        Ok((df, repaired))
+    }
+
+    /// The blocks a torn write left failing their CRC whose intact copy is
+    /// in the doublewrite area `dw_name`: what the next open repairs.
+    /// Reads only (for `verify`).
+    pub fn repairable(&self, backend: &dyn Backend, dw_name: &str) -> Result<Vec<BlockNo>> {
+        match Doublewrite::open(backend, dw_name, self.block_size, false)? {
+            Some(dw) => dw.repairable(self.file.as_ref(), self.block_count()),
+            None => Ok(Vec::new()),
+        }
+    }
+
     fn new(file: Arc<dyn FileHandle>, name: &str, block_size: usize, blocks: u32) -> DataFile {
         DataFile {
             file,
@@ -125,6 +158,7 @@ impl DataFile {
             block_size,
             blocks: AtomicU32::new(blocks),
             grow: Mutex::new(()),
+            dw: None,
         }
     }
 
@@ -172,9 +206,33 @@ impl DataFile {
         self.file.write_at(buf, offset)
     }
 
+    /// Stamps the CRCs and writes `blocks` in place, each first through the
+    /// doublewrite area when the file has one (see `doublewrite`), so that
+    /// a write torn by a crash can be repaired at the next open. Returns
+    /// the number of doublewrite writes (0 without an area).
+    pub fn write_protected(&self, blocks: &mut [(BlockNo, &mut [u8])]) -> Result<u32> {
+        for (no, buf) in blocks.iter_mut() {
+            self.locate(*no, buf.len())?;
+            stamp_crc(buf);
+        }
+        let images: Vec<(BlockNo, &[u8])> = blocks.iter().map(|(no, b)| (*no, &b[..])).collect();
+        match &self.dw {
+            Some(dw) => dw.write(self.file.as_ref(), &images),
+            None => {
+                for (no, image) in images {
+                    self.file
+                        .write_at(image, no.0 as u64 * self.block_size as u64)?;
+                }
+                Ok(0)
+            }
+        }
+    }
+
     /// Writes consecutive blocks `first`, `first + 1`, … from `buf` (a
     /// whole number of blocks) in one write, stamping each block's CRC —
-    /// `write_block` for a run of blocks, as the direct path writes them.
+    /// `write_block` for a run of blocks, as the direct path writes them:
+    /// not through the doublewrite area (whose stale copies of these
+    /// blocks, if any, are cleared first).
     pub fn write_blocks(&self, first: BlockNo, buf: &mut [u8]) -> Result<()> {
         let n = buf.len() / self.block_size;
         if n == 0 || buf.len() % self.block_size != 0 {
@@ -189,6 +247,9 @@ impl DataFile {
         self.locate(BlockNo(first.0 + (n as u32 - 1)), self.block_size)?;
         for block in buf.chunks_exact_mut(self.block_size) {
             stamp_crc(block);
+        }
+        if let Some(dw) = &self.dw {
+            dw.forget(first, n as u32)?;
         }
         self.file.write_at(buf, offset)
     }
@@ -208,9 +269,13 @@ impl DataFile {
         Ok(())
     }
 
-    /// Makes every block written so far durable.
+    /// Makes every block written so far durable (and frees the
+    /// doublewrite slots that protected them).
     pub fn sync(&self) -> Result<()> {
-        self.file.sync()
+        match &self.dw {
+            Some(dw) => dw.synced(|| self.file.sync()),
+            None => self.file.sync(),
+        }
     }
 }
 

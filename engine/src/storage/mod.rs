@@ -17,6 +17,8 @@
 //! - [`backend`]: the I/O seam, positional reads and writes, explicit syncs.
 //! - [`sim`]: the crashable in-memory backend used by crash and fault tests.
 //! - [`datafile`]: fixed-size blocks, each with a CRC32 in its first 4 bytes.
+//! - [`doublewrite`]: the torn-write protection of blocks written from the
+//!   buffer cache (each goes to a synced slot before its place).
 //! - [`control`]: the control file, rewritten atomically at each checkpoint.
 //! - [`mapped`]: read-only mapping for offline tools (the one `unsafe` module).
 //!
@@ -26,6 +28,7 @@
 pub mod backend;
 pub mod control;
 pub mod datafile;
+pub mod doublewrite;
 pub mod mapped;
 pub mod sim;
 
@@ -33,4 +36,4 @@ pub use backend::{Backend, FileHandle, OsBackend};
 pub use control::{ControlData, ControlFile};
 pub use datafile::{check_crc, stamp_crc, DataFile, CRC_LEN};
 pub use mapped::MappedFile;
-pub use sim::SimBackend;
+pub use sim::{Fault, Keep, Pending, SimBackend};

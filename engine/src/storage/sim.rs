@@ -18,8 +18,15 @@
 //!
 //! Fault injection counts *mutating-or-sync* operations (`write_at`, `sync`,
 //! `set_len`, `sync_dir`, `rename`, `remove`); reads, `open` and `len` are not
-//! counted. A failing operation has no effect and returns an `io::Error` of
-//! kind `Other` with the message `"injected fault"`.
+//! counted. A failing operation has no effect and returns an `io::Error`:
+//! with [`Fault::Eio`] of kind `Other` and the message `"injected fault"`,
+//! with [`Fault::Enospc`] the operating system's own ENOSPC ("No space left
+//! on device"), as a full disk reports it.
+//!
+//! [`SimBackend::crash_tearing`] also tears writes: of one unsynced write
+//! only the first or the last bytes reach the disk, as when the power fails
+//! while a multi-sector write is under way (disks write whole 512-byte
+//! sectors, so tests tear at sector boundaries; nothing here enforces that).
 //!
 //! Invariant: a crash never yields bytes that were not written: every byte of
 //! a new backend is from a durable image or a pending operation that `keep`
@@ -27,8 +34,8 @@
 //! Invariant: crashing does not change the old backend; stale handles keep
 //! writing into the old one, invisible to the new one.
 //!
-//! Simplifications: one global lock (tests, not speed); no torn writes inside
-//! a single `write_at` (split a write in the caller's test if it matters).
+//! Simplifications: one global lock (tests, not speed); a write is torn only
+//! when a crash says so, never by itself.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -55,18 +62,56 @@ struct State {
     inodes: HashMap<u64, Inode>,
     next_ino: u64,
     ops: u64,
-    /// Absolute op number that fails, and whether every later op fails too.
-    fail_at: Option<(u64, bool)>,
+    /// Absolute op number that fails, whether every later op fails too,
+    /// and how.
+    fail_at: Option<(u64, bool, Fault)>,
     writes: u64,
     syncs: u64,
     observer: Option<WriteObserver>,
+}
+
+/// How an injected fault fails an operation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fault {
+    /// An I/O error (`EIO`-like, kind `Other`).
+    #[default]
+    Eio,
+    /// The disk is full (`ENOSPC`).
+    Enospc,
+}
+
+/// What a torn crash keeps of one unsynced operation (see
+/// [`SimBackend::crash_tearing`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// Nothing: the operation never reached the disk.
+    Nothing,
+    /// All of it.
+    All,
+    /// Of a write, only its first `n` bytes (the rest of the range keeps
+    /// its old bytes).
+    Head(usize),
+    /// Of a write, only its last `n` bytes.
+    Tail(usize),
+}
+
+/// One unsynced operation, as [`SimBackend::pending`] lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pending {
+    /// The file's durable name.
+    pub file: String,
+    /// The operation's number (as counted by `op_count`, from 1).
+    pub op: u64,
+    /// For a write: its offset and length; `None` for a `set_len`.
+    pub write: Option<(u64, usize)>,
 }
 
 #[derive(Default)]
 struct Inode {
     current: Vec<u8>,
     durable: Vec<u8>,
-    pending: Vec<Op>,
+    /// Unsynced operations with their op numbers, in order.
+    pending: Vec<(u64, Op)>,
 }
 
 impl Inode {
@@ -88,6 +133,34 @@ enum Op {
 }
 
 impl Op {
+    fn describe(&self, file: &str, op: u64) -> Pending {
+        Pending {
+            file: file.to_string(),
+            op,
+            write: match self {
+                Op::Write(offset, data) => Some((*offset, data.len())),
+                Op::SetLen(_) => None,
+            },
+        }
+    }
+
+    /// Applies what `keep` lets reach the disk.
+    fn apply_kept(&self, image: &mut Vec<u8>, keep: Keep) {
+        match (keep, self) {
+            (Keep::Nothing, _) => {}
+            (Keep::All, _) | (_, Op::SetLen(_)) => self.apply(image),
+            (Keep::Head(n), Op::Write(offset, data)) => {
+                let n = n.min(data.len());
+                Op::Write(*offset, data[..n].to_vec()).apply(image);
+            }
+            (Keep::Tail(n), Op::Write(offset, data)) => {
+                let n = n.min(data.len());
+                let skip = data.len() - n;
+                Op::Write(offset + skip as u64, data[skip..].to_vec()).apply(image);
+            }
+        }
+    }
+
     fn apply(&self, image: &mut Vec<u8>) {
         match self {
             Op::Write(offset, data) => {
@@ -117,11 +190,18 @@ impl State {
     fn count_op(&mut self, name: &str) -> Result<()> {
         self.ops += 1;
         match self.fail_at {
-            Some((at, persistent)) if self.ops == at || (persistent && self.ops > at) => {
+            Some((at, persistent, fault)) if self.ops == at || (persistent && self.ops > at) => {
                 if !persistent {
                     self.fail_at = None;
                 }
-                Err(sim_err(name, io::ErrorKind::Other, "injected fault"))
+                Err(match fault {
+                    Fault::Eio => sim_err(name, io::ErrorKind::Other, "injected fault"),
+                    // 28 is ENOSPC on Linux and the BSDs: the message and
+                    // kind are the operating system's own.
+                    Fault::Enospc => {
+                        Error::io(format!("sim:{name}"), io::Error::from_raw_os_error(28))
+                    }
+                })
             }
             _ => Ok(()),
         }
@@ -155,6 +235,25 @@ impl SimBackend {
     /// sync (`file` is its durable name). The new backend has no faults, no
     /// observer and zero counters.
     pub fn crash_keeping(&self, keep: &mut dyn FnMut(&str, usize) -> bool) -> SimBackend {
+        self.crash_with(&mut |name, i, _| {
+            if keep(name, i) {
+                Keep::All
+            } else {
+                Keep::Nothing
+            }
+        })
+    }
+
+    /// Power loss with torn writes: `keep` decides, for each unsynced
+    /// operation, how much of it reached the disk (all, none, or only the
+    /// head or tail of a write). Like `crash_keeping` otherwise.
+    pub fn crash_tearing(&self, keep: &mut dyn FnMut(&Pending) -> Keep) -> SimBackend {
+        self.crash_with(&mut |_, _, p| keep(p))
+    }
+
+    /// The one crash: `keep(file, i, op)` for the i-th unsynced operation
+    /// of `file`.
+    fn crash_with(&self, keep: &mut dyn FnMut(&str, usize, &Pending) -> Keep) -> SimBackend {
         let old = self.state.lock();
         let mut new = State::default();
         for (name, ino) in &old.durable_names {
@@ -162,10 +261,8 @@ impl SimBackend {
                 continue;
             };
             let mut image = inode.durable.clone();
-            for (i, op) in inode.pending.iter().enumerate() {
-                if keep(name, i) {
-                    op.apply(&mut image);
-                }
+            for (i, (no, op)) in inode.pending.iter().enumerate() {
+                op.apply_kept(&mut image, keep(name, i, &op.describe(name, *no)));
             }
             let ino = new.new_inode(Inode::settled(image));
             new.names.insert(name.clone(), ino);
@@ -179,8 +276,26 @@ impl SimBackend {
     /// Makes the `n`-th operation from now fail (`n == 1` is the next one);
     /// with `persistent`, every operation after it fails too.
     pub fn fail_op(&self, n: u64, persistent: bool) {
+        self.fail_op_with(n, persistent, Fault::Eio);
+    }
+
+    /// `fail_op` with the given kind of failure (a full disk: `Enospc`).
+    pub fn fail_op_with(&self, n: u64, persistent: bool, fault: Fault) {
         let mut s = self.state.lock();
-        s.fail_at = Some((s.ops + n, persistent));
+        s.fail_at = Some((s.ops + n, persistent, fault));
+    }
+
+    /// Every unsynced operation of every durably named file, in op order.
+    pub fn pending(&self) -> Vec<Pending> {
+        let s = self.state.lock();
+        let mut out: Vec<Pending> = s
+            .durable_names
+            .iter()
+            .filter_map(|(name, ino)| Some((name, s.inodes.get(ino)?)))
+            .flat_map(|(name, inode)| inode.pending.iter().map(|(no, op)| op.describe(name, *no)))
+            .collect();
+        out.sort_by_key(|p| p.op);
+        out
     }
 
     pub fn clear_faults(&self) {
@@ -333,9 +448,10 @@ impl SimFile {
         if matches!(op, Op::Write(..)) {
             s.writes += 1;
         }
+        let no = s.ops;
         let inode = s.inode(self.ino)?;
         op.apply(&mut inode.current);
-        inode.pending.push(op);
+        inode.pending.push((no, op));
         Ok(())
     }
 }
@@ -422,6 +538,45 @@ mod tests {
         let b = with_pending_writes();
         let after = b.crash_keeping(&mut |name, i| name == "f" && i == 1);
         assert_eq!(after.current_bytes("f").unwrap(), b"ACAA"); // write 1 ("C") only
+    }
+
+    #[test]
+    fn crash_tearing_keeps_the_head_or_the_tail_of_a_write() {
+        let b = SimBackend::new();
+        let f = b.open("f", true).unwrap();
+        b.sync_dir().unwrap();
+        f.write_at(b"AAAAAAAA", 0).unwrap();
+        f.sync().unwrap();
+        f.write_at(b"BBBBBBBB", 0).unwrap();
+        let last = b.pending().pop().unwrap();
+        assert_eq!(last.write, Some((0, 8)));
+        assert_eq!(last.op, b.op_count(), "the newest operation");
+        let head = b.crash_tearing(&mut |p| {
+            if p.op == last.op {
+                Keep::Head(3)
+            } else {
+                Keep::All
+            }
+        });
+        assert_eq!(head.current_bytes("f").unwrap(), b"BBBAAAAA");
+        let tail = b.crash_tearing(&mut |_| Keep::Tail(2));
+        assert_eq!(tail.current_bytes("f").unwrap(), b"AAAAAABB");
+        assert!(b.crash_tearing(&mut |_| Keep::All).pending().is_empty());
+    }
+
+    #[test]
+    fn an_enospc_fault_says_no_space_left() {
+        let b = SimBackend::new();
+        let f = b.open("f", true).unwrap();
+        b.fail_op_with(1, true, Fault::Enospc);
+        let err = f.write_at(b"x", 0).unwrap_err();
+        match &err {
+            Error::Io { source, .. } => assert_eq!(source.raw_os_error(), Some(28)),
+            other => panic!("expected an I/O error, got {other}"),
+        }
+        assert!(f.sync().is_err(), "a full disk stays full");
+        b.clear_faults();
+        f.write_at(b"x", 0).unwrap();
     }
 
     #[test]
