@@ -89,6 +89,9 @@ struct Workload {
     writes_at_checkpoint: u64,
     /// The durable image at the end of the workload (power cut).
     image: Option<SimBackend>,
+    /// The same moment as `image`, but the process was killed instead:
+    /// everything written reached the disk, synced or not.
+    killed: Option<SimBackend>,
 }
 
 fn row(k: i64, v: i64, pad: &str) -> Vec<Value> {
@@ -121,6 +124,7 @@ impl Workload {
             commits_before_checkpoint: 0,
             writes_at_checkpoint: writes_at_open,
             image: None,
+            killed: None,
         }
     }
 
@@ -224,6 +228,7 @@ fn run_workload(mid_checkpoint: bool) -> Workload {
     // The power goes while b's transaction is open (its redo is durable:
     // a's commit synced it).
     w.image = Some(w.be.crash());
+    w.killed = Some(w.be.crash_keeping(&mut |_, _| true));
     w
 }
 
@@ -260,6 +265,10 @@ fn crash(w: &Workload) -> Crashed {
         .image
         .clone()
         .expect("the workload ended with a power cut");
+    crashed(w, image)
+}
+
+fn crashed(w: &Workload, image: SimBackend) -> Crashed {
     let (_, control) = ControlFile::open(&image).expect("control file");
     let scan = read_log(&image, &log_config(), Lsn(control.checkpoint_lsn)).expect("read redo");
     let cap = log_config().segment_capacity();
@@ -497,6 +506,47 @@ fn a_damaged_byte_in_the_last_batch_ends_the_log_there() {
     println!(
         "redo_cut: {n} damaged bytes in the last batch (from {last_batch}), \
          all read as a torn tail, {:.2?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn after_a_killed_process_a_damaged_byte_in_the_last_batch_is_corruption() {
+    // The power cut above loses the sync mark written after the last batch
+    // (it is never synced); a killed process leaves it on disk, and the
+    // mark proves the batch before it was synced: damage there is not a
+    // torn tail, and opening must not silently drop its commit.
+    let started = Instant::now();
+    let w = run_workload(false);
+    let crashed = crashed(&w, w.killed.clone().expect("killed image"));
+    let last = crashed.records.last().expect("records").0.clone();
+    let last_batch = batch_of(&crashed.image, last.lsn.0);
+    let mut n = 0;
+    for (r, ..) in crashed
+        .records
+        .iter()
+        .filter(|(r, ..)| r.lsn.0 >= last_batch)
+    {
+        for lsn in r.lsn.0..r.end.0 {
+            match Database::open_with(Arc::new(crashed.flipped_at(lsn, 0x40)), config()) {
+                Err(Error::CorruptLog { lsn: at, .. }) => assert_eq!(at, r.lsn.0),
+                Err(e) => panic!("byte {lsn}: expected CorruptLog, got {e}"),
+                Ok(_) => panic!(
+                    "byte {lsn} of the last synced batch damaged: the open succeeded \
+                     and dropped an acknowledged commit"
+                ),
+            }
+            n += 1;
+        }
+    }
+    // Damage to the mark itself loses nothing: the log simply ends there.
+    for lsn in last.end.0..last.end.0 + 32 {
+        let image = crashed.flipped_at(lsn, 0x40);
+        crashed.check_recovery(&w, image, last.end.0, &format!("mark byte {lsn}"), false);
+    }
+    println!(
+        "redo_cut: {n} damaged bytes in the last synced batch after a killed process, \
+         {n} detected as corruption (100%), {:.2?}",
         started.elapsed()
     );
 }

@@ -70,6 +70,33 @@
 //!   torn before an earlier restart) and are discarded: nobody was told they
 //!   were durable.
 //!
+//! That argument alone cannot protect the *last* synced batch: nothing is
+//! written after it, so damage in it would look like a torn tail, and the
+//! commits it acknowledged would vanish silently. So right after each sync
+//! the writer writes a **sync mark** just past the batch: a record header
+//! with an empty payload (no real record is empty) and `batch` = its own
+//! position. A reader that meets a valid mark stops there (the log ends
+//! cleanly); one that meets damage before a mark finds the mark as the
+//! "later batch" witness and reports corruption. The next batch overwrites
+//! the mark.
+//!
+//! ```text
+//!   | batch B1 (synced) | batch B2 (synced) |mark|   stale bytes ...
+//!                        ^ a flipped bit here: the mark (batch = its
+//!                          position > x) proves B2 was synced: CorruptLog
+//! ```
+//!
+//! What can still be mistaken for a torn tail, and why:
+//! - damage in the last synced batch when its mark did not reach the disk:
+//!   the mark is written but not synced (a second sync per commit would
+//!   double the commit's cost), so after a *power cut* it may be missing;
+//!   after a killed process it is always there (the page cache keeps it);
+//! - damage in a batch that ended within one record header of the end of
+//!   a segment (no room for a mark there: it must not touch the next file,
+//!   which may still hold redo the checkpoint needs);
+//! - a mark or a whole batch replaced by older bytes of the same file (a
+//!   lost or misdirected write), which no checksum can see.
+//!
 //! # Writing: group commit
 //!
 //! ```text
@@ -491,7 +518,11 @@ impl RedoLog {
         // holding the checkpoint's (or the oldest unarchived) segment: the
         // stream must stop short.
         let limit = (st.reusable(cap) / cap + cfg.files as u64) * cap;
-        let refusal = if payload.len() > cfg.max_payload() {
+        let refusal = if payload.is_empty() {
+            // An empty payload is how a sync mark looks (see "Torn tail
+            // versus corruption"); no real record is ever empty.
+            Some(Error::Internal("an empty redo record".into()))
+        } else if payload.len() > cfg.max_payload() {
             Some(Error::SpaceExhausted(format!(
                 "redo record of {} bytes exceeds the maximum of {} (a quarter of a log file)",
                 payload.len(),
@@ -686,6 +717,9 @@ fn log_writer(shared: Arc<Shared>, mut io: WriterIo) {
             (batch, start)
         };
         let result = io.write_batch(&mut batch, start);
+        if result.is_ok() {
+            io.write_mark(start + batch.len() as u64);
+        }
         let mut st = shared.state.lock();
         match result {
             Ok(syncs) => {
@@ -741,6 +775,35 @@ impl WriterIo {
             self.files[fi].sync()?;
         }
         Ok(touched.len() as u64)
+    }
+}
+
+impl WriterIo {
+    /// Writes a sync mark at `end`, just after a batch that has been
+    /// synced: a record header with no payload whose `batch` is `end`
+    /// itself, telling a later reader that everything before `end` was
+    /// synced. The next batch overwrites it. It is not synced itself (that
+    /// would cost a second sync per commit): it survives a killed process,
+    /// not necessarily a power cut. Skipped when it would not fit in the
+    /// batch's last segment (it must never touch a file the ring may not
+    /// yet reuse). A failed mark write is ignored: the mark only sharpens
+    /// the tail rule, and a failing disk fails the next batch anyway.
+    fn write_mark(&self, end: u64) {
+        let cap = self.cfg.segment_capacity();
+        let Some(last) = end.checked_sub(1) else {
+            return;
+        };
+        let k = last / cap;
+        if (end + RECORD_HEADER_SIZE as u64 - 1) / cap != k {
+            return;
+        }
+        let mut mark = [0u8; RECORD_HEADER_SIZE];
+        mark[REC_LSN..REC_BATCH].copy_from_slice(&end.to_le_bytes());
+        mark[REC_BATCH..REC_SCN].copy_from_slice(&end.to_le_bytes());
+        let crc = crc32fast::hash(&mark[REC_LEN..]);
+        mark[REC_CRC..REC_LEN].copy_from_slice(&crc.to_le_bytes());
+        let file = &self.files[self.cfg.file_of_segment(k)];
+        let _ = file.write_at(&mark, FILE_HEADER_SIZE + (end - k * cap));
     }
 }
 

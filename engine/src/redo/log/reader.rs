@@ -187,6 +187,11 @@ impl LogReader {
         }
         let x = self.pos;
         match self.parse_at(x) {
+            Ok(Ok((rec, _batch))) if rec.payload.is_empty() => {
+                // A sync mark: the log ends here, and was synced up to here.
+                self.finished = true;
+                Ok(None)
+            }
             Ok(Ok((rec, _batch))) => {
                 self.pos = rec.end.0;
                 Ok(Some(rec))

@@ -20,12 +20,13 @@ fn fresh(cfg: LogConfig) -> (SimBackend, Arc<RedoLog>) {
     (sim, log)
 }
 
-/// Varied sizes, from empty to the maximum, with recognisable contents.
+/// Varied sizes, from one byte to the maximum, with recognisable contents
+/// (no record is empty: an empty one is a sync mark).
 fn payload(i: usize, max: usize) -> Vec<u8> {
     let len = match i % 7 {
-        0 => 0,
+        0 => 1,
         3 => max,
-        _ => (i * 131) % max,
+        _ => ((i * 131) % max).max(1),
     };
     (0..len).map(|j| (i * 31 + j) as u8).collect()
 }
@@ -188,13 +189,50 @@ fn damage_in_the_last_batch_is_a_torn_tail() {
         append(&log, &payload(i + 10, 200));
     }
     log.flush(log.end_lsn()).unwrap();
+    // A power cut loses the sync mark written after the batch (it is not
+    // synced): damage in the batch then looks like a torn write of it.
+    let cut = sim.crash();
     let (name, offset) = locate(&SMALL, starts[1].0 + 33);
-    sim.corrupt(&name, offset, 0x80).unwrap();
-    let scan = read_log(&sim, &SMALL, Lsn(0)).unwrap();
+    cut.corrupt(&name, offset, 0x80).unwrap();
+    let scan = read_log(&cut, &SMALL, Lsn(0)).unwrap();
     // 3 earlier batches + the first record of the last batch; the intact third
     // record shares the damaged batch, so it is discarded with it.
     assert_eq!(scan.records.len(), 4);
     assert_eq!(scan.end, starts[1]);
+    // With the mark on disk (the process died, the machine did not) the
+    // same damage is corruption: the mark proves the batch was synced.
+    sim.corrupt(&name, offset, 0x80).unwrap();
+    let err = read_log(&sim, &SMALL, Lsn(0)).unwrap_err();
+    assert!(
+        matches!(err, Error::CorruptLog { lsn, .. } if lsn == starts[1].0),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_sync_mark_ends_the_log_and_the_next_batch_overwrites_it() {
+    let (sim, log) = fresh(SMALL);
+    let (_, end) = append(&log, &payload(1, 100));
+    log.flush(end).unwrap();
+    let (name, offset) = locate(&SMALL, end.0);
+    let mut mark = [0u8; RECORD_HEADER_SIZE];
+    sim.open(&name, false)
+        .unwrap()
+        .read_at(&mut mark, offset)
+        .unwrap();
+    assert_eq!(
+        &mark[REC_LSN..REC_BATCH],
+        &end.0.to_le_bytes(),
+        "a mark at the end"
+    );
+    assert_eq!(&mark[REC_LEN..REC_LSN], &[0u8; 4], "with no payload");
+    let scan = read_log(&sim, &SMALL, Lsn(0)).unwrap();
+    assert_eq!((scan.records.len(), scan.end), (1, end));
+    let (_, end2) = append(&log, &payload(2, 100));
+    log.flush(end2).unwrap();
+    let scan = read_log(&sim, &SMALL, Lsn(0)).unwrap();
+    assert_eq!((scan.records.len(), scan.end), (2, end2));
+    assert!(log.append(|_, _| {}).is_err(), "an empty record is refused");
 }
 
 #[test]
