@@ -36,7 +36,7 @@ use std::time::Instant;
 
 use blocklab::redo::record::{decode_payload, RecKind};
 use blocklab::redo::{read_log, LogConfig};
-use blocklab::storage::{ControlFile, SimBackend};
+use blocklab::storage::{ControlFile, Keep, SimBackend};
 use blocklab::{ColType, Column, Config, Database, Error, Lsn, RowId, Session, Stat, Value, Xid};
 use proptest::prelude::*;
 use proptest::test_runner::{
@@ -44,6 +44,8 @@ use proptest::test_runner::{
 };
 
 const TABLE: &str = "t";
+/// The unit a disk writes atomically: torn writes break at these boundaries.
+const SECTOR: usize = 512;
 
 fn config() -> Config {
     Config {
@@ -90,7 +92,9 @@ enum Step {
     Checkpoint,
     /// Power cut: only synced data survives.
     Crash,
-    /// Power cut that keeps a random (seeded) subset of the unsynced writes.
+    /// Power cut that keeps a random (seeded) subset of the unsynced writes,
+    /// tearing some of the kept writes at a 512-byte boundary (only their
+    /// first or last sectors reach the disk).
     CrashKeeping {
         seed: u64,
     },
@@ -504,8 +508,21 @@ impl Harness {
             None => self.be.crash(),
             Some(seed) => {
                 let mut st = seed;
-                self.be
-                    .crash_keeping(&mut |_, _| splitmix(&mut st) & 1 == 1)
+                self.be.crash_tearing(&mut |p| {
+                    let r = splitmix(&mut st);
+                    match (r & 3, p.write) {
+                        (0 | 1, _) => Keep::Nothing,
+                        (3, Some((_, len))) if len > SECTOR => {
+                            let k = 1 + (r >> 8) as usize % (len.div_ceil(SECTOR) - 1);
+                            if r & 4 == 0 {
+                                Keep::Head(k * SECTOR)
+                            } else {
+                                Keep::Tail(len - k * SECTOR)
+                            }
+                        }
+                        _ => Keep::All,
+                    }
+                })
             }
         };
         self.track_step();
