@@ -19,6 +19,10 @@
 //!                          checkpoint, open for sessions
 //! ```
 //!
+//! Before anything else, the opener takes the directory lock
+//! (`Backend::lock`): a database has one owner, and a second open fails
+//! with `Error::Locked` instead of writing over the first one's blocks.
+//!
 //! A new directory is created and bootstrapped: block 0 file header, block 1
 //! undo segment header (+ the undo ring), block 2 catalog segment header.
 //!
@@ -66,7 +70,9 @@ use crate::redo::record::{decode_payload, RecKind};
 use crate::redo::{create_log_files, read_log, LogConfig, LogRecord, LogScan, RedoLog};
 use crate::session::Session;
 use crate::stats::{Counters, SessionStats, Stat, StatsSnapshot};
-use crate::storage::{stamp_crc, Backend, ControlData, ControlFile, DataFile, OsBackend, CRC_LEN};
+use crate::storage::{
+    stamp_crc, Backend, ControlData, ControlFile, DataFile, DirLock, OsBackend, CRC_LEN,
+};
 use crate::txn::{Snapshot, TxnCtx, Waits};
 use crate::undo;
 
@@ -76,6 +82,10 @@ const DATA_FILE: &str = "data01.dbf";
 pub struct Database {
     core: Arc<Core>,
     writer: Mutex<Option<(Arc<AtomicBool>, JoinHandle<()>)>>,
+    /// The directory lock: this `Database` is the directory's one owner.
+    /// Declared last, so it is released only after `Drop` has shut the
+    /// database down and the other fields are gone.
+    _owner: DirLock,
 }
 
 /// What recovery did when the database was opened.
@@ -97,6 +107,10 @@ pub struct RecoveryReport {
 
 impl Database {
     /// Opens (recovering if needed) or creates the database in `dir`.
+    ///
+    /// A directory has one owner: while the returned `Database` lives,
+    /// every other open of `dir`, in this process or another, fails at once
+    /// with `Error::Locked` (see `storage::lock`).
     pub fn open(dir: impl AsRef<Path>, cfg: Config) -> Result<Database> {
         let backend: Arc<dyn Backend> = Arc::new(OsBackend::new(dir.as_ref())?);
         Self::open_with(backend, cfg)
@@ -124,6 +138,9 @@ impl Database {
         media: Option<&Media<'_>>,
     ) -> Result<(Database, RecoveryReport)> {
         cfg.validate()?;
+        // Before any file is read or written: a second owner would write
+        // blocks and redo the first one believes are its own.
+        let owner = backend.lock()?;
         let fresh = !backend.exists(ControlFile::NAME);
         if fresh {
             create_files(backend.as_ref(), &cfg)?;
@@ -227,6 +244,7 @@ impl Database {
         let db = Database {
             core,
             writer: Mutex::new(None),
+            _owner: owner,
         };
         if cfg.background_writer {
             db.start_writer();

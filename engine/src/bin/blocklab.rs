@@ -36,6 +36,13 @@
 //! returned, i.e. after the commit record is durable. So whatever instant the
 //! process is killed at, every printed number must survive recovery.
 //!
+//! A database directory has one owner at a time (`blocklab::storage::lock`):
+//! `stress`, `stress-check`, `shell`, `sql`, `verify`, `backup` and
+//! `plan-diff` are refused with exit status 2 while another process has it open, and
+//! the message names the directory and that process's pid. (`shell` and
+//! `sql` do not yet join the owner as a new session.) `logminer` only reads
+//! the redo and works on a database open elsewhere.
+//!
 //! Every command that opens a database takes `--user NAME` (default: the OS
 //! user), the user its sessions record in redo.
 //!
@@ -65,7 +72,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use blocklab::storage::ControlFile;
+use blocklab::storage::{lock_dir, ControlFile};
 use blocklab::verify::verify_dir;
 use blocklab::Error;
 use clap::{Args, Parser, Subcommand};
@@ -121,8 +128,8 @@ enum Command {
     ///
     /// Checksum, block decoding (including the block's own address) and
     /// structural rules; prints `corrupt block <file> <block>: <reason>` for
-    /// each bad block and a summary. Exits 1 if any block is corrupt. The
-    /// database must not be open in another process.
+    /// each bad block and a summary. Exits 1 if any block is corrupt; exits
+    /// 2, reading nothing, while another process has the database open.
     Verify(VerifyArgs),
     /// List the redo: SCN, time, transaction, user, and each DDL statement
     /// or row change by column name; or the SQL that redoes the committed
@@ -149,7 +156,8 @@ enum Command {
 
 #[derive(Args)]
 struct VerifyArgs {
-    /// Database directory of a closed database.
+    /// Database directory of a closed database (refused while another
+    /// process has it open).
     #[arg(long, default_value_os_t = crate::default_db())]
     db: PathBuf,
 }
@@ -230,6 +238,11 @@ pub(crate) fn require_database(dir: &Path) -> Result<(), String> {
 /// `blocklab verify`: the checks themselves are `blocklab::verify`; this
 /// prints one line per corrupt block and the summary.
 fn run_verify(a: &VerifyArgs) -> CmdResult {
+    require_database(&a.db)?;
+    // A database open in another process has blocks still in its cache and
+    // changing on disk: what verify would read is no state of it. Owning
+    // the lock also keeps a writer from starting while verify reads.
+    let _owner = lock_dir(&a.db).map_err(engine(&format!("verifying {}", a.db.display())))?;
     let report = verify_dir(&a.db).map_err(engine(&format!("verifying {}", a.db.display())))?;
     if !report.control.clean_shutdown {
         eprintln!(

@@ -35,7 +35,8 @@ use crate::{engine, CmdResult};
 
 #[derive(Args)]
 pub(crate) struct ShellArgs {
-    /// Database directory (created if missing).
+    /// Database directory (created if missing; refused while another
+    /// process has it open).
     #[arg(long, default_value_os_t = crate::default_db())]
     db: PathBuf,
     /// The user every session runs as (recorded in redo).
@@ -48,7 +49,8 @@ pub(crate) struct ShellArgs {
 
 #[derive(Args)]
 pub(crate) struct SqlArgs {
-    /// Database directory (created if missing).
+    /// Database directory (created if missing; refused while another
+    /// process has it open).
     #[arg(long, default_value_os_t = crate::default_db())]
     db: PathBuf,
     /// The user every session runs as (recorded in redo).
