@@ -23,6 +23,10 @@
 //! (`Backend::lock`): a database has one owner, and a second open fails
 //! with `Error::Locked` instead of writing over the first one's blocks.
 //!
+//! Creating is explicit: only a directory without database files (or with
+//! the leftovers of a creation cut short, see `create_if_new`) becomes a
+//! new database; data files or redo logs without a control file are an
+//! error (`Error::IncompleteDatabase`), never overwritten.
 //! A new directory is created and bootstrapped: block 0 file header, block 1
 //! undo segment header (+ the undo ring), block 2 catalog segment header.
 //!
@@ -106,7 +110,9 @@ pub struct RecoveryReport {
 }
 
 impl Database {
-    /// Opens (recovering if needed) or creates the database in `dir`.
+    /// Opens (recovering if needed) or creates the database in `dir`: an
+    /// absent or empty directory becomes a new database; one with data files
+    /// but no control file is `Error::IncompleteDatabase`.
     ///
     /// A directory has one owner: while the returned `Database` lives,
     /// every other open of `dir`, in this process or another, fails at once
@@ -141,10 +147,7 @@ impl Database {
         // Before any file is read or written: a second owner would write
         // blocks and redo the first one believes are its own.
         let owner = backend.lock()?;
-        let fresh = !backend.exists(ControlFile::NAME);
-        if fresh {
-            create_files(backend.as_ref(), &cfg)?;
-        }
+        let fresh = create_if_new(backend.as_ref(), &cfg)?;
         let (control, mut data) = ControlFile::open(backend.as_ref())?;
         // Open means "not cleanly shut down" until close says otherwise; the
         // first checkpoint below records it.
@@ -563,15 +566,75 @@ fn writer_loop(core: Weak<Core>, stop: Arc<AtomicBool>) {
     }
 }
 
+/// The marker of a creation in progress: its directory entry is durable
+/// before any other file of a new database exists, and it is removed once
+/// the control file is. So a directory with data files and no valid control
+/// file is a cut creation (to start over) exactly when the marker is there,
+/// and otherwise a database that lost its control file (an error).
+const CREATING: &str = "creating";
+
+/// The files that make a directory a database, whatever state it is in.
+fn is_database_file(name: &str) -> bool {
+    name == DATA_FILE || (name.starts_with("redo") && name.ends_with(".log"))
+}
+
+/// Creates the database if this directory is new (empty of database files)
+/// or holds a creation cut short; returns whether it did.
+///
+/// ```text
+///   control file  marker   database files   →
+///   valid         no       any                open it
+///   valid         yes      any                open it; drop the marker (creation had finished)
+///   missing/torn  yes      any                leftovers of a cut creation: create again
+///   missing       no       none               new directory: create
+///   missing       no       some               Error::IncompleteDatabase, nothing touched
+/// ```
+fn create_if_new(backend: &dyn Backend, cfg: &Config) -> Result<bool> {
+    let marker = backend.exists(CREATING);
+    if backend.exists(ControlFile::NAME) {
+        if !marker {
+            return Ok(false);
+        }
+        // The control file is created synced, so a valid one means the
+        // creation got past it and only the marker's removal was lost.
+        if ControlFile::open(backend).is_ok() {
+            backend.remove(CREATING)?;
+            backend.sync_dir()?;
+            return Ok(false);
+        }
+    } else if !marker {
+        let present: Vec<String> = backend
+            .list()?
+            .into_iter()
+            .filter(|n| is_database_file(n))
+            .collect();
+        if !present.is_empty() {
+            return Err(Error::IncompleteDatabase {
+                dir: backend.describe("").trim_end_matches('/').to_string(),
+                present,
+            });
+        }
+    }
+    create_files(backend, cfg)?;
+    Ok(true)
+}
+
+/// Creates a new database's files: the marker first, then the redo logs and
+/// the data file, the control file last (its existence means "created"),
+/// then the marker goes.
 fn create_files(backend: &dyn Backend, cfg: &Config) -> Result<()> {
     let log_cfg = LogConfig {
         file_size: cfg.log_file_size,
         files: cfg.log_files,
     };
-    // No control file means the database was never created: anything else
-    // here is a leftover of a creation cut short, and is started over.
+    // Durable before anything else is created or removed: from now until
+    // the control file is durable, a crash leaves a directory that the next
+    // open knows it may clear.
+    backend.open(CREATING, true)?;
+    backend.sync_dir()?;
+    // Leftovers of an earlier creation cut short, started over.
     for name in backend.list()? {
-        if name == DATA_FILE || (name.starts_with("redo") && name.ends_with(".log")) {
+        if is_database_file(&name) || name == ControlFile::NAME {
             backend.remove(&name)?;
         }
     }
@@ -594,6 +657,8 @@ fn create_files(backend: &dyn Backend, cfg: &Config) -> Result<()> {
             clean_shutdown: false,
         },
     )?;
+    // ControlFile::create synced the control file and its directory entry.
+    backend.remove(CREATING)?;
     backend.sync_dir()
 }
 

@@ -47,6 +47,15 @@ pub enum Error {
     /// when its lock file names it.
     #[error("{}", locked_message(dir, *pid))]
     Locked { dir: String, pid: Option<u32> },
+    /// A directory holds data files or redo logs but no control file (and no
+    /// sign of a creation cut short): it was a database, and opening it as
+    /// a new one would destroy what is left. `present` names those files.
+    #[error(
+        "{dir} is not a complete blocklab database: control file missing; data files present \
+         ({}). Restore the database from a backup, or remove the directory to start a new one",
+        .present.join(", ")
+    )]
+    IncompleteDatabase { dir: String, present: Vec<String> },
     /// The control file is unreadable.
     #[error("corrupt control file {path}: {reason}")]
     CorruptControl { path: PathBuf, reason: String },
@@ -175,6 +184,7 @@ impl Error {
             Error::CorruptLog { .. } => "ORA-00354",
             Error::CorruptControl { .. } => "ORA-00227",
             Error::Locked { .. } => "ORA-01102",
+            Error::IncompleteDatabase { .. } => "ORA-00205",
             Error::RedoMissing { .. } => "ORA-00308",
             Error::SnapshotTooOld { .. } => "ORA-01555",
             Error::UndoExhausted { .. } => "ORA-30036",
