@@ -46,9 +46,13 @@
 //! Every command that opens a database takes `--user NAME` (default: the OS
 //! user), the user its sessions record in redo.
 //!
-//! Exit status: 0 success (SQL errors in `shell`/`sql` output included); 1 a check found a problem (partial transaction,
-//! wrong total, corrupt block, a changed plan); 2 the command could not run (bad directory,
-//! unreadable database, a failed engine call). Bad input never panics.
+//! Exit status: 0 success; 1 a check found a problem (partial transaction,
+//! wrong total, corrupt block, a changed plan) or, for `sql`/`shell`, a SQL
+//! error that counts (`sql -e` with a failed statement, `--bail`,
+//! `WHENEVER SQLERROR EXIT FAILURE`; a script run with `-f` or from stdin
+//! exits 0 whatever failed in it; see `shell::EXIT_STATUS`); 2 the command
+//! could not run (bad directory, unreadable database, a database open in
+//! another process, a failed engine call). Bad input never panics.
 
 // The subcommands live in `bin/blocklab/`; `#[path]` because a crate root
 // looks for its modules next to itself, and the binary's path is fixed in
@@ -103,10 +107,18 @@ enum Command {
     /// Statements end with `;`; `\connect NAME` opens or switches to a
     /// session, `\wait NAME` waits for its statement blocked on a lock,
     /// `SET AUTOTRACE ON|OFF|TRACEONLY` prints each statement's counters,
-    /// `\quit` leaves. When stdin is not a terminal it is read as a script.
+    /// `WHENEVER SQLERROR EXIT [SUCCESS|FAILURE|n]|CONTINUE` decides what a
+    /// failing statement does, `\quit` leaves. When stdin is not a
+    /// terminal it is read as a script.
+    #[command(after_long_help = shell::EXIT_STATUS, after_help = shell::EXIT_STATUS)]
     Shell(ShellArgs),
     /// Run one SQL script (-e, -f or stdin) and print the results as a
     /// table, csv or json.
+    ///
+    /// A script runs to its end even when statements fail (they print
+    /// `ERROR: …`); `--bail` or `WHENEVER SQLERROR EXIT` in the script stop
+    /// it at an error.
+    #[command(after_long_help = shell::EXIT_STATUS, after_help = shell::EXIT_STATUS)]
     Sql(SqlArgs),
     /// Run concurrent transactions (row inserts plus a transfer between two
     /// accounts) and print `commit <n>` for each committed one.
@@ -178,10 +190,12 @@ pub(crate) fn default_user() -> String {
         .unwrap_or_else(|| "blocklab".to_string())
 }
 
-/// Why a command stopped: a check failed (1) or it could not run (2).
+/// Why a command stopped: a check failed (1), it could not run (2), or a
+/// script asked for its own exit status (`WHENEVER SQLERROR EXIT n`).
 pub(crate) enum Failure {
     Check,
     Error(String),
+    Exit(u8),
 }
 
 pub(crate) type CmdResult = Result<(), Failure>;
@@ -209,6 +223,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Check) => ExitCode::from(1),
+        Err(Failure::Exit(status)) => ExitCode::from(status),
         Err(Failure::Error(msg)) => {
             eprintln!("blocklab: error: {msg}");
             ExitCode::from(2)
