@@ -144,6 +144,9 @@ impl Database {
         media: Option<&Media<'_>>,
     ) -> Result<(Database, RecoveryReport)> {
         cfg.validate()?;
+        // Before a new database's files are created (checked again below
+        // with an existing database's own block size).
+        cfg.check_cache_memory()?;
         // Before any file is read or written: a second owner would write
         // blocks and redo the first one believes are its own.
         let owner = backend.lock()?;
@@ -152,10 +155,20 @@ impl Database {
         // Open means "not cleanly shut down" until close says otherwise; the
         // first checkpoint below records it.
         data.clean_shutdown = false;
-        // The files fix these; the configuration cannot change them.
+        // The files fix these: a configuration that asks for other values
+        // is refused, one that does not ask takes the database's.
+        cfg.check_fixed(
+            data.block_size.into(),
+            data.log_file_size,
+            data.log_files.into(),
+        )?;
         cfg.block_size = data.block_size as usize;
         cfg.log_file_size = data.log_file_size;
         cfg.log_files = data.log_files;
+        // Again with the database's values (initrans and the log size are
+        // bounded by the block size), and before the cache is allocated.
+        cfg.validate()?;
+        cfg.check_cache_memory()?;
         let log_cfg = LogConfig {
             file_size: data.log_file_size,
             files: data.log_files,

@@ -57,7 +57,7 @@ pub(crate) struct ShellArgs {
     #[arg(long, default_value_t = crate::default_user())]
     user: String,
     /// An engine setting, `--set undo_blocks=64` (repeatable; see `Config`).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
+    #[arg(long = "set", value_name = "KEY=VALUE", long_help = set_help())]
     set: Vec<String>,
     /// Stop at the first error (SQL or client command) with exit status 1.
     #[arg(long)]
@@ -75,7 +75,7 @@ pub(crate) struct SqlArgs {
     user: String,
     /// An engine setting, `--set undo_blocks=64` (repeatable; see `Config`).
     /// A script's `-- blocklab: set key=value` header lines apply first.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
+    #[arg(long = "set", value_name = "KEY=VALUE", long_help = set_help())]
     set: Vec<String>,
     /// The script to run, as text (statements end with `;`).
     #[arg(short = 'e', long = "execute", conflicts_with = "file")]
@@ -95,6 +95,17 @@ pub(crate) struct SqlArgs {
     /// as sqlite3's -bail (psql: ON_ERROR_STOP).
     #[arg(long)]
     bail: bool,
+}
+
+/// The long help of `--set`: every setting with its range.
+fn set_help() -> String {
+    format!(
+        "An engine setting, `--set undo_blocks=64` (repeatable), after a script's \
+         `-- blocklab: set key=value` header lines. A value out of its range is an \
+         error; block_size, log_file_size and log_files are fixed when the database is \
+         created, and giving another value later is an error.\n\n{}",
+        Config::settings_help()
+    )
 }
 
 /// `blocklab sql`: one script, one format.
