@@ -30,8 +30,10 @@
 //! kernel's lock does. A pid read back may be stale or missing.
 //!
 //! Who locks: `Database::open` (every writer, through [`Backend::lock`]);
-//! `verify` and `backup`, which read the files and need them still; not the
-//! log miner, which only reads redo and is meant to follow a live database.
+//! `blocklab verify` and `backup::backup`, which read the files and need
+//! them still (the command locks; the library's `verify_dir` itself does
+//! not); not the log miner, which only reads redo and is meant to follow a
+//! live database.
 //!
 //! Simplification: `flock` is advisory and per host; a database directory on
 //! a network file system shared by two hosts is not protected.
