@@ -108,7 +108,7 @@ fn load(s: &mut Session, table: &str, rows: impl Iterator<Item = Row>) -> Vec<Ro
     let mut ids = Vec::new();
     for row in rows {
         ids.push(s.insert(table, row).expect("insert"));
-        if ids.len() as u64 % COMMIT_EVERY == 0 {
+        if (ids.len() as u64).is_multiple_of(COMMIT_EVERY) {
             s.commit().expect("commit");
         }
     }
@@ -163,7 +163,7 @@ fn insert_with_indexes(c: &mut Criterion) {
             b.iter(|| {
                 s.insert("t", dml_row(i)).unwrap();
                 i += 1;
-                if i % COMMIT_EVERY == 0 {
+                if i.is_multiple_of(COMMIT_EVERY) {
                     s.commit().unwrap();
                 }
             })
@@ -194,7 +194,7 @@ fn update(c: &mut Criterion) {
             rows[j][col] = Value::Int(rand_val(UPDATE_ROWS + *next, col as u64));
             ids[j] = s.update("t", ids[j], rows[j].clone()).unwrap();
             *next += 1;
-            if *next % COMMIT_EVERY == 0 {
+            if next.is_multiple_of(COMMIT_EVERY) {
                 s.commit().unwrap();
             }
         };

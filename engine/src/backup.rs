@@ -55,7 +55,7 @@ use crate::error::{Error, Result};
 use crate::ids::{Lsn, Scn};
 use crate::redo::log::archiver::read_archive_dest;
 use crate::redo::{LogConfig, LogSet};
-use crate::storage::{Backend, ControlData, ControlFile, OsBackend};
+use crate::storage::{lock_dir, Backend, ControlData, ControlFile, OsBackend, LOCK_FILE};
 
 /// The manifest's file name in a backup directory; written last, so a
 /// directory without it is not a (complete) backup.
@@ -174,7 +174,9 @@ pub struct RecoverReport {
 /// Takes a cold backup of the database in `db_dir` into `to` (a new or
 /// empty directory): opens the database (recovering it if it crashed),
 /// closes it with a checkpoint, copies every file of the directory, and
-/// writes the manifest. The database must not be open elsewhere.
+/// writes the manifest. The database must not be open elsewhere: if it is,
+/// this fails with `Error::Locked`, and while the files are copied it holds
+/// the database's lock itself.
 pub fn backup(db_dir: &Path, to: &Path) -> Result<BackupInfo> {
     require_database(db_dir)?;
     require_empty(to)?;
@@ -182,7 +184,11 @@ pub fn backup(db_dir: &Path, to: &Path) -> Result<BackupInfo> {
         background_writer: false,
         ..Config::default()
     };
+    // Opening fails with `Error::Locked` while another process owns the
+    // database: its files are changing and cannot be copied.
     crate::db::Database::open(db_dir, cfg)?.close()?;
+    // Owned again for the copy, so that no writer starts in the middle of it.
+    let _owner = lock_dir(db_dir)?;
     let control = read_control(db_dir)?;
     std::fs::create_dir_all(to).map_err(|e| Error::io(to, e))?;
     let mut files = Vec::new();
@@ -528,13 +534,15 @@ fn staging_dir(to: &Path) -> Result<PathBuf> {
     Ok(staging)
 }
 
-/// The regular files of a directory, sorted.
+/// The regular files of a database directory, sorted, without its lock file.
 fn list_files(dir: &Path) -> Result<Vec<String>> {
     let mut names = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
-        if entry.file_type().map_err(|e| Error::io(dir, e))?.is_file() {
-            names.push(entry.file_name().to_string_lossy().into_owned());
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // The lock file says who owns this directory, not what it holds.
+        if entry.file_type().map_err(|e| Error::io(dir, e))?.is_file() && name != LOCK_FILE {
+            names.push(name);
         }
     }
     names.sort();

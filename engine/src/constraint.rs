@@ -169,7 +169,7 @@ fn hex(b: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> DecResult<Vec<u8>> {
-    if s.len() % 2 != 0 || !s.is_ascii() {
+    if !s.len().is_multiple_of(2) || !s.is_ascii() {
         return Err("bad constraint encoding".into());
     }
     (0..s.len())

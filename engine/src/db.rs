@@ -19,6 +19,14 @@
 //!                          checkpoint, open for sessions
 //! ```
 //!
+//! Before anything else, the opener takes the directory lock
+//! (`Backend::lock`): a database has one owner, and a second open fails
+//! with `Error::Locked` instead of writing over the first one's blocks.
+//!
+//! Creating is explicit (the `create` submodule): only a directory
+//! without database files, or with the leftovers of a creation cut short,
+//! becomes a new database; data files or redo logs without a control file
+//! are an error (`Error::IncompleteDatabase`), never overwritten.
 //! A new directory is created and bootstrapped: block 0 file header, block 1
 //! undo segment header (+ the undo ring), block 2 catalog segment header.
 //!
@@ -57,7 +65,7 @@ use crate::block::{Body, FileHeader, Op, TxState};
 use crate::buffer::{BufWrite, BufferCache, Mode};
 use crate::catalog::{Catalog, TableDef};
 use crate::config::Config;
-use crate::core::{now_ms, undo_header, Core, RecHead, CATALOG_SEG, FILE_HEADER, UNDO_HEADER};
+use crate::core::{undo_header, Core, RecHead, CATALOG_SEG, FILE_HEADER, UNDO_HEADER};
 use crate::error::{Error, Result};
 use crate::heap;
 use crate::ids::{BlockNo, Lsn, Scn, Uba, Xid};
@@ -66,9 +74,13 @@ use crate::redo::record::{decode_payload, RecKind};
 use crate::redo::{create_log_files, read_log, LogConfig, LogRecord, LogScan, RedoLog};
 use crate::session::Session;
 use crate::stats::{Counters, SessionStats, Stat, StatsSnapshot};
-use crate::storage::{stamp_crc, Backend, ControlData, ControlFile, DataFile, OsBackend, CRC_LEN};
+use crate::storage::{stamp_crc, Backend, ControlFile, DataFile, DirLock, OsBackend, CRC_LEN};
 use crate::txn::{Snapshot, TxnCtx, Waits};
 use crate::undo;
+
+mod create;
+
+use create::create_if_new;
 
 const DATA_FILE: &str = "data01.dbf";
 /// The data file's torn-write protection (`storage::doublewrite`).
@@ -78,6 +90,10 @@ pub(crate) const DOUBLEWRITE_FILE: &str = "doublewrite.dbf";
 pub struct Database {
     core: Arc<Core>,
     writer: Mutex<Option<(Arc<AtomicBool>, JoinHandle<()>)>>,
+    /// The directory lock: this `Database` is the directory's one owner.
+    /// Declared last, so it is released only after `Drop` has shut the
+    /// database down and the other fields are gone.
+    _owner: DirLock,
 }
 
 /// What recovery did when the database was opened.
@@ -104,7 +120,13 @@ pub struct RecoveryReport {
 }
 
 impl Database {
-    /// Opens (recovering if needed) or creates the database in `dir`.
+    /// Opens (recovering if needed) or creates the database in `dir`: an
+    /// absent or empty directory becomes a new database; one with data files
+    /// but no control file is `Error::IncompleteDatabase`.
+    ///
+    /// A directory has one owner: while the returned `Database` lives,
+    /// every other open of `dir`, in this process or another, fails at once
+    /// with `Error::Locked` (see `storage::lock`).
     pub fn open(dir: impl AsRef<Path>, cfg: Config) -> Result<Database> {
         let backend: Arc<dyn Backend> = Arc::new(OsBackend::new(dir.as_ref())?);
         Self::open_with(backend, cfg)
@@ -132,18 +154,31 @@ impl Database {
         media: Option<&Media<'_>>,
     ) -> Result<(Database, RecoveryReport)> {
         cfg.validate()?;
-        let fresh = !backend.exists(ControlFile::NAME);
-        if fresh {
-            create_files(backend.as_ref(), &cfg)?;
-        }
+        // Before a new database's files are created (checked again below
+        // with an existing database's own block size).
+        cfg.check_cache_memory()?;
+        // Before any file is read or written: a second owner would write
+        // blocks and redo the first one believes are its own.
+        let owner = backend.lock()?;
+        let fresh = create_if_new(backend.as_ref(), &cfg)?;
         let (control, mut data) = ControlFile::open(backend.as_ref())?;
         // Open means "not cleanly shut down" until close says otherwise; the
         // first checkpoint below records it.
         data.clean_shutdown = false;
-        // The files fix these; the configuration cannot change them.
+        // The files fix these: a configuration that asks for other values
+        // is refused, one that does not ask takes the database's.
+        cfg.check_fixed(
+            data.block_size.into(),
+            data.log_file_size,
+            data.log_files.into(),
+        )?;
         cfg.block_size = data.block_size as usize;
         cfg.log_file_size = data.log_file_size;
         cfg.log_files = data.log_files;
+        // Again with the database's values (initrans and the log size are
+        // bounded by the block size), and before the cache is allocated.
+        cfg.validate()?;
+        cfg.check_cache_memory()?;
         let log_cfg = LogConfig {
             file_size: data.log_file_size,
             files: data.log_files,
@@ -243,6 +278,7 @@ impl Database {
         let db = Database {
             core,
             writer: Mutex::new(None),
+            _owner: owner,
         };
         if cfg.background_writer {
             db.start_writer();
@@ -559,40 +595,6 @@ fn writer_loop(core: Weak<Core>, stop: Arc<AtomicBool>) {
             return;
         }
     }
-}
-
-fn create_files(backend: &dyn Backend, cfg: &Config) -> Result<()> {
-    let log_cfg = LogConfig {
-        file_size: cfg.log_file_size,
-        files: cfg.log_files,
-    };
-    // No control file means the database was never created: anything else
-    // here is a leftover of a creation cut short, and is started over.
-    for name in backend.list()? {
-        if name == DATA_FILE || (name.starts_with("redo") && name.ends_with(".log")) {
-            backend.remove(&name)?;
-        }
-    }
-    backend.sync_dir()?;
-    create_log_files(backend, &log_cfg)?;
-    let file = DataFile::create(backend, DATA_FILE, cfg.block_size)?;
-    file.extend_to(2 + cfg.undo_segments as u32 + cfg.undo_blocks)?;
-    // The control file is created last: its existence means "created".
-    ControlFile::create(
-        backend,
-        &ControlData {
-            db_id: now_ms() ^ 0x5eed_b10c,
-            block_size: cfg.block_size as u32,
-            log_file_size: cfg.log_file_size,
-            log_files: cfg.log_files,
-            created_ms: now_ms(),
-            checkpoint_lsn: 0,
-            checkpoint_scn: 0,
-            next_scn_floor: 0,
-            clean_shutdown: false,
-        },
-    )?;
-    backend.sync_dir()
 }
 
 /// Checks block 0 after roll-forward. A database whose control file exists

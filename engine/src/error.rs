@@ -42,6 +42,20 @@ pub enum Error {
         to: Option<u64>,
         reason: String,
     },
+    /// The database directory is open in another process (or already in
+    /// this one): a database has one owner at a time. `pid` is the holder's,
+    /// when its lock file names it.
+    #[error("{}", locked_message(dir, *pid))]
+    Locked { dir: String, pid: Option<u32> },
+    /// A directory holds data files or redo logs but no control file (and no
+    /// sign of a creation cut short): it was a database, and opening it as
+    /// a new one would destroy what is left. `present` names those files.
+    #[error(
+        "{dir} is not a complete blocklab database: control file missing; data files present \
+         ({}). Restore the database from a backup, or remove the directory to start a new one",
+        .present.join(", ")
+    )]
+    IncompleteDatabase { dir: String, present: Vec<String> },
     /// The control file is unreadable.
     #[error("corrupt control file {path}: {reason}")]
     CorruptControl { path: PathBuf, reason: String },
@@ -146,6 +160,19 @@ impl Error {
     }
 }
 
+/// The message of `Error::Locked`: who holds the directory, and what to do.
+fn locked_message(dir: &str, pid: Option<u32>) -> String {
+    let holder = match pid {
+        Some(p) if p == std::process::id() => format!("this process (pid {p})"),
+        Some(p) => format!("another process (pid {p})"),
+        None => "another process".to_string(),
+    };
+    format!(
+        "database {dir} is already open in {holder}; a database has one owner at a time: \
+         close it there first, or use another directory"
+    )
+}
+
 impl Error {
     /// A short, stable code for scripts and JSON output: the Oracle error
     /// number where Oracle has the same condition (so the course's
@@ -156,6 +183,8 @@ impl Error {
             Error::Corrupt { .. } => "ORA-01578",
             Error::CorruptLog { .. } => "ORA-00354",
             Error::CorruptControl { .. } => "ORA-00227",
+            Error::Locked { .. } => "ORA-01102",
+            Error::IncompleteDatabase { .. } => "ORA-00205",
             Error::RedoMissing { .. } => "ORA-00308",
             Error::SnapshotTooOld { .. } => "ORA-01555",
             Error::UndoExhausted { .. } => "ORA-30036",

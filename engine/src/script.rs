@@ -33,6 +33,12 @@
 //!   TRACEONLY the statistics and the row count without the rows.
 //! * `\echo TEXT` prints TEXT (table format only); `\quit`, `\q`, `EXIT` or
 //!   `QUIT` ends the script.
+//! * `WHENEVER SQLERROR EXIT [SUCCESS | FAILURE | n] [ROLLBACK]` makes the
+//!   next failing statement end the script, with that exit status for the
+//!   program (a bare `EXIT` is SUCCESS, 0, as in SQL*Plus; FAILURE is 1);
+//!   `WHENEVER SQLERROR CONTINUE [NONE]` turns that off again (the
+//!   default). Invalid client commands do not count as SQL errors, as in
+//!   SQL*Plus.
 //! * Every other `SET …` (`SET SESSION USER scott`, `SET TRANSACTION …`) is
 //!   SQL and goes to the engine.
 //!
@@ -58,7 +64,10 @@
 //! the order the sessions were created (a statement still blocked by an
 //! open transaction ends with its lock timeout), then rolls back every
 //! session's open transaction silently, as a disconnect would. An error
-//! never stops the script.
+//! stops the script only under `WHENEVER SQLERROR EXIT` or
+//! [`Driver::bail`]; [`Driver::finish_outcome`] tells the caller how many
+//! statements failed and whether one stopped the script, which is what the
+//! command line's exit status is made of.
 //!
 //! # Output formats
 //!
@@ -127,7 +136,7 @@ use crate::sql::SqlResult;
 use crate::stats::StatsSnapshot;
 
 pub use render::value_json;
-pub use split::{split, Autotrace, Command, Item, Splitter};
+pub use split::{split, Autotrace, Command, Item, OnSqlError, Splitter};
 
 /// How results are printed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -178,6 +187,25 @@ pub enum Flow {
     Continue,
     /// The script asked to stop (`\quit`).
     Quit,
+}
+
+/// How a script went, for the caller's exit status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Statements that failed (each printed an `ERROR:` line).
+    pub sql_errors: usize,
+    /// Client commands that were not valid (`SP2-…`).
+    pub client_errors: usize,
+    /// Set when an error stopped the script (`WHENEVER SQLERROR EXIT`,
+    /// [`Driver::bail`]): the exit status it asked for.
+    pub exit: Option<u8>,
+}
+
+impl Outcome {
+    /// Whether anything failed, SQL or client command.
+    pub fn any_error(&self) -> bool {
+        self.sql_errors + self.client_errors > 0
+    }
 }
 
 /// Runs a whole script and waits for everything it started: the
@@ -239,6 +267,11 @@ pub struct Driver<'a> {
     quit: bool,
     /// Echo statements and commands (table format).
     echo: bool,
+    /// What the next failing statement does (`WHENEVER SQLERROR`).
+    on_error: OnSqlError,
+    /// Stop at the first error of any kind, with status 1.
+    bail: bool,
+    outcome: Outcome,
 }
 
 impl<'a> Driver<'a> {
@@ -253,7 +286,21 @@ impl<'a> Driver<'a> {
             csv_sets: 0,
             quit: false,
             echo: true,
+            on_error: OnSqlError::Continue,
+            bail: false,
+            outcome: Outcome::default(),
         }
+    }
+
+    /// Stops the script at its first error, SQL or client command, with
+    /// exit status 1 (sqlite3's `-bail`, psql's `ON_ERROR_STOP`). A later
+    /// `WHENEVER SQLERROR` in the script decides for SQL errors after it.
+    pub fn bail(mut self, on: bool) -> Driver<'a> {
+        self.bail = on;
+        if on {
+            self.on_error = OnSqlError::Exit(1);
+        }
+        self
     }
 
     /// Whether the table format echoes each statement and command (on by
@@ -285,7 +332,8 @@ impl<'a> Driver<'a> {
     }
 
     /// Runs one item. `Err` only when the output cannot be written: SQL
-    /// errors are printed, never returned.
+    /// errors are printed, never returned. `Flow::Quit` after `\quit`, or
+    /// after an error that stops the script.
     pub fn feed(&mut self, item: Item) -> Result<Flow> {
         if self.quit {
             return Ok(Flow::Quit);
@@ -298,18 +346,50 @@ impl<'a> Driver<'a> {
             Item::Command { cmd, line } => self.command(cmd, &line)?,
         };
         self.out.flush().map_err(out_err)?;
-        self.quit = flow == Flow::Quit;
-        Ok(flow)
+        // An error may have stopped the script (`stop`) as well.
+        self.quit |= flow == Flow::Quit;
+        Ok(if self.quit { Flow::Quit } else { flow })
     }
 
     /// Waits for every pending statement (printing it), rolls back every
     /// open transaction and ends the session threads.
-    pub fn finish(mut self) -> Result<()> {
+    pub fn finish(self) -> Result<()> {
+        self.finish_outcome().map(|_| ())
+    }
+
+    /// `finish`, then how the script went (its pending statements'
+    /// errors included).
+    pub fn finish_outcome(mut self) -> Result<Outcome> {
         for i in 0..self.sessions.len() {
             self.settle(i)?;
         }
         self.close_all();
-        self.out.flush().map_err(out_err)
+        self.out.flush().map_err(out_err)?;
+        Ok(self.outcome)
+    }
+
+    /// Counts a failed statement and applies `WHENEVER SQLERROR`.
+    fn sql_failed(&mut self) {
+        self.outcome.sql_errors += 1;
+        if let OnSqlError::Exit(status) = self.on_error {
+            self.stop(status);
+        }
+    }
+
+    /// Counts an invalid client command; only `bail` stops for one.
+    fn client_failed(&mut self) {
+        self.outcome.client_errors += 1;
+        if self.bail {
+            self.stop(1);
+        }
+    }
+
+    /// Ends the script after the current item (the first stop wins).
+    fn stop(&mut self, status: u8) {
+        if !self.quit {
+            self.quit = true;
+            self.outcome.exit = Some(status);
+        }
     }
 
     fn command(&mut self, cmd: Command, line: &str) -> Result<Flow> {
@@ -338,6 +418,7 @@ impl<'a> Driver<'a> {
                 }
             }
             Command::Quit => return Ok(Flow::Quit),
+            Command::WheneverSqlError(action) => self.on_error = action,
             Command::Invalid { code, reason } => self.client_error(line, code, &reason)?,
         }
         Ok(Flow::Continue)
@@ -379,6 +460,11 @@ impl<'a> Driver<'a> {
         let name = self.current.clone();
         let i = self.worker(&name)?;
         self.settle(i)?;
+        if self.quit {
+            // The session's earlier statement failed and that ended the
+            // script: this one never runs.
+            return Ok(());
+        }
         if self.echoes() {
             self.echo_lines(&name, &format!("{sql};"))?;
         }
@@ -415,6 +501,9 @@ impl<'a> Driver<'a> {
 
     /// Prints one finished statement.
     fn report(&mut self, i: usize, sql: &str, reply: Reply, later: bool) -> Result<()> {
+        if reply.result.is_err() {
+            self.sql_failed();
+        }
         let w = &self.sessions[i];
         let text = match self.opts.format {
             Format::Json => {
@@ -479,6 +568,7 @@ impl<'a> Driver<'a> {
     /// A client command that could not be run, printed like a statement's
     /// error.
     fn client_error(&mut self, line: &str, code: &str, msg: &str) -> Result<()> {
+        self.client_failed();
         let text = match self.opts.format {
             Format::Table => format!("{}\n", render::error_line(code, msg)),
             Format::Json => {

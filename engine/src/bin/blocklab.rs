@@ -36,12 +36,23 @@
 //! returned, i.e. after the commit record is durable. So whatever instant the
 //! process is killed at, every printed number must survive recovery.
 //!
+//! A database directory has one owner at a time (`blocklab::storage::lock`):
+//! `stress`, `stress-check`, `shell`, `sql`, `verify`, `backup` and
+//! `plan-diff` are refused with exit status 2 while another process has it open, and
+//! the message names the directory and that process's pid. (`shell` and
+//! `sql` do not yet join the owner as a new session.) `logminer` only reads
+//! the redo and works on a database open elsewhere.
+//!
 //! Every command that opens a database takes `--user NAME` (default: the OS
 //! user), the user its sessions record in redo.
 //!
-//! Exit status: 0 success (SQL errors in `shell`/`sql` output included); 1 a check found a problem (partial transaction,
-//! wrong total, corrupt block, a changed plan); 2 the command could not run (bad directory,
-//! unreadable database, a failed engine call). Bad input never panics.
+//! Exit status: 0 success; 1 a check found a problem (partial transaction,
+//! wrong total, corrupt block, a changed plan) or, for `sql`/`shell`, a SQL
+//! error that counts (`sql -e` with a failed statement, `--bail`,
+//! `WHENEVER SQLERROR EXIT FAILURE`; a script run with `-f` or from stdin
+//! exits 0 whatever failed in it; see `shell::EXIT_STATUS`); 2 the command
+//! could not run (bad directory, unreadable database, a database open in
+//! another process, a failed engine call). Bad input never panics.
 
 // The subcommands live in `bin/blocklab/`; `#[path]` because a crate root
 // looks for its modules next to itself, and the binary's path is fixed in
@@ -65,7 +76,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use blocklab::storage::ControlFile;
+use blocklab::storage::{lock_dir, ControlFile};
 use blocklab::verify::verify_dir;
 use blocklab::Error;
 use clap::{Args, Parser, Subcommand};
@@ -96,10 +107,18 @@ enum Command {
     /// Statements end with `;`; `\connect NAME` opens or switches to a
     /// session, `\wait NAME` waits for its statement blocked on a lock,
     /// `SET AUTOTRACE ON|OFF|TRACEONLY` prints each statement's counters,
-    /// `\quit` leaves. When stdin is not a terminal it is read as a script.
+    /// `WHENEVER SQLERROR EXIT [SUCCESS|FAILURE|n]|CONTINUE` decides what a
+    /// failing statement does, `\quit` leaves. When stdin is not a
+    /// terminal it is read as a script.
+    #[command(after_long_help = shell::EXIT_STATUS, after_help = shell::EXIT_STATUS)]
     Shell(ShellArgs),
     /// Run one SQL script (-e, -f or stdin) and print the results as a
     /// table, csv or json.
+    ///
+    /// A script runs to its end even when statements fail (they print
+    /// `ERROR: …`); `--bail` or `WHENEVER SQLERROR EXIT` in the script stop
+    /// it at an error.
+    #[command(after_long_help = shell::EXIT_STATUS, after_help = shell::EXIT_STATUS)]
     Sql(SqlArgs),
     /// Run concurrent transactions (row inserts plus a transfer between two
     /// accounts) and print `commit <n>` for each committed one.
@@ -121,8 +140,8 @@ enum Command {
     ///
     /// Checksum, block decoding (including the block's own address) and
     /// structural rules; prints `corrupt block <file> <block>: <reason>` for
-    /// each bad block and a summary. Exits 1 if any block is corrupt. The
-    /// database must not be open in another process.
+    /// each bad block and a summary. Exits 1 if any block is corrupt; exits
+    /// 2, reading nothing, while another process has the database open.
     Verify(VerifyArgs),
     /// List the redo: SCN, time, transaction, user, and each DDL statement
     /// or row change by column name; or the SQL that redoes the committed
@@ -149,7 +168,8 @@ enum Command {
 
 #[derive(Args)]
 struct VerifyArgs {
-    /// Database directory of a closed database.
+    /// Database directory of a closed database (refused while another
+    /// process has it open).
     #[arg(long, default_value_os_t = crate::default_db())]
     db: PathBuf,
 }
@@ -170,10 +190,12 @@ pub(crate) fn default_user() -> String {
         .unwrap_or_else(|| "blocklab".to_string())
 }
 
-/// Why a command stopped: a check failed (1) or it could not run (2).
+/// Why a command stopped: a check failed (1), it could not run (2), or a
+/// script asked for its own exit status (`WHENEVER SQLERROR EXIT n`).
 pub(crate) enum Failure {
     Check,
     Error(String),
+    Exit(u8),
 }
 
 pub(crate) type CmdResult = Result<(), Failure>;
@@ -201,6 +223,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Check) => ExitCode::from(1),
+        Err(Failure::Exit(status)) => ExitCode::from(status),
         Err(Failure::Error(msg)) => {
             eprintln!("blocklab: error: {msg}");
             ExitCode::from(2)
@@ -230,6 +253,11 @@ pub(crate) fn require_database(dir: &Path) -> Result<(), String> {
 /// `blocklab verify`: the checks themselves are `blocklab::verify`; this
 /// prints one line per corrupt block and the summary.
 fn run_verify(a: &VerifyArgs) -> CmdResult {
+    require_database(&a.db)?;
+    // A database open in another process has blocks still in its cache and
+    // changing on disk: what verify would read is no state of it. Owning
+    // the lock also keeps a writer from starting while verify reads.
+    let _owner = lock_dir(&a.db).map_err(engine(&format!("verifying {}", a.db.display())))?;
     let report = verify_dir(&a.db).map_err(engine(&format!("verifying {}", a.db.display())))?;
     if !report.control.clean_shutdown {
         eprintln!(

@@ -10,7 +10,7 @@
 //!
 //! A line that starts an item (nothing of a statement typed yet) may be a
 //! client command instead: `\connect NAME`, `\wait NAME`, `\echo TEXT`,
-//! `\quit`, `SET AUTOTRACE …`, `EXIT`. Backslash lines are commands even in
+//! `\quit`, `SET AUTOTRACE …`, `WHENEVER SQLERROR …`, `EXIT`. Backslash lines are commands even in
 //! the middle of a statement (no SQL line starts with a backslash), which
 //! keeps the partial statement; `SET …` is a command only at the start of an
 //! item, since `SET` also begins the second line of many UPDATEs.
@@ -41,6 +41,10 @@ pub enum Command {
     Echo(String),
     /// `\quit`, `\q`, `EXIT`, `QUIT`: stop reading the script.
     Quit,
+    /// `WHENEVER SQLERROR EXIT [SUCCESS | FAILURE | n] [ROLLBACK]` or
+    /// `WHENEVER SQLERROR CONTINUE [NONE]`, as in SQL*Plus: what a failing
+    /// SQL statement does from now on.
+    WheneverSqlError(OnSqlError),
     /// A line that is meant as a client command but is not a valid one.
     Invalid {
         /// SQL*Plus' client error code (`SP2-…`).
@@ -59,6 +63,18 @@ pub enum Autotrace {
     On,
     /// The statistics and the row count, without the rows.
     TraceOnly,
+}
+
+/// What a failing SQL statement does to the script (SQL*Plus'
+/// `WHENEVER SQLERROR`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnSqlError {
+    /// Print the error and go on (SQL*Plus' default).
+    #[default]
+    Continue,
+    /// Stop the script; the program exits with this status. `EXIT` alone
+    /// and `EXIT SUCCESS` are 0, `EXIT FAILURE` is 1, as in SQL*Plus.
+    Exit(u8),
 }
 
 /// Where the lexer is inside the statement being read.
@@ -223,8 +239,40 @@ fn client_command(line: &str, at_start: bool) -> Option<Command> {
     match words.as_slice() {
         ["EXIT" | "QUIT"] => Some(Command::Quit),
         ["SET", "AUTOTRACE" | "AUTOT", opts @ ..] => Some(autotrace(opts)),
+        ["WHENEVER", rest @ ..] => Some(whenever(rest)),
         _ => None,
     }
+}
+
+/// `WHENEVER SQLERROR …` options. Open transactions are always rolled back
+/// when a script ends, so `ROLLBACK` is accepted and `COMMIT` is not;
+/// `OSERROR`, `WARNING` and variables are not supported.
+fn whenever(opts: &[&str]) -> Command {
+    let exit = |status: &[&str]| match status {
+        [] | ["SUCCESS"] => Some(0),
+        ["FAILURE"] => Some(1),
+        [n] => n.parse::<u8>().ok(),
+        _ => None,
+    };
+    let action = match opts {
+        ["SQLERROR", "CONTINUE"] | ["SQLERROR", "CONTINUE", "NONE"] => Some(OnSqlError::Continue),
+        ["SQLERROR", "EXIT", rest @ ..] => {
+            let status = rest.strip_suffix(&["ROLLBACK"]).unwrap_or(rest);
+            exit(status).map(OnSqlError::Exit)
+        }
+        _ => None,
+    };
+    action.map_or_else(
+        || Command::Invalid {
+            code: "SP2-0042",
+            reason: format!(
+                "unsupported WHENEVER {:?} (WHENEVER SQLERROR EXIT [SUCCESS|FAILURE|0-255] \
+                 [ROLLBACK], or WHENEVER SQLERROR CONTINUE [NONE])",
+                opts.join(" ")
+            ),
+        },
+        Command::WheneverSqlError,
+    )
 }
 
 fn backslash_command(rest: &str) -> Command {
@@ -357,6 +405,40 @@ mod tests {
                 cmd(Command::Quit, "exit"),
             ]
         );
+    }
+
+    #[test]
+    fn whenever_sqlerror_is_a_client_command_with_sqlplus_defaults() {
+        let whenever = |line: &str| match &split(line)[..] {
+            [Item::Command { cmd, .. }] => cmd.clone(),
+            other => panic!("{line}: {other:?}"),
+        };
+        let exit = |n| Command::WheneverSqlError(OnSqlError::Exit(n));
+        assert_eq!(whenever("WHENEVER SQLERROR EXIT"), exit(0));
+        assert_eq!(whenever("whenever sqlerror exit success;"), exit(0));
+        assert_eq!(whenever("WHENEVER SQLERROR EXIT FAILURE ROLLBACK"), exit(1));
+        assert_eq!(whenever("WHENEVER SQLERROR EXIT 42"), exit(42));
+        assert_eq!(
+            whenever("WHENEVER SQLERROR CONTINUE NONE"),
+            Command::WheneverSqlError(OnSqlError::Continue)
+        );
+        for bad in [
+            "WHENEVER SQLERROR EXIT COMMIT",
+            "WHENEVER SQLERROR EXIT 256",
+            "WHENEVER OSERROR EXIT",
+            "WHENEVER SQLERROR CONTINUE ROLLBACK",
+        ] {
+            assert!(
+                matches!(
+                    whenever(bad),
+                    Command::Invalid {
+                        code: "SP2-0042",
+                        ..
+                    }
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

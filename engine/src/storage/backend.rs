@@ -20,6 +20,10 @@
 //! Invariant: after `Backend::sync_dir` returns Ok, every earlier creation,
 //! rename and removal in the directory survives a crash.
 //!
+//! A backend also answers for who owns the directory: [`Backend::lock`]
+//! makes the caller its only writer until the returned guard is dropped
+//! (the `lock` module explains why, and how the OS backend does it).
+//!
 //! Simplification: a failed sync is reported and nothing more; what a real
 //! kernel does with the dirty pages afterwards is the caller's problem, which
 //! is why the engine refuses further writes after one (`Error::Poisoned`).
@@ -32,6 +36,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::lock::{lock_dir, DirLock};
 use crate::error::{Error, Result};
 
 /// A directory of files; see the module docs.
@@ -49,6 +54,10 @@ pub trait Backend: Send + Sync + 'static {
     fn describe(&self, name: &str) -> String;
     /// The file names in the directory, sorted.
     fn list(&self) -> Result<Vec<String>>;
+    /// Makes the caller the directory's one owner until the guard is
+    /// dropped, or fails at once with `Error::Locked` if someone else (in
+    /// this process or another) owns it.
+    fn lock(&self) -> Result<DirLock>;
 }
 
 /// One open file, shared by every thread that uses it (all methods take `&self`).
@@ -171,6 +180,10 @@ impl Backend for OsBackend {
         }
         names.sort();
         Ok(names)
+    }
+
+    fn lock(&self) -> Result<DirLock> {
+        lock_dir(&self.dir)
     }
 }
 

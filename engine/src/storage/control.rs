@@ -242,7 +242,7 @@ mod tests {
             checkpoint_lsn,
             checkpoint_scn: checkpoint_lsn * 2,
             next_scn_floor: checkpoint_lsn * 3,
-            clean_shutdown: checkpoint_lsn % 2 == 0,
+            clean_shutdown: checkpoint_lsn.is_multiple_of(2),
         }
     }
 

@@ -235,7 +235,7 @@ impl DataFile {
     /// blocks, if any, are cleared first).
     pub fn write_blocks(&self, first: BlockNo, buf: &mut [u8]) -> Result<()> {
         let n = buf.len() / self.block_size;
-        if n == 0 || buf.len() % self.block_size != 0 {
+        if n == 0 || !buf.len().is_multiple_of(self.block_size) {
             return Err(Error::Internal(format!(
                 "a run of blocks of {} bytes for {} (block size {})",
                 buf.len(),

@@ -21,6 +21,7 @@
 //!   buffer cache (each goes to a synced slot before its place).
 //! - [`control`]: the control file, rewritten atomically at each checkpoint.
 //! - [`mapped`]: read-only mapping for offline tools (the one `unsafe` module).
+//! - [`lock`]: the directory lock that gives a database one owner at a time.
 //!
 //! Invariant: every byte the engine writes goes through a `FileHandle`, so a
 //! `SimBackend` sees (and can fail, drop or observe) all of them.
@@ -29,11 +30,13 @@ pub mod backend;
 pub mod control;
 pub mod datafile;
 pub mod doublewrite;
+pub mod lock;
 pub mod mapped;
 pub mod sim;
 
 pub use backend::{Backend, FileHandle, OsBackend};
 pub use control::{ControlData, ControlFile};
 pub use datafile::{check_crc, stamp_crc, DataFile, CRC_LEN};
+pub use lock::{lock_dir, DirLock, LOCK_FILE};
 pub use mapped::MappedFile;
 pub use sim::{Fault, Keep, Pending, SimBackend};

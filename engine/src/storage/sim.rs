@@ -34,6 +34,10 @@
 //! Invariant: crashing does not change the old backend; stale handles keep
 //! writing into the old one, invisible to the new one.
 //!
+//! The directory lock ([`Backend::lock`]) is a flag of the backend's state:
+//! a second lock of the same backend fails while the first guard lives, and
+//! a crashed copy starts unlocked (its owner died with the power).
+//!
 //! Simplifications: one global lock (tests, not speed); a write is torn only
 //! when a crash says so, never by itself.
 
@@ -44,6 +48,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use super::backend::{check_name, Backend, FileHandle};
+use super::lock::DirLock;
 use crate::error::{Error, Result};
 
 /// Called with (file, offset, bytes) before a write is applied.
@@ -68,6 +73,8 @@ struct State {
     writes: u64,
     syncs: u64,
     observer: Option<WriteObserver>,
+    /// A `DirLock` of this backend is alive.
+    locked: bool,
 }
 
 /// How an injected fault fails an operation.
@@ -429,6 +436,27 @@ impl Backend for SimBackend {
 
     fn list(&self) -> Result<Vec<String>> {
         Ok(self.file_names())
+    }
+
+    fn lock(&self) -> Result<DirLock> {
+        let mut s = self.state.lock();
+        if s.locked {
+            return Err(Error::Locked {
+                dir: self.describe(""),
+                pid: Some(std::process::id()),
+            });
+        }
+        s.locked = true;
+        Ok(DirLock::new(SimLock(Arc::clone(&self.state))))
+    }
+}
+
+/// Holds a `SimBackend`'s directory lock; dropping it releases the lock.
+struct SimLock(Arc<Mutex<State>>);
+
+impl Drop for SimLock {
+    fn drop(&mut self) {
+        self.0.lock().locked = false;
     }
 }
 

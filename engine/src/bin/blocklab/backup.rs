@@ -18,7 +18,8 @@ use crate::{engine, CmdResult};
 
 #[derive(Args)]
 pub(crate) struct BackupArgs {
-    /// Database directory (it is opened and closed: it must not be open).
+    /// Database directory (it is opened and closed: refused while another
+    /// process has it open).
     #[arg(long, default_value_os_t = crate::default_db())]
     db: PathBuf,
     /// Where the backup goes (a new or empty directory).

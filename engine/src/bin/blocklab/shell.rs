@@ -18,37 +18,56 @@
 //! `-- blocklab: set key=value` header lines (when the whole script is known
 //! up front: not in the interactive shell), then each `--set key=value`.
 //!
-//! SQL errors are part of the output, not failures: the exit status is
-//! non-zero only when the command cannot run (bad arguments, an unreadable
-//! script, a database that does not open).
+//! Exit status ([`EXIT_STATUS`], also in `--help`): a script (`-f`, stdin,
+//! the interactive shell) runs to its end and exits 0 whatever failed in
+//! it, as `psql -f` does, because workshop scripts fail on purpose; `sql -e`
+//! exits 1 if a statement failed, as `sqlite3 DB "SQL"` does; `--bail`
+//! stops at the first error with 1; `WHENEVER SQLERROR EXIT …` stops with
+//! the status it names. 2 means the command could not run (bad arguments,
+//! an unreadable script, a database that does not open).
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
-use blocklab::script::{Driver, Flow, Format, ScriptOptions, Splitter};
+use blocklab::script::{Driver, Flow, Format, Outcome, ScriptOptions, Splitter};
 use blocklab::{Config, Database};
 use clap::Args;
 use rustyline::error::ReadlineError;
 use rustyline::DefaultEditor;
 
-use crate::{engine, CmdResult};
+use crate::{engine, CmdResult, Failure};
+
+/// The exit status contract of `sql` and `shell`, shown by `--help`.
+pub(crate) const EXIT_STATUS: &str = "\
+Exit status:
+  0  the script ran (a script, -f or stdin, exits 0 even if statements failed)
+  1  sql -e: a statement failed; --bail: the first error stopped the script;
+     WHENEVER SQLERROR EXIT FAILURE stopped it
+  n  WHENEVER SQLERROR EXIT n stopped the script (EXIT or EXIT SUCCESS: 0)
+  2  the command could not run (bad arguments, unreadable script, a database
+     that does not open or is open in another process)";
 
 #[derive(Args)]
 pub(crate) struct ShellArgs {
-    /// Database directory (created if missing).
+    /// Database directory (created if missing; refused while another
+    /// process has it open).
     #[arg(long, default_value_os_t = crate::default_db())]
     db: PathBuf,
     /// The user every session runs as (recorded in redo).
     #[arg(long, default_value_t = crate::default_user())]
     user: String,
     /// An engine setting, `--set undo_blocks=64` (repeatable; see `Config`).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
+    #[arg(long = "set", value_name = "KEY=VALUE", long_help = set_help())]
     set: Vec<String>,
+    /// Stop at the first error (SQL or client command) with exit status 1.
+    #[arg(long)]
+    bail: bool,
 }
 
 #[derive(Args)]
 pub(crate) struct SqlArgs {
-    /// Database directory (created if missing).
+    /// Database directory (created if missing; refused while another
+    /// process has it open).
     #[arg(long, default_value_os_t = crate::default_db())]
     db: PathBuf,
     /// The user every session runs as (recorded in redo).
@@ -56,7 +75,7 @@ pub(crate) struct SqlArgs {
     user: String,
     /// An engine setting, `--set undo_blocks=64` (repeatable; see `Config`).
     /// A script's `-- blocklab: set key=value` header lines apply first.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
+    #[arg(long = "set", value_name = "KEY=VALUE", long_help = set_help())]
     set: Vec<String>,
     /// The script to run, as text (statements end with `;`).
     #[arg(short = 'e', long = "execute", conflicts_with = "file")]
@@ -72,6 +91,21 @@ pub(crate) struct SqlArgs {
     /// `stats` object in json).
     #[arg(long)]
     stats: bool,
+    /// Stop at the first error (SQL or client command) with exit status 1,
+    /// as sqlite3's -bail (psql: ON_ERROR_STOP).
+    #[arg(long)]
+    bail: bool,
+}
+
+/// The long help of `--set`: every setting with its range.
+fn set_help() -> String {
+    format!(
+        "An engine setting, `--set undo_blocks=64` (repeatable), after a script's \
+         `-- blocklab: set key=value` header lines. A value out of its range is an \
+         error; block_size, log_file_size and log_files are fixed when the database is \
+         created, and giving another value later is an error.\n\n{}",
+        Config::settings_help()
+    )
 }
 
 /// `blocklab sql`: one script, one format.
@@ -88,7 +122,20 @@ pub(crate) fn run_sql(a: &SqlArgs) -> CmdResult {
         stats: a.stats,
         user: a.user.clone(),
     };
-    run_text(&db, &text, opts)
+    let outcome = run_text(&db, &text, opts, a.bail)?;
+    // -e is one command line, judged like sqlite3's: any error fails it.
+    let one_liner = a.execute.is_some();
+    exit_status(outcome, one_liner)
+}
+
+/// The exit status of a script that ran (see `EXIT_STATUS`).
+fn exit_status(outcome: Outcome, fail_on_any_error: bool) -> CmdResult {
+    match outcome.exit {
+        Some(0) => Ok(()),
+        Some(status) => Err(Failure::Exit(status)),
+        None if fail_on_any_error && outcome.any_error() => Err(Failure::Check),
+        None => Ok(()),
+    }
 }
 
 /// `blocklab shell`: interactive on a terminal, else stdin as a script.
@@ -101,10 +148,10 @@ pub(crate) fn run_shell(a: &ShellArgs) -> CmdResult {
     if !std::io::stdin().is_terminal() {
         let text = read_stdin()?;
         let db = open(&a.db, config(Some(&text), &a.set)?)?;
-        return run_text(&db, &text, opts);
+        return exit_status(run_text(&db, &text, opts, a.bail)?, false);
     }
     let db = open(&a.db, config(None, &a.set)?)?;
-    interactive(&db, &a.db, opts)
+    exit_status(interactive(&db, &a.db, opts, a.bail)?, false)
 }
 
 fn read_stdin() -> Result<String, String> {
@@ -138,17 +185,23 @@ fn open(dir: &Path, cfg: Config) -> Result<Database, String> {
 }
 
 /// Runs a whole script; in csv, errors go to stderr so stdout stays csv.
-fn run_text(db: &Database, text: &str, opts: ScriptOptions) -> CmdResult {
+fn run_text(db: &Database, text: &str, opts: ScriptOptions, bail: bool) -> Result<Outcome, String> {
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr();
-    let mut d = Driver::new(db, opts, &mut out).error_output(&mut err);
+    let mut d = Driver::new(db, opts, &mut out)
+        .error_output(&mut err)
+        .bail(bail);
     d.feed_text(text).map_err(engine("writing the output"))?;
-    d.finish().map_err(engine("writing the output"))?;
-    Ok(())
+    d.finish_outcome().map_err(engine("writing the output"))
 }
 
 /// The line-editing loop.
-fn interactive(db: &Database, dir: &Path, opts: ScriptOptions) -> CmdResult {
+fn interactive(
+    db: &Database,
+    dir: &Path,
+    opts: ScriptOptions,
+    bail: bool,
+) -> Result<Outcome, String> {
     let mut rl = DefaultEditor::new().map_err(|e| format!("starting the line editor: {e}"))?;
     let history = history_file(dir);
     // A missing history file is the normal first run.
@@ -161,7 +214,7 @@ fn interactive(db: &Database, dir: &Path, opts: ScriptOptions) -> CmdResult {
         opts.user
     );
     let mut out = std::io::stdout();
-    let mut driver = Driver::new(db, opts, &mut out).echo(false);
+    let mut driver = Driver::new(db, opts, &mut out).echo(false).bail(bail);
     let mut splitter = Splitter::new();
     let mut line_no = 1;
     loop {
@@ -202,7 +255,9 @@ fn interactive(db: &Database, dir: &Path, opts: ScriptOptions) -> CmdResult {
         }
     }
     // A statement typed halfway when the user leaves is dropped, not run.
-    driver.finish().map_err(engine("writing the output"))?;
+    let outcome = driver
+        .finish_outcome()
+        .map_err(engine("writing the output"))?;
     if let Err(e) = rl.save_history(&history) {
         eprintln!(
             "blocklab: could not save the history to {}: {e}",
@@ -210,7 +265,7 @@ fn interactive(db: &Database, dir: &Path, opts: ScriptOptions) -> CmdResult {
         );
     }
     let _ = std::io::stdout().flush();
-    Ok(())
+    Ok(outcome)
 }
 
 /// `$HOME/.blocklab_history`, or the database directory without a home.

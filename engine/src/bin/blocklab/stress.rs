@@ -36,7 +36,8 @@ use crate::{engine, CmdResult};
 
 #[derive(Args)]
 pub(crate) struct StressArgs {
-    /// Database directory (created if missing).
+    /// Database directory (created if missing; refused while another
+    /// process has it open).
     #[arg(long, default_value_os_t = crate::default_db())]
     db: PathBuf,
     /// Worker threads, one session each.
