@@ -57,8 +57,9 @@ fn a_missing_control_file_is_an_error_and_the_data_files_are_left_alone() {
     match Database::open(tmp.path(), cfg()) {
         Err(Error::IncompleteDatabase { dir, present }) => {
             assert_eq!(dir, tmp.path().display().to_string());
-            // The data file and the 4 redo logs of the default ring.
-            assert_eq!(present.len(), 5, "{present:?}");
+            // The data file, its doublewrite area and the 4 redo logs of
+            // the default ring.
+            assert_eq!(present.len(), 6, "{present:?}");
             assert!(present.contains(&"data01.dbf".to_string()), "{present:?}");
         }
         Err(e) => panic!("expected IncompleteDatabase, got {e}"),
@@ -85,6 +86,7 @@ fn redo_logs_alone_also_make_a_directory_a_database() {
     database_with_a_row(tmp.path());
     std::fs::remove_file(tmp.path().join(ControlFile::NAME)).unwrap();
     std::fs::remove_file(tmp.path().join("data01.dbf")).unwrap();
+    std::fs::remove_file(tmp.path().join("doublewrite.dbf")).unwrap();
     assert!(matches!(
         Database::open(tmp.path(), cfg()),
         Err(Error::IncompleteDatabase { present, .. }) if present.len() == 4

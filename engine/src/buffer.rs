@@ -268,11 +268,13 @@ impl BufferCache {
     /// A clean frame is preferred; a dirty one is written first (its redo
     /// flushed before it). Frames latched at the moment (a checkpoint
     /// scanning the cache, say) are skipped, never waited for: the map
-    /// mutex is held here.
+    /// mutex is held here. Only when every unpinned frame is latched (a
+    /// writer batch holding them for its I/O) does it pause and look again.
     fn victim(&self, m: &mut MapState) -> Result<(usize, RwLockWriteGuard<'_, FrameState>)> {
         let n = self.frames.len();
         for _round in 0..100 {
             let mut dirty_candidate = None;
+            let mut busy = false;
             for step in 0..3 * n {
                 let i = m.hand;
                 m.hand = (m.hand + 1) % n;
@@ -284,6 +286,7 @@ impl BufferCache {
                     continue;
                 }
                 let Some(st) = f.state.try_write() else {
+                    busy = true;
                     continue;
                 };
                 if !st.dirty {
@@ -292,6 +295,12 @@ impl BufferCache {
                 dirty_candidate.get_or_insert(i);
             }
             let Some(i) = dirty_candidate else {
+                if busy {
+                    // Frames latched by a writer batch (see `write_indexes`)
+                    // are free again once its I/O is done.
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                    continue;
+                }
                 return Err(Error::SpaceExhausted(format!(
                     "buffer cache: all {} frames are pinned",
                     self.frames.len()
@@ -361,13 +370,18 @@ impl BufferCache {
     }
 
     /// Writes the frames `indexes` if dirty, in batches of up to a
-    /// doublewrite area's worth. A frame latched by someone else at the
+    /// doublewrite area's worth (or a quarter of the cache). A frame latched by someone else at the
     /// moment is not waited for while the batch's latches are held (that
     /// could deadlock with a session latching two blocks); it is written
     /// on its own afterwards.
     fn write_indexes(&self, indexes: &[usize]) -> Result<usize> {
+        // At most a quarter of the cache latched at once, so that sessions
+        // looking for a frame to reuse meanwhile still find one.
+        let batch = crate::storage::doublewrite::SLOTS
+            .min(self.frames.len() / 4)
+            .max(1);
         let mut written = 0;
-        for chunk in indexes.chunks(crate::storage::doublewrite::SLOTS) {
+        for chunk in indexes.chunks(batch) {
             let mut guards = Vec::with_capacity(chunk.len());
             let mut busy = Vec::new();
             for &i in chunk {
