@@ -95,8 +95,8 @@ struct Findings {
     /// Blocks carrying an ITL commit SCN (stamped by commit cleanout, which
     /// logs nothing) beyond the durable redo.
     early_stamps: Vec<String>,
-    /// Cache of the durable redo, keyed by the backend's sync count (the
-    /// durable image changes only on a sync).
+    /// Cache of the durable redo, keyed by the log files' sync count (the
+    /// durable redo changes only on a sync of a log file).
     cached: Option<(u64, Arc<DurableRedo>)>,
 }
 
@@ -115,7 +115,9 @@ fn observe(be: &SimBackend, cfg: &Config) -> Arc<Mutex<Findings>> {
                 return;
             }
             let mut f = found.lock().unwrap();
-            let syncs = sim.syncs();
+            let syncs: u64 = (0..log.files)
+                .map(|i| sim.syncs_of(&LogConfig::file_name(i)))
+                .sum();
             let redo = match &f.cached {
                 Some((at, redo)) if *at == syncs => redo.clone(),
                 _ => {

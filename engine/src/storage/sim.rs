@@ -72,6 +72,8 @@ struct State {
     fail_at: Option<(u64, bool, Fault)>,
     writes: u64,
     syncs: u64,
+    /// Successful syncs per file name.
+    file_syncs: HashMap<String, u64>,
     observer: Option<WriteObserver>,
     /// A `DirLock` of this backend is alive.
     locked: bool,
@@ -324,6 +326,11 @@ impl SimBackend {
         self.state.lock().syncs
     }
 
+    /// Successful `sync` calls on files named `name` so far.
+    pub fn syncs_of(&self, name: &str) -> u64 {
+        self.state.lock().file_syncs.get(name).copied().unwrap_or(0)
+    }
+
     /// XORs the byte at `offset` of `name` in both images, as if the medium
     /// had rotted. Bytes beyond an image's end are left alone.
     pub fn corrupt(&self, name: &str, offset: u64, xor: u8) -> Result<()> {
@@ -518,6 +525,7 @@ impl FileHandle for SimFile {
         let mut s = self.state.lock();
         s.count_op(&self.name)?;
         s.syncs += 1;
+        *s.file_syncs.entry(self.name.clone()).or_default() += 1;
         let inode = s.inode(self.ino)?;
         inode.durable = inode.current.clone();
         inode.pending.clear();
