@@ -62,7 +62,14 @@ pub(crate) enum E {
     Col(usize),
     Neg(Box<E>),
     Not(Box<E>),
+    /// A comparison (`=`, `<>`, `<`, `<=`, `>`, `>=`).
     Bin(BinOp, Box<E>, Box<E>),
+    /// `first op e op e …` left to right: AND, OR, arithmetic or `||`
+    /// (`ast::Expr::Chain`, or a single such operator). Kept flat so that a
+    /// long chain is not a deep tree.
+    /// Invariant: `rest` is not empty, and its operators are all AND, all
+    /// OR, or none of them AND or OR.
+    Chain(Box<E>, Vec<(BinOp, E)>),
     Between(Box<E>, Box<E>, Box<E>, bool),
     In(Box<E>, Vec<E>, bool),
     Like(Box<E>, Box<E>, bool),
@@ -104,6 +111,7 @@ impl E {
             E::User { args, .. } => args.iter().all(E::is_const),
             E::Neg(e) | E::Not(e) | E::IsNull(e, _) => e.is_const(),
             E::Bin(_, a, b) | E::Like(a, b, _) => a.is_const() && b.is_const(),
+            E::Chain(a, rest) => a.is_const() && rest.iter().all(|(_, e)| e.is_const()),
             E::Between(a, b, c, _) => a.is_const() && b.is_const() && c.is_const(),
             E::In(a, l, _) => a.is_const() && l.iter().all(E::is_const),
             E::Builtin(_, args) => args.iter().all(E::is_const),
@@ -124,6 +132,10 @@ impl E {
             E::Bin(_, a, b) | E::Like(a, b, _) => {
                 a.columns(out);
                 b.columns(out);
+            }
+            E::Chain(a, rest) => {
+                a.columns(out);
+                rest.iter().for_each(|(_, e)| e.columns(out));
             }
             E::Between(a, b, c, _) => {
                 a.columns(out);
@@ -148,6 +160,10 @@ impl E {
             E::Not(e) => E::Not(b(e)),
             E::IsNull(e, n) => E::IsNull(b(e), *n),
             E::Bin(op, x, y) => E::Bin(*op, b(x), b(y)),
+            E::Chain(x, rest) => E::Chain(
+                b(x),
+                rest.iter().map(|(op, e)| (*op, e.remap(map))).collect(),
+            ),
             E::Like(x, y, n) => E::Like(b(x), b(y), *n),
             E::Between(x, y, z, n) => E::Between(b(x), b(y), b(z), *n),
             E::In(x, l, n) => E::In(b(x), l.iter().map(|e| e.remap(map)).collect(), *n),
@@ -177,28 +193,30 @@ impl E {
                 Value::Text(_) => return Err(Error::Sql("cannot negate text".into())),
             },
             E::Not(e) => truth(as_bool(&e.eval(row)?).map(|b| !b)),
-            E::Bin(BinOp::And, a, b) => {
-                let l = as_bool(&a.eval(row)?);
-                if l == Some(false) {
-                    return Ok(Value::Int(0));
+            E::Chain(first, rest) => match rest.first().map(|r| r.0) {
+                // AND: FALSE as soon as one operand is FALSE (the rest is
+                // not evaluated), else UNKNOWN if one was, else TRUE.
+                // OR is the same with TRUE and FALSE swapped.
+                Some(op @ (BinOp::And | BinOp::Or)) => {
+                    let decisive = op == BinOp::Or;
+                    let mut result = Some(!decisive);
+                    for e in std::iter::once(&**first).chain(rest.iter().map(|r| &r.1)) {
+                        match as_bool(&e.eval(row)?) {
+                            Some(b) if b == decisive => return Ok(Value::Int(i64::from(b))),
+                            Some(_) => {}
+                            None => result = None,
+                        }
+                    }
+                    truth(result)
                 }
-                match (l, as_bool(&b.eval(row)?)) {
-                    (_, Some(false)) => Value::Int(0),
-                    (Some(true), Some(true)) => Value::Int(1),
-                    _ => Value::Null,
+                _ => {
+                    let mut acc = first.eval(row)?;
+                    for (op, e) in rest {
+                        acc = binary(*op, &acc, &e.eval(row)?)?;
+                    }
+                    acc
                 }
-            }
-            E::Bin(BinOp::Or, a, b) => {
-                let l = as_bool(&a.eval(row)?);
-                if l == Some(true) {
-                    return Ok(Value::Int(1));
-                }
-                match (l, as_bool(&b.eval(row)?)) {
-                    (_, Some(true)) => Value::Int(1),
-                    (Some(false), Some(false)) => Value::Int(0),
-                    _ => Value::Null,
-                }
-            }
+            },
             E::Bin(op, a, b) => binary(*op, &a.eval(row)?, &b.eval(row)?)?,
             E::Between(e, lo, hi, neg) => {
                 let v = e.eval(row)?;
@@ -263,6 +281,15 @@ impl E {
             E::Neg(e) => format!("-{}", r(e)),
             E::Not(e) => format!("NOT ({})", r(e)),
             E::Bin(op, a, b) => format!("({} {} {})", r(a), op.symbol(), r(b)),
+            // As the left-deep tree it stands for: `((a + b) + c)`.
+            E::Chain(a, rest) => {
+                let mut out = "(".repeat(rest.len());
+                out.push_str(&r(a));
+                for (op, e) in rest {
+                    out.push_str(&format!(" {} {})", op.symbol(), r(e)));
+                }
+                out
+            }
             E::Between(e, lo, hi, n) => format!(
                 "{}{} BETWEEN {} AND {}",
                 r(e),
@@ -506,25 +533,24 @@ fn integral_bound(op: CmpOp, r: f64) -> Option<Value> {
 pub(crate) fn to_pred(e: &E, names: &[String], types: &[ColType]) -> Pred {
     let ty = |c: usize| types.get(c).copied().unwrap_or(ColType::Text);
     match e {
-        E::Bin(BinOp::And, a, b) => {
+        E::Chain(first, rest)
+            if rest
+                .first()
+                .is_some_and(|r| matches!(r.0, BinOp::And | BinOp::Or)) =>
+        {
+            let and = rest.first().is_some_and(|r| r.0 == BinOp::And);
             let mut v = Vec::new();
-            for p in [to_pred(a, names, types), to_pred(b, names, types)] {
-                match p {
-                    Pred::And(ps) => v.extend(ps),
-                    p => v.push(p),
+            for e in std::iter::once(&**first).chain(rest.iter().map(|r| &r.1)) {
+                match (to_pred(e, names, types), and) {
+                    (Pred::And(ps), true) | (Pred::Or(ps), false) => v.extend(ps),
+                    (p, _) => v.push(p),
                 }
             }
-            Pred::And(v)
-        }
-        E::Bin(BinOp::Or, a, b) => {
-            let mut v = Vec::new();
-            for p in [to_pred(a, names, types), to_pred(b, names, types)] {
-                match p {
-                    Pred::Or(ps) => v.extend(ps),
-                    p => v.push(p),
-                }
+            if and {
+                Pred::And(v)
+            } else {
+                Pred::Or(v)
             }
-            Pred::Or(v)
         }
         E::Not(x) => Pred::Not(Box::new(to_pred(x, names, types))),
         E::Bin(op, a, b) if cmp_op(*op).is_some() => {

@@ -420,7 +420,20 @@ fn bind(
         Expr::Not(x) => E::Not(b(x, aggs)?),
         Expr::Binary { op, left, right } => {
             let l = b(left, aggs.as_deref_mut())?;
-            E::Bin(*op, l, b(right, aggs)?)
+            let r = b(right, aggs)?;
+            if op.is_comparison() {
+                E::Bin(*op, l, r)
+            } else {
+                E::Chain(l, vec![(*op, *r)])
+            }
+        }
+        Expr::Chain { first, rest } => {
+            let l = b(first, aggs.as_deref_mut())?;
+            let mut v = Vec::with_capacity(rest.len());
+            for (op, x) in rest {
+                v.push((*op, *b(x, aggs.as_deref_mut())?));
+            }
+            E::Chain(l, v)
         }
         Expr::Between {
             expr,
@@ -544,6 +557,7 @@ fn has_agg(e: &Expr) -> bool {
         Expr::Func { name, args, .. } => agg_fn(name).is_some() || args.iter().any(has_agg),
         Expr::Neg(x) | Expr::Not(x) | Expr::IsNull { expr: x, .. } => has_agg(x),
         Expr::Binary { left, right, .. } => has_agg(left) || has_agg(right),
+        Expr::Chain { first, rest } => has_agg(first) || rest.iter().any(|(_, x)| has_agg(x)),
         Expr::Between {
             expr, low, high, ..
         } => has_agg(expr) || has_agg(low) || has_agg(high),
@@ -565,6 +579,13 @@ fn heading(e: &Expr) -> String {
         Expr::Not(x) => format!("NOT {}", heading(x)),
         Expr::Binary { op, left, right } => {
             format!("{} {} {}", heading(left), op.symbol(), heading(right))
+        }
+        Expr::Chain { first, rest } => {
+            let mut h = heading(first);
+            for (op, x) in rest {
+                h.push_str(&format!(" {} {}", op.symbol(), heading(x)));
+            }
+            h
         }
         Expr::Func {
             name,
