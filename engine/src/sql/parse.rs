@@ -23,6 +23,7 @@
 mod expr;
 
 use super::ast::*;
+use crate::catalog::MAX_NAME_LEN;
 use crate::error::{Error, Result};
 use crate::txn::Isolation;
 use crate::value::ColType;
@@ -58,6 +59,21 @@ fn syntax(line: u64, column: u64, message: impl Into<String>) -> Error {
         line,
         column,
     }
+}
+
+/// Refuses a name longer than any object may have (`catalog::MAX_NAME_LEN`),
+/// here where its position is known.
+fn long_name(name: &str, line: u64, column: u64) -> Result<()> {
+    let n = name.chars().count();
+    if n > MAX_NAME_LEN {
+        let head: String = name.chars().take(24).collect();
+        return Err(syntax(
+            line,
+            column,
+            format!("identifier {head}… is {n} characters long (limit {MAX_NAME_LEN})"),
+        ));
+    }
+    Ok(())
 }
 
 /// Splits `sql` into tokens, collecting hint comments into `hints`.
@@ -134,6 +150,7 @@ fn tokenize(sql: &str, hints: &mut Vec<String>) -> Result<Vec<Token>> {
                 .find(close)
                 .map(|p| i + 1 + p)
                 .ok_or_else(|| syntax(line, column, "unterminated quoted identifier"))?;
+            long_name(&sql[i + 1..end], line, column)?;
             out.push(at(Tok::Quoted(sql[i + 1..end].to_ascii_lowercase())));
             i = end + 1;
             continue;
@@ -186,6 +203,7 @@ fn tokenize(sql: &str, hints: &mut Vec<String>) -> Result<Vec<Token>> {
             while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] >= 0x80) {
                 j += 1;
             }
+            long_name(&sql[i..j], line, column)?;
             out.push(at(Tok::Ident(sql[i..j].to_ascii_lowercase())));
             i = j;
             continue;
