@@ -258,8 +258,17 @@ fn slot_row(core: &Core, b: &Block, rowid: RowId) -> Result<Option<Row>> {
 }
 
 /// The (start, stop) key range of each probe: the matching bounds encoded
-/// as key prefixes, one range per combination of IN-list values.
+/// as key prefixes, one range per combination of IN-list values, in index
+/// order (by start key: ascending values on an ASC column, descending on a
+/// DESC one), so that consecutive probes visit neighbouring leaves and the
+/// rows come back in the index's order, as Oracle's INLIST ITERATOR does.
 fn key_ranges(plan: &AccessPlan, keycols: &[KeyColumn]) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    let mut ranges = probe_ranges(plan, keycols);
+    ranges.sort_by(|a, b| a.0.cmp(&b.0));
+    ranges
+}
+
+fn probe_ranges(plan: &AccessPlan, keycols: &[KeyColumn]) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
     // Equal prefixes, expanded over the IN-list values.
     let mut prefixes: Vec<Vec<Value>> = vec![Vec::new()];
     let mut last = None;
