@@ -5,6 +5,8 @@
 //! |---|---|---|
 //! | [`MAX_EXPR_DEPTH`] | 250 levels | every pass over an expression (parse, bind, plan, evaluate, render, drop) is recursive; the bound keeps them well within a 2 MiB thread stack (the size of the `blocklab` binary's session threads and of Rust's test threads) |
 //!
+//! | [`MAX_SERIES_ROWS`] | 10,000,000 rows | a `generate_series` is built in memory (about 100 bytes a row on its way through a query), so this bounds one statement's series to about a gigabyte; a LIMIT that stops the series sooner (no ORDER BY, GROUP BY or DISTINCT in between) lets its range be as large as it likes |
+//!
 //! Why 250 and not SQLite's 1000 (`SQLITE_MAX_EXPR_DEPTH`): measured in
 //! optimized builds (the test and release profiles), the costliest shapes
 //! spend about 1.7 KiB of stack per level (`1 = (1 = (…))`, IN lists in IN
@@ -32,6 +34,9 @@ use crate::error::{Error, Result};
 
 /// The deepest expression a statement may hold.
 pub const MAX_EXPR_DEPTH: usize = 250;
+
+/// The most values one `generate_series` may produce.
+pub const MAX_SERIES_ROWS: usize = 10_000_000;
 
 pub(crate) fn too_deep() -> Error {
     Error::Sql(format!(

@@ -13,7 +13,9 @@
 //!   its error: an expression may nest at most [`MAX_EXPR_DEPTH`] (250)
 //!   levels deep (parentheses, NOT, unary minus, function calls, operators
 //!   and subqueries nest; a long run of `AND`, `OR`, `+` or `||` is one
-//!   level), so that no statement text can overflow a thread's stack.
+//!   level), so that no statement text can overflow a thread's stack; a
+//!   `generate_series` produces at most [`MAX_SERIES_ROWS`] (10,000,000)
+//!   rows, unless a LIMIT stops it sooner.
 //! * `plan` is the optimizer: it turns a WHERE clause into the access
 //!   layer's predicates, costs a full scan and every usable index with the
 //!   formula of MECHANISMS §6.1, honours hints, and decides whether a sort is
@@ -49,7 +51,7 @@ use crate::stats::{Stat, StatsSnapshot};
 use crate::value::{Row, Value};
 
 pub use explain::{Explain, PlanLine, PlanTableRow};
-pub use limits::MAX_EXPR_DEPTH;
+pub use limits::{MAX_EXPR_DEPTH, MAX_SERIES_ROWS};
 
 /// What one statement returned.
 #[derive(Clone, Debug, Default)]
