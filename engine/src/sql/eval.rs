@@ -8,7 +8,9 @@
 //! Semantics chosen where SQL dialects differ (each as SQLite does, so the
 //! differential test can compare results): INTEGER op INTEGER stays
 //! INTEGER (division truncates; overflow becomes REAL); division or modulo
-//! by zero is NULL; `NULL || x` is NULL (Oracle would treat NULL as '').
+//! by zero is NULL; arithmetic with a NULL operand is NULL before any type
+//! is checked (`NULL + 'x'`); `NULL || x` is NULL (Oracle would treat NULL
+//! as ''). The built-in functions are in `func`.
 //!
 //! `to_pred` keeps every term the index layer understands (`col op const`,
 //! BETWEEN, IN lists, LIKE, IS NULL, AND/OR/NOT) in its own form, so that
@@ -20,40 +22,13 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use super::ast::BinOp;
+use super::func::text_of;
+pub(crate) use super::func::Builtin;
 use super::UserFn;
 use crate::access::{compare, like_matches, CmpOp, OpaqueFn, Pred};
 use crate::error::{Error, Result};
 use crate::stats::{SessionStats, Stat};
 use crate::value::{ColType, Value};
-
-/// A built-in scalar function.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Builtin {
-    Abs,
-    Length,
-    Upper,
-    Lower,
-    Coalesce,
-    Substr,
-    Round,
-    Mod,
-}
-
-impl Builtin {
-    pub(crate) fn lookup(name: &str) -> Option<Builtin> {
-        Some(match name {
-            "abs" => Builtin::Abs,
-            "length" => Builtin::Length,
-            "upper" => Builtin::Upper,
-            "lower" => Builtin::Lower,
-            "coalesce" | "nvl" | "ifnull" => Builtin::Coalesce,
-            "substr" | "substring" => Builtin::Substr,
-            "round" => Builtin::Round,
-            "mod" => Builtin::Mod,
-            _ => return None,
-        })
-    }
-}
 
 /// A bound expression.
 #[derive(Clone)]
@@ -258,7 +233,7 @@ impl E {
                     .iter()
                     .map(|a| a.eval(row))
                     .collect::<Result<Vec<_>>>()?;
-                builtin(*f, &vals)?
+                f.call(&vals)?
             }
             E::User { f, args, stats, .. } => {
                 let vals = args
@@ -307,7 +282,7 @@ impl E {
             E::IsNull(e, n) => format!("{} IS {}NULL", r(e), if *n { "NOT " } else { "" }),
             E::Builtin(f, args) => format!(
                 "{}({})",
-                format!("{f:?}").to_ascii_uppercase(),
+                f.name(),
                 args.iter().map(r).collect::<Vec<_>>().join(", ")
             ),
             E::User { name, args, .. } => format!(
@@ -316,13 +291,6 @@ impl E {
                 args.iter().map(r).collect::<Vec<_>>().join(", ")
             ),
         }
-    }
-}
-
-fn text_of(v: &Value) -> String {
-    match v {
-        Value::Text(s) => s.clone(),
-        other => other.to_string(),
     }
 }
 
@@ -335,7 +303,7 @@ fn num(v: &Value) -> Result<Option<f64>> {
     }
 }
 
-fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value> {
+pub(crate) fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value> {
     use BinOp::*;
     let cmp = |f: fn(Ordering) -> bool| truth(compare(a, b).map(f));
     Ok(match op {
@@ -350,6 +318,8 @@ fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value> {
             _ => Value::Text(text_of(a) + &text_of(b)),
         },
         And | Or => unreachable_bool(op)?,
+        // NULL first: `NULL + 'x'` is NULL, not a type error.
+        Add | Sub | Mul | Div | Mod if a.is_null() || b.is_null() => Value::Null,
         Add | Sub | Mul | Div | Mod => {
             if let (Value::Int(x), Value::Int(y)) = (a, b) {
                 let (x, y) = (*x, *y);
@@ -384,78 +354,6 @@ fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value> {
 
 fn unreachable_bool(op: BinOp) -> Result<Value> {
     Err(Error::Internal(format!("{op:?} is evaluated lazily")))
-}
-
-fn builtin(f: Builtin, v: &[Value]) -> Result<Value> {
-    let arity = |n: usize| {
-        if v.len() == n {
-            Ok(())
-        } else {
-            Err(Error::Sql(format!("{f:?} takes {n} argument(s)")))
-        }
-    };
-    Ok(match f {
-        Builtin::Abs => {
-            arity(1)?;
-            match &v[0] {
-                Value::Int(i) => i
-                    .checked_abs()
-                    .map_or(Value::Real((*i as f64).abs()), Value::Int),
-                Value::Real(r) => Value::Real(r.abs()),
-                Value::Null => Value::Null,
-                Value::Text(_) => return Err(Error::Sql("ABS of text".into())),
-            }
-        }
-        Builtin::Length => {
-            arity(1)?;
-            match &v[0] {
-                Value::Null => Value::Null,
-                x => Value::Int(text_of(x).chars().count() as i64),
-            }
-        }
-        Builtin::Upper | Builtin::Lower => {
-            arity(1)?;
-            match &v[0] {
-                Value::Null => Value::Null,
-                x if f == Builtin::Upper => Value::Text(text_of(x).to_uppercase()),
-                x => Value::Text(text_of(x).to_lowercase()),
-            }
-        }
-        Builtin::Coalesce => v
-            .iter()
-            .find(|x| !x.is_null())
-            .cloned()
-            .unwrap_or(Value::Null),
-        Builtin::Substr => {
-            if v.len() != 2 && v.len() != 3 {
-                return Err(Error::Sql("SUBSTR takes 2 or 3 arguments".into()));
-            }
-            if v.iter().any(Value::is_null) {
-                return Ok(Value::Null);
-            }
-            let s: Vec<char> = text_of(&v[0]).chars().collect();
-            let start = v[1].as_int().unwrap_or(1).max(1) as usize - 1;
-            let len = v.get(2).and_then(Value::as_int).unwrap_or(i64::MAX).max(0) as usize;
-            Value::Text(s.iter().skip(start).take(len).collect())
-        }
-        Builtin::Mod => {
-            arity(2)?;
-            binary(BinOp::Mod, &v[0], &v[1])?
-        }
-        Builtin::Round => {
-            if v.is_empty() || v.len() > 2 {
-                return Err(Error::Sql("ROUND takes 1 or 2 arguments".into()));
-            }
-            let digits = v.get(1).and_then(Value::as_int).unwrap_or(0) as i32;
-            match num(&v[0])? {
-                None => Value::Null,
-                Some(x) => {
-                    let m = 10f64.powi(digits);
-                    Value::Real((x * m).round() / m)
-                }
-            }
-        }
-    })
 }
 
 fn flip(op: CmpOp) -> CmpOp {

@@ -36,6 +36,7 @@ mod ddl;
 mod eval;
 mod exec;
 pub mod explain;
+mod func;
 mod limits;
 mod parse;
 mod plan;
