@@ -279,6 +279,10 @@ mod tests {
         assert_eq!(substr("hello", i64::MIN, Some(i64::MAX)), "hell");
         assert_eq!(substr("hello", i64::MAX, Some(i64::MIN)), "hello");
         assert_eq!(substr("hello", 1, Some(i64::MIN)), "");
+        // Found by tests/sql_functions.rs: without a length, the rest is
+        // SQLite's maximum length, not the string's.
+        assert_eq!(substr("😀x😀", -4, None), "😀x😀");
+        assert_eq!(substr("-1", i64::MIN, None), "");
     }
 
     #[test]
