@@ -16,6 +16,15 @@
 //! "stats")`. The JSON (`optstats::TableStats::to_json`) normally fits one
 //! row; when it does not fit a block it is cut into parts 0, 1, … of one
 //! row each, read back in part order.
+//!
+//! Limits, checked by every DDL call before anything is written, each
+//! named in its error: a name (table, column, index, constraint) has at
+//! most [`MAX_NAME_LEN`] characters (Oracle 12.2's 128), a table at most
+//! [`MAX_COLUMNS`] columns (Oracle's 1000; dropped columns count, as
+//! Oracle's unused ones do). A table's definition is one catalog row, so
+//! a wide table with long names can still be refused below the column
+//! limit, when its definition does not fit in one block
+//! ([`definition_too_large`] says so).
 
 use std::collections::BTreeMap;
 
@@ -25,6 +34,50 @@ use crate::constraint::{ConstraintDef, ConstraintKind, Rules};
 use crate::error::{Error, Result};
 use crate::ids::{BlockNo, RowId, TableId};
 use crate::value::{ColType, Column, Row, Value};
+
+/// The longest name of a table, column, index or constraint, in characters.
+pub const MAX_NAME_LEN: usize = 128;
+
+/// The most columns a table may have, dropped ones included.
+pub const MAX_COLUMNS: usize = 1000;
+
+/// Checks a new object's name against [`MAX_NAME_LEN`].
+pub fn check_name(kind: &str, name: &str) -> Result<()> {
+    let n = name.chars().count();
+    if n > MAX_NAME_LEN {
+        let head: String = name.chars().take(24).collect();
+        return Err(Error::Sql(format!(
+            "{kind} name {head}… is {n} characters long (limit {MAX_NAME_LEN})"
+        )));
+    }
+    if n == 0 {
+        return Err(Error::Sql(format!("a {kind} name cannot be empty")));
+    }
+    Ok(())
+}
+
+/// Checks a table's name, its column names and its column count against
+/// [`MAX_NAME_LEN`] and [`MAX_COLUMNS`].
+pub fn check_table(name: &str, columns: &[Column]) -> Result<()> {
+    check_name("table", name)?;
+    if columns.len() > MAX_COLUMNS {
+        return Err(Error::Sql(format!(
+            "table {name} would have {} columns (limit {MAX_COLUMNS})",
+            columns.len()
+        )));
+    }
+    columns
+        .iter()
+        .try_for_each(|c| check_name("column", &c.name))
+}
+
+/// The error for a definition row larger than a catalog block: what was
+/// asked, and what to change.
+pub fn definition_too_large(table: &str, columns: usize, size: usize, max: usize) -> Error {
+    Error::Sql(format!(
+        "the definition of table {table} ({columns} columns) takes {size} bytes, more than one catalog block holds ({max}): use fewer columns or shorter names"
+    ))
+}
 
 /// A table's definition.
 #[derive(Clone, Debug, PartialEq)]

@@ -79,6 +79,28 @@ pub(crate) fn run(
     where_clause: &Pred,
     access: &Access,
 ) -> Result<QueryResult> {
+    run_limited(core, stats, snap, def, index, where_clause, access, None)
+}
+
+/// [`run`] that stops once `limit` rows have qualified (a LIMIT with
+/// nothing between it and the access that needs every row: Oracle's COUNT
+/// STOPKEY). A full scan reads no block after the last row it needs; an
+/// index scan walks the leaves for as many entries as rows are still
+/// missing, fetches them, and walks on from the last entry (one more
+/// descent) only if table terms or deleted rows left it short. A batched
+/// scan (list prefetch) sorts all of a probe's rowids first, so it ignores
+/// the limit.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run_limited(
+    core: &Core,
+    stats: &SessionStats,
+    snap: Snapshot,
+    def: &TableDef,
+    index: Option<&IndexDef>,
+    where_clause: &Pred,
+    access: &Access,
+    limit: Option<usize>,
+) -> Result<QueryResult> {
     let terms = boolean_terms(where_clause);
     let (max_matching, index_only) = match access {
         Access::Index { max_matching, .. } | Access::IndexBatched { max_matching, .. } => {
@@ -88,9 +110,17 @@ pub(crate) fn run(
         Access::Full => (None, false),
     };
     let Some(ix) = index else {
-        let rows = heap::scan_rows(core, stats, snap, def.seg, |row| {
-            terms.iter().all(|t| eval(t, row) == Some(true))
-        })?;
+        let mut rows = Vec::new();
+        if limit != Some(0) {
+            heap::scan_while(core, stats, snap, def.seg, |rowid, bytes| {
+                let row = decode_row(bytes)
+                    .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
+                if terms.iter().all(|t| eval(t, &row) == Some(true)) {
+                    rows.push((rowid, row));
+                }
+                Ok(limit.is_none_or(|l| rows.len() < l))
+            })?;
+        }
         return Ok(QueryResult {
             rows,
             plan: None,
@@ -121,53 +151,82 @@ pub(crate) fn run(
         )));
     }
     let batched = matches!(access, Access::IndexBatched { .. });
+    let limit = if batched { None } else { limit };
     let mut rows = Vec::new();
     let mut fetcher = RowidFetcher::default();
     let ranges = key_ranges(&plan, &keycols);
     let count = ranges.len();
-    for (n, (start, stop)) in ranges.into_iter().enumerate() {
-        let more = n + 1 < count;
-        let mut hits: Vec<RowId> = Vec::new();
-        crate::btree::tree::scan(core, stats, ix.tree, snap, &start, stop.as_deref(), |e| {
-            let (key, rowid) = split_rowid(&e.key).ok_or_else(|| {
-                Error::corrupt(core.file.name(), 0, "index entry without a rowid")
-            })?;
-            if screen.is_empty() && !index_only {
-                hits.push(rowid);
-                return Ok(true);
+    'probes: for (n, (start, stop)) in ranges.into_iter().enumerate() {
+        let mut from = start;
+        loop {
+            // Rows still wanted: the walk stops after as many entries.
+            let want = limit.map(|l| l.saturating_sub(rows.len()));
+            if want == Some(0) {
+                break 'probes;
             }
-            let vals =
-                decode_key(&keycols, key).map_err(|r| Error::corrupt(core.file.name(), 0, r))?;
-            let get = |c: usize| cols.iter().position(|&x| x == c).map(|p| &vals[p]);
-            if !screen
-                .iter()
-                .all(|t| matches!(eval_partial(t, &get), Ok(Some(true))))
-            {
-                stats.inc(Stat::IndexEntriesScreenedOut);
-            } else if index_only {
-                // The row as far as the index knows it: no table visit.
-                let mut row = vec![Value::Null; def.columns.len()];
-                for (p, &c) in cols.iter().enumerate() {
-                    row[c] = vals[p].clone();
+            let mut hits: Vec<RowId> = Vec::new();
+            // The last entry walked, when the walk stopped for the limit.
+            let mut stopped_at: Option<Vec<u8>> = None;
+            crate::btree::tree::scan(core, stats, ix.tree, snap, &from, stop.as_deref(), |e| {
+                let (key, rowid) = split_rowid(&e.key).ok_or_else(|| {
+                    Error::corrupt(core.file.name(), 0, "index entry without a rowid")
+                })?;
+                if screen.is_empty() && !index_only {
+                    hits.push(rowid);
+                } else {
+                    let vals = decode_key(&keycols, key)
+                        .map_err(|r| Error::corrupt(core.file.name(), 0, r))?;
+                    let get = |c: usize| cols.iter().position(|&x| x == c).map(|p| &vals[p]);
+                    if !screen
+                        .iter()
+                        .all(|t| matches!(eval_partial(t, &get), Ok(Some(true))))
+                    {
+                        stats.inc(Stat::IndexEntriesScreenedOut);
+                    } else if index_only {
+                        // The row as far as the index knows it: no table visit.
+                        let mut row = vec![Value::Null; def.columns.len()];
+                        for (p, &c) in cols.iter().enumerate() {
+                            row[c] = vals[p].clone();
+                        }
+                        if table_terms.iter().all(|t| eval(t, &row) == Some(true)) {
+                            rows.push((rowid, row));
+                        }
+                    } else {
+                        hits.push(rowid);
+                    }
                 }
+                let enough = match (limit, want) {
+                    (Some(l), _) if index_only => rows.len() >= l,
+                    (_, Some(w)) => hits.len() >= w,
+                    _ => false,
+                };
+                if enough {
+                    stopped_at = Some(e.key.to_vec());
+                    return Ok(false);
+                }
+                Ok(true)
+            })?;
+            if batched {
+                // List prefetch: visit each table block once, in block order.
+                hits.sort_by_key(|r| (r.block.0, r.slot));
+            }
+            let more = n + 1 < count || stopped_at.is_some();
+            fetcher.fetch_all(core, stats, snap, &hits, more, |rowid, row| {
                 if table_terms.iter().all(|t| eval(t, &row) == Some(true)) {
                     rows.push((rowid, row));
                 }
-            } else {
-                hits.push(rowid);
+                Ok(())
+            })?;
+            match stopped_at {
+                // Walk on from just after that entry (entries are unique:
+                // the key ends with the rowid).
+                Some(mut key) => {
+                    key.push(0);
+                    from = key;
+                }
+                None => break,
             }
-            Ok(true)
-        })?;
-        if batched {
-            // List prefetch: visit each table block once, in block order.
-            hits.sort_by_key(|r| (r.block.0, r.slot));
         }
-        fetcher.fetch_all(core, stats, snap, &hits, more, |rowid, row| {
-            if table_terms.iter().all(|t| eval(t, &row) == Some(true)) {
-                rows.push((rowid, row));
-            }
-            Ok(())
-        })?;
     }
     Ok(QueryResult {
         rows,
@@ -258,8 +317,17 @@ fn slot_row(core: &Core, b: &Block, rowid: RowId) -> Result<Option<Row>> {
 }
 
 /// The (start, stop) key range of each probe: the matching bounds encoded
-/// as key prefixes, one range per combination of IN-list values.
+/// as key prefixes, one range per combination of IN-list values, in index
+/// order (by start key: ascending values on an ASC column, descending on a
+/// DESC one), so that consecutive probes visit neighbouring leaves and the
+/// rows come back in the index's order, as Oracle's INLIST ITERATOR does.
 fn key_ranges(plan: &AccessPlan, keycols: &[KeyColumn]) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    let mut ranges = probe_ranges(plan, keycols);
+    ranges.sort_by(|a, b| a.0.cmp(&b.0));
+    ranges
+}
+
+fn probe_ranges(plan: &AccessPlan, keycols: &[KeyColumn]) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
     // Equal prefixes, expanded over the IN-list values.
     let mut prefixes: Vec<Vec<Value>> = vec![Vec::new()];
     let mut last = None;

@@ -54,7 +54,10 @@ pub use cost::{
     bound_selectivity, cost_from_selectivities, index_scan_cost, selectivity, ColumnStats,
     CostEstimate, IndexStats, DEFAULT_SELECTIVITY,
 };
-pub use plan::{boolean_terms, index_only, plan_for_index, AccessPlan, ColumnBound, Endpoint};
+pub use plan::{
+    boolean_terms, index_only, plan_for_index, probe_order, probe_values, probe_values_by,
+    AccessPlan, ColumnBound, Endpoint,
+};
 pub use pred::{
     compare, describe, eval, eval_partial, like_matches, like_prefix, render, CmpOp, NotAvailable,
     OpaqueEval, OpaqueFn, Pred,

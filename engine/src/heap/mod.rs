@@ -719,6 +719,20 @@ pub(crate) fn scan(
     seg: BlockNo,
     mut f: impl FnMut(RowId, &[u8]) -> Result<()>,
 ) -> Result<()> {
+    scan_while(core, stats, snap, seg, |rowid, bytes| {
+        f(rowid, bytes).map(|()| true)
+    })
+}
+
+/// [`scan`] that stops as soon as `f` returns false (a LIMIT is reached):
+/// the blocks after that row are not read.
+pub(crate) fn scan_while(
+    core: &Core,
+    stats: &SessionStats,
+    snap: Snapshot,
+    seg: BlockNo,
+    mut f: impl FnMut(RowId, &[u8]) -> Result<bool>,
+) -> Result<()> {
     for no in segment_blocks(core, stats, seg, Some(snap))? {
         let v = read_consistent(core, stats, no, snap)?;
         stats.inc(Stat::TableScanBlocks);
@@ -726,13 +740,13 @@ pub(crate) fn scan(
             for (i, s) in slots.iter().enumerate() {
                 if s.state == SlotState::Live {
                     stats.inc(Stat::TableScanRows);
-                    f(
-                        RowId {
-                            block: no,
-                            slot: i as u16,
-                        },
-                        &s.data,
-                    )?;
+                    let rowid = RowId {
+                        block: no,
+                        slot: i as u16,
+                    };
+                    if !f(rowid, &s.data)? {
+                        return Ok(());
+                    }
                 }
             }
         }

@@ -50,10 +50,13 @@ pub(crate) fn table(columns: &[String], rows: &[Vec<Value>]) -> String {
             .iter()
             .zip(&width)
             .map(|(&(text, right), &w)| {
+                // Padded by hand: a `{:w$}` width above u16::MAX panics,
+                // and a value or heading can be longer than that.
+                let pad = " ".repeat(w.saturating_sub(text.chars().count()));
                 if right {
-                    format!("{text:>w$}")
+                    pad + text
                 } else {
-                    format!("{text:<w$}")
+                    text.to_string() + &pad
                 }
             })
             .collect();
@@ -327,6 +330,19 @@ mod tests {
     use super::*;
     use crate::sql::Explain;
     use crate::stats::Stat;
+
+    #[test]
+    fn a_table_holds_values_and_headings_wider_than_a_format_width() {
+        // 70,000 characters: wider than the u16 a `{:w$}` width may be.
+        let long = "a".repeat(70_000);
+        let out = table(
+            &[long.clone(), "n".into()],
+            &[vec![Value::Text(long.clone()), Value::Int(1)]],
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], format!("{long} n"));
+        assert_eq!(lines[2], format!("{long} 1"));
+    }
 
     #[test]
     fn values_map_to_json_numbers_strings_and_null() {

@@ -10,6 +10,7 @@ impl Session {
     pub fn create_table(&mut self, name: &str, columns: &[Column]) -> Result<()> {
         self.commit()?;
         let name = name.to_ascii_lowercase();
+        crate::catalog::check_table(&name, columns)?;
         if self.core.catalog.read().tables.contains_key(&name) {
             return Err(Error::AlreadyExists {
                 kind: "table",
@@ -47,7 +48,8 @@ impl Session {
                 txn,
                 CATALOG_SEG,
                 &encode_row(&def.to_row()),
-            )?;
+            )
+            .map_err(|e| definition_error(e, &def))?;
             Ok(def)
         });
         match r {
@@ -218,6 +220,7 @@ impl Session {
     ) -> Result<()> {
         self.commit()?;
         let name = name.to_ascii_lowercase();
+        crate::catalog::check_name("index", &name)?;
         let (def, _) = self.target(table)?;
         {
             let cat = self.core.catalog.read();
@@ -476,6 +479,7 @@ impl Session {
         );
         let mut new = def.clone();
         new.columns.push(column);
+        crate::catalog::check_table(&new.name, &new.columns)?;
         let width = new.columns.len();
         let pad = move |r: &Row| {
             let mut r = r.clone();
@@ -565,7 +569,8 @@ impl Session {
                 CATALOG_SEG,
                 def.catalog_rowid,
                 |_| Ok(Some(row)),
-            )?
+            )
+            .map_err(|e| definition_error(e, &new))?
             .ok_or_else(|| Error::Internal("catalog row update declined".into()))?;
             if let Some(f) = rewrite {
                 let mut rules = core.catalog.read().rules(&def.name)?;
@@ -609,6 +614,7 @@ impl Session {
     ) -> Result<()> {
         self.commit()?;
         let name = name.to_ascii_lowercase();
+        crate::catalog::check_name("constraint", &name)?;
         let (cdef, ddl) = {
             let cat = self.core.catalog.read();
             if cat.constraints.contains_key(&name) {
@@ -644,5 +650,16 @@ impl Session {
                 Err(e)
             }
         }
+    }
+}
+
+/// A definition row too large for a catalog block, said as such rather
+/// than as a row that does not fit.
+fn definition_error(e: Error, def: &TableDef) -> Error {
+    match e {
+        Error::RowTooLarge { size, max } => {
+            crate::catalog::definition_too_large(&def.name, def.columns.len(), size, max)
+        }
+        e => e,
     }
 }

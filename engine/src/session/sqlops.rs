@@ -24,13 +24,15 @@ impl Session {
 
     /// Runs `where_clause` on `table` through `access`, as this session
     /// sees the table now or, with `as_of`, as of that SCN (flashback query
-    /// through undo; `SnapshotTooOld` when the undo is gone).
+    /// through undo; `SnapshotTooOld` when the undo is gone). With `limit`,
+    /// the access stops once that many rows qualified (`exec::run_limited`).
     pub fn query_at(
         &mut self,
         table: &str,
         where_clause: &Pred,
         access: Access,
         as_of: Option<Scn>,
+        limit: Option<usize>,
     ) -> Result<QueryResult> {
         let (def, _) = self.target(table)?;
         let index = self.usable_index(&def, &access)?;
@@ -42,7 +44,7 @@ impl Session {
                 },
                 None => s.snapshot(),
             };
-            let r = exec::run(
+            let r = exec::run_limited(
                 &s.core,
                 &s.stats,
                 snap,
@@ -50,6 +52,7 @@ impl Session {
                 index.as_ref(),
                 where_clause,
                 &access,
+                limit,
             )?;
             s.stats.add(Stat::RowsProcessed, r.rows.len() as u64);
             Ok(r)

@@ -215,6 +215,14 @@ pub enum BinOp {
 }
 
 impl BinOp {
+    /// `=`, `<>`, `<`, `<=`, `>` or `>=`.
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+        )
+    }
+
     pub fn symbol(self) -> &'static str {
         match self {
             BinOp::Add => "+",
@@ -244,10 +252,22 @@ pub enum Expr {
     Param(usize),
     Neg(Box<Expr>),
     Not(Box<Expr>),
+    /// One operator and its two operands (a comparison, or a chain of
+    /// one operator).
     Binary {
         op: BinOp,
         left: Box<Expr>,
         right: Box<Expr>,
+    },
+    /// `first op1 e1 op2 e2 …`, two operators or more of one precedence
+    /// level, applied left to right. A long chain (`1 + 1 + … + 1`,
+    /// `a = 1 OR a = 2 OR …`) is kept flat rather than as a left-deep tree,
+    /// so that its length is not a nesting depth for any later pass.
+    /// Invariant: the operators are all OR, all AND, all of `+ - ||`, or
+    /// all of `* / %`.
+    Chain {
+        first: Box<Expr>,
+        rest: Vec<(BinOp, Expr)>,
     },
     Between {
         expr: Box<Expr>,

@@ -8,7 +8,9 @@
 //! Semantics chosen where SQL dialects differ (each as SQLite does, so the
 //! differential test can compare results): INTEGER op INTEGER stays
 //! INTEGER (division truncates; overflow becomes REAL); division or modulo
-//! by zero is NULL; `NULL || x` is NULL (Oracle would treat NULL as '').
+//! by zero is NULL; arithmetic with a NULL operand is NULL before any type
+//! is checked (`NULL + 'x'`); `NULL || x` is NULL (Oracle would treat NULL
+//! as ''). The built-in functions are in `func`.
 //!
 //! `to_pred` keeps every term the index layer understands (`col op const`,
 //! BETWEEN, IN lists, LIKE, IS NULL, AND/OR/NOT) in its own form, so that
@@ -20,40 +22,13 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use super::ast::BinOp;
+use super::func::text_of;
+pub(crate) use super::func::Builtin;
 use super::UserFn;
 use crate::access::{compare, like_matches, CmpOp, OpaqueFn, Pred};
 use crate::error::{Error, Result};
 use crate::stats::{SessionStats, Stat};
 use crate::value::{ColType, Value};
-
-/// A built-in scalar function.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Builtin {
-    Abs,
-    Length,
-    Upper,
-    Lower,
-    Coalesce,
-    Substr,
-    Round,
-    Mod,
-}
-
-impl Builtin {
-    pub(crate) fn lookup(name: &str) -> Option<Builtin> {
-        Some(match name {
-            "abs" => Builtin::Abs,
-            "length" => Builtin::Length,
-            "upper" => Builtin::Upper,
-            "lower" => Builtin::Lower,
-            "coalesce" | "nvl" | "ifnull" => Builtin::Coalesce,
-            "substr" | "substring" => Builtin::Substr,
-            "round" => Builtin::Round,
-            "mod" => Builtin::Mod,
-            _ => return None,
-        })
-    }
-}
 
 /// A bound expression.
 #[derive(Clone)]
@@ -62,7 +37,14 @@ pub(crate) enum E {
     Col(usize),
     Neg(Box<E>),
     Not(Box<E>),
+    /// A comparison (`=`, `<>`, `<`, `<=`, `>`, `>=`).
     Bin(BinOp, Box<E>, Box<E>),
+    /// `first op e op e …` left to right: AND, OR, arithmetic or `||`
+    /// (`ast::Expr::Chain`, or a single such operator). Kept flat so that a
+    /// long chain is not a deep tree.
+    /// Invariant: `rest` is not empty, and its operators are all AND, all
+    /// OR, or none of them AND or OR.
+    Chain(Box<E>, Vec<(BinOp, E)>),
     Between(Box<E>, Box<E>, Box<E>, bool),
     In(Box<E>, Vec<E>, bool),
     Like(Box<E>, Box<E>, bool),
@@ -104,6 +86,7 @@ impl E {
             E::User { args, .. } => args.iter().all(E::is_const),
             E::Neg(e) | E::Not(e) | E::IsNull(e, _) => e.is_const(),
             E::Bin(_, a, b) | E::Like(a, b, _) => a.is_const() && b.is_const(),
+            E::Chain(a, rest) => a.is_const() && rest.iter().all(|(_, e)| e.is_const()),
             E::Between(a, b, c, _) => a.is_const() && b.is_const() && c.is_const(),
             E::In(a, l, _) => a.is_const() && l.iter().all(E::is_const),
             E::Builtin(_, args) => args.iter().all(E::is_const),
@@ -124,6 +107,10 @@ impl E {
             E::Bin(_, a, b) | E::Like(a, b, _) => {
                 a.columns(out);
                 b.columns(out);
+            }
+            E::Chain(a, rest) => {
+                a.columns(out);
+                rest.iter().for_each(|(_, e)| e.columns(out));
             }
             E::Between(a, b, c, _) => {
                 a.columns(out);
@@ -148,6 +135,10 @@ impl E {
             E::Not(e) => E::Not(b(e)),
             E::IsNull(e, n) => E::IsNull(b(e), *n),
             E::Bin(op, x, y) => E::Bin(*op, b(x), b(y)),
+            E::Chain(x, rest) => E::Chain(
+                b(x),
+                rest.iter().map(|(op, e)| (*op, e.remap(map))).collect(),
+            ),
             E::Like(x, y, n) => E::Like(b(x), b(y), *n),
             E::Between(x, y, z, n) => E::Between(b(x), b(y), b(z), *n),
             E::In(x, l, n) => E::In(b(x), l.iter().map(|e| e.remap(map)).collect(), *n),
@@ -177,28 +168,30 @@ impl E {
                 Value::Text(_) => return Err(Error::Sql("cannot negate text".into())),
             },
             E::Not(e) => truth(as_bool(&e.eval(row)?).map(|b| !b)),
-            E::Bin(BinOp::And, a, b) => {
-                let l = as_bool(&a.eval(row)?);
-                if l == Some(false) {
-                    return Ok(Value::Int(0));
+            E::Chain(first, rest) => match rest.first().map(|r| r.0) {
+                // AND: FALSE as soon as one operand is FALSE (the rest is
+                // not evaluated), else UNKNOWN if one was, else TRUE.
+                // OR is the same with TRUE and FALSE swapped.
+                Some(op @ (BinOp::And | BinOp::Or)) => {
+                    let decisive = op == BinOp::Or;
+                    let mut result = Some(!decisive);
+                    for e in std::iter::once(&**first).chain(rest.iter().map(|r| &r.1)) {
+                        match as_bool(&e.eval(row)?) {
+                            Some(b) if b == decisive => return Ok(Value::Int(i64::from(b))),
+                            Some(_) => {}
+                            None => result = None,
+                        }
+                    }
+                    truth(result)
                 }
-                match (l, as_bool(&b.eval(row)?)) {
-                    (_, Some(false)) => Value::Int(0),
-                    (Some(true), Some(true)) => Value::Int(1),
-                    _ => Value::Null,
+                _ => {
+                    let mut acc = first.eval(row)?;
+                    for (op, e) in rest {
+                        acc = binary(*op, &acc, &e.eval(row)?)?;
+                    }
+                    acc
                 }
-            }
-            E::Bin(BinOp::Or, a, b) => {
-                let l = as_bool(&a.eval(row)?);
-                if l == Some(true) {
-                    return Ok(Value::Int(1));
-                }
-                match (l, as_bool(&b.eval(row)?)) {
-                    (_, Some(true)) => Value::Int(1),
-                    (Some(false), Some(false)) => Value::Int(0),
-                    _ => Value::Null,
-                }
-            }
+            },
             E::Bin(op, a, b) => binary(*op, &a.eval(row)?, &b.eval(row)?)?,
             E::Between(e, lo, hi, neg) => {
                 let v = e.eval(row)?;
@@ -240,7 +233,7 @@ impl E {
                     .iter()
                     .map(|a| a.eval(row))
                     .collect::<Result<Vec<_>>>()?;
-                builtin(*f, &vals)?
+                f.call(&vals)?
             }
             E::User { f, args, stats, .. } => {
                 let vals = args
@@ -263,6 +256,15 @@ impl E {
             E::Neg(e) => format!("-{}", r(e)),
             E::Not(e) => format!("NOT ({})", r(e)),
             E::Bin(op, a, b) => format!("({} {} {})", r(a), op.symbol(), r(b)),
+            // As the left-deep tree it stands for: `((a + b) + c)`.
+            E::Chain(a, rest) => {
+                let mut out = "(".repeat(rest.len());
+                out.push_str(&r(a));
+                for (op, e) in rest {
+                    out.push_str(&format!(" {} {})", op.symbol(), r(e)));
+                }
+                out
+            }
             E::Between(e, lo, hi, n) => format!(
                 "{}{} BETWEEN {} AND {}",
                 r(e),
@@ -280,7 +282,7 @@ impl E {
             E::IsNull(e, n) => format!("{} IS {}NULL", r(e), if *n { "NOT " } else { "" }),
             E::Builtin(f, args) => format!(
                 "{}({})",
-                format!("{f:?}").to_ascii_uppercase(),
+                f.name(),
                 args.iter().map(r).collect::<Vec<_>>().join(", ")
             ),
             E::User { name, args, .. } => format!(
@@ -289,13 +291,6 @@ impl E {
                 args.iter().map(r).collect::<Vec<_>>().join(", ")
             ),
         }
-    }
-}
-
-fn text_of(v: &Value) -> String {
-    match v {
-        Value::Text(s) => s.clone(),
-        other => other.to_string(),
     }
 }
 
@@ -308,7 +303,7 @@ fn num(v: &Value) -> Result<Option<f64>> {
     }
 }
 
-fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value> {
+pub(crate) fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value> {
     use BinOp::*;
     let cmp = |f: fn(Ordering) -> bool| truth(compare(a, b).map(f));
     Ok(match op {
@@ -323,6 +318,8 @@ fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value> {
             _ => Value::Text(text_of(a) + &text_of(b)),
         },
         And | Or => unreachable_bool(op)?,
+        // NULL first: `NULL + 'x'` is NULL, not a type error.
+        Add | Sub | Mul | Div | Mod if a.is_null() || b.is_null() => Value::Null,
         Add | Sub | Mul | Div | Mod => {
             if let (Value::Int(x), Value::Int(y)) = (a, b) {
                 let (x, y) = (*x, *y);
@@ -357,78 +354,6 @@ fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value> {
 
 fn unreachable_bool(op: BinOp) -> Result<Value> {
     Err(Error::Internal(format!("{op:?} is evaluated lazily")))
-}
-
-fn builtin(f: Builtin, v: &[Value]) -> Result<Value> {
-    let arity = |n: usize| {
-        if v.len() == n {
-            Ok(())
-        } else {
-            Err(Error::Sql(format!("{f:?} takes {n} argument(s)")))
-        }
-    };
-    Ok(match f {
-        Builtin::Abs => {
-            arity(1)?;
-            match &v[0] {
-                Value::Int(i) => i
-                    .checked_abs()
-                    .map_or(Value::Real((*i as f64).abs()), Value::Int),
-                Value::Real(r) => Value::Real(r.abs()),
-                Value::Null => Value::Null,
-                Value::Text(_) => return Err(Error::Sql("ABS of text".into())),
-            }
-        }
-        Builtin::Length => {
-            arity(1)?;
-            match &v[0] {
-                Value::Null => Value::Null,
-                x => Value::Int(text_of(x).chars().count() as i64),
-            }
-        }
-        Builtin::Upper | Builtin::Lower => {
-            arity(1)?;
-            match &v[0] {
-                Value::Null => Value::Null,
-                x if f == Builtin::Upper => Value::Text(text_of(x).to_uppercase()),
-                x => Value::Text(text_of(x).to_lowercase()),
-            }
-        }
-        Builtin::Coalesce => v
-            .iter()
-            .find(|x| !x.is_null())
-            .cloned()
-            .unwrap_or(Value::Null),
-        Builtin::Substr => {
-            if v.len() != 2 && v.len() != 3 {
-                return Err(Error::Sql("SUBSTR takes 2 or 3 arguments".into()));
-            }
-            if v.iter().any(Value::is_null) {
-                return Ok(Value::Null);
-            }
-            let s: Vec<char> = text_of(&v[0]).chars().collect();
-            let start = v[1].as_int().unwrap_or(1).max(1) as usize - 1;
-            let len = v.get(2).and_then(Value::as_int).unwrap_or(i64::MAX).max(0) as usize;
-            Value::Text(s.iter().skip(start).take(len).collect())
-        }
-        Builtin::Mod => {
-            arity(2)?;
-            binary(BinOp::Mod, &v[0], &v[1])?
-        }
-        Builtin::Round => {
-            if v.is_empty() || v.len() > 2 {
-                return Err(Error::Sql("ROUND takes 1 or 2 arguments".into()));
-            }
-            let digits = v.get(1).and_then(Value::as_int).unwrap_or(0) as i32;
-            match num(&v[0])? {
-                None => Value::Null,
-                Some(x) => {
-                    let m = 10f64.powi(digits);
-                    Value::Real((x * m).round() / m)
-                }
-            }
-        }
-    })
 }
 
 fn flip(op: CmpOp) -> CmpOp {
@@ -506,25 +431,24 @@ fn integral_bound(op: CmpOp, r: f64) -> Option<Value> {
 pub(crate) fn to_pred(e: &E, names: &[String], types: &[ColType]) -> Pred {
     let ty = |c: usize| types.get(c).copied().unwrap_or(ColType::Text);
     match e {
-        E::Bin(BinOp::And, a, b) => {
+        E::Chain(first, rest)
+            if rest
+                .first()
+                .is_some_and(|r| matches!(r.0, BinOp::And | BinOp::Or)) =>
+        {
+            let and = rest.first().is_some_and(|r| r.0 == BinOp::And);
             let mut v = Vec::new();
-            for p in [to_pred(a, names, types), to_pred(b, names, types)] {
-                match p {
-                    Pred::And(ps) => v.extend(ps),
-                    p => v.push(p),
+            for e in std::iter::once(&**first).chain(rest.iter().map(|r| &r.1)) {
+                match (to_pred(e, names, types), and) {
+                    (Pred::And(ps), true) | (Pred::Or(ps), false) => v.extend(ps),
+                    (p, _) => v.push(p),
                 }
             }
-            Pred::And(v)
-        }
-        E::Bin(BinOp::Or, a, b) => {
-            let mut v = Vec::new();
-            for p in [to_pred(a, names, types), to_pred(b, names, types)] {
-                match p {
-                    Pred::Or(ps) => v.extend(ps),
-                    p => v.push(p),
-                }
+            if and {
+                Pred::And(v)
+            } else {
+                Pred::Or(v)
             }
-            Pred::Or(v)
         }
         E::Not(x) => Pred::Not(Box::new(to_pred(x, names, types))),
         E::Bin(op, a, b) if cmp_op(*op).is_some() => {

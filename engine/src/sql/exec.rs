@@ -4,7 +4,10 @@
 //! `generate_series`, or one empty row) → WHERE (already applied by the
 //! access layer for tables) → GROUP BY and aggregates → HAVING → the select
 //! list → DISTINCT → ORDER BY (a counted sort, unless the access path
-//! delivers the order) → OFFSET/LIMIT.
+//! delivers the order) → OFFSET/LIMIT. When no grouping, DISTINCT or sort
+//! stands between the source and the LIMIT, the source itself stops after
+//! OFFSET + LIMIT rows (COUNT STOPKEY): a series is not built further, a
+//! table or index scan reads no further.
 //!
 //! Aggregation evaluates each group on an "extended row": the group's first
 //! source row followed by the group's aggregate values, so a select-list
@@ -19,6 +22,7 @@ use std::collections::HashMap;
 use super::ast::*;
 use super::eval::{as_bool, to_pred, Builtin, E};
 use super::explain::{Explain, PlanLine, PlanTableRow};
+use super::limits::MAX_SERIES_ROWS;
 use super::plan::{self, OrderKey, Request};
 use super::SqlResult;
 use crate::access::{compare, Pred};
@@ -420,7 +424,20 @@ fn bind(
         Expr::Not(x) => E::Not(b(x, aggs)?),
         Expr::Binary { op, left, right } => {
             let l = b(left, aggs.as_deref_mut())?;
-            E::Bin(*op, l, b(right, aggs)?)
+            let r = b(right, aggs)?;
+            if op.is_comparison() {
+                E::Bin(*op, l, r)
+            } else {
+                E::Chain(l, vec![(*op, *r)])
+            }
+        }
+        Expr::Chain { first, rest } => {
+            let l = b(first, aggs.as_deref_mut())?;
+            let mut v = Vec::with_capacity(rest.len());
+            for (op, x) in rest {
+                v.push((*op, *b(x, aggs.as_deref_mut())?));
+            }
+            E::Chain(l, v)
         }
         Expr::Between {
             expr,
@@ -544,6 +561,7 @@ fn has_agg(e: &Expr) -> bool {
         Expr::Func { name, args, .. } => agg_fn(name).is_some() || args.iter().any(has_agg),
         Expr::Neg(x) | Expr::Not(x) | Expr::IsNull { expr: x, .. } => has_agg(x),
         Expr::Binary { left, right, .. } => has_agg(left) || has_agg(right),
+        Expr::Chain { first, rest } => has_agg(first) || rest.iter().any(|(_, x)| has_agg(x)),
         Expr::Between {
             expr, low, high, ..
         } => has_agg(expr) || has_agg(low) || has_agg(high),
@@ -565,6 +583,13 @@ fn heading(e: &Expr) -> String {
         Expr::Not(x) => format!("NOT {}", heading(x)),
         Expr::Binary { op, left, right } => {
             format!("{} {} {}", heading(left), op.symbol(), heading(right))
+        }
+        Expr::Chain { first, rest } => {
+            let mut h = heading(first);
+            for (op, x) in rest {
+                h.push_str(&format!(" {} {}", op.symbol(), heading(x)));
+            }
+            h
         }
         Expr::Func {
             name,
@@ -785,6 +810,22 @@ fn select(s: &mut Session, cx: &Cx<'_>, sel: &Select, plan_only: bool) -> Result
             .collect()
     };
 
+    // OFFSET and LIMIT are known before any row is read. When nothing
+    // between the source and the LIMIT needs every row (no grouping, no
+    // DISTINCT, no sort), the source stops after OFFSET + LIMIT rows
+    // (Oracle's COUNT STOPKEY): a LIMIT 3 reads three rows' worth of
+    // blocks, not the table, and never builds a billion-row series.
+    let offset = match &sel.offset {
+        Some(e) => count_value(bind(s, cx, e, &[], None)?.eval(&[])?)?,
+        None => 0,
+    };
+    let limit = match &sel.limit {
+        Some(e) => count_value(bind(s, cx, e, &[], None)?.eval(&[])?)?,
+        None => usize::MAX,
+    };
+    let stop_after =
+        (sel.limit.is_some() && !grouped && !sel.distinct).then(|| offset.saturating_add(limit));
+
     // Access.
     let mut lines: Vec<PlanLine> = Vec::new();
     let mut plan_rows = Vec::new();
@@ -838,7 +879,10 @@ fn select(s: &mut Session, cx: &Cx<'_>, sel: &Select, plan_only: bool) -> Result
                     }
                     None => None,
                 };
-                let r = s.query_at(name, &pred, choice.access, scn)?;
+                // Rows the access delivers in the ORDER BY's order need
+                // no sort, so the LIMIT still stops them.
+                let stop = stop_after.filter(|_| keys.is_empty() || sorted_by_access);
+                let r = s.query_at(name, &pred, choice.access, scn, stop)?;
                 r.rows.into_iter().map(|(_, row)| row).collect()
             }
         }
@@ -848,7 +892,8 @@ fn select(s: &mut Session, cx: &Cx<'_>, sel: &Select, plan_only: bool) -> Result
             let (Value::Int(a), Value::Int(b)) = (a, b) else {
                 return Err(Error::Sql("generate_series needs two integers".into()));
             };
-            let n = (b - a + 1).max(0) as u64;
+            // i128: `b - a + 1` overflows i64 for the widest ranges.
+            let n = (i128::from(b) - i128::from(a) + 1).clamp(0, i128::from(u64::MAX)) as u64;
             rows_est = n;
             cost = 0;
             let mut l = plan::line("GENERATE SERIES", None, n, 0);
@@ -857,14 +902,8 @@ fn select(s: &mut Session, cx: &Cx<'_>, sel: &Select, plan_only: bool) -> Result
             if plan_only {
                 Vec::new()
             } else {
-                let mut out = Vec::with_capacity(n as usize);
-                for v in a..=b {
-                    let row = vec![Value::Int(v)];
-                    if keep(&filter, &row)? {
-                        out.push(row);
-                    }
-                }
-                out
+                let stop = stop_after.filter(|_| keys.is_empty());
+                series(a, b, n, stop, &filter)?
             }
         }
         _ => {
@@ -964,14 +1003,6 @@ fn select(s: &mut Session, cx: &Cx<'_>, sel: &Select, plan_only: bool) -> Result
             std::cmp::Ordering::Equal
         });
     }
-    let offset = match &sel.offset {
-        Some(e) => count_value(bind(s, cx, e, &[], None)?.eval(&[])?)?,
-        None => 0,
-    };
-    let limit = match &sel.limit {
-        Some(e) => count_value(bind(s, cx, e, &[], None)?.eval(&[])?)?,
-        None => usize::MAX,
-    };
     let rows: Vec<Row> = out
         .into_iter()
         .skip(offset)
@@ -1056,6 +1087,37 @@ fn select(s: &mut Session, cx: &Cx<'_>, sel: &Select, plan_only: bool) -> Result
             notes,
         },
     })
+}
+
+/// The rows of `generate_series(a, b)` (`n` values) that pass `filter`,
+/// stopping after `stop` of them. A series produces at most
+/// [`MAX_SERIES_ROWS`] values: refused at once when it has more and nothing
+/// stops it, refused when it reaches that many while a LIMIT is still
+/// waiting (a filter that rejects nearly everything).
+fn series(a: i64, b: i64, n: u64, stop: Option<usize>, filter: &Option<E>) -> Result<Vec<Row>> {
+    let too_many = || {
+        Error::Sql(format!(
+            "generate_series({a}, {b}) would produce more than {MAX_SERIES_ROWS} rows (the limit for one series; a LIMIT that stops it sooner allows a longer range)"
+        ))
+    };
+    if stop.is_none() && n > MAX_SERIES_ROWS as u64 {
+        return Err(too_many());
+    }
+    let cap = stop.unwrap_or(usize::MAX);
+    let mut out = Vec::with_capacity((n as usize).min(cap).min(1 << 16));
+    for (produced, v) in (a..=b).enumerate() {
+        if out.len() >= cap {
+            break;
+        }
+        if produced >= MAX_SERIES_ROWS {
+            return Err(too_many());
+        }
+        let row = vec![Value::Int(v)];
+        if keep(filter, &row)? {
+            out.push(row);
+        }
+    }
+    Ok(out)
 }
 
 fn keep(filter: &Option<E>, row: &[Value]) -> Result<bool> {

@@ -6,9 +6,16 @@
 //!  SqlResult ◀──exec── plan::Plan (access path chosen by cost, hints) ◀──bind
 //! ```
 //!
-//! * `parse` turns text into our own small AST (`ast`) through the
-//!   `sqlparser` crate, so the rest of the engine never sees its types, and
-//!   reads the optimizer hints (`/*+ … */`) and `AS OF SCN n` from the text.
+//! * `parse` turns text into our own small AST (`ast`) with a hand-written
+//!   recursive-descent parser, and reads the optimizer hints (`/*+ … */`)
+//!   and `AS OF SCN n` from the text.
+//! * `limits` holds the size limits a statement must respect, each named in
+//!   its error: an expression may nest at most [`MAX_EXPR_DEPTH`] (250)
+//!   levels deep (parentheses, NOT, unary minus, function calls, operators
+//!   and subqueries nest; a long run of `AND`, `OR`, `+` or `||` is one
+//!   level), so that no statement text can overflow a thread's stack; a
+//!   `generate_series` produces at most [`MAX_SERIES_ROWS`] (10,000,000)
+//!   rows, unless a LIMIT stops it sooner.
 //! * `plan` is the optimizer: it turns a WHERE clause into the access
 //!   layer's predicates, costs a full scan and every usable index with the
 //!   formula of MECHANISMS §6.1, honours hints, and decides whether a sort is
@@ -29,6 +36,8 @@ mod ddl;
 mod eval;
 mod exec;
 pub mod explain;
+mod func;
+mod limits;
 mod parse;
 mod plan;
 
@@ -43,6 +52,7 @@ use crate::stats::{Stat, StatsSnapshot};
 use crate::value::{Row, Value};
 
 pub use explain::{Explain, PlanLine, PlanTableRow};
+pub use limits::{MAX_EXPR_DEPTH, MAX_SERIES_ROWS};
 
 /// What one statement returned.
 #[derive(Clone, Debug, Default)]

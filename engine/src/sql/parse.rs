@@ -16,13 +16,17 @@
 //! unknown hints are ignored, as in Oracle. Bind placeholders are `?`
 //! (each a new one) and `:name` (the same name is the same placeholder).
 //!
-//! Precedence, loosest first: OR; AND; NOT; comparisons, IS, BETWEEN, IN,
-//! LIKE; `+ - ||`; `* / %`; unary minus.
+//! Expressions are parsed in `expr`, which also bounds their nesting
+//! ([`super::limits::MAX_EXPR_DEPTH`]); every finished statement is
+//! measured once more by `limits::check_depth`.
+
+mod expr;
 
 use super::ast::*;
+use crate::catalog::MAX_NAME_LEN;
 use crate::error::{Error, Result};
 use crate::txn::Isolation;
-use crate::value::{ColType, Value};
+use crate::value::ColType;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Tok {
@@ -55,6 +59,21 @@ fn syntax(line: u64, column: u64, message: impl Into<String>) -> Error {
         line,
         column,
     }
+}
+
+/// Refuses a name longer than any object may have (`catalog::MAX_NAME_LEN`),
+/// here where its position is known.
+fn long_name(name: &str, line: u64, column: u64) -> Result<()> {
+    let n = name.chars().count();
+    if n > MAX_NAME_LEN {
+        let head: String = name.chars().take(24).collect();
+        return Err(syntax(
+            line,
+            column,
+            format!("identifier {head}… is {n} characters long (limit {MAX_NAME_LEN})"),
+        ));
+    }
+    Ok(())
 }
 
 /// Splits `sql` into tokens, collecting hint comments into `hints`.
@@ -131,6 +150,7 @@ fn tokenize(sql: &str, hints: &mut Vec<String>) -> Result<Vec<Token>> {
                 .find(close)
                 .map(|p| i + 1 + p)
                 .ok_or_else(|| syntax(line, column, "unterminated quoted identifier"))?;
+            long_name(&sql[i + 1..end], line, column)?;
             out.push(at(Tok::Quoted(sql[i + 1..end].to_ascii_lowercase())));
             i = end + 1;
             continue;
@@ -183,6 +203,7 @@ fn tokenize(sql: &str, hints: &mut Vec<String>) -> Result<Vec<Token>> {
             while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] >= 0x80) {
                 j += 1;
             }
+            long_name(&sql[i..j], line, column)?;
             out.push(at(Tok::Ident(sql[i..j].to_ascii_lowercase())));
             i = j;
             continue;
@@ -233,12 +254,14 @@ pub(crate) fn parse(sql: &str) -> Result<Statement> {
         pos: 0,
         named: Vec::new(),
         params: 0,
+        depth: 0,
     };
     let stmt = p.statement()?;
     p.eat_sym(";");
     if p.peek() != &Tok::End {
         return Err(p.error("unexpected text after the end of the statement"));
     }
+    super::limits::check_depth(&stmt)?;
     let hints = parse_hints(&hint_text);
     Ok(Statement {
         stmt,
@@ -291,6 +314,8 @@ struct Parser {
     pos: usize,
     named: Vec<String>,
     params: usize,
+    /// Nesting levels entered so far (see `expr`).
+    depth: usize,
 }
 
 impl Parser {
@@ -310,6 +335,10 @@ impl Parser {
         t
     }
 
+    // Cold and out of line: every parsing function may build an error, and
+    // the expression parser's frames must stay small (see `expr`).
+    #[cold]
+    #[inline(never)]
     fn error(&self, msg: &str) -> Error {
         let t = &self.toks[self.pos];
         let found = match &t.tok {
@@ -460,6 +489,10 @@ impl Parser {
                 self.next();
                 if self.eat_kw("plan") {
                     self.kw("for")?;
+                }
+                if self.is_kw("explain") {
+                    // One level only: an EXPLAIN of an EXPLAIN has no plan.
+                    return Err(self.error("expected SELECT, INSERT, UPDATE or DELETE"));
                 }
                 Ok(Stmt::Explain(Box::new(self.statement()?)))
             }
@@ -943,257 +976,6 @@ impl Parser {
         }
         Ok(From::Table { name, alias, as_of })
     }
-
-    // ---- expressions ----
-
-    pub(crate) fn expr(&mut self) -> Result<Expr> {
-        let mut l = self.and()?;
-        while self.eat_kw("or") {
-            let r = self.and()?;
-            l = bin(BinOp::Or, l, r);
-        }
-        Ok(l)
-    }
-
-    fn and(&mut self) -> Result<Expr> {
-        let mut l = self.not()?;
-        while self.eat_kw("and") {
-            let r = self.not()?;
-            l = bin(BinOp::And, l, r);
-        }
-        Ok(l)
-    }
-
-    fn not(&mut self) -> Result<Expr> {
-        if self.eat_kw("not") {
-            return Ok(Expr::Not(Box::new(self.not()?)));
-        }
-        self.comparison()
-    }
-
-    fn comparison(&mut self) -> Result<Expr> {
-        let l = self.additive()?;
-        let op = match self.peek() {
-            Tok::Sym("=") | Tok::Sym("==") => Some(BinOp::Eq),
-            Tok::Sym("<>") | Tok::Sym("!=") => Some(BinOp::Ne),
-            Tok::Sym("<") => Some(BinOp::Lt),
-            Tok::Sym("<=") => Some(BinOp::Le),
-            Tok::Sym(">") => Some(BinOp::Gt),
-            Tok::Sym(">=") => Some(BinOp::Ge),
-            _ => None,
-        };
-        if let Some(op) = op {
-            self.next();
-            let r = self.additive()?;
-            return Ok(bin(op, l, r));
-        }
-        if self.eat_kw("is") {
-            let negated = self.eat_kw("not");
-            self.kw("null")?;
-            return Ok(Expr::IsNull {
-                expr: Box::new(l),
-                negated,
-            });
-        }
-        if self.eat_kw("isnull") {
-            return Ok(Expr::IsNull {
-                expr: Box::new(l),
-                negated: false,
-            });
-        }
-        if self.eat_kw("notnull") {
-            return Ok(Expr::IsNull {
-                expr: Box::new(l),
-                negated: true,
-            });
-        }
-        let negated = if self.is_kw("not")
-            && matches!(self.peek_at(1), Tok::Ident(s) if s == "between" || s == "in" || s == "like")
-        {
-            self.next();
-            true
-        } else {
-            false
-        };
-        if self.eat_kw("between") {
-            let low = self.additive()?;
-            self.kw("and")?;
-            let high = self.additive()?;
-            return Ok(Expr::Between {
-                expr: Box::new(l),
-                low: Box::new(low),
-                high: Box::new(high),
-                negated,
-            });
-        }
-        if self.eat_kw("in") {
-            self.sym("(")?;
-            if self.is_kw("select") {
-                let s = self.select()?;
-                self.sym(")")?;
-                return Ok(Expr::InSubquery {
-                    expr: Box::new(l),
-                    subquery: Box::new(s),
-                    negated,
-                });
-            }
-            let list = if matches!(self.peek(), Tok::Sym(")")) {
-                Vec::new()
-            } else {
-                self.list(|p| p.expr())?
-            };
-            self.sym(")")?;
-            return Ok(Expr::InList {
-                expr: Box::new(l),
-                list,
-                negated,
-            });
-        }
-        if self.eat_kw("like") {
-            let pattern = self.additive()?;
-            return Ok(Expr::Like {
-                expr: Box::new(l),
-                pattern: Box::new(pattern),
-                negated,
-            });
-        }
-        if negated {
-            return Err(self.error("expected BETWEEN, IN or LIKE after NOT"));
-        }
-        Ok(l)
-    }
-
-    fn additive(&mut self) -> Result<Expr> {
-        let mut l = self.multiplicative()?;
-        loop {
-            let op = match self.peek() {
-                Tok::Sym("+") => BinOp::Add,
-                Tok::Sym("-") => BinOp::Sub,
-                Tok::Sym("||") => BinOp::Concat,
-                _ => return Ok(l),
-            };
-            self.next();
-            let r = self.multiplicative()?;
-            l = bin(op, l, r);
-        }
-    }
-
-    fn multiplicative(&mut self) -> Result<Expr> {
-        let mut l = self.unary()?;
-        loop {
-            let op = match self.peek() {
-                Tok::Sym("*") => BinOp::Mul,
-                Tok::Sym("/") => BinOp::Div,
-                Tok::Sym("%") => BinOp::Mod,
-                _ => return Ok(l),
-            };
-            self.next();
-            let r = self.unary()?;
-            l = bin(op, l, r);
-        }
-    }
-
-    fn unary(&mut self) -> Result<Expr> {
-        if self.eat_sym("-") {
-            return Ok(match self.unary()? {
-                Expr::Literal(Value::Int(v)) => Expr::Literal(Value::Int(v.wrapping_neg())),
-                Expr::Literal(Value::Real(v)) => Expr::Literal(Value::Real(-v)),
-                e => Expr::Neg(Box::new(e)),
-            });
-        }
-        if self.eat_sym("+") {
-            return self.unary();
-        }
-        self.primary()
-    }
-
-    fn primary(&mut self) -> Result<Expr> {
-        match self.peek().clone() {
-            Tok::Int(v) => {
-                self.next();
-                Ok(Expr::Literal(Value::Int(v)))
-            }
-            Tok::Real(v) => {
-                self.next();
-                Ok(Expr::Literal(Value::Real(v)))
-            }
-            Tok::Str(s) => {
-                self.next();
-                Ok(Expr::Literal(Value::Text(s)))
-            }
-            Tok::Param(name) => {
-                self.next();
-                let n = match name {
-                    None => {
-                        self.params += 1;
-                        self.params - 1
-                    }
-                    Some(name) => match self.named.iter().position(|n| *n == name) {
-                        Some(i) => i,
-                        None => {
-                            self.named.push(name);
-                            self.params += 1;
-                            self.params - 1
-                        }
-                    },
-                };
-                // Named placeholders share numbers with `?` in order of
-                // first appearance.
-                Ok(Expr::Param(n))
-            }
-            Tok::Sym("(") => {
-                self.next();
-                let e = self.expr()?;
-                self.sym(")")?;
-                Ok(e)
-            }
-            Tok::Ident(s) if s == "null" => {
-                self.next();
-                Ok(Expr::Literal(Value::Null))
-            }
-            Tok::Ident(s) if s == "true" || s == "false" => {
-                self.next();
-                Ok(Expr::Literal(Value::Int(i64::from(s == "true"))))
-            }
-            Tok::Ident(_) | Tok::Quoted(_) => {
-                let name = self.ident()?;
-                if self.eat_sym("(") {
-                    return self.call(name);
-                }
-                let mut col = name;
-                while self.eat_sym(".") {
-                    col = self.ident()?;
-                }
-                Ok(Expr::Column(col))
-            }
-            _ => Err(self.error("expected an expression")),
-        }
-    }
-
-    fn call(&mut self, name: String) -> Result<Expr> {
-        if self.eat_sym("*") {
-            self.sym(")")?;
-            return Ok(Expr::Func {
-                name,
-                args: Vec::new(),
-                star: true,
-                distinct: false,
-            });
-        }
-        let distinct = self.eat_kw("distinct");
-        let args = if matches!(self.peek(), Tok::Sym(")")) {
-            Vec::new()
-        } else {
-            self.list(|p| p.expr())?
-        };
-        self.sym(")")?;
-        Ok(Expr::Func {
-            name,
-            args,
-            star: false,
-            distinct,
-        })
-    }
 }
 
 /// Words that cannot be a bare alias or column name.
@@ -1202,14 +984,6 @@ const RESERVED: &[&str] = &[
     "not", "null", "is", "in", "between", "like", "as", "on", "set", "values", "into", "join",
     "asc", "desc", "union", "nulls",
 ];
-
-fn bin(op: BinOp, l: Expr, r: Expr) -> Expr {
-    Expr::Binary {
-        op,
-        left: Box::new(l),
-        right: Box::new(r),
-    }
-}
 
 #[cfg(test)]
 mod tests {
