@@ -60,7 +60,7 @@ use crate::config::Config;
 use crate::core::{now_ms, undo_header, Core, RecHead, CATALOG_SEG, FILE_HEADER, UNDO_HEADER};
 use crate::error::{Error, Result};
 use crate::heap;
-use crate::ids::{BlockNo, Lsn, Scn, Uba, Xid};
+use crate::ids::{BlockNo, Lsn, Scn, Xid};
 use crate::redo::log::archiver::{read_archive_dest, write_archive_dest};
 use crate::redo::record::{decode_payload, RecKind};
 use crate::redo::{create_log_files, read_log, LogConfig, LogRecord, LogScan, RedoLog};
@@ -720,9 +720,10 @@ fn roll_forward(
 }
 
 /// Roll back: every transaction still active after roll-forward had no
-/// commit record; undo takes its changes back.
+/// commit record; undo takes their changes back, all together, newest
+/// first (`undo::rollback_all` says why not one after the other).
 fn roll_back_active(core: &Core) -> Result<usize> {
-    let mut n = 0;
+    let mut active = Vec::new();
     for seg in 0..core.undo_segments.load(Ordering::Acquire) as u16 {
         let no = undo_header(seg);
         let slots = {
@@ -742,7 +743,7 @@ fn roll_back_active(core: &Core) -> Result<usize> {
             if s.state != TxState::Active {
                 continue;
             }
-            let mut txn = TxnCtx {
+            active.push(TxnCtx {
                 xid: Xid::new(seg, i as u16, s.wrap),
                 slot: i as u16,
                 start_scn: s.scn,
@@ -752,13 +753,10 @@ fn roll_back_active(core: &Core) -> Result<usize> {
                 read_scn: s.scn,
                 serializable: false,
                 direct_writes: false,
-            };
-            undo::rollback_to(core, &core.bg, &mut txn, Uba::NONE)?;
-            undo::end_rollback(core, &core.bg, &txn)?;
-            n += 1;
+            });
         }
     }
-    Ok(n)
+    undo::rollback_all(core, &core.bg, active)
 }
 
 fn load_catalog(core: &Core) -> Result<()> {

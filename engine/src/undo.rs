@@ -26,6 +26,12 @@
 //! 4. otherwise (the owner is active): the writer fails with
 //!    `UndoExhausted`.
 //!
+//! Rolling back walks a transaction's chain newest first, each step logged
+//! (compensation). Recovery rolls back every transaction the crash left
+//! active in one pass, newest change first across all of them
+//! ([`rollback_all`]), so a split cut short by the crash is taken back
+//! before the user changes that came before it.
+//!
 //! Invariant: undo of an active transaction is never overwritten.
 //! Invariant: reusing an undo block bumps its wrap, so every undo address
 //! (uba) into its earlier life stops resolving.
@@ -386,59 +392,121 @@ pub(crate) fn rollback_to(
     savepoint: Uba,
 ) -> Result<()> {
     while txn.last_uba != savepoint && !txn.last_uba.is_none() {
-        let uba = txn.last_uba;
-        let rec = read_undo(core, stats, uba, Mode::Current)?.ok_or_else(|| {
-            Error::corrupt(
-                core.file.name(),
-                uba.block().0 as u64,
-                format!("undo {uba} of active transaction {} is missing", txn.xid),
-            )
-        })?;
-        if rec.xid != txn.xid {
-            return Err(Error::corrupt(
-                core.file.name(),
-                uba.block().0 as u64,
-                format!("undo {uba} belongs to {}, not {}", rec.xid, txn.xid),
-            ));
-        }
-        core.reserve_redo()?;
-        let mut data = core.cache.get_mut(rec.block, stats)?;
-        // An index entry may have been moved by a split since: right along
-        // the level, or down, when the node it was in was a leaf root that
-        // has become a branch.
-        let target = match &rec.op {
-            UndoOp::IdxIns { key, level } => Some((key.clone(), *level)),
-            UndoOp::IdxDel { entry, level } => Some((entry.key.clone(), *level)),
-            _ => None,
-        };
-        if let Some((key, level)) = target {
-            for _ in 0..1_000_000 {
-                let next = match &data.body {
-                    Body::Index(n) if n.beyond(&key) && n.next != 0 => n.next,
-                    Body::Index(n) if n.level > level => match n.child_for(&key) {
-                        Some(c) => c,
-                        None => break,
-                    },
-                    _ => break,
-                };
-                drop(data);
-                data = core.cache.get_mut(BlockNo(next), stats)?;
-            }
-        }
-        let op = data.undo_op(&rec).map_err(|r| {
-            Error::corrupt(
-                core.file.name(),
-                rec.block.0 as u64,
-                format!("undo {uba}: {r}"),
-            )
-        })?;
-        let mut h = core.cache.get_mut(undo_header(txn.xid.segment()), stats)?;
-        let txslot = tx_slot(txn, TxState::Active, txn.start_scn, rec.prev_txn);
-        let head = RecHead::new(RecKind::Undo, txn.xid);
-        core.change(stats, head, &mut [&mut data, &mut h], |_| vec![op, txslot])?;
-        stats.inc(Stat::RollbackUndoApplied);
-        txn.last_uba = rec.prev_txn;
+        undo_newest(core, stats, txn)?;
     }
+    Ok(())
+}
+
+/// Rolls every transaction of `txns` back completely and ends each, as
+/// recovery does with the transactions a crash left active: all of them in
+/// one pass, newest change first across them all (by the SCN each undo
+/// record carries), as the undo pass of ARIES (Mohan et al., 1992) walks
+/// every loser's log records in one backward sweep. Returns how many.
+///
+/// One transaction after the other would not do. A split's system
+/// transaction that was cut short by the crash moved entries of the user
+/// transaction it ran for into a new node; taking the user transaction
+/// back first removes those entries from the new node (its undo finds them
+/// there by key), and taking the split back afterwards restores the split
+/// node from the split's undo record, the user's entries included: they
+/// would come back, pointing at rows that were never committed. In the
+/// order the changes were made, backwards, each undo record meets the
+/// block as it was just after its change, as in a session's own rollback.
+pub(crate) fn rollback_all(
+    core: &Core,
+    stats: &SessionStats,
+    mut txns: Vec<TxnCtx>,
+) -> Result<usize> {
+    let n = txns.len();
+    // The SCN of each transaction's newest undo record (`None`: nothing left).
+    let mut heads = Vec::with_capacity(n);
+    for t in &txns {
+        heads.push(head_scn(core, stats, t)?);
+    }
+    while let Some(i) = (0..n)
+        .filter(|&i| heads[i].is_some())
+        .max_by_key(|&i| heads[i])
+    {
+        undo_newest(core, stats, &mut txns[i])?;
+        heads[i] = head_scn(core, stats, &txns[i])?;
+    }
+    for t in &txns {
+        end_rollback(core, stats, t)?;
+    }
+    Ok(n)
+}
+
+/// The SCN of the change `txn`'s newest undo record takes back, if any.
+fn head_scn(core: &Core, stats: &SessionStats, txn: &TxnCtx) -> Result<Option<Scn>> {
+    if txn.last_uba.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(chain_head(core, stats, txn)?.scn))
+}
+
+/// The undo record at the head of `txn`'s chain, which must be there and
+/// be `txn`'s.
+fn chain_head(core: &Core, stats: &SessionStats, txn: &TxnCtx) -> Result<UndoRec> {
+    let uba = txn.last_uba;
+    let rec = read_undo(core, stats, uba, Mode::Current)?.ok_or_else(|| {
+        Error::corrupt(
+            core.file.name(),
+            uba.block().0 as u64,
+            format!("undo {uba} of active transaction {} is missing", txn.xid),
+        )
+    })?;
+    if rec.xid != txn.xid {
+        return Err(Error::corrupt(
+            core.file.name(),
+            uba.block().0 as u64,
+            format!("undo {uba} belongs to {}, not {}", rec.xid, txn.xid),
+        ));
+    }
+    Ok(rec)
+}
+
+/// Takes back `txn`'s newest change (the head of its undo chain), logged
+/// with the chain head moved to the record before it.
+fn undo_newest(core: &Core, stats: &SessionStats, txn: &mut TxnCtx) -> Result<()> {
+    let uba = txn.last_uba;
+    let rec = chain_head(core, stats, txn)?;
+    core.reserve_redo()?;
+    let mut data = core.cache.get_mut(rec.block, stats)?;
+    // An index entry may have been moved by a split since: right along
+    // the level, or down, when the node it was in was a leaf root that
+    // has become a branch.
+    let target = match &rec.op {
+        UndoOp::IdxIns { key, level } => Some((key.clone(), *level)),
+        UndoOp::IdxDel { entry, level } => Some((entry.key.clone(), *level)),
+        _ => None,
+    };
+    if let Some((key, level)) = target {
+        for _ in 0..1_000_000 {
+            let next = match &data.body {
+                Body::Index(n) if n.beyond(&key) && n.next != 0 => n.next,
+                Body::Index(n) if n.level > level => match n.child_for(&key) {
+                    Some(c) => c,
+                    None => break,
+                },
+                _ => break,
+            };
+            drop(data);
+            data = core.cache.get_mut(BlockNo(next), stats)?;
+        }
+    }
+    let op = data.undo_op(&rec).map_err(|r| {
+        Error::corrupt(
+            core.file.name(),
+            rec.block.0 as u64,
+            format!("undo {uba}: {r}"),
+        )
+    })?;
+    let mut h = core.cache.get_mut(undo_header(txn.xid.segment()), stats)?;
+    let txslot = tx_slot(txn, TxState::Active, txn.start_scn, rec.prev_txn);
+    let head = RecHead::new(RecKind::Undo, txn.xid);
+    core.change(stats, head, &mut [&mut data, &mut h], |_| vec![op, txslot])?;
+    stats.inc(Stat::RollbackUndoApplied);
+    txn.last_uba = rec.prev_txn;
     Ok(())
 }
 
