@@ -46,7 +46,7 @@ use crate::block::{Block, Body, FileHeader, SlotState, MAX_ITL};
 use crate::core::undo_header;
 use crate::error::{Error, Result};
 use crate::ids::BlockNo;
-use crate::storage::{check_crc, ControlData, ControlFile, MappedFile, OsBackend};
+use crate::storage::{check_crc, ControlData, ControlFile, MappedFile, ReadOnlyBackend};
 
 /// The data file verify reads (the engine's only data file).
 pub const DATA_FILE: &str = "data01.dbf";
@@ -122,15 +122,16 @@ const MAX_UNDO_SEGMENTS: u32 = 64;
 /// control file, data file missing); damaged blocks are not errors but
 /// entries of the report.
 pub fn verify_dir(dir: &Path) -> Result<VerifyReport> {
-    // `OsBackend::new` creates a missing directory, which a read-only tool
-    // must not do; and a directory without a control file is no database.
+    // A directory without a control file is no database (and a read-only
+    // backend creates nothing, a missing directory included).
     if !dir.join(ControlFile::NAME).is_file() {
         return Err(Error::NoSuchObject {
             kind: "database",
             name: format!("{} (no control file)", dir.display()),
         });
     }
-    let backend = OsBackend::new(dir)?;
+    // Read-only, so verify runs on a read-only file system or copy.
+    let backend = ReadOnlyBackend::new(dir)?;
     let (_, control) = ControlFile::open(&backend)?;
     let mapped = MappedFile::open(&dir.join(DATA_FILE))?;
     Ok(verify_bytes(mapped.bytes(), control))

@@ -11,6 +11,7 @@
 //!   DataFile (blocks+CRC)   ControlFile (2 slots)   MappedFile (offline, read-only)
 //!        └──────────┬───────────┘
 //!             Backend / FileHandle  ── OsBackend (real files)
+//!                                   ├─ ReadOnlyBackend (real files, O_RDONLY, offline tools)
 //!                                   └─ SimBackend (in memory: crash, faults, bit rot)
 //! ```
 //!
@@ -19,6 +20,8 @@
 //! - [`datafile`]: fixed-size blocks, each with a CRC32 in its first 4 bytes.
 //! - [`control`]: the control file, rewritten atomically at each checkpoint.
 //! - [`mapped`]: read-only mapping for offline tools (the one `unsafe` module).
+//! - [`readonly`]: a directory opened only for reading (`verify`, the log
+//!   miner): `O_RDONLY` handles, positional reads, nothing created.
 //!
 //! Invariant: every byte the engine writes goes through a `FileHandle`, so a
 //! `SimBackend` sees (and can fail, drop or observe) all of them.
@@ -27,10 +30,12 @@ pub mod backend;
 pub mod control;
 pub mod datafile;
 pub mod mapped;
+pub mod readonly;
 pub mod sim;
 
 pub use backend::{Backend, FileHandle, OsBackend};
 pub use control::{ControlData, ControlFile};
 pub use datafile::{check_crc, stamp_crc, DataFile, CRC_LEN};
 pub use mapped::MappedFile;
+pub use readonly::ReadOnlyBackend;
 pub use sim::SimBackend;
