@@ -1,8 +1,9 @@
 //! The offline tools, `blocklab verify` and `blocklab logminer`, only read:
-//! they run on a read-only file system.
+//! they run on a read-only file system, and a data file they cannot map
+//! whole (a sparse file on a full file system) is no reason to die.
 //!
-//! The real-file-system case needs `mount` (a tmpfs of a few MiB, remounted
-//! read-only); where mounting is not permitted they say so on
+//! The real-file-system cases need `mount` (a tmpfs of a few MiB, remounted
+//! read-only, or filled up); where mounting is not permitted they say so on
 //! stderr and check what they can without it: the same run against a
 //! directory whose files and directory lost their write permission (which
 //! proves something only for a user other than root, who ignores
@@ -184,4 +185,43 @@ fn the_read_only_backend_opens_files_read_only_and_creates_nothing() {
         .and_then(|f| std::os::unix::fs::FileExt::read_exact_at(&f, &mut bytes, 0))
         .unwrap();
     assert_eq!(&bytes, b"BLKCTL01", "nothing was written");
+}
+
+#[test]
+fn verify_survives_a_sparse_data_file_on_a_full_file_system() {
+    // Mapping a sparse file on a full tmpfs and touching a hole kills the
+    // process with SIGBUS (the page cannot be allocated); reading it with
+    // pread returns zeros.
+    let fs = match Tmpfs::mount(8) {
+        Ok(fs) => fs,
+        Err(why) => {
+            eprintln!("SKIPPED: needs a tmpfs to fill up (mount not permitted: {why})");
+            return;
+        }
+    };
+    let db = fs.dir.join("db");
+    make_db(&db);
+    // A hole of 64 MiB at the end of the data file, more than the file
+    // system can hold, then every free byte taken.
+    let data = std::fs::OpenOptions::new()
+        .write(true)
+        .open(db.join(blocklab::verify::DATA_FILE))
+        .unwrap();
+    let len = data.metadata().unwrap().len();
+    data.set_len(len + (64 << 20)).unwrap();
+    drop(data);
+    let mut filler = std::fs::File::create(fs.dir.join("filler")).unwrap();
+    let chunk = vec![1u8; 64 << 10];
+    while std::io::Write::write_all(&mut filler, &chunk).is_ok() {}
+    drop(filler);
+    let out = run(&["verify"], &db);
+    assert!(
+        out.status.code().is_some(),
+        "verify was killed by a signal: {}",
+        text(&out)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // The hole reads as zero blocks, which are unformatted, not damage.
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(stdout.ends_with(" blocks, 0 corrupt\n"), "{}", text(&out));
 }

@@ -2,7 +2,7 @@
 //!
 //! The README below is compiled as a doctest, so its example cannot drift.
 #![doc = include_str!("../../README.md")]
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 pub mod config;
 pub mod error;

@@ -7,8 +7,8 @@
 //!
 //! ```text
 //!   engine (buffer cache, redo, recovery, verify)
-//!        │                      │                     │
-//!   DataFile (blocks+CRC)   ControlFile (2 slots)   MappedFile (offline, read-only)
+//!        │                      │
+//!   DataFile (blocks+CRC)   ControlFile (2 slots)
 //!        └──────────┬───────────┘
 //!             Backend / FileHandle  ── OsBackend (real files)
 //!                                   ├─ ReadOnlyBackend (real files, O_RDONLY, offline tools)
@@ -19,7 +19,6 @@
 //! - [`sim`]: the crashable in-memory backend used by crash and fault tests.
 //! - [`datafile`]: fixed-size blocks, each with a CRC32 in its first 4 bytes.
 //! - [`control`]: the control file, rewritten atomically at each checkpoint.
-//! - [`mapped`]: read-only mapping for offline tools (the one `unsafe` module).
 //! - [`readonly`]: a directory opened only for reading (`verify`, the log
 //!   miner): `O_RDONLY` handles, positional reads, nothing created.
 //!
@@ -29,13 +28,11 @@
 pub mod backend;
 pub mod control;
 pub mod datafile;
-pub mod mapped;
 pub mod readonly;
 pub mod sim;
 
 pub use backend::{Backend, FileHandle, OsBackend};
 pub use control::{ControlData, ControlFile};
 pub use datafile::{check_crc, stamp_crc, DataFile, CRC_LEN};
-pub use mapped::MappedFile;
 pub use readonly::ReadOnlyBackend;
 pub use sim::SimBackend;
