@@ -22,7 +22,8 @@
 //! redo at a record boundary is a state a crash could leave. The cuts are
 //! every record boundary while a split's system transaction is open (where
 //! the recovery of the two transactions interleaves) and every `STRIDE`-th
-//! one elsewhere, to keep the test to a few seconds.
+//! one elsewhere, to keep the test to a few seconds. After each recovery the
+//! database is closed and `verify` must find the index equal to the table.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -31,6 +32,7 @@ use blocklab::redo::log::FILE_HEADER_SIZE;
 use blocklab::redo::record::{decode_payload, RecKind};
 use blocklab::redo::{read_log, LogConfig};
 use blocklab::storage::{ControlFile, SimBackend};
+use blocklab::verify::{verify_bytes, IndexCheck, DATA_FILE};
 use blocklab::{Config, Database, Lsn, Session, Stat, Value, Xid};
 
 const LOG: &str = "redo01.log";
@@ -169,6 +171,18 @@ fn cut_points(image: &SimBackend, load: Xid) -> (Vec<u64>, usize) {
     (cuts, in_split)
 }
 
+/// `verify` of the closed database in `dir` finds nothing wrong and reads
+/// `entries` index entries.
+fn verify_clean(dir: &std::path::Path, entries: u64) {
+    let report = blocklab::verify::verify_dir(dir).unwrap();
+    assert!(report.is_clean(), "{:?} {:?}", report.corrupt, report.indexes);
+    assert!(
+        matches!(report.indexes, IndexCheck::Checked { entries: e, .. } if e == entries),
+        "{:?}",
+        report.indexes
+    );
+}
+
 /// A copy of `image` whose log ends at stream byte `c`.
 fn cut_at(image: &SimBackend, log: &[u8], c: u64) -> SimBackend {
     let copy = image.crash();
@@ -185,7 +199,8 @@ fn a_crash_anywhere_in_an_append_load_leaves_the_index_equal_to_the_table() {
     let log = image.durable_bytes(LOG).expect("redo01.log");
     let want: Vec<i64> = (1..=BASE).collect();
     for &c in &cuts {
-        let db = Database::open_with(Arc::new(cut_at(&image, &log, c)), config())
+        let cut = cut_at(&image, &log, c);
+        let db = Database::open_with(Arc::new(cut.clone()), config())
             .unwrap_or_else(|e| panic!("cut at {c}: recovery failed: {e}"));
         let mut s = db.session();
         let (full, index) = both_paths(&mut s);
@@ -204,6 +219,26 @@ fn a_crash_anywhere_in_an_append_load_leaves_the_index_equal_to_the_table() {
             }),
             "cut at {c}: an uncommitted value came back through the index"
         );
+        // And verify, once the recovered database is closed, agrees.
+        drop(s);
+        db.close().expect("close");
+        let (_, control) = ControlFile::open(&cut).expect("control file");
+        let data = cut.current_bytes(DATA_FILE).expect("data file");
+        let report = verify_bytes(&data, control);
+        assert!(
+            report.corrupt.is_empty(),
+            "cut at {c}: {:?}",
+            report.corrupt
+        );
+        match &report.indexes {
+            IndexCheck::Checked {
+                indexes: 1,
+                entries,
+                problems,
+                ..
+            } if problems.is_empty() => assert_eq!(*entries, BASE as u64, "cut at {c}"),
+            other => panic!("cut at {c}: verify: {other:?}"),
+        }
     }
     eprintln!("{} cuts, {in_split} inside splits", cuts.len());
 }
@@ -222,7 +257,9 @@ fn a_rolled_back_append_load_leaves_the_index_equal_to_the_table() {
     drop(s);
     db.close().unwrap();
     let db = Database::open(dir.path(), config()).unwrap();
-    assert_eq!(both_paths(&mut db.session()), (want.clone(), want));
+    assert_eq!(both_paths(&mut db.session()), (want.clone(), want.clone()));
+    db.close().unwrap();
+    verify_clean(dir.path(), want.len() as u64);
 }
 
 #[test]
@@ -258,5 +295,8 @@ fn a_failed_append_statement_takes_its_index_entries_back_with_it() {
     drop(s);
     db.close().unwrap();
     let db = Database::open(dir.path(), config()).unwrap();
-    assert_eq!(both_paths(&mut db.session()), (want.clone(), want));
+    assert_eq!(both_paths(&mut db.session()), (want.clone(), want.clone()));
+    db.close().unwrap();
+    // Two indexes: t_v and t_id.
+    verify_clean(dir.path(), 2 * want.len() as u64);
 }

@@ -13,7 +13,9 @@
 //!   in one script), `sql` runs one script in the table, csv or json format;
 //!   both are `blocklab::script` underneath.
 //! - `verify` reads every block of a closed database's data file and
-//!   reports each one that fails its checksum or structural checks.
+//!   reports each one that fails its checksum or structural checks, then
+//!   compares every index with its table (each entry names a live row with
+//!   its key, each row has an entry).
 //! - `logminer` lists what the redo says happened (who, when, which rows,
 //!   the SQL to redo it); `backup` takes a cold backup; `recover` restores
 //!   a backup and recovers it to an SCN through the archived and online redo.
@@ -66,7 +68,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use blocklab::storage::ControlFile;
-use blocklab::verify::verify_dir;
+use blocklab::verify::{verify_dir, IndexCheck};
 use blocklab::Error;
 use clap::{Args, Parser, Subcommand};
 
@@ -228,7 +230,8 @@ pub(crate) fn require_database(dir: &Path) -> Result<(), String> {
 }
 
 /// `blocklab verify`: the checks themselves are `blocklab::verify`; this
-/// prints one line per corrupt block and the summary.
+/// prints one line per corrupt block, one per index problem, and the
+/// summaries (the blocks' last).
 fn run_verify(a: &VerifyArgs) -> CmdResult {
     let report = verify_dir(&a.db).map_err(engine(&format!("verifying {}", a.db.display())))?;
     if !report.control.clean_shutdown {
@@ -246,6 +249,32 @@ fn run_verify(a: &VerifyArgs) -> CmdResult {
                 report.file, c.block, c.reason
             )?;
         }
+        match &report.indexes {
+            IndexCheck::Checked {
+                indexes,
+                unusable,
+                entries,
+                problems,
+                unlisted,
+            } => {
+                for p in problems {
+                    writeln!(out, "index {} on {}: {}", p.index, p.table, p.what)?;
+                }
+                if *unlisted > 0 {
+                    writeln!(out, "... {unlisted} more index problems not listed")?;
+                }
+                let skipped = match unusable {
+                    0 => String::new(),
+                    n => format!(" ({n} unusable, not checked)"),
+                };
+                writeln!(
+                    out,
+                    "checked {indexes} indexes against their tables{skipped}: {entries} entries, {} problems",
+                    report.indexes.problem_count()
+                )?;
+            }
+            IndexCheck::Skipped(why) => writeln!(out, "indexes not checked: {why}")?,
+        }
         writeln!(
             out,
             "verified {} blocks, {} corrupt",
@@ -255,7 +284,7 @@ fn run_verify(a: &VerifyArgs) -> CmdResult {
         out.flush()
     };
     write().map_err(|e| format!("writing to stdout: {e}"))?;
-    if report.corrupt.is_empty() {
+    if report.is_clean() {
         Ok(())
     } else {
         Err(Failure::Check)
