@@ -175,7 +175,12 @@ fn cut_points(image: &SimBackend, load: Xid) -> (Vec<u64>, usize) {
 /// `entries` index entries.
 fn verify_clean(dir: &std::path::Path, entries: u64) {
     let report = blocklab::verify::verify_dir(dir).unwrap();
-    assert!(report.is_clean(), "{:?} {:?}", report.corrupt, report.indexes);
+    assert!(
+        report.is_clean(),
+        "{:?} {:?}",
+        report.corrupt,
+        report.indexes
+    );
     assert!(
         matches!(report.indexes, IndexCheck::Checked { entries: e, .. } if e == entries),
         "{:?}",

@@ -20,11 +20,26 @@
 //! 1. a block whose owner is rolled back, or committed longer ago than
 //!    `undo_retention` (expired), or never used: reuse it;
 //! 2. otherwise, if `undo_autoextend` and below `undo_max_blocks`: add an
-//!    extent right after the current position and use it;
+//!    extent right after the current position and use it (its size: below);
 //! 3. otherwise, if the owner is committed (unexpired undo): steal it —
 //!    readers that still need it will get snapshot too old;
 //! 4. otherwise (the owner is active): the writer fails with
 //!    `UndoExhausted`.
+//!
+//! **Extent sizes.** The ring's extents are listed in the undo segment
+//! header, next to the transaction table, and the list has room for a
+//! fixed number of them (127 with 2 KiB blocks, 511 with 8 KiB). Extents
+//! of `extent_blocks` (at least 8) are added while the list has more than
+//! 32 free entries; in the last 32, each new extent is as large as the ring
+//! already is, so the ring doubles, and 32 doublings reach any
+//! `undo_max_blocks`. So an autoextending undo grows until
+//! `undo_max_blocks`, as the setting says, and small rings grow exactly as
+//! they did. Oracle's answer is different: extent map blocks continue a
+//! full segment header's list. That keeps every extent the same size, but
+//! needs another block kind with its own redo, and a walk of the map for
+//! every ring position; the doubling keeps the whole ring described by one
+//! header block (as Oracle's AUTOALLOCATE also grows extent sizes with the
+//! segment).
 //!
 //! Rolling back walks a transaction's chain newest first, each step logged
 //! (compensation). Recovery rolls back every transaction the crash left
@@ -244,16 +259,14 @@ fn alloc_undo_block<'a>(
     let pos = u.next % len;
     let candidate = ring_block(&u.extents, pos);
     let (state, old_wrap) = ring_state(core, stats, &u, candidate)?;
-    let max_extents = (core.file.block_size() - h.encoded_len()) / 8;
-    let can_extend = core.cfg.undo_autoextend && len < core.cfg.undo_max_blocks && max_extents > 0;
+    // Extents the header's list has room for (8 bytes each).
+    let free_entries = (core.file.block_size().saturating_sub(h.encoded_len()) / 8) as u32;
+    let room = core.cfg.undo_max_blocks.saturating_sub(len);
+    let can_extend = core.cfg.undo_autoextend && room > 0 && free_entries > 0;
     let (block, wrap, next) = match state {
         RingState::Reusable => (candidate, old_wrap.wrapping_add(1).max(1), pos + 1),
         _ if can_extend => {
-            let n = core
-                .cfg
-                .extent_blocks
-                .max(8)
-                .min(core.cfg.undo_max_blocks - len);
+            let n = extent_size(core.cfg.extent_blocks, len, free_entries).min(room);
             let first = alloc_extent(core, stats, n)?;
             // Insert the new extent right after the current position, so the
             // ring continues into it and then on to the older blocks.
@@ -277,7 +290,22 @@ fn alloc_undo_block<'a>(
         }
         RingState::Active => {
             stats.inc(Stat::UndoSpaceErrors);
-            return Err(Error::UndoExhausted { blocks: len });
+            let cause = if !core.cfg.undo_autoextend {
+                "commit more often, or enable undo_autoextend".to_string()
+            } else if room == 0 {
+                format!(
+                    "the undo has grown to undo_max_blocks ({}): commit more often, \
+                     or raise undo_max_blocks",
+                    core.cfg.undo_max_blocks
+                )
+            } else {
+                // Not reached while `extent_size` doubles the last extents.
+                format!(
+                    "undo segment header {} has no room to list another extent",
+                    h.no.0
+                )
+            };
+            return Err(Error::UndoExhausted { blocks: len, cause });
         }
     };
     let mut b = core.cache.get_new(block, stats)?;
@@ -294,6 +322,23 @@ fn alloc_undo_block<'a>(
     stats.inc(Stat::UndoBlocksAllocated);
     txn.undo_block = Some((block, wrap));
     Ok(())
+}
+
+/// Entries at the end of the header's extent list kept for extents that
+/// double the ring: 32 doublings take any ring past `u32::MAX` blocks, so
+/// the list never fills before `undo_max_blocks` (a `u32`) is reached.
+const DOUBLING_ENTRIES: u32 = 32;
+
+/// The size of the next undo extent, for a ring of `len` blocks whose
+/// header can list `free_entries` more extents: `extent_blocks` (at least
+/// 8) while the list has room to spare, then as large as the ring so far.
+fn extent_size(extent_blocks: u32, len: u32, free_entries: u32) -> u32 {
+    let base = extent_blocks.max(8);
+    if free_entries > DOUBLING_ENTRIES {
+        base
+    } else {
+        base.max(len)
+    }
 }
 
 /// Logs and applies one transactional change to a data block: the undo
