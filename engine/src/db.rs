@@ -93,6 +93,9 @@ pub struct RecoveryReport {
     /// Media recovery only: later changes to those blocks, which could not
     /// be applied.
     pub changes_lost: usize,
+    /// What recovery worked around, one sentence each (a damaged
+    /// control-file slot).
+    pub warnings: Vec<String>,
 }
 
 impl Database {
@@ -139,6 +142,10 @@ impl Database {
         let log_cfg = LogConfig {
             file_size: data.log_file_size,
             files: data.log_files,
+        };
+        let lost_slot = match media {
+            None => check_lost_slot(backend.as_ref(), &control, &log_cfg, data.checkpoint_lsn)?,
+            Some(_) => None,
         };
         let file = Arc::new(DataFile::open(backend.as_ref(), DATA_FILE, cfg.block_size)?);
         let (scan, checkpoint) = match media {
@@ -206,6 +213,7 @@ impl Database {
         });
         let mut report = RecoveryReport {
             records_read: records.len(),
+            warnings: lost_slot.into_iter().collect(),
             ..Default::default()
         };
         let mut loads = media.map(|_| Nologging::default());
@@ -757,6 +765,44 @@ fn roll_back_active(core: &Core) -> Result<usize> {
         }
     }
     undo::rollback_all(core, &core.bg, active)
+}
+
+/// Recovery may start from the copy of the control file that `open` fell
+/// back to (`ControlFile::lost_slot`), maybe the older one, only while the
+/// redo from its checkpoint is still online: the segment holding the
+/// checkpoint must still be in its ring file (a file that names no segment
+/// yet is the stream not having got there). If a later lap of the ring has
+/// overwritten it, the redo reader would take the gap for a torn tail (and
+/// silently open without the committed work after it) or for damage in the
+/// log (and blame a redo file): refuse, naming the control file. Returns
+/// the warning to report when the fallback is safe.
+fn check_lost_slot(
+    backend: &dyn Backend,
+    control: &ControlFile,
+    log_cfg: &LogConfig,
+    checkpoint_lsn: u64,
+) -> Result<Option<String>> {
+    let Some(lost) = control.lost_slot() else {
+        return Ok(None);
+    };
+    let path = backend.describe(ControlFile::NAME);
+    let k = checkpoint_lsn / log_cfg.segment_capacity();
+    let index = (k % u64::from(log_cfg.files)) as u32;
+    let headers = crate::redo::Ring::open(backend, log_cfg)?.headers()?;
+    match headers.get(index as usize).copied().flatten() {
+        Some(held) if held != k => Err(Error::CorruptControl {
+            path: path.into(),
+            reason: format!(
+                "{lost}; the redo from that checkpoint is no longer online (segment {k} \
+                 was overwritten: {} holds segment {held}), so recovery from it would lose \
+                 committed work: restore the database from a backup",
+                LogConfig::file_name(index)
+            ),
+        }),
+        _ => Ok(Some(format!(
+            "control file {path}: {lost}; its redo is still online, so recovery started there"
+        ))),
+    }
 }
 
 fn load_catalog(core: &Core) -> Result<()> {

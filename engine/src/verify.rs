@@ -90,13 +90,18 @@ pub struct VerifyReport {
     pub control: ControlData,
     /// The logical level: every index against its table.
     pub indexes: IndexCheck,
+    /// A damaged control-file slot (`ControlFile::lost_slot`): the other
+    /// copy was read, and may be the older one.
+    pub control_lost_slot: Option<String>,
 }
 
 impl VerifyReport {
     /// Whether verify found nothing wrong (no damaged block, no index
     /// disagreeing with its table).
     pub fn is_clean(&self) -> bool {
-        self.corrupt.is_empty() && self.indexes.problem_count() == 0
+        self.corrupt.is_empty()
+            && self.indexes.problem_count() == 0
+            && self.control_lost_slot.is_none()
     }
 }
 
@@ -161,10 +166,21 @@ pub fn verify_dir(dir: &Path) -> Result<VerifyReport> {
         });
     }
     let backend = ReadOnlyBackend::new(dir)?;
-    let (_, control) = ControlFile::open(&backend)?;
+    let (cf, control) = ControlFile::open(&backend)?;
     let file = backend.open(DATA_FILE, false)?;
     let len = file.len()?;
-    Ok(verify_source(&FileSource { file, len }, control))
+    let mut report = verify_source(&FileSource { file, len }, control);
+    if let Some(lost) = cf.lost_slot() {
+        report.control_lost_slot = Some(lost.to_string());
+        if matches!(report.indexes, IndexCheck::Checked { .. }) {
+            report.indexes = IndexCheck::Skipped(
+                "a control-file slot is damaged, so its record of a clean shutdown \
+                 may be stale"
+                    .into(),
+            );
+        }
+    }
+    Ok(report)
 }
 
 /// Verifies a data file image against its control file contents.
@@ -230,6 +246,7 @@ fn verify_source(src: &dyn Source, control: ControlData) -> VerifyReport {
             corrupt,
             control,
             indexes: IndexCheck::Skipped("the control file's block size is invalid".into()),
+            control_lost_slot: None,
         };
     }
     let len = src.len();
@@ -305,6 +322,7 @@ fn verify_source(src: &dyn Source, control: ControlData) -> VerifyReport {
         corrupt,
         control,
         indexes,
+        control_lost_slot: None,
     }
 }
 

@@ -242,6 +242,9 @@ fn run_verify(a: &VerifyArgs) -> CmdResult {
     }
     let mut out = std::io::stdout().lock();
     let mut write = || -> std::io::Result<()> {
+        if let Some(lost) = &report.control_lost_slot {
+            writeln!(out, "control file {}: {lost}", ControlFile::NAME)?;
+        }
         for c in &report.corrupt {
             writeln!(
                 out,
