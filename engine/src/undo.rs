@@ -44,7 +44,7 @@
 //! Rolling back walks a transaction's chain newest first, each step logged
 //! (compensation). Recovery rolls back every transaction the crash left
 //! active in one pass, newest change first across all of them
-//! ([`rollback_all`]), so a split cut short by the crash is taken back
+//! (`rollback_all`), so a split cut short by the crash is taken back
 //! before the user changes that came before it.
 //!
 //! Invariant: undo of an active transaction is never overwritten.
