@@ -190,7 +190,7 @@ fn statements_at_the_limit_run_and_one_more_level_fails() {
         // d - 1 NOTs around a literal: d levels.
         (
             format!("SELECT {}1", "NOT ".repeat(d - 1)),
-            Value::Int(i64::from((d - 1) % 2 == 0)),
+            Value::Int(i64::from((d - 1).is_multiple_of(2))),
             format!("SELECT {}1", "NOT ".repeat(d)),
         ),
         (
@@ -201,7 +201,7 @@ fn statements_at_the_limit_run_and_one_more_level_fails() {
         // Unary minus folds into the literal, but the parser counts it.
         (
             format!("SELECT {}1", "- ".repeat(d - 1)),
-            Value::Int(if (d - 1) % 2 == 0 { 1 } else { -1 }),
+            Value::Int(if (d - 1).is_multiple_of(2) { 1 } else { -1 }),
             format!("SELECT {}1", "- ".repeat(d)),
         ),
         // Parentheses alone add no level to the tree, but the parser counts
@@ -225,7 +225,7 @@ fn statements_at_the_limit_run_and_one_more_level_fails() {
                 "SELECT COUNT(*) FROM t WHERE {}",
                 nested("NOT ", "b + 0 = 1", "", d - 3)
             ),
-            Value::Int(if (d - 3) % 2 == 0 { 4 } else { 16 }),
+            Value::Int(if (d - 3).is_multiple_of(2) { 4 } else { 16 }),
             format!(
                 "SELECT COUNT(*) FROM t WHERE {}",
                 nested("NOT ", "b + 0 = 1", "", d - 2)
@@ -237,7 +237,7 @@ fn statements_at_the_limit_run_and_one_more_level_fails() {
                 "SELECT COUNT(*) FROM t WHERE {}",
                 nested("NOT ", "b = 1", "", d - 2)
             ),
-            Value::Int(if (d - 2) % 2 == 0 { 4 } else { 16 }),
+            Value::Int(if (d - 2).is_multiple_of(2) { 4 } else { 16 }),
             format!(
                 "SELECT COUNT(*) FROM t WHERE {}",
                 nested("NOT ", "b = 1", "", d - 1)
@@ -279,7 +279,11 @@ fn a_check_constraint_at_the_limit_is_stored_and_enforced() {
     let backend = Arc::new(SimBackend::new());
     let d = MAX_EXPR_DEPTH;
     // NOT^(d-2) (a > 1): with an even number of NOTs, the check is a > 1.
-    let n = if (d - 2) % 2 == 0 { d - 2 } else { d - 3 };
+    let n = if (d - 2).is_multiple_of(2) {
+        d - 2
+    } else {
+        d - 3
+    };
     let create = format!(
         "CREATE TABLE u (a INT CHECK ({}))",
         nested("NOT ", "a > 1", "", n)

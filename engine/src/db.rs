@@ -68,7 +68,7 @@ use crate::config::Config;
 use crate::core::{undo_header, Core, RecHead, CATALOG_SEG, FILE_HEADER, UNDO_HEADER};
 use crate::error::{Error, Result};
 use crate::heap;
-use crate::ids::{BlockNo, Lsn, Scn, Uba, Xid};
+use crate::ids::{BlockNo, Lsn, Scn, Xid};
 use crate::redo::log::archiver::{read_archive_dest, write_archive_dest};
 use crate::redo::record::{decode_payload, RecKind};
 use crate::redo::{create_log_files, read_log, LogConfig, LogRecord, LogScan, RedoLog};
@@ -117,6 +117,30 @@ pub struct RecoveryReport {
     /// Blocks roll-forward could not read but whose redo held their whole
     /// image (a torn direct-path block): rebuilt from the redo.
     pub blocks_rebuilt_from_redo: Vec<u32>,
+    /// What recovery worked around, one sentence each (a damaged
+    /// control-file slot).
+    pub warnings: Vec<String>,
+}
+
+impl RecoveryReport {
+    /// What of this recovery goes into the alert log (`alert`): the blocks
+    /// it repaired or rebuilt and what it worked around.
+    fn alert_lines(&self) -> Vec<String> {
+        let torn = self.torn_blocks_repaired.iter().map(|b| {
+            format!(
+                "block {b} of {DATA_FILE} failed its checksum (a torn write); \
+                 repaired from its copy in the doublewrite area"
+            )
+        });
+        let rebuilt = self.blocks_rebuilt_from_redo.iter().map(|b| {
+            format!(
+                "block {b} of {DATA_FILE} could not be read; rebuilt from its image in the redo"
+            )
+        });
+        torn.chain(rebuilt)
+            .chain(self.warnings.iter().cloned())
+            .collect()
+    }
 }
 
 impl Database {
@@ -182,6 +206,10 @@ impl Database {
         let log_cfg = LogConfig {
             file_size: data.log_file_size,
             files: data.log_files,
+        };
+        let lost_slot = match media {
+            None => check_lost_slot(backend.as_ref(), &control, &log_cfg, data.checkpoint_lsn)?,
+            Some(_) => None,
         };
         // Torn blocks are repaired before anything reads a block.
         let (file, repaired) = DataFile::open_protected(
@@ -257,6 +285,7 @@ impl Database {
         let mut report = RecoveryReport {
             records_read: records.len(),
             torn_blocks_repaired: repaired.iter().map(|b| b.0).collect(),
+            warnings: lost_slot.into_iter().collect(),
             ..Default::default()
         };
         let mut loads = media.map(|_| Nologging::default());
@@ -275,6 +304,11 @@ impl Database {
         }
         load_catalog(&core)?;
         core.checkpoint()?;
+        crate::alert::append(
+            backend.as_ref(),
+            crate::core::now_ms(),
+            &report.alert_lines(),
+        )?;
         let db = Database {
             core,
             writer: Mutex::new(None),
@@ -746,9 +780,10 @@ fn roll_forward(
 }
 
 /// Roll back: every transaction still active after roll-forward had no
-/// commit record; undo takes its changes back.
+/// commit record; undo takes their changes back, all together, newest
+/// first (`undo::rollback_all` says why not one after the other).
 fn roll_back_active(core: &Core) -> Result<usize> {
-    let mut n = 0;
+    let mut active = Vec::new();
     for seg in 0..core.undo_segments.load(Ordering::Acquire) as u16 {
         let no = undo_header(seg);
         let slots = {
@@ -768,7 +803,7 @@ fn roll_back_active(core: &Core) -> Result<usize> {
             if s.state != TxState::Active {
                 continue;
             }
-            let mut txn = TxnCtx {
+            active.push(TxnCtx {
                 xid: Xid::new(seg, i as u16, s.wrap),
                 slot: i as u16,
                 start_scn: s.scn,
@@ -778,13 +813,48 @@ fn roll_back_active(core: &Core) -> Result<usize> {
                 read_scn: s.scn,
                 serializable: false,
                 direct_writes: false,
-            };
-            undo::rollback_to(core, &core.bg, &mut txn, Uba::NONE)?;
-            undo::end_rollback(core, &core.bg, &txn)?;
-            n += 1;
+            });
         }
     }
-    Ok(n)
+    undo::rollback_all(core, &core.bg, active)
+}
+
+/// Recovery may start from the copy of the control file that `open` fell
+/// back to (`ControlFile::lost_slot`), maybe the older one, only while the
+/// redo from its checkpoint is still online: the segment holding the
+/// checkpoint must still be in its ring file (a file that names no segment
+/// yet is the stream not having got there). If a later lap of the ring has
+/// overwritten it, the redo reader would take the gap for a torn tail (and
+/// silently open without the committed work after it) or for damage in the
+/// log (and blame a redo file): refuse, naming the control file. Returns
+/// the warning to report when the fallback is safe.
+fn check_lost_slot(
+    backend: &dyn Backend,
+    control: &ControlFile,
+    log_cfg: &LogConfig,
+    checkpoint_lsn: u64,
+) -> Result<Option<String>> {
+    let Some(lost) = control.lost_slot() else {
+        return Ok(None);
+    };
+    let path = backend.describe(ControlFile::NAME);
+    let k = checkpoint_lsn / log_cfg.segment_capacity();
+    let index = (k % u64::from(log_cfg.files)) as u32;
+    let headers = crate::redo::Ring::open(backend, log_cfg)?.headers()?;
+    match headers.get(index as usize).copied().flatten() {
+        Some(held) if held != k => Err(Error::CorruptControl {
+            path: path.into(),
+            reason: format!(
+                "{lost}; the redo from that checkpoint is no longer online (segment {k} \
+                 was overwritten: {} holds segment {held}), so recovery from it would lose \
+                 committed work: restore the database from a backup",
+                LogConfig::file_name(index)
+            ),
+        }),
+        _ => Ok(Some(format!(
+            "control file {path}: {lost}; its redo is still online, so recovery started there"
+        ))),
+    }
 }
 
 fn load_catalog(core: &Core) -> Result<()> {

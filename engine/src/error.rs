@@ -69,9 +69,10 @@ pub enum Error {
         uba: String,
         query_scn: u64,
     },
-    /// A fixed-size undo is full of active (or guaranteed) undo (ORA-30036).
-    #[error("undo space exhausted: {blocks} undo blocks all hold active undo; commit more often, or enable undo_autoextend")]
-    UndoExhausted { blocks: u32 },
+    /// The undo is full of active undo and cannot grow (ORA-30036);
+    /// `cause` says why not and what to do.
+    #[error("undo space exhausted: {blocks} undo blocks all hold active undo; {cause}")]
+    UndoExhausted { blocks: u32, cause: String },
     /// This transaction was chosen as the victim of a deadlock.
     #[error(
         "deadlock detected while waiting for transaction {holder}; this statement was rolled back"

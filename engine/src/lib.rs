@@ -2,7 +2,7 @@
 //!
 //! The README below is compiled as a doctest, so its example cannot drift.
 #![doc = include_str!("../../README.md")]
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 pub mod config;
 pub mod error;
@@ -12,6 +12,7 @@ pub mod stats;
 pub mod storage;
 
 pub mod access;
+pub mod alert;
 pub mod backup;
 pub mod block;
 pub mod btree;

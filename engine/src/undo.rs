@@ -20,11 +20,32 @@
 //! 1. a block whose owner is rolled back, or committed longer ago than
 //!    `undo_retention` (expired), or never used: reuse it;
 //! 2. otherwise, if `undo_autoextend` and below `undo_max_blocks`: add an
-//!    extent right after the current position and use it;
+//!    extent right after the current position and use it (its size: below);
 //! 3. otherwise, if the owner is committed (unexpired undo): steal it —
 //!    readers that still need it will get snapshot too old;
 //! 4. otherwise (the owner is active): the writer fails with
 //!    `UndoExhausted`.
+//!
+//! **Extent sizes.** The ring's extents are listed in the undo segment
+//! header, next to the transaction table, and the list has room for a
+//! fixed number of them (127 with 2 KiB blocks, 511 with 8 KiB). Extents
+//! of `extent_blocks` (at least 8) are added while the list has more than
+//! 32 free entries; in the last 32, each new extent is as large as the ring
+//! already is, so the ring doubles, and 32 doublings reach any
+//! `undo_max_blocks`. So an autoextending undo grows until
+//! `undo_max_blocks`, as the setting says, and small rings grow exactly as
+//! they did. Oracle's answer is different: extent map blocks continue a
+//! full segment header's list. That keeps every extent the same size, but
+//! needs another block kind with its own redo, and a walk of the map for
+//! every ring position; the doubling keeps the whole ring described by one
+//! header block (as Oracle's AUTOALLOCATE also grows extent sizes with the
+//! segment).
+//!
+//! Rolling back walks a transaction's chain newest first, each step logged
+//! (compensation). Recovery rolls back every transaction the crash left
+//! active in one pass, newest change first across all of them
+//! (`rollback_all`), so a split cut short by the crash is taken back
+//! before the user changes that came before it.
 //!
 //! Invariant: undo of an active transaction is never overwritten.
 //! Invariant: reusing an undo block bumps its wrap, so every undo address
@@ -238,16 +259,14 @@ fn alloc_undo_block<'a>(
     let pos = u.next % len;
     let candidate = ring_block(&u.extents, pos);
     let (state, old_wrap) = ring_state(core, stats, &u, candidate)?;
-    let max_extents = (core.file.block_size() - h.encoded_len()) / 8;
-    let can_extend = core.cfg.undo_autoextend && len < core.cfg.undo_max_blocks && max_extents > 0;
+    // Extents the header's list has room for (8 bytes each).
+    let free_entries = (core.file.block_size().saturating_sub(h.encoded_len()) / 8) as u32;
+    let room = core.cfg.undo_max_blocks.saturating_sub(len);
+    let can_extend = core.cfg.undo_autoextend && room > 0 && free_entries > 0;
     let (block, wrap, next) = match state {
         RingState::Reusable => (candidate, old_wrap.wrapping_add(1).max(1), pos + 1),
         _ if can_extend => {
-            let n = core
-                .cfg
-                .extent_blocks
-                .max(8)
-                .min(core.cfg.undo_max_blocks - len);
+            let n = extent_size(core.cfg.extent_blocks, len, free_entries).min(room);
             let first = alloc_extent(core, stats, n)?;
             // Insert the new extent right after the current position, so the
             // ring continues into it and then on to the older blocks.
@@ -271,7 +290,22 @@ fn alloc_undo_block<'a>(
         }
         RingState::Active => {
             stats.inc(Stat::UndoSpaceErrors);
-            return Err(Error::UndoExhausted { blocks: len });
+            let cause = if !core.cfg.undo_autoextend {
+                "commit more often, or enable undo_autoextend".to_string()
+            } else if room == 0 {
+                format!(
+                    "the undo has grown to undo_max_blocks ({}): commit more often, \
+                     or raise undo_max_blocks",
+                    core.cfg.undo_max_blocks
+                )
+            } else {
+                // Not reached while `extent_size` doubles the last extents.
+                format!(
+                    "undo segment header {} has no room to list another extent",
+                    h.no.0
+                )
+            };
+            return Err(Error::UndoExhausted { blocks: len, cause });
         }
     };
     let mut b = core.cache.get_new(block, stats)?;
@@ -288,6 +322,23 @@ fn alloc_undo_block<'a>(
     stats.inc(Stat::UndoBlocksAllocated);
     txn.undo_block = Some((block, wrap));
     Ok(())
+}
+
+/// Entries at the end of the header's extent list kept for extents that
+/// double the ring: 32 doublings take any ring past `u32::MAX` blocks, so
+/// the list never fills before `undo_max_blocks` (a `u32`) is reached.
+const DOUBLING_ENTRIES: u32 = 32;
+
+/// The size of the next undo extent, for a ring of `len` blocks whose
+/// header can list `free_entries` more extents: `extent_blocks` (at least
+/// 8) while the list has room to spare, then as large as the ring so far.
+fn extent_size(extent_blocks: u32, len: u32, free_entries: u32) -> u32 {
+    let base = extent_blocks.max(8);
+    if free_entries > DOUBLING_ENTRIES {
+        base
+    } else {
+        base.max(len)
+    }
 }
 
 /// Logs and applies one transactional change to a data block: the undo
@@ -386,59 +437,121 @@ pub(crate) fn rollback_to(
     savepoint: Uba,
 ) -> Result<()> {
     while txn.last_uba != savepoint && !txn.last_uba.is_none() {
-        let uba = txn.last_uba;
-        let rec = read_undo(core, stats, uba, Mode::Current)?.ok_or_else(|| {
-            Error::corrupt(
-                core.file.name(),
-                uba.block().0 as u64,
-                format!("undo {uba} of active transaction {} is missing", txn.xid),
-            )
-        })?;
-        if rec.xid != txn.xid {
-            return Err(Error::corrupt(
-                core.file.name(),
-                uba.block().0 as u64,
-                format!("undo {uba} belongs to {}, not {}", rec.xid, txn.xid),
-            ));
-        }
-        core.reserve_redo()?;
-        let mut data = core.cache.get_mut(rec.block, stats)?;
-        // An index entry may have been moved by a split since: right along
-        // the level, or down, when the node it was in was a leaf root that
-        // has become a branch.
-        let target = match &rec.op {
-            UndoOp::IdxIns { key, level } => Some((key.clone(), *level)),
-            UndoOp::IdxDel { entry, level } => Some((entry.key.clone(), *level)),
-            _ => None,
-        };
-        if let Some((key, level)) = target {
-            for _ in 0..1_000_000 {
-                let next = match &data.body {
-                    Body::Index(n) if n.beyond(&key) && n.next != 0 => n.next,
-                    Body::Index(n) if n.level > level => match n.child_for(&key) {
-                        Some(c) => c,
-                        None => break,
-                    },
-                    _ => break,
-                };
-                drop(data);
-                data = core.cache.get_mut(BlockNo(next), stats)?;
-            }
-        }
-        let op = data.undo_op(&rec).map_err(|r| {
-            Error::corrupt(
-                core.file.name(),
-                rec.block.0 as u64,
-                format!("undo {uba}: {r}"),
-            )
-        })?;
-        let mut h = core.cache.get_mut(undo_header(txn.xid.segment()), stats)?;
-        let txslot = tx_slot(txn, TxState::Active, txn.start_scn, rec.prev_txn);
-        let head = RecHead::new(RecKind::Undo, txn.xid);
-        core.change(stats, head, &mut [&mut data, &mut h], |_| vec![op, txslot])?;
-        stats.inc(Stat::RollbackUndoApplied);
-        txn.last_uba = rec.prev_txn;
+        undo_newest(core, stats, txn)?;
     }
+    Ok(())
+}
+
+/// Rolls every transaction of `txns` back completely and ends each, as
+/// recovery does with the transactions a crash left active: all of them in
+/// one pass, newest change first across them all (by the SCN each undo
+/// record carries), as the undo pass of ARIES (Mohan et al., 1992) walks
+/// every loser's log records in one backward sweep. Returns how many.
+///
+/// One transaction after the other would not do. A split's system
+/// transaction that was cut short by the crash moved entries of the user
+/// transaction it ran for into a new node; taking the user transaction
+/// back first removes those entries from the new node (its undo finds them
+/// there by key), and taking the split back afterwards restores the split
+/// node from the split's undo record, the user's entries included: they
+/// would come back, pointing at rows that were never committed. In the
+/// order the changes were made, backwards, each undo record meets the
+/// block as it was just after its change, as in a session's own rollback.
+pub(crate) fn rollback_all(
+    core: &Core,
+    stats: &SessionStats,
+    mut txns: Vec<TxnCtx>,
+) -> Result<usize> {
+    let n = txns.len();
+    // The SCN of each transaction's newest undo record (`None`: nothing left).
+    let mut heads = Vec::with_capacity(n);
+    for t in &txns {
+        heads.push(head_scn(core, stats, t)?);
+    }
+    while let Some(i) = (0..n)
+        .filter(|&i| heads[i].is_some())
+        .max_by_key(|&i| heads[i])
+    {
+        undo_newest(core, stats, &mut txns[i])?;
+        heads[i] = head_scn(core, stats, &txns[i])?;
+    }
+    for t in &txns {
+        end_rollback(core, stats, t)?;
+    }
+    Ok(n)
+}
+
+/// The SCN of the change `txn`'s newest undo record takes back, if any.
+fn head_scn(core: &Core, stats: &SessionStats, txn: &TxnCtx) -> Result<Option<Scn>> {
+    if txn.last_uba.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(chain_head(core, stats, txn)?.scn))
+}
+
+/// The undo record at the head of `txn`'s chain, which must be there and
+/// be `txn`'s.
+fn chain_head(core: &Core, stats: &SessionStats, txn: &TxnCtx) -> Result<UndoRec> {
+    let uba = txn.last_uba;
+    let rec = read_undo(core, stats, uba, Mode::Current)?.ok_or_else(|| {
+        Error::corrupt(
+            core.file.name(),
+            uba.block().0 as u64,
+            format!("undo {uba} of active transaction {} is missing", txn.xid),
+        )
+    })?;
+    if rec.xid != txn.xid {
+        return Err(Error::corrupt(
+            core.file.name(),
+            uba.block().0 as u64,
+            format!("undo {uba} belongs to {}, not {}", rec.xid, txn.xid),
+        ));
+    }
+    Ok(rec)
+}
+
+/// Takes back `txn`'s newest change (the head of its undo chain), logged
+/// with the chain head moved to the record before it.
+fn undo_newest(core: &Core, stats: &SessionStats, txn: &mut TxnCtx) -> Result<()> {
+    let uba = txn.last_uba;
+    let rec = chain_head(core, stats, txn)?;
+    core.reserve_redo()?;
+    let mut data = core.cache.get_mut(rec.block, stats)?;
+    // An index entry may have been moved by a split since: right along
+    // the level, or down, when the node it was in was a leaf root that
+    // has become a branch.
+    let target = match &rec.op {
+        UndoOp::IdxIns { key, level } => Some((key.clone(), *level)),
+        UndoOp::IdxDel { entry, level } => Some((entry.key.clone(), *level)),
+        _ => None,
+    };
+    if let Some((key, level)) = target {
+        for _ in 0..1_000_000 {
+            let next = match &data.body {
+                Body::Index(n) if n.beyond(&key) && n.next != 0 => n.next,
+                Body::Index(n) if n.level > level => match n.child_for(&key) {
+                    Some(c) => c,
+                    None => break,
+                },
+                _ => break,
+            };
+            drop(data);
+            data = core.cache.get_mut(BlockNo(next), stats)?;
+        }
+    }
+    let op = data.undo_op(&rec).map_err(|r| {
+        Error::corrupt(
+            core.file.name(),
+            rec.block.0 as u64,
+            format!("undo {uba}: {r}"),
+        )
+    })?;
+    let mut h = core.cache.get_mut(undo_header(txn.xid.segment()), stats)?;
+    let txslot = tx_slot(txn, TxState::Active, txn.start_scn, rec.prev_txn);
+    let head = RecHead::new(RecKind::Undo, txn.xid);
+    core.change(stats, head, &mut [&mut data, &mut h], |_| vec![op, txslot])?;
+    stats.inc(Stat::RollbackUndoApplied);
+    txn.last_uba = rec.prev_txn;
     Ok(())
 }
 

@@ -13,7 +13,9 @@
 //!   in one script), `sql` runs one script in the table, csv or json format;
 //!   both are `blocklab::script` underneath.
 //! - `verify` reads every block of a closed database's data file and
-//!   reports each one that fails its checksum or structural checks.
+//!   reports each one that fails its checksum or structural checks, then
+//!   compares every index with its table (each entry names a live row with
+//!   its key, each row has an entry).
 //! - `logminer` lists what the redo says happened (who, when, which rows,
 //!   the SQL to redo it); `backup` takes a cold backup; `recover` restores
 //!   a backup and recovers it to an SCN through the archived and online redo.
@@ -77,7 +79,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use blocklab::storage::{lock_dir, ControlFile};
-use blocklab::verify::verify_dir;
+use blocklab::verify::{verify_dir, IndexCheck};
 use blocklab::Error;
 use clap::{Args, Parser, Subcommand};
 
@@ -139,9 +141,12 @@ enum Command {
     /// Check every block of a closed database's data file.
     ///
     /// Checksum, block decoding (including the block's own address) and
-    /// structural rules; prints `corrupt block <file> <block>: <reason>` for
-    /// each bad block and a summary. Exits 1 if any block is corrupt; exits
-    /// 2, reading nothing, while another process has the database open.
+    /// structural rules; then every index against its table. Prints
+    /// `corrupt block <file> <block>: <reason>` for each bad block (saying
+    /// when a torn block's copy in the doublewrite area lets the next open
+    /// repair it), what earlier opens repaired (`alert log: ...`), and a
+    /// summary. Exits 1 if any block is corrupt; exits 2, reading nothing,
+    /// while another process has the database open.
     Verify(VerifyArgs),
     /// List the redo: SCN, time, transaction, user, and each DDL statement
     /// or row change by column name; or the SQL that redoes the committed
@@ -251,7 +256,8 @@ pub(crate) fn require_database(dir: &Path) -> Result<(), String> {
 }
 
 /// `blocklab verify`: the checks themselves are `blocklab::verify`; this
-/// prints one line per corrupt block and the summary.
+/// prints one line per corrupt block, one per index problem, and the
+/// summaries (the blocks' last).
 fn run_verify(a: &VerifyArgs) -> CmdResult {
     require_database(&a.db)?;
     // A database open in another process has blocks still in its cache and
@@ -267,12 +273,49 @@ fn run_verify(a: &VerifyArgs) -> CmdResult {
     }
     let mut out = std::io::stdout().lock();
     let mut write = || -> std::io::Result<()> {
+        if let Some(lost) = &report.control_lost_slot {
+            writeln!(out, "control file {}: {lost}", ControlFile::NAME)?;
+        }
+        // What earlier opens repaired: never silent (the newest 20).
+        let shown = report.alert.len().saturating_sub(20);
+        if shown > 0 {
+            writeln!(out, "alert log: {shown} older events not shown")?;
+        }
+        for line in &report.alert[shown..] {
+            writeln!(out, "alert log: {line}")?;
+        }
         for c in &report.corrupt {
             writeln!(
                 out,
                 "corrupt block {} {}: {}",
                 report.file, c.block, c.reason
             )?;
+        }
+        match &report.indexes {
+            IndexCheck::Checked {
+                indexes,
+                unusable,
+                entries,
+                problems,
+                unlisted,
+            } => {
+                for p in problems {
+                    writeln!(out, "index {} on {}: {}", p.index, p.table, p.what)?;
+                }
+                if *unlisted > 0 {
+                    writeln!(out, "... {unlisted} more index problems not listed")?;
+                }
+                let skipped = match unusable {
+                    0 => String::new(),
+                    n => format!(" ({n} unusable, not checked)"),
+                };
+                writeln!(
+                    out,
+                    "checked {indexes} indexes against their tables{skipped}: {entries} entries, {} problems",
+                    report.indexes.problem_count()
+                )?;
+            }
+            IndexCheck::Skipped(why) => writeln!(out, "indexes not checked: {why}")?,
         }
         writeln!(
             out,
@@ -283,7 +326,7 @@ fn run_verify(a: &VerifyArgs) -> CmdResult {
         out.flush()
     };
     write().map_err(|e| format!("writing to stdout: {e}"))?;
-    if report.corrupt.is_empty() {
+    if report.is_clean() {
         Ok(())
     } else {
         Err(Failure::Check)

@@ -19,9 +19,10 @@
 //! dictionary by default: a column dropped since (kept hidden as
 //! `<name>$unused<pos>`) is shown under its original name and marked.
 //!
-//! Blocks are read with positional reads, not through a memory map
-//! (`storage::mapped`): the database may be open, and a file another writer
-//! changes must not be mapped.
+//! Blocks are read with positional reads, never through a memory map: the
+//! database may be open, and a mapped page of a file another writer
+//! truncates, or of a hole the file system has no room for, kills the
+//! reader with SIGBUS, where a failed read is an error.
 //!
 //! Simplification: an uncommitted catalog change at the end of the redo is
 //! taken as it stands; a block that fails its checksum (a write in progress

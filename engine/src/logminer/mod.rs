@@ -46,8 +46,9 @@
 //! Redo that no longer exists (a log file reused before it was archived) is
 //! reported in `Mined::gaps`, never skipped silently.
 //!
-//! The database may be closed, or open in this process (the files are only
-//! read; a torn tail ends the listing). Simplifications: one pass over the
+//! The database may be closed, or open in this process: its files are only
+//! read, opened read-only (`storage::ReadOnlyBackend`, so the miner also
+//! runs on a read-only file system), and a torn tail ends the listing. Simplifications: one pass over the
 //! whole available history, in memory; the current dictionary for every
 //! record (a table re-created under the same name shows its new columns
 //! only for its new segment); no row chaining or multi-block rows exist to
@@ -67,7 +68,7 @@ use crate::ids::{BlockNo, Lsn, RowId, Scn, Xid};
 use crate::redo::log::archiver::read_archive_dest;
 use crate::redo::record::{decode_payload, RecKind};
 use crate::redo::{History, LogConfig, LogSet};
-use crate::storage::{ControlFile, OsBackend};
+use crate::storage::{ControlFile, ReadOnlyBackend};
 use crate::value::{decode_row, Value};
 
 use dict::{Dictionary, Owner, TableInfo};
@@ -199,7 +200,9 @@ pub fn mine(dir: &Path, opts: &MineOptions) -> Result<Mined> {
             name: format!("{} (no control file)", dir.display()),
         });
     }
-    let backend = OsBackend::new(dir)?;
+    // Read-only: the miner runs on a read-only file system, or next to a
+    // running database, and changes nothing.
+    let backend = ReadOnlyBackend::new(dir)?;
     let (_, control) = ControlFile::open(&backend)?;
     let cfg = LogConfig {
         file_size: control.log_file_size,
@@ -223,7 +226,7 @@ pub fn mine(dir: &Path, opts: &MineOptions) -> Result<Mined> {
         let mut set = LogSet::new(cfg, control.db_id);
         set.add_ring(&backend)?;
         for dir in archives.iter().filter(|d| d.is_dir()) {
-            set.add_archive(Arc::new(OsBackend::new(dir)?))?;
+            set.add_archive(Arc::new(ReadOnlyBackend::new(dir)?))?;
         }
         match set.read(start, None) {
             Err(Error::CorruptLog { .. }) if attempt < 3 => continue,

@@ -30,6 +30,18 @@
 //! valid, and the highest valid `seq` is either the old or the new contents.
 //! Invariant: `write` returns Ok only after the slot is synced.
 //!
+//! **One slot lost.** If one slot is damaged (not merely never written: an
+//! all-zero slot 1 of a new database is not damage), `open` uses the other
+//! and says so ([`ControlFile::lost_slot`]). That copy may be the older
+//! one, whose checkpoint is the one before the last: recovering from it
+//! replays more redo than needed, which is harmless (a change is applied
+//! only to a block older than it) while that redo is still in the online
+//! log, and loses committed work once the log has been reused past it. The
+//! database open checks which it is (`db`), and refuses with
+//! `Error::CorruptControl`, naming this file and the damaged slot, rather
+//! than let the redo reader take the missing segment for a torn tail or
+//! for damage in the log.
+//!
 //! Simplification: Oracle keeps several control file copies on different
 //! disks; we keep two copies in one file, which protects against torn writes
 //! but not against losing the disk.
@@ -150,6 +162,8 @@ pub struct ControlFile {
     /// Held for the whole of `write`, so two writers cannot both pick the
     /// same "older" slot.
     newest: Mutex<Newest>,
+    /// Set by `open` when one slot was damaged and the other was used.
+    lost: Option<String>,
 }
 
 impl ControlFile {
@@ -174,6 +188,7 @@ impl ControlFile {
         Ok(ControlFile {
             file,
             newest: Mutex::new(Newest { seq: 1, slot: 0 }),
+            lost: None,
         })
     }
 
@@ -185,7 +200,7 @@ impl ControlFile {
         let mut bytes = vec![0u8; len];
         file.read_at(&mut bytes, 0)?;
         let mut best: Option<(Newest, ControlData)> = None;
-        let mut problems = Vec::new();
+        let (mut problems, mut damaged) = (Vec::new(), Vec::new());
         for slot in 0..SLOTS {
             let raw = bytes
                 .get(slot * SLOT_SIZE..(slot + 1) * SLOT_SIZE)
@@ -195,17 +210,38 @@ impl ControlFile {
                     best = Some((Newest { seq, slot }, data));
                 }
                 Ok(_) => {}
-                Err(reason) => problems.push(format!("slot {slot}: {reason}")),
+                // Never written (slot 1 until the first `write`): not damage.
+                Err(_) if raw.len() == SLOT_SIZE && raw.iter().all(|&b| b == 0) => {
+                    problems.push(format!("slot {slot}: never written"));
+                }
+                Err(reason) => {
+                    problems.push(format!("slot {slot}: {reason}"));
+                    damaged.push(format!("slot {slot} is damaged ({reason})"));
+                }
             }
         }
         let Some((newest, data)) = best else {
             return Err(Error::CorruptControl {
                 path: backend.describe(Self::NAME).into(),
-                reason: problems.join("; "),
+                reason: format!("no valid copy: {}", problems.join("; ")),
             });
         };
+        let lost = damaged.pop().map(|d| {
+            format!(
+                "{d}; using slot {} (sequence {}, checkpoint at LSN {}), which may be \
+                 the older copy",
+                newest.slot, newest.seq, data.checkpoint_lsn
+            )
+        });
         let newest = Mutex::new(newest);
-        Ok((ControlFile { file, newest }, data))
+        Ok((ControlFile { file, newest, lost }, data))
+    }
+
+    /// When `open` found one slot damaged and used the other: what was lost
+    /// and which copy is in use. That copy may be the older one (see the
+    /// module docs).
+    pub fn lost_slot(&self) -> Option<&str> {
+        self.lost.as_deref()
     }
 
     /// Durably replaces the contents. After Ok, a crash yields `data`; a
@@ -287,11 +323,25 @@ mod tests {
             .unwrap();
         let (cf, got) = ControlFile::open(&sim).unwrap();
         assert_eq!(got, data(1));
+        let lost = cf.lost_slot().unwrap_or_default();
+        assert!(
+            lost.starts_with("slot 1 is damaged (checksum mismatch")
+                && lost.contains("using slot 0 (sequence 1, checkpoint at LSN 1)"),
+            "{lost}"
+        );
         // The next write must replace the damaged slot, not the good one.
         cf.write(&data(3)).unwrap();
         sim.corrupt(ControlFile::NAME, OFF_DB_ID as u64, 0xff)
             .unwrap();
         assert_eq!(ControlFile::open(&sim).unwrap().1, data(3));
+    }
+
+    #[test]
+    fn a_slot_never_written_is_not_a_lost_slot() {
+        let sim = SimBackend::new();
+        ControlFile::create(&sim, &data(1)).unwrap();
+        let (cf, got) = ControlFile::open(&sim).unwrap();
+        assert_eq!((got, cf.lost_slot()), (data(1), None));
     }
 
     #[test]

@@ -7,10 +7,11 @@
 //!
 //! ```text
 //!   engine (buffer cache, redo, recovery, verify)
-//!        │                      │                     │
-//!   DataFile (blocks+CRC)   ControlFile (2 slots)   MappedFile (offline, read-only)
+//!        │                      │
+//!   DataFile (blocks+CRC)   ControlFile (2 slots)
 //!        └──────────┬───────────┘
 //!             Backend / FileHandle  ── OsBackend (real files)
+//!                                   ├─ ReadOnlyBackend (real files, O_RDONLY, offline tools)
 //!                                   └─ SimBackend (in memory: crash, faults, bit rot)
 //! ```
 //!
@@ -20,8 +21,9 @@
 //! - [`doublewrite`]: the torn-write protection of blocks written from the
 //!   buffer cache (each goes to a synced slot before its place).
 //! - [`control`]: the control file, rewritten atomically at each checkpoint.
-//! - [`mapped`]: read-only mapping for offline tools (the one `unsafe` module).
 //! - [`lock`]: the directory lock that gives a database one owner at a time.
+//! - [`readonly`]: a directory opened only for reading (`verify`, the log
+//!   miner): `O_RDONLY` handles, positional reads, nothing created.
 //!
 //! Invariant: every byte the engine writes goes through a `FileHandle`, so a
 //! `SimBackend` sees (and can fail, drop or observe) all of them.
@@ -31,12 +33,12 @@ pub mod control;
 pub mod datafile;
 pub mod doublewrite;
 pub mod lock;
-pub mod mapped;
+pub mod readonly;
 pub mod sim;
 
 pub use backend::{Backend, FileHandle, OsBackend};
 pub use control::{ControlData, ControlFile};
 pub use datafile::{check_crc, stamp_crc, DataFile, CRC_LEN};
 pub use lock::{lock_dir, DirLock, LOCK_FILE};
-pub use mapped::MappedFile;
+pub use readonly::ReadOnlyBackend;
 pub use sim::{Fault, Keep, Pending, SimBackend};
