@@ -78,7 +78,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use blocklab::storage::{lock_dir, ControlFile};
+use blocklab::storage::{lock_dir_shared, ControlFile};
 use blocklab::verify::{verify_dir, IndexCheck};
 use blocklab::Error;
 use clap::{Args, Parser, Subcommand};
@@ -261,9 +261,10 @@ pub(crate) fn require_database(dir: &Path) -> Result<(), String> {
 fn run_verify(a: &VerifyArgs) -> CmdResult {
     require_database(&a.db)?;
     // A database open in another process has blocks still in its cache and
-    // changing on disk: what verify would read is no state of it. Owning
-    // the lock also keeps a writer from starting while verify reads.
-    let _owner = lock_dir(&a.db).map_err(engine(&format!("verifying {}", a.db.display())))?;
+    // changing on disk: what verify would read is no state of it. The
+    // shared lock also keeps a writer from starting while verify reads.
+    let _reader =
+        lock_dir_shared(&a.db).map_err(engine(&format!("verifying {}", a.db.display())))?;
     let report = verify_dir(&a.db).map_err(engine(&format!("verifying {}", a.db.display())))?;
     if !report.control.clean_shutdown {
         eprintln!(

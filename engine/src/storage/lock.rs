@@ -30,9 +30,11 @@
 //! kernel's lock does. A pid read back may be stale or missing.
 //!
 //! Who locks: `Database::open` (every writer, through [`Backend::lock`]);
-//! `blocklab verify` and `backup::backup`, which read the files and need
-//! them still (the command locks; the library's `verify_dir` itself does
-//! not); not the log miner, which only reads redo and is meant to follow a
+//! `backup::backup`, which opens the database; `blocklab verify`, which
+//! needs the files to hold still, with a *shared* lock ([`lock_dir_shared`]:
+//! readers do not exclude each other, and it writes nothing, so verify runs
+//! on a read-only file system; the library's `verify_dir` itself does not
+//! lock); not the log miner, which only reads redo and is meant to follow a
 //! live database.
 //!
 //! Simplification: `flock` is advisory and per host; a database directory on
@@ -103,6 +105,43 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock> {
     Ok(DirLock::new(file))
 }
 
+/// Takes a *shared* lock on `dir`, for a reader that needs the files to
+/// hold still (`blocklab verify`): it fails with `Error::Locked` while a
+/// writer owns the directory, and keeps writers out while it lives, but
+/// readers do not exclude each other. Nothing is written: the lock file is
+/// opened read-only, so this works on a read-only file system too, where
+/// a missing lock file means no writer can be there at all.
+pub fn lock_dir_shared(dir: &Path) -> Result<DirLock> {
+    let path = dir.join(LOCK_FILE);
+    let file = match File::open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // A writer creates the file before it locks it: create it
+            // ourselves, unless nothing can be created here.
+            match OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+            {
+                Ok(file) => file,
+                Err(e) if e.raw_os_error() == Some(30) => return Ok(DirLock::new(())), // EROFS
+                Err(e) => return Err(Error::io(&path, e)),
+            }
+        }
+        Err(e) => return Err(Error::io(&path, e)),
+    };
+    match file.try_lock_shared() {
+        Ok(()) => Ok(DirLock::new(file)),
+        Err(TryLockError::WouldBlock) => Err(Error::Locked {
+            dir: dir.display().to_string(),
+            pid: read_pid(&file),
+        }),
+        Err(TryLockError::Error(e)) => Err(Error::io(&path, e)),
+    }
+}
+
 /// The pid in a lock file, if it holds one.
 fn read_pid(mut file: &File) -> Option<u32> {
     let mut text = String::new();
@@ -128,6 +167,22 @@ mod tests {
         }
         drop(first);
         lock_dir(tmp.path()).unwrap();
+    }
+
+    #[test]
+    fn shared_locks_exclude_the_owner_but_not_each_other() {
+        let tmp = tempfile::TempDir::new().unwrap();
+        let r1 = lock_dir_shared(tmp.path()).unwrap();
+        let r2 = lock_dir_shared(tmp.path()).unwrap();
+        assert!(matches!(lock_dir(tmp.path()), Err(Error::Locked { .. })));
+        drop((r1, r2));
+        let owner = lock_dir(tmp.path()).unwrap();
+        let err = lock_dir_shared(tmp.path()).unwrap_err();
+        assert!(
+            matches!(err, Error::Locked { pid: Some(p), .. } if p == std::process::id()),
+            "{err}"
+        );
+        drop(owner);
     }
 
     #[test]

@@ -39,6 +39,6 @@ pub mod sim;
 pub use backend::{Backend, FileHandle, OsBackend};
 pub use control::{ControlData, ControlFile};
 pub use datafile::{check_crc, stamp_crc, DataFile, CRC_LEN};
-pub use lock::{lock_dir, DirLock, LOCK_FILE};
+pub use lock::{lock_dir, lock_dir_shared, DirLock, LOCK_FILE};
 pub use readonly::ReadOnlyBackend;
 pub use sim::{Fault, Keep, Pending, SimBackend};
