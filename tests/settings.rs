@@ -135,6 +135,7 @@ fn settings_fixed_at_creation_cannot_change_on_a_later_open() {
     created.set("block_size", "4096").unwrap();
     created.set("log_file_size", "262144").unwrap();
     created.set("log_files", "3").unwrap();
+    created.set("undo_segments", "2").unwrap();
     Database::open(tmp.path(), created.clone())
         .unwrap()
         .close()
@@ -154,6 +155,7 @@ fn settings_fixed_at_creation_cannot_change_on_a_later_open() {
         ("block_size", "8192", "4096"),
         ("log_file_size", "16777216", "262144"),
         ("log_files", "4", "3"),
+        ("undo_segments", "4", "2"),
     ] {
         let mut c = Config::default();
         c.set(key, value).unwrap();

@@ -14,7 +14,9 @@
 //! extents within the 32-bit block numbers of a data file.
 //!
 //! Some settings are fixed when a database is created: `block_size`,
-//! `log_file_size`, `log_files` (recorded in the control file). Opening an
+//! `log_file_size`, `log_files` (recorded in the control file) and
+//! `undo_segments` (in the file header). `undo_blocks` is only the undo's
+//! size at creation; later opens ignore it (the undo grows by itself). Opening an
 //! existing database with one of them *given* with another value is an
 //! error, not silently ignored ([`Config::check_fixed`]). Given means set
 //! by name ([`Config::set`], so `--set` and script headers, even to the
@@ -379,32 +381,44 @@ impl Config {
     /// both, never silently replaced.
     pub fn check_fixed(&self, block_size: u64, log_file_size: u64, log_files: u64) -> Result<()> {
         let d = Config::default();
-        for (name, asked, default, has) in [
-            (
-                "block_size",
-                wide(self.block_size),
-                wide(d.block_size),
-                block_size,
-            ),
-            (
-                "log_file_size",
-                self.log_file_size,
-                d.log_file_size,
-                log_file_size,
-            ),
-            (
-                "log_files",
-                self.log_files.into(),
-                d.log_files.into(),
-                log_files,
-            ),
-        ] {
-            if self.asks_for(name, asked, default) && asked != has {
-                return Err(Error::Config(format!(
-                    "{name} is fixed when a database is created: this one has {name}={has}, \
-                     the configuration asks for {asked} (leave {name} out, or use a new directory)"
-                )));
-            }
+        self.check_one(
+            "block_size",
+            wide(self.block_size),
+            wide(d.block_size),
+            block_size,
+        )?;
+        self.check_one(
+            "log_file_size",
+            self.log_file_size,
+            d.log_file_size,
+            log_file_size,
+        )?;
+        self.check_one(
+            "log_files",
+            self.log_files.into(),
+            d.log_files.into(),
+            log_files,
+        )
+    }
+
+    /// `check_fixed` for the number of undo segments, which the database
+    /// records in its file header rather than in the control file.
+    pub fn check_fixed_undo_segments(&self, undo_segments: u64) -> Result<()> {
+        let asked = self.undo_segments.into();
+        self.check_one(
+            "undo_segments",
+            asked,
+            Config::default().undo_segments.into(),
+            undo_segments,
+        )
+    }
+
+    fn check_one(&self, name: &str, asked: u64, default: u64, has: u64) -> Result<()> {
+        if self.asks_for(name, asked, default) && asked != has {
+            return Err(Error::Config(format!(
+                "{name} is fixed when a database is created: this one has {name}={has}, \
+                 the configuration asks for {asked} (leave {name} out, or use a new directory)"
+            )));
         }
         Ok(())
     }

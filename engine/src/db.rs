@@ -665,6 +665,7 @@ fn check_file_header(core: &Core, fresh: bool) -> Result<()> {
             h.undo_segments
         )),
         Body::FileHeader(h) => {
+            core.cfg.check_fixed_undo_segments(h.undo_segments.into())?;
             core.undo_segments.store(h.undo_segments, Ordering::Release);
             Ok(())
         }

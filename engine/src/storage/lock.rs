@@ -27,7 +27,10 @@
 //! belong to the open file description, and each attempt opens the file
 //! anew).
 //! Invariant: the lock file's contents never decide anything; only the
-//! kernel's lock does. A pid read back may be stale or missing.
+//! kernel's lock does. A pid read back may be stale or missing. (The one
+//! use of it: a lock that names this very process but that no `DirLock` of
+//! this process holds is a descriptor a child inherited between `fork` and
+//! `exec`, and is waited for, briefly; see `FORK_WINDOW`.)
 //!
 //! Who locks: `Database::open` (every writer, through [`Backend::lock`]);
 //! `backup::backup`, which opens the database; `blocklab verify`, which
@@ -42,10 +45,14 @@
 //!
 //! [`Backend::lock`]: super::Backend::lock
 
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io::Read;
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
 
 use crate::error::{Error, Result};
 
@@ -74,11 +81,108 @@ impl std::fmt::Debug for DirLock {
     }
 }
 
+/// How this process holds a directory (canonical path): its exclusive
+/// lock, or a number of shared ones.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Exclusive,
+    Shared(usize),
+}
+
+fn held_here() -> &'static Mutex<HashMap<PathBuf, Mode>> {
+    static HELD: OnceLock<Mutex<HashMap<PathBuf, Mode>>> = OnceLock::new();
+    HELD.get_or_init(Default::default)
+}
+
+/// An OS lock held on a directory's lock file; dropping it closes the
+/// file (releasing this descriptor's lock) and forgets the directory.
+struct Held {
+    _file: File,
+    dir: PathBuf,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let mut held = held_here().lock();
+        match held.get(&self.dir).copied() {
+            Some(Mode::Shared(n)) if n > 1 => {
+                held.insert(self.dir.clone(), Mode::Shared(n - 1));
+            }
+            _ => {
+                held.remove(&self.dir);
+            }
+        }
+    }
+}
+
+/// How long a lock that this process's own pid holds, but that no
+/// `DirLock` of this process has, is waited for: a child this process is
+/// starting holds a copy of the lock file's descriptor between `fork` and
+/// `exec` (where close-on-exec drops it), so a database just closed here
+/// can look locked for that instant.
+const FORK_WINDOW: Duration = Duration::from_secs(2);
+
+/// Tries `lock` on `file` for `dir`, waiting out the fork window (see
+/// `FORK_WINDOW`); `Error::Locked` if someone else holds it.
+fn try_lock(dir: &Path, canonical: &Path, file: &File, exclusive: bool) -> Result<()> {
+    let path = dir.join(LOCK_FILE);
+    let start = Instant::now();
+    loop {
+        let conflict = match held_here().lock().get(canonical) {
+            None => false,
+            Some(Mode::Exclusive) => true,
+            Some(Mode::Shared(_)) => exclusive,
+        };
+        if conflict {
+            return Err(Error::Locked {
+                dir: dir.display().to_string(),
+                pid: Some(std::process::id()),
+            });
+        }
+        let r = if exclusive {
+            file.try_lock()
+        } else {
+            file.try_lock_shared()
+        };
+        match r {
+            Ok(()) => return Ok(()),
+            Err(TryLockError::WouldBlock) => {
+                let pid = read_pid(file);
+                if pid != Some(std::process::id()) || start.elapsed() > FORK_WINDOW {
+                    return Err(Error::Locked {
+                        dir: dir.display().to_string(),
+                        pid,
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+        }
+    }
+}
+
+/// Registers `file`'s lock on `canonical` as held by this process.
+fn hold(file: File, canonical: PathBuf, exclusive: bool) -> DirLock {
+    let mut held = held_here().lock();
+    let mode = match (exclusive, held.get(&canonical)) {
+        (false, Some(Mode::Shared(n))) => Mode::Shared(n + 1),
+        (false, _) => Mode::Shared(1),
+        (true, _) => Mode::Exclusive,
+    };
+    held.insert(canonical.clone(), mode);
+    drop(held);
+    DirLock::new(Held {
+        _file: file,
+        dir: canonical,
+    })
+}
+
 /// Takes the lock on the existing directory `dir`, or fails at once with
 /// `Error::Locked` naming the directory and (if it could be read) the
 /// holder's pid.
 pub fn lock_dir(dir: &Path) -> Result<DirLock> {
     let path = dir.join(LOCK_FILE);
+    let canonical = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -86,23 +190,14 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock> {
         .truncate(false)
         .open(&path)
         .map_err(|e| Error::io(&path, e))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(TryLockError::WouldBlock) => {
-            return Err(Error::Locked {
-                dir: dir.display().to_string(),
-                pid: read_pid(&file),
-            })
-        }
-        Err(TryLockError::Error(e)) => return Err(Error::io(&path, e)),
-    }
+    try_lock(dir, &canonical, &file, true)?;
     // Written over the old pid and then cut to length (rather than
     // truncated first), so a reader never sees an empty file in between.
     let pid = format!("{}\n", std::process::id());
     file.write_all_at(pid.as_bytes(), 0)
         .and_then(|_| file.set_len(pid.len() as u64))
         .map_err(|e| Error::io(&path, e))?;
-    Ok(DirLock::new(file))
+    Ok(hold(file, canonical, true))
 }
 
 /// Takes a *shared* lock on `dir`, for a reader that needs the files to
@@ -132,20 +227,17 @@ pub fn lock_dir_shared(dir: &Path) -> Result<DirLock> {
         }
         Err(e) => return Err(Error::io(&path, e)),
     };
-    match file.try_lock_shared() {
-        Ok(()) => Ok(DirLock::new(file)),
-        Err(TryLockError::WouldBlock) => Err(Error::Locked {
-            dir: dir.display().to_string(),
-            pid: read_pid(&file),
-        }),
-        Err(TryLockError::Error(e)) => Err(Error::io(&path, e)),
-    }
+    let canonical = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
+    try_lock(dir, &canonical, &file, false)?;
+    Ok(hold(file, canonical, false))
 }
 
-/// The pid in a lock file, if it holds one.
-fn read_pid(mut file: &File) -> Option<u32> {
-    let mut text = String::new();
-    file.read_to_string(&mut text).ok()?;
+/// The pid in a lock file, if it holds one (read from its start, so it
+/// can be asked again).
+fn read_pid(file: &File) -> Option<u32> {
+    let mut buf = [0u8; 32];
+    let n = file.read_at(&mut buf, 0).ok()?;
+    let text = std::str::from_utf8(&buf[..n]).ok()?;
     text.lines().next()?.trim().parse().ok()
 }
 
@@ -183,6 +275,31 @@ mod tests {
             "{err}"
         );
         drop(owner);
+    }
+
+    #[test]
+    fn a_copy_of_our_own_descriptor_is_waited_for_not_reported() {
+        // Between fork and exec a child holds a copy of the lock file's
+        // descriptor: the lock names this process, yet no DirLock of it
+        // holds the directory. Played here by a second descriptor.
+        let tmp = tempfile::TempDir::new().unwrap();
+        let child = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(tmp.path().join(LOCK_FILE))
+            .unwrap();
+        child.try_lock().unwrap();
+        child
+            .write_all_at(format!("{}\n", std::process::id()).as_bytes(), 0)
+            .unwrap();
+        let exec = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            drop(child); // close-on-exec
+        });
+        lock_dir(tmp.path()).expect("waited out the fork window");
+        exec.join().unwrap();
     }
 
     #[test]
