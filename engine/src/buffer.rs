@@ -370,10 +370,10 @@ impl BufferCache {
     }
 
     /// Writes the frames `indexes` if dirty, in batches of up to a
-    /// doublewrite area's worth (or a quarter of the cache). A frame latched by someone else at the
-    /// moment is not waited for while the batch's latches are held (that
-    /// could deadlock with a session latching two blocks); it is written
-    /// on its own afterwards.
+    /// doublewrite area's worth (or a quarter of the cache). A frame
+    /// latched by someone else at the moment is not waited for while the
+    /// batch's latches are held (that could deadlock with a session
+    /// latching two blocks); it is written on its own afterwards.
     fn write_indexes(&self, indexes: &[usize]) -> Result<usize> {
         // At most a quarter of the cache latched at once, so that sessions
         // looking for a frame to reuse meanwhile still find one.

@@ -27,6 +27,15 @@
 //!
 //! Invariant: every byte the engine writes goes through a `FileHandle`, so a
 //! `SimBackend` sees (and can fail, drop or observe) all of them.
+//!
+//! Nothing is memory-mapped, not even by the offline tools (an earlier
+//! version mapped the data file for `verify` with `memmap2`). A mapped page
+//! the kernel cannot supply kills the reading process with SIGBUS instead
+//! of returning an error: a file shrunk by someone else, an I/O error, or a
+//! hole of a sparse data file on a full tmpfs (where even reading a hole
+//! needs a page). The tools read each file once, front to back, so a
+//! positional read into a buffer costs nothing a mapping would save, and a
+//! failure is a `Result` like any other. The crate forbids `unsafe` code.
 
 pub mod backend;
 pub mod control;
