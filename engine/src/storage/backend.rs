@@ -124,6 +124,21 @@ impl OsBackend {
     }
 }
 
+/// The names of the plain files in `dir`, sorted (`Backend::list` of the
+/// backends on real directories).
+pub(crate) fn list_files(dir: &Path) -> Result<Vec<String>> {
+    let io_err = |e| Error::io(dir, e);
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io_err)? {
+        let entry = entry.map_err(io_err)?;
+        if entry.file_type().map_err(io_err)?.is_file() {
+            names.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
 fn sync_directory(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
@@ -170,16 +185,7 @@ impl Backend for OsBackend {
     }
 
     fn list(&self) -> Result<Vec<String>> {
-        let io_err = |e| Error::io(&self.dir, e);
-        let mut names = Vec::new();
-        for entry in std::fs::read_dir(&self.dir).map_err(io_err)? {
-            let entry = entry.map_err(io_err)?;
-            if entry.file_type().map_err(io_err)?.is_file() {
-                names.push(entry.file_name().to_string_lossy().into_owned());
-            }
-        }
-        names.sort();
-        Ok(names)
+        list_files(&self.dir)
     }
 
     fn lock(&self) -> Result<DirLock> {

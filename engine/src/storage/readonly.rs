@@ -22,7 +22,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::backend::{check_name, Backend, FileHandle};
+use super::backend::{check_name, list_files, Backend, FileHandle};
 use super::lock::DirLock;
 use crate::error::{Error, Result};
 
@@ -106,16 +106,7 @@ impl Backend for ReadOnlyBackend {
     }
 
     fn list(&self) -> Result<Vec<String>> {
-        let io_err = |e| Error::io(&self.dir, e);
-        let mut names = Vec::new();
-        for entry in std::fs::read_dir(&self.dir).map_err(io_err)? {
-            let entry = entry.map_err(io_err)?;
-            if entry.file_type().map_err(io_err)?.is_file() {
-                names.push(entry.file_name().to_string_lossy().into_owned());
-            }
-        }
-        names.sort();
-        Ok(names)
+        list_files(&self.dir)
     }
 }
 
