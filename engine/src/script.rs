@@ -436,6 +436,10 @@ impl<'a> Driver<'a> {
         let (reply_tx, replies) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name(format!("session {name}"))
+            // Room for the deepest statement the parser accepts even in an
+            // unoptimized build (see `sql::limits`); untouched stack costs
+            // no memory.
+            .stack_size(16 << 20)
             .spawn(move || serve(session, job_rx, reply_tx))
             .map_err(|e| Error::Internal(format!("starting session {name}: {e}")))?;
         self.sessions.push(Worker {
