@@ -49,7 +49,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::core::now_ms;
+use crate::clock::now_ms;
 use crate::db::{recover_media, Media, RecoveryReport};
 use crate::error::{Error, Result};
 use crate::ids::{Lsn, Scn};

@@ -33,7 +33,7 @@ use crate::access::{eval, CmpOp, Pred};
 use crate::btree::key::encode_prefix;
 use crate::btree::tree::{probe, Probe};
 use crate::catalog::{Catalog, IndexDef, TableDef};
-use crate::codec::{Dec, DecResult, Enc};
+use crate::encoding::{Dec, DecResult, Enc};
 use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::heap;

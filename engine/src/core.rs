@@ -15,11 +15,11 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
 
 use crate::block::Op;
+use crate::clock::now_ms;
 use crate::buffer::{BufWrite, BufferCache};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -28,7 +28,7 @@ use crate::redo::record::{encode_payload, RecKind};
 use crate::redo::RedoLog;
 use crate::stats::{Counters, SessionStats, Stat};
 use crate::storage::{ControlData, ControlFile, DataFile};
-use crate::txn::Waits;
+use crate::lock::Waits;
 
 /// Block 0: the file header.
 pub const FILE_HEADER: BlockNo = BlockNo(0);
@@ -77,28 +77,21 @@ pub(crate) struct Core {
     /// the database refuses changes until it is reopened and recovered.
     pub poisoned: Mutex<Option<String>>,
     /// Table locks (RX for DML, X for direct-path loads).
-    pub table_locks: crate::txn::TableLocks,
+    pub table_locks: crate::lock::TableLocks,
     /// Serialises the splits of each index.
-    pub split_locks: crate::btree::tree::IndexLocks,
+    pub split_locks: crate::lock::IndexLocks,
     /// Index blocks made by a split that inherited an ITL entry of a
     /// transaction still active, by transaction: that transaction never
     /// changed them itself, so its commit cleanout would not know them
     /// (and every later reader would look it up in the transaction table).
     pub inherited: Mutex<std::collections::HashMap<Xid, Vec<BlockNo>>>,
     /// Serialises probe-then-insert on indexes that enforce a constraint.
-    pub unique_locks: crate::btree::tree::IndexLocks,
+    pub unique_locks: crate::lock::IndexLocks,
     /// Whether the background writer is running (it checkpoints when the
     /// log fills; without it, the session that needs log space does).
     pub writer_running: std::sync::atomic::AtomicBool,
     /// The statement cache, registered functions and optimizer statistics.
     pub sql: crate::sql::Shared,
-}
-
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 /// Who is making a change, for the redo record.

@@ -75,7 +75,8 @@ use crate::redo::{create_log_files, read_log, LogConfig, LogRecord, LogScan, Red
 use crate::session::Session;
 use crate::stats::{Counters, SessionStats, Stat, StatsSnapshot};
 use crate::storage::{stamp_crc, Backend, ControlFile, DataFile, DirLock, OsBackend, CRC_LEN};
-use crate::txn::{Snapshot, TxnCtx, Waits};
+use crate::lock::Waits;
+use crate::txn::{Snapshot, TxnCtx};
 use crate::undo;
 
 mod create;
@@ -150,7 +151,7 @@ impl Database {
     ///
     /// A directory has one owner: while the returned `Database` lives,
     /// every other open of `dir`, in this process or another, fails at once
-    /// with `Error::Locked` (see `storage::lock`).
+    /// with `Error::Locked` (see `storage::owner`).
     pub fn open(dir: impl AsRef<Path>, cfg: Config) -> Result<Database> {
         let backend: Arc<dyn Backend> = Arc::new(OsBackend::new(dir.as_ref())?);
         Self::open_with(backend, cfg)
@@ -306,7 +307,7 @@ impl Database {
         core.checkpoint()?;
         crate::alert::append(
             backend.as_ref(),
-            crate::core::now_ms(),
+            crate::clock::now_ms(),
             &report.alert_lines(),
         )?;
         let db = Database {

@@ -31,23 +31,21 @@
 //! each record applied counts `data blocks consistent reads - undo records
 //! applied`. An undo record whose undo block has been reused since (its wrap
 //! moved on) is gone: the read fails with `SnapshotTooOld` — only when such a
-//! block is actually visited (MECHANISMS §3.3).
+//! block is actually visited (the book, chapter on read consistency).
 //!
 //! ## Locks
 //!
 //! A row is locked by the transaction of the ITL entry its lock byte points
 //! at, while that transaction is active. A writer meeting such a row waits
-//! for the holder to end ([`Waits`]), with a timeout; before waiting it walks
+//! for the holder to end ([`crate::lock::Waits`]), with a timeout; before waiting it walks
 //! the wait-for chain from the holder, and if the chain leads back to itself
 //! the waiter is the deadlock victim.
 //!
 //! Simplifications: one undo segment; Halloween protection (a statement not
 //! seeing its own changes) is not modelled.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::collections::BTreeSet;
 
-use parking_lot::{Condvar, Mutex};
 
 use crate::block::{Block, Body, Itl, TxState, UndoRec};
 use crate::buffer::{BufRead, Mode};
@@ -305,140 +303,4 @@ pub(crate) fn read_consistent<'a>(
     core.cache
         .put_cr(clone.clone(), snap.scn, snap.xid, base, stats)?;
     Ok(View::Clone(Box::new(clone)))
-}
-
-/// Row-lock waits and deadlock detection.
-#[derive(Default)]
-pub struct Waits {
-    state: Mutex<WaitState>,
-    cv: Condvar,
-}
-
-#[derive(Default)]
-struct WaitState {
-    active: HashSet<Xid>,
-    waits_for: HashMap<Xid, Xid>,
-}
-
-impl Waits {
-    pub(crate) fn register(&self, xid: Xid) {
-        self.state.lock().active.insert(xid);
-    }
-
-    /// The transaction ended: wake everyone waiting for it.
-    pub(crate) fn finish(&self, xid: Xid) {
-        self.state.lock().active.remove(&xid);
-        self.cv.notify_all();
-    }
-
-    /// Waits until `holder` ends. Fails with `Deadlock` if `holder` is
-    /// (transitively) waiting for `me`, or `LockTimeout` after `timeout`.
-    pub(crate) fn wait_for(
-        &self,
-        me: Xid,
-        holder: Xid,
-        timeout: Duration,
-        stats: &SessionStats,
-    ) -> Result<()> {
-        let mut st = self.state.lock();
-        if !st.active.contains(&holder) {
-            return Ok(());
-        }
-        let mut cur = holder;
-        let mut hops = 0;
-        while let Some(&next) = st.waits_for.get(&cur) {
-            if next == me || hops > 10_000 {
-                stats.inc(Stat::Deadlocks);
-                return Err(Error::Deadlock {
-                    holder: holder.to_string(),
-                });
-            }
-            cur = next;
-            hops += 1;
-        }
-        stats.inc(Stat::LockWaits);
-        st.waits_for.insert(me, holder);
-        stats.set_waiting(true);
-        let deadline = Instant::now() + timeout;
-        while st.active.contains(&holder) {
-            if self.cv.wait_until(&mut st, deadline).timed_out() && st.active.contains(&holder) {
-                st.waits_for.remove(&me);
-                stats.set_waiting(false);
-                stats.inc(Stat::LockTimeouts);
-                return Err(Error::LockTimeout {
-                    holder: holder.to_string(),
-                    millis: timeout.as_millis() as u64,
-                });
-            }
-        }
-        st.waits_for.remove(&me);
-        stats.set_waiting(false);
-        Ok(())
-    }
-}
-
-/// Table locks: row-exclusive (RX) for conventional DML, which many
-/// transactions hold at once, and exclusive (X) for a direct-path load,
-/// which excludes all other DML on the table until the loader ends
-/// (queries are not affected: they take no table lock). Held until the
-/// transaction ends; waits go through [`Waits`], so deadlocks involving
-/// table locks are detected like row-lock ones.
-#[derive(Default)]
-pub struct TableLocks {
-    m: Mutex<HashMap<u32, TableLock>>,
-}
-
-#[derive(Default)]
-struct TableLock {
-    exclusive: Option<Xid>,
-    shared: HashSet<Xid>,
-}
-
-impl TableLocks {
-    /// Takes `table`'s lock for `me` (X if `exclusive`, else RX), waiting
-    /// for incompatible holders.
-    pub(crate) fn lock(
-        &self,
-        waits: &Waits,
-        table: u32,
-        me: Xid,
-        exclusive: bool,
-        timeout: Duration,
-        stats: &SessionStats,
-    ) -> Result<()> {
-        loop {
-            let holder = {
-                let mut m = self.m.lock();
-                let l = m.entry(table).or_default();
-                let blocker = match l.exclusive {
-                    Some(x) if x != me => Some(x),
-                    _ if exclusive => l.shared.iter().find(|&&x| x != me).copied(),
-                    _ => None,
-                };
-                match blocker {
-                    None => {
-                        if exclusive {
-                            l.exclusive = Some(me);
-                        } else {
-                            l.shared.insert(me);
-                        }
-                        return Ok(());
-                    }
-                    Some(x) => x,
-                }
-            };
-            waits.wait_for(me, holder, timeout, stats)?;
-        }
-    }
-
-    /// Releases every table lock of a transaction that ended.
-    pub(crate) fn release(&self, me: Xid) {
-        let mut m = self.m.lock();
-        for l in m.values_mut() {
-            if l.exclusive == Some(me) {
-                l.exclusive = None;
-            }
-            l.shared.remove(&me);
-        }
-    }
 }

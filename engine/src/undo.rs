@@ -53,7 +53,8 @@
 
 use crate::block::{Body, Itl, Op, TxSlot, TxState, UndoOp, UndoRec, HEADER_LEN};
 use crate::buffer::{BufWrite, Mode};
-use crate::core::{now_ms, undo_header, Core, RecHead};
+use crate::clock::now_ms;
+use crate::core::{undo_header, Core, RecHead};
 use crate::error::{Error, Result};
 use crate::ids::{BlockNo, Scn, Uba, Xid};
 use crate::redo::record::RecKind;

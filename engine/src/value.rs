@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-use crate::codec::{Dec, DecResult, Enc};
+use crate::encoding::{Dec, DecResult, Enc};
 
 /// A column type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -38,7 +38,7 @@
 //! returned, i.e. after the commit record is durable. So whatever instant the
 //! process is killed at, every printed number must survive recovery.
 //!
-//! A database directory has one owner at a time (`blocklab::storage::lock`):
+//! A database directory has one owner at a time (`blocklab::storage::owner`):
 //! `stress`, `stress-check`, `shell`, `sql`, `verify`, `backup` and
 //! `plan-diff` are refused with exit status 2 while another process has it open, and
 //! the message names the directory and that process's pid. (`shell` and

@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use super::*;
 use crate::btree::node::{get_entry, put_entry, IdxEntry, IndexBody};
-use crate::codec::{Dec, DecResult, Enc};
+use crate::encoding::{Dec, DecResult, Enc};
 
 pub(super) fn put_itl(v: &mut Vec<u8>, i: &Itl) {
     v.put_u64(i.xid.0);

@@ -35,7 +35,7 @@
 use bytes::Bytes;
 
 use crate::btree::node::{IdxEntry, IndexBody};
-use crate::codec::{Dec, DecResult, Enc};
+use crate::encoding::{Dec, DecResult, Enc};
 
 mod codec;
 use crate::ids::{BlockNo, Scn, Uba, Xid};

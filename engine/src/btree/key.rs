@@ -94,7 +94,7 @@
 //! one there). Key length is not bounded here: a TEXT column can take up to
 //! `2 * len + 3` bytes, and the tree must refuse keys too large for a block.
 
-use crate::codec::DecResult;
+use crate::encoding::DecResult;
 use crate::ids::{BlockNo, RowId};
 use crate::value::{ColType, Value};
 

@@ -24,7 +24,7 @@
 
 use bytes::Bytes;
 
-use crate::codec::{Dec, DecResult, Enc};
+use crate::encoding::{Dec, DecResult, Enc};
 
 /// One index entry.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -34,11 +34,8 @@
 //! Simplification: nodes are never merged; a leaf emptied by deletes stays
 //! in the chain.
 
-use std::collections::HashMap;
-use std::sync::Arc;
 
 use bytes::Bytes;
-use parking_lot::Mutex;
 
 use crate::block::{Body, Itl, Op, UndoOp, ITL_LEN};
 use crate::btree::node::{IdxEntry, IndexBody};
@@ -57,18 +54,6 @@ pub struct Tree {
     pub seg: BlockNo,
     /// The root block; it never moves.
     pub root: BlockNo,
-}
-
-/// Per-index locks (one map for splits, one for unique probes).
-#[derive(Default)]
-pub struct IndexLocks {
-    locks: Mutex<HashMap<BlockNo, Arc<Mutex<()>>>>,
-}
-
-impl IndexLocks {
-    pub(crate) fn get(&self, root: BlockNo) -> Arc<Mutex<()>> {
-        self.locks.lock().entry(root).or_default().clone()
-    }
 }
 
 /// Longest key accepted: a node must hold at least a few entries.

@@ -24,7 +24,7 @@
 //! it is redo, and `check_file_header` redoes it if a crash lost it.
 
 use crate::config::Config;
-use crate::core::now_ms;
+use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::redo::{create_log_files, LogConfig};
 use crate::storage::{Backend, ControlData, ControlFile, DataFile};

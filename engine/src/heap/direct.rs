@@ -30,7 +30,7 @@
 use super::*;
 use crate::block::BlockKind;
 use crate::catalog::TableDef;
-use crate::codec::Enc;
+use crate::encoding::Enc;
 use crate::value::{encode_row_into, encoded_row_len, Row, Value};
 
 /// What a direct-path load did.

@@ -11,7 +11,7 @@
 //! log framing (`redo::log`).
 
 use crate::block::{decode_op, encode_op, Op};
-use crate::codec::{Dec, DecResult, Enc};
+use crate::encoding::{Dec, DecResult, Enc};
 use crate::ids::{BlockNo, Xid};
 
 /// What a redo record records.

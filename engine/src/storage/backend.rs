@@ -36,7 +36,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::lock::{lock_dir, DirLock};
+use super::owner::{lock_dir, DirLock};
 use crate::error::{Error, Result};
 
 /// A directory of files; see the module docs.

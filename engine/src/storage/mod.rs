@@ -21,7 +21,7 @@
 //! - [`doublewrite`]: the torn-write protection of blocks written from the
 //!   buffer cache (each goes to a synced slot before its place).
 //! - [`control`]: the control file, rewritten atomically at each checkpoint.
-//! - [`lock`]: the directory lock that gives a database one owner at a time.
+//! - [`owner`]: the directory lock that gives a database one owner at a time.
 //! - [`readonly`]: a directory opened only for reading (`verify`, the log
 //!   miner): `O_RDONLY` handles, positional reads, nothing created.
 //!
@@ -41,13 +41,13 @@ pub mod backend;
 pub mod control;
 pub mod datafile;
 pub mod doublewrite;
-pub mod lock;
+pub mod owner;
 pub mod readonly;
 pub mod sim;
 
 pub use backend::{Backend, FileHandle, OsBackend};
 pub use control::{ControlData, ControlFile};
 pub use datafile::{check_crc, stamp_crc, DataFile, CRC_LEN};
-pub use lock::{lock_dir, lock_dir_shared, DirLock, LOCK_FILE};
+pub use owner::{lock_dir, lock_dir_shared, DirLock, LOCK_FILE};
 pub use readonly::ReadOnlyBackend;
 pub use sim::{Fault, Keep, Pending, SimBackend};

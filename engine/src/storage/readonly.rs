@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::backend::{check_name, list_files, Backend, FileHandle};
-use super::lock::DirLock;
+use super::owner::DirLock;
 use crate::error::{Error, Result};
 
 /// A database directory, read-only; see the module docs.

@@ -48,7 +48,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use super::backend::{check_name, Backend, FileHandle};
-use super::lock::DirLock;
+use super::owner::DirLock;
 use crate::error::{Error, Result};
 
 /// Called with (file, offset, bytes) before a write is applied.

@@ -1,0 +1,175 @@
+//! Lock tables and lock waits: the enqueues every transactional layer
+//! takes, kept below them so that none of those layers owns them.
+//!
+//! - [`Waits`]: who is active and who waits for whom. A row-lock holder is
+//!   named by the ITL entry the row's lock byte points at (see `txn`); a
+//!   writer that meets an active holder waits here until the holder ends,
+//!   after walking the wait-for chain to detect a deadlock.
+//! - [`TableLocks`]: TM locks, row-exclusive (RX) for conventional DML and
+//!   exclusive (X) for a direct-path load; their waits go through `Waits`,
+//!   so a deadlock that mixes table and row locks is found the same way.
+//! - [`IndexLocks`]: one mutex per index root, serialising the splits of an
+//!   index (and, in a second map, the probe-then-insert of a constraint).
+//!
+//! Invariants: a transaction registers in `Waits` when it begins and
+//! finishes exactly once (commit or rollback), which wakes its waiters and
+//! releases its table locks; a waiter never holds a block latch while it
+//! waits (callers drop their latches first).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::error::{Error, Result};
+use crate::ids::{BlockNo, Xid};
+use crate::stats::{SessionStats, Stat};
+
+/// Row-lock waits and deadlock detection.
+#[derive(Default)]
+pub struct Waits {
+    state: Mutex<WaitState>,
+    cv: Condvar,
+}
+
+#[derive(Default)]
+struct WaitState {
+    active: HashSet<Xid>,
+    waits_for: HashMap<Xid, Xid>,
+}
+
+impl Waits {
+    pub(crate) fn register(&self, xid: Xid) {
+        self.state.lock().active.insert(xid);
+    }
+
+    /// The transaction ended: wake everyone waiting for it.
+    pub(crate) fn finish(&self, xid: Xid) {
+        self.state.lock().active.remove(&xid);
+        self.cv.notify_all();
+    }
+
+    /// Waits until `holder` ends. Fails with `Deadlock` if `holder` is
+    /// (transitively) waiting for `me`, or `LockTimeout` after `timeout`.
+    pub(crate) fn wait_for(
+        &self,
+        me: Xid,
+        holder: Xid,
+        timeout: Duration,
+        stats: &SessionStats,
+    ) -> Result<()> {
+        let mut st = self.state.lock();
+        if !st.active.contains(&holder) {
+            return Ok(());
+        }
+        let mut cur = holder;
+        let mut hops = 0;
+        while let Some(&next) = st.waits_for.get(&cur) {
+            if next == me || hops > 10_000 {
+                stats.inc(Stat::Deadlocks);
+                return Err(Error::Deadlock {
+                    holder: holder.to_string(),
+                });
+            }
+            cur = next;
+            hops += 1;
+        }
+        stats.inc(Stat::LockWaits);
+        st.waits_for.insert(me, holder);
+        stats.set_waiting(true);
+        let deadline = Instant::now() + timeout;
+        while st.active.contains(&holder) {
+            if self.cv.wait_until(&mut st, deadline).timed_out() && st.active.contains(&holder) {
+                st.waits_for.remove(&me);
+                stats.set_waiting(false);
+                stats.inc(Stat::LockTimeouts);
+                return Err(Error::LockTimeout {
+                    holder: holder.to_string(),
+                    millis: timeout.as_millis() as u64,
+                });
+            }
+        }
+        st.waits_for.remove(&me);
+        stats.set_waiting(false);
+        Ok(())
+    }
+}
+
+/// Table locks: row-exclusive (RX) for conventional DML, which many
+/// transactions hold at once, and exclusive (X) for a direct-path load,
+/// which excludes all other DML on the table until the loader ends
+/// (queries are not affected: they take no table lock). Held until the
+/// transaction ends; waits go through [`Waits`], so deadlocks involving
+/// table locks are detected like row-lock ones.
+#[derive(Default)]
+pub struct TableLocks {
+    m: Mutex<HashMap<u32, TableLock>>,
+}
+
+#[derive(Default)]
+struct TableLock {
+    exclusive: Option<Xid>,
+    shared: HashSet<Xid>,
+}
+
+impl TableLocks {
+    /// Takes `table`'s lock for `me` (X if `exclusive`, else RX), waiting
+    /// for incompatible holders.
+    pub(crate) fn lock(
+        &self,
+        waits: &Waits,
+        table: u32,
+        me: Xid,
+        exclusive: bool,
+        timeout: Duration,
+        stats: &SessionStats,
+    ) -> Result<()> {
+        loop {
+            let holder = {
+                let mut m = self.m.lock();
+                let l = m.entry(table).or_default();
+                let blocker = match l.exclusive {
+                    Some(x) if x != me => Some(x),
+                    _ if exclusive => l.shared.iter().find(|&&x| x != me).copied(),
+                    _ => None,
+                };
+                match blocker {
+                    None => {
+                        if exclusive {
+                            l.exclusive = Some(me);
+                        } else {
+                            l.shared.insert(me);
+                        }
+                        return Ok(());
+                    }
+                    Some(x) => x,
+                }
+            };
+            waits.wait_for(me, holder, timeout, stats)?;
+        }
+    }
+
+    /// Releases every table lock of a transaction that ended.
+    pub(crate) fn release(&self, me: Xid) {
+        let mut m = self.m.lock();
+        for l in m.values_mut() {
+            if l.exclusive == Some(me) {
+                l.exclusive = None;
+            }
+            l.shared.remove(&me);
+        }
+    }
+}
+
+/// Per-index locks (one map for splits, one for unique probes).
+#[derive(Default)]
+pub struct IndexLocks {
+    locks: Mutex<HashMap<BlockNo, Arc<Mutex<()>>>>,
+}
+
+impl IndexLocks {
+    pub(crate) fn get(&self, root: BlockNo) -> Arc<Mutex<()>> {
+        self.locks.lock().entry(root).or_default().clone()
+    }
+}
