@@ -29,6 +29,7 @@ pub mod labs;
 pub mod logminer;
 pub mod optstats;
 pub mod plandiff;
+pub mod recovery;
 pub mod script;
 pub mod session;
 pub mod space;
