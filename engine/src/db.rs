@@ -19,6 +19,10 @@
 //!                          checkpoint, open for sessions
 //! ```
 //!
+//! The roll-forward and roll-back steps, their checks and the report of
+//! what they did are the `recovery` module's; this one builds the engine
+//! around them (files, log, cache) and loads what sits above (the catalog).
+//!
 //! Before anything else, the opener takes the directory lock
 //! (`Backend::lock`): a database has one owner, and a second open fails
 //! with `Error::Locked` instead of writing over the first one's blocks.
@@ -43,7 +47,8 @@
 //! a fresh one continuing the stream after the last applied record, and the
 //! database gets a new id (Oracle's OPEN RESETLOGS): it is a new incarnation,
 //! whose redo and archives must never be mistaken for the original's, which
-//! may well go on.
+//! may well go on. The steps are `recovery`'s; the driver is here because it
+//! opens and closes the restored copy as a `Database`.
 //!
 //! ## Sessions
 //!
@@ -61,27 +66,31 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use crate::block::{Body, FileHeader, Op, TxState};
+use crate::block::{Body, FileHeader, Op};
 use crate::buffer::{BufWrite, BufferCache, Mode};
 use crate::catalog::{Catalog, TableDef};
 use crate::config::Config;
 use crate::core::{undo_header, Core, RecHead, CATALOG_SEG, FILE_HEADER, UNDO_HEADER};
 use crate::error::{Error, Result};
 use crate::heap;
-use crate::ids::{BlockNo, Lsn, Scn, Xid};
+use crate::ids::{Lsn, Scn, Xid};
 use crate::redo::log::archiver::{read_archive_dest, write_archive_dest};
-use crate::redo::record::{decode_payload, RecKind};
-use crate::redo::{create_log_files, read_log, LogConfig, LogRecord, LogScan, RedoLog};
+use crate::redo::{read_log, LogConfig, LogScan, RedoLog};
 use crate::session::Session;
 use crate::stats::{Counters, SessionStats, Stat, StatsSnapshot};
-use crate::storage::{stamp_crc, Backend, ControlFile, DataFile, DirLock, OsBackend, CRC_LEN};
 use crate::lock::Waits;
-use crate::txn::{Snapshot, TxnCtx};
+use crate::storage::{Backend, ControlFile, DataFile, DirLock, OsBackend};
+use crate::txn::Snapshot;
 use crate::undo;
 
 mod create;
 
 use create::create_if_new;
+
+pub use crate::recovery::RecoveryReport;
+// `backup` hands its collected redo to `recover_media` by this path.
+pub(crate) use crate::recovery::Media;
+use crate::recovery::{self, FileHeaderCheck};
 
 const DATA_FILE: &str = "data01.dbf";
 /// The data file's torn-write protection (`storage::doublewrite`).
@@ -95,53 +104,6 @@ pub struct Database {
     /// Declared last, so it is released only after `Drop` has shut the
     /// database down and the other fields are gone.
     _owner: DirLock,
-}
-
-/// What recovery did when the database was opened.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RecoveryReport {
-    pub records_read: usize,
-    pub changes_applied: usize,
-    pub changes_skipped: usize,
-    pub transactions_rolled_back: usize,
-    /// Media recovery only: blocks a NOLOGGING direct-path load wrote after
-    /// the backup. The redo cannot rebuild them, so they are marked corrupt
-    /// (every read of them fails, as Oracle's ORA-01578/ORA-26040) rather
-    /// than left looking empty.
-    pub nologging_blocks: Vec<u32>,
-    /// Media recovery only: later changes to those blocks, which could not
-    /// be applied.
-    pub changes_lost: usize,
-    /// Data blocks a crash left torn (half written), put back from their
-    /// intact copy in the doublewrite area before roll-forward.
-    pub torn_blocks_repaired: Vec<u32>,
-    /// Blocks roll-forward could not read but whose redo held their whole
-    /// image (a torn direct-path block): rebuilt from the redo.
-    pub blocks_rebuilt_from_redo: Vec<u32>,
-    /// What recovery worked around, one sentence each (a damaged
-    /// control-file slot).
-    pub warnings: Vec<String>,
-}
-
-impl RecoveryReport {
-    /// What of this recovery goes into the alert log (`alert`): the blocks
-    /// it repaired or rebuilt and what it worked around.
-    fn alert_lines(&self) -> Vec<String> {
-        let torn = self.torn_blocks_repaired.iter().map(|b| {
-            format!(
-                "block {b} of {DATA_FILE} failed its checksum (a torn write); \
-                 repaired from its copy in the doublewrite area"
-            )
-        });
-        let rebuilt = self.blocks_rebuilt_from_redo.iter().map(|b| {
-            format!(
-                "block {b} of {DATA_FILE} could not be read; rebuilt from its image in the redo"
-            )
-        });
-        torn.chain(rebuilt)
-            .chain(self.warnings.iter().cloned())
-            .collect()
-    }
 }
 
 impl Database {
@@ -209,7 +171,12 @@ impl Database {
             files: data.log_files,
         };
         let lost_slot = match media {
-            None => check_lost_slot(backend.as_ref(), &control, &log_cfg, data.checkpoint_lsn)?,
+            None => recovery::check_lost_slot(
+                backend.as_ref(),
+                &control,
+                &log_cfg,
+                data.checkpoint_lsn,
+            )?,
             Some(_) => None,
         };
         // Torn blocks are repaired before anything reads a block.
@@ -228,13 +195,7 @@ impl Database {
             Some(m) => {
                 // RESETLOGS: a fresh ring, the stream going on after the
                 // last record applied.
-                for name in backend.list()? {
-                    if name.starts_with("redo") && name.ends_with(".log") {
-                        backend.remove(&name)?;
-                    }
-                }
-                backend.sync_dir()?;
-                create_log_files(backend.as_ref(), &log_cfg)?;
+                recovery::reset_logs(backend.as_ref(), &log_cfg)?;
                 let scan = LogScan {
                     records: Vec::new(),
                     end: m.resume,
@@ -289,26 +250,17 @@ impl Database {
             warnings: lost_slot.into_iter().collect(),
             ..Default::default()
         };
-        let mut loads = media.map(|_| Nologging::default());
-        roll_forward(&core, records, &mut report, loads.as_mut())?;
-        if media.is_some() {
-            grow_to_allocated(&core)?;
+        let loads = recovery::roll_forward(&core, records, media.is_some(), &mut report)?;
+        if recovery::check_file_header(&core, fresh)? == FileHeaderCheck::NeedsBootstrap {
+            bootstrap(&core)?;
         }
-        check_file_header(&core, fresh)?;
-        core.visible_scn
-            .store(core.log.current_scn().0, Ordering::Release);
-        report.transactions_rolled_back = roll_back_active(&core)?;
-        if let (Some(m), Some(loads)) = (media, loads) {
-            reset_db_id(&core, m.new_db_id)?;
-            report.changes_lost = loads.changes_lost;
-            report.nologging_blocks = loads.unrecoverable(&core)?;
-        }
+        recovery::roll_back(&core, media.map(|m| m.new_db_id), loads, &mut report)?;
         load_catalog(&core)?;
         core.checkpoint()?;
         crate::alert::append(
             backend.as_ref(),
             crate::clock::now_ms(),
-            &report.alert_lines(),
+            &report.alert_lines(DATA_FILE),
         )?;
         let db = Database {
             core,
@@ -430,19 +382,6 @@ impl Database {
     }
 }
 
-/// Redo collected for media recovery, and where the new incarnation's
-/// stream starts.
-pub(crate) struct Media<'a> {
-    /// The records to apply, in order, each starting where the last ended.
-    pub records: &'a [LogRecord],
-    /// Where the next record goes: the end of the last record applied.
-    pub resume: Lsn,
-    /// The SCN of the last record applied (later SCNs are larger).
-    pub last_scn: Scn,
-    /// The new incarnation's database id.
-    pub new_db_id: u64,
-}
-
 /// Media recovery of the restored database in `backend`: rolls it forward
 /// through `media.records` (not its own ring, which is replaced by a fresh
 /// one), rolls back what had not committed by the last of them, gives it a
@@ -459,91 +398,13 @@ pub(crate) fn recover_media(
     let block_size = db.config().block_size;
     db.close()?;
     // With the database closed nothing writes these blocks any more.
-    if !report.nologging_blocks.is_empty() {
-        let file = backend.open(DATA_FILE, false)?;
-        let mut image = vec![0u8; block_size];
-        let why = b"blocklab: loaded NOLOGGING after the backup; media recovery cannot rebuild it";
-        image[CRC_LEN..CRC_LEN + why.len()].copy_from_slice(why);
-        stamp_crc(&mut image);
-        image[0] ^= 0xff; // a checksum that cannot match: every read fails
-        for &no in &report.nologging_blocks {
-            file.write_at(&image, no as u64 * block_size as u64)?;
-        }
-        file.sync()?;
-    }
+    recovery::mark_unrecoverable(
+        backend.as_ref(),
+        DATA_FILE,
+        block_size,
+        &report.nologging_blocks,
+    )?;
     Ok(report)
-}
-
-/// What media recovery learns about NOLOGGING direct-path loads: each
-/// `Nologging` record names a block range of a load whose rows are not in
-/// the redo; the loading transaction's HWM change then names the segment.
-#[derive(Default)]
-struct Nologging {
-    /// (loading transaction, first block, last block, segment header).
-    loads: Vec<(Xid, u32, u32, Option<BlockNo>)>,
-    changes_lost: usize,
-}
-
-impl Nologging {
-    fn note(&mut self, p: &crate::redo::record::RedoPayload) {
-        match p.kind {
-            RecKind::Nologging => {
-                // "NOLOGGING direct load: blocks 40..=47 are not in the redo"
-                let range = p.text.split("blocks ").nth(1).and_then(|r| {
-                    let (a, b) = r.split_once("..=")?;
-                    let b: String = b.chars().take_while(char::is_ascii_digit).collect();
-                    Some((a.parse().ok()?, b.parse().ok()?))
-                });
-                if let Some((first, last)) = range {
-                    self.loads.push((p.xid, first, last, None));
-                }
-            }
-            RecKind::Change => {
-                for (no, op) in &p.changes {
-                    if matches!(op, Op::SegHwm { .. }) {
-                        for load in self.loads.iter_mut().filter(|l| l.0 == p.xid) {
-                            load.3.get_or_insert(*no);
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// Whether a change that does not apply to block `no` is one to a
-    /// block of a NOLOGGING load (so lost, not a sign of corruption).
-    fn covers(&self, no: BlockNo) -> bool {
-        self.loads.iter().any(|l| (l.1..=l.2).contains(&no.0))
-    }
-
-    /// The blocks of the loads that recovery left below their segment's
-    /// HWM yet unformatted: the load committed, its rows are not here.
-    fn unrecoverable(&self, core: &Core) -> Result<Vec<u32>> {
-        let mut out = Vec::new();
-        for &(_, first, last, seg) in &self.loads {
-            let Some(seg) = seg else { continue };
-            let h = match &core.cache.get(seg, Mode::Current, &core.bg)?.body {
-                Body::SegHeader(h) => h.clone(),
-                _ => continue,
-            };
-            let below_hwm: Vec<u32> = h
-                .extents
-                .iter()
-                .flat_map(|&(start, len)| start..start + len)
-                .take(h.hwm as usize)
-                .collect();
-            for no in first..=last {
-                if below_hwm.contains(&no) && !out.contains(&no) {
-                    let b = core.cache.get(BlockNo(no), Mode::Current, &core.bg)?;
-                    if matches!(b.body, Body::Unformatted) {
-                        out.push(no);
-                    }
-                }
-            }
-        }
-        Ok(out)
-    }
 }
 
 /// The archive destination this open uses: the configured one (remembered
@@ -562,44 +423,6 @@ fn archive_destination(backend: &dyn Backend, cfg: &Config) -> Result<Option<std
         write_archive_dest(backend, Some(&dir))?;
     }
     Ok(Some(dir))
-}
-
-/// After media recovery the file header may count blocks that no applied
-/// record names (an extent allocated but not yet used at the target SCN):
-/// the restored file, older than that allocation, is grown to cover them,
-/// as the original was grown before the allocation was logged.
-fn grow_to_allocated(core: &Core) -> Result<()> {
-    let allocated = match &core.cache.get(FILE_HEADER, Mode::Current, &core.bg)?.body {
-        Body::FileHeader(h) => h.allocated,
-        _ => return Ok(()), // check_file_header reports it
-    };
-    if allocated > core.file.block_count() {
-        core.file.extend_to(allocated)?;
-    }
-    Ok(())
-}
-
-/// OPEN RESETLOGS: the recovered database becomes a new incarnation with its
-/// own id, in block 0 (logged) and in the control file (written by the next
-/// checkpoint).
-fn reset_db_id(core: &Core, new_db_id: u64) -> Result<()> {
-    let mut fh = core.cache.get_mut(FILE_HEADER, &core.bg)?;
-    let Body::FileHeader(h) = &fh.body else {
-        return Err(Error::corrupt(
-            core.file.name(),
-            0,
-            "block 0 is not a file header",
-        ));
-    };
-    let h = FileHeader {
-        db_id: new_db_id,
-        ..h.clone()
-    };
-    core.change(&core.bg, RecHead::space(), &mut [&mut fh], |_| {
-        vec![Op::SetFileHeader(h)]
-    })?;
-    core.control.lock().1.db_id = new_db_id;
-    Ok(())
 }
 
 impl Drop for Database {
@@ -629,48 +452,6 @@ fn writer_loop(core: Weak<Core>, stop: Arc<AtomicBool>) {
                 .get_or_insert_with(|| format!("background writer failed: {e}"));
             return;
         }
-    }
-}
-
-/// Checks block 0 after roll-forward. A database whose control file exists
-/// but was never checkpointed may have lost its bootstrap redo in a crash
-/// (the control file is created before the bootstrap is logged): its file
-/// header is still unformatted, and it is bootstrapped now.
-fn check_file_header(core: &Core, fresh: bool) -> Result<()> {
-    let (db_id, never_checkpointed) = {
-        let c = core.control.lock();
-        (c.1.db_id, c.1.checkpoint_lsn == 0)
-    };
-    let b = core.cache.get(FILE_HEADER, Mode::Current, &core.bg)?;
-    let bad = |why: String| Err(Error::corrupt(core.file.name(), 0, why));
-    match &b.body {
-        Body::Unformatted if fresh || never_checkpointed => {
-            drop(b);
-            bootstrap(core)
-        }
-        Body::FileHeader(h) if h.db_id != db_id => bad(format!(
-            "file header belongs to database {:#x}, the control file to {db_id:#x}",
-            h.db_id
-        )),
-        Body::FileHeader(h) if h.block_size as usize != core.cfg.block_size => bad(format!(
-            "file header says block size {}, the control file {}",
-            h.block_size, core.cfg.block_size
-        )),
-        Body::FileHeader(h) if h.allocated > core.file.block_count() => bad(format!(
-            "file header has {} blocks allocated but the file holds {}",
-            h.allocated,
-            core.file.block_count()
-        )),
-        Body::FileHeader(h) if h.undo_segments == 0 || h.undo_segments > 64 => bad(format!(
-            "file header names {} undo segments",
-            h.undo_segments
-        )),
-        Body::FileHeader(h) => {
-            core.cfg.check_fixed_undo_segments(h.undo_segments.into())?;
-            core.undo_segments.store(h.undo_segments, Ordering::Release);
-            Ok(())
-        }
-        _ => bad("block 0 is not a file header".into()),
     }
 }
 
@@ -722,141 +503,6 @@ fn bootstrap(core: &Core) -> Result<()> {
     core.change(s, RecHead::space(), &mut refs, |_| ops)?;
     core.undo_segments.store(segs as u32, Ordering::Release);
     Ok(())
-}
-
-/// Roll forward: apply each logged change to any block older than it.
-///
-/// In media recovery (`nologging` given), a change that does not apply to an
-/// unformatted block of a NOLOGGING load is lost with the load, not damage.
-fn roll_forward(
-    core: &Core,
-    records: &[crate::redo::LogRecord],
-    report: &mut RecoveryReport,
-    mut nologging: Option<&mut Nologging>,
-) -> Result<()> {
-    for rec in records {
-        let p = decode_payload(&rec.payload).map_err(|r| Error::CorruptLog {
-            lsn: rec.lsn.0,
-            reason: format!("undecodable redo payload: {r}"),
-        })?;
-        if let Some(n) = nologging.as_deref_mut() {
-            n.note(&p);
-        }
-        for (no, op) in &p.changes {
-            if no.0 >= core.file.block_count() {
-                core.file.extend_to(no.0 + 1)?;
-            }
-            let mut b = match core.cache.get_mut(*no, &core.bg) {
-                // A block that cannot be read is fine if this change
-                // replaces it whole (see `Op::replaces_block`).
-                Err(Error::Corrupt { .. }) if op.replaces_block() => {
-                    report.blocks_rebuilt_from_redo.push(no.0);
-                    core.cache.get_new(*no, &core.bg)?
-                }
-                r => r?,
-            };
-            if b.scn < rec.scn {
-                let unformatted = matches!(b.body, Body::Unformatted);
-                if let Err(r) = b.block_mut().apply(op, rec.scn) {
-                    match nologging.as_deref_mut() {
-                        Some(n) if unformatted && n.covers(*no) => {
-                            n.changes_lost += 1;
-                            continue;
-                        }
-                        _ => {
-                            return Err(Error::CorruptLog {
-                                lsn: rec.lsn.0,
-                                reason: format!("cannot apply to block {}: {r}", no.0),
-                            })
-                        }
-                    }
-                }
-                b.mark_changed(rec.lsn, rec.end);
-                report.changes_applied += 1;
-            } else {
-                report.changes_skipped += 1;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Roll back: every transaction still active after roll-forward had no
-/// commit record; undo takes their changes back, all together, newest
-/// first (`undo::rollback_all` says why not one after the other).
-fn roll_back_active(core: &Core) -> Result<usize> {
-    let mut active = Vec::new();
-    for seg in 0..core.undo_segments.load(Ordering::Acquire) as u16 {
-        let no = undo_header(seg);
-        let slots = {
-            let h = core.cache.get(no, Mode::Current, &core.bg)?;
-            match &h.body {
-                Body::UndoHeader(u) => u.slots.clone(),
-                _ => {
-                    return Err(Error::corrupt(
-                        core.file.name(),
-                        no.0 as u64,
-                        "not an undo header",
-                    ))
-                }
-            }
-        };
-        for (i, s) in slots.iter().enumerate() {
-            if s.state != TxState::Active {
-                continue;
-            }
-            active.push(TxnCtx {
-                xid: Xid::new(seg, i as u16, s.wrap),
-                slot: i as u16,
-                start_scn: s.scn,
-                last_uba: s.last_uba,
-                undo_block: None,
-                blocks: Default::default(),
-                read_scn: s.scn,
-                serializable: false,
-                direct_writes: false,
-            });
-        }
-    }
-    undo::rollback_all(core, &core.bg, active)
-}
-
-/// Recovery may start from the copy of the control file that `open` fell
-/// back to (`ControlFile::lost_slot`), maybe the older one, only while the
-/// redo from its checkpoint is still online: the segment holding the
-/// checkpoint must still be in its ring file (a file that names no segment
-/// yet is the stream not having got there). If a later lap of the ring has
-/// overwritten it, the redo reader would take the gap for a torn tail (and
-/// silently open without the committed work after it) or for damage in the
-/// log (and blame a redo file): refuse, naming the control file. Returns
-/// the warning to report when the fallback is safe.
-fn check_lost_slot(
-    backend: &dyn Backend,
-    control: &ControlFile,
-    log_cfg: &LogConfig,
-    checkpoint_lsn: u64,
-) -> Result<Option<String>> {
-    let Some(lost) = control.lost_slot() else {
-        return Ok(None);
-    };
-    let path = backend.describe(ControlFile::NAME);
-    let k = checkpoint_lsn / log_cfg.segment_capacity();
-    let index = (k % u64::from(log_cfg.files)) as u32;
-    let headers = crate::redo::Ring::open(backend, log_cfg)?.headers()?;
-    match headers.get(index as usize).copied().flatten() {
-        Some(held) if held != k => Err(Error::CorruptControl {
-            path: path.into(),
-            reason: format!(
-                "{lost}; the redo from that checkpoint is no longer online (segment {k} \
-                 was overwritten: {} holds segment {held}), so recovery from it would lose \
-                 committed work: restore the database from a backup",
-                LogConfig::file_name(index)
-            ),
-        }),
-        _ => Ok(Some(format!(
-            "control file {path}: {lost}; its redo is still online, so recovery started there"
-        ))),
-    }
 }
 
 fn load_catalog(core: &Core) -> Result<()> {

@@ -31,6 +31,7 @@ pub mod lock;
 pub mod logminer;
 pub mod optstats;
 pub mod plandiff;
+pub mod recovery;
 pub mod script;
 pub mod session;
 pub mod space;

@@ -118,7 +118,7 @@
 //!
 //! [`Explain::render`]: crate::sql::Explain::render
 
-mod render;
+mod output;
 mod split;
 
 use std::io::Write;
@@ -135,7 +135,7 @@ use crate::session::Session;
 use crate::sql::SqlResult;
 use crate::stats::StatsSnapshot;
 
-pub use render::value_json;
+pub use output::value_json;
 pub use split::{split, Autotrace, Command, Item, OnSqlError, Splitter};
 
 /// How results are printed.
@@ -515,7 +515,7 @@ impl<'a> Driver<'a> {
                     Ok(r) => &r.stats,
                     Err(_) => &reply.stats,
                 };
-                render::json_line(
+                output::json_line(
                     &w.name,
                     sql,
                     &reply.result,
@@ -541,23 +541,23 @@ impl<'a> Driver<'a> {
         let r = match result {
             Ok(r) => r,
             Err(e) => {
-                let line = render::error_line(e.code(), &e.to_string());
+                let line = output::error_line(e.code(), &e.to_string());
                 let err = self.err.as_deref_mut().unwrap_or(&mut *self.out);
                 return err.write_all(line.as_bytes()).map_err(out_err);
             }
         };
         let mut text = String::new();
         if let Some(ex) = &r.explain {
-            text.push_str(&render::csv_record(render::PLAN_COLUMNS));
+            text.push_str(&output::csv_record(output::PLAN_COLUMNS));
             for l in &ex.lines {
-                let v = render::plan_values(l);
-                text.push_str(&render::csv_record(v.iter().map(String::as_str)));
+                let v = output::plan_values(l);
+                text.push_str(&output::csv_record(v.iter().map(String::as_str)));
             }
         } else if !r.columns.is_empty() {
-            text.push_str(&render::csv_record(r.columns.iter().map(String::as_str)));
+            text.push_str(&output::csv_record(r.columns.iter().map(String::as_str)));
             for row in &r.rows {
-                let v = render::csv_values(row);
-                text.push_str(&render::csv_record(v.iter().map(String::as_str)));
+                let v = output::csv_values(row);
+                text.push_str(&output::csv_record(v.iter().map(String::as_str)));
             }
         } else {
             return Ok(());
@@ -574,12 +574,12 @@ impl<'a> Driver<'a> {
     fn client_error(&mut self, line: &str, code: &str, msg: &str) -> Result<()> {
         self.client_failed();
         let text = match self.opts.format {
-            Format::Table => format!("{}\n", render::error_line(code, msg)),
+            Format::Table => format!("{}\n", output::error_line(code, msg)),
             Format::Json => {
-                let e = render::Obj::new()
+                let e = output::Obj::new()
                     .field("code", serde_json::Value::from(code))
                     .field("message", serde_json::Value::from(msg));
-                let line = render::Obj::new()
+                let line = output::Obj::new()
                     .field("session", serde_json::Value::from(self.current.as_str()))
                     .field("sql", serde_json::Value::from(line))
                     .field("columns", serde_json::json!([]))
@@ -590,7 +590,7 @@ impl<'a> Driver<'a> {
                 format!("{}\n", line.end())
             }
             Format::Csv => {
-                let line = render::error_line(code, msg);
+                let line = output::error_line(code, msg);
                 let err = self.err.as_deref_mut().unwrap_or(&mut *self.out);
                 return err.write_all(line.as_bytes()).map_err(out_err);
             }
@@ -673,7 +673,7 @@ fn out_err(e: std::io::Error) -> Error {
 fn table_block(sql: &str, result: &Result<SqlResult>, autotrace: Autotrace) -> String {
     let r = match result {
         Ok(r) => r,
-        Err(e) => return render::error_line(e.code(), &e.to_string()),
+        Err(e) => return output::error_line(e.code(), &e.to_string()),
     };
     let mut t = String::new();
     if let Some(ex) = &r.explain {
@@ -681,19 +681,19 @@ fn table_block(sql: &str, result: &Result<SqlResult>, autotrace: Autotrace) -> S
     } else if !r.columns.is_empty() {
         let n = r.rows.len() as u64;
         if autotrace != Autotrace::TraceOnly && n > 0 {
-            t.push_str(&render::table(&r.columns, &r.rows));
+            t.push_str(&output::table(&r.columns, &r.rows));
             t.push('\n');
         }
         let msg = r
             .message
             .clone()
-            .unwrap_or_else(|| render::rows_message(n, "selected"));
+            .unwrap_or_else(|| output::rows_message(n, "selected"));
         t.push_str(&format!("{msg}\n"));
     } else if let Some(n) = r.affected {
         let msg = r
             .message
             .clone()
-            .unwrap_or_else(|| render::dml_message(sql, n));
+            .unwrap_or_else(|| output::dml_message(sql, n));
         t.push_str(&format!("{msg}\n"));
     } else if let Some(m) = &r.message {
         t.push_str(&format!("{m}\n"));
@@ -702,7 +702,7 @@ fn table_block(sql: &str, result: &Result<SqlResult>, autotrace: Autotrace) -> S
     let traced = !r.columns.is_empty() || r.affected.is_some();
     if autotrace != Autotrace::Off && traced {
         t.push('\n');
-        t.push_str(&render::statistics(&r.stats));
+        t.push_str(&output::statistics(&r.stats));
     }
     t
 }

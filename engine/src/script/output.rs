@@ -1,8 +1,23 @@
-//! How a statement's result is printed: the table format (SQL*Plus-like),
-//! csv (RFC 4180 quoting) and json (one object per line).
+//! The script driver's output formats: how a statement's result is printed
+//! in the table format (SQL*Plus-like), csv (RFC 4180 quoting) and json
+//! (one object per line).
 //!
-//! These are pure functions from a result to text; the driver decides when
-//! to print and where.
+//! ```text
+//!  driver (script.rs) ── SqlResult / Error / StatsSnapshot ──► output::* ──► String
+//!                                                                 │
+//!                          the driver writes it where and when it decides
+//! ```
+//!
+//! These are pure functions from a result to text: nothing here does I/O,
+//! reads a clock or keeps state, so a transcript is a function of the
+//! statements alone.
+//!
+//! Invariant: a table, a csv record and an error line end with `\n`, and no
+//! table line carries trailing blanks; a json object's keys are in the
+//! contract's order (see `Obj`), not sorted.
+//!
+//! (Named `output`, not `render`: `logminer::render` is another module, and
+//! `Explain::render` a method; one name, one thing.)
 
 use serde_json::Value as Json;
 
