@@ -3,7 +3,7 @@
 //! ```text
 //!  text ──parse──▶ ast::Statement ──(statement cache: hard / soft parse)──┐
 //!                                                                        ▼
-//!  SqlResult ◀──exec── plan::Plan (access path chosen by cost, hints) ◀──bind
+//!  SqlResult ◀──execute── optimizer::Choice (access path chosen by cost, hints) ◀──bind
 //! ```
 //!
 //! * `parse` turns text into our own small AST (`ast`) with a hand-written
@@ -16,12 +16,12 @@
 //!   level), so that no statement text can overflow a thread's stack; a
 //!   `generate_series` produces at most [`MAX_SERIES_ROWS`] (10,000,000)
 //!   rows, unless a LIMIT stops it sooner.
-//! * `plan` is the optimizer: it turns a WHERE clause into the access
+//! * `optimizer` turns a WHERE clause into the access
 //!   layer's predicates, costs a full scan and every usable index with the
 //!   formula of MECHANISMS §6.1, honours hints, and decides whether a sort is
 //!   needed. `explain` renders the chosen plan as Oracle-style lines with
 //!   predicate information and as DB2 `plan_table` rows.
-//! * `exec` runs a plan through the `Session` API, so every block visit is
+//! * `execute` runs a plan through the `Session` API, so every block visit is
 //!   counted by the same counters as the typed API.
 //!
 //! A statement's text is the key of a database-wide statement cache: the
@@ -32,14 +32,14 @@
 //! counters or the catalog; nothing is estimated after the fact.
 
 pub mod ast;
-mod ddl;
+mod ddl_statements;
 mod eval;
-mod exec;
+mod execute;
 pub mod explain;
 mod func;
 mod limits;
+mod optimizer;
 mod parse;
-mod plan;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -178,7 +178,7 @@ impl Session {
     pub fn execute_with(&mut self, sql: &str, binds: &[Value]) -> Result<SqlResult> {
         let before = self.stats();
         let stmt = self.sql_shared().parse_cached(sql, self.stats_handle())?;
-        let mut r = exec::execute(self, &stmt, binds)?;
+        let mut r = execute::execute(self, &stmt, binds)?;
         r.stats = self.stats().diff(&before);
         Ok(r)
     }
@@ -195,7 +195,7 @@ impl Session {
     /// Runs a prepared statement with one set of bind values.
     pub fn execute_prepared(&mut self, p: &Prepared, binds: &[Value]) -> Result<SqlResult> {
         let before = self.stats();
-        let mut r = exec::execute(self, &p.stmt, binds)?;
+        let mut r = execute::execute(self, &p.stmt, binds)?;
         r.stats = self.stats().diff(&before);
         Ok(r)
     }
@@ -205,7 +205,7 @@ impl Session {
     /// array interface of claim C11. `affected` is the total.
     pub fn execute_array(&mut self, p: &Prepared, rows: &[Vec<Value>]) -> Result<SqlResult> {
         let before = self.stats();
-        let mut r = exec::execute_array(self, &p.stmt, rows)?;
+        let mut r = execute::execute_array(self, &p.stmt, rows)?;
         r.stats = self.stats().diff(&before);
         Ok(r)
     }

@@ -23,7 +23,7 @@ use super::ast::*;
 use super::eval::{as_bool, to_pred, Builtin, E};
 use super::explain::{Explain, PlanLine, PlanTableRow};
 use super::limits::MAX_SERIES_ROWS;
-use super::plan::{self, OrderKey, Request};
+use super::optimizer::{self, OrderKey, Request};
 use super::SqlResult;
 use crate::access::{compare, Pred};
 use crate::catalog::TableDef;
@@ -249,7 +249,7 @@ fn run(s: &mut Session, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
             s.store_stats(&st)?;
             Ok(message("Table analyzed."))
         }
-        ddl => super::ddl::run(s, ddl, &mut |s, e, names| bind(s, cx, e, names, None)),
+        ddl => super::ddl_statements::run(s, ddl, &mut |s, e, names| bind(s, cx, e, names, None)),
     }
 }
 
@@ -350,10 +350,10 @@ impl Target {
 
     /// The access path of a searched UPDATE/DELETE. DML must reach the
     /// table row, so it reads "every column": never index-only.
-    fn choose(&self, s: &Session, cx: &Cx<'_>) -> plan::Choice {
+    fn choose(&self, s: &Session, cx: &Cx<'_>) -> optimizer::Choice {
         let indexes = s.core().catalog.read().indexes_of(&self.def.name);
         let all: Vec<usize> = (0..self.def.columns.len()).collect();
-        plan::choose(Request {
+        optimizer::choose(Request {
             def: &self.def,
             alias: None,
             indexes: &indexes,
@@ -841,7 +841,7 @@ fn select(s: &mut Session, cx: &Cx<'_>, sel: &Select, plan_only: bool) -> Result
             };
             let indexes = s.core().catalog.read().indexes_of(&def.name);
             let want = order.clone().unwrap_or_default();
-            let choice = plan::choose(Request {
+            let choice = optimizer::choose(Request {
                 def,
                 alias: alias.as_deref(),
                 indexes: &indexes,
@@ -896,7 +896,7 @@ fn select(s: &mut Session, cx: &Cx<'_>, sel: &Select, plan_only: bool) -> Result
             let n = (i128::from(b) - i128::from(a) + 1).clamp(0, i128::from(u64::MAX)) as u64;
             rows_est = n;
             cost = 0;
-            let mut l = plan::line("GENERATE SERIES", None, n, 0);
+            let mut l = optimizer::line("GENERATE SERIES", None, n, 0);
             l.filter = filter.as_ref().map(|e| e.render(&names));
             lines.push(l);
             if plan_only {
@@ -909,7 +909,7 @@ fn select(s: &mut Session, cx: &Cx<'_>, sel: &Select, plan_only: bool) -> Result
         _ => {
             rows_est = 1;
             cost = 0;
-            lines.push(plan::line("FAST DUAL", None, 1, 0));
+            lines.push(optimizer::line("FAST DUAL", None, 1, 0));
             if keep(&filter, &[])? {
                 vec![Vec::new()]
             } else {
@@ -1017,9 +1017,9 @@ fn select(s: &mut Session, cx: &Cx<'_>, sel: &Select, plan_only: bool) -> Result
     } else {
         rows_est
     };
-    top.push(plan::line("SELECT STATEMENT", None, est_out, cost));
+    top.push(optimizer::line("SELECT STATEMENT", None, est_out, cost));
     if grouped {
-        top.push(plan::line(
+        top.push(optimizer::line(
             if group_by.is_empty() {
                 "SORT AGGREGATE"
             } else {
@@ -1031,13 +1031,13 @@ fn select(s: &mut Session, cx: &Cx<'_>, sel: &Select, plan_only: bool) -> Result
         ));
     }
     if need_sort {
-        top.push(plan::line("SORT ORDER BY", None, est_out, cost));
+        top.push(optimizer::line("SORT ORDER BY", None, est_out, cost));
     }
     if sel.distinct {
-        top.push(plan::line("HASH UNIQUE", None, est_out, cost));
+        top.push(optimizer::line("HASH UNIQUE", None, est_out, cost));
     }
     if sel.limit.is_some() {
-        top.push(plan::line("COUNT STOPKEY", None, est_out, cost));
+        top.push(optimizer::line("COUNT STOPKEY", None, est_out, cost));
     }
     let mut all = top;
     all.extend(lines);
@@ -1253,8 +1253,8 @@ fn explain(s: &mut Session, cx: &Cx<'_>, stmt: &Stmt) -> Result<Explain> {
             .map(|l| (l.rows, l.cost))
             .unwrap_or((0, 0));
         let mut lines = vec![
-            plan::line(&format!("{op} STATEMENT"), None, rows, cost),
-            plan::line(
+            optimizer::line(&format!("{op} STATEMENT"), None, rows, cost),
+            optimizer::line(
                 &if op == "INSERT" {
                     if cx.hints.append {
                         "LOAD AS SELECT".to_string()
@@ -1294,7 +1294,7 @@ fn explain(s: &mut Session, cx: &Cx<'_>, stmt: &Stmt) -> Result<Explain> {
             let inner = match source {
                 InsertSource::Select(sel) => select(s, cx, sel, true)?.explain,
                 InsertSource::Values(v) => Explain {
-                    lines: vec![plan::line("VALUES", None, v.len() as u64, 0)],
+                    lines: vec![optimizer::line("VALUES", None, v.len() as u64, 0)],
                     ..Explain::default()
                 },
             };

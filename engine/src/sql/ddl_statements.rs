@@ -8,7 +8,7 @@
 
 use super::ast::*;
 use super::eval::{to_pred, E};
-use super::exec::column_names;
+use super::execute::column_names;
 use super::SqlResult;
 use crate::btree::key::Order;
 use crate::constraint::ConstraintSpec;
