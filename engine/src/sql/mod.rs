@@ -37,6 +37,7 @@ mod eval;
 mod execute;
 pub mod explain;
 mod func;
+mod lexer;
 mod limits;
 mod optimizer;
 mod parse;
