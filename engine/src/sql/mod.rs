@@ -31,7 +31,9 @@
 //! Invariant: every number a `SqlResult` carries comes from the engine's
 //! counters or the catalog; nothing is estimated after the fact.
 
+mod aggregate;
 pub mod ast;
+mod bind;
 mod ddl_statements;
 mod eval;
 mod execute;
@@ -41,6 +43,7 @@ mod lexer;
 mod limits;
 mod optimizer;
 mod parse;
+mod select;
 
 use std::collections::HashMap;
 use std::sync::Arc;

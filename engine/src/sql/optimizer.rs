@@ -41,7 +41,7 @@
 use std::sync::Arc;
 
 use super::ast::Hints;
-use super::explain::{PlanLine, PlanTableRow};
+use super::explain::{line, PlanLine, PlanTableRow};
 use crate::access::{
     boolean_terms, describe, index_only, index_scan_cost, plan_for_index, selectivity, AccessPlan,
     ColumnBound, IndexStats, Pred,
@@ -322,23 +322,6 @@ fn full_clone(c: &Candidate) -> Candidate {
         rows: c.rows,
         ix_cost: c.ix_cost,
         ix_rows: c.ix_rows,
-    }
-}
-
-/// A plan line with no predicates (the caller numbers and nests it).
-pub(crate) fn line(operation: &str, object: Option<&str>, rows: u64, cost: u64) -> PlanLine {
-    PlanLine {
-        id: 0,
-        depth: 0,
-        operation: operation.to_string(),
-        object: object.map(str::to_string),
-        matchcols: None,
-        access: None,
-        screening: None,
-        filter: None,
-        index_only: false,
-        rows,
-        cost,
     }
 }
 
