@@ -4,7 +4,13 @@
 //! `CREATE TABLE` with constraints is several DDL steps, as in Oracle: the
 //! table, then an index per PRIMARY KEY / UNIQUE constraint (named after
 //! the constraint, or `<table>_pk` / `<table>_uk<n>`), then the
-//! constraints. If a later step fails the table is dropped again.
+//! constraints. If a later step fails the table is dropped again, so a
+//! failed CREATE TABLE leaves no table behind.
+//!
+//! `execute` hands every DDL statement here with a binder, which a CHECK
+//! condition needs: it is bound against the new table's column names and
+//! turned into the access layer's predicate, the form the constraint
+//! checker evaluates.
 
 use super::ast::*;
 use super::bind::{column_names, column_types, table_def};

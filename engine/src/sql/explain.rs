@@ -28,7 +28,7 @@ pub struct PlanLine {
     pub index_only: bool,
     /// Estimated rows this line returns.
     pub rows: u64,
-    /// Estimated cost in blocks (MECHANISMS §6.1).
+    /// Estimated cost in blocks (the formula of `optimizer`'s module doc).
     pub cost: u64,
 }
 
