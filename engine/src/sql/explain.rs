@@ -28,7 +28,7 @@ pub struct PlanLine {
     pub index_only: bool,
     /// Estimated rows this line returns.
     pub rows: u64,
-    /// Estimated cost in blocks (MECHANISMS §6.1).
+    /// Estimated cost in blocks (the formula of `optimizer`'s module doc).
     pub cost: u64,
 }
 
@@ -204,5 +204,32 @@ impl Explain {
             let _ = writeln!(out, "\nNote: {n}");
         }
         out
+    }
+}
+
+/// A plan line with no predicates (the caller numbers and nests it).
+pub(crate) fn line(operation: &str, object: Option<&str>, rows: u64, cost: u64) -> PlanLine {
+    PlanLine {
+        id: 0,
+        depth: 0,
+        operation: operation.to_string(),
+        object: object.map(str::to_string),
+        matchcols: None,
+        access: None,
+        screening: None,
+        filter: None,
+        index_only: false,
+        rows,
+        cost,
+    }
+}
+
+/// Numbers a plan's lines, parents first, as one chain: a line's id and its
+/// depth are its position. Right for every plan of a one-table statement,
+/// where an operation has at most one child.
+pub(crate) fn number_chain(lines: &mut [PlanLine]) {
+    for (i, l) in lines.iter_mut().enumerate() {
+        l.id = i;
+        l.depth = i;
     }
 }

@@ -1,14 +1,22 @@
 //! The SQL front door: text in, rows, plans and counters out.
 //!
+//! A statement goes through a pipeline, one file a step:
+//!
 //! ```text
-//!  text ──parse──▶ ast::Statement ──(statement cache: hard / soft parse)──┐
-//!                                                                        ▼
-//!  SqlResult ◀──exec── plan::Plan (access path chosen by cost, hints) ◀──bind
+//!  text ─▶ lexer ─▶ parser ─▶ AST ──(statement cache: hard / soft parse)──┐
+//!         lexer.rs  parse.rs  ast.rs                                      │
+//!                   parse/                                                ▼
+//!  SqlResult ◀── operators / EXPLAIN ◀── optimizer ◀── binder ◀── dispatch
+//!                select.rs               optimizer.rs  bind.rs    execute.rs
+//!                aggregate.rs                          eval.rs
+//!                explain.rs
 //! ```
 //!
-//! * `parse` turns text into our own small AST (`ast`) with a hand-written
-//!   recursive-descent parser, and reads the optimizer hints (`/*+ … */`)
-//!   and `AS OF SCN n` from the text.
+//! * `lexer` splits the text into tokens with their line and column, and
+//!   reads the optimizer hints (`/*+ … */`) from comments.
+//! * `parse` (with `parse/expr.rs` for expressions and `parse/schema.rs`
+//!   for CREATE / DROP / ALTER) is a hand-written recursive-descent parser
+//!   that builds our own small AST (`ast`), `AS OF SCN n` included.
 //! * `limits` holds the size limits a statement must respect, each named in
 //!   its error: an expression may nest at most [`MAX_EXPR_DEPTH`] (250)
 //!   levels deep (parentheses, NOT, unary minus, function calls, operators
@@ -16,13 +24,23 @@
 //!   level), so that no statement text can overflow a thread's stack; a
 //!   `generate_series` produces at most [`MAX_SERIES_ROWS`] (10,000,000)
 //!   rows, unless a LIMIT stops it sooner.
-//! * `plan` is the optimizer: it turns a WHERE clause into the access
-//!   layer's predicates, costs a full scan and every usable index with the
-//!   formula of MECHANISMS §6.1, honours hints, and decides whether a sort is
-//!   needed. `explain` renders the chosen plan as Oracle-style lines with
-//!   predicate information and as DB2 `plan_table` rows.
-//! * `exec` runs a plan through the `Session` API, so every block visit is
-//!   counted by the same counters as the typed API.
+//! * `execute` dispatches a parsed statement: SELECT to `select`, DML and
+//!   EXPLAIN there, DDL to `ddl_statements` (each a `Session` DDL call).
+//! * `bind` is the binder: names to column positions, binds to values,
+//!   functions looked up (`func` holds the built-ins), aggregates set
+//!   aside; `eval` evaluates bound expressions and turns a WHERE clause
+//!   into the access layer's predicates.
+//! * `optimizer` costs a full scan and every usable index with the formula
+//!   of the book's chapter 7 (*Cost, clustering, sorts and functions*),
+//!   honours hints, and says whether the access path delivers the ORDER BY.
+//! * `select` runs a query as its operators — source (the chosen access
+//!   path), `aggregate`, project, DISTINCT, sort, OFFSET/LIMIT — and lays
+//!   out its plan; `explain` holds the plan types and renders them as
+//!   Oracle-style lines with predicate information and as DB2 `plan_table`
+//!   rows.
+//!
+//! Every block visit goes through the `Session` API, so it is counted by
+//! the same counters as the typed API.
 //!
 //! A statement's text is the key of a database-wide statement cache: the
 //! first parse of a text is a hard parse (`parse count (hard)`), every later
@@ -31,15 +49,19 @@
 //! Invariant: every number a `SqlResult` carries comes from the engine's
 //! counters or the catalog; nothing is estimated after the fact.
 
+mod aggregate;
 pub mod ast;
-mod ddl;
+mod bind;
+mod ddl_statements;
 mod eval;
-mod exec;
+mod execute;
 pub mod explain;
 mod func;
+mod lexer;
 mod limits;
+mod optimizer;
 mod parse;
-mod plan;
+mod select;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -178,7 +200,7 @@ impl Session {
     pub fn execute_with(&mut self, sql: &str, binds: &[Value]) -> Result<SqlResult> {
         let before = self.stats();
         let stmt = self.sql_shared().parse_cached(sql, self.stats_handle())?;
-        let mut r = exec::execute(self, &stmt, binds)?;
+        let mut r = execute::execute(self, &stmt, binds)?;
         r.stats = self.stats().diff(&before);
         Ok(r)
     }
@@ -195,7 +217,7 @@ impl Session {
     /// Runs a prepared statement with one set of bind values.
     pub fn execute_prepared(&mut self, p: &Prepared, binds: &[Value]) -> Result<SqlResult> {
         let before = self.stats();
-        let mut r = exec::execute(self, &p.stmt, binds)?;
+        let mut r = execute::execute(self, &p.stmt, binds)?;
         r.stats = self.stats().diff(&before);
         Ok(r)
     }
@@ -205,7 +227,7 @@ impl Session {
     /// array interface of claim C11. `affected` is the total.
     pub fn execute_array(&mut self, p: &Prepared, rows: &[Vec<Value>]) -> Result<SqlResult> {
         let before = self.stats();
-        let mut r = exec::execute_array(self, &p.stmt, rows)?;
+        let mut r = execute::execute_array(self, &p.stmt, rows)?;
         r.stats = self.stats().diff(&before);
         Ok(r)
     }

@@ -23,8 +23,9 @@
 //! `MAX_EXPR_DEPTH` deep, whatever the input.
 
 use super::super::ast::*;
+use super::super::lexer::{syntax, Tok};
 use super::super::limits::MAX_EXPR_DEPTH;
-use super::{syntax, Parser, Tok};
+use super::Parser;
 use crate::error::{Error, Result};
 use crate::value::Value;
 

@@ -1,8 +1,16 @@
 //! The optimizer: one table, one access path.
 //!
+//! In: a [`Request`] — the table, its indexes and statistics, the bound
+//! WHERE clause as the access layer's predicate, the hints, the columns
+//! the statement reads and the order it wants. Out: a [`Choice`] — the
+//! `exec::Access` to run, its plan lines and `plan_table` row, and the
+//! estimates. `select` and the searched UPDATE/DELETE of `execute` ask it;
+//! nothing here reads a row.
+//!
 //! Candidates are a full table scan and, for every usable index of the
 //! table, an index access planned by `access::plan_for_index` (matching
-//! columns, screening and table terms by the DB2 rules of MECHANISMS §5.2).
+//! columns, screening and table terms by the DB2 rules the book's chapter 6,
+//! *The B+tree: matching, screening and table filters*, walks through).
 //! An index access is index-only when the index holds every column the
 //! statement reads, an IN-list iterator when an IN-list matches (one
 //! descent per value), and it avoids the ORDER BY sort when it returns rows
@@ -13,12 +21,12 @@
 //!
 //! ```text
 //! full scan   = BLOCKS (every block below the HWM)
-//! index       = BLEVEL + ceil(LEAF_BLOCKS × ix_sel) + ceil(CF × ix_sel_with_filters)   (§6.1)
+//! index       = BLEVEL + ceil(LEAF_BLOCKS × ix_sel) + ceil(CF × ix_sel_with_filters)   (book, ch. 7)
 //! index only  = BLEVEL + ceil(LEAF_BLOCKS × ix_sel)
 //! + sort      = ceil(estimated rows / 100)    when the path does not deliver the ORDER BY
 //! ```
 //!
-//! The sort term is our own [DESIGN] choice: about one block's worth of
+//! The sort term is our own choice: about one block's worth of
 //! work per hundred rows sorted, enough to make sort avoidance matter in
 //! the comparison without dwarfing I/O. Ties go to the earlier candidate
 //! (full scan first, then indexes by name), so plans are deterministic.
@@ -41,7 +49,7 @@
 use std::sync::Arc;
 
 use super::ast::Hints;
-use super::explain::{PlanLine, PlanTableRow};
+use super::explain::{line, PlanLine, PlanTableRow};
 use crate::access::{
     boolean_terms, describe, index_only, index_scan_cost, plan_for_index, selectivity, AccessPlan,
     ColumnBound, IndexStats, Pred,
@@ -322,23 +330,6 @@ fn full_clone(c: &Candidate) -> Candidate {
         rows: c.rows,
         ix_cost: c.ix_cost,
         ix_rows: c.ix_rows,
-    }
-}
-
-/// A plan line with no predicates (the caller numbers and nests it).
-pub(crate) fn line(operation: &str, object: Option<&str>, rows: u64, cost: u64) -> PlanLine {
-    PlanLine {
-        id: 0,
-        depth: 0,
-        operation: operation.to_string(),
-        object: object.map(str::to_string),
-        matchcols: None,
-        access: None,
-        screening: None,
-        filter: None,
-        index_only: false,
-        rows,
-        cost,
     }
 }
 

@@ -4,27 +4,27 @@
 //! `CREATE TABLE` with constraints is several DDL steps, as in Oracle: the
 //! table, then an index per PRIMARY KEY / UNIQUE constraint (named after
 //! the constraint, or `<table>_pk` / `<table>_uk<n>`), then the
-//! constraints. If a later step fails the table is dropped again.
+//! constraints. If a later step fails the table is dropped again, so a
+//! failed CREATE TABLE leaves no table behind.
+//!
+//! `execute` hands every DDL statement here with a binder, which a CHECK
+//! condition needs: it is bound against the new table's column names and
+//! turned into the access layer's predicate, the form the constraint
+//! checker evaluates.
 
 use super::ast::*;
+use super::bind::{column_names, column_types, table_def};
 use super::eval::{to_pred, E};
-use super::exec::column_names;
+use super::execute::message;
 use super::SqlResult;
 use crate::btree::key::Order;
 use crate::constraint::ConstraintSpec;
 use crate::error::{Error, Result};
 use crate::session::Session;
-use crate::value::{ColType, Column};
+use crate::value::Column;
 
 /// Binds an expression (a CHECK condition) against column names.
 pub(crate) type Binder<'a> = dyn FnMut(&mut Session, &Expr, &[String]) -> Result<E> + 'a;
-
-fn done(m: &str) -> SqlResult {
-    SqlResult {
-        message: Some(m.to_string()),
-        ..SqlResult::default()
-    }
-}
 
 fn order(desc: bool) -> Order {
     if desc {
@@ -58,7 +58,7 @@ pub(crate) fn run(s: &mut Session, stmt: &Stmt, bind: &mut Binder<'_>) -> Result
                 let _ = s.drop_table(name);
                 return Err(e);
             }
-            Ok(done("Table created."))
+            Ok(message("Table created."))
         }
         Stmt::CreateIndex {
             name,
@@ -75,22 +75,22 @@ pub(crate) fn run(s: &mut Session, stmt: &Stmt, bind: &mut Binder<'_>) -> Result
             } else {
                 s.create_index(name, table, &cols)?;
             }
-            Ok(done("Index created."))
+            Ok(message("Index created."))
         }
         Stmt::DropTable { name, if_exists } => {
             if *if_exists && s.core().catalog.read().get(name).is_err() {
-                return Ok(done("Table dropped."));
+                return Ok(message("Table dropped."));
             }
             s.drop_table(name)?;
             s.core().sql.set_stats(name, None);
-            Ok(done("Table dropped."))
+            Ok(message("Table dropped."))
         }
         Stmt::DropIndex { name, if_exists } => {
             if *if_exists && s.core().catalog.read().index(name).is_err() {
-                return Ok(done("Index dropped."));
+                return Ok(message("Index dropped."));
             }
             s.drop_index(name)?;
-            Ok(done("Index dropped."))
+            Ok(message("Index dropped."))
         }
         Stmt::AddColumn { table, column } => {
             if column.primary_key
@@ -105,15 +105,15 @@ pub(crate) fn run(s: &mut Session, stmt: &Stmt, bind: &mut Binder<'_>) -> Result
             let mut col = Column::new(&column.name, column.ty);
             col.not_null = column.not_null;
             s.add_column(table, col)?;
-            Ok(done("Table altered."))
+            Ok(message("Table altered."))
         }
         Stmt::DropColumn { table, column } => {
             s.drop_column(table, column)?;
-            Ok(done("Table altered."))
+            Ok(message("Table altered."))
         }
         Stmt::SetLogging { table, logging } => {
             s.set_table_logging(table, *logging)?;
-            Ok(done("Table altered."))
+            Ok(message("Table altered."))
         }
         Stmt::AlterIndex { name, rebuild } => {
             if *rebuild {
@@ -121,7 +121,7 @@ pub(crate) fn run(s: &mut Session, stmt: &Stmt, bind: &mut Binder<'_>) -> Result
             } else {
                 s.alter_index_unusable(name)?;
             }
-            Ok(done("Index altered."))
+            Ok(message("Index altered."))
         }
         other => Err(Error::Internal(format!("not a DDL statement: {other:?}"))),
     }
@@ -197,9 +197,9 @@ fn create_constraints(
             TableConstraint::Check { name, expr } => {
                 ck += 1;
                 let cname = name.clone().unwrap_or_else(|| format!("{table}_ck{ck}"));
-                let def = s.core().catalog.read().get(table)?.clone();
+                let def = table_def(s, table)?;
                 let names = column_names(&def);
-                let types: Vec<ColType> = def.columns.iter().map(|c| c.ty).collect();
+                let types = column_types(&def);
                 let e = bind(s, expr, &names)?;
                 let pred = to_pred(&e, &names, &types);
                 if pred.contains_opaque() {

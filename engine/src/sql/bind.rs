@@ -1,0 +1,582 @@
+//! The binder: AST expressions to evaluable ones (`eval::E`), names to
+//! positions.
+//!
+//! Binding resolves every column name against the columns of one source
+//! (a table, `generate_series` with its one column `value`, or DUAL with
+//! none), replaces bind placeholders by their values, looks functions up
+//! (user-defined first, then built-in), and runs an `IN (subquery)` once, so
+//! that evaluation later is name-free and repeatable row after row.
+//!
+//! Aggregates are the one thing binding moves: in a grouped query each
+//! aggregate call is taken out of its expression into the [`AggSink`] and
+//! replaced by a reference past the source's columns. Each group is then
+//! evaluated on an "extended row" — the group's first source row followed
+//! by the group's aggregate values — so that a select-list expression over
+//! both (`a, COUNT(*) + 1`) is an ordinary expression. Outside a grouped
+//! query an aggregate is an error.
+//!
+//! [`bind_select`] binds a whole SELECT, in the order the clauses are
+//! written (WHERE, select list, GROUP BY, HAVING, ORDER BY, OFFSET, LIMIT),
+//! into a [`Bound`]: everything `select` needs to choose an access path and
+//! run, and nothing that needs a row.
+//!
+//! Invariant: a dropped column keeps its position with an empty name
+//! ([`column_names`]), which no reference can match, so positions bound
+//! here are table positions.
+
+use super::aggregate::{agg_fn, Agg, AggFn};
+use super::ast::*;
+use super::eval::{Builtin, E};
+use super::execute::Cx;
+use super::optimizer::OrderKey;
+use super::select::select;
+use crate::catalog::TableDef;
+use crate::error::{Error, Result};
+use crate::session::Session;
+use crate::value::{ColType, Value};
+
+/// The catalog's definition of table `name` (a copy: the catalog lock is
+/// not held while the statement runs).
+pub(super) fn table_def(s: &Session, name: &str) -> Result<TableDef> {
+    Ok(s.core().catalog.read().get(name)?.clone())
+}
+
+/// The names statements use for a table's columns, by position; a dropped
+/// column has an empty name, which no reference can match.
+pub(crate) fn column_names(def: &TableDef) -> Vec<String> {
+    def.columns
+        .iter()
+        .map(|c| {
+            if c.hidden {
+                String::new()
+            } else {
+                c.name.clone()
+            }
+        })
+        .collect()
+}
+
+/// The types of a table's columns, by position.
+pub(super) fn column_types(def: &TableDef) -> Vec<ColType> {
+    def.columns.iter().map(|c| c.ty).collect()
+}
+
+/// The source of a SELECT: its column names and types, and for a table
+/// its definition.
+fn source_columns(
+    s: &Session,
+    from: &From,
+) -> Result<(Vec<String>, Vec<ColType>, Option<TableDef>)> {
+    Ok(match from {
+        From::Table { name, .. } => {
+            let def = table_def(s, name)?;
+            (column_names(&def), column_types(&def), Some(def))
+        }
+        From::Series { .. } => (vec!["value".into()], vec![ColType::Integer], None),
+        From::Dual => (Vec::new(), Vec::new(), None),
+    })
+}
+
+/// Where aggregates go while binding a grouped query's expressions.
+pub(super) struct AggSink {
+    pub(super) aggs: Vec<Agg>,
+    /// Position of the first aggregate value in the extended row.
+    pub(super) base: usize,
+}
+
+/// The value of an expression that reads no column (a LIMIT, an AS OF SCN,
+/// a VALUES item, a `generate_series` bound), evaluated once.
+pub(super) fn constant(s: &mut Session, cx: &Cx<'_>, e: &Expr) -> Result<Value> {
+    bind(s, cx, e, &[], None)?.eval(&[])
+}
+
+/// Binds `e` against columns `names`. With `aggs`, aggregate calls become
+/// references into the extended row; without, they are an error.
+pub(super) fn bind(
+    s: &mut Session,
+    cx: &Cx<'_>,
+    e: &Expr,
+    names: &[String],
+    mut aggs: Option<&mut AggSink>,
+) -> Result<E> {
+    let mut b = |x: &Expr, aggs: Option<&mut AggSink>| -> Result<Box<E>> {
+        Ok(Box::new(bind(s, cx, x, names, aggs)?))
+    };
+    Ok(match e {
+        Expr::Literal(v) => E::Const(v.clone()),
+        Expr::Column(c) => match names.iter().position(|n| n == c && !n.is_empty()) {
+            Some(p) => E::Col(p),
+            None => return Err(Error::Sql(format!("no column named {c}"))),
+        },
+        Expr::Param(i) => E::Const(cx.binds.get(*i).cloned().unwrap_or(Value::Null)),
+        Expr::Neg(x) => E::Neg(b(x, aggs)?),
+        Expr::Not(x) => E::Not(b(x, aggs)?),
+        Expr::Binary { op, left, right } => {
+            let l = b(left, aggs.as_deref_mut())?;
+            let r = b(right, aggs)?;
+            if op.is_comparison() {
+                E::Bin(*op, l, r)
+            } else {
+                E::Chain(l, vec![(*op, *r)])
+            }
+        }
+        Expr::Chain { first, rest } => {
+            let l = b(first, aggs.as_deref_mut())?;
+            let mut v = Vec::with_capacity(rest.len());
+            for (op, x) in rest {
+                v.push((*op, *b(x, aggs.as_deref_mut())?));
+            }
+            E::Chain(l, v)
+        }
+        Expr::Between {
+            expr,
+            low,
+            high,
+            negated,
+        } => {
+            let x = b(expr, aggs.as_deref_mut())?;
+            let lo = b(low, aggs.as_deref_mut())?;
+            E::Between(x, lo, b(high, aggs)?, *negated)
+        }
+        Expr::InList {
+            expr,
+            list,
+            negated,
+        } => {
+            let x = b(expr, aggs.as_deref_mut())?;
+            let mut l = Vec::with_capacity(list.len());
+            for i in list {
+                l.push(*b(i, aggs.as_deref_mut())?);
+            }
+            E::In(x, l, *negated)
+        }
+        Expr::InSubquery {
+            expr,
+            subquery,
+            negated,
+        } => {
+            let x = b(expr, aggs)?;
+            // Uncorrelated (one table per statement): run it once, here,
+            // and keep its values as an IN list.
+            let q = select(s, cx, subquery, false)?;
+            if q.columns.len() != 1 {
+                return Err(Error::Sql(
+                    "a subquery after IN must select exactly one column".into(),
+                ));
+            }
+            let list = q
+                .rows
+                .into_iter()
+                .map(|mut r| E::Const(r.pop().unwrap_or(Value::Null)))
+                .collect();
+            E::In(x, list, *negated)
+        }
+        Expr::Like {
+            expr,
+            pattern,
+            negated,
+        } => {
+            let x = b(expr, aggs.as_deref_mut())?;
+            E::Like(x, b(pattern, aggs)?, *negated)
+        }
+        Expr::IsNull { expr, negated } => E::IsNull(b(expr, aggs)?, *negated),
+        Expr::Func {
+            name,
+            args,
+            star,
+            distinct,
+        } => {
+            if let Some(f) = agg_fn(name) {
+                let Some(sink) = aggs else {
+                    return Err(Error::Sql(format!(
+                        "aggregate {}() is not allowed here",
+                        name.to_uppercase()
+                    )));
+                };
+                let arg = if *star {
+                    None
+                } else {
+                    match args.as_slice() {
+                        [a] => Some(bind(s, cx, a, names, None)?),
+                        _ => {
+                            return Err(Error::Sql(format!(
+                                "{}() takes one argument",
+                                name.to_uppercase()
+                            )))
+                        }
+                    }
+                };
+                if f != AggFn::Count && arg.is_none() {
+                    return Err(Error::Sql(format!(
+                        "{}(*) is not valid",
+                        name.to_uppercase()
+                    )));
+                }
+                sink.aggs.push(Agg {
+                    f,
+                    arg,
+                    distinct: *distinct,
+                });
+                return Ok(E::Col(sink.base + sink.aggs.len() - 1));
+            }
+            if (name == "user" || name == "current_user") && args.is_empty() {
+                return Ok(E::Const(Value::Text(s.user().to_string())));
+            }
+            if name == "current_scn" && args.is_empty() {
+                // The SCN a statement starting now reads as of (Oracle's
+                // DBMS_FLASHBACK.GET_SYSTEM_CHANGE_NUMBER), for AS OF SCN.
+                return Ok(E::Const(Value::Int(s.core().visible_scn().0 as i64)));
+            }
+            let mut bound = Vec::with_capacity(args.len());
+            for a in args {
+                bound.push(*b(a, aggs.as_deref_mut())?);
+            }
+            if let Some(f) = s.core().sql.function(name) {
+                E::User {
+                    name: name.clone(),
+                    f,
+                    args: bound,
+                    stats: s.stats_handle().clone(),
+                }
+            } else if let Some(f) = Builtin::lookup(name) {
+                E::Builtin(f, bound)
+            } else {
+                return Err(Error::Sql(format!("no function named {name}")));
+            }
+        }
+    })
+}
+
+/// Whether `e` calls an aggregate (which makes its query grouped).
+fn has_agg(e: &Expr) -> bool {
+    match e {
+        Expr::Func { name, args, .. } => agg_fn(name).is_some() || args.iter().any(has_agg),
+        Expr::Neg(x) | Expr::Not(x) | Expr::IsNull { expr: x, .. } => has_agg(x),
+        Expr::Binary { left, right, .. } => has_agg(left) || has_agg(right),
+        Expr::Chain { first, rest } => has_agg(first) || rest.iter().any(|(_, x)| has_agg(x)),
+        Expr::Between {
+            expr, low, high, ..
+        } => has_agg(expr) || has_agg(low) || has_agg(high),
+        Expr::InList { expr, list, .. } => has_agg(expr) || list.iter().any(has_agg),
+        Expr::InSubquery { expr, .. } => has_agg(expr),
+        Expr::Like { expr, pattern, .. } => has_agg(expr) || has_agg(pattern),
+        Expr::Literal(_) | Expr::Column(_) | Expr::Param(_) => false,
+    }
+}
+
+/// The text of an expression, for a column heading.
+fn heading(e: &Expr) -> String {
+    match e {
+        Expr::Literal(Value::Text(s)) => format!("'{s}'"),
+        Expr::Literal(v) => v.to_string(),
+        Expr::Column(c) => c.clone(),
+        Expr::Param(i) => format!(":{}", i + 1),
+        Expr::Neg(x) => format!("-{}", heading(x)),
+        Expr::Not(x) => format!("NOT {}", heading(x)),
+        Expr::Binary { op, left, right } => {
+            format!("{} {} {}", heading(left), op.symbol(), heading(right))
+        }
+        Expr::Chain { first, rest } => {
+            let mut h = heading(first);
+            for (op, x) in rest {
+                h.push_str(&format!(" {} {}", op.symbol(), heading(x)));
+            }
+            h
+        }
+        Expr::Func {
+            name,
+            args,
+            star,
+            distinct,
+        } => format!(
+            "{name}({}{})",
+            if *distinct { "DISTINCT " } else { "" },
+            if *star {
+                "*".to_string()
+            } else {
+                args.iter().map(heading).collect::<Vec<_>>().join(", ")
+            }
+        ),
+        Expr::IsNull { expr, negated } => {
+            format!(
+                "{} IS {}NULL",
+                heading(expr),
+                if *negated { "NOT " } else { "" }
+            )
+        }
+        _ => "expr".to_string(),
+    }
+}
+
+/// One select-list item, bound.
+pub(super) struct Item {
+    pub(super) name: String,
+    pub(super) expr: E,
+    /// The table column it is, when it is a plain column (for sort avoidance).
+    pub(super) column: Option<usize>,
+}
+
+/// What an ORDER BY key sorts by: a position or alias names a select-list
+/// item; anything else is an expression on the source (or extended) row.
+pub(super) enum Key {
+    Item(usize),
+    Expr(E),
+}
+
+/// One ORDER BY key, bound.
+pub(super) struct SortKey {
+    pub(super) by: Key,
+    pub(super) desc: bool,
+    pub(super) nulls_first: bool,
+}
+
+/// What binding a SELECT produced: every clause resolved against the
+/// source's columns, and the numbers known before any row is read.
+pub(super) struct Bound {
+    /// The source's column names (empty for a dropped column) and types.
+    pub(super) names: Vec<String>,
+    pub(super) types: Vec<ColType>,
+    /// The table's definition, when the source is a table.
+    pub(super) def: Option<TableDef>,
+    /// GROUP BY, HAVING or an aggregate anywhere: rows become groups.
+    pub(super) grouped: bool,
+    pub(super) filter: Option<E>,
+    pub(super) items: Vec<Item>,
+    /// The aggregates of a grouped query, in extended-row order.
+    pub(super) aggs: Vec<Agg>,
+    pub(super) group_by: Vec<E>,
+    pub(super) having: Option<E>,
+    pub(super) keys: Vec<SortKey>,
+    /// Table columns the statement reads (for index-only access).
+    pub(super) needed: Vec<usize>,
+    /// The ORDER BY as table columns, when every key is one and nothing
+    /// (grouping, DISTINCT) stands between the access path and the sort:
+    /// the order an access path may deliver.
+    pub(super) order: Option<Vec<OrderKey>>,
+    pub(super) offset: usize,
+    pub(super) limit: usize,
+    /// OFFSET + LIMIT, when the source may stop after that many rows
+    /// (no grouping or DISTINCT needs every row; the sort is checked by the
+    /// source, which knows whether the access path delivers the order).
+    pub(super) stop_after: Option<usize>,
+}
+
+/// Binds every clause of `sel`, in the order they are written.
+pub(super) fn bind_select(s: &mut Session, cx: &Cx<'_>, sel: &Select) -> Result<Bound> {
+    let (names, types, def) = source_columns(s, &sel.from)?;
+    let grouped = !sel.group_by.is_empty()
+        || sel.having.is_some()
+        || sel.items.iter().any(|i| match i {
+            SelectItem::Expr { expr, .. } => has_agg(expr),
+            SelectItem::Wildcard => false,
+        })
+        || sel.order_by.iter().any(|o| has_agg(&o.expr));
+
+    // WHERE
+    let mut needed = Vec::new();
+    let filter = match &sel.filter {
+        Some(f) => {
+            let e = bind(s, cx, f, &names, None)?;
+            e.columns(&mut needed);
+            Some(e)
+        }
+        None => None,
+    };
+
+    // Select list, GROUP BY, HAVING, ORDER BY (aggregates collected).
+    let mut sink = AggSink {
+        aggs: Vec::new(),
+        base: names.len(),
+    };
+    let items = bind_items(s, cx, sel, &names, grouped.then_some(&mut sink))?;
+    let group_by = bind_group_by(s, cx, sel, &names)?;
+    let having = match &sel.having {
+        Some(h) => Some(bind(s, cx, h, &names, Some(&mut sink))?),
+        None => None,
+    };
+    let keys = bind_order_by(s, cx, sel, &names, &items, grouped.then_some(&mut sink))?;
+    let AggSink { aggs, base } = sink;
+
+    // Columns the statement reads (for index-only access).
+    items.iter().for_each(|i| {
+        if !grouped {
+            i.expr.columns(&mut needed)
+        }
+    });
+    for a in &aggs {
+        if let Some(e) = &a.arg {
+            e.columns(&mut needed);
+        }
+    }
+    group_by.iter().for_each(|g| g.columns(&mut needed));
+    if grouped {
+        // Bare columns in a grouped select list read the first row.
+        items.iter().for_each(|i| {
+            let mut cols = Vec::new();
+            i.expr.columns(&mut cols);
+            needed.extend(cols.into_iter().filter(|&c| c < base));
+        });
+    }
+    for k in &keys {
+        if let Key::Expr(e) = &k.by {
+            let mut cols = Vec::new();
+            e.columns(&mut cols);
+            needed.extend(cols.into_iter().filter(|&c| c < base));
+        }
+    }
+
+    // The order wanted from the access path, as table columns.
+    let order: Option<Vec<OrderKey>> = if grouped || sel.distinct {
+        None
+    } else {
+        keys.iter()
+            .map(|k| {
+                let col = match &k.by {
+                    Key::Item(i) => items[*i].column,
+                    Key::Expr(E::Col(c)) => Some(*c),
+                    Key::Expr(_) => None,
+                };
+                col.map(|c| (c, k.desc, k.nulls_first))
+            })
+            .collect()
+    };
+
+    // OFFSET and LIMIT are known before any row is read. When nothing
+    // between the source and the LIMIT needs every row (no grouping, no
+    // DISTINCT, no sort), the source stops after OFFSET + LIMIT rows
+    // (Oracle's COUNT STOPKEY): a LIMIT 3 reads three rows' worth of
+    // blocks, not the table, and never builds a billion-row series.
+    let offset = match &sel.offset {
+        Some(e) => count_value(constant(s, cx, e)?)?,
+        None => 0,
+    };
+    let limit = match &sel.limit {
+        Some(e) => count_value(constant(s, cx, e)?)?,
+        None => usize::MAX,
+    };
+    let stop_after =
+        (sel.limit.is_some() && !grouped && !sel.distinct).then(|| offset.saturating_add(limit));
+
+    Ok(Bound {
+        names,
+        types,
+        def,
+        grouped,
+        filter,
+        items,
+        aggs,
+        group_by,
+        having,
+        keys,
+        needed,
+        order,
+        offset,
+        limit,
+        stop_after,
+    })
+}
+
+/// The select list; `*` is every visible column of the source.
+fn bind_items(
+    s: &mut Session,
+    cx: &Cx<'_>,
+    sel: &Select,
+    names: &[String],
+    mut sink: Option<&mut AggSink>,
+) -> Result<Vec<Item>> {
+    let mut items = Vec::new();
+    for it in &sel.items {
+        match it {
+            SelectItem::Wildcard => {
+                for (i, n) in names.iter().enumerate().filter(|(_, n)| !n.is_empty()) {
+                    items.push(Item {
+                        name: n.clone(),
+                        expr: E::Col(i),
+                        column: Some(i),
+                    });
+                }
+            }
+            SelectItem::Expr { expr, alias } => {
+                let grouped = sink.is_some();
+                let e = bind(s, cx, expr, names, sink.as_deref_mut())?;
+                let column = match (&e, grouped) {
+                    (E::Col(c), false) => Some(*c),
+                    _ => None,
+                };
+                items.push(Item {
+                    name: alias.clone().unwrap_or_else(|| heading(expr)),
+                    expr: e,
+                    column,
+                });
+            }
+        }
+    }
+    Ok(items)
+}
+
+/// GROUP BY expressions; `GROUP BY 1` names a select-list item.
+fn bind_group_by(s: &mut Session, cx: &Cx<'_>, sel: &Select, names: &[String]) -> Result<Vec<E>> {
+    sel.group_by
+        .iter()
+        .map(|g| match g {
+            Expr::Literal(Value::Int(k)) if *k >= 1 && (*k as usize) <= sel.items.len() => {
+                match &sel.items[*k as usize - 1] {
+                    SelectItem::Expr { expr, .. } => bind(s, cx, expr, names, None),
+                    SelectItem::Wildcard => Err(Error::Sql("GROUP BY a * position".into())),
+                }
+            }
+            _ => bind(s, cx, g, names, None),
+        })
+        .collect()
+}
+
+/// ORDER BY keys: a position or a select-list name (an alias, or a
+/// heading that is no source column) sorts by that item; anything else is
+/// an expression on the source (or extended) row.
+fn bind_order_by(
+    s: &mut Session,
+    cx: &Cx<'_>,
+    sel: &Select,
+    names: &[String],
+    items: &[Item],
+    mut sink: Option<&mut AggSink>,
+) -> Result<Vec<SortKey>> {
+    let mut keys = Vec::new();
+    for o in &sel.order_by {
+        let by = match &o.expr {
+            Expr::Literal(Value::Int(k)) => {
+                if *k < 1 || *k as usize > items.len() {
+                    return Err(Error::Sql(format!(
+                        "ORDER BY position {k} is not in the select list"
+                    )));
+                }
+                Key::Item(*k as usize - 1)
+            }
+            Expr::Column(c) if !names.contains(c) || items.iter().any(|i| i.name == *c) => {
+                match items.iter().position(|i| i.name == *c) {
+                    Some(p) => Key::Item(p),
+                    None => return Err(Error::Sql(format!("no column named {c}"))),
+                }
+            }
+            e => Key::Expr(bind(s, cx, e, names, sink.as_deref_mut())?),
+        };
+        keys.push(SortKey {
+            by,
+            desc: o.desc,
+            nulls_first: o.nulls_first.unwrap_or(o.desc),
+        });
+    }
+    Ok(keys)
+}
+
+/// A LIMIT or OFFSET value as a row count; a negative one counts as the
+/// largest (a negative LIMIT is no limit, as in SQLite).
+fn count_value(v: Value) -> Result<usize> {
+    match v {
+        Value::Int(n) if n >= 0 => Ok(n as usize),
+        Value::Int(_) => Ok(usize::MAX),
+        other => Err(Error::Sql(format!(
+            "LIMIT/OFFSET needs an integer, got {other}"
+        ))),
+    }
+}

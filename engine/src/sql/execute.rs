@@ -1,0 +1,448 @@
+//! Runs a parsed statement on a session: the dispatch of every statement
+//! kind, and the DML statements themselves.
+//!
+//! ```text
+//!  Statement ─▶ execute / execute_array ─▶ run ─┬─ SELECT ─────────▶ select::select
+//!                                              ├─ INSERT / UPDATE / DELETE (here)
+//!                                              ├─ EXPLAIN ─────────▶ explain (here)
+//!                                              ├─ COMMIT, SET …, FLASHBACK, ANALYZE
+//!                                              └─ DDL ─────────────▶ ddl_statements
+//! ```
+//!
+//! A [`Cx`] carries what every part of one execution needs (the bind values
+//! and the hints); it lives for one execution, so a prepared statement runs
+//! again with other binds and no new parse.
+//!
+//! Every change goes through the `Session` API (`insert_rows`,
+//! `update_query`, `delete_query`, `insert_append`, the DDL calls), so SQL
+//! and the typed API share locks, undo, redo and counters. A searched
+//! UPDATE or DELETE binds its WHERE clause into the access layer's
+//! predicate and lets the optimizer choose its access path, like a SELECT
+//! (never index-only: DML must reach the row).
+
+use super::ast::*;
+use super::bind::{bind, column_names, column_types, constant, table_def};
+use super::ddl_statements;
+use super::eval::to_pred;
+use super::explain::{line, number_chain, Explain};
+use super::optimizer::{self, Request};
+use super::select::select;
+use super::SqlResult;
+use crate::access::Pred;
+use crate::catalog::TableDef;
+use crate::error::{Error, Result};
+use crate::ids::Scn;
+use crate::session::Session;
+use crate::stats::Stat;
+use crate::value::{Row, Value};
+
+/// Runs `stmt` once with `binds`.
+pub(crate) fn execute(s: &mut Session, stmt: &Statement, binds: &[Value]) -> Result<SqlResult> {
+    if binds.len() != stmt.params {
+        return Err(Error::Sql(format!(
+            "the statement has {} bind variable(s) but {} value(s) were given",
+            stmt.params,
+            binds.len()
+        )));
+    }
+    s.stats_handle().inc(Stat::ExecuteCount);
+    let cx = Cx {
+        binds,
+        hints: &stmt.hints,
+    };
+    run(s, &cx, &stmt.stmt)
+}
+
+/// Runs a prepared DML statement once per bind set, as one call.
+pub(crate) fn execute_array(
+    s: &mut Session,
+    stmt: &Statement,
+    rows: &[Vec<Value>],
+) -> Result<SqlResult> {
+    s.stats_handle().inc(Stat::ExecuteCount);
+    if let Stmt::Insert {
+        table,
+        columns,
+        source: InsertSource::Values(values),
+    } = &stmt.stmt
+    {
+        // The array interface proper: every bind set becomes a row of one
+        // multi-row insert (one user call).
+        let mut all = Vec::with_capacity(rows.len() * values.len());
+        let def = table_def(s, table)?;
+        for binds in rows {
+            check_binds(stmt, binds)?;
+            let cx = Cx {
+                binds,
+                hints: &stmt.hints,
+            };
+            all.extend(values_rows(s, &cx, &def, columns.as_deref(), values)?);
+        }
+        let n = insert(s, &cx_of(stmt), &def, all)?;
+        return Ok(affected(n, "inserted"));
+    }
+    let mut total = 0;
+    for binds in rows {
+        check_binds(stmt, binds)?;
+        let cx = Cx {
+            binds,
+            hints: &stmt.hints,
+        };
+        total += run(s, &cx, &stmt.stmt)?.affected.unwrap_or(0);
+    }
+    Ok(affected(total, "processed"))
+}
+
+fn cx_of(stmt: &Statement) -> Cx<'_> {
+    Cx {
+        binds: &[],
+        hints: &stmt.hints,
+    }
+}
+
+fn check_binds(stmt: &Statement, binds: &[Value]) -> Result<()> {
+    if binds.len() != stmt.params {
+        return Err(Error::Sql(format!(
+            "the statement has {} bind variable(s) but a row of {} value(s) was given",
+            stmt.params,
+            binds.len()
+        )));
+    }
+    Ok(())
+}
+
+/// What every part of one execution needs.
+pub(super) struct Cx<'a> {
+    pub(super) binds: &'a [Value],
+    pub(super) hints: &'a Hints,
+}
+
+/// A result with only an acknowledgement ("Commit complete.").
+pub(super) fn message(m: &str) -> SqlResult {
+    SqlResult {
+        message: Some(m.to_string()),
+        ..SqlResult::default()
+    }
+}
+
+fn affected(n: u64, verb: &str) -> SqlResult {
+    SqlResult {
+        affected: Some(n),
+        message: Some(format!("{n} row{} {verb}.", if n == 1 { "" } else { "s" })),
+        ..SqlResult::default()
+    }
+}
+
+fn run(s: &mut Session, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
+    match stmt {
+        Stmt::Select(sel) => {
+            let q = select(s, cx, sel, false)?;
+            let n = q.rows.len();
+            Ok(SqlResult {
+                columns: q.columns,
+                rows: q.rows,
+                message: Some(format!(
+                    "{n} row{} selected.",
+                    if n == 1 { "" } else { "s" }
+                )),
+                ..SqlResult::default()
+            })
+        }
+        Stmt::Explain(inner) => {
+            let explain = explain(s, cx, inner)?;
+            Ok(SqlResult {
+                explain: Some(explain),
+                message: Some("Explained.".into()),
+                ..SqlResult::default()
+            })
+        }
+        Stmt::Insert {
+            table,
+            columns,
+            source,
+        } => {
+            let def = table_def(s, table)?;
+            let rows = match source {
+                InsertSource::Values(values) => {
+                    values_rows(s, cx, &def, columns.as_deref(), values)?
+                }
+                InsertSource::Select(sel) => {
+                    let q = select(s, cx, sel, false)?;
+                    let map = column_map(&def, columns.as_deref(), q.columns.len())?;
+                    q.rows.into_iter().map(|r| place(&def, &map, r)).collect()
+                }
+            };
+            let n = insert(s, cx, &def, rows)?;
+            Ok(affected(n, "inserted"))
+        }
+        Stmt::Update {
+            table,
+            sets,
+            filter,
+        } => {
+            let t = Target::new(s, cx, table, filter.as_ref())?;
+            let mut assign = Vec::new();
+            for (c, e) in sets {
+                let pos = t
+                    .def
+                    .column_index(c)
+                    .ok_or_else(|| no_column(c, &t.def.name))?;
+                assign.push((pos, bind(s, cx, e, &t.names, None)?));
+            }
+            let choice = t.choose(s, cx);
+            let f = |cur: &Row| -> Result<Row> {
+                let mut new = cur.clone();
+                for (c, e) in &assign {
+                    new[*c] = e.eval(cur)?;
+                }
+                Ok(new)
+            };
+            let n = s.update_query(table, &t.pred, choice.access, &f)?;
+            Ok(affected(n, "updated"))
+        }
+        Stmt::Delete { table, filter } => {
+            let t = Target::new(s, cx, table, filter.as_ref())?;
+            let choice = t.choose(s, cx);
+            let n = s.delete_query(table, &t.pred, choice.access)?;
+            Ok(affected(n, "deleted"))
+        }
+        Stmt::Commit => {
+            s.commit()?;
+            Ok(message("Commit complete."))
+        }
+        Stmt::Rollback => {
+            s.rollback()?;
+            Ok(message("Rollback complete."))
+        }
+        Stmt::SetIsolation(iso) => {
+            s.set_transaction_isolation(*iso)?;
+            Ok(message("Transaction set."))
+        }
+        Stmt::Flashback { table, scn } => {
+            let scn = match constant(s, cx, scn)? {
+                Value::Int(n) if n >= 0 => Scn(n as u64),
+                other => {
+                    return Err(Error::Sql(format!(
+                        "FLASHBACK TABLE needs a non-negative SCN, got {other}"
+                    )))
+                }
+            };
+            let (ins, upd, del) = s.flashback_table(table, scn)?;
+            Ok(SqlResult {
+                affected: Some(ins + upd + del),
+                message: Some(format!(
+                    "Flashback complete: {ins} rows inserted, {upd} updated, {del} deleted."
+                )),
+                ..SqlResult::default()
+            })
+        }
+        Stmt::SetUser(name) => {
+            s.set_user(name);
+            Ok(message("Session altered."))
+        }
+        Stmt::SessionIsolation(iso) => {
+            s.set_isolation(*iso)?;
+            Ok(message("Session altered."))
+        }
+        Stmt::Analyze { table } => {
+            let st = s.analyze(table)?;
+            s.store_stats(&st)?;
+            Ok(message("Table analyzed."))
+        }
+        ddl => ddl_statements::run(s, ddl, &mut |s, e, names| bind(s, cx, e, names, None)),
+    }
+}
+
+fn no_column(c: &str, table: &str) -> Error {
+    Error::Sql(format!("column {c} does not exist in table {table}"))
+}
+
+/// The positions the inserted values go to, for `n` values per row.
+fn column_map(def: &TableDef, columns: Option<&[String]>, n: usize) -> Result<Vec<usize>> {
+    let map: Vec<usize> = match columns {
+        None => def.visible_columns().map(|(i, _)| i).collect(),
+        Some(cols) => cols
+            .iter()
+            .map(|c| def.column_index(c).ok_or_else(|| no_column(c, &def.name)))
+            .collect::<Result<_>>()?,
+    };
+    if map.len() != n {
+        return Err(Error::Sql(format!(
+            "{} values for {} columns of {}",
+            n,
+            map.len(),
+            def.name
+        )));
+    }
+    Ok(map)
+}
+
+fn place(def: &TableDef, map: &[usize], vals: Row) -> Row {
+    let mut row = vec![Value::Null; def.columns.len()];
+    for (&p, v) in map.iter().zip(vals) {
+        row[p] = v;
+    }
+    row
+}
+
+fn values_rows(
+    s: &mut Session,
+    cx: &Cx<'_>,
+    def: &TableDef,
+    columns: Option<&[String]>,
+    values: &[Vec<Expr>],
+) -> Result<Vec<Row>> {
+    let mut rows = Vec::with_capacity(values.len());
+    // The column map depends only on the list's length: work it out once
+    // per length, not once per row (an array insert runs this per bind set).
+    let mut map: Option<(usize, Vec<usize>, bool)> = None;
+    for exprs in values {
+        let (_, m, identity) = match map.take() {
+            Some(m) if m.0 == exprs.len() => map.insert(m),
+            _ => {
+                let m = column_map(def, columns, exprs.len())?;
+                let identity =
+                    m.len() == def.columns.len() && m.iter().enumerate().all(|(i, &p)| i == p);
+                map.insert((exprs.len(), m, identity))
+            }
+        };
+        // A bind value or a literal is the value itself: no expression to
+        // bind and evaluate (the common case of an array insert).
+        let vals = exprs
+            .iter()
+            .map(|e| match e {
+                Expr::Param(i) if *i < cx.binds.len() => Ok(cx.binds[*i].clone()),
+                Expr::Literal(v) => Ok(v.clone()),
+                _ => constant(s, cx, e),
+            })
+            .collect::<Result<Row>>()?;
+        rows.push(if *identity { vals } else { place(def, m, vals) });
+    }
+    Ok(rows)
+}
+
+fn insert(s: &mut Session, cx: &Cx<'_>, def: &TableDef, rows: Vec<Row>) -> Result<u64> {
+    if cx.hints.append {
+        Ok(s.insert_append(&def.name, rows)?.rows)
+    } else {
+        s.insert_rows(&def.name, rows)
+    }
+}
+
+/// The table of an UPDATE or DELETE with its WHERE clause bound.
+struct Target {
+    def: TableDef,
+    names: Vec<String>,
+    pred: Pred,
+}
+
+impl Target {
+    fn new(s: &mut Session, cx: &Cx<'_>, table: &str, filter: Option<&Expr>) -> Result<Target> {
+        let def = table_def(s, table)?;
+        let names = column_names(&def);
+        let types = column_types(&def);
+        let pred = match filter {
+            Some(f) => to_pred(&bind(s, cx, f, &names, None)?, &names, &types),
+            None => Pred::And(Vec::new()),
+        };
+        Ok(Target { def, names, pred })
+    }
+
+    /// The access path of a searched UPDATE/DELETE. DML must reach the
+    /// table row, so it reads "every column": never index-only.
+    fn choose(&self, s: &Session, cx: &Cx<'_>) -> optimizer::Choice {
+        let indexes = s.core().catalog.read().indexes_of(&self.def.name);
+        let all: Vec<usize> = (0..self.def.columns.len()).collect();
+        optimizer::choose(Request {
+            def: &self.def,
+            alias: None,
+            indexes: &indexes,
+            stats: s.core().sql.stats_of(&self.def.name),
+            pred: &self.pred,
+            hints: cx.hints,
+            needed: &all,
+            order: &[],
+        })
+    }
+}
+
+/// EXPLAIN of a statement: its plan without running it.
+fn explain(s: &mut Session, cx: &Cx<'_>, stmt: &Stmt) -> Result<Explain> {
+    let wrap = |op: &str, obj: Option<&str>, mut inner: Explain| {
+        let (rows, cost) = inner
+            .lines
+            .first()
+            .map(|l| (l.rows, l.cost))
+            .unwrap_or((0, 0));
+        let mut lines = vec![
+            line(&format!("{op} STATEMENT"), None, rows, cost),
+            line(
+                &if op == "INSERT" {
+                    if cx.hints.append {
+                        "LOAD AS SELECT".to_string()
+                    } else {
+                        "LOAD TABLE CONVENTIONAL".to_string()
+                    }
+                } else {
+                    op.to_string()
+                },
+                obj,
+                rows,
+                cost,
+            ),
+        ];
+        // Drop the inner SELECT STATEMENT line.
+        if inner
+            .lines
+            .first()
+            .is_some_and(|l| l.operation == "SELECT STATEMENT")
+        {
+            inner.lines.remove(0);
+        }
+        lines.extend(inner.lines);
+        number_chain(&mut lines);
+        Explain {
+            lines,
+            plan_table: inner.plan_table,
+            notes: inner.notes,
+        }
+    };
+    match stmt {
+        Stmt::Select(sel) => Ok(select(s, cx, sel, true)?.explain),
+        Stmt::Insert { table, source, .. } => {
+            let inner = match source {
+                InsertSource::Select(sel) => select(s, cx, sel, true)?.explain,
+                InsertSource::Values(v) => Explain {
+                    lines: vec![line("VALUES", None, v.len() as u64, 0)],
+                    ..Explain::default()
+                },
+            };
+            Ok(wrap("INSERT", Some(table), inner))
+        }
+        Stmt::Update { table, filter, .. } | Stmt::Delete { table, filter } => {
+            let t = Target::new(s, cx, table, filter.as_ref())?;
+            let choice = t.choose(s, cx);
+            let op = if matches!(stmt, Stmt::Update { .. }) {
+                "UPDATE"
+            } else {
+                "DELETE"
+            };
+            let mut notes = Vec::new();
+            if choice.by_rules {
+                notes.push(format!(
+                    "no statistics on {}: the access path was chosen by rules",
+                    t.def.name
+                ));
+            }
+            let inner = Explain {
+                lines: choice.lines,
+                plan_table: vec![choice.row],
+                notes,
+            };
+            Ok(wrap(op, Some(table), inner))
+        }
+        _ => Err(Error::Sql(
+            "EXPLAIN takes SELECT, INSERT, UPDATE or DELETE".into(),
+        )),
+    }
+}

@@ -1,0 +1,391 @@
+//! SELECT: a short driver over the steps a query goes through.
+//!
+//! ```text
+//!  bind_select ─▶ source ─▶ aggregate ─▶ project ─▶ DISTINCT ─▶ sort ─▶ OFFSET/LIMIT
+//!   (bind.rs)       │      (aggregate.rs)                                   │
+//!                   └─ optimizer::choose ─────────── plan ─▶ Explain ◀─────┘
+//! ```
+//!
+//! * [`bind_select`](super::bind::bind_select) resolves every clause into a
+//!   [`Bound`].
+//! * `source` produces the rows: a table through the access path the
+//!   optimizer chose (WHERE is applied by the access layer),
+//!   `generate_series` (WHERE applied here), or DUAL's one empty row.
+//! * `aggregate` (grouped queries only) turns rows into one extended row
+//!   per group, then HAVING.
+//! * `project` evaluates the select list and the ORDER BY keys; DISTINCT
+//!   keeps the first of equal rows; `sort` is a counted in-memory sort,
+//!   skipped when the access path delivers the order; OFFSET/LIMIT cut.
+//! * `plan` lays out the EXPLAIN lines: a line per step above the source,
+//!   then the source's lines, and the DB2 `plan_table` rows.
+//!
+//! When no grouping, DISTINCT or sort stands between the source and the
+//! LIMIT, the source itself stops after OFFSET + LIMIT rows (COUNT
+//! STOPKEY): a series is not built further, a table or index scan reads no
+//! further.
+//!
+//! With `plan_only` (EXPLAIN) the same steps run on no rows, so the plan is
+//! the one a real run would choose: no table row is read and no sort is
+//! counted (an `IN (subquery)` still runs once, while binding).
+
+use std::cmp::Ordering;
+use std::collections::HashSet;
+
+use super::aggregate::aggregate;
+use super::ast::{From, Select};
+use super::bind::{bind_select, constant, Bound, Key, SortKey};
+use super::eval::{as_bool, to_pred, E};
+use super::execute::Cx;
+use super::explain::{line, number_chain, Explain, PlanLine, PlanTableRow};
+use super::limits::MAX_SERIES_ROWS;
+use super::optimizer::{self, Request};
+use crate::access::{compare, Pred};
+use crate::error::{Error, Result};
+use crate::ids::Scn;
+use crate::session::Session;
+use crate::stats::Stat;
+use crate::value::{encode_row, Row, Value};
+
+/// A query's result and its plan.
+pub(super) struct Query {
+    pub(super) columns: Vec<String>,
+    pub(super) rows: Vec<Row>,
+    pub(super) explain: Explain,
+}
+
+/// Runs (or, with `plan_only`, only plans) a SELECT.
+pub(super) fn select(s: &mut Session, cx: &Cx<'_>, sel: &Select, plan_only: bool) -> Result<Query> {
+    let b = bind_select(s, cx, sel)?;
+    let Source { rows, plan: access } = source(s, cx, sel, &b, plan_only)?;
+    let work = if b.grouped {
+        aggregate(rows, &b)?
+    } else {
+        rows
+    };
+    let mut out = project(&work, &b)?;
+    if sel.distinct {
+        let mut seen = HashSet::new();
+        out.retain(|(v, _)| seen.insert(encode_row(v)));
+    }
+    let need_sort = !b.keys.is_empty() && !access.sorted;
+    if need_sort && !plan_only {
+        sort(s, &mut out, &b.keys);
+    }
+    let rows: Vec<Row> = out
+        .into_iter()
+        .skip(b.offset)
+        .take(b.limit)
+        .map(|(v, _)| v)
+        .collect();
+    let explain = plan(sel, &b, access, need_sort);
+    Ok(Query {
+        columns: b.items.into_iter().map(|i| i.name).collect(),
+        rows,
+        explain,
+    })
+}
+
+/// The rows a SELECT reads, and what its source adds to the plan.
+struct Source {
+    rows: Vec<Row>,
+    plan: SourcePlan,
+}
+
+/// The source's part of the plan.
+struct SourcePlan {
+    /// The source's plan lines, unnumbered.
+    lines: Vec<PlanLine>,
+    plan_table: Vec<PlanTableRow>,
+    notes: Vec<String>,
+    /// The rows come in the ORDER BY's order (no sort needed).
+    sorted: bool,
+    /// Estimated rows and cost of the source.
+    rows: u64,
+    cost: u64,
+}
+
+/// The source rows of `sel` that pass its WHERE clause (none with
+/// `plan_only`), stopping early where the LIMIT allows.
+fn source(
+    s: &mut Session,
+    cx: &Cx<'_>,
+    sel: &Select,
+    b: &Bound,
+    plan_only: bool,
+) -> Result<Source> {
+    let mut plan = SourcePlan {
+        lines: Vec::new(),
+        plan_table: Vec::new(),
+        notes: Vec::new(),
+        sorted: false,
+        rows: 0,
+        cost: 0,
+    };
+    let rows = match (&sel.from, &b.def) {
+        (From::Table { name, alias, as_of }, Some(def)) => {
+            let pred = match &b.filter {
+                Some(e) => to_pred(e, &b.names, &b.types),
+                None => Pred::And(Vec::new()),
+            };
+            let indexes = s.core().catalog.read().indexes_of(&def.name);
+            let want = b.order.clone().unwrap_or_default();
+            let choice = optimizer::choose(Request {
+                def,
+                alias: alias.as_deref(),
+                indexes: &indexes,
+                stats: s.core().sql.stats_of(&def.name),
+                pred: &pred,
+                hints: cx.hints,
+                needed: &b.needed,
+                order: &want,
+            });
+            if choice.by_rules {
+                plan.notes.push(format!(
+                    "no statistics on {}: the access path was chosen by rules and the costs use defaults (ANALYZE TABLE {} to cost it)",
+                    def.name, def.name
+                ));
+            }
+            plan.sorted = choice.sorted && b.order.is_some();
+            plan.rows = choice.rows;
+            plan.cost = choice.cost;
+            plan.lines.extend(choice.lines.iter().cloned());
+            plan.plan_table.push(choice.row.clone());
+            if plan_only {
+                Vec::new()
+            } else {
+                let scn = match as_of {
+                    Some(e) => match constant(s, cx, e)? {
+                        Value::Int(n) if n >= 0 => Some(Scn(n as u64)),
+                        other => {
+                            return Err(Error::Sql(format!(
+                                "AS OF SCN needs a non-negative integer, got {other}"
+                            )))
+                        }
+                    },
+                    None => None,
+                };
+                // Rows the access delivers in the ORDER BY's order need
+                // no sort, so the LIMIT still stops them.
+                let stop = b.stop_after.filter(|_| b.keys.is_empty() || plan.sorted);
+                let r = s.query_at(name, &pred, choice.access, scn, stop)?;
+                r.rows.into_iter().map(|(_, row)| row).collect()
+            }
+        }
+        (From::Series { start, stop }, _) => {
+            let a = constant(s, cx, start)?;
+            let z = constant(s, cx, stop)?;
+            let (Value::Int(a), Value::Int(z)) = (a, z) else {
+                return Err(Error::Sql("generate_series needs two integers".into()));
+            };
+            // i128: `z - a + 1` overflows i64 for the widest ranges.
+            let n = (i128::from(z) - i128::from(a) + 1).clamp(0, i128::from(u64::MAX)) as u64;
+            plan.rows = n;
+            let mut l = line("GENERATE SERIES", None, n, 0);
+            l.filter = b.filter.as_ref().map(|e| e.render(&b.names));
+            plan.lines.push(l);
+            if plan_only {
+                Vec::new()
+            } else {
+                let stop = b.stop_after.filter(|_| b.keys.is_empty());
+                series(a, z, n, stop, &b.filter)?
+            }
+        }
+        _ => {
+            plan.rows = 1;
+            plan.lines.push(line("FAST DUAL", None, 1, 0));
+            if keep(&b.filter, &[])? {
+                vec![Vec::new()]
+            } else {
+                Vec::new()
+            }
+        }
+    };
+    Ok(Source { rows, plan })
+}
+
+/// The rows of `generate_series(a, b)` (`n` values) that pass `filter`,
+/// stopping after `stop` of them. A series produces at most
+/// [`MAX_SERIES_ROWS`] values: refused at once when it has more and nothing
+/// stops it, refused when it reaches that many while a LIMIT is still
+/// waiting (a filter that rejects nearly everything).
+fn series(a: i64, b: i64, n: u64, stop: Option<usize>, filter: &Option<E>) -> Result<Vec<Row>> {
+    let too_many = || {
+        Error::Sql(format!(
+            "generate_series({a}, {b}) would produce more than {MAX_SERIES_ROWS} rows (the limit for one series; a LIMIT that stops it sooner allows a longer range)"
+        ))
+    };
+    if stop.is_none() && n > MAX_SERIES_ROWS as u64 {
+        return Err(too_many());
+    }
+    let cap = stop.unwrap_or(usize::MAX);
+    let mut out = Vec::with_capacity((n as usize).min(cap).min(1 << 16));
+    for (produced, v) in (a..=b).enumerate() {
+        if out.len() >= cap {
+            break;
+        }
+        if produced >= MAX_SERIES_ROWS {
+            return Err(too_many());
+        }
+        let row = vec![Value::Int(v)];
+        if keep(filter, &row)? {
+            out.push(row);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `row` passes `filter` (true, not false or NULL).
+fn keep(filter: &Option<E>, row: &[Value]) -> Result<bool> {
+    Ok(match filter {
+        Some(e) => as_bool(&e.eval(row)?) == Some(true),
+        None => true,
+    })
+}
+
+/// The select list of every row, each with its ORDER BY key values.
+fn project(work: &[Row], b: &Bound) -> Result<Vec<(Row, Row)>> {
+    let mut out: Vec<(Row, Row)> = Vec::with_capacity(work.len());
+    for row in work {
+        let vals: Row = b
+            .items
+            .iter()
+            .map(|i| i.expr.eval(row))
+            .collect::<Result<_>>()?;
+        let ks: Row = b
+            .keys
+            .iter()
+            .map(|k| match &k.by {
+                Key::Item(i) => Ok(vals[*i].clone()),
+                Key::Expr(e) => e.eval(row),
+            })
+            .collect::<Result<_>>()?;
+        out.push((vals, ks));
+    }
+    Ok(out)
+}
+
+/// ORDER BY: one in-memory sort of the projected rows by their key
+/// values, counted as `sorts (memory)` and `sorts (rows)`. Stable, so
+/// rows with equal keys keep the source's order.
+fn sort(s: &Session, out: &mut [(Row, Row)], keys: &[SortKey]) {
+    s.stats_handle().inc(Stat::SortsMemory);
+    s.stats_handle().add(Stat::SortsRows, out.len() as u64);
+    out.sort_by(|a, b| {
+        for (i, k) in keys.iter().enumerate() {
+            let o = order_values(&a.1[i], &b.1[i], k.desc, k.nulls_first);
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+        Ordering::Equal
+    });
+}
+
+/// ORDER BY comparison of two values: NULLs first or last as asked, other
+/// values by `compare` (numbers numerically, text by bytes; a number sorts
+/// before text, as in SQLite).
+pub(super) fn order_values(a: &Value, b: &Value, desc: bool, nulls_first: bool) -> Ordering {
+    use std::cmp::Ordering::*;
+    match (a.is_null(), b.is_null()) {
+        (true, true) => return Equal,
+        (true, false) => return if nulls_first { Less } else { Greater },
+        (false, true) => return if nulls_first { Greater } else { Less },
+        _ => {}
+    }
+    let o = compare(a, b).unwrap_or_else(|| {
+        let rank = |v: &Value| match v {
+            Value::Text(_) => 1,
+            _ => 0,
+        };
+        rank(a).cmp(&rank(b))
+    });
+    if desc {
+        o.reverse()
+    } else {
+        o
+    }
+}
+
+/// The plan of a SELECT: the statement line, a line per step above the
+/// source (aggregate, sort, DISTINCT, STOPKEY), then the source's lines;
+/// and the `plan_table` rows, with a second row for a sort.
+fn plan(sel: &Select, b: &Bound, access: SourcePlan, need_sort: bool) -> Explain {
+    let SourcePlan {
+        lines,
+        plan_table: mut plan_rows,
+        notes,
+        rows: rows_est,
+        cost,
+        ..
+    } = access;
+    let grouped = b.grouped;
+    let mut top = Vec::new();
+    let est_out = if grouped && b.group_by.is_empty() {
+        1
+    } else {
+        rows_est
+    };
+    top.push(line("SELECT STATEMENT", None, est_out, cost));
+    if grouped {
+        top.push(line(
+            if b.group_by.is_empty() {
+                "SORT AGGREGATE"
+            } else {
+                "HASH GROUP BY"
+            },
+            None,
+            est_out,
+            cost,
+        ));
+    }
+    if need_sort {
+        top.push(line("SORT ORDER BY", None, est_out, cost));
+    }
+    if sel.distinct {
+        top.push(line("HASH UNIQUE", None, est_out, cost));
+    }
+    if sel.limit.is_some() {
+        top.push(line("COUNT STOPKEY", None, est_out, cost));
+    }
+    let mut all = top;
+    all.extend(lines);
+    // Siblings under an INLIST ITERATOR / TABLE ACCESS nest one deeper each;
+    // the chain above is a straight line, so depth = position works.
+    number_chain(&mut all);
+    if let Some(r) = plan_rows.first_mut() {
+        if need_sort {
+            r.sortc_orderby = "Y".into();
+        }
+        if grouped && !b.group_by.is_empty() {
+            r.sortc_groupby = "Y".into();
+        }
+        if sel.distinct {
+            r.sortc_uniq = "Y".into();
+        }
+    }
+    if need_sort || (grouped && !b.group_by.is_empty()) || sel.distinct {
+        if let Some(first) = plan_rows.first().cloned() {
+            plan_rows.push(PlanTableRow {
+                planno: 2,
+                method: 3,
+                tname: String::new(),
+                accesstype: String::new(),
+                matchcols: 0,
+                accessname: String::new(),
+                indexonly: "N".into(),
+                prefetch: String::new(),
+                ..first
+            });
+            if let Some(r) = plan_rows.first_mut() {
+                r.sortc_orderby = "N".into();
+                r.sortc_groupby = "N".into();
+                r.sortc_uniq = "N".into();
+            }
+        }
+    }
+    Explain {
+        lines: all,
+        plan_table: plan_rows,
+        notes,
+    }
+}
