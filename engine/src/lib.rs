@@ -25,7 +25,6 @@ pub mod db;
 mod dml;
 pub mod exec;
 pub mod heap;
-pub mod labs;
 pub mod logminer;
 pub mod optstats;
 pub mod plandiff;

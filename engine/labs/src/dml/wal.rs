@@ -20,16 +20,16 @@ use std::sync::{Arc, Mutex};
 
 use super::super::{delta, report, Evidence, LabCtx, Report, Verdict};
 use super::{LabText, Rng};
-use crate::block::Block;
-use crate::config::Config;
-use crate::db::Database;
-use crate::error::{Error, Result};
-use crate::ids::{BlockNo, Lsn, RowId, Xid};
-use crate::redo::record::{decode_payload, RecKind};
-use crate::redo::{read_log, LogConfig};
-use crate::stats::Stat;
-use crate::storage::SimBackend;
-use crate::value::Value;
+use blocklab::block::Block;
+use blocklab::config::Config;
+use blocklab::db::Database;
+use blocklab::error::{Error, Result};
+use blocklab::ids::{BlockNo, Lsn, RowId, Xid};
+use blocklab::redo::record::{decode_payload, RecKind};
+use blocklab::redo::{read_log, LogConfig};
+use blocklab::stats::Stat;
+use blocklab::storage::SimBackend;
+use blocklab::value::Value;
 
 pub(super) const C09: LabText = (
     "C09",

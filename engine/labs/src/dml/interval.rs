@@ -5,11 +5,11 @@ use std::time::Instant;
 
 use super::super::{delta, report, Chart, Evidence, LabCtx, Report, Scale, Verdict};
 use super::{rates, sep, LabText, Sep, Timing};
-use crate::config::Config;
-use crate::error::{Error, Result};
-use crate::session::Session;
-use crate::stats::Stat;
-use crate::value::Value;
+use blocklab::config::Config;
+use blocklab::error::{Error, Result};
+use blocklab::session::Session;
+use blocklab::stats::Stat;
+use blocklab::value::Value;
 
 pub(super) const C10: LabText = (
     "C10",

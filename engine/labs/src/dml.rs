@@ -49,10 +49,10 @@ pub use wal::{c09_verdict, C09Evidence};
 use std::time::Instant;
 
 use super::{delta, Evidence, Lab, LabCtx, Report};
-use crate::error::Result;
-use crate::session::Session;
-use crate::stats::{Stat, StatsSnapshot};
-use crate::value::Value;
+use blocklab::error::Result;
+use blocklab::session::Session;
+use blocklab::stats::{Stat, StatsSnapshot};
+use blocklab::value::Value;
 
 /// The labs of this group, in catalogue order.
 pub(super) fn labs() -> Vec<Lab> {

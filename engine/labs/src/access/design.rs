@@ -18,9 +18,9 @@
 
 use super::super::{report, Evidence, Lab, LabCtx, Report, Verdict};
 use super::{lab_config, load, run, Rng};
-use crate::error::Result;
-use crate::stats::Stat;
-use crate::value::Value;
+use blocklab::error::Result;
+use blocklab::stats::Stat;
+use blocklab::value::Value;
 
 pub(super) fn labs() -> Vec<Lab> {
     vec![Lab {

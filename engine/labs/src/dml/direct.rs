@@ -5,12 +5,12 @@ use std::time::{Duration, Instant};
 
 use super::super::{delta, report, Evidence, LabCtx, Report, Verdict};
 use super::{per, reps, sep, LabText, Sep, Timing};
-use crate::config::Config;
-use crate::db::Database;
-use crate::error::{Error, Result};
-use crate::session::Session;
-use crate::stats::Stat;
-use crate::value::Value;
+use blocklab::config::Config;
+use blocklab::db::Database;
+use blocklab::error::{Error, Result};
+use blocklab::session::Session;
+use blocklab::stats::Stat;
+use blocklab::value::Value;
 
 /// The row source every load of these labs inserts: ids `from..=to`, a
 /// 60-character pad.

@@ -2,10 +2,10 @@
 //! and sort avoidance (C26).
 
 use super::{delta, report, Evidence, Lab, LabCtx, Report, Verdict};
-use crate::error::Result;
-use crate::session::Session;
-use crate::stats::Stat;
-use crate::value::Value;
+use blocklab::error::Result;
+use blocklab::session::Session;
+use blocklab::stats::Stat;
+use blocklab::value::Value;
 
 pub(super) fn labs() -> Vec<Lab> {
     vec![

@@ -27,13 +27,13 @@
 use std::path::PathBuf;
 
 use super::{pad, Rng};
-use crate::config::Config;
-use crate::db::Database;
-use crate::error::{Error, Result};
-use crate::labs::{report, Chart, Evidence, Lab, LabCtx, Report, Scale, Verdict};
-use crate::session::Session;
-use crate::stats::Stat;
-use crate::value::{Row, Value};
+use crate::{report, Chart, Evidence, Lab, LabCtx, Report, Scale, Verdict};
+use blocklab::config::Config;
+use blocklab::db::Database;
+use blocklab::error::{Error, Result};
+use blocklab::session::Session;
+use blocklab::stats::Stat;
+use blocklab::value::{Row, Value};
 
 pub(super) fn labs() -> Vec<Lab> {
     vec![
@@ -277,7 +277,7 @@ fn c30(ctx: &mut LabCtx) -> Result<Report> {
             table_blocks_visited: r.stats.get(Stat::TableBlockGetsByRowid),
             consistent_gets: r.stats.get(Stat::ConsistentGets),
         };
-        let samples = crate::labs::time_ms(reps, || s.execute(&q).map(|_| ()))?;
+        let samples = crate::time_ms(reps, || s.execute(&q).map(|_| ()))?;
         let k = format!("target_{g}");
         evidence.extend([
             Evidence::counter(format!("{k}.table_blocks"), blocks, "blocks"),
@@ -430,7 +430,7 @@ pub fn c32_verdict(e: &C32Evidence) -> (Verdict, String) {
 
 /// Opens the database in `dir` with a cold cache of `cfg.cache_frames`,
 /// runs `sql` once, and returns its statistics.
-fn cold_run(dir: &PathBuf, cfg: &Config, sql: &str) -> Result<crate::stats::StatsSnapshot> {
+fn cold_run(dir: &PathBuf, cfg: &Config, sql: &str) -> Result<blocklab::stats::StatsSnapshot> {
     let db = Database::open(dir, cfg.clone())?;
     let r = db.session().execute(sql)?;
     db.close()?;

@@ -4,9 +4,9 @@
 
 use super::super::{report, Chart, Evidence, Lab, LabCtx, Report, Scale, Verdict};
 use super::{explain, in_list, index_stats, lab_config, load, load_series, permille, run, Rng};
-use crate::error::Result;
-use crate::session::Session;
-use crate::value::Value;
+use blocklab::error::Result;
+use blocklab::session::Session;
+use blocklab::value::Value;
 
 pub(super) fn labs() -> Vec<Lab> {
     vec![

@@ -5,13 +5,13 @@ use std::time::Instant;
 
 use super::super::{delta, report, Evidence, LabCtx, Report, Verdict};
 use super::{per, rates, reps, sep, LabText, Rng, Sep, Timing};
-use crate::btree::key::Order;
-use crate::config::Config;
-use crate::constraint::ConstraintSpec;
-use crate::error::{Error, Result};
-use crate::session::Session;
-use crate::stats::{Stat, StatsSnapshot};
-use crate::value::{ColType, Column, Value};
+use blocklab::btree::key::Order;
+use blocklab::config::Config;
+use blocklab::constraint::ConstraintSpec;
+use blocklab::error::{Error, Result};
+use blocklab::session::Session;
+use blocklab::stats::{Stat, StatsSnapshot};
+use blocklab::value::{ColType, Column, Value};
 
 // ---------------------------------------------------------------- C11
 

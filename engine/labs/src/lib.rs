@@ -26,6 +26,10 @@
 //!   for each outcome. No verdict is a literal.
 //! * **Sizes.** `--quick` uses small data so the whole catalogue runs in a
 //!   few minutes on two cores; the default size is what the book quotes.
+//! * **Public API only.** This is a crate of its own (`blocklab-labs`,
+//!   depending on the engine crate `blocklab`), so a lab can reach only
+//!   what any program using the engine can: what it measures is what a
+//!   student's own code could measure.
 
 mod access;
 mod dml;
@@ -57,10 +61,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::config::Config;
-use crate::db::Database;
-use crate::error::{Error, Result};
-use crate::stats::{Stat, StatsSnapshot};
+use blocklab::config::Config;
+use blocklab::db::Database;
+use blocklab::error::{Error, Result};
+use blocklab::stats::{Stat, StatsSnapshot};
 
 /// A lab's conclusion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,10 +1,10 @@
 //! `blocklab labs`: runs the claim labs and prints their evidence and
-//! verdicts (see `blocklab::labs`).
+//! verdicts (see `blocklab_labs`).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use blocklab::labs::{registry, LabCtx};
+use blocklab_labs::{registry, LabCtx};
 use clap::Args;
 
 use crate::{CmdResult, Failure};
@@ -95,20 +95,20 @@ pub(crate) fn run(args: LabsArgs) -> CmdResult {
 }
 
 /// One `<ID>.svg` in `dir` for each report that has a chart.
-fn write_charts(reports: &[blocklab::labs::Report], dir: &std::path::Path) -> CmdResult {
+fn write_charts(reports: &[blocklab_labs::Report], dir: &std::path::Path) -> CmdResult {
     std::fs::create_dir_all(dir)
         .map_err(|e| Failure::Error(format!("cannot create {}: {e}", dir.display())))?;
     for r in reports {
         if let Some(chart) = &r.chart {
             let path = dir.join(format!("{}.svg", r.id));
-            blocklab::labs::write_svg(chart, &path).map_err(|e| Failure::Error(e.to_string()))?;
+            blocklab_labs::write_svg(chart, &path).map_err(|e| Failure::Error(e.to_string()))?;
             println!("chart: {}", path.display());
         }
     }
     Ok(())
 }
 
-fn write_json(reports: &[blocklab::labs::Report], path: &std::path::Path) -> CmdResult {
+fn write_json(reports: &[blocklab_labs::Report], path: &std::path::Path) -> CmdResult {
     let all: Vec<serde_json::Value> = reports.iter().map(|r| r.to_json()).collect();
     let text = serde_json::to_string_pretty(&all)
         .map_err(|e| Failure::Error(format!("cannot encode the JSON: {e}")))?;

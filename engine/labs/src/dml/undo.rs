@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use super::super::{delta, report, Evidence, LabCtx, Report, Verdict};
 use super::LabText;
-use crate::config::Config;
-use crate::db::Database;
-use crate::error::{Error, Result};
-use crate::session::Session;
-use crate::stats::Stat;
-use crate::storage::SimBackend;
-use crate::value::{Row, Value};
+use blocklab::config::Config;
+use blocklab::db::Database;
+use blocklab::error::{Error, Result};
+use blocklab::session::Session;
+use blocklab::stats::Stat;
+use blocklab::storage::SimBackend;
+use blocklab::value::{Row, Value};
 
 pub(super) const C05: LabText = (
     "C05",

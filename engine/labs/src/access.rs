@@ -39,13 +39,13 @@ pub use matching::{
 pub use optional::{c22_verdict, c23_verdict, C22Evidence, C22Run, C23Evidence, C23Form};
 
 use super::{Lab, LabCtx};
-use crate::config::Config;
-use crate::error::{Error, Result};
-use crate::optstats::IndexStatsRow;
-use crate::session::Session;
-use crate::sql::SqlResult;
-use crate::stats::Stat;
-use crate::value::Value;
+use blocklab::config::Config;
+use blocklab::error::{Error, Result};
+use blocklab::optstats::IndexStatsRow;
+use blocklab::session::Session;
+use blocklab::sql::SqlResult;
+use blocklab::stats::Stat;
+use blocklab::value::Value;
 
 pub(super) fn labs() -> Vec<Lab> {
     let mut v = Vec::new();

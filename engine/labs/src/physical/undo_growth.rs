@@ -1,6 +1,6 @@
 //! One long open transaction pins the undo ring (C40).
 //!
-//! The undo ring (see `crate::undo`) hands out its blocks in order; a block
+//! The undo ring (see `blocklab::undo`) hands out its blocks in order; a block
 //! whose owner is still active can never be reused. With `undo_retention`
 //! at 0, committed undo is reusable at once, so the only thing that can
 //! stop reuse here is a transaction left open:
@@ -18,12 +18,12 @@
 use std::time::Duration;
 
 use super::Rng;
-use crate::config::Config;
-use crate::db::Database;
-use crate::error::{Error, Result};
-use crate::labs::{report, Chart, Evidence, Lab, LabCtx, Report, Scale, Verdict};
-use crate::stats::Stat;
-use crate::value::Value;
+use crate::{report, Chart, Evidence, Lab, LabCtx, Report, Scale, Verdict};
+use blocklab::config::Config;
+use blocklab::db::Database;
+use blocklab::error::{Error, Result};
+use blocklab::stats::Stat;
+use blocklab::value::Value;
 
 pub(super) fn labs() -> Vec<Lab> {
     vec![Lab {

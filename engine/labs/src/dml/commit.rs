@@ -7,13 +7,13 @@ use std::time::Instant;
 
 use super::super::{delta, report, Chart, Evidence, LabCtx, Report, Scale, Verdict};
 use super::{per, reps, sep, LabText, Rng, Sep, Timing};
-use crate::config::{CommitMode, Config};
-use crate::db::Database;
-use crate::error::{Error, Result};
-use crate::session::Session;
-use crate::stats::Stat;
-use crate::storage::SimBackend;
-use crate::value::Value;
+use blocklab::config::{CommitMode, Config};
+use blocklab::db::Database;
+use blocklab::error::{Error, Result};
+use blocklab::session::Session;
+use blocklab::stats::Stat;
+use blocklab::storage::SimBackend;
+use blocklab::value::Value;
 
 pub(super) const C04: LabText = (
     "C04",

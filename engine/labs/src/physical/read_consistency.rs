@@ -6,13 +6,13 @@
 use std::time::{Duration, Instant};
 
 use super::{pad, Rng};
-use crate::config::Config;
-use crate::db::Database;
-use crate::error::{Error, Result};
-use crate::labs::{report, Chart, Evidence, Lab, LabCtx, Report, Scale, Verdict};
-use crate::session::Session;
-use crate::stats::Stat;
-use crate::value::Value;
+use crate::{report, Chart, Evidence, Lab, LabCtx, Report, Scale, Verdict};
+use blocklab::config::Config;
+use blocklab::db::Database;
+use blocklab::error::{Error, Result};
+use blocklab::session::Session;
+use blocklab::stats::Stat;
+use blocklab::value::Value;
 
 pub(super) fn labs() -> Vec<Lab> {
     vec![

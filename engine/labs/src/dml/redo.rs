@@ -6,12 +6,12 @@ use std::time::Instant;
 
 use super::super::{report, Evidence, LabCtx, Report, Verdict};
 use super::{per, rates, reps, sep, LabText, Moved, Rng, Sep, Timing};
-use crate::config::Config;
-use crate::error::Result;
-use crate::ids::RowId;
-use crate::session::Session;
-use crate::stats::Stat;
-use crate::value::Value;
+use blocklab::config::Config;
+use blocklab::error::Result;
+use blocklab::ids::RowId;
+use blocklab::session::Session;
+use blocklab::stats::Stat;
+use blocklab::value::Value;
 
 pub(super) const C03: LabText = (
     "C03",

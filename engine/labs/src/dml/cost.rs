@@ -5,11 +5,11 @@ use std::fmt::Write as _;
 
 use super::super::{report, Chart, Evidence, LabCtx, Report, Scale, Verdict};
 use super::{load_array, per, rates, reps, sep, LabText, Moved, Rng, Sep, Timing};
-use crate::config::Config;
-use crate::error::Result;
-use crate::session::Session;
-use crate::stats::Stat;
-use crate::value::Value;
+use blocklab::config::Config;
+use blocklab::error::Result;
+use blocklab::session::Session;
+use blocklab::stats::Stat;
+use blocklab::value::Value;
 
 pub(super) const C01: LabText = (
     "C01",

@@ -9,9 +9,9 @@
 
 use super::super::{report, Evidence, Lab, LabCtx, Report, Verdict};
 use super::{explain, index_stats, lab_config, load, run, Rng};
-use crate::error::Result;
-use crate::session::Session;
-use crate::value::Value;
+use blocklab::error::Result;
+use blocklab::session::Session;
+use blocklab::value::Value;
 
 pub(super) fn labs() -> Vec<Lab> {
     vec![

@@ -14,12 +14,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-use crate::db::Database;
-use crate::error::{Error, Result};
-use crate::labs::{report, Chart, Evidence, Lab, LabCtx, Report, Scale, Verdict};
-use crate::session::Session;
-use crate::stats::Stat;
-use crate::value::Value;
+use crate::{report, Chart, Evidence, Lab, LabCtx, Report, Scale, Verdict};
+use blocklab::db::Database;
+use blocklab::error::{Error, Result};
+use blocklab::session::Session;
+use blocklab::stats::Stat;
+use blocklab::value::Value;
 
 pub(super) fn labs() -> Vec<Lab> {
     vec![Lab {

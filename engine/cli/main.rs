@@ -56,22 +56,13 @@
 //! could not run (bad directory, unreadable database, a database open in
 //! another process, a failed engine call). Bad input never panics.
 
-// The subcommands live in `bin/blocklab/`; `#[path]` because a crate root
-// looks for its modules next to itself, and the binary's path is fixed in
-// Cargo.toml.
-#[path = "blocklab/backup.rs"]
+// The subcommands live next to this file in engine/cli/, one module each.
 mod backup;
-#[path = "blocklab/labs.rs"]
 mod labs;
-#[path = "blocklab/logminer.rs"]
 mod logminer;
-#[path = "blocklab/plan_diff.rs"]
 mod plan_diff;
-#[path = "blocklab/shell.rs"]
 mod shell;
-#[path = "blocklab/stress.rs"]
 mod stress;
-#[path = "blocklab/stress_check.rs"]
 mod stress_check;
 
 use std::io::Write;

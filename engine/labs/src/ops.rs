@@ -3,10 +3,10 @@
 //! (C41); getting the data back after a damaging change (C42).
 
 use super::{report, Evidence, Lab, LabCtx, Report, Verdict};
-use crate::db::Database;
-use crate::error::Result;
-use crate::plandiff::{diff_databases, ImpactTable, Side, Status};
-use crate::value::Value;
+use blocklab::db::Database;
+use blocklab::error::Result;
+use blocklab::plandiff::{diff_databases, ImpactTable, Side, Status};
+use blocklab::value::Value;
 
 pub(super) fn labs() -> Vec<Lab> {
     vec![
@@ -221,7 +221,7 @@ fn c31(ctx: &mut LabCtx) -> Result<Report> {
         range_high_diffs: rc
             .differences
             .iter()
-            .filter(|d| d.impact == crate::plandiff::Impact::High)
+            .filter(|d| d.impact == blocklab::plandiff::Impact::High)
             .count() as u64,
         lookup_rows_equal: lc.rows_equal as u64,
         lookup_rows_b: lc.rows_b as u64,
@@ -251,7 +251,7 @@ fn c31(ctx: &mut LabCtx) -> Result<Report> {
         Evidence::counter("prod.own_plan_gets", e.prod_own_gets, "blocks"),
         Evidence::counter("prod.test_plan_gets", e.prod_test_plan_gets, "blocks"),
     ];
-    let notes = vec![crate::plandiff::render_table(&diffs, &impact)];
+    let notes = vec![blocklab::plandiff::render_table(&diffs, &impact)];
     Ok(report(
         C31,
         c31_verdict(&e),
@@ -294,25 +294,26 @@ fn incident(ctx: &mut LabCtx) -> Result<Incident> {
     let (before, between, after) = (ctx.size(20, 500), ctx.size(10, 200), ctx.size(5, 100));
     let archive = ctx.dir("archive");
     let db_dir = ctx.dir("production");
-    let cfg = crate::config::Config {
+    let cfg = blocklab::config::Config {
         archive_dir: Some(archive.clone()),
         log_file_size: 1 << 20,
         log_files: 3,
         ..ctx.config()
     };
-    let insert = |s: &mut crate::session::Session, from: u64, to: u64, note: bool| -> Result<()> {
-        for i in from..to {
-            if note {
-                s.execute(&format!(
-                    "INSERT INTO t VALUES ({i}, 'name {i}', 'note {i}')"
-                ))?;
-            } else {
-                s.execute(&format!("INSERT INTO t VALUES ({i}, 'name {i}')"))?;
+    let insert =
+        |s: &mut blocklab::session::Session, from: u64, to: u64, note: bool| -> Result<()> {
+            for i in from..to {
+                if note {
+                    s.execute(&format!(
+                        "INSERT INTO t VALUES ({i}, 'name {i}', 'note {i}')"
+                    ))?;
+                } else {
+                    s.execute(&format!("INSERT INTO t VALUES ({i}, 'name {i}')"))?;
+                }
             }
-        }
-        s.execute("COMMIT")?;
-        Ok(())
-    };
+            s.execute("COMMIT")?;
+            Ok(())
+        };
     {
         let db = Database::open(&db_dir, cfg.clone())?;
         let mut alice = db.session();
@@ -323,7 +324,7 @@ fn incident(ctx: &mut LabCtx) -> Result<Incident> {
         db.close()?;
     }
     let backup = ctx.dir("backup");
-    crate::backup::backup(&db_dir, &backup)?;
+    blocklab::backup::backup(&db_dir, &backup)?;
     {
         let db = Database::open(&db_dir, cfg)?;
         let mut alice = db.session();
@@ -399,15 +400,15 @@ fn c41(ctx: &mut LabCtx) -> Result<Report> {
     ctx.step("replaying the incident");
     let inc = incident(ctx)?;
     ctx.step("mining the redo");
-    let m = crate::logminer::mine(
+    let m = blocklab::logminer::mine(
         &inc.db,
-        &crate::logminer::MineOptions {
+        &blocklab::logminer::MineOptions {
             table: Some("t".into()),
             archive: vec![inc.archive.clone()],
             ..Default::default()
         },
     )?;
-    use crate::logminer::MinedOp;
+    use blocklab::logminer::MinedOp;
     let inserts: Vec<_> = m
         .records
         .iter()
@@ -521,15 +522,15 @@ pub fn c42_verdict(e: &C42Evidence) -> (Verdict, String) {
     }
 }
 
-fn count(s: &mut crate::session::Session, sql: &str) -> Result<u64> {
+fn count(s: &mut blocklab::session::Session, sql: &str) -> Result<u64> {
     Ok(s.execute(sql)?.rows[0][0].as_int().unwrap_or(0) as u64)
 }
 
 fn c42(ctx: &mut LabCtx) -> Result<Report> {
     ctx.step("replaying the incident");
     let inc = incident(ctx)?;
-    use crate::logminer::{mine, MineOptions, MinedOp};
-    let opts = |from: Option<crate::ids::Scn>| MineOptions {
+    use blocklab::logminer::{mine, MineOptions, MinedOp};
+    let opts = |from: Option<blocklab::ids::Scn>| MineOptions {
         table: Some("t".into()),
         archive: vec![inc.archive.clone()],
         from_scn: from,
@@ -543,22 +544,22 @@ fn c42(ctx: &mut LabCtx) -> Result<Report> {
             r.op == MinedOp::Ddl && r.text.as_deref().is_some_and(|t| t.contains("DROP COLUMN"))
         })
         .map(|r| r.scn)
-        .ok_or_else(|| crate::error::Error::Internal("the drop is not in the redo".into()))?;
+        .ok_or_else(|| blocklab::error::Error::Internal("the drop is not in the redo".into()))?;
     // Flashback by undo cannot cross the DDL.
     let flashback_refused = {
         let db = Database::open(&inc.db, ctx.config())?;
         let mut s = db.session();
-        let r = s.flashback_table("t", crate::ids::Scn(drop_scn.0 - 1));
+        let r = s.flashback_table("t", blocklab::ids::Scn(drop_scn.0 - 1));
         drop(s);
         db.close()?;
         r.is_err()
     };
     ctx.step("recovering the backup to the SCN before the drop");
     let rec = ctx.dir("recovered");
-    crate::backup::recover_until(
+    blocklab::backup::recover_until(
         &inc.backup,
         &rec,
-        crate::ids::Scn(drop_scn.0 - 1),
+        blocklab::ids::Scn(drop_scn.0 - 1),
         std::slice::from_ref(&inc.archive),
         Some(&inc.db),
     )?;
@@ -567,7 +568,7 @@ fn c42(ctx: &mut LabCtx) -> Result<Report> {
     let rows_recovered = count(&mut s, "SELECT COUNT(*) FROM t")?;
     let notes_recovered = count(&mut s, "SELECT COUNT(note) FROM t")?;
     ctx.step("replaying the later inserts from the redo");
-    let later = mine(&inc.db, &opts(Some(crate::ids::Scn(drop_scn.0 + 1))))?;
+    let later = mine(&inc.db, &opts(Some(blocklab::ids::Scn(drop_scn.0 + 1))))?;
     let mut replayed = 0;
     for r in later.records.iter().filter(|r| r.sql_redo.is_some()) {
         if let Some(sql) = &r.sql_redo {
