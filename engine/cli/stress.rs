@@ -30,6 +30,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use blocklab::{ColType, Column, Config, Database, Error, RowId, Session, Value};
+use blocklab_labs::rng::Rng;
 use clap::Args;
 
 use crate::{engine, CmdResult};
@@ -92,26 +93,6 @@ fn tables() -> [(&'static str, Vec<Column>); 3] {
     ]
 }
 
-/// SplitMix64: a tiny, well-mixed generator, enough to pick accounts.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    /// A value in `0..n` (n > 0; the modulo bias is irrelevant here).
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 pub(crate) fn run(a: &StressArgs) -> CmdResult {
     let db = Database::open(&a.db, Config::default())
         .map_err(engine(&format!("opening {}", a.db.display())))?;
@@ -138,7 +119,7 @@ pub(crate) fn run(a: &StressArgs) -> CmdResult {
                     rows_per_txn: a.rows_per_txn as i64,
                     deadline,
                     // Distinct, well-separated streams per thread and seed.
-                    rng: Rng::new(a.seed.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ t as u64),
+                    rng: Rng::splitmix64(a.seed.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ t as u64),
                 };
                 scope.spawn(move || w.run())
             })

@@ -13,7 +13,7 @@
 //!    while still cached, so no later read has to consult a transaction
 //!    table (`transaction table lookups`, which would add consistent gets
 //!    that belong to no access path).
-//! 2. Data from a fixed seed (`Rng`, splitmix64), so the expected answers
+//! 2. Data from a fixed seed (`Rng::splitmix64`), so the expected answers
 //!    (how many entries a range holds, how many rows a filter keeps) are
 //!    computed here from the generated rows, independently of the engine.
 //! 3. Each statement run through `Session::execute[_with]`, its exact
@@ -54,37 +54,6 @@ pub(super) fn labs() -> Vec<Lab> {
     v.extend(optional::labs());
     v.extend(design::labs());
     v
-}
-
-/// A small deterministic generator (splitmix64): the labs' data depends on
-/// the context's seed only.
-pub(crate) struct Rng(u64);
-
-impl Rng {
-    pub(crate) fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A value in `0..n` (`n > 0`).
-    pub(crate) fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-
-    /// Fisher–Yates, in place.
-    pub(crate) fn shuffle<T>(&mut self, v: &mut [T]) {
-        for i in (1..v.len()).rev() {
-            let j = self.below(i as u64 + 1) as usize;
-            v.swap(i, j);
-        }
-    }
 }
 
 /// Rows per load chunk: each chunk is one array insert and one commit.
@@ -279,19 +248,6 @@ mod tests {
         assert_eq!(count_terms("c1=3 AND c2=4"), 2);
         assert_eq!(count_terms("c1 BETWEEN 3 AND 5 AND c2=4"), 2);
         assert_eq!(count_terms("(c1=3 AND c2=4 OR x=1) AND d='A AND B'"), 2);
-    }
-
-    #[test]
-    fn the_generator_is_deterministic_and_shuffles_a_permutation() {
-        let mut a = Rng::new(42);
-        let mut b = Rng::new(42);
-        assert_eq!(a.next_u64(), b.next_u64());
-        let mut v: Vec<u32> = (0..100).collect();
-        a.shuffle(&mut v);
-        let mut sorted = v.clone();
-        sorted.sort_unstable();
-        assert_eq!(sorted, (0..100).collect::<Vec<_>>());
-        assert_ne!(v, sorted, "a shuffle of 100 moves something");
     }
 
     #[test]

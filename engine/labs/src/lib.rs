@@ -36,6 +36,7 @@ mod dml;
 mod index;
 mod ops;
 mod physical;
+pub mod rng;
 
 pub use access::{
     c15_verdict, c16_verdict, c17_verdict, c18_verdict, c19_verdict, c20_verdict, c21_verdict,

@@ -13,7 +13,7 @@
 //!
 //! Every lab here starts from `LabCtx::config()` (no background writer),
 //! drives its sessions from one thread wherever the claim allows it, and
-//! draws its data from [`Rng`] seeded with `LabCtx::seed`, so its counters
+//! draws its data from [`Rng::xorshift64`](crate::rng::Rng::xorshift64) seeded with `LabCtx::seed`, so its counters
 //! repeat exactly. C08's throughput is the only evidence that needs
 //! threads; it is a timing and is never pinned.
 
@@ -40,53 +40,8 @@ pub(super) fn labs() -> Vec<Lab> {
     v
 }
 
-/// xorshift64: a tiny deterministic generator, so a lab's data and the
-/// rows its writers pick are the same on every run and machine.
-pub(crate) struct Rng(u64);
-
-impl Rng {
-    pub(crate) fn new(seed: u64) -> Rng {
-        // xorshift never leaves 0; mix the seed so nearby seeds differ.
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    /// A value in `0..n` (`n > 0`).
-    pub(crate) fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-}
-
 /// A text of exactly `len` characters, so every row has the same width and
 /// a block holds the same number of rows.
 pub(crate) fn pad(len: usize) -> String {
     "x".repeat(len)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_generator_repeats_and_stays_in_range() {
-        let a: Vec<u64> = {
-            let mut r = Rng::new(42);
-            (0..5).map(|_| r.below(10)).collect()
-        };
-        let b: Vec<u64> = {
-            let mut r = Rng::new(42);
-            (0..5).map(|_| r.below(10)).collect()
-        };
-        assert_eq!(a, b);
-        assert!(a.iter().all(|&x| x < 10));
-        assert_ne!(Rng::new(0).next_u64(), 0);
-    }
 }

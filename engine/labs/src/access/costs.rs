@@ -3,7 +3,8 @@
 //! counters (C17), and IN-list descents against one BETWEEN walk (C19).
 
 use super::super::{report, Chart, Evidence, Lab, LabCtx, Report, Scale, Verdict};
-use super::{explain, in_list, index_stats, lab_config, load, load_series, permille, run, Rng};
+use super::{explain, in_list, index_stats, lab_config, load, load_series, permille, run};
+use crate::rng::Rng;
 use blocklab::error::Result;
 use blocklab::session::Session;
 use blocklab::value::Value;
@@ -40,7 +41,7 @@ fn load_seq_rnd(s: &mut Session, seed: u64, n: u64) -> Result<()> {
     s.execute("CREATE INDEX t_seq ON t (seq)")?;
     s.execute("CREATE INDEX t_rnd ON t (rnd)")?;
     let mut perm: Vec<u64> = (0..n).collect();
-    Rng::new(seed).shuffle(&mut perm);
+    Rng::splitmix64(seed).shuffle(&mut perm);
     let rows: Vec<Vec<Value>> = perm
         .iter()
         .enumerate()

@@ -17,7 +17,8 @@
 //! gives (cust, status, created): the candidate named `RULE`.
 
 use super::super::{report, Evidence, Lab, LabCtx, Report, Verdict};
-use super::{lab_config, load, run, Rng};
+use super::{lab_config, load, run};
+use crate::rng::Rng;
 use blocklab::error::Result;
 use blocklab::stats::Stat;
 use blocklab::value::Value;
@@ -191,7 +192,7 @@ fn c25(ctx: &mut LabCtx) -> Result<Report> {
             Value::Text(format!("{id:040}")),
         ]
     };
-    let mut rng = Rng::new(ctx.seed);
+    let mut rng = Rng::splitmix64(ctx.seed);
     let rows: Vec<Vec<Value>> = (0..n).map(|i| row(&mut rng, i)).collect();
     let extra: Vec<Vec<Value>> = (n..n + inserts).map(|i| row(&mut rng, i)).collect();
     let queries = [

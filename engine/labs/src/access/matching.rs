@@ -8,7 +8,8 @@
 //! predicates are the Db2 rules of MECHANISMS §5.2 applied by hand.
 
 use super::super::{report, Evidence, Lab, LabCtx, Report, Verdict};
-use super::{explain, index_stats, lab_config, load, run, Rng};
+use super::{explain, index_stats, lab_config, load, run};
+use crate::rng::Rng;
 use blocklab::error::Result;
 use blocklab::session::Session;
 use blocklab::value::Value;
@@ -199,7 +200,7 @@ fn c15(ctx: &mut LabCtx) -> Result<Report> {
     let mut keys: Vec<(u64, u64)> = (0..a)
         .flat_map(|c1| (0..b).flat_map(move |c2| (0..r).map(move |_| (c1, c2))))
         .collect();
-    Rng::new(ctx.seed).shuffle(&mut keys);
+    Rng::splitmix64(ctx.seed).shuffle(&mut keys);
     let n = keys.len() as u64;
     let data: Vec<(u64, u64, u64)> = keys
         .iter()
@@ -431,7 +432,7 @@ fn c18(ctx: &mut LabCtx) -> Result<Report> {
     let mut data: Vec<[u64; 3]> = (0..d * d * d)
         .flat_map(|k| (0..r).map(move |_| [k / (d * d), k / d % d, k % d]))
         .collect();
-    Rng::new(ctx.seed).shuffle(&mut data);
+    Rng::splitmix64(ctx.seed).shuffle(&mut data);
     let rows: Vec<Vec<Value>> = data.iter().map(|k| k.map(int).to_vec()).collect();
     load(&mut s, "INSERT INTO t VALUES (?, ?, ?)", &rows)?;
     ctx.step("measuring");
@@ -629,7 +630,7 @@ fn c20(ctx: &mut LabCtx) -> Result<Report> {
     s.execute("CREATE TABLE t (id INTEGER, c1 INTEGER, c2 INTEGER, pad TEXT)")?;
     s.execute("CREATE INDEX t_c1_c2 ON t (c1, c2)")?;
     let mut keys: Vec<(u64, u64)> = (0..a * b * r).map(|i| (i / r / b, i / r % b)).collect();
-    Rng::new(ctx.seed).shuffle(&mut keys);
+    Rng::splitmix64(ctx.seed).shuffle(&mut keys);
     let rows: Vec<Vec<Value>> = keys
         .iter()
         .enumerate()
@@ -755,7 +756,7 @@ fn c21(ctx: &mut LabCtx) -> Result<Report> {
     let mut keys: Vec<(usize, usize)> = (0..months.len())
         .flat_map(|m| (0..kinds.len()).flat_map(move |k| (0..per).map(move |_| (m, k))))
         .collect();
-    Rng::new(ctx.seed).shuffle(&mut keys);
+    Rng::splitmix64(ctx.seed).shuffle(&mut keys);
     let rows: Vec<Vec<Value>> = keys
         .iter()
         .enumerate()

@@ -10,7 +10,8 @@
 //! is false), which C22 measures and reports.
 
 use super::super::{report, Evidence, Lab, LabCtx, Report, Verdict};
-use super::{explain, lab_config, load, run, Rng};
+use super::{explain, lab_config, load, run};
+use crate::rng::Rng;
 use blocklab::error::Result;
 use blocklab::session::Session;
 use blocklab::value::Value;
@@ -155,7 +156,7 @@ fn c22(ctx: &mut LabCtx) -> Result<Report> {
     ctx.step("loading");
     s.execute("CREATE TABLE t (id INTEGER, cust INTEGER, amount INTEGER, pad TEXT)")?;
     s.execute("CREATE INDEX t_cust ON t (cust)")?;
-    let mut rng = Rng::new(ctx.seed);
+    let mut rng = Rng::splitmix64(ctx.seed);
     let rows: Vec<Vec<Value>> = (0..n)
         .map(|i| {
             vec![
@@ -398,7 +399,7 @@ fn c23(ctx: &mut LabCtx) -> Result<Report> {
     s.execute("CREATE TABLE t (id INTEGER, name TEXT, num INTEGER)")?;
     s.execute("CREATE INDEX t_name ON t (name)")?;
     s.execute("CREATE INDEX t_num ON t (num)")?;
-    let mut rng = Rng::new(ctx.seed);
+    let mut rng = Rng::splitmix64(ctx.seed);
     let data: Vec<(Option<&str>, Option<i64>)> = (0..n)
         .map(|_| {
             let name = NAMES[rng.below(NAMES.len() as u64) as usize];

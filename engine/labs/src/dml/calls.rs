@@ -1,10 +1,11 @@
 //! Calls and bulk work: array processing and parsing (C11), and loading
 //! with indexes unusable then rebuilt (C12).
 
+use crate::rng::Rng;
 use std::time::Instant;
 
 use super::super::{delta, report, Evidence, LabCtx, Report, Verdict};
-use super::{per, rates, reps, sep, LabText, Rng, Sep, Timing};
+use super::{per, rates, reps, sep, LabText, Sep, Timing};
 use blocklab::btree::key::Order;
 use blocklab::config::Config;
 use blocklab::constraint::ConstraintSpec;
@@ -176,7 +177,7 @@ pub(super) fn c11(ctx: &mut LabCtx) -> Result<Report> {
     };
     let (db, _) = ctx.database("c11", cfg)?;
     let mut s = db.session();
-    let mut rng = Rng::new(ctx.seed);
+    let mut rng = Rng::splitmix64(ctx.seed);
     let rows: Vec<Vec<Value>> = (0..n)
         .map(|i| {
             vec![
@@ -461,7 +462,7 @@ pub(super) fn c12(ctx: &mut LabCtx) -> Result<Report> {
     };
     let (db, _) = ctx.database("c12", cfg)?;
     let mut s = db.session();
-    let mut rng = Rng::new(ctx.seed);
+    let mut rng = Rng::splitmix64(ctx.seed);
     let rows: Vec<Vec<Value>> = (0..n)
         .map(|i| {
             vec![

@@ -2,11 +2,12 @@
 //! commit also writes and syncs the changed data blocks; group commit
 //! shares log syncs among concurrent committers.
 
+use crate::rng::Rng;
 use std::sync::{Arc, Barrier};
 use std::time::Instant;
 
 use super::super::{delta, report, Chart, Evidence, LabCtx, Report, Scale, Verdict};
-use super::{per, reps, sep, LabText, Rng, Sep, Timing};
+use super::{per, reps, sep, LabText, Sep, Timing};
 use blocklab::config::{CommitMode, Config};
 use blocklab::db::Database;
 use blocklab::error::{Error, Result};
@@ -182,7 +183,7 @@ fn c04_counted(
     let db = Database::open_with(Arc::new(be.clone()), cfg)?;
     let mut s = c04_accounts(&db, accounts)?;
     let (sys0, log0, syncs0, ses0) = (db.system_stats(), db.log_stats(), be.syncs(), s.stats());
-    let mut rng = Rng::new(ctx.seed);
+    let mut rng = Rng::splitmix64(ctx.seed);
     c04_txns(&mut s, &mut rng, accounts, txns, k, |s| s.commit())?;
     let (sys1, log1, syncs1, ses1) = (db.system_stats(), db.log_stats(), be.syncs(), s.stats());
     let log_syncs = log1.log_syncs - log0.log_syncs;
@@ -219,7 +220,7 @@ fn c04_timed(
         };
         let (db, _) = ctx.database(&format!("c04-{mode:?}"), cfg)?;
         let s = c04_accounts(&db, accounts)?;
-        dbs.push((db, s, Rng::new(ctx.seed)));
+        dbs.push((db, s, Rng::splitmix64(ctx.seed)));
     }
     let mut out: [Samples; 2] = Default::default();
     for rep in 0..reps {

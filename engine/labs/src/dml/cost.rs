@@ -1,10 +1,11 @@
 //! What index maintenance (C01) and constraint checks (C02) add to every
 //! row an INSERT, UPDATE or DELETE changes, measured through SQL.
 
+use crate::rng::Rng;
 use std::fmt::Write as _;
 
 use super::super::{report, Chart, Evidence, LabCtx, Report, Scale, Verdict};
-use super::{load_array, per, rates, reps, sep, LabText, Moved, Rng, Sep, Timing};
+use super::{load_array, per, rates, reps, sep, LabText, Moved, Sep, Timing};
 use blocklab::config::Config;
 use blocklab::error::Result;
 use blocklab::session::Session;
@@ -186,7 +187,7 @@ fn c01_table(s: &mut Session, name: &str, k: u64) -> Result<()> {
 /// `n` rows with random index keys: every index insert lands at a random
 /// leaf, as on a hot table.
 fn c01_rows(seed: u64, n: u64) -> Vec<Vec<Value>> {
-    let mut rng = Rng::new(seed);
+    let mut rng = Rng::splitmix64(seed);
     (0..n)
         .map(|i| {
             let mut r = vec![Value::Int(i as i64)];
@@ -504,7 +505,7 @@ pub(super) fn c02(ctx: &mut LabCtx) -> Result<Report> {
         "INSERT INTO p SELECT value, 'parent ' || value FROM generate_series(1, {parents})"
     ))?;
     s.commit()?;
-    let mut rng = Rng::new(ctx.seed);
+    let mut rng = Rng::splitmix64(ctx.seed);
     let rows: Vec<Vec<Value>> = (0..n)
         .map(|i| {
             vec![

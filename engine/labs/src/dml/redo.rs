@@ -1,11 +1,12 @@
 //! Redo per change (C03): single-row INSERT, UPDATE and DELETE by row
 //! width and by the number of indexes maintained.
 
+use crate::rng::Rng;
 use std::fmt::Write as _;
 use std::time::Instant;
 
 use super::super::{report, Evidence, LabCtx, Report, Verdict};
-use super::{per, rates, reps, sep, LabText, Moved, Rng, Sep, Timing};
+use super::{per, rates, reps, sep, LabText, Moved, Sep, Timing};
 use blocklab::config::Config;
 use blocklab::error::Result;
 use blocklab::ids::RowId;
@@ -169,7 +170,7 @@ pub fn c03_verdict(e: &C03Evidence) -> (Verdict, String) {
 /// statement, typed API), committing after each phase; returns the redo
 /// of each phase and the time of the inserts (without their commit).
 fn c03_ops(s: &mut Session, table: &str, n: u64, width: u64, seed: u64) -> Result<(C03Ops, f64)> {
-    let mut rng = Rng::new(seed);
+    let mut rng = Rng::splitmix64(seed);
     let pad: String = "r".repeat(width as usize);
     let rows: Vec<Vec<Value>> = (0..n)
         .map(|i| {

@@ -15,11 +15,12 @@
 //! The same check as `tests/wal_order.rs`, run as a lab with its counts as
 //! evidence.
 
+use crate::rng::Rng;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use super::super::{delta, report, Evidence, LabCtx, Report, Verdict};
-use super::{LabText, Rng};
+use super::LabText;
 use blocklab::block::Block;
 use blocklab::config::Config;
 use blocklab::db::Database;
@@ -239,7 +240,7 @@ pub(super) fn c09(ctx: &mut LabCtx) -> Result<Report> {
     let sys0 = db.system_stats();
     let mut rows: [BTreeMap<i64, RowId>; 2] = Default::default();
     let mut committed = rows.clone();
-    let mut rng = Rng::new(ctx.seed);
+    let mut rng = Rng::splitmix64(ctx.seed);
     let mut next_key = [0i64, 1_000_000];
     let (mut commits_checked, mut not_durable) = (0u64, 0u64);
     let mut checkpoint_writes = 0;

@@ -24,9 +24,10 @@
 //! then measures the real clustering factor, which the lab reports next to
 //! the model's.
 
+use crate::rng::Rng;
 use std::path::PathBuf;
 
-use super::{pad, Rng};
+use super::pad;
 use crate::{report, Chart, Evidence, Lab, LabCtx, Report, Scale, Verdict};
 use blocklab::config::Config;
 use blocklab::db::Database;
@@ -264,7 +265,7 @@ fn c30(ctx: &mut LabCtx) -> Result<Report> {
     for &goal in &goals {
         let g = permille(goal);
         ctx.step(&format!("loading to cluster ratio {:.0}%", goal * 100.0));
-        let mut rng = Rng::new(ctx.seed ^ g);
+        let mut rng = Rng::xorshift64(ctx.seed ^ g);
         let (order, model_cf) = load_order(n, per_block, goal, &mut rng);
         let (db, _) = ctx.database(&format!("c30-{g}"), config(ctx))?;
         let mut s = db.session();
@@ -458,7 +459,7 @@ fn c32(ctx: &mut LabCtx) -> Result<Report> {
     for &goal in &goals {
         let g = permille(goal);
         ctx.step(&format!("loading to cluster ratio {:.0}%", goal * 100.0));
-        let mut rng = Rng::new(ctx.seed ^ g);
+        let mut rng = Rng::xorshift64(ctx.seed ^ g);
         let (order, _) = load_order(n, per_block, goal, &mut rng);
         let (db, dir) = ctx.database(&format!("c32-{g}"), config(ctx))?;
         let (cf, ratio, blocks) = load(&mut db.session(), &order)?;
@@ -567,7 +568,7 @@ mod tests {
 
     #[test]
     fn the_load_order_model_counts_block_changes() {
-        let mut rng = Rng::new(1);
+        let mut rng = Rng::xorshift64(1);
         // Key order: CF is the number of blocks.
         let (order, cf) = load_order(90, 10, 1.0, &mut rng);
         assert_eq!(order, (0..90).collect::<Vec<i64>>());

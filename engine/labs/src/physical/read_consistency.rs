@@ -3,9 +3,10 @@
 //! fixed by its first statement, and a writer that commits single-row
 //! changes after it. Everything here is a counter; C06 also times the query.
 
+use crate::rng::Rng;
 use std::time::{Duration, Instant};
 
-use super::{pad, Rng};
+use super::pad;
 use crate::{report, Chart, Evidence, Lab, LabCtx, Report, Scale, Verdict};
 use blocklab::config::Config;
 use blocklab::db::Database;
@@ -189,7 +190,7 @@ fn c06(ctx: &mut LabCtx) -> Result<Report> {
             reader.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")?;
             let at_snapshot = reader.execute(SCAN)?.rows;
             // The same rows change in every repetition of this amount.
-            let mut rng = Rng::new(ctx.seed ^ n);
+            let mut rng = Rng::xorshift64(ctx.seed ^ n);
             committed_changes(&mut writer, &mut rng, rows, n)?;
             let t = Instant::now();
             let r = reader.execute(SCAN)?;
@@ -601,7 +602,7 @@ fn c07_run(db: &Database, seed: u64, rows: u64, step: u64, max_changes: u64) -> 
     reader.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")?;
     let at_snapshot = reader.execute(SCAN)?.rows;
     let sys0 = db.system_stats();
-    let mut rng = Rng::new(seed);
+    let mut rng = Rng::xorshift64(seed);
     let cfg = db.config().clone();
     let mut run = C07Run {
         undo_blocks: cfg.undo_blocks,

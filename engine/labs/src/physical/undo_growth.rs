@@ -15,9 +15,9 @@
 //! block each) four times — autoextend on/off × with/without another
 //! session holding a transaction open — and samples the undo size.
 
+use crate::rng::Rng;
 use std::time::Duration;
 
-use super::Rng;
 use crate::{report, Chart, Evidence, Lab, LabCtx, Report, Scale, Verdict};
 use blocklab::config::Config;
 use blocklab::db::Database;
@@ -237,7 +237,7 @@ fn c40(ctx: &mut LabCtx) -> Result<Report> {
             if open_txn {
                 long.execute("UPDATE other SET v = v + 1 WHERE id = 1")?;
             }
-            let mut rng = Rng::new(ctx.seed);
+            let mut rng = Rng::xorshift64(ctx.seed);
             let extends0 = db.system_stats().get(Stat::UndoExtends);
             workload(&db, &mut rng, rows, txns, every, &mut sc, 0)?;
             sc.undo_blocks_end = db.undo_blocks()?;
