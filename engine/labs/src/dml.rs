@@ -49,6 +49,8 @@ pub use wal::{c09_verdict, C09Evidence};
 use std::time::Instant;
 
 use super::{delta, Evidence, Lab, LabCtx, Report};
+use blocklab::config::Config;
+use blocklab::db::Database;
 use blocklab::error::Result;
 use blocklab::session::Session;
 use blocklab::stats::{Stat, StatsSnapshot};
@@ -149,7 +151,33 @@ fn reps(ctx: &LabCtx) -> usize {
     ctx.size(3, 5) as usize
 }
 
-/// The counters a step moved in one session.
+/// A fresh database for a lab that loads the same rows several times, and
+/// a session on it. The cache holds `cache_frames` frames, enough for
+/// every repetition's tables to stay cached: the timings compare the work
+/// a claim is about, not evictions.
+fn open_cached(ctx: &mut LabCtx, name: &str, cache_frames: usize) -> Result<(Database, Session)> {
+    let cfg = Config {
+        cache_frames,
+        ..ctx.config()
+    };
+    ctx.open(name, cfg)
+}
+
+/// `CREATE TABLE name (columns)`, then one index `name_col` on each of
+/// `indexed`, in that order (the order the index numbers in the evidence
+/// count them).
+fn indexed_table(s: &mut Session, name: &str, columns: &str, indexed: &[&str]) -> Result<()> {
+    s.execute(&format!("CREATE TABLE {name} ({columns})"))?;
+    for col in indexed {
+        s.execute(&format!("CREATE INDEX {name}_{col} ON {name} ({col})"))?;
+    }
+    Ok(())
+}
+
+/// The counters a step moved in one session: a snapshot taken at
+/// [`Moved::start`], compared with the session's counters when read. Only
+/// the session's own work moves them, so reading several counters one
+/// after the other gives the same numbers as one snapshot would.
 struct Moved {
     before: StatsSnapshot,
 }
@@ -162,6 +190,23 @@ impl Moved {
     fn get(&self, s: &Session, stat: Stat) -> u64 {
         delta(&s.stats(), &self.before, stat)
     }
+
+    /// Consistent gets plus db block gets: every logical read, whatever
+    /// its mode.
+    fn logical_reads(&self, s: &Session) -> u64 {
+        self.get(s, Stat::ConsistentGets) + self.get(s, Stat::DbBlockGets)
+    }
+}
+
+/// The counter evidence of one measured step: `prefix.name` for each
+/// `(name, value, unit)`, in the order given. Every DML lab names its
+/// evidence this way (`idx3.insert.redo_size`, `append.undo_bytes`), and
+/// the pins (tests/labs_pins/dml.rs) depend on that order.
+fn counters<const N: usize>(prefix: &str, lines: [(&str, u64, &'static str); N]) -> Vec<Evidence> {
+    lines
+        .into_iter()
+        .map(|(name, value, unit)| Evidence::counter(format!("{prefix}.{name}"), value, unit))
+        .collect()
 }
 
 /// Inserts `rows` into `table` in arrays of 100 bind sets, then commits;

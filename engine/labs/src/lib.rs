@@ -65,6 +65,7 @@ use std::time::Instant;
 use blocklab::config::Config;
 use blocklab::db::Database;
 use blocklab::error::{Error, Result};
+use blocklab::session::Session;
 use blocklab::stats::{Stat, StatsSnapshot};
 
 /// A lab's conclusion.
@@ -366,6 +367,15 @@ impl LabCtx {
     pub fn database(&mut self, name: &str, cfg: Config) -> Result<(Database, PathBuf)> {
         let d = self.dir(name);
         Ok((Database::open(&d, cfg)?, d))
+    }
+
+    /// A fresh database with `cfg` and one session on it: how most labs
+    /// start. The database comes first in the pair so that, bound as
+    /// `let (db, s) = ...`, the session is dropped before its database.
+    pub fn open(&mut self, name: &str, cfg: Config) -> Result<(Database, Session)> {
+        let (db, _) = self.database(name, cfg)?;
+        let s = db.session();
+        Ok((db, s))
     }
 }
 

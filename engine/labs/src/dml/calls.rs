@@ -1,17 +1,18 @@
 //! Calls and bulk work: array processing and parsing (C11), and loading
 //! with indexes unusable then rebuilt (C12).
 
-use crate::rng::Rng;
 use std::time::Instant;
 
-use super::super::{delta, report, Evidence, LabCtx, Report, Verdict};
-use super::{per, rates, reps, sep, LabText, Sep, Timing};
+use super::super::{report, Evidence, LabCtx, Report, Verdict};
+use super::{
+    counters, indexed_table, open_cached, per, rates, reps, sep, LabText, Moved, Sep, Timing,
+};
+use crate::rng::Rng;
 use blocklab::btree::key::Order;
-use blocklab::config::Config;
 use blocklab::constraint::ConstraintSpec;
 use blocklab::error::{Error, Result};
 use blocklab::session::Session;
-use blocklab::stats::{Stat, StatsSnapshot};
+use blocklab::stats::Stat;
 use blocklab::value::{ColType, Column, Value};
 
 // ---------------------------------------------------------------- C11
@@ -157,13 +158,13 @@ pub fn c11_verdict(e: &C11Evidence) -> (Verdict, String) {
 }
 
 /// The counters of one way of sending rows.
-fn way(array: u64, before: &StatsSnapshot, after: &StatsSnapshot) -> C11Way {
+fn way(array: u64, s: &Session, m: &Moved) -> C11Way {
     C11Way {
         array,
-        user_calls: delta(after, before, Stat::UserCalls),
-        executes: delta(after, before, Stat::ExecuteCount),
-        parses: delta(after, before, Stat::ParseCountTotal),
-        hard_parses: delta(after, before, Stat::ParseCountHard),
+        user_calls: m.get(s, Stat::UserCalls),
+        executes: m.get(s, Stat::ExecuteCount),
+        parses: m.get(s, Stat::ParseCountTotal),
+        hard_parses: m.get(s, Stat::ParseCountHard),
         rows_per_s: Timing::exactly(0.0),
     }
 }
@@ -171,12 +172,7 @@ fn way(array: u64, before: &StatsSnapshot, after: &StatsSnapshot) -> C11Way {
 pub(super) fn c11(ctx: &mut LabCtx) -> Result<Report> {
     let n = ctx.size(1_000, 20_000);
     let reps = reps(ctx);
-    let cfg = Config {
-        cache_frames: 32_768,
-        ..ctx.config()
-    };
-    let (db, _) = ctx.database("c11", cfg)?;
-    let mut s = db.session();
+    let (_db, mut s) = open_cached(ctx, "c11", 32_768)?;
     let mut rng = Rng::splitmix64(ctx.seed);
     let rows: Vec<Vec<Value>> = (0..n)
         .map(|i| {
@@ -198,7 +194,7 @@ pub(super) fn c11(ctx: &mut LabCtx) -> Result<Report> {
             s.execute(&format!(
                 "CREATE TABLE {table} (id INTEGER, v INTEGER, pad TEXT)"
             ))?;
-            let before = s.stats();
+            let m = Moved::start(&s);
             let t = Instant::now();
             let ins = s.prepare(&format!("INSERT INTO {table} VALUES (?, ?, ?)"))?;
             if k == 1 {
@@ -212,7 +208,7 @@ pub(super) fn c11(ctx: &mut LabCtx) -> Result<Report> {
             }
             samples[i].push(t.elapsed().as_secs_f64() * 1000.0);
             if rep == 0 {
-                ways.push(way(k, &before, &s.stats()));
+                ways.push(way(k, &s, &m));
             }
             s.commit()?;
         }
@@ -221,7 +217,7 @@ pub(super) fn c11(ctx: &mut LabCtx) -> Result<Report> {
         s.execute(&format!(
             "CREATE TABLE {table} (id INTEGER, v INTEGER, pad TEXT)"
         ))?;
-        let before = s.stats();
+        let m = Moved::start(&s);
         let t = Instant::now();
         for r in &rows {
             let (Value::Int(id), Value::Int(v), Value::Text(p)) = (&r[0], &r[1], &r[2]) else {
@@ -231,7 +227,7 @@ pub(super) fn c11(ctx: &mut LabCtx) -> Result<Report> {
         }
         samples[arrays.len()].push(t.elapsed().as_secs_f64() * 1000.0);
         if rep == 0 {
-            ways.push(way(1, &before, &s.stats()));
+            ways.push(way(1, &s, &m));
         }
         s.commit()?;
         // Binds: one text, looked up in the statement cache every time.
@@ -240,14 +236,14 @@ pub(super) fn c11(ctx: &mut LabCtx) -> Result<Report> {
             "CREATE TABLE {table} (id INTEGER, v INTEGER, pad TEXT)"
         ))?;
         let sql = format!("INSERT INTO {table} VALUES (?, ?, ?)");
-        let before = s.stats();
+        let m = Moved::start(&s);
         let t = Instant::now();
         for r in &rows {
             s.execute_with(&sql, r)?;
         }
         samples[arrays.len() + 1].push(t.elapsed().as_secs_f64() * 1000.0);
         if rep == 0 {
-            ways.push(way(1, &before, &s.stats()));
+            ways.push(way(1, &s, &m));
         }
         s.commit()?;
     }
@@ -274,25 +270,14 @@ pub(super) fn c11(ctx: &mut LabCtx) -> Result<Report> {
     let all: Vec<&C11Way> = e.arrays.iter().chain([&e.literals, &e.binds]).collect();
     let mut ev = vec![Evidence::counter("rows", n, "rows")];
     for (name, w) in names.iter().zip(&all) {
-        ev.push(Evidence::counter(
-            format!("{name}.user_calls"),
-            w.user_calls,
-            "calls",
-        ));
-        ev.push(Evidence::counter(
-            format!("{name}.execute_count"),
-            w.executes,
-            "executes",
-        ));
-        ev.push(Evidence::counter(
-            format!("{name}.parse_count_total"),
-            w.parses,
-            "parses",
-        ));
-        ev.push(Evidence::counter(
-            format!("{name}.parse_count_hard"),
-            w.hard_parses,
-            "parses",
+        ev.extend(counters(
+            name,
+            [
+                ("user_calls", w.user_calls, "calls"),
+                ("execute_count", w.executes, "executes"),
+                ("parse_count_total", w.parses, "parses"),
+                ("parse_count_hard", w.hard_parses, "parses"),
+            ],
         ));
     }
     for (name, ms) in names.iter().zip(&samples) {
@@ -401,13 +386,12 @@ pub fn c12_verdict(e: &C12Evidence) -> (Verdict, String) {
 const C12_INDEXES: [&str; 3] = ["a", "b", "c"];
 
 fn c12_table(s: &mut Session, name: &str) -> Result<()> {
-    s.execute(&format!(
-        "CREATE TABLE {name} (id INTEGER, a INTEGER, b INTEGER, c INTEGER, pad TEXT)"
-    ))?;
-    for col in C12_INDEXES {
-        s.execute(&format!("CREATE INDEX {name}_{col} ON {name} ({col})"))?;
-    }
-    Ok(())
+    indexed_table(
+        s,
+        name,
+        "id INTEGER, a INTEGER, b INTEGER, c INTEGER, pad TEXT",
+        &C12_INDEXES,
+    )
 }
 
 /// Loads `rows` in arrays of 1000 and commits.
@@ -456,12 +440,7 @@ fn c12_pk(s: &mut Session) -> Result<(bool, bool, bool)> {
 pub(super) fn c12(ctx: &mut LabCtx) -> Result<Report> {
     let n = ctx.size(2_000, 50_000);
     let reps = reps(ctx);
-    let cfg = Config {
-        cache_frames: 65_536,
-        ..ctx.config()
-    };
-    let (db, _) = ctx.database("c12", cfg)?;
-    let mut s = db.session();
+    let (_db, mut s) = open_cached(ctx, "c12", 65_536)?;
     let mut rng = Rng::splitmix64(ctx.seed);
     let rows: Vec<Vec<Value>> = (0..n)
         .map(|i| {
@@ -474,15 +453,12 @@ pub(super) fn c12(ctx: &mut LabCtx) -> Result<Report> {
             ]
         })
         .collect();
-    let count = |s: &Session, b: &StatsSnapshot| {
-        let a = s.stats();
-        C12Load {
-            redo_bytes: delta(&a, b, Stat::RedoSize),
-            undo_bytes: delta(&a, b, Stat::UndoChangeBytes),
-            logical_reads: delta(&a, b, Stat::ConsistentGets) + delta(&a, b, Stat::DbBlockGets),
-            index_keys_inserted: delta(&a, b, Stat::IndexKeysInserted),
-            total_ms: Timing::exactly(0.0),
-        }
+    let count = |s: &Session, m: &Moved| C12Load {
+        redo_bytes: m.get(s, Stat::RedoSize),
+        undo_bytes: m.get(s, Stat::UndoChangeBytes),
+        logical_reads: m.logical_reads(s),
+        index_keys_inserted: m.get(s, Stat::IndexKeysInserted),
+        total_ms: Timing::exactly(0.0),
     };
     let (mut maintained, mut rebuilt) = (None, None);
     let (mut m_ms, mut r_ms) = (Vec::new(), Vec::new());
@@ -490,16 +466,16 @@ pub(super) fn c12(ctx: &mut LabCtx) -> Result<Report> {
         ctx.step(&format!("loading, repetition {}/{reps}", rep + 1));
         let table = format!("m_{rep}");
         c12_table(&mut s, &table)?;
-        let before = s.stats();
+        let m = Moved::start(&s);
         let t = Instant::now();
         c12_load(&mut s, &table, &rows)?;
         m_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         if rep == 0 {
-            maintained = Some(count(&s, &before));
+            maintained = Some(count(&s, &m));
         }
         let table = format!("r_{rep}");
         c12_table(&mut s, &table)?;
-        let before = s.stats();
+        let m = Moved::start(&s);
         let t = Instant::now();
         for col in C12_INDEXES {
             s.alter_index_unusable(&format!("{table}_{col}"))?;
@@ -510,7 +486,7 @@ pub(super) fn c12(ctx: &mut LabCtx) -> Result<Report> {
         }
         r_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         if rep == 0 {
-            rebuilt = Some(count(&s, &before));
+            rebuilt = Some(count(&s, &m));
         }
     }
     let (Some(mut maintained), Some(mut rebuilt)) = (maintained, rebuilt) else {
@@ -537,25 +513,14 @@ pub(super) fn c12(ctx: &mut LabCtx) -> Result<Report> {
         ("maintained", &e.maintained),
         ("unusable_rebuild", &e.rebuilt),
     ] {
-        ev.push(Evidence::counter(
-            format!("{name}.redo_size"),
-            l.redo_bytes,
-            "bytes",
-        ));
-        ev.push(Evidence::counter(
-            format!("{name}.undo_bytes"),
-            l.undo_bytes,
-            "bytes",
-        ));
-        ev.push(Evidence::counter(
-            format!("{name}.logical_reads"),
-            l.logical_reads,
-            "gets",
-        ));
-        ev.push(Evidence::counter(
-            format!("{name}.index_keys_inserted"),
-            l.index_keys_inserted,
-            "keys",
+        ev.extend(counters(
+            name,
+            [
+                ("redo_size", l.redo_bytes, "bytes"),
+                ("undo_bytes", l.undo_bytes, "bytes"),
+                ("logical_reads", l.logical_reads, "gets"),
+                ("index_keys_inserted", l.index_keys_inserted, "keys"),
+            ],
         ));
     }
     ev.extend([

@@ -2,12 +2,12 @@
 //! commit also writes and syncs the changed data blocks; group commit
 //! shares log syncs among concurrent committers.
 
-use crate::rng::Rng;
 use std::sync::{Arc, Barrier};
 use std::time::Instant;
 
 use super::super::{delta, report, Chart, Evidence, LabCtx, Report, Scale, Verdict};
-use super::{per, reps, sep, LabText, Sep, Timing};
+use super::{counters, per, reps, sep, LabText, Sep, Timing};
+use crate::rng::Rng;
 use blocklab::config::{CommitMode, Config};
 use blocklab::db::Database;
 use blocklab::error::{Error, Result};
@@ -337,30 +337,15 @@ pub(super) fn c04(ctx: &mut LabCtx) -> Result<Report> {
     };
     let mut ev = vec![Evidence::counter("rows_per_txn", k, "rows")];
     for (name, m) in [("fast", &e.fast), ("force", &e.force)] {
-        ev.push(Evidence::counter(
-            format!("{name}.commits"),
-            m.commits,
-            "commits",
-        ));
-        ev.push(Evidence::counter(
-            format!("{name}.data_block_writes"),
-            m.data_block_writes,
-            "blocks",
-        ));
-        ev.push(Evidence::counter(
-            format!("{name}.data_file_syncs"),
-            m.data_syncs,
-            "syncs",
-        ));
-        ev.push(Evidence::counter(
-            format!("{name}.log_syncs"),
-            m.log_syncs,
-            "syncs",
-        ));
-        ev.push(Evidence::counter(
-            format!("{name}.redo_synch_writes"),
-            m.redo_synch_writes,
-            "waits",
+        ev.extend(counters(
+            name,
+            [
+                ("commits", m.commits, "commits"),
+                ("data_block_writes", m.data_block_writes, "blocks"),
+                ("data_file_syncs", m.data_syncs, "syncs"),
+                ("log_syncs", m.log_syncs, "syncs"),
+                ("redo_synch_writes", m.redo_synch_writes, "waits"),
+            ],
         ));
     }
     ev.extend([

@@ -1,12 +1,14 @@
 //! What index maintenance (C01) and constraint checks (C02) add to every
 //! row an INSERT, UPDATE or DELETE changes, measured through SQL.
 
-use crate::rng::Rng;
 use std::fmt::Write as _;
 
 use super::super::{report, Chart, Evidence, LabCtx, Report, Scale, Verdict};
-use super::{load_array, per, rates, reps, sep, LabText, Moved, Sep, Timing};
-use blocklab::config::Config;
+use super::{
+    counters, indexed_table, load_array, open_cached, per, rates, reps, sep, LabText, Moved, Sep,
+    Timing,
+};
+use crate::rng::Rng;
 use blocklab::error::Result;
 use blocklab::session::Session;
 use blocklab::stats::Stat;
@@ -173,15 +175,14 @@ pub fn c01_verdict(e: &C01Evidence) -> (Verdict, String) {
     }
 }
 
-/// C01's table with `k` secondary indexes, named `name`.
+/// C01's table with `k` secondary indexes (on c1…ck), named `name`.
 fn c01_table(s: &mut Session, name: &str, k: u64) -> Result<()> {
-    s.execute(&format!(
-        "CREATE TABLE {name} (id INTEGER, c1 INTEGER, c2 INTEGER, c3 INTEGER, c4 INTEGER, c5 INTEGER, v INTEGER, pad TEXT)"
-    ))?;
-    for j in 1..=k {
-        s.execute(&format!("CREATE INDEX {name}_c{j} ON {name} (c{j})"))?;
-    }
-    Ok(())
+    indexed_table(
+        s,
+        name,
+        "id INTEGER, c1 INTEGER, c2 INTEGER, c3 INTEGER, c4 INTEGER, c5 INTEGER, v INTEGER, pad TEXT",
+        &["c1", "c2", "c3", "c4", "c5"][..k as usize],
+    )
 }
 
 /// `n` rows with random index keys: every index insert lands at a random
@@ -202,14 +203,7 @@ fn c01_rows(seed: u64, n: u64) -> Vec<Vec<Value>> {
 pub(super) fn c01(ctx: &mut LabCtx) -> Result<Report> {
     let n = ctx.size(1_000, 15_000);
     let reps = reps(ctx);
-    let cfg = Config {
-        // Every repetition's table stays cached: the timings compare index
-        // maintenance, not evictions.
-        cache_frames: 32_768,
-        ..ctx.config()
-    };
-    let (db, _) = ctx.database("c01", cfg)?;
-    let mut s = db.session();
+    let (_db, mut s) = open_cached(ctx, "c01", 32_768)?;
     let rows = c01_rows(ctx.seed, n);
     let mut loads: Vec<C01Load> = Vec::new();
     let mut samples: Vec<Vec<f64>> = vec![Vec::new(); C01_INDEXES.len()];
@@ -279,36 +273,16 @@ pub(super) fn c01(ctx: &mut LabCtx) -> Result<Report> {
     };
     let mut ev = vec![Evidence::counter("rows", n, "rows")];
     for l in &e.loads {
-        let p = format!("idx{}", l.indexes);
-        ev.push(Evidence::counter(
-            format!("{p}.insert.db_block_gets"),
-            l.insert_db_block_gets,
-            "gets",
-        ));
-        ev.push(Evidence::counter(
-            format!("{p}.insert.redo_size"),
-            l.insert_redo_bytes,
-            "bytes",
-        ));
-        ev.push(Evidence::counter(
-            format!("{p}.insert.undo_bytes"),
-            l.insert_undo_bytes,
-            "bytes",
-        ));
-        ev.push(Evidence::counter(
-            format!("{p}.insert.index_keys_inserted"),
-            l.insert_keys_inserted,
-            "keys",
-        ));
-        ev.push(Evidence::counter(
-            format!("{p}.delete.redo_size"),
-            l.delete_redo_bytes,
-            "bytes",
-        ));
-        ev.push(Evidence::counter(
-            format!("{p}.delete.index_keys_deleted"),
-            l.delete_keys_deleted,
-            "keys",
+        ev.extend(counters(
+            &format!("idx{}", l.indexes),
+            [
+                ("insert.db_block_gets", l.insert_db_block_gets, "gets"),
+                ("insert.redo_size", l.insert_redo_bytes, "bytes"),
+                ("insert.undo_bytes", l.insert_undo_bytes, "bytes"),
+                ("insert.index_keys_inserted", l.insert_keys_inserted, "keys"),
+                ("delete.redo_size", l.delete_redo_bytes, "bytes"),
+                ("delete.index_keys_deleted", l.delete_keys_deleted, "keys"),
+            ],
         ));
     }
     ev.extend([
@@ -493,12 +467,7 @@ pub(super) fn c02(ctx: &mut LabCtx) -> Result<Report> {
     let n = ctx.size(1_000, 20_000);
     let parents = ctx.size(200, 2_000);
     let reps = reps(ctx);
-    let cfg = Config {
-        cache_frames: 32_768,
-        ..ctx.config()
-    };
-    let (db, _) = ctx.database("c02", cfg)?;
-    let mut s = db.session();
+    let (_db, mut s) = open_cached(ctx, "c02", 32_768)?;
     ctx.step("loading the parent");
     s.execute("CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT)")?;
     s.execute(&format!(
@@ -566,20 +535,13 @@ pub(super) fn c02(ctx: &mut LabCtx) -> Result<Report> {
         Evidence::counter("parent_rows", parents, "rows"),
     ];
     for ((kind, _), l) in kinds.iter().zip(&loads) {
-        ev.push(Evidence::counter(
-            format!("{kind}.consistent_gets"),
-            l.consistent_gets,
-            "gets",
-        ));
-        ev.push(Evidence::counter(
-            format!("{kind}.db_block_gets"),
-            l.db_block_gets,
-            "gets",
-        ));
-        ev.push(Evidence::counter(
-            format!("{kind}.index_descents"),
-            l.index_descents,
-            "descents",
+        ev.extend(counters(
+            kind,
+            [
+                ("consistent_gets", l.consistent_gets, "gets"),
+                ("db_block_gets", l.db_block_gets, "gets"),
+                ("index_descents", l.index_descents, "descents"),
+            ],
         ));
     }
     for ((kind, _), ms) in kinds.iter().zip(&samples) {

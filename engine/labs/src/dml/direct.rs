@@ -3,9 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::super::{delta, report, Evidence, LabCtx, Report, Verdict};
-use super::{per, reps, sep, LabText, Sep, Timing};
-use blocklab::config::Config;
+use super::super::{report, Evidence, LabCtx, Report, Verdict};
+use super::{counters, open_cached, per, reps, sep, LabText, Moved, Sep, Timing};
 use blocklab::db::Database;
 use blocklab::error::{Error, Result};
 use blocklab::session::Session;
@@ -191,20 +190,18 @@ fn c13_load(s: &mut Session, table: &str, n: u64, how: u8) -> Result<(C13Load, f
         s.execute(&format!("ALTER TABLE {table} NOLOGGING"))?;
     }
     let hint = if how == 0 { "" } else { "/*+ APPEND */ " };
-    let before = s.stats();
+    let m = Moved::start(s);
     let t = Instant::now();
     s.execute(&format!("INSERT {hint}INTO {table} {}", source(1, n)))?;
     s.commit()?;
     let ms = t.elapsed().as_secs_f64() * 1000.0;
-    let a = s.stats();
     Ok((
         C13Load {
-            redo_bytes: delta(&a, &before, Stat::RedoSize),
-            undo_bytes: delta(&a, &before, Stat::UndoChangeBytes),
-            logical_reads: delta(&a, &before, Stat::ConsistentGets)
-                + delta(&a, &before, Stat::DbBlockGets),
-            direct_writes: delta(&a, &before, Stat::PhysicalWritesDirect),
-            blocks_formatted: delta(&a, &before, Stat::DirectBlocksFormatted),
+            redo_bytes: m.get(s, Stat::RedoSize),
+            undo_bytes: m.get(s, Stat::UndoChangeBytes),
+            logical_reads: m.logical_reads(s),
+            direct_writes: m.get(s, Stat::PhysicalWritesDirect),
+            blocks_formatted: m.get(s, Stat::DirectBlocksFormatted),
             total_ms: Timing::exactly(0.0),
         },
         ms,
@@ -295,12 +292,7 @@ fn c13_lock(db: &Database, old_rows: u64) -> Result<(u64, u64, bool, bool)> {
 pub(super) fn c13(ctx: &mut LabCtx) -> Result<Report> {
     let n = ctx.size(2_000, 100_000);
     let reps = reps(ctx);
-    let cfg = Config {
-        cache_frames: 65_536,
-        ..ctx.config()
-    };
-    let (db, _) = ctx.database("c13", cfg)?;
-    let mut s = db.session();
+    let (db, mut s) = open_cached(ctx, "c13", 65_536)?;
     let mut loads: Vec<C13Load> = Vec::new();
     let mut samples: Vec<Vec<f64>> = vec![Vec::new(); 3];
     for rep in 0..reps {
@@ -345,25 +337,14 @@ pub(super) fn c13(ctx: &mut LabCtx) -> Result<Report> {
         ("append", &e.append),
         ("append_nologging", &e.append_nologging),
     ] {
-        ev.push(Evidence::counter(
-            format!("{name}.redo_size"),
-            l.redo_bytes,
-            "bytes",
-        ));
-        ev.push(Evidence::counter(
-            format!("{name}.undo_bytes"),
-            l.undo_bytes,
-            "bytes",
-        ));
-        ev.push(Evidence::counter(
-            format!("{name}.logical_reads"),
-            l.logical_reads,
-            "gets",
-        ));
-        ev.push(Evidence::counter(
-            format!("{name}.physical_writes_direct"),
-            l.direct_writes,
-            "blocks",
+        ev.extend(counters(
+            name,
+            [
+                ("redo_size", l.redo_bytes, "bytes"),
+                ("undo_bytes", l.undo_bytes, "bytes"),
+                ("logical_reads", l.logical_reads, "gets"),
+                ("physical_writes_direct", l.direct_writes, "blocks"),
+            ],
         ));
     }
     ev.extend([
@@ -507,8 +488,7 @@ fn seen(s: &mut Session) -> Result<(u64, u64)> {
 pub(super) fn c14(ctx: &mut LabCtx) -> Result<Report> {
     let n = ctx.size(2_000, 100_000);
     let before_rows = 100;
-    let (db, _) = ctx.database("c14", ctx.config())?;
-    let mut loader = db.session();
+    let (db, mut loader) = ctx.open("c14", ctx.config())?;
     let mut other = db.session();
     ctx.step("loading");
     loader.execute("CREATE TABLE v (id INTEGER, pad TEXT)")?;

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use super::super::{delta, report, Chart, Evidence, LabCtx, Report, Scale, Verdict};
-use super::{rates, sep, LabText, Sep, Timing};
+use super::{counters, rates, sep, LabText, Sep, Timing};
 use blocklab::config::Config;
 use blocklab::error::{Error, Result};
 use blocklab::session::Session;
@@ -191,8 +191,7 @@ pub(super) fn c10(ctx: &mut LabCtx) -> Result<Report> {
         log_file_size,
         ..ctx.config()
     };
-    let (db, _) = ctx.database("c10", grow)?;
-    let mut s = db.session();
+    let (db, mut s) = ctx.open("c10", grow)?;
     let mut runs = Vec::new();
     let mut samples: Vec<Vec<f64>> = vec![Vec::new(); intervals.len()];
     for rep in 0..reps {
@@ -240,8 +239,7 @@ pub(super) fn c10(ctx: &mut LabCtx) -> Result<Report> {
     };
     let job = 10_000;
     let fixed_interval = 1000;
-    let (db2, _) = ctx.database("c10-fixed", fixed)?;
-    let mut s2 = db2.session();
+    let (_db2, mut s2) = ctx.open("c10-fixed", fixed)?;
     s2.execute("CREATE TABLE job_fixed_interval (id INTEGER, v INTEGER, pad TEXT)")?;
     s2.execute("CREATE TABLE job_fixed_never (id INTEGER, v INTEGER, pad TEXT)")?;
     let (done_interval, _, err) = c10_job(&mut s2, "job_fixed_interval", job, fixed_interval)?;
@@ -272,31 +270,15 @@ pub(super) fn c10(ctx: &mut LabCtx) -> Result<Report> {
         }
     };
     for r in &e.runs {
-        let p = name(r.interval);
-        ev.push(Evidence::counter(
-            format!("{p}.commits"),
-            r.commits,
-            "commits",
-        ));
-        ev.push(Evidence::counter(
-            format!("{p}.log_syncs"),
-            r.log_syncs,
-            "syncs",
-        ));
-        ev.push(Evidence::counter(
-            format!("{p}.undo_bytes"),
-            r.undo_bytes,
-            "bytes",
-        ));
-        ev.push(Evidence::counter(
-            format!("{p}.max_undo_per_txn"),
-            r.max_txn_undo_bytes,
-            "bytes",
-        ));
-        ev.push(Evidence::counter(
-            format!("{p}.undo_extends"),
-            r.undo_extends,
-            "extents",
+        ev.extend(counters(
+            &name(r.interval),
+            [
+                ("commits", r.commits, "commits"),
+                ("log_syncs", r.log_syncs, "syncs"),
+                ("undo_bytes", r.undo_bytes, "bytes"),
+                ("max_undo_per_txn", r.max_txn_undo_bytes, "bytes"),
+                ("undo_extends", r.undo_extends, "extents"),
+            ],
         ));
     }
     ev.extend([

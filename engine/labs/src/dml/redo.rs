@@ -1,13 +1,14 @@
 //! Redo per change (C03): single-row INSERT, UPDATE and DELETE by row
 //! width and by the number of indexes maintained.
 
-use crate::rng::Rng;
 use std::fmt::Write as _;
 use std::time::Instant;
 
 use super::super::{report, Evidence, LabCtx, Report, Verdict};
-use super::{per, rates, reps, sep, LabText, Moved, Sep, Timing};
-use blocklab::config::Config;
+use super::{
+    counters, indexed_table, open_cached, per, rates, reps, sep, LabText, Moved, Sep, Timing,
+};
+use crate::rng::Rng;
 use blocklab::error::Result;
 use blocklab::ids::RowId;
 use blocklab::session::Session;
@@ -224,25 +225,20 @@ fn c03_ops(s: &mut Session, table: &str, n: u64, width: u64, seed: u64) -> Resul
     ))
 }
 
+/// C03's table with `indexes` indexes (on a, b, c, in that order).
 fn c03_table(s: &mut Session, name: &str, indexes: u64) -> Result<()> {
-    s.execute(&format!(
-        "CREATE TABLE {name} (id INTEGER, a INTEGER, b INTEGER, c INTEGER, pad TEXT)"
-    ))?;
-    for col in ["a", "b", "c"].iter().take(indexes as usize) {
-        s.execute(&format!("CREATE INDEX {name}_{col} ON {name} ({col})"))?;
-    }
-    Ok(())
+    indexed_table(
+        s,
+        name,
+        "id INTEGER, a INTEGER, b INTEGER, c INTEGER, pad TEXT",
+        &["a", "b", "c"][..indexes as usize],
+    )
 }
 
 pub(super) fn c03(ctx: &mut LabCtx) -> Result<Report> {
     let n = ctx.size(300, 5_000);
     let reps = reps(ctx);
-    let cfg = Config {
-        cache_frames: 32_768,
-        ..ctx.config()
-    };
-    let (db, _) = ctx.database("c03", cfg)?;
-    let mut s = db.session();
+    let (_db, mut s) = open_cached(ctx, "c03", 32_768)?;
     let mut by_width = [C03Ops::default(); 3];
     let mut by_indexes = [C03Ops::default(); 3];
     let mut samples: Vec<Vec<f64>> = vec![Vec::new(); 3];
@@ -289,15 +285,12 @@ pub(super) fn c03(ctx: &mut LabCtx) -> Result<Report> {
             ("update", ops.update),
             ("delete", ops.delete),
         ] {
-            ev.push(Evidence::counter(
-                format!("{shape}.{op}.redo_size"),
-                r.bytes,
-                "bytes",
-            ));
-            ev.push(Evidence::counter(
-                format!("{shape}.{op}.redo_entries"),
-                r.entries,
-                "entries",
+            ev.extend(counters(
+                &format!("{shape}.{op}"),
+                [
+                    ("redo_size", r.bytes, "bytes"),
+                    ("redo_entries", r.entries, "entries"),
+                ],
             ));
             let _ = writeln!(
                 table,

@@ -178,8 +178,7 @@ pub(super) fn c05(ctx: &mut LabCtx) -> Result<Report> {
     // 1. Rollback: the transaction's undo, applied newest first, puts back
     // every before-image.
     ctx.step("rollback");
-    let (db, _) = ctx.database("c05-rollback", cfg.clone())?;
-    let mut s = db.session();
+    let (db, mut s) = ctx.open("c05-rollback", cfg.clone())?;
     table(&mut s, "t", n)?;
     let before = rows(&mut s, "SELECT * FROM t ORDER BY id")?;
     let st0 = s.stats();
@@ -273,8 +272,7 @@ pub(super) fn c05(ctx: &mut LabCtx) -> Result<Report> {
     // its first query; another session changes every row and commits in
     // between.
     ctx.step("read consistency");
-    let (db, _) = ctx.database("c05-read", cfg)?;
-    let mut reader = db.session();
+    let (db, mut reader) = ctx.open("c05-read", cfg)?;
     let mut writer = db.session();
     table(&mut writer, "t", n)?;
     reader.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")?;

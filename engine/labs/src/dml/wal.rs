@@ -15,12 +15,12 @@
 //! The same check as `tests/wal_order.rs`, run as a lab with its counts as
 //! evidence.
 
-use crate::rng::Rng;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use super::super::{delta, report, Evidence, LabCtx, Report, Verdict};
 use super::LabText;
+use crate::rng::Rng;
 use blocklab::block::Block;
 use blocklab::config::Config;
 use blocklab::db::Database;
