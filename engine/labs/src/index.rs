@@ -196,8 +196,7 @@ pub fn c26_verdict(e: &C26Evidence) -> (Verdict, String) {
 
 fn c26(ctx: &mut LabCtx) -> Result<Report> {
     let n = ctx.size(2_000, 100_000);
-    let (db, _) = ctx.database("c26", ctx.config())?;
-    let mut s = db.session();
+    let (_db, mut s) = ctx.open("c26", ctx.config())?;
     ctx.step("loading");
     load_t(&mut s, n)?;
     ctx.step("measuring");

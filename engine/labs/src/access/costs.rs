@@ -137,8 +137,7 @@ pub fn c16_verdict(e: &C16Evidence) -> (Verdict, String) {
 fn c16(ctx: &mut LabCtx) -> Result<Report> {
     let n = ctx.size(10_000, 100_000);
     let k = ctx.size(500, 2_000);
-    let (db, _) = ctx.database("c16", lab_config(ctx))?;
-    let mut s = db.session();
+    let (_db, mut s) = ctx.open("c16", lab_config(ctx))?;
     ctx.step("loading");
     load_seq_rnd(&mut s, ctx.seed, n)?;
     let st = s.analyze("t")?;
@@ -340,8 +339,7 @@ fn c17(ctx: &mut LabCtx) -> Result<Report> {
         .into_iter()
         .filter(|&w| w * 10 <= n)
         .collect();
-    let (db, _) = ctx.database("c17", lab_config(ctx))?;
-    let mut s = db.session();
+    let (_db, mut s) = ctx.open("c17", lab_config(ctx))?;
     ctx.step("loading");
     load_seq_rnd(&mut s, ctx.seed, n)?;
     let st = s.analyze("t")?;
@@ -586,8 +584,7 @@ fn c19(ctx: &mut LabCtx) -> Result<Report> {
     let total = ctx.size(10_000, 100_000);
     let shapes_nv: [u64; 5] = [10, 100, 200, 300, 1_000];
     let ks: [u64; 9] = [2, 5, 10, 20, 50, 100, 200, 500, 1_000];
-    let (db, _) = ctx.database("c19", lab_config(ctx))?;
-    let mut s = db.session();
+    let (_db, mut s) = ctx.open("c19", lab_config(ctx))?;
     let mut shapes = Vec::new();
     for nv in shapes_nv {
         ctx.step(&format!("{nv} rows per value"));

@@ -212,8 +212,7 @@ fn c25(ctx: &mut LabCtx) -> Result<Report> {
         .collect();
     // One database; each candidate gets its own copy of the table, dropped
     // before the next is built.
-    let (db, _) = ctx.database("c25", lab_config(ctx))?;
-    let mut s = db.session();
+    let (_db, mut s) = ctx.open("c25", lab_config(ctx))?;
     let mut out = Vec::new();
     let mut notes = Vec::new();
     for (name, cols) in candidates {

@@ -192,8 +192,7 @@ fn c15(ctx: &mut LabCtx) -> Result<Report> {
     } else {
         (100, 100, 10)
     };
-    let (db, _) = ctx.database("c15", lab_config(ctx))?;
-    let mut s = db.session();
+    let (_db, mut s) = ctx.open("c15", lab_config(ctx))?;
     ctx.step("loading");
     s.execute("CREATE TABLE t (id INTEGER, c1 INTEGER, c2 INTEGER, pad TEXT)")?;
     s.execute("CREATE INDEX t_c1_c2 ON t (c1, c2)")?;
@@ -424,8 +423,7 @@ pub fn c18_verdict(e: &C18Evidence) -> (Verdict, String) {
 
 fn c18(ctx: &mut LabCtx) -> Result<Report> {
     let (d, r) = if ctx.quick { (10u64, 10u64) } else { (10, 100) };
-    let (db, _) = ctx.database("c18", lab_config(ctx))?;
-    let mut s = db.session();
+    let (_db, mut s) = ctx.open("c18", lab_config(ctx))?;
     ctx.step("loading");
     s.execute("CREATE TABLE t (a INTEGER, b INTEGER, c INTEGER)")?;
     s.execute("CREATE INDEX t_abc ON t (a, b, c)")?;
@@ -624,8 +622,7 @@ fn c20(ctx: &mut LabCtx) -> Result<Report> {
     } else {
         (100, 100, 10)
     };
-    let (db, _) = ctx.database("c20", lab_config(ctx))?;
-    let mut s = db.session();
+    let (_db, mut s) = ctx.open("c20", lab_config(ctx))?;
     ctx.step("loading");
     s.execute("CREATE TABLE t (id INTEGER, c1 INTEGER, c2 INTEGER, pad TEXT)")?;
     s.execute("CREATE INDEX t_c1_c2 ON t (c1, c2)")?;
@@ -744,8 +741,7 @@ pub fn c21_verdict(e: &C21Evidence) -> (Verdict, String) {
 
 fn c21(ctx: &mut LabCtx) -> Result<Report> {
     let per = ctx.size(80, 800);
-    let (db, _) = ctx.database("c21", lab_config(ctx))?;
-    let mut s = db.session();
+    let (_db, mut s) = ctx.open("c21", lab_config(ctx))?;
     ctx.step("loading");
     s.execute("CREATE TABLE t (id INTEGER, month TEXT, kind TEXT, pad TEXT)")?;
     s.execute("CREATE INDEX t_month_kind ON t (month, kind)")?;

@@ -151,8 +151,7 @@ pub fn c22_verdict(e: &C22Evidence) -> (Verdict, String) {
 fn c22(ctx: &mut LabCtx) -> Result<Report> {
     let n = ctx.size(10_000, 100_000);
     let custs = n / 100;
-    let (db, _) = ctx.database("c22", lab_config(ctx))?;
-    let mut s = db.session();
+    let (_db, mut s) = ctx.open("c22", lab_config(ctx))?;
     ctx.step("loading");
     s.execute("CREATE TABLE t (id INTEGER, cust INTEGER, amount INTEGER, pad TEXT)")?;
     s.execute("CREATE INDEX t_cust ON t (cust)")?;
@@ -393,8 +392,7 @@ const NAMES: [Option<&str>; 13] = [
 
 fn c23(ctx: &mut LabCtx) -> Result<Report> {
     let n = ctx.size(2_000, 20_000);
-    let (db, _) = ctx.database("c23", lab_config(ctx))?;
-    let mut s = db.session();
+    let (_db, mut s) = ctx.open("c23", lab_config(ctx))?;
     ctx.step("loading");
     s.execute("CREATE TABLE t (id INTEGER, name TEXT, num INTEGER)")?;
     s.execute("CREATE INDEX t_name ON t (name)")?;

@@ -24,10 +24,10 @@
 //! then measures the real clustering factor, which the lab reports next to
 //! the model's.
 
-use crate::rng::Rng;
 use std::path::PathBuf;
 
 use super::pad;
+use crate::rng::Rng;
 use crate::{report, Chart, Evidence, Lab, LabCtx, Report, Scale, Verdict};
 use blocklab::config::Config;
 use blocklab::db::Database;
@@ -70,8 +70,7 @@ fn config(ctx: &LabCtx) -> Config {
 /// Rows per block for `t(k, v, pad)`, measured on a probe table: rows are
 /// inserted until one lands in a new block.
 fn rows_per_block(ctx: &mut LabCtx) -> Result<usize> {
-    let (db, _) = ctx.database("probe", config(ctx))?;
-    let mut s = db.session();
+    let (_db, mut s) = ctx.open("probe", config(ctx))?;
     create(&mut s)?;
     let first = s.insert("t", row(0))?.block;
     let mut n = 1;
@@ -267,8 +266,7 @@ fn c30(ctx: &mut LabCtx) -> Result<Report> {
         ctx.step(&format!("loading to cluster ratio {:.0}%", goal * 100.0));
         let mut rng = Rng::xorshift64(ctx.seed ^ g);
         let (order, model_cf) = load_order(n, per_block, goal, &mut rng);
-        let (db, _) = ctx.database(&format!("c30-{g}"), config(ctx))?;
-        let mut s = db.session();
+        let (_db, mut s) = ctx.open(&format!("c30-{g}"), config(ctx))?;
         let (cf, ratio, blocks) = load(&mut s, &order)?;
         let q = range_query(lo, hi, false);
         let r = s.execute(&q)?;

@@ -260,8 +260,7 @@ fn throughput(
 }
 
 fn c08(ctx: &mut LabCtx) -> Result<Report> {
-    let (db, _) = ctx.database("c08", ctx.config())?;
-    let mut s = db.session();
+    let (db, mut s) = ctx.open("c08", ctx.config())?;
     load(&mut s, 100)?;
     ctx.step("row locks");
     let upd1 = "UPDATE t SET v = v + 1 WHERE id = 1";

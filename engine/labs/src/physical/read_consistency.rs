@@ -3,10 +3,10 @@
 //! fixed by its first statement, and a writer that commits single-row
 //! changes after it. Everything here is a counter; C06 also times the query.
 
-use crate::rng::Rng;
 use std::time::{Duration, Instant};
 
 use super::pad;
+use crate::rng::Rng;
 use crate::{report, Chart, Evidence, Lab, LabCtx, Report, Scale, Verdict};
 use blocklab::config::Config;
 use blocklab::db::Database;
@@ -172,8 +172,7 @@ fn c06(ctx: &mut LabCtx) -> Result<Report> {
         vec![0, 10, 100, 1_000]
     };
     let reps = ctx.size(1, 3) as usize;
-    let (db, _) = ctx.database("c06", ctx.config())?;
-    let mut writer = db.session();
+    let (db, mut writer) = ctx.open("c06", ctx.config())?;
     ctx.step("loading");
     load(&mut writer, rows)?;
     let mut reader = db.session();

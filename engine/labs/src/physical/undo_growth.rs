@@ -15,9 +15,9 @@
 //! block each) four times — autoextend on/off × with/without another
 //! session holding a transaction open — and samples the undo size.
 
-use crate::rng::Rng;
 use std::time::Duration;
 
+use crate::rng::Rng;
 use crate::{report, Chart, Evidence, Lab, LabCtx, Report, Scale, Verdict};
 use blocklab::config::Config;
 use blocklab::db::Database;
