@@ -90,7 +90,7 @@ fn every_lab_is_in_the_book_with_its_transcript_and_counter_test() {
         .map(|c| std::fs::read_to_string(c).unwrap())
         .collect();
     let incs = includes(&all);
-    for lab in blocklab::labs::registry() {
+    for lab in blocklab_labs::registry() {
         let t = format!("transcripts/labs/{}.txt", lab.id);
         assert!(
             all.contains(&t),

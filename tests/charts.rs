@@ -20,7 +20,7 @@
 
 use std::path::{Path, PathBuf};
 
-use blocklab::labs::{registry, write_svg, LabCtx};
+use blocklab_labs::{registry, write_svg, LabCtx};
 
 const CHARTS: &str = "book/src/charts";
 

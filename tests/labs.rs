@@ -7,7 +7,7 @@
 //! When a lab's evidence changes on purpose, update its entry below from
 //! `blocklab labs --quick <ID>` and say why in the commit.
 
-use blocklab::labs::{registry, LabCtx, Verdict};
+use blocklab_labs::{registry, LabCtx, Verdict};
 
 // One file of pins per lab group, under tests/labs_pins/.
 #[path = "labs_pins/access.rs"]

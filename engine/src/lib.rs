@@ -26,7 +26,6 @@ pub mod db;
 mod dml;
 pub mod exec;
 pub mod heap;
-pub mod labs;
 pub mod lock;
 pub mod logminer;
 pub mod optstats;

@@ -1,8 +1,8 @@
 //! Pinned counter evidence of the index-access labs C15–C23 and C25
-//! (`engine/src/labs/access`), at the quick size.
+//! (`engine/labs/src/access`), at the quick size.
 
 use super::Pin;
-use blocklab::labs::Verdict;
+use blocklab_labs::Verdict;
 
 pub fn pins() -> Vec<Pin> {
     vec![

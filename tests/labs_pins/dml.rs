@@ -4,7 +4,7 @@
 //! checked (see `tests/labs.rs`).
 
 use super::Pin;
-use blocklab::labs::Verdict;
+use blocklab_labs::Verdict;
 
 pub fn pins() -> Vec<Pin> {
     vec![

@@ -1,7 +1,7 @@
 //! Pinned counter evidence of the index-access labs measured through SQL.
 
 use super::Pin;
-use blocklab::labs::Verdict;
+use blocklab_labs::Verdict;
 
 pub fn pins() -> Vec<Pin> {
     vec![

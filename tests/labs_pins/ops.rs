@@ -1,7 +1,7 @@
 //! Pinned counter evidence of the plan-stability and operations labs.
 
 use super::Pin;
-use blocklab::labs::Verdict;
+use blocklab_labs::Verdict;
 
 pub fn pins() -> Vec<Pin> {
     vec![

@@ -5,7 +5,7 @@
 //! clock with a wide tolerance (see `c08_verdict`).
 
 use super::Pin;
-use blocklab::labs::Verdict;
+use blocklab_labs::Verdict;
 
 pub fn pins() -> Vec<Pin> {
     vec![
