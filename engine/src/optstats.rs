@@ -103,7 +103,7 @@ use serde_json::{json, Value as Json};
 
 use crate::access::{ColumnStats, IndexStats};
 use crate::btree::key::{encode_key, split_rowid, KeyColumn};
-use crate::btree::node::IndexBody;
+use crate::block::index::IndexBody;
 use crate::catalog::{IndexDef, TableDef};
 use crate::core::Core;
 use crate::error::{Error, Result};

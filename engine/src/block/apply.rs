@@ -23,7 +23,7 @@ use super::{
     Block, Body, Itl, Op, Slot, SlotState, TxSlot, TxState, UndoBody, UndoHeader, UndoOp, UndoRec,
     MAX_ITL,
 };
-use crate::btree::node::IndexBody;
+use crate::block::index::IndexBody;
 use crate::ids::{Scn, Uba};
 
 impl Block {

@@ -5,7 +5,7 @@
 use bytes::Bytes;
 
 use super::*;
-use crate::btree::node::{get_entry, put_entry, IdxEntry, IndexBody};
+use crate::block::index::{get_entry, put_entry, IdxEntry, IndexBody};
 use crate::encoding::{Dec, DecResult, Enc};
 
 pub(super) fn put_itl(v: &mut Vec<u8>, i: &Itl) {

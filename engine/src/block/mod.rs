@@ -38,11 +38,12 @@
 
 use bytes::Bytes;
 
-use crate::btree::node::{IdxEntry, IndexBody};
+use crate::block::index::{IdxEntry, IndexBody};
 use crate::encoding::{Dec, DecResult, Enc};
 
 mod apply;
 mod codec;
+pub mod index;
 use crate::ids::{BlockNo, Scn, Uba, Xid};
 use codec::{body_len, decode_body, encode_body, get_itl, put_itl};
 pub use codec::{decode_op, encode_op};

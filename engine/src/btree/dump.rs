@@ -66,7 +66,7 @@ use std::collections::{HashSet, VecDeque};
 use std::fmt::Write as _;
 
 use crate::btree::key::{decode_key, split_rowid, KeyColumn};
-use crate::btree::node::{IdxEntry, IndexBody};
+use crate::block::index::{IdxEntry, IndexBody};
 use crate::catalog::{IndexDef, TableDef};
 use crate::core::Core;
 use crate::error::{Error, Result};

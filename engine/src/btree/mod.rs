@@ -4,8 +4,8 @@
 //!   string whose plain byte order is the index order (each column ASC or
 //!   DESC, NULLs last in ASC), so the tree compares keys with `memcmp` and
 //!   never needs to know about column types.
-//! - [`node`]: the body of an index block (level, fences, next pointer,
-//!   entries).
+//! - the body of an index block (level, fences, next pointer, entries) is
+//!   a block format, in [`crate::block::index`].
 //! - [`tree`]: descent, insert, delete, splits (in a system transaction,
 //!   logged and undoable), and consistent range scans.
 //!
@@ -14,5 +14,4 @@
 
 pub mod dump;
 pub mod key;
-pub mod node;
 pub mod tree;

@@ -38,7 +38,7 @@
 use bytes::Bytes;
 
 use crate::block::{Body, Itl, Op, UndoOp, ITL_LEN};
-use crate::btree::node::{IdxEntry, IndexBody};
+use crate::block::index::{IdxEntry, IndexBody};
 use crate::buffer::{BufWrite, Mode};
 use crate::core::{Core, RecHead};
 use crate::error::{Error, Result};
