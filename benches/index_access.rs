@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use blocklab::access::{CmpOp, Pred};
 use blocklab::btree::key::Order;
-use blocklab::exec::Access;
+use blocklab::operators::Access;
 use blocklab::{ColType, Column, Config, Database, Row, RowId, Session, Stat, Value};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 

@@ -294,7 +294,7 @@ fn a_snapshot_does_not_see_a_transaction_whose_inserts_straddle_a_split() {
         s.query(
             "t",
             &blocklab::access::Pred::And(vec![]),
-            blocklab::exec::Access::IndexOnly {
+            blocklab::operators::Access::IndexOnly {
                 name: "t_ab".into(),
             },
         )

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use blocklab::access::{CmpOp, Pred};
 use blocklab::btree::key::Order;
-use blocklab::exec::Access;
+use blocklab::operators::Access;
 use blocklab::{ColType, Column, Config, Database, Stat, StatsSnapshot, Value};
 use proptest::prelude::*;
 

@@ -360,6 +360,8 @@ fn the_checker_finds_planted_violations() {
         Finding::Unlisted("stray".into()),
         // high and peer name each other (both in layer 3)
         Finding::Cycle(vec!["high".into(), "peer".into()]),
+        // low names mid upward, and mid names low downward
+        Finding::Cycle(vec!["low".into(), "mid".into()]),
     ];
     expected.sort();
     assert_eq!(found, expected);

@@ -12,8 +12,8 @@
 
 use blocklab::access::{index_scan_cost, CmpOp, Pred};
 use blocklab::btree::key::Order;
-use blocklab::exec::Access;
-use blocklab::optstats::TableStats;
+use blocklab::operators::Access;
+use blocklab::analyze::TableStats;
 use blocklab::StatsSnapshot;
 use blocklab::{ColType, Column, Config, Database, Stat, Value};
 

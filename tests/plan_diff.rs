@@ -15,7 +15,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use blocklab::optstats::TableStats;
+use blocklab::analyze::TableStats;
 use blocklab::plandiff::{compare, diff_databases, Impact, ImpactTable, Side, Status};
 use blocklab::{Config, Database, Value};
 

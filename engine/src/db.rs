@@ -68,9 +68,9 @@ use parking_lot::Mutex;
 
 use crate::block::{Body, FileHeader, Op};
 use crate::buffer::{BufWrite, BufferCache, Mode};
-use crate::catalog::{Catalog, TableDef};
+use crate::catalog::{Catalog, Schema, TableDef};
 use crate::config::Config;
-use crate::core::{undo_header, Core, RecHead, CATALOG_SEG, FILE_HEADER, UNDO_HEADER};
+use crate::kernel::{undo_header, Kernel, RecHead, CATALOG_SEG, FILE_HEADER, UNDO_HEADER};
 use crate::error::{Error, Result};
 use crate::heap;
 use crate::ids::{Lsn, Scn, Xid};
@@ -98,7 +98,11 @@ pub(crate) const DOUBLEWRITE_FILE: &str = "doublewrite.dbf";
 
 /// An open database.
 pub struct Database {
-    core: Arc<Core>,
+    core: Arc<Kernel>,
+    /// The dictionary: catalog and optimizer statistics.
+    schema: Arc<Schema>,
+    /// The statement cache and the registered SQL functions.
+    sql: Arc<crate::sql::Shared>,
     writer: Mutex<Option<(Arc<AtomicBool>, JoinHandle<()>)>>,
     /// The directory lock: this `Database` is the directory's one owner.
     /// Declared last, so it is released only after `Drop` has shut the
@@ -219,7 +223,7 @@ impl Database {
         let system = Arc::new(Counters::default());
         let bg = SessionStats::background(system.clone());
         let cache = BufferCache::new(cfg.cache_frames, file.clone(), log.clone(), bg.clone());
-        let core = Arc::new(Core {
+        let core = Arc::new(Kernel {
             cfg: cfg.clone(),
 
             file,
@@ -233,12 +237,10 @@ impl Database {
             commit_lock: Mutex::new(()),
             space_lock: Mutex::new(()),
             ckpt_lock: Mutex::new(()),
-            catalog: Default::default(),
             tx_hint: AtomicU64::new(0),
             undo_segments: std::sync::atomic::AtomicU32::new(0),
             poisoned: Mutex::new(None),
             writer_running: AtomicBool::new(false),
-            sql: Default::default(),
             split_locks: Default::default(),
             inherited: Default::default(),
             table_locks: Default::default(),
@@ -255,7 +257,8 @@ impl Database {
             bootstrap(&core)?;
         }
         recovery::roll_back(&core, media.map(|m| m.new_db_id), loads, &mut report)?;
-        load_catalog(&core)?;
+        let schema = Arc::new(Schema::default());
+        load_catalog(&core, &schema)?;
         core.checkpoint()?;
         crate::alert::append(
             backend.as_ref(),
@@ -264,6 +267,8 @@ impl Database {
         )?;
         let db = Database {
             core,
+            schema,
+            sql: Default::default(),
             writer: Mutex::new(None),
             _owner: owner,
         };
@@ -275,7 +280,7 @@ impl Database {
 
     fn start_writer(&self) {
         let stop = Arc::new(AtomicBool::new(false));
-        let weak: Weak<Core> = Arc::downgrade(&self.core);
+        let weak: Weak<Kernel> = Arc::downgrade(&self.core);
         let stop2 = stop.clone();
         self.core.writer_running.store(true, Ordering::Release);
         let h = std::thread::Builder::new()
@@ -287,7 +292,7 @@ impl Database {
 
     /// A new session.
     pub fn session(&self) -> Session {
-        Session::new(self.core.clone())
+        Session::new(self.core.clone(), self.schema.clone(), self.sql.clone())
     }
 
     /// Registers a user-defined SQL function (claim C24): `name(args…)` in
@@ -298,7 +303,7 @@ impl Database {
         name: &str,
         f: impl Fn(&[crate::value::Value]) -> Result<crate::value::Value> + Send + Sync + 'static,
     ) {
-        self.core.sql.register(name, Arc::new(f));
+        self.sql.register(name, Arc::new(f));
     }
 
     /// Writes every dirty block and advances the checkpoint.
@@ -332,12 +337,12 @@ impl Database {
 
     /// Table definitions.
     pub fn tables(&self) -> Vec<TableDef> {
-        self.core.catalog.read().tables.values().cloned().collect()
+        self.schema.catalog.read().tables.values().cloned().collect()
     }
 
     /// Segment size in blocks and HWM of a table.
     pub fn segment_info(&self, table: &str) -> Result<(u32, u32)> {
-        let seg = self.core.catalog.read().get(table)?.seg;
+        let seg = self.schema.catalog.read().get(table)?.seg;
         let b = self.core.cache.get(seg, Mode::Current, &self.core.bg)?;
         match &b.body {
             Body::SegHeader(h) => Ok(heap::segment_size(h)),
@@ -431,7 +436,7 @@ impl Drop for Database {
     }
 }
 
-fn writer_loop(core: Weak<Core>, stop: Arc<AtomicBool>) {
+fn writer_loop(core: Weak<Kernel>, stop: Arc<AtomicBool>) {
     while !stop.load(Ordering::Acquire) {
         std::thread::sleep(Duration::from_millis(20));
         let Some(core) = core.upgrade() else { return };
@@ -463,7 +468,7 @@ fn writer_loop(core: Weak<Core>, stop: Arc<AtomicBool>) {
 ///  block 2  catalog header     blocks 3..   undo segment 1.. headers
 ///  then the undo rings, segment after segment; then free space
 /// ```
-fn bootstrap(core: &Core) -> Result<()> {
+fn bootstrap(core: &Kernel) -> Result<()> {
     let s = &core.bg;
     let segs = core.cfg.undo_segments;
     let per = core.cfg.undo_blocks / segs as u32;
@@ -505,7 +510,7 @@ fn bootstrap(core: &Core) -> Result<()> {
     Ok(())
 }
 
-fn load_catalog(core: &Core) -> Result<()> {
+fn load_catalog(core: &Kernel, schema: &Schema) -> Result<()> {
     let snap = Snapshot {
         scn: core.visible_scn(),
         xid: Xid::NONE,
@@ -513,9 +518,10 @@ fn load_catalog(core: &Core) -> Result<()> {
     let rows = heap::scan_rows(core, &core.bg, snap, CATALOG_SEG, |_| true)?;
     let cat = Catalog::from_rows(rows)
         .map_err(|r| Error::corrupt(core.file.name(), CATALOG_SEG.0 as u64, r))?;
-    core.sql
-        .load_stats(&cat)
+    schema
+        .stats
+        .load(&cat)
         .map_err(|r| Error::corrupt(core.file.name(), CATALOG_SEG.0 as u64, r))?;
-    *core.catalog.write() = cat;
+    *schema.catalog.write() = cat;
     Ok(())
 }

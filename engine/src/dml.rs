@@ -14,7 +14,7 @@
 
 use crate::btree::tree::{self, Probe};
 use crate::constraint::{self, with_probe, Rules};
-use crate::core::Core;
+use crate::kernel::Kernel;
 use crate::error::{Error, Result};
 use crate::heap::{self, ReadPoint};
 use crate::ids::RowId;
@@ -22,14 +22,14 @@ use crate::stats::SessionStats;
 use crate::txn::TxnCtx;
 use crate::value::{decode_row, encode_row, Row, Value};
 
-fn bad_row(core: &Core, rowid: RowId) -> impl Fn(String) -> Error + '_ {
+fn bad_row(core: &Kernel, rowid: RowId) -> impl Fn(String) -> Error + '_ {
     move |r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r)
 }
 
 /// Adds `row`'s entry at `rowid` to every index (all, or only those whose
 /// key differs from `old`'s), with unique probes where a constraint says so.
 fn add_entries(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     rules: &Rules,
@@ -81,7 +81,7 @@ fn add_entries(
 /// constraint probes each key as any insert does; an unusable one is
 /// skipped (it needs a rebuild), unless it enforces a key.
 pub(crate) fn add_loaded_entries(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     rules: &Rules,
@@ -119,7 +119,7 @@ pub(crate) fn add_loaded_entries(
 
 /// Inserts `row` and its index entries; returns its rowid.
 pub(crate) fn insert_row(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     rules: &Rules,
@@ -139,7 +139,7 @@ pub(crate) fn insert_row(
 /// and were indexed, and every row is indexed in order (so a unique
 /// violation between two rows names the later one).
 pub(crate) fn insert_rows(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     rules: &Rules,
@@ -173,7 +173,7 @@ pub(crate) fn insert_rows(
 
 /// Deletes the row at `rowid` and its index entries.
 pub(crate) fn delete_row(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     at: ReadPoint,
@@ -186,7 +186,7 @@ pub(crate) fn delete_row(
 /// Deletes the row at `rowid` (and its index entries) if `keep_going`
 /// accepts its current version once locked; returns whether it did.
 pub(crate) fn delete_row_if(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     at: ReadPoint,
@@ -221,7 +221,7 @@ pub(crate) fn delete_row_if(
 /// is locked; `None` leaves it alone) and maintains the indexes whose keys
 /// changed. Returns the row's rowid (new if it moved), or `None`.
 pub(crate) fn update_row(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     at: ReadPoint,

@@ -49,7 +49,7 @@
 //! closes it cleanly, and this module sits below `Database`.
 //!
 //! This module sits in the transactions layer: it uses the storage, block,
-//! redo, buffer, undo and transaction layers through `Core`, never the
+//! redo, buffer, undo and transaction layers through `Kernel`, never the
 //! catalog, SQL or sessions (loading the catalog after recovery is the
 //! opener's step).
 
@@ -57,7 +57,7 @@ use std::sync::atomic::Ordering;
 
 use crate::block::{Body, FileHeader, Op, TxState};
 use crate::buffer::Mode;
-use crate::core::{undo_header, Core, RecHead, FILE_HEADER};
+use crate::kernel::{undo_header, Kernel, RecHead, FILE_HEADER};
 use crate::error::{Error, Result};
 use crate::ids::{BlockNo, Lsn, Scn, Xid};
 use crate::redo::record::{decode_payload, RecKind, RedoPayload};
@@ -131,7 +131,7 @@ pub(crate) struct Media<'a> {
 /// grows the restored file to what its header counts, and returns what it
 /// learnt of NOLOGGING loads for `roll_back`.
 pub(crate) fn roll_forward(
-    core: &Core,
+    core: &Kernel,
     records: &[LogRecord],
     media: bool,
     report: &mut RecoveryReport,
@@ -149,7 +149,7 @@ pub(crate) fn roll_forward(
 /// (`new_db_id` given) the database then becomes a new incarnation, and the
 /// blocks NOLOGGING loads left unformatted below their HWM are reported.
 pub(crate) fn roll_back(
-    core: &Core,
+    core: &Kernel,
     new_db_id: Option<u64>,
     loads: Option<Nologging>,
     report: &mut RecoveryReport,
@@ -209,7 +209,7 @@ pub(crate) fn mark_unrecoverable(
 /// In media recovery (`nologging` given), a change that does not apply to an
 /// unformatted block of a NOLOGGING load is lost with the load, not damage.
 fn apply_redo(
-    core: &Core,
+    core: &Kernel,
     records: &[LogRecord],
     report: &mut RecoveryReport,
     mut nologging: Option<&mut Nologging>,
@@ -264,7 +264,7 @@ fn apply_redo(
 /// Roll back: every transaction still active after roll-forward had no
 /// commit record; undo takes their changes back, all together, newest
 /// first (`undo::rollback_all` says why not one after the other).
-fn roll_back_active(core: &Core) -> Result<usize> {
+fn roll_back_active(core: &Kernel) -> Result<usize> {
     let mut active = Vec::new();
     for seg in 0..core.undo_segments.load(Ordering::Acquire) as u16 {
         let no = undo_header(seg);
@@ -355,7 +355,7 @@ pub(crate) enum FileHeaderCheck {
 /// (the control file is created before the bootstrap is logged): its file
 /// header is still unformatted, and it must be bootstrapped now. Creating
 /// blocks is the opener's business, not recovery's, so this only says so.
-pub(crate) fn check_file_header(core: &Core, fresh: bool) -> Result<FileHeaderCheck> {
+pub(crate) fn check_file_header(core: &Kernel, fresh: bool) -> Result<FileHeaderCheck> {
     let (db_id, never_checkpointed) = {
         let c = core.control.lock();
         (c.1.db_id, c.1.checkpoint_lsn == 0)
@@ -394,7 +394,7 @@ pub(crate) fn check_file_header(core: &Core, fresh: bool) -> Result<FileHeaderCh
 /// record names (an extent allocated but not yet used at the target SCN):
 /// the restored file, older than that allocation, is grown to cover them,
 /// as the original was grown before the allocation was logged.
-fn grow_to_allocated(core: &Core) -> Result<()> {
+fn grow_to_allocated(core: &Kernel) -> Result<()> {
     let allocated = match &core.cache.get(FILE_HEADER, Mode::Current, &core.bg)?.body {
         Body::FileHeader(h) => h.allocated,
         _ => return Ok(()), // check_file_header reports it
@@ -408,7 +408,7 @@ fn grow_to_allocated(core: &Core) -> Result<()> {
 /// OPEN RESETLOGS: the recovered database becomes a new incarnation with its
 /// own id, in block 0 (logged) and in the control file (written by the next
 /// checkpoint).
-fn reset_db_id(core: &Core, new_db_id: u64) -> Result<()> {
+fn reset_db_id(core: &Kernel, new_db_id: u64) -> Result<()> {
     let mut fh = core.cache.get_mut(FILE_HEADER, &core.bg)?;
     let Body::FileHeader(h) = &fh.body else {
         return Err(Error::corrupt(
@@ -473,7 +473,7 @@ impl Nologging {
 
     /// The blocks of the loads that recovery left below their segment's
     /// HWM yet unformatted: the load committed, its rows are not here.
-    fn unrecoverable(&self, core: &Core) -> Result<Vec<u32>> {
+    fn unrecoverable(&self, core: &Kernel) -> Result<Vec<u32>> {
         let mut out = Vec::new();
         for &(_, first, last, seg) in &self.loads {
             let Some(seg) = seg else { continue };

@@ -14,13 +14,13 @@ use std::sync::Arc;
 use crate::access::Pred;
 use crate::block::TxState;
 use crate::btree::key::{encode_prefix, prefix_successor, Order};
-use crate::catalog::{IndexDef, TableDef};
+use crate::catalog::{IndexDef, Schema, TableDef};
 use crate::config::CommitMode;
 use crate::constraint::{self, ConstraintDef, ConstraintSpec, Rules};
-use crate::core::{undo_header, Core, RecHead, CATALOG_SEG};
+use crate::kernel::{undo_header, Kernel, RecHead, CATALOG_SEG};
 use crate::dml;
 use crate::error::{Error, Result};
-use crate::exec::{self, Access, QueryResult};
+use crate::operators::{self, Access, QueryResult};
 use crate::heap::{self, ReadPoint};
 use crate::ids::{BlockNo, RowId, Scn, TableId, Uba, Xid};
 use crate::redo::record::RecKind;
@@ -34,7 +34,9 @@ mod sqlops;
 
 /// A connection: one transaction at a time, used from one thread.
 pub struct Session {
-    core: Arc<Core>,
+    core: Arc<Kernel>,
+    schema: Arc<Schema>,
+    sql: Arc<crate::sql::Shared>,
     stats: SessionStats,
     txn: Option<TxnCtx>,
     iso: Isolation,
@@ -50,8 +52,14 @@ pub struct Session {
 }
 
 impl Session {
-    pub(crate) fn new(core: Arc<Core>) -> Session {
+    pub(crate) fn new(
+        core: Arc<Kernel>,
+        schema: Arc<Schema>,
+        sql: Arc<crate::sql::Shared>,
+    ) -> Session {
         Session {
+            schema,
+            sql,
             stats: SessionStats::new(core.system.clone()),
             user: core.cfg.default_user.clone(),
             core,
@@ -65,7 +73,11 @@ impl Session {
     }
 
     pub(crate) fn sql_shared(&self) -> &crate::sql::Shared {
-        &self.core.sql
+        &self.sql
+    }
+
+    pub(crate) fn schema(&self) -> &Arc<Schema> {
+        &self.schema
     }
 
     pub(crate) fn stats_handle(&self) -> &SessionStats {
@@ -140,7 +152,7 @@ impl Session {
     }
 
     fn table(&self, name: &str) -> Result<TableDef> {
-        let def = self.core.catalog.read().get(name).cloned()?;
+        let def = self.schema.catalog.read().get(name).cloned()?;
         self.check_direct(&def)?;
         Ok(def)
     }
@@ -205,7 +217,7 @@ impl Session {
 
     /// A table's definition and its indexes.
     fn target(&self, table: &str) -> Result<(TableDef, Vec<IndexDef>)> {
-        let cat = self.core.catalog.read();
+        let cat = self.schema.catalog.read();
         let def = cat.get(table)?.clone();
         self.check_direct(&def)?;
         let indexes = cat.indexes_of(&def.name);
@@ -214,13 +226,13 @@ impl Session {
 
     /// What DML on `table` must maintain and enforce.
     fn rules(&self, table: &str) -> Result<std::sync::Arc<Rules>> {
-        let rules = self.core.catalog.rules(table)?;
+        let rules = self.schema.catalog.rules(table)?;
         self.check_direct(&rules.def)?;
         Ok(rules)
     }
 
     /// The open transaction and what a DML statement needs with it.
-    fn dml_parts(&mut self) -> Result<(Arc<Core>, ReadPoint, &mut TxnCtx, &SessionStats)> {
+    fn dml_parts(&mut self) -> Result<(Arc<Kernel>, ReadPoint, &mut TxnCtx, &SessionStats)> {
         self.ensure_txn()?;
         let snap = self.snapshot();
         let at = ReadPoint {
@@ -448,7 +460,7 @@ impl Session {
 
     /// Runs `where_clause` on `table` through `access` (a full scan or an
     /// index range scan with matching and screening predicates, see
-    /// `exec`), as this session sees the table now.
+    /// `operators`), as this session sees the table now.
     pub fn query(
         &mut self,
         table: &str,
@@ -461,7 +473,7 @@ impl Session {
             Access::Index { name, .. }
             | Access::IndexBatched { name, .. }
             | Access::IndexOnly { name } => {
-                let ix = self.core.catalog.read().index(name)?.clone();
+                let ix = self.schema.catalog.read().index(name)?.clone();
                 if !ix.usable {
                     return Err(Error::Config(format!(
                         "index {} is unusable: rebuild it first",
@@ -479,7 +491,7 @@ impl Session {
         };
         self.statement(|s| {
             let snap = s.snapshot();
-            let r = exec::run(
+            let r = operators::run(
                 &s.core,
                 &s.stats,
                 snap,
@@ -497,11 +509,11 @@ impl Session {
     /// `DBMS_STATS.GATHER_TABLE_STATS`) as of one snapshot, in one statement
     /// that reads only; see `optstats`. The statistics are returned;
     /// `store_stats` stores them (SQL's `ANALYZE TABLE` does both).
-    pub fn analyze(&mut self, table: &str) -> Result<crate::optstats::TableStats> {
+    pub fn analyze(&mut self, table: &str) -> Result<crate::analyze::TableStats> {
         let (def, indexes) = self.target(table)?;
         self.statement(|s| {
             let snap = s.snapshot();
-            crate::optstats::gather(&s.core, &s.stats, snap, &def, &indexes)
+            crate::analyze::gather(&s.core, &s.stats, snap, &def, &indexes)
         })
     }
 
@@ -512,7 +524,7 @@ impl Session {
         index: &str,
         format: crate::btree::dump::DumpFormat,
     ) -> Result<String> {
-        let ix = self.core.catalog.read().index(index)?.clone();
+        let ix = self.schema.catalog.read().index(index)?.clone();
         let def = self.table(&ix.table)?;
         self.statement(|s| {
             let snap = s.snapshot();
@@ -533,7 +545,7 @@ impl Session {
         upper: std::ops::Bound<&[Value]>,
     ) -> Result<Vec<(RowId, Row)>> {
         use std::ops::Bound::*;
-        let ix = self.core.catalog.read().index(index)?.clone();
+        let ix = self.schema.catalog.read().index(index)?.clone();
         if !ix.usable {
             return Err(Error::Config(format!(
                 "index {} is unusable: rebuild it first",
@@ -567,7 +579,7 @@ impl Session {
                 Ok(true)
             })?;
             let mut out = Vec::with_capacity(rowids.len());
-            exec::RowidFetcher::default().fetch_all(
+            operators::RowidFetcher::default().fetch_all(
                 &core,
                 stats,
                 snap,

@@ -11,7 +11,7 @@
 //! Invariant: `file header.allocated <= data file block count`.
 
 use crate::block::{Body, Op};
-use crate::core::{Core, RecHead, FILE_HEADER};
+use crate::kernel::{Kernel, RecHead, FILE_HEADER};
 use crate::error::{Error, Result};
 use crate::stats::SessionStats;
 
@@ -20,7 +20,7 @@ use crate::stats::SessionStats;
 const GROW_BLOCKS: u32 = 256;
 
 /// Allocates `n` contiguous new blocks; returns the first.
-pub(crate) fn alloc_extent(core: &Core, stats: &SessionStats, n: u32) -> Result<u32> {
+pub(crate) fn alloc_extent(core: &Kernel, stats: &SessionStats, n: u32) -> Result<u32> {
     let _g = core.space_lock.lock();
     let mut fh = core.cache.get_mut(FILE_HEADER, stats)?;
     let Body::FileHeader(h) = &fh.body else {

@@ -49,7 +49,7 @@ use std::collections::BTreeSet;
 
 use crate::block::{Block, Body, Itl, TxState, UndoRec};
 use crate::buffer::{BufRead, Mode};
-use crate::core::{undo_header, Core};
+use crate::kernel::{undo_header, Kernel};
 use crate::error::{Error, Result};
 use crate::ids::{BlockNo, Scn, Uba, Xid};
 use crate::stats::{SessionStats, Stat};
@@ -104,7 +104,7 @@ pub enum TxStatus {
 
 /// Looks a transaction up in the transaction table (one consistent get of
 /// the undo segment header).
-pub(crate) fn tx_status(core: &Core, stats: &SessionStats, xid: Xid) -> Result<TxStatus> {
+pub(crate) fn tx_status(core: &Kernel, stats: &SessionStats, xid: Xid) -> Result<TxStatus> {
     stats.inc(Stat::TxTableLookups);
     let no = undo_header(xid.segment());
     if xid.segment() as u32
@@ -145,7 +145,7 @@ pub(crate) fn tx_status(core: &Core, stats: &SessionStats, xid: Xid) -> Result<T
 /// if so, how recent it is: an active transaction's change is the newest
 /// (`u64::MAX`), a committed one's is its commit SCN.
 fn rollback_order(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     no: BlockNo,
     itl: &Itl,
@@ -177,7 +177,7 @@ fn rollback_order(
 
 /// The ITL entries whose changes must be taken back for `snap`.
 fn to_roll_back(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     b: &Block,
     snap: Snapshot,
@@ -193,7 +193,7 @@ fn to_roll_back(
 
 /// The undo record ITL entry `i` of `clone` points at, or snapshot too old.
 fn record_for(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     clone: &Block,
     i: usize,
@@ -238,7 +238,7 @@ impl std::ops::Deref for View<'_> {
 
 /// A consistent get of block `no` as of `snap` (MECHANISMS §3.2).
 pub(crate) fn read_consistent<'a>(
-    core: &'a Core,
+    core: &'a Kernel,
     stats: &SessionStats,
     no: BlockNo,
     snap: Snapshot,

@@ -54,7 +54,7 @@
 use crate::block::{Body, Itl, Op, TxSlot, TxState, UndoOp, UndoRec, HEADER_LEN};
 use crate::buffer::{BufWrite, Mode};
 use crate::clock::now_ms;
-use crate::core::{undo_header, Core, RecHead};
+use crate::kernel::{undo_header, Kernel, RecHead};
 use crate::error::{Error, Result};
 use crate::ids::{BlockNo, Scn, Uba, Xid};
 use crate::redo::record::RecKind;
@@ -68,7 +68,7 @@ pub(crate) fn tx_slots_for(block_size: usize) -> u16 {
     (((block_size - HEADER_LEN) / 2) / crate::block::TX_SLOT_LEN).min(256) as u16
 }
 
-fn header_parts(core: &Core, h: &BufWrite<'_>) -> Result<crate::block::UndoHeader> {
+fn header_parts(core: &Kernel, h: &BufWrite<'_>) -> Result<crate::block::UndoHeader> {
     match &h.body {
         Body::UndoHeader(u) => Ok(u.clone()),
         _ => Err(Error::corrupt(
@@ -96,7 +96,7 @@ fn ring_block(extents: &[(u32, u32)], mut pos: u32) -> BlockNo {
 
 /// The undo size in blocks: every segment's ring (it grows when undo
 /// autoextends; claim C40). Reads the segment headers with `stats`.
-pub(crate) fn ring_blocks(core: &Core, stats: &SessionStats) -> Result<u32> {
+pub(crate) fn ring_blocks(core: &Kernel, stats: &SessionStats) -> Result<u32> {
     let mut total = 0;
     for seg in 0..core
         .undo_segments
@@ -118,7 +118,7 @@ pub(crate) fn ring_blocks(core: &Core, stats: &SessionStats) -> Result<u32> {
 }
 
 /// Starts a transaction: takes a free transaction-table slot.
-pub(crate) fn begin(core: &Core, stats: &SessionStats, user: &str) -> Result<TxnCtx> {
+pub(crate) fn begin(core: &Kernel, stats: &SessionStats, user: &str) -> Result<TxnCtx> {
     core.reserve_redo()?;
     // Transactions take the undo segments in turn.
     let hint = core
@@ -189,7 +189,7 @@ pub(crate) fn tx_slot(txn: &TxnCtx, state: TxState, scn: Scn, last_uba: Uba) -> 
 
 /// Reads the undo record at `uba`; `None` if it has been overwritten.
 pub(crate) fn read_undo(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     uba: Uba,
     mode: Mode,
@@ -212,7 +212,7 @@ enum RingState {
 }
 
 fn ring_state(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     u: &crate::block::UndoHeader,
     no: BlockNo,
@@ -243,7 +243,7 @@ fn ring_state(
 /// Gives `txn` a fresh undo block from the ring (see the module doc for
 /// the order of choices). `h` is the latched undo header.
 fn alloc_undo_block<'a>(
-    core: &'a Core,
+    core: &'a Kernel,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     h: &mut BufWrite<'a>,
@@ -349,7 +349,7 @@ fn extent_size(extent_blocks: u32, len: u32, free_entries: u32) -> u32 {
 ///
 /// `data` must be latched by the caller. Returns the undo address written.
 pub(crate) fn logged_change<'a>(
-    core: &'a Core,
+    core: &'a Kernel,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     data: &mut BufWrite<'a>,
@@ -376,7 +376,7 @@ pub(crate) fn logged_change<'a>(
     }
     // Latch order everywhere: data block, undo header, undo block.
     let mut h = core.cache.get_mut(undo_header(txn.xid.segment()), stats)?;
-    let fits = |core: &Core, b: &BufWrite<'_>| b.encoded_len() + rec_len <= core.file.block_size();
+    let fits = |core: &Kernel, b: &BufWrite<'_>| b.encoded_len() + rec_len <= core.file.block_size();
     let mut undo = loop {
         if let Some((no, wrap)) = txn.undo_block {
             let b = core.cache.get_mut(no, stats)?;
@@ -432,7 +432,7 @@ pub(crate) fn logged_change<'a>(
 /// (compensation), so a crash in the middle of a rollback resumes from the
 /// right place.
 pub(crate) fn rollback_to(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     savepoint: Uba,
@@ -459,7 +459,7 @@ pub(crate) fn rollback_to(
 /// order the changes were made, backwards, each undo record meets the
 /// block as it was just after its change, as in a session's own rollback.
 pub(crate) fn rollback_all(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     mut txns: Vec<TxnCtx>,
 ) -> Result<usize> {
@@ -483,7 +483,7 @@ pub(crate) fn rollback_all(
 }
 
 /// The SCN of the change `txn`'s newest undo record takes back, if any.
-fn head_scn(core: &Core, stats: &SessionStats, txn: &TxnCtx) -> Result<Option<Scn>> {
+fn head_scn(core: &Kernel, stats: &SessionStats, txn: &TxnCtx) -> Result<Option<Scn>> {
     if txn.last_uba.is_none() {
         return Ok(None);
     }
@@ -492,7 +492,7 @@ fn head_scn(core: &Core, stats: &SessionStats, txn: &TxnCtx) -> Result<Option<Sc
 
 /// The undo record at the head of `txn`'s chain, which must be there and
 /// be `txn`'s.
-fn chain_head(core: &Core, stats: &SessionStats, txn: &TxnCtx) -> Result<UndoRec> {
+fn chain_head(core: &Kernel, stats: &SessionStats, txn: &TxnCtx) -> Result<UndoRec> {
     let uba = txn.last_uba;
     let rec = read_undo(core, stats, uba, Mode::Current)?.ok_or_else(|| {
         Error::corrupt(
@@ -513,7 +513,7 @@ fn chain_head(core: &Core, stats: &SessionStats, txn: &TxnCtx) -> Result<UndoRec
 
 /// Takes back `txn`'s newest change (the head of its undo chain), logged
 /// with the chain head moved to the record before it.
-fn undo_newest(core: &Core, stats: &SessionStats, txn: &mut TxnCtx) -> Result<()> {
+fn undo_newest(core: &Kernel, stats: &SessionStats, txn: &mut TxnCtx) -> Result<()> {
     let uba = txn.last_uba;
     let rec = chain_head(core, stats, txn)?;
     core.reserve_redo()?;
@@ -557,7 +557,7 @@ fn undo_newest(core: &Core, stats: &SessionStats, txn: &mut TxnCtx) -> Result<()
 }
 
 /// Marks the transaction rolled back in its slot (after `rollback_to(NONE)`).
-pub(crate) fn end_rollback(core: &Core, stats: &SessionStats, txn: &TxnCtx) -> Result<()> {
+pub(crate) fn end_rollback(core: &Kernel, stats: &SessionStats, txn: &TxnCtx) -> Result<()> {
     let mut h = core.cache.get_mut(undo_header(txn.xid.segment()), stats)?;
     let op = tx_slot(txn, TxState::RolledBack, txn.start_scn, Uba::NONE);
     let (_, end) = core.change(
@@ -582,7 +582,7 @@ pub(crate) fn end_rollback(core: &Core, stats: &SessionStats, txn: &TxnCtx) -> R
 /// (a user commit waits for the log writer; a system transaction such as
 /// an index split does not, as its redo precedes any that depends on it).
 pub(crate) fn commit(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     txn: &TxnCtx,
 ) -> Result<(Scn, crate::ids::Lsn)> {
@@ -617,7 +617,7 @@ pub(crate) fn commit(
 
 /// Commits a system transaction (an index split) without waiting for the
 /// disk.
-pub(crate) fn commit_system(core: &Core, stats: &SessionStats, txn: TxnCtx) -> Result<()> {
+pub(crate) fn commit_system(core: &Kernel, stats: &SessionStats, txn: TxnCtx) -> Result<()> {
     let (scn, _) = commit(core, stats, &txn)?;
     // Stamp the commit into the split nodes now, or every later reader of
     // them would have to look the split transaction up again.

@@ -63,7 +63,7 @@ use std::path::Path;
 pub use logical::{IndexCheck, IndexProblem, MAX_LISTED};
 
 use crate::block::{Block, Body, FileHeader, SlotState, MAX_ITL};
-use crate::core::undo_header;
+use crate::kernel::undo_header;
 use crate::db::DOUBLEWRITE_FILE;
 use crate::error::{Error, Result};
 use crate::ids::BlockNo;

@@ -41,7 +41,7 @@ pub use optional::{c22_verdict, c23_verdict, C22Evidence, C22Run, C23Evidence, C
 use super::{Lab, LabCtx};
 use blocklab::config::Config;
 use blocklab::error::{Error, Result};
-use blocklab::optstats::IndexStatsRow;
+use blocklab::analyze::IndexStatsRow;
 use blocklab::session::Session;
 use blocklab::sql::SqlResult;
 use blocklab::stats::Stat;

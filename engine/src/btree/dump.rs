@@ -68,7 +68,7 @@ use std::fmt::Write as _;
 use crate::btree::key::{decode_key, split_rowid, KeyColumn};
 use crate::block::index::{IdxEntry, IndexBody};
 use crate::catalog::{IndexDef, TableDef};
-use crate::core::Core;
+use crate::kernel::Kernel;
 use crate::error::{Error, Result};
 use crate::ids::BlockNo;
 use crate::stats::{SessionStats, Stat};
@@ -120,7 +120,7 @@ struct Node {
 
 /// Dumps index `ix` of table `def` as of `snap`. Reads only.
 pub(crate) fn dump(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     snap: Snapshot,
     def: &TableDef,
@@ -137,7 +137,7 @@ pub(crate) fn dump(
 
 /// Reads every block of the tree breadth-first, as of `snap`.
 fn walk(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     snap: Snapshot,
     ix: &IndexDef,

@@ -10,7 +10,7 @@
 //!   logged and undoable), and consistent range scans.
 //!
 //! Which predicates bound a scan and which only screen its entries is
-//! decided in `access`; `exec` runs the scan.
+//! decided in `access`; `operators` runs the scan.
 
 pub mod dump;
 pub mod key;

@@ -40,7 +40,7 @@ use bytes::Bytes;
 use crate::block::{Body, Itl, Op, UndoOp, ITL_LEN};
 use crate::block::index::{IdxEntry, IndexBody};
 use crate::buffer::{BufWrite, Mode};
-use crate::core::{Core, RecHead};
+use crate::kernel::{Kernel, RecHead};
 use crate::error::{Error, Result};
 use crate::heap::{acquire_itl, allocate_block, create_segment};
 use crate::ids::{BlockNo, RowId};
@@ -76,7 +76,7 @@ fn room_needed(block_size: usize) -> usize {
 const SPLIT_RESERVE: usize = ITL_LEN;
 
 /// The index body of block `b`, or corruption if it is not an index block.
-pub(crate) fn node<'b>(core: &Core, b: &'b crate::block::Block) -> Result<&'b IndexBody> {
+pub(crate) fn node<'b>(core: &Kernel, b: &'b crate::block::Block) -> Result<&'b IndexBody> {
     match &b.body {
         Body::Index(n) => Ok(n),
         _ => Err(Error::corrupt(
@@ -89,7 +89,7 @@ pub(crate) fn node<'b>(core: &Core, b: &'b crate::block::Block) -> Result<&'b In
 
 /// Creates an empty index for `object`: a segment whose first data block is
 /// the root, an empty leaf.
-pub(crate) fn create(core: &Core, stats: &SessionStats, object: u32) -> Result<Tree> {
+pub(crate) fn create(core: &Kernel, stats: &SessionStats, object: u32) -> Result<Tree> {
     let seg = create_segment(core, stats, object)?;
     let root = allocate_block(core, stats, seg)?;
     let mut b = core.cache.get_new(root, stats)?;
@@ -118,7 +118,7 @@ fn count_level(stats: &SessionStats, tree: Tree, no: BlockNo, n: &IndexBody) {
 /// Current-mode descent to the leaf whose range holds `key`; returns the
 /// path of block numbers from the root (moving right where a split moved
 /// the key's range).
-fn path_to(core: &Core, stats: &SessionStats, tree: Tree, key: &[u8]) -> Result<Vec<BlockNo>> {
+fn path_to(core: &Kernel, stats: &SessionStats, tree: Tree, key: &[u8]) -> Result<Vec<BlockNo>> {
     let mut path = Vec::new();
     let mut no = tree.root;
     for _ in 0..10_000 {
@@ -150,7 +150,7 @@ fn path_to(core: &Core, stats: &SessionStats, tree: Tree, key: &[u8]) -> Result<
 
 /// Latches the leaf holding `key` exclusively.
 fn leaf_for<'a>(
-    core: &'a Core,
+    core: &'a Kernel,
     stats: &SessionStats,
     tree: Tree,
     key: &[u8],
@@ -173,7 +173,7 @@ fn leaf_for<'a>(
 
 /// Inserts `key` (already holding the rowid for a non-unique index) → `rowid`.
 pub(crate) fn insert(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     tree: Tree,
@@ -230,7 +230,7 @@ pub(crate) fn insert(
 
 /// Deletes the entry with `key`.
 pub(crate) fn delete(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     tree: Tree,
@@ -270,7 +270,7 @@ pub(crate) fn delete(
 
 /// Splits nodes on the path to `key` until its leaf has room for one more
 /// entry, in a system transaction that commits at once.
-fn split_for(core: &Core, stats: &SessionStats, tree: Tree, key: &[u8]) -> Result<()> {
+fn split_for(core: &Kernel, stats: &SessionStats, tree: Tree, key: &[u8]) -> Result<()> {
     let lock = core.split_locks.get(tree.root);
     let _g = lock.lock();
     let bs = core.file.block_size();
@@ -316,7 +316,7 @@ fn split_for(core: &Core, stats: &SessionStats, tree: Tree, key: &[u8]) -> Resul
 /// node unformatted). Without this, a tree fed ascending keys would copy a
 /// growing ITL from each new rightmost node to the next.
 fn inherited_itl(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     from: &[Itl],
     entries: &mut [IdxEntry],
@@ -349,7 +349,7 @@ fn inherited_itl(
 
 /// Tells each active transaction whose ITL entry block `no` inherited
 /// about the block, so its commit cleanout stamps it there too.
-fn note_inherited(core: &Core, list: &[Itl], no: BlockNo) {
+fn note_inherited(core: &Kernel, list: &[Itl], no: BlockNo) {
     let mut m = core.inherited.lock();
     for i in list.iter().filter(|i| !i.xid.is_none()) {
         m.entry(i.xid).or_default().push(no);
@@ -369,7 +369,7 @@ fn with_entry(mut list: Vec<Itl>, idx: u8, itl: Itl) -> Vec<Itl> {
 /// Splits `child` (full) into itself and a new right sibling, and adds the
 /// sibling's separator to `parent` (which has room).
 fn split_child(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     sys: &mut TxnCtx,
     tree: Tree,
@@ -484,7 +484,7 @@ fn split_key(n: &IndexBody, mid: usize) -> Bytes {
 
 /// Splits the (full) root: its entries move into two new nodes, and the
 /// root becomes a branch one level higher pointing at them.
-fn split_root(core: &Core, stats: &SessionStats, sys: &mut TxnCtx, tree: Tree) -> Result<()> {
+fn split_root(core: &Kernel, stats: &SessionStats, sys: &mut TxnCtx, tree: Tree) -> Result<()> {
     let a = allocate_block(core, stats, tree.seg)?;
     let b = allocate_block(core, stats, tree.seg)?;
     let mut rb = core.cache.get_mut(tree.root, stats)?;
@@ -588,7 +588,7 @@ fn split_root(core: &Core, stats: &SessionStats, sys: &mut TxnCtx, tree: Tree) -
 /// leaf's read latch (or its consistent-read clone) is held, so it must not
 /// take latches itself: the callers only collect rowids and screen keys.
 pub(crate) fn scan(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     tree: Tree,
     snap: Snapshot,
@@ -665,7 +665,7 @@ pub enum Probe {
 /// first but present in the second was deleted by a transaction still
 /// active — which may yet roll back, so the probe must wait for it.
 pub(crate) fn probe(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     txn: &TxnCtx,
     tree: Tree,
@@ -747,7 +747,7 @@ pub(crate) fn probe(
 /// the build is in the redo and recovers), with no undo: the new segment is
 /// reachable only once the catalog, changed transactionally, points at it.
 pub(crate) fn build(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     object: u32,
     mut entries: Vec<(Vec<u8>, RowId)>,

@@ -58,7 +58,7 @@ pub struct DirectLoad {
 /// database). Returns where the rows went, from which index maintenance
 /// gets their rowids.
 pub(crate) fn direct_insert(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     table: &TableDef,

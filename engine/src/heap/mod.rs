@@ -31,7 +31,7 @@ use crate::block::{
     Block, Body, Itl, Op, SegHeader, Slot, SlotState, UndoOp, HEADER_LEN, ITL_LEN, MAX_ITL,
 };
 use crate::buffer::{BufWrite, Mode};
-use crate::core::{Core, RecHead};
+use crate::kernel::{Kernel, RecHead};
 use crate::error::{Error, Result};
 use crate::ids::{BlockNo, RowId, Scn};
 use crate::redo::record::RecKind;
@@ -52,7 +52,7 @@ pub fn max_row_len(block_size: usize, initrans: u8) -> usize {
     block_size - HEADER_LEN - (initrans as usize + 1) * ITL_LEN - 2 - 4
 }
 
-fn seg_header(core: &Core, b: &Block) -> Result<SegHeader> {
+fn seg_header(core: &Kernel, b: &Block) -> Result<SegHeader> {
     match &b.body {
         Body::SegHeader(h) => Ok(h.clone()),
         _ => Err(Error::corrupt(
@@ -75,7 +75,7 @@ fn nth_block(h: &SegHeader, mut i: u32) -> Option<BlockNo> {
 }
 
 /// Creates a segment for object `object`; returns its header block.
-pub(crate) fn create_segment(core: &Core, stats: &SessionStats, object: u32) -> Result<BlockNo> {
+pub(crate) fn create_segment(core: &Kernel, stats: &SessionStats, object: u32) -> Result<BlockNo> {
     core.reserve_redo()?;
     let n = core.cfg.extent_blocks.max(2);
     let first = alloc_extent(core, stats, n)?;
@@ -100,7 +100,7 @@ pub(crate) fn create_segment(core: &Core, stats: &SessionStats, object: u32) -> 
 /// header is read consistently so a reader older than that commit does not
 /// see them); without one, the current HWM.
 pub(crate) fn segment_blocks(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     seg: BlockNo,
     snap: Option<Snapshot>,
@@ -119,7 +119,7 @@ pub fn segment_size(h: &SegHeader) -> (u32, u32) {
 
 /// Picks a block with (probably) room for an insert: the head of the free
 /// list, or a newly formatted block above the HWM.
-fn find_block(core: &Core, stats: &SessionStats, seg: BlockNo) -> Result<BlockNo> {
+fn find_block(core: &Kernel, stats: &SessionStats, seg: BlockNo) -> Result<BlockNo> {
     let mut sb = core.cache.get_mut(seg, stats)?;
     let mut h = seg_header(core, &sb)?;
     if let Some(&f) = h.free.first() {
@@ -137,7 +137,7 @@ fn find_block(core: &Core, stats: &SessionStats, seg: BlockNo) -> Result<BlockNo
 
 /// Moves the HWM of header `h` up one block (allocating an extent when the
 /// segment is full) and returns that block; the caller logs the header.
-fn grow_hwm(core: &Core, stats: &SessionStats, sb: &Block, h: &mut SegHeader) -> Result<BlockNo> {
+fn grow_hwm(core: &Kernel, stats: &SessionStats, sb: &Block, h: &mut SegHeader) -> Result<BlockNo> {
     let total: u32 = h.extents.iter().map(|e| e.1).sum();
     if h.hwm >= total {
         // The extent map lives in the header block, so extents grow with the
@@ -161,7 +161,7 @@ fn grow_hwm(core: &Core, stats: &SessionStats, sb: &Block, h: &mut SegHeader) ->
 
 /// Takes the next block above the segment's HWM for a caller that formats
 /// it itself (index blocks); the HWM move is a space change.
-pub(crate) fn allocate_block(core: &Core, stats: &SessionStats, seg: BlockNo) -> Result<BlockNo> {
+pub(crate) fn allocate_block(core: &Kernel, stats: &SessionStats, seg: BlockNo) -> Result<BlockNo> {
     let mut sb = core.cache.get_mut(seg, stats)?;
     let mut h = seg_header(core, &sb)?;
     let no = grow_hwm(core, stats, &sb, &mut h)?;
@@ -173,7 +173,7 @@ pub(crate) fn allocate_block(core: &Core, stats: &SessionStats, seg: BlockNo) ->
 
 /// Takes `no` off (full = true) or puts it on the segment's free list.
 fn set_free(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     seg: BlockNo,
     no: BlockNo,
@@ -200,7 +200,7 @@ fn set_free(
 /// rolled back); stamps a commit SCN learned from the transaction table
 /// into the entry (delayed block cleanout, unlogged: it saves later lookups).
 fn itl_committed(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     b: &mut BufWrite<'_>,
     i: usize,
@@ -226,7 +226,7 @@ fn itl_committed(
 /// Finds an ITL entry for `txn` in the block: its own, a free one, one of a
 /// committed transaction (taken over), or a new one if there is room.
 pub(crate) fn acquire_itl(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     txn: &TxnCtx,
     b: &mut BufWrite<'_>,
@@ -282,7 +282,7 @@ fn itl_growth(b: &Block, idx: u8) -> usize {
 
 /// Inserts a row; returns its rowid.
 pub(crate) fn insert(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     seg: BlockNo,
@@ -309,7 +309,7 @@ pub(crate) fn insert(
 }
 
 fn try_insert<'a>(
-    core: &'a Core,
+    core: &'a Kernel,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     b: &mut BufWrite<'a>,
@@ -370,7 +370,7 @@ fn try_insert<'a>(
 /// row. Free slots are reused as by a single-row insert. Returns the
 /// rowids, in the order of `rows`.
 pub(crate) fn insert_many(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     seg: BlockNo,
@@ -404,7 +404,7 @@ pub(crate) fn insert_many(
 /// committed), as a single-row insert would, then after the last slot.
 /// Returns the slots used, in the order of `rows` (empty: none fit).
 fn try_insert_many<'a>(
-    core: &'a Core,
+    core: &'a Kernel,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     b: &mut BufWrite<'a>,
@@ -514,7 +514,7 @@ pub(crate) struct ReadPoint {
 /// another active transaction holds it. Under SERIALIZABLE, fails if the
 /// row changed after the transaction's snapshot.
 fn lock_row<'a>(
-    core: &'a Core,
+    core: &'a Kernel,
     stats: &SessionStats,
     txn: &TxnCtx,
     at: ReadPoint,
@@ -583,7 +583,7 @@ fn slot_of(b: &Block, slot: u16) -> Option<&Slot> {
 /// (`None` leaves the row alone). Returns the rowid (new if it had to move),
 /// or `None` if `new` declined.
 pub(crate) fn update(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     at: ReadPoint,
@@ -628,7 +628,7 @@ pub(crate) fn update(
 
 /// Deletes the row at `rowid`.
 pub(crate) fn delete(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     at: ReadPoint,
@@ -643,7 +643,7 @@ pub(crate) fn delete(
 /// the row is locked (a searched DELETE re-checks its WHERE clause on the
 /// current version); returns the deleted image, or `None` when declined.
 pub(crate) fn delete_if(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     at: ReadPoint,
@@ -671,7 +671,7 @@ pub(crate) fn delete_if(
 /// Changes one row slot through `undo::logged_change` (its undo is the
 /// slot as it was).
 fn change_slot<'a>(
-    core: &'a Core,
+    core: &'a Kernel,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     b: &mut BufWrite<'a>,
@@ -699,7 +699,7 @@ fn change_slot<'a>(
 
 /// The row at `rowid` as of `snap`, if it exists there.
 pub(crate) fn fetch(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     snap: Snapshot,
     rowid: RowId,
@@ -713,7 +713,7 @@ pub(crate) fn fetch(
 
 /// Full scan as of `snap`: every live row below the HWM, in rowid order.
 pub(crate) fn scan(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     snap: Snapshot,
     seg: BlockNo,
@@ -727,7 +727,7 @@ pub(crate) fn scan(
 /// [`scan`] that stops as soon as `f` returns false (a LIMIT is reached):
 /// the blocks after that row are not read.
 pub(crate) fn scan_while(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     snap: Snapshot,
     seg: BlockNo,
@@ -756,7 +756,7 @@ pub(crate) fn scan_while(
 
 /// Decoded rows of a full scan as of `snap` that `keep` accepts.
 pub(crate) fn scan_rows(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     snap: Snapshot,
     seg: BlockNo,
@@ -778,7 +778,7 @@ pub(crate) fn scan_rows(
 /// transactions' uncommitted changes (db block gets; used by foreign-key
 /// checks, which must see rows in flight).
 pub(crate) fn scan_current(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     seg: BlockNo,
     mut f: impl FnMut(RowId, &[u8]) -> Result<()>,
@@ -805,7 +805,7 @@ pub(crate) fn scan_current(
 
 /// Commit cleanout: stamps the commit SCN into the ITL entries of `txn`
 /// in blocks still cached (no redo, MECHANISMS §2.5).
-pub(crate) fn commit_cleanout(core: &Core, stats: &SessionStats, txn: &TxnCtx, scn: Scn) {
+pub(crate) fn commit_cleanout(core: &Kernel, stats: &SessionStats, txn: &TxnCtx, scn: Scn) {
     let inherited = core.inherited.lock().remove(&txn.xid).unwrap_or_default();
     let extra = inherited.iter().filter(|no| !txn.blocks.contains(no));
     for &no in txn.blocks.iter().chain(extra) {

@@ -36,7 +36,7 @@ use std::sync::Arc;
 use crate::block::{Block, Body, Op, SegHeader, SlotState};
 use crate::catalog::{Catalog, TableDef};
 use crate::constraint::ConstraintKind;
-use crate::core::CATALOG_SEG;
+use crate::kernel::CATALOG_SEG;
 use crate::error::{Error, Result};
 use crate::ids::{BlockNo, Lsn, RowId};
 use crate::redo::record::decode_payload;

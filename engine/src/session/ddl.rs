@@ -11,7 +11,7 @@ impl Session {
         self.commit()?;
         let name = name.to_ascii_lowercase();
         crate::catalog::check_table(&name, columns)?;
-        if self.core.catalog.read().tables.contains_key(&name) {
+        if self.schema.catalog.read().tables.contains_key(&name) {
             return Err(Error::AlreadyExists {
                 kind: "table",
                 name,
@@ -19,8 +19,9 @@ impl Session {
         }
         let r = self.statement(|s| {
             let core = s.core.clone();
+            let schema = s.schema.clone();
             let id = {
-                let mut c = core.catalog.write();
+                let mut c = schema.catalog.write();
                 let id = c.next_id;
                 c.next_id += 1;
                 id
@@ -55,7 +56,7 @@ impl Session {
         match r {
             Ok(def) => {
                 self.commit()?;
-                self.core
+                self.schema
                     .catalog
                     .write()
                     .tables
@@ -75,12 +76,12 @@ impl Session {
     /// first, logs `ANALYZE TABLE t` and writes the `stats` rows
     /// (`catalog::StoredStats`) in a transaction of its own, so they
     /// survive a restart and are in the redo like any DDL.
-    pub fn store_stats(&mut self, st: &crate::optstats::TableStats) -> Result<()> {
+    pub fn store_stats(&mut self, st: &crate::analyze::TableStats) -> Result<()> {
         self.commit()?;
-        let core = self.core.clone();
-        let _writer = core.sql.stats_write_guard();
+        let schema = self.schema.clone();
+        let _writer = schema.stats.write_guard();
         let def = self.table(&st.table)?;
-        let old = core.catalog.read().stats.get(&def.name).cloned();
+        let old = schema.catalog.read().stats.get(&def.name).cloned();
         let mut new = crate::catalog::StoredStats {
             table_id: def.id,
             table: def.name.clone(),
@@ -89,7 +90,7 @@ impl Session {
         };
         // What the restart will read back is what the optimizer uses from
         // now on (the stored form keeps 32 bytes of a long text value).
-        let st = crate::optstats::TableStats::from_json(&new.json).map_err(Error::Internal)?;
+        let st = crate::analyze::TableStats::from_json(&new.json).map_err(Error::Internal)?;
         let r = self.statement(|s| {
             s.log_ddl(&format!("ANALYZE TABLE {}", def.name))?;
             let (core, at, txn, stats) = s.dml_parts()?;
@@ -109,8 +110,8 @@ impl Session {
         match r {
             Ok(()) => {
                 self.commit()?;
-                core.catalog.write().stats.insert(def.name.clone(), new);
-                core.sql.set_stats(&def.name, Some(st));
+                schema.catalog.write().stats.insert(def.name.clone(), new);
+                schema.stats.set(&def.name, Some(st));
                 Ok(())
             }
             Err(e) => {
@@ -125,12 +126,12 @@ impl Session {
     /// foreign key references cannot be dropped (Oracle's ORA-02449).
     pub fn drop_table(&mut self, name: &str) -> Result<()> {
         self.commit()?;
-        let core = self.core.clone();
-        let _writer = core.sql.stats_write_guard();
+        let schema = self.schema.clone();
+        let _writer = schema.stats.write_guard();
         let def = self.table(name)?;
-        let stored = core.catalog.read().stats.get(&def.name).cloned();
+        let stored = schema.catalog.read().stats.get(&def.name).cloned();
         let (indexes, constraints) = {
-            let cat = self.core.catalog.read();
+            let cat = self.schema.catalog.read();
             if let Some(c) = cat.constraints.values().find(|c| {
                 c.table != def.name
                     && matches!(&c.kind, constraint::ConstraintKind::ForeignKey { parent, .. } if *parent == def.name)
@@ -167,7 +168,7 @@ impl Session {
         match r {
             Ok(_) => {
                 self.commit()?;
-                let mut cat = self.core.catalog.write();
+                let mut cat = self.schema.catalog.write();
                 cat.tables.remove(&def.name);
                 for i in &indexes {
                     cat.indexes.remove(&i.name);
@@ -176,7 +177,7 @@ impl Session {
                     cat.constraints.remove(&c.name);
                 }
                 cat.stats.remove(&def.name);
-                self.core.sql.set_stats(&def.name, None);
+                self.schema.stats.set(&def.name, None);
                 Ok(())
             }
             Err(e) => {
@@ -223,7 +224,7 @@ impl Session {
         crate::catalog::check_name("index", &name)?;
         let (def, _) = self.target(table)?;
         {
-            let cat = self.core.catalog.read();
+            let cat = self.schema.catalog.read();
             if cat.indexes.contains_key(&name) || cat.tables.contains_key(&name) {
                 return Err(Error::AlreadyExists {
                     kind: "index",
@@ -244,8 +245,9 @@ impl Session {
         }
         let r = self.statement(|s| {
             let core = s.core.clone();
+            let schema = s.schema.clone();
             let id = {
-                let mut c = core.catalog.write();
+                let mut c = schema.catalog.write();
                 let id = c.next_id;
                 c.next_id += 1;
                 id
@@ -293,7 +295,7 @@ impl Session {
         match r {
             Ok(ix) => {
                 self.commit()?;
-                self.core
+                self.schema
                     .catalog
                     .write()
                     .indexes
@@ -333,9 +335,9 @@ impl Session {
     /// reclaimed).
     pub fn drop_index(&mut self, index: &str) -> Result<()> {
         self.commit()?;
-        let ix = self.core.catalog.read().index(index)?.clone();
+        let ix = self.schema.catalog.read().index(index)?.clone();
         if let Some(c) = self
-            .core
+            .schema
             .catalog
             .read()
             .constraints
@@ -355,7 +357,7 @@ impl Session {
         match r {
             Ok(()) => {
                 self.commit()?;
-                self.core.catalog.write().indexes.remove(&ix.name);
+                self.schema.catalog.write().indexes.remove(&ix.name);
                 Ok(())
             }
             Err(e) => {
@@ -369,7 +371,7 @@ impl Session {
     /// maintaining it and queries cannot use it until it is rebuilt. DML on
     /// the table is refused while the index enforces a key constraint.
     pub fn alter_index_unusable(&mut self, index: &str) -> Result<()> {
-        let ix = self.core.catalog.read().index(index)?.clone();
+        let ix = self.schema.catalog.read().index(index)?.clone();
         self.replace_index(ix, "UNUSABLE", |_, _, ix| {
             Ok(IndexDef {
                 usable: false,
@@ -384,7 +386,7 @@ impl Session {
     /// not reclaimed). Much cheaper than maintaining the index row by row
     /// during a load (claim C12).
     pub fn rebuild_index(&mut self, index: &str) -> Result<()> {
-        let ix = self.core.catalog.read().index(index)?.clone();
+        let ix = self.schema.catalog.read().index(index)?.clone();
         self.replace_index(ix, "REBUILD", |s, at, ix| {
             let (def, _) = s.target(&ix.table)?;
             let rows = heap::scan_rows(&s.core, &s.stats, at.snap, def.seg, |_| true)?;
@@ -427,7 +429,7 @@ impl Session {
         match r {
             Ok(new) => {
                 self.commit()?;
-                self.core
+                self.schema
                     .catalog
                     .write()
                     .indexes
@@ -510,7 +512,7 @@ impl Session {
             )));
         }
         if let Some(c) = self
-            .core
+            .schema
             .catalog
             .read()
             .constraints
@@ -523,7 +525,7 @@ impl Session {
             )));
         }
         let on_col: Vec<String> = self
-            .core
+            .schema
             .catalog
             .read()
             .indexes_of(&def.name)
@@ -556,6 +558,7 @@ impl Session {
         rewrite: Option<&dyn Fn(&Row) -> Row>,
     ) -> Result<()> {
         self.commit()?;
+        let schema = self.schema.clone();
         let r = self.statement(|s| {
             s.lock_table(&def, true)?;
             s.log_ddl(ddl)?;
@@ -573,7 +576,7 @@ impl Session {
             .map_err(|e| definition_error(e, &new))?
             .ok_or_else(|| Error::Internal("catalog row update declined".into()))?;
             if let Some(f) = rewrite {
-                let mut rules = core.catalog.read().rules(&def.name)?;
+                let mut rules = schema.catalog.read().rules(&def.name)?;
                 rules.def = new.clone();
                 for (rid, _) in heap::scan_rows(&core, stats, at.snap, def.seg, |_| true)? {
                     dml::update_row(&core, stats, txn, at, &rules, rid, |cur| Ok(Some(f(cur))))?;
@@ -587,7 +590,7 @@ impl Session {
         match r {
             Ok(new) => {
                 self.commit()?;
-                self.core
+                self.schema
                     .catalog
                     .write()
                     .tables
@@ -616,7 +619,7 @@ impl Session {
         let name = name.to_ascii_lowercase();
         crate::catalog::check_name("constraint", &name)?;
         let (cdef, ddl) = {
-            let cat = self.core.catalog.read();
+            let cat = self.schema.catalog.read();
             if cat.constraints.contains_key(&name) {
                 return Err(Error::AlreadyExists {
                     kind: "constraint",
@@ -625,10 +628,11 @@ impl Session {
             }
             constraint::define(&cat, table, &name, spec)?
         };
+        let schema = self.schema.clone();
         let r = self.statement(|s| {
             s.log_ddl(&ddl)?;
             let (core, at, txn, stats) = s.dml_parts()?;
-            constraint::validate(&core, stats, at.snap, &core.catalog.read(), &cdef)?;
+            constraint::validate(&core, stats, at.snap, &schema.catalog.read(), &cdef)?;
             let rowid = heap::insert(&core, stats, txn, CATALOG_SEG, &encode_row(&cdef.to_row()))?;
             Ok(ConstraintDef {
                 catalog_rowid: rowid,
@@ -638,7 +642,7 @@ impl Session {
         match r {
             Ok(c) => {
                 self.commit()?;
-                self.core
+                self.schema
                     .catalog
                     .write()
                     .constraints

@@ -18,14 +18,14 @@ use super::*;
 use crate::access::eval;
 
 impl Session {
-    pub(crate) fn core(&self) -> &Arc<Core> {
+    pub(crate) fn core(&self) -> &Arc<Kernel> {
         &self.core
     }
 
     /// Runs `where_clause` on `table` through `access`, as this session
     /// sees the table now or, with `as_of`, as of that SCN (flashback query
     /// through undo; `SnapshotTooOld` when the undo is gone). With `limit`,
-    /// the access stops once that many rows qualified (`exec::run_limited`).
+    /// the access stops once that many rows qualified (`operators::run_limited`).
     pub fn query_at(
         &mut self,
         table: &str,
@@ -44,7 +44,7 @@ impl Session {
                 },
                 None => s.snapshot(),
             };
-            let r = exec::run_limited(
+            let r = operators::run_limited(
                 &s.core,
                 &s.stats,
                 snap,
@@ -67,7 +67,7 @@ impl Session {
         else {
             return Ok(None);
         };
-        let ix = self.core.catalog.read().index(name)?.clone();
+        let ix = self.schema.catalog.read().index(name)?.clone();
         if !ix.usable {
             return Err(Error::Config(format!(
                 "index {} is unusable: rebuild it first",
@@ -183,7 +183,7 @@ impl Session {
             'attempt: loop {
                 let (core, at, txn, stats) = s.dml_parts()?;
                 let savepoint = txn.last_uba;
-                let found = exec::run(
+                let found = operators::run(
                     &core,
                     stats,
                     at.snap,
@@ -229,7 +229,7 @@ impl Session {
 
 /// One row change of a searched statement: true if the row was changed.
 type RowChange<'a> =
-    dyn Fn(&Core, &SessionStats, &mut TxnCtx, ReadPoint, &Rules, RowId) -> Result<bool> + 'a;
+    dyn Fn(&Kernel, &SessionStats, &mut TxnCtx, ReadPoint, &Rules, RowId) -> Result<bool> + 'a;
 
 impl Session {
     /// `FLASHBACK TABLE t TO SCN n`: puts the table's rows back as they were

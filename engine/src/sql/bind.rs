@@ -38,7 +38,7 @@ use crate::value::{ColType, Value};
 /// The catalog's definition of table `name` (a copy: the catalog lock is
 /// not held while the statement runs).
 pub(super) fn table_def(s: &Session, name: &str) -> Result<TableDef> {
-    Ok(s.core().catalog.read().get(name)?.clone())
+    Ok(s.schema().catalog.read().get(name)?.clone())
 }
 
 /// The names statements use for a table's columns, by position; a dropped
@@ -231,7 +231,7 @@ pub(super) fn bind(
             for a in args {
                 bound.push(*b(a, aggs.as_deref_mut())?);
             }
-            if let Some(f) = s.core().sql.function(name) {
+            if let Some(f) = s.sql_shared().function(name) {
                 E::User {
                     name: name.clone(),
                     f,

@@ -78,15 +78,15 @@ pub(crate) fn run(s: &mut Session, stmt: &Stmt, bind: &mut Binder<'_>) -> Result
             Ok(message("Index created."))
         }
         Stmt::DropTable { name, if_exists } => {
-            if *if_exists && s.core().catalog.read().get(name).is_err() {
+            if *if_exists && s.schema().catalog.read().get(name).is_err() {
                 return Ok(message("Table dropped."));
             }
             s.drop_table(name)?;
-            s.core().sql.set_stats(name, None);
+            s.schema().stats.set(name, None);
             Ok(message("Table dropped."))
         }
         Stmt::DropIndex { name, if_exists } => {
-            if *if_exists && s.core().catalog.read().index(name).is_err() {
+            if *if_exists && s.schema().catalog.read().index(name).is_err() {
                 return Ok(message("Index dropped."));
             }
             s.drop_index(name)?;
@@ -238,7 +238,7 @@ fn create_constraints(
 /// The index of the parent's PRIMARY KEY or UNIQUE constraint on
 /// `columns` (the primary key when `columns` is empty).
 fn parent_key_index(s: &Session, parent: &str, columns: &[String]) -> Result<String> {
-    let cat = s.core().catalog.read();
+    let cat = s.schema().catalog.read();
     let def = cat.get(parent)?;
     let want: Option<Vec<usize>> = if columns.is_empty() {
         None

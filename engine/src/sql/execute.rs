@@ -351,13 +351,13 @@ impl Target {
     /// The access path of a searched UPDATE/DELETE. DML must reach the
     /// table row, so it reads "every column": never index-only.
     fn choose(&self, s: &Session, cx: &Cx<'_>) -> optimizer::Choice {
-        let indexes = s.core().catalog.read().indexes_of(&self.def.name);
+        let indexes = s.schema().catalog.read().indexes_of(&self.def.name);
         let all: Vec<usize> = (0..self.def.columns.len()).collect();
         optimizer::choose(Request {
             def: &self.def,
             alias: None,
             indexes: &indexes,
-            stats: s.core().sql.stats_of(&self.def.name),
+            stats: s.schema().stats.get(&self.def.name),
             pred: &self.pred,
             hints: cx.hints,
             needed: &all,

@@ -113,49 +113,9 @@ pub type UserFn = dyn Fn(&[Value]) -> Result<Value> + Send + Sync;
 pub struct Shared {
     cache: Mutex<HashMap<String, Arc<ast::Statement>>>,
     functions: parking_lot::RwLock<HashMap<String, Arc<UserFn>>>,
-    /// Optimizer statistics by table, from the last `ANALYZE TABLE`: the
-    /// copy the optimizer reads. The catalog's `stats` rows are the stored
-    /// copy, loaded here when the database opens (`load_stats`).
-    table_stats: Mutex<HashMap<String, Arc<crate::optstats::TableStats>>>,
-    /// Held while statistics rows are written or deleted
-    /// (`Session::store_stats`, `drop_table`), so that two ANALYZEs of one
-    /// table cannot both replace the same old rows. Taken before any row
-    /// lock, by a session holding none (DDL commits first).
-    stats_writes: Mutex<()>,
 }
 
 impl Shared {
-    pub(crate) fn stats_write_guard(&self) -> parking_lot::MutexGuard<'_, ()> {
-        self.stats_writes.lock()
-    }
-
-    /// Replaces the optimizer's statistics by the catalog's stored ones.
-    pub(crate) fn load_stats(
-        &self,
-        cat: &crate::catalog::Catalog,
-    ) -> std::result::Result<(), String> {
-        let mut m = HashMap::new();
-        for (name, stored) in &cat.stats {
-            let st = crate::optstats::TableStats::from_json(&stored.json)
-                .map_err(|e| format!("table {name}: {e}"))?;
-            m.insert(name.clone(), Arc::new(st));
-        }
-        *self.table_stats.lock() = m;
-        Ok(())
-    }
-
-    pub(crate) fn stats_of(&self, table: &str) -> Option<Arc<crate::optstats::TableStats>> {
-        self.table_stats.lock().get(table).cloned()
-    }
-
-    pub(crate) fn set_stats(&self, table: &str, st: Option<crate::optstats::TableStats>) {
-        let mut m = self.table_stats.lock();
-        match st {
-            Some(st) => m.insert(table.to_string(), Arc::new(st)),
-            None => m.remove(table),
-        };
-    }
-
     pub(crate) fn register(&self, name: &str, f: Arc<UserFn>) {
         self.functions.write().insert(name.to_ascii_lowercase(), f);
     }

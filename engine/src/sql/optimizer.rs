@@ -3,7 +3,7 @@
 //! In: a [`Request`] — the table, its indexes and statistics, the bound
 //! WHERE clause as the access layer's predicate, the hints, the columns
 //! the statement reads and the order it wants. Out: a [`Choice`] — the
-//! `exec::Access` to run, its plan lines and `plan_table` row, and the
+//! `operators::Access` to run, its plan lines and `plan_table` row, and the
 //! estimates. `select` and the searched UPDATE/DELETE of `execute` ask it;
 //! nothing here reads a row.
 //!
@@ -56,8 +56,8 @@ use crate::access::{
 };
 use crate::btree::key::Order;
 use crate::catalog::{IndexDef, TableDef};
-use crate::exec::Access;
-use crate::optstats::TableStats;
+use crate::operators::Access;
+use crate::analyze::TableStats;
 
 /// One ORDER BY key on a table column: (column, descending, NULLS FIRST).
 pub(crate) type OrderKey = (usize, bool, bool);
@@ -92,7 +92,7 @@ fn default_stats(def: &TableDef, indexes: &[IndexDef]) -> TableStats {
         columns: Vec::new(),
         indexes: indexes
             .iter()
-            .map(|ix| crate::optstats::IndexStatsRow {
+            .map(|ix| crate::analyze::IndexStatsRow {
                 name: ix.name.clone(),
                 blevel: 1,
                 leaf_blocks: 25,

@@ -127,13 +127,13 @@ fn source(
                 Some(e) => to_pred(e, &b.names, &b.types),
                 None => Pred::And(Vec::new()),
             };
-            let indexes = s.core().catalog.read().indexes_of(&def.name);
+            let indexes = s.schema().catalog.read().indexes_of(&def.name);
             let want = b.order.clone().unwrap_or_default();
             let choice = optimizer::choose(Request {
                 def,
                 alias: alias.as_deref(),
                 indexes: &indexes,
-                stats: s.core().sql.stats_of(&def.name),
+                stats: s.schema().stats.get(&def.name),
                 pred: &pred,
                 hints: cx.hints,
                 needed: &b.needed,

@@ -28,9 +28,12 @@
 
 use std::collections::BTreeMap;
 
+pub mod constraint_def;
+pub mod table_stats;
+
 use crate::btree::key::{append_rowid, encode_key, KeyColumn, Order};
 use crate::btree::tree::Tree;
-use crate::constraint::{ConstraintDef, ConstraintKind, Rules};
+use constraint_def::{ConstraintDef, ConstraintKind, Rules};
 use crate::error::{Error, Result};
 use crate::ids::{BlockNo, RowId, TableId};
 use crate::value::{ColType, Column, Row, Value};
@@ -468,6 +471,15 @@ impl CatalogLock {
         self.rules.lock().insert(table.to_string(), r.clone());
         Ok(r)
     }
+}
+
+/// The dictionary as the layers above share it: the catalog (definitions,
+/// behind its lock) and the optimizer's statistics cache. One per database;
+/// the kernel below knows nothing of either.
+#[derive(Default)]
+pub struct Schema {
+    pub catalog: CatalogLock,
+    pub stats: table_stats::StatsCache,
 }
 
 /// The in-memory catalog cache.

@@ -26,7 +26,7 @@ use crate::btree::key::{
     decode_key, encode_prefix, like_prefix_range, prefix_successor, split_rowid, KeyColumn, Order,
 };
 use crate::catalog::{IndexDef, TableDef};
-use crate::core::Core;
+use crate::kernel::Kernel;
 use crate::error::{Error, Result};
 use crate::heap;
 use crate::ids::RowId;
@@ -71,7 +71,7 @@ pub struct QueryResult {
 /// Runs `where_clause` against `def` by `access` (whose index, if any, the
 /// caller has looked up as `index`), as of `snap`.
 pub(crate) fn run(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     snap: Snapshot,
     def: &TableDef,
@@ -92,7 +92,7 @@ pub(crate) fn run(
 /// the limit.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run_limited(
-    core: &Core,
+    core: &Kernel,
     stats: &SessionStats,
     snap: Snapshot,
     def: &TableDef,
@@ -253,7 +253,7 @@ impl RowidFetcher {
     /// the next call, so a range that continues in that block costs no get.
     pub(crate) fn fetch_all(
         &mut self,
-        core: &Core,
+        core: &Kernel,
         stats: &SessionStats,
         snap: Snapshot,
         rowids: &[RowId],
@@ -297,7 +297,7 @@ impl RowidFetcher {
 }
 
 /// The live row in slot `rowid.slot` of table block `b`.
-fn slot_row(core: &Core, b: &Block, rowid: RowId) -> Result<Option<Row>> {
+fn slot_row(core: &Kernel, b: &Block, rowid: RowId) -> Result<Option<Row>> {
     let Body::Heap(slots) = &b.body else {
         return Err(Error::corrupt(
             core.file.name(),

@@ -1,10 +1,10 @@
 //! The shared engine state and the one path every change takes.
 //!
-//! `Core` holds what all sessions share: the data file, the redo log, the
+//! `Kernel` holds what all sessions share: the data file, the redo log, the
 //! buffer cache, the control file, the transaction table's in-memory side
 //! (waits), the catalog cache and the system statistics.
 //!
-//! [`Core::change`] is the write path of MECHANISMS §2.1, used by every
+//! [`Kernel::change`] is the write path of MECHANISMS §2.1, used by every
 //! layer above: with the blocks already latched exclusively, it appends one
 //! redo record holding a change vector per block to the log buffer, then
 //! applies those same ops to the cached blocks and marks them dirty with the
@@ -47,7 +47,7 @@ pub fn undo_header(seg: u16) -> BlockNo {
     }
 }
 
-pub(crate) struct Core {
+pub(crate) struct Kernel {
     pub cfg: Config,
     pub file: Arc<DataFile>,
     pub log: Arc<RedoLog>,
@@ -67,7 +67,6 @@ pub(crate) struct Core {
     pub space_lock: Mutex<()>,
     /// Serializes checkpoints.
     pub ckpt_lock: Mutex<()>,
-    pub catalog: crate::catalog::CatalogLock,
     /// Round-robin hint for transaction-table slot allocation.
     pub tx_hint: AtomicU64,
     /// Number of undo segments (from the file header).
@@ -90,8 +89,6 @@ pub(crate) struct Core {
     /// Whether the background writer is running (it checkpoints when the
     /// log fills; without it, the session that needs log space does).
     pub writer_running: std::sync::atomic::AtomicBool,
-    /// The statement cache, registered functions and optimizer statistics.
-    pub sql: crate::sql::Shared,
 }
 
 /// Who is making a change, for the redo record.
@@ -119,7 +116,7 @@ impl<'a> RecHead<'a> {
     }
 }
 
-impl Core {
+impl Kernel {
     pub fn visible_scn(&self) -> Scn {
         Scn(self.visible_scn.load(Ordering::Acquire))
     }
