@@ -98,10 +98,18 @@ fn code_only(text: &str) -> String {
                     j += rest[j..].chars().next().unwrap().len_utf8();
                 }
             }
-            out.extend(rest[..j].chars().map(|c| if c == '\n' { '\n' } else { ' ' }));
+            out.extend(
+                rest[..j]
+                    .chars()
+                    .map(|c| if c == '\n' { '\n' } else { ' ' }),
+            );
             i += j;
         } else if let Some(len) = raw_string_len(rest) {
-            out.extend(rest[..len].chars().map(|c| if c == '\n' { '\n' } else { ' ' }));
+            out.extend(
+                rest[..len]
+                    .chars()
+                    .map(|c| if c == '\n' { '\n' } else { ' ' }),
+            );
             i += len;
         } else if rest.starts_with('"') {
             let mut j = 1;
@@ -112,7 +120,11 @@ fn code_only(text: &str) -> String {
                 }
             }
             let j = (j + 1).min(rest.len());
-            out.extend(rest[..j].chars().map(|c| if c == '\n' { '\n' } else { ' ' }));
+            out.extend(
+                rest[..j]
+                    .chars()
+                    .map(|c| if c == '\n' { '\n' } else { ' ' }),
+            );
             i += j;
         } else if let Some(len) = char_literal_len(rest) {
             out.extend(std::iter::repeat_n(' ', len));

@@ -11,9 +11,9 @@
 //! on `k`.
 
 use blocklab::access::{index_scan_cost, CmpOp, Pred};
+use blocklab::analyze::TableStats;
 use blocklab::btree::key::Order;
 use blocklab::operators::Access;
-use blocklab::analyze::TableStats;
 use blocklab::StatsSnapshot;
 use blocklab::{ColType, Column, Config, Database, Stat, Value};
 

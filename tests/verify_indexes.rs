@@ -11,8 +11,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use blocklab::block::{Block, Body};
 use blocklab::block::index::IdxEntry;
+use blocklab::block::{Block, Body};
 use blocklab::storage::{stamp_crc, ControlFile, SimBackend};
 use blocklab::verify::{verify_bytes, verify_dir, IndexCheck, IndexProblem, DATA_FILE};
 use blocklab::{BlockNo, Config, Database, RowId, Session};

@@ -77,14 +77,16 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::access::ColumnStats;
-use crate::btree::key::{encode_key, split_rowid, KeyColumn};
 use crate::block::index::IndexBody;
+use crate::btree::key::{encode_key, split_rowid, KeyColumn};
+pub use crate::catalog::table_stats::{
+    cluster_ratio, IndexStatsRow, TableStats, STORED_TEXT_BYTES,
+};
 use crate::catalog::{IndexDef, TableDef};
-pub use crate::catalog::table_stats::{cluster_ratio, IndexStatsRow, TableStats, STORED_TEXT_BYTES};
-use crate::kernel::Kernel;
 use crate::error::{Error, Result};
 use crate::heap;
 use crate::ids::{BlockNo, RowId};
+use crate::kernel::Kernel;
 use crate::stats::{SessionStats, Stat};
 use crate::txn::{read_consistent, Snapshot};
 use crate::value::{decode_row, Value};

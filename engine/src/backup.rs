@@ -48,8 +48,8 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::config::Config;
 use crate::clock::now_ms;
+use crate::config::Config;
 use crate::db::{recover_media, Media, RecoveryReport};
 use crate::error::{Error, Result};
 use crate::ids::{Lsn, Scn};

@@ -36,10 +36,10 @@ pub(crate) use crate::catalog::constraint_def::Rules;
 pub use crate::catalog::constraint_def::{ConstraintDef, ConstraintKind};
 use crate::catalog::{Catalog, IndexDef, TableDef};
 
-use crate::kernel::Kernel;
 use crate::error::{Error, Result};
 use crate::heap;
 use crate::ids::{RowId, Scn};
+use crate::kernel::Kernel;
 use crate::stats::SessionStats;
 use crate::txn::{Snapshot, TxnCtx};
 use crate::value::{decode_row, encode_row, Row, Value};

@@ -70,15 +70,15 @@ use crate::block::{Body, FileHeader, Op};
 use crate::buffer::{BufWrite, BufferCache, Mode};
 use crate::catalog::{Catalog, Schema, TableDef};
 use crate::config::Config;
-use crate::kernel::{undo_header, Kernel, RecHead, CATALOG_SEG, FILE_HEADER, UNDO_HEADER};
 use crate::error::{Error, Result};
 use crate::heap;
 use crate::ids::{Lsn, Scn, Xid};
+use crate::kernel::{undo_header, Kernel, RecHead, CATALOG_SEG, FILE_HEADER, UNDO_HEADER};
+use crate::lock::Waits;
 use crate::redo::log::archiver::{read_archive_dest, write_archive_dest};
 use crate::redo::{read_log, LogConfig, LogScan, RedoLog};
 use crate::session::Session;
 use crate::stats::{Counters, SessionStats, Stat, StatsSnapshot};
-use crate::lock::Waits;
 use crate::storage::{Backend, ControlFile, DataFile, DirLock, OsBackend};
 use crate::txn::Snapshot;
 use crate::undo;
@@ -337,7 +337,13 @@ impl Database {
 
     /// Table definitions.
     pub fn tables(&self) -> Vec<TableDef> {
-        self.schema.catalog.read().tables.values().cloned().collect()
+        self.schema
+            .catalog
+            .read()
+            .tables
+            .values()
+            .cloned()
+            .collect()
     }
 
     /// Segment size in blocks and HWM of a table.
@@ -345,7 +351,7 @@ impl Database {
         let seg = self.schema.catalog.read().get(table)?.seg;
         let b = self.core.cache.get(seg, Mode::Current, &self.core.bg)?;
         match &b.body {
-            Body::SegHeader(h) => Ok(heap::segment_size(h)),
+            Body::SegHeader(h) => Ok(crate::space::segment_size(h)),
             _ => Err(Error::corrupt(
                 self.core.file.name(),
                 seg.0 as u64,

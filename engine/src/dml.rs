@@ -14,10 +14,10 @@
 
 use crate::btree::tree::{self, Probe};
 use crate::constraint::{self, with_probe, Rules};
-use crate::kernel::Kernel;
 use crate::error::{Error, Result};
 use crate::heap::{self, ReadPoint};
 use crate::ids::RowId;
+use crate::kernel::Kernel;
 use crate::stats::SessionStats;
 use crate::txn::TxnCtx;
 use crate::value::{decode_row, encode_row, Row, Value};

@@ -19,16 +19,16 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::block::Op;
-use crate::clock::now_ms;
 use crate::buffer::{BufWrite, BufferCache};
+use crate::clock::now_ms;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::ids::{BlockNo, Lsn, Scn, Xid};
+use crate::lock::Waits;
 use crate::redo::record::{encode_payload, RecKind};
 use crate::redo::RedoLog;
 use crate::stats::{Counters, SessionStats, Stat};
 use crate::storage::{ControlData, ControlFile, DataFile};
-use crate::lock::Waits;
 
 /// Block 0: the file header.
 pub const FILE_HEADER: BlockNo = BlockNo(0);

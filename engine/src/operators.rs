@@ -26,10 +26,10 @@ use crate::btree::key::{
     decode_key, encode_prefix, like_prefix_range, prefix_successor, split_rowid, KeyColumn, Order,
 };
 use crate::catalog::{IndexDef, TableDef};
-use crate::kernel::Kernel;
 use crate::error::{Error, Result};
 use crate::heap;
 use crate::ids::RowId;
+use crate::kernel::Kernel;
 use crate::stats::{SessionStats, Stat};
 use crate::txn::{read_consistent, Snapshot};
 use crate::value::{decode_row, Row, Value};

@@ -57,14 +57,13 @@ use std::sync::atomic::Ordering;
 
 use crate::block::{Body, FileHeader, Op, TxState};
 use crate::buffer::Mode;
-use crate::kernel::{undo_header, Kernel, RecHead, FILE_HEADER};
 use crate::error::{Error, Result};
 use crate::ids::{BlockNo, Lsn, Scn, Xid};
+use crate::kernel::{undo_header, Kernel, RecHead, FILE_HEADER};
 use crate::redo::record::{decode_payload, RecKind, RedoPayload};
 use crate::redo::{create_log_files, LogConfig, LogRecord, Ring};
 use crate::storage::{stamp_crc, Backend, ControlFile, CRC_LEN};
 use crate::txn::TxnCtx;
-use crate::undo;
 
 /// What recovery did when the database was opened.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -298,7 +297,7 @@ fn roll_back_active(core: &Kernel) -> Result<usize> {
             });
         }
     }
-    undo::rollback_all(core, &core.bg, active)
+    crate::txn::rollback_all(core, &core.bg, active)
 }
 
 /// Recovery may start from the copy of the control file that `open` fell

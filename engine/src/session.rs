@@ -17,12 +17,12 @@ use crate::btree::key::{encode_prefix, prefix_successor, Order};
 use crate::catalog::{IndexDef, Schema, TableDef};
 use crate::config::CommitMode;
 use crate::constraint::{self, ConstraintDef, ConstraintSpec, Rules};
-use crate::kernel::{undo_header, Kernel, RecHead, CATALOG_SEG};
 use crate::dml;
 use crate::error::{Error, Result};
-use crate::operators::{self, Access, QueryResult};
 use crate::heap::{self, ReadPoint};
 use crate::ids::{BlockNo, RowId, Scn, TableId, Uba, Xid};
+use crate::kernel::{undo_header, Kernel, RecHead, CATALOG_SEG};
+use crate::operators::{self, Access, QueryResult};
 use crate::redo::record::RecKind;
 use crate::stats::{SessionStats, Stat, StatsSnapshot};
 use crate::txn::{Isolation, Snapshot, TxnCtx};
@@ -188,7 +188,7 @@ impl Session {
 
     fn ensure_txn(&mut self) -> Result<()> {
         if self.txn.is_none() {
-            self.txn = Some(undo::begin(&self.core, &self.stats, &self.user)?);
+            self.txn = Some(crate::txn::begin(&self.core, &self.stats, &self.user)?);
         }
         Ok(())
     }
@@ -204,7 +204,8 @@ impl Session {
             Ok(v) => Ok(v),
             Err(e) => {
                 if let Some(txn) = self.txn.as_mut() {
-                    if let Err(r) = undo::rollback_to(&self.core, &self.stats, txn, savepoint) {
+                    if let Err(r) = crate::txn::rollback_to(&self.core, &self.stats, txn, savepoint)
+                    {
                         // Half a statement is in the transaction: it must
                         // never commit (statement atomicity).
                         self.doomed = Some(format!("{e}; then {r}"));
@@ -443,7 +444,15 @@ impl Session {
             for row in &rows {
                 constraint::check_row(&rules, row)?;
             }
-            let (load, placed) = heap::direct_insert(&core, stats, txn, &rules.def, &rows, plan)?;
+            let (load, placed) = heap::direct_insert(
+                &core,
+                stats,
+                txn,
+                rules.def.seg,
+                rules.def.logging,
+                &rows,
+                plan,
+            )?;
             if !rules.indexes.is_empty() {
                 // Rowids only for index maintenance: one per row is not free.
                 let rowids = placed.rowids();
@@ -528,7 +537,15 @@ impl Session {
         let def = self.table(&ix.table)?;
         self.statement(|s| {
             let snap = s.snapshot();
-            crate::btree::dump::dump(&s.core, &s.stats, snap, &def, &ix, format)
+            crate::btree::dump::dump(
+                &s.core,
+                &s.stats,
+                snap,
+                &ix.name,
+                ix.tree.root,
+                &ix.key_columns(&def),
+                format,
+            )
         })
     }
 
@@ -617,7 +634,7 @@ impl Session {
             // publishes them (a NOLOGGING load has nothing else to recover from).
             core.sync_data()?;
         }
-        let (scn, end) = undo::commit(&core, s, &txn)?;
+        let (scn, end) = crate::txn::commit(&core, s, &txn)?;
         // The commit is durable once its record is: wait for the log
         // writer (group commit). Only then stamp the commit SCN into the
         // blocks, so no block can reach the disk claiming a commit that a
@@ -625,7 +642,7 @@ impl Session {
         if core.log.flush(end)? {
             s.inc(Stat::RedoSynchWrites);
         }
-        heap::commit_cleanout(&core, s, &txn, scn);
+        crate::txn::itl::commit_cleanout(&core, s, &txn, scn);
         if core.cfg.commit_mode == CommitMode::Force {
             let blocks: Vec<BlockNo> = txn.blocks.iter().copied().collect();
             core.cache.write_blocks(&blocks)?;
@@ -645,8 +662,8 @@ impl Session {
             self.stats.inc(Stat::UserRollbacks);
             return Ok(());
         };
-        let r = undo::rollback_to(&self.core, &self.stats, &mut txn, Uba::NONE)
-            .and_then(|()| undo::end_rollback(&self.core, &self.stats, &txn));
+        let r = crate::txn::rollback_to(&self.core, &self.stats, &mut txn, Uba::NONE)
+            .and_then(|()| crate::txn::end_rollback(&self.core, &self.stats, &txn));
         if let Err(e) = r {
             // Keep the transaction (and its locks) so the rollback can be
             // retried; recovery rolls it back if the database goes down.

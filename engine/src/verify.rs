@@ -63,10 +63,10 @@ use std::path::Path;
 pub use logical::{IndexCheck, IndexProblem, MAX_LISTED};
 
 use crate::block::{Block, Body, FileHeader, SlotState, MAX_ITL};
-use crate::kernel::undo_header;
 use crate::db::DOUBLEWRITE_FILE;
 use crate::error::{Error, Result};
 use crate::ids::BlockNo;
+use crate::kernel::undo_header;
 use crate::storage::{
     check_crc, Backend, ControlData, ControlFile, DataFile, FileHandle, ReadOnlyBackend,
 };

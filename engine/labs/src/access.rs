@@ -39,9 +39,9 @@ pub use matching::{
 pub use optional::{c22_verdict, c23_verdict, C22Evidence, C22Run, C23Evidence, C23Form};
 
 use super::{Lab, LabCtx};
+use blocklab::analyze::IndexStatsRow;
 use blocklab::config::Config;
 use blocklab::error::{Error, Result};
-use blocklab::analyze::IndexStatsRow;
 use blocklab::session::Session;
 use blocklab::sql::SqlResult;
 use blocklab::stats::Stat;

@@ -65,12 +65,11 @@
 use std::collections::{HashSet, VecDeque};
 use std::fmt::Write as _;
 
-use crate::btree::key::{decode_key, split_rowid, KeyColumn};
 use crate::block::index::{IdxEntry, IndexBody};
-use crate::catalog::{IndexDef, TableDef};
-use crate::kernel::Kernel;
+use crate::btree::key::{decode_key, split_rowid, KeyColumn};
 use crate::error::{Error, Result};
 use crate::ids::BlockNo;
+use crate::kernel::Kernel;
 use crate::stats::{SessionStats, Stat};
 use crate::txn::{read_consistent, Snapshot};
 use crate::value::Value;
@@ -118,20 +117,22 @@ struct Node {
     keys: Vec<String>,
 }
 
-/// Dumps index `ix` of table `def` as of `snap`. Reads only.
+/// Dumps the index `name` whose root is `root` and whose keys are made of
+/// `cols`, as of `snap`. Reads only.
 pub(crate) fn dump(
     core: &Kernel,
     stats: &SessionStats,
     snap: Snapshot,
-    def: &TableDef,
-    ix: &IndexDef,
+    name: &str,
+    root: BlockNo,
+    cols: &[KeyColumn],
     format: DumpFormat,
 ) -> Result<String> {
-    let nodes = walk(core, stats, snap, ix, &ix.key_columns(def))?;
+    let nodes = walk(core, stats, snap, root, cols)?;
     let bs = core.file.block_size();
     Ok(match format {
         DumpFormat::Text => text(&nodes, bs),
-        DumpFormat::Dot => dot(&ix.name, &nodes),
+        DumpFormat::Dot => dot(name, &nodes),
     })
 }
 
@@ -140,11 +141,10 @@ fn walk(
     core: &Kernel,
     stats: &SessionStats,
     snap: Snapshot,
-    ix: &IndexDef,
+    root: BlockNo,
     cols: &[KeyColumn],
 ) -> Result<Vec<Node>> {
     let corrupt = |no: BlockNo, why: &str| Error::corrupt(core.file.name(), no.0 as u64, why);
-    let root = ix.tree.root;
     stats.inc(Stat::IndexDescents);
     let mut nodes = Vec::new();
     // (block, depth, the level its parent says it must have)

@@ -34,19 +34,19 @@
 //! Simplification: nodes are never merged; a leaf emptied by deletes stays
 //! in the chain.
 
-
 use bytes::Bytes;
 
-use crate::block::{Body, Itl, Op, UndoOp, ITL_LEN};
 use crate::block::index::{IdxEntry, IndexBody};
+use crate::block::{Body, Itl, Op, UndoOp, ITL_LEN};
 use crate::buffer::{BufWrite, Mode};
-use crate::kernel::{Kernel, RecHead};
 use crate::error::{Error, Result};
-use crate::heap::{acquire_itl, allocate_block, create_segment};
 use crate::ids::{BlockNo, RowId};
+use crate::kernel::{Kernel, RecHead};
+use crate::space::{allocate_block, create_segment};
 use crate::stats::{SessionStats, Stat};
+use crate::txn::itl::acquire_itl;
 use crate::txn::{read_consistent, Snapshot, TxnCtx};
-use crate::undo::{self, logged_change};
+use crate::undo::logged_change;
 
 /// Where an index lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -274,7 +274,7 @@ fn split_for(core: &Kernel, stats: &SessionStats, tree: Tree, key: &[u8]) -> Res
     let lock = core.split_locks.get(tree.root);
     let _g = lock.lock();
     let bs = core.file.block_size();
-    let mut sys = undo::begin(core, stats, "SYS")?;
+    let mut sys = crate::txn::begin(core, stats, "SYS")?;
     let result = (|| {
         for _ in 0..64 {
             let path = path_to(core, stats, tree, key)?;
@@ -295,10 +295,10 @@ fn split_for(core: &Kernel, stats: &SessionStats, tree: Tree, key: &[u8]) -> Res
         Err(Error::Internal("index split did not make room".into()))
     })();
     match result {
-        Ok(()) => undo::commit_system(core, stats, sys),
+        Ok(()) => crate::txn::commit_system(core, stats, sys),
         Err(e) => {
-            let _ = undo::rollback_to(core, stats, &mut sys, crate::ids::Uba::NONE);
-            let _ = undo::end_rollback(core, stats, &sys);
+            let _ = crate::txn::rollback_to(core, stats, &mut sys, crate::ids::Uba::NONE);
+            let _ = crate::txn::end_rollback(core, stats, &sys);
             Err(e)
         }
     }

@@ -315,4 +315,3 @@ impl Rules {
             .find(|c| c.unique_index().is_some_and(|(i, _)| i == index))
     }
 }
-

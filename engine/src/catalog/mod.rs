@@ -33,10 +33,10 @@ pub mod table_stats;
 
 use crate::btree::key::{append_rowid, encode_key, KeyColumn, Order};
 use crate::btree::tree::Tree;
-use constraint_def::{ConstraintDef, ConstraintKind, Rules};
 use crate::error::{Error, Result};
 use crate::ids::{BlockNo, RowId, TableId};
 use crate::value::{ColType, Column, Row, Value};
+use constraint_def::{ConstraintDef, ConstraintKind, Rules};
 
 /// The longest name of a table, column, index or constraint, in characters.
 pub const MAX_NAME_LEN: usize = 128;

@@ -65,8 +65,8 @@ impl StatsCache {
     pub(crate) fn load(&self, cat: &super::Catalog) -> std::result::Result<(), String> {
         let mut m = HashMap::new();
         for (name, stored) in &cat.stats {
-            let st = TableStats::from_json(&stored.json)
-                .map_err(|e| format!("table {name}: {e}"))?;
+            let st =
+                TableStats::from_json(&stored.json).map_err(|e| format!("table {name}: {e}"))?;
             m.insert(name.clone(), Arc::new(st));
         }
         *self.tables.lock() = m;
@@ -375,4 +375,3 @@ pub fn cluster_ratio(num_rows: u64, clustering_factor: u64, table_blocks: u64) -
     let r = num_rows.saturating_sub(clustering_factor) as f64 / (num_rows - table_blocks) as f64;
     r.clamp(0.0, 1.0)
 }
-

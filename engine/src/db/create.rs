@@ -23,8 +23,8 @@
 //! The bootstrap (file header, undo and catalog segments) is not done here:
 //! it is redo, and `check_file_header` redoes it if a crash lost it.
 
-use crate::config::Config;
 use crate::clock::now_ms;
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::redo::{create_log_files, LogConfig};
 use crate::storage::{Backend, ControlData, ControlFile, DataFile};

@@ -29,8 +29,9 @@
 
 use super::*;
 use crate::block::BlockKind;
-use crate::catalog::TableDef;
 use crate::encoding::Enc;
+use crate::space::reserve_above_hwm;
+use crate::txn::itl::acquire_itl;
 use crate::value::{encode_row_into, encoded_row_len, Row, Value};
 
 /// What a direct-path load did.
@@ -61,55 +62,17 @@ pub(crate) fn direct_insert(
     core: &Kernel,
     stats: &SessionStats,
     txn: &mut TxnCtx,
-    table: &TableDef,
+    seg: BlockNo,
+    logging: bool,
     rows: &[Row],
     plan: BlockPlan,
 ) -> Result<(DirectLoad, Placed)> {
-    let (seg, logging) = (table.seg, table.logging);
     let bs = core.file.block_size();
     let itls = core.cfg.initrans;
     let per_block = plan.finish(rows.len(), bs, itls)?;
     core.reserve_redo()?;
-    // Room above the HWM: extend the segment's extents as needed (space
-    // changes, never rolled back).
     let n_blocks = per_block.len() as u32;
-    let (hwm_before, blocks) = {
-        let mut sb = core.cache.get_mut(seg, stats)?;
-        let mut h = seg_header(core, &sb)?;
-        let hwm = h.hwm;
-        let mut blocks = Vec::with_capacity(per_block.len());
-        let mut grown = false;
-        for k in 0..n_blocks {
-            let total: u32 = h.extents.iter().map(|e| e.1).sum();
-            if hwm + k >= total {
-                let n = core
-                    .cfg
-                    .extent_blocks
-                    .max(total / 4)
-                    .max(n_blocks - k)
-                    .min(1 << 16);
-                let first = alloc_extent(core, stats, n)?;
-                h.extents.push((first, n));
-                grown = true;
-            }
-            blocks.push(
-                nth_block(&h, hwm + k)
-                    .ok_or_else(|| Error::Internal("HWM beyond extents".into()))?,
-            );
-        }
-        if grown {
-            if sb.encoded_len() + 8 * h.extents.len() > 2 * bs {
-                return Err(Error::SpaceExhausted(format!(
-                    "segment {} has too many extents",
-                    seg.0
-                )));
-            }
-            core.change(stats, RecHead::space(), &mut [&mut sb], |_| {
-                vec![Op::SetSegHeader(h)]
-            })?;
-        }
-        (hwm, blocks)
-    };
+    let (hwm_before, blocks) = reserve_above_hwm(core, stats, seg, n_blocks)?;
     // Log the images (LOGGING) and make that redo durable, then write the
     // blocks; or (NOLOGGING) a marker saying which blocks the redo cannot
     // rebuild.

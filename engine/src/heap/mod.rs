@@ -27,70 +27,25 @@
 
 use bytes::Bytes;
 
-use crate::block::{
-    Block, Body, Itl, Op, SegHeader, Slot, SlotState, UndoOp, HEADER_LEN, ITL_LEN, MAX_ITL,
-};
+use crate::block::{Block, Body, Itl, Op, Slot, SlotState, UndoOp, HEADER_LEN, ITL_LEN};
 use crate::buffer::{BufWrite, Mode};
-use crate::kernel::{Kernel, RecHead};
 use crate::error::{Error, Result};
 use crate::ids::{BlockNo, RowId, Scn};
+use crate::kernel::Kernel;
 use crate::redo::record::RecKind;
-use crate::space::alloc_extent;
+use crate::space::{find_block, nth_block, seg_header, set_free};
 use crate::stats::{SessionStats, Stat};
-use crate::txn::{read_consistent, tx_status, Isolation, Snapshot, TxStatus, TxnCtx};
+use crate::txn::itl::{acquire_itl, itl_committed, itl_growth};
+use crate::txn::{read_consistent, Isolation, Snapshot, TxnCtx};
 use crate::undo::logged_change;
 
 mod direct;
 pub use direct::DirectLoad;
 pub(crate) use direct::{direct_insert, BlockPlan};
 
-/// The longest free list kept in a segment header.
-const MAX_FREE: usize = 64;
-
 /// Largest row (encoded) a block of `block_size` can hold.
 pub fn max_row_len(block_size: usize, initrans: u8) -> usize {
     block_size - HEADER_LEN - (initrans as usize + 1) * ITL_LEN - 2 - 4
-}
-
-fn seg_header(core: &Kernel, b: &Block) -> Result<SegHeader> {
-    match &b.body {
-        Body::SegHeader(h) => Ok(h.clone()),
-        _ => Err(Error::corrupt(
-            core.file.name(),
-            b.no.0 as u64,
-            "not a segment header",
-        )),
-    }
-}
-
-/// Block number of the segment's `i`-th block (0 = the header).
-fn nth_block(h: &SegHeader, mut i: u32) -> Option<BlockNo> {
-    for &(start, len) in &h.extents {
-        if i < len {
-            return Some(BlockNo(start + i));
-        }
-        i -= len;
-    }
-    None
-}
-
-/// Creates a segment for object `object`; returns its header block.
-pub(crate) fn create_segment(core: &Kernel, stats: &SessionStats, object: u32) -> Result<BlockNo> {
-    core.reserve_redo()?;
-    let n = core.cfg.extent_blocks.max(2);
-    let first = alloc_extent(core, stats, n)?;
-    let no = BlockNo(first);
-    let mut b = core.cache.get_new(no, stats)?;
-    let h = SegHeader {
-        object,
-        extents: vec![(first, n)],
-        hwm: 1,
-        free: Vec::new(),
-    };
-    core.change(stats, RecHead::space(), &mut [&mut b], |_| {
-        vec![Op::SetSegHeader(h)]
-    })?;
-    Ok(no)
 }
 
 /// Every block of the segment below the HWM, header excluded.
@@ -110,174 +65,6 @@ pub(crate) fn segment_blocks(
         None => seg_header(core, &*core.cache.get(seg, Mode::Consistent, stats)?)?,
     };
     Ok((1..h.hwm).filter_map(|i| nth_block(&h, i)).collect())
-}
-
-/// Segment size and HWM, for statistics: (blocks allocated, HWM).
-pub fn segment_size(h: &SegHeader) -> (u32, u32) {
-    (h.extents.iter().map(|e| e.1).sum(), h.hwm)
-}
-
-/// Picks a block with (probably) room for an insert: the head of the free
-/// list, or a newly formatted block above the HWM.
-fn find_block(core: &Kernel, stats: &SessionStats, seg: BlockNo) -> Result<BlockNo> {
-    let mut sb = core.cache.get_mut(seg, stats)?;
-    let mut h = seg_header(core, &sb)?;
-    if let Some(&f) = h.free.first() {
-        return Ok(BlockNo(f));
-    }
-    let no = grow_hwm(core, stats, &sb, &mut h)?;
-    h.free.insert(0, no.0);
-    let mut nb = core.cache.get_new(no, stats)?;
-    let itls = core.cfg.initrans;
-    core.change(stats, RecHead::space(), &mut [&mut sb, &mut nb], |_| {
-        vec![Op::SetSegHeader(h), Op::FormatHeap { seg, itls }]
-    })?;
-    Ok(no)
-}
-
-/// Moves the HWM of header `h` up one block (allocating an extent when the
-/// segment is full) and returns that block; the caller logs the header.
-fn grow_hwm(core: &Kernel, stats: &SessionStats, sb: &Block, h: &mut SegHeader) -> Result<BlockNo> {
-    let total: u32 = h.extents.iter().map(|e| e.1).sum();
-    if h.hwm >= total {
-        // The extent map lives in the header block, so extents grow with the
-        // segment (a quarter of its size, as Oracle's automatic allocation
-        // grows them) to keep the map small: ~60 extents reach a million blocks.
-        if sb.encoded_len() + 8 > core.file.block_size() {
-            return Err(Error::SpaceExhausted(format!(
-                "segment {} has reached its maximum of {} extents",
-                sb.no.0,
-                h.extents.len()
-            )));
-        }
-        let n = core.cfg.extent_blocks.max(total / 4).min(1 << 16);
-        let first = alloc_extent(core, stats, n)?;
-        h.extents.push((first, n));
-    }
-    let no = nth_block(h, h.hwm).ok_or_else(|| Error::Internal("HWM beyond extents".into()))?;
-    h.hwm += 1;
-    Ok(no)
-}
-
-/// Takes the next block above the segment's HWM for a caller that formats
-/// it itself (index blocks); the HWM move is a space change.
-pub(crate) fn allocate_block(core: &Kernel, stats: &SessionStats, seg: BlockNo) -> Result<BlockNo> {
-    let mut sb = core.cache.get_mut(seg, stats)?;
-    let mut h = seg_header(core, &sb)?;
-    let no = grow_hwm(core, stats, &sb, &mut h)?;
-    core.change(stats, RecHead::space(), &mut [&mut sb], |_| {
-        vec![Op::SetSegHeader(h)]
-    })?;
-    Ok(no)
-}
-
-/// Takes `no` off (full = true) or puts it on the segment's free list.
-fn set_free(
-    core: &Kernel,
-    stats: &SessionStats,
-    seg: BlockNo,
-    no: BlockNo,
-    has_room: bool,
-) -> Result<()> {
-    let mut sb = core.cache.get_mut(seg, stats)?;
-    let mut h = seg_header(core, &sb)?;
-    let present = h.free.contains(&no.0);
-    if has_room == present || (has_room && h.free.len() >= MAX_FREE) {
-        return Ok(());
-    }
-    if has_room {
-        h.free.push(no.0);
-    } else {
-        h.free.retain(|&f| f != no.0);
-    }
-    core.change(stats, RecHead::space(), &mut [&mut sb], |_| {
-        vec![Op::SetSegHeader(h)]
-    })?;
-    Ok(())
-}
-
-/// Whether the transaction behind ITL entry `i` has ended (committed, or
-/// rolled back); stamps a commit SCN learned from the transaction table
-/// into the entry (delayed block cleanout, unlogged: it saves later lookups).
-fn itl_committed(
-    core: &Kernel,
-    stats: &SessionStats,
-    b: &mut BufWrite<'_>,
-    i: usize,
-) -> Result<bool> {
-    let e = b.itl[i];
-    if e.xid.is_none() || e.commit_scn.0 != 0 {
-        return Ok(true);
-    }
-    match tx_status(core, stats, e.xid)? {
-        TxStatus::Committed(c) => {
-            b.block_mut().itl[i].commit_scn = c;
-            Ok(true)
-        }
-        TxStatus::Gone(upper) => {
-            b.block_mut().itl[i].commit_scn = upper;
-            Ok(true)
-        }
-        TxStatus::RolledBack => Ok(true),
-        TxStatus::Active => Ok(false),
-    }
-}
-
-/// Finds an ITL entry for `txn` in the block: its own, a free one, one of a
-/// committed transaction (taken over), or a new one if there is room.
-pub(crate) fn acquire_itl(
-    core: &Kernel,
-    stats: &SessionStats,
-    txn: &TxnCtx,
-    b: &mut BufWrite<'_>,
-    extra: usize,
-) -> Result<Option<u8>> {
-    if let Some(i) = b.itl.iter().position(|e| e.xid == txn.xid) {
-        return Ok(Some(i as u8));
-    }
-    if let Some(i) = b.itl.iter().position(|e| e.xid.is_none()) {
-        return Ok(Some(i as u8));
-    }
-    // Entries of committed transactions, oldest commit first.
-    let mut committed = Vec::new();
-    for i in 0..b.itl.len() {
-        if itl_committed(core, stats, b, i)? {
-            committed.push((b.itl[i].commit_scn, i));
-        }
-    }
-    committed.sort_unstable();
-    // Taking over an entry hides its transaction behind ours: a later read
-    // by this transaction treats the entry as its own and would not roll
-    // that transaction's changes back. So only entries committed at or
-    // before this transaction's read SCN are taken over while the block
-    // can still grow its ITL instead.
-    if let Some(&(_, i)) = committed.first().filter(|(c, _)| *c <= txn.read_scn) {
-        return Ok(Some(i as u8));
-    }
-    if b.itl.len() < MAX_ITL && b.encoded_len() + ITL_LEN + extra <= core.file.block_size() {
-        return Ok(Some(b.itl.len() as u8));
-    }
-    if let Some(&(_, i)) = committed.first() {
-        if txn.serializable {
-            // The block changed after the snapshot and has no room to keep
-            // that visible: Oracle raises ORA-08177 here too.
-            stats.inc(Stat::SerializeFailures);
-            return Err(Error::CannotSerialize {
-                rowid: format!("{}.*", b.no.0),
-            });
-        }
-        return Ok(Some(i as u8));
-    }
-    Ok(None)
-}
-
-/// Space an ITL entry at `idx` would add (a new entry at the end).
-fn itl_growth(b: &Block, idx: u8) -> usize {
-    if idx as usize == b.itl.len() {
-        ITL_LEN
-    } else {
-        0
-    }
 }
 
 /// Inserts a row; returns its rowid.
@@ -801,19 +588,4 @@ pub(crate) fn scan_current(
         }
     }
     Ok(())
-}
-
-/// Commit cleanout: stamps the commit SCN into the ITL entries of `txn`
-/// in blocks still cached (no redo, MECHANISMS §2.5).
-pub(crate) fn commit_cleanout(core: &Kernel, stats: &SessionStats, txn: &TxnCtx, scn: Scn) {
-    let inherited = core.inherited.lock().remove(&txn.xid).unwrap_or_default();
-    let extra = inherited.iter().filter(|no| !txn.blocks.contains(no));
-    for &no in txn.blocks.iter().chain(extra) {
-        if let Some(mut b) = core.cache.get_mut_if_cached(no) {
-            for e in b.block_mut().itl.iter_mut().filter(|e| e.xid == txn.xid) {
-                e.commit_scn = scn;
-            }
-            stats.inc(Stat::CommitCleanouts);
-        }
-    }
 }

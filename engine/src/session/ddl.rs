@@ -26,7 +26,7 @@ impl Session {
                 c.next_id += 1;
                 id
             };
-            let seg = heap::create_segment(&core, &s.stats, id)?;
+            let seg = crate::space::create_segment(&core, &s.stats, id)?;
             let mut def = TableDef {
                 id: TableId(id),
                 name: name.clone(),

@@ -216,7 +216,7 @@ impl Session {
                             )));
                         }
                         stats.inc(Stat::StatementRestarts);
-                        undo::rollback_to(&core, stats, txn, savepoint)?;
+                        crate::txn::rollback_to(&core, stats, txn, savepoint)?;
                         continue 'attempt;
                     }
                 }

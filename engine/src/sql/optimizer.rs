@@ -54,10 +54,10 @@ use crate::access::{
     boolean_terms, describe, index_only, index_scan_cost, plan_for_index, selectivity, AccessPlan,
     ColumnBound, IndexStats, Pred,
 };
+use crate::analyze::TableStats;
 use crate::btree::key::Order;
 use crate::catalog::{IndexDef, TableDef};
 use crate::operators::Access;
-use crate::analyze::TableStats;
 
 /// One ORDER BY key on a table column: (column, descending, NULLS FIRST).
 pub(crate) type OrderKey = (usize, bool, bool);
