@@ -1,5 +1,5 @@
 //! The counters are exact: one single-session workload, run twice from
-//! scratch, gives identical statistics (DESIGN.md "Statistics").
+//! scratch, gives identical statistics (the book, chapter 11).
 
 use blocklab::{ColType, Column, Config, Database, Stat, StatsSnapshot, Value};
 

@@ -156,8 +156,7 @@ fn char_literal_len(s: &str) -> Option<usize> {
     let mut chars = t.char_indices();
     let (_, c) = chars.next()?;
     let after = if c == '\\' {
-        let close = t[1..].find('\'')? + 1;
-        close
+        t[1..].find('\'')? + 1
     } else {
         c.len_utf8()
     };
@@ -386,4 +385,86 @@ fn comments_and_strings_do_not_count() {
     );
     let used = names_used(&code, &["m".to_string()]);
     assert_eq!(used, BTreeSet::from(["low".to_string()]));
+}
+
+/// The first sentence of a module's `//!` doc (its first paragraph up to
+/// the first `.` followed by a space or its end), on one line, with
+/// rustdoc link brackets removed.
+fn first_sentence(src: &Path, module: &str) -> String {
+    let file = [
+        src.join(format!("{module}.rs")),
+        src.join(module).join("mod.rs"),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
+    .unwrap_or_else(|| panic!("no source file for module {module}"));
+    let text = std::fs::read_to_string(&file).unwrap();
+    let para: Vec<&str> = text
+        .lines()
+        .map_while(|l| l.strip_prefix("//!"))
+        .map(str::trim)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    let para = para.join(" ").replace(['[', ']'], "");
+    match para.find(". ") {
+        Some(i) => para[..=i].to_string(),
+        None => para,
+    }
+}
+
+/// Chapter 1's map of the layers: one row per module, `| layer | `module` |
+/// sentence |`, in the layer order of lib.rs, each sentence the first
+/// sentence of the module's `//!` doc. On a mismatch the expected map is
+/// printed, ready to paste.
+#[test]
+fn the_book_map_matches_the_module_docs() {
+    let src = Path::new("engine/src");
+    let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap();
+    let mut names = BTreeMap::new();
+    for line in lib.lines() {
+        if let Some(row) = line.strip_prefix("//! |") {
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            if cells[0].starts_with(|c: char| c.is_ascii_digit()) {
+                for m in cells[1].split(',') {
+                    names.insert(m.trim().trim_matches('`').to_string(), cells[0].to_string());
+                }
+            }
+        }
+    }
+    // The order of the lib.rs table: by layer, then as listed.
+    let mut order: Vec<(u32, usize, String)> = Vec::new();
+    for line in lib.lines() {
+        if let Some(row) = line.strip_prefix("//! |") {
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            if let Some(n) = cells[0]
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse().ok())
+            {
+                for (i, m) in cells[1].split(',').enumerate() {
+                    order.push((n, i, m.trim().trim_matches('`').to_string()));
+                }
+            }
+        }
+    }
+    order.sort();
+    let expected: Vec<String> = order
+        .iter()
+        .map(|(_, _, m)| format!("| {} | `{m}` | {} |", names[m], first_sentence(src, m)))
+        .collect();
+    let book = std::fs::read_to_string("book/src/ch01-using-the-kit.md").unwrap();
+    let start = book
+        .find("## The engine, layer by layer")
+        .expect("chapter 1 has no layer map");
+    let found: Vec<String> = book[start..]
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| Layer"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        found,
+        expected,
+        "chapter 1's layer map differs from the module docs; expected:\n{}",
+        expected.join("\n")
+    );
 }

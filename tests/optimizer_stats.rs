@@ -367,7 +367,7 @@ fn c17_the_cost_formula_predicts_the_gets_of_range_scans() {
         );
     }
     // The full range reads every leaf and exactly CF table blocks (the
-    // definition of CF under pin retention, MECHANISMS §1.1).
+    // definition of CF under pin retention, the book, chapter 2).
     let full: Vec<&Row17> = out
         .iter()
         .filter(|r| r.what == "k BETWEEN 0 AND 999")

@@ -20,8 +20,8 @@
 //! Simplification: the file grows without bound (Oracle's does too, until
 //! someone rotates it).
 
+use crate::clock::iso_time;
 use crate::error::Result;
-use crate::logminer::iso_time;
 use crate::storage::Backend;
 
 /// The file name in the database directory.

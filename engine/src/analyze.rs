@@ -1,7 +1,7 @@
 //! Optimizer statistics: what `ANALYZE` (Oracle's `DBMS_STATS`, Db2's
 //! `RUNSTATS`) gathers about a table and its indexes, and how.
 //!
-//! The cost formula of `access::cost` (MECHANISMS §6.1) needs a handful of
+//! The cost formula of `access::cost` (the book, chapter 7) needs a handful of
 //! numbers per index and per column. This module measures them exactly, by
 //! reading everything once, as of one snapshot (one statement), and changes
 //! nothing: it takes no locks, starts no transaction, writes no redo.
@@ -37,7 +37,7 @@
 //!  clustering_factor = CF = entries whose rowid's table block differs from
 //!                      the previous entry's table block (the first counts)
 //!  B                 = distinct table blocks the entries point into
-//!  cluster_ratio     = (N − CF) / (N − B),  1.0 when N == B  (§6.2 [DESIGN])
+//!  cluster_ratio     = (N − CF) / (N − B),  1.0 when N == B  (the book, chapter 7)
 //!  avg_leaf_blocks_per_key = leaf_blocks / distinct_keys
 //!  avg_data_blocks_per_key = CF / distinct_keys        (both 0 when no keys)
 //! ```
@@ -47,7 +47,7 @@
 //! order (every block's rows form one run) and approaches `N` when
 //! neighbouring keys live in different blocks. CF is also exactly the number
 //! of table block gets a full index scan makes when the last table block
-//! stays pinned (MECHANISMS §1.1), which is why the cost formula uses it.
+//! stays pinned (the book, chapter 2), which is why the cost formula uses it.
 //! The cluster ratio rescales CF onto 0..1 between those two extremes
 //! (1.0 = perfectly clustered, 0.0 = every entry a new block).
 //!

@@ -5,6 +5,9 @@
 //! A clock set before 1970 reads as 0 rather than failing: a time stamp is
 //! informational everywhere except undo retention, where 0 only shortens
 //! retention.
+//!
+//! [`iso_time`] formats such a time stamp for people (alert log, log
+//! miner, backup listings).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -14,4 +17,41 @@ pub fn now_ms() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+/// Milliseconds since the Unix epoch as UTC ISO 8601, millisecond
+/// precision: `1970-01-01T00:00:00.000Z`.
+pub fn iso_time(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // Days to a civil date (H. Hinnant's algorithm), proleptic Gregorian.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        ms % 1000
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_time_is_utc_with_milliseconds() {
+        assert_eq!(iso_time(0), "1970-01-01T00:00:00.000Z");
+        // 2000-02-29 (a leap day) 12:34:56.789 UTC
+        assert_eq!(iso_time(951_827_696_789), "2000-02-29T12:34:56.789Z");
+        assert_eq!(iso_time(1_700_000_000_000), "2023-11-14T22:13:20.000Z");
+    }
 }

@@ -1,5 +1,5 @@
-//! The front door: `Database` (open, create, recover, checkpoint, close)
-//! and `Session` (transactions and the typed table API).
+//! The front door: `Database` (open, create, recover, checkpoint, close),
+//! which hands out sessions.
 //!
 //! ## Opening a database
 //!
@@ -70,6 +70,7 @@ use crate::block::{Body, FileHeader, Op};
 use crate::buffer::{BufWrite, BufferCache, Mode};
 use crate::catalog::{Catalog, Schema, TableDef};
 use crate::config::Config;
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::heap;
 use crate::ids::{Lsn, Scn, Xid};
@@ -92,9 +93,7 @@ pub use crate::recovery::RecoveryReport;
 pub(crate) use crate::recovery::Media;
 use crate::recovery::{self, FileHeaderCheck};
 
-const DATA_FILE: &str = "data01.dbf";
-/// The data file's torn-write protection (`storage::doublewrite`).
-pub(crate) const DOUBLEWRITE_FILE: &str = "doublewrite.dbf";
+pub(crate) use crate::storage::{DATA_FILE, DOUBLEWRITE_FILE};
 
 /// An open database.
 pub struct Database {
@@ -292,7 +291,10 @@ impl Database {
 
     /// A new session.
     pub fn session(&self) -> Session {
-        Session::new(self.core.clone(), self.schema.clone(), self.sql.clone())
+        Session::new(
+            Context::new(self.core.clone(), self.schema.clone()),
+            self.sql.clone(),
+        )
     }
 
     /// Registers a user-defined SQL function (claim C24): `name(args…)` in

@@ -1,10 +1,14 @@
-//! The shared engine state and the one path every change takes.
+//! One instance's state, and the one path every change takes.
 //!
-//! `Kernel` holds what all sessions share: the data file, the redo log, the
-//! buffer cache, the control file, the transaction table's in-memory side
-//! (waits), the catalog cache and the system statistics.
+//! `Kernel` holds what all sessions of an instance share and what the
+//! transactional layers need, and nothing above them (no catalog, no SQL
+//! cache): its buffer cache, its redo log and log writer, the in-memory side
+//! of its undo segments' transaction tables (waits, table and index locks),
+//! the system statistics, and references to the shared storage (the data
+//! file, by `Arc`, and the control file). A second instance over the same
+//! files would be a second `Kernel` value holding the same `Arc<DataFile>`.
 //!
-//! [`Kernel::change`] is the write path of MECHANISMS §2.1, used by every
+//! [`Kernel::change`] is the write path of the book's chapter 3, used by every
 //! layer above: with the blocks already latched exclusively, it appends one
 //! redo record holding a change vector per block to the log buffer, then
 //! applies those same ops to the cached blocks and marks them dirty with the

@@ -49,6 +49,7 @@ pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod constraint;
+pub mod context;
 pub mod db;
 mod dml;
 mod encoding;

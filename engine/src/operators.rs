@@ -1,5 +1,5 @@
-//! Executing one table access: a full scan, or an index range scan driven
-//! by an [`AccessPlan`] (MECHANISMS §5).
+//! The operators that run a plan: a full scan, or an index range scan
+//! driven by an [`AccessPlan`] (the book, chapter 6).
 //!
 //! ```text
 //!  WHERE terms ──plan_for_index──▶ matching bounds ─▶ start/stop keys (one
@@ -238,7 +238,7 @@ pub(crate) fn run_limited(
 /// Table fetches by rowid that keep the last table block pinned: a rowid
 /// in the same block as the previous one costs no get (`buffer is pinned
 /// count`), another block one consistent get (`table blocks visited by
-/// rowid`) — MECHANISMS §1.1.
+/// rowid`) — the book's chapter 2.
 #[derive(Default)]
 pub(crate) struct RowidFetcher {
     pinned: Option<Block>,

@@ -6,7 +6,7 @@
 //! clustering. DB2 shops catch this before a deployment by binding the
 //! package in both places and comparing the two `PLAN_TABLE`s, row by row,
 //! on the columns that matter for performance. This module does the same
-//! with blocklab's `plan_table` rows ([`PlanTableRow`], MECHANISMS §7.3):
+//! with blocklab's `plan_table` rows ([`PlanTableRow`], the book, chapter 10):
 //!
 //! ```text
 //!  statements ──EXPLAIN in A──▶ plan_table A ─┐

@@ -63,16 +63,15 @@ use std::path::Path;
 pub use logical::{IndexCheck, IndexProblem, MAX_LISTED};
 
 use crate::block::{Block, Body, FileHeader, SlotState, MAX_ITL};
-use crate::db::DOUBLEWRITE_FILE;
 use crate::error::{Error, Result};
 use crate::ids::BlockNo;
 use crate::kernel::undo_header;
+use crate::storage::DOUBLEWRITE_FILE;
 use crate::storage::{
     check_crc, Backend, ControlData, ControlFile, DataFile, FileHandle, ReadOnlyBackend,
 };
 
-/// The data file verify reads (the engine's only data file).
-pub const DATA_FILE: &str = "data01.dbf";
+pub use crate::storage::DATA_FILE;
 
 /// One damaged block.
 #[derive(Clone, Debug, PartialEq, Eq)]

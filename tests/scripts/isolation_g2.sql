@@ -38,7 +38,7 @@
 -- serializable workloads). T2 had changed row 2, in the same block, after
 -- T1's snapshot, so Oracle's coarser check happens to break this cycle. blocklab has a block-level failure too, but
 -- only when a full block forces it to reuse an ITL entry committed after
--- the snapshot (heap::acquire_itl), which a two-row table never hits.
+-- the snapshot (txn::itl::acquire_itl), which a two-row table never hits.
 -- Oracle's unreproducible ORA-08177 on the concurrent inserts is likely
 -- the same kind of block-level (ITL, index leaf) effect.
 

@@ -50,7 +50,7 @@ fn next(x: &mut u64) -> u64 {
 
 /// The cluster ratio of an index on the key when the i-th inserted row
 /// lives in block i / PER_BLOCK: (N − CF) / (N − B), CF counting block
-/// changes walking the keys in order (MECHANISMS §6.2).
+/// changes walking the keys in order (the book, chapter 7).
 fn cluster_ratio(order: &[usize]) -> f64 {
     let n = order.len();
     let mut block = vec![0usize; n];

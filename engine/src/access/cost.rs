@@ -1,5 +1,5 @@
 //! Default selectivities and the Oracle-style I/O cost of an index range
-//! scan plus table access (MECHANISMS §6.1):
+//! scan plus table access (the book, chapter 7):
 //!
 //! ```text
 //! cost = BLEVEL                                       -- root and branch blocks
@@ -12,7 +12,7 @@
 //! table visits but not leaf reads). Table terms change neither.
 //!
 //! An IN-list (ACCESSTYPE 'N') is costed as the sum over its values (the
-//! [DESIGN] note of §6.1): each value is its own descent with selectivity
+//! note in the book's chapter 7): each value is its own descent with selectivity
 //! `ix_sel / probes`, and both ceilings are taken per probe.
 //!
 //! Default selectivities, without histograms (§6.1): `= v` → 1/NDV;

@@ -3,7 +3,7 @@
 //!
 //! This module is pure logic — no blocks, no I/O. The SQL layer translates
 //! its WHERE clause into [`Pred`]s; [`plan_for_index`] splits the top-level
-//! AND terms ([`boolean_terms`]) into three classes (MECHANISMS §5):
+//! AND terms ([`boolean_terms`]) into three classes (the book, chapter 6):
 //!
 //! | class | Db2 name | Oracle plan | where it is applied |
 //! |---|---|---|---|
@@ -22,9 +22,16 @@
 //!  table:     C5 = 8 on the row fetched by rowid (C5 is not in the index)
 //! ```
 //!
-//! The matching walk follows MECHANISMS §5.2 literally, see [`plan_for_index`].
+//! **Where MATCHCOLS is decided**: `access/plan.rs`, [`plan_for_index`],
+//! which walks the index columns in order and stops at the first column
+//! without a usable predicate or after the first range or LIKE-prefix
+//! predicate (the
+//! rules of the book's chapter 6, followed literally). The plan it returns
+//! is run by `crate::operators` (start/stop keys, screening on each entry,
+//! table terms on each fetched row) and shown by `sql::explain`.
 //! [`eval`] and [`eval_partial`] evaluate predicates with SQL's three-valued
-//! logic; [`index_scan_cost`] prices a plan with the §6.1 formula.
+//! logic; [`index_scan_cost`] prices a plan with the cost formula of the
+//! book's chapter 7 (`access/cost.rs`).
 //!
 //! Invariant: in an [`AccessPlan`], `matching_terms`, `screening_terms` and
 //! `table_terms` partition the term list, and `recheck_terms ⊆ matching_terms`.

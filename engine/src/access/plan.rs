@@ -1,5 +1,5 @@
 //! Splitting a WHERE clause into matching, screening and table terms for one
-//! index (MECHANISMS §5.2, Db2's MATCHCOLS rules, implemented literally).
+//! index (the book's chapter 6, Db2's MATCHCOLS rules, implemented literally).
 
 use std::cmp::Ordering;
 
@@ -310,7 +310,7 @@ fn fold_range(
 }
 
 /// Computes the access plan for an index on `index_cols` (table column
-/// positions, in index order), following MECHANISMS §5.2:
+/// positions, in index order), following the book's chapter 6:
 ///
 /// 1. Walk the index columns from leading to trailing, at most
 ///    `max_matching` of them (the NUM_INDEX_KEYS hint).

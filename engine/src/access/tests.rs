@@ -1,4 +1,4 @@
-//! Tests: every MECHANISMS §5.2/§5.3 example, claim C15's five cases, three-valued
+//! Tests: every worked example of the book's chapter 6, claim C15's five cases, three-valued
 //! logic, LIKE against a reference matcher, plan soundness, and the §6.1 cost.
 
 use proptest::prelude::*;

@@ -132,7 +132,7 @@ pub struct IndexStatsRow {
     pub distinct_keys: u64,
     pub num_rows: u64,
     pub clustering_factor: u64,
-    /// (N − CF) / (N − B), 1.0 when N == B (MECHANISMS §6.2 [DESIGN]).
+    /// (N − CF) / (N − B), 1.0 when N == B (the book, chapter 7).
     pub cluster_ratio: f64,
     pub avg_leaf_blocks_per_key: f64,
     pub avg_data_blocks_per_key: f64,

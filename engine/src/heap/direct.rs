@@ -1,4 +1,4 @@
-//! Direct-path append (MECHANISMS §4): whole blocks formatted in private
+//! Direct-path append (the book, chapter 9): whole blocks formatted in private
 //! memory above the high-water mark and written past the buffer cache.
 //!
 //! A load makes up to three passes over the caller's rows, none of which
@@ -43,7 +43,7 @@ pub struct DirectLoad {
     pub hwm_after: u32,
 }
 
-/// Direct-path insert (MECHANISMS §4): formats whole blocks of `rows` in
+/// Direct-path insert (the book, chapter 9): formats whole blocks of `rows` in
 /// private memory above the HWM of `table`'s segment and writes them
 /// straight to the data file, bypassing the buffer cache and the free list,
 /// with no undo for the rows. If the table is LOGGING, each block image is

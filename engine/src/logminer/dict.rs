@@ -42,8 +42,8 @@ use crate::kernel::CATALOG_SEG;
 use crate::redo::record::decode_payload;
 use crate::redo::LogRecord;
 use crate::storage::check_crc;
+use crate::storage::DATA_FILE;
 use crate::value::{decode_row, Column, Value};
-use crate::verify::DATA_FILE;
 
 /// A table as the miner knows it.
 #[derive(Clone, Debug, PartialEq)]

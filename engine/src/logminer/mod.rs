@@ -71,8 +71,9 @@ use crate::redo::{History, LogConfig, LogSet};
 use crate::storage::{ControlFile, ReadOnlyBackend};
 use crate::value::{decode_row, Value};
 
+pub use crate::clock::iso_time;
 use dict::{Dictionary, Owner, TableInfo};
-pub use render::{iso_time, render_json, render_sql, render_table};
+pub use render::{render_json, render_sql, render_table};
 
 /// What to mine.
 #[derive(Clone, Debug, Default)]

@@ -31,13 +31,13 @@ use super::execute::Cx;
 use super::optimizer::OrderKey;
 use super::select::select;
 use crate::catalog::TableDef;
+use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::session::Session;
 use crate::value::{ColType, Value};
 
 /// The catalog's definition of table `name` (a copy: the catalog lock is
 /// not held while the statement runs).
-pub(super) fn table_def(s: &Session, name: &str) -> Result<TableDef> {
+pub(super) fn table_def(s: &Context, name: &str) -> Result<TableDef> {
     Ok(s.schema().catalog.read().get(name)?.clone())
 }
 
@@ -64,7 +64,7 @@ pub(super) fn column_types(def: &TableDef) -> Vec<ColType> {
 /// The source of a SELECT: its column names and types, and for a table
 /// its definition.
 fn source_columns(
-    s: &Session,
+    s: &Context,
     from: &From,
 ) -> Result<(Vec<String>, Vec<ColType>, Option<TableDef>)> {
     Ok(match from {
@@ -86,14 +86,14 @@ pub(super) struct AggSink {
 
 /// The value of an expression that reads no column (a LIMIT, an AS OF SCN,
 /// a VALUES item, a `generate_series` bound), evaluated once.
-pub(super) fn constant(s: &mut Session, cx: &Cx<'_>, e: &Expr) -> Result<Value> {
+pub(super) fn constant(s: &mut Context, cx: &Cx<'_>, e: &Expr) -> Result<Value> {
     bind(s, cx, e, &[], None)?.eval(&[])
 }
 
 /// Binds `e` against columns `names`. With `aggs`, aggregate calls become
 /// references into the extended row; without, they are an error.
 pub(super) fn bind(
-    s: &mut Session,
+    s: &mut Context,
     cx: &Cx<'_>,
     e: &Expr,
     names: &[String],
@@ -231,7 +231,7 @@ pub(super) fn bind(
             for a in args {
                 bound.push(*b(a, aggs.as_deref_mut())?);
             }
-            if let Some(f) = s.sql_shared().function(name) {
+            if let Some(f) = cx.shared.function(name) {
                 E::User {
                     name: name.clone(),
                     f,
@@ -362,7 +362,7 @@ pub(super) struct Bound {
 }
 
 /// Binds every clause of `sel`, in the order they are written.
-pub(super) fn bind_select(s: &mut Session, cx: &Cx<'_>, sel: &Select) -> Result<Bound> {
+pub(super) fn bind_select(s: &mut Context, cx: &Cx<'_>, sel: &Select) -> Result<Bound> {
     let (names, types, def) = source_columns(s, &sel.from)?;
     let grouped = !sel.group_by.is_empty()
         || sel.having.is_some()
@@ -478,7 +478,7 @@ pub(super) fn bind_select(s: &mut Session, cx: &Cx<'_>, sel: &Select) -> Result<
 
 /// The select list; `*` is every visible column of the source.
 fn bind_items(
-    s: &mut Session,
+    s: &mut Context,
     cx: &Cx<'_>,
     sel: &Select,
     names: &[String],
@@ -515,7 +515,7 @@ fn bind_items(
 }
 
 /// GROUP BY expressions; `GROUP BY 1` names a select-list item.
-fn bind_group_by(s: &mut Session, cx: &Cx<'_>, sel: &Select, names: &[String]) -> Result<Vec<E>> {
+fn bind_group_by(s: &mut Context, cx: &Cx<'_>, sel: &Select, names: &[String]) -> Result<Vec<E>> {
     sel.group_by
         .iter()
         .map(|g| match g {
@@ -534,7 +534,7 @@ fn bind_group_by(s: &mut Session, cx: &Cx<'_>, sel: &Select, names: &[String]) -
 /// heading that is no source column) sorts by that item; anything else is
 /// an expression on the source (or extended) row.
 fn bind_order_by(
-    s: &mut Session,
+    s: &mut Context,
     cx: &Cx<'_>,
     sel: &Select,
     names: &[String],

@@ -19,12 +19,12 @@ use super::execute::message;
 use super::SqlResult;
 use crate::btree::key::Order;
 use crate::constraint::ConstraintSpec;
+use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::session::Session;
 use crate::value::Column;
 
 /// Binds an expression (a CHECK condition) against column names.
-pub(crate) type Binder<'a> = dyn FnMut(&mut Session, &Expr, &[String]) -> Result<E> + 'a;
+pub(crate) type Binder<'a> = dyn FnMut(&mut Context, &Expr, &[String]) -> Result<E> + 'a;
 
 fn order(desc: bool) -> Order {
     if desc {
@@ -34,7 +34,7 @@ fn order(desc: bool) -> Order {
     }
 }
 
-pub(crate) fn run(s: &mut Session, stmt: &Stmt, bind: &mut Binder<'_>) -> Result<SqlResult> {
+pub(crate) fn run(s: &mut Context, stmt: &Stmt, bind: &mut Binder<'_>) -> Result<SqlResult> {
     match stmt {
         Stmt::CreateTable {
             name,
@@ -128,7 +128,7 @@ pub(crate) fn run(s: &mut Session, stmt: &Stmt, bind: &mut Binder<'_>) -> Result
 }
 
 fn create_constraints(
-    s: &mut Session,
+    s: &mut Context,
     table: &str,
     columns: &[ColumnSpec],
     constraints: &[TableConstraint],
@@ -237,7 +237,7 @@ fn create_constraints(
 
 /// The index of the parent's PRIMARY KEY or UNIQUE constraint on
 /// `columns` (the primary key when `columns` is empty).
-fn parent_key_index(s: &Session, parent: &str, columns: &[String]) -> Result<String> {
+fn parent_key_index(s: &Context, parent: &str, columns: &[String]) -> Result<String> {
     let cat = s.schema().catalog.read();
     let def = cat.get(parent)?;
     let want: Option<Vec<usize>> = if columns.is_empty() {

@@ -30,14 +30,19 @@ use super::select::select;
 use super::SqlResult;
 use crate::access::Pred;
 use crate::catalog::TableDef;
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::ids::Scn;
-use crate::session::Session;
 use crate::stats::Stat;
 use crate::value::{Row, Value};
 
 /// Runs `stmt` once with `binds`.
-pub(crate) fn execute(s: &mut Session, stmt: &Statement, binds: &[Value]) -> Result<SqlResult> {
+pub(crate) fn execute(
+    s: &mut Context,
+    shared: &super::Shared,
+    stmt: &Statement,
+    binds: &[Value],
+) -> Result<SqlResult> {
     if binds.len() != stmt.params {
         return Err(Error::Sql(format!(
             "the statement has {} bind variable(s) but {} value(s) were given",
@@ -47,6 +52,7 @@ pub(crate) fn execute(s: &mut Session, stmt: &Statement, binds: &[Value]) -> Res
     }
     s.stats_handle().inc(Stat::ExecuteCount);
     let cx = Cx {
+        shared,
         binds,
         hints: &stmt.hints,
     };
@@ -55,7 +61,8 @@ pub(crate) fn execute(s: &mut Session, stmt: &Statement, binds: &[Value]) -> Res
 
 /// Runs a prepared DML statement once per bind set, as one call.
 pub(crate) fn execute_array(
-    s: &mut Session,
+    s: &mut Context,
+    shared: &super::Shared,
     stmt: &Statement,
     rows: &[Vec<Value>],
 ) -> Result<SqlResult> {
@@ -73,18 +80,20 @@ pub(crate) fn execute_array(
         for binds in rows {
             check_binds(stmt, binds)?;
             let cx = Cx {
+                shared,
                 binds,
                 hints: &stmt.hints,
             };
             all.extend(values_rows(s, &cx, &def, columns.as_deref(), values)?);
         }
-        let n = insert(s, &cx_of(stmt), &def, all)?;
+        let n = insert(s, &cx_of(shared, stmt), &def, all)?;
         return Ok(affected(n, "inserted"));
     }
     let mut total = 0;
     for binds in rows {
         check_binds(stmt, binds)?;
         let cx = Cx {
+            shared,
             binds,
             hints: &stmt.hints,
         };
@@ -93,8 +102,9 @@ pub(crate) fn execute_array(
     Ok(affected(total, "processed"))
 }
 
-fn cx_of(stmt: &Statement) -> Cx<'_> {
+fn cx_of<'a>(shared: &'a super::Shared, stmt: &'a Statement) -> Cx<'a> {
     Cx {
+        shared,
         binds: &[],
         hints: &stmt.hints,
     }
@@ -113,6 +123,8 @@ fn check_binds(stmt: &Statement, binds: &[Value]) -> Result<()> {
 
 /// What every part of one execution needs.
 pub(super) struct Cx<'a> {
+    /// The statement cache and the registered functions.
+    pub(super) shared: &'a super::Shared,
     pub(super) binds: &'a [Value],
     pub(super) hints: &'a Hints,
 }
@@ -133,7 +145,7 @@ fn affected(n: u64, verb: &str) -> SqlResult {
     }
 }
 
-fn run(s: &mut Session, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
+fn run(s: &mut Context, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
     match stmt {
         Stmt::Select(sel) => {
             let q = select(s, cx, sel, false)?;
@@ -286,7 +298,7 @@ fn place(def: &TableDef, map: &[usize], vals: Row) -> Row {
 }
 
 fn values_rows(
-    s: &mut Session,
+    s: &mut Context,
     cx: &Cx<'_>,
     def: &TableDef,
     columns: Option<&[String]>,
@@ -321,7 +333,7 @@ fn values_rows(
     Ok(rows)
 }
 
-fn insert(s: &mut Session, cx: &Cx<'_>, def: &TableDef, rows: Vec<Row>) -> Result<u64> {
+fn insert(s: &mut Context, cx: &Cx<'_>, def: &TableDef, rows: Vec<Row>) -> Result<u64> {
     if cx.hints.append {
         Ok(s.insert_append(&def.name, rows)?.rows)
     } else {
@@ -337,7 +349,7 @@ struct Target {
 }
 
 impl Target {
-    fn new(s: &mut Session, cx: &Cx<'_>, table: &str, filter: Option<&Expr>) -> Result<Target> {
+    fn new(s: &mut Context, cx: &Cx<'_>, table: &str, filter: Option<&Expr>) -> Result<Target> {
         let def = table_def(s, table)?;
         let names = column_names(&def);
         let types = column_types(&def);
@@ -350,7 +362,7 @@ impl Target {
 
     /// The access path of a searched UPDATE/DELETE. DML must reach the
     /// table row, so it reads "every column": never index-only.
-    fn choose(&self, s: &Session, cx: &Cx<'_>) -> optimizer::Choice {
+    fn choose(&self, s: &Context, cx: &Cx<'_>) -> optimizer::Choice {
         let indexes = s.schema().catalog.read().indexes_of(&self.def.name);
         let all: Vec<usize> = (0..self.def.columns.len()).collect();
         optimizer::choose(Request {
@@ -367,7 +379,7 @@ impl Target {
 }
 
 /// EXPLAIN of a statement: its plan without running it.
-fn explain(s: &mut Session, cx: &Cx<'_>, stmt: &Stmt) -> Result<Explain> {
+fn explain(s: &mut Context, cx: &Cx<'_>, stmt: &Stmt) -> Result<Explain> {
     let wrap = |op: &str, obj: Option<&str>, mut inner: Explain| {
         let (rows, cost) = inner
             .lines

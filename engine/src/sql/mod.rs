@@ -54,7 +54,7 @@ pub mod ast;
 mod bind;
 mod ddl_statements;
 mod eval;
-mod execute;
+pub(crate) mod execute;
 pub mod explain;
 mod func;
 mod lexer;
@@ -69,7 +69,6 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::error::Result;
-use crate::session::Session;
 use crate::stats::{Stat, StatsSnapshot};
 use crate::value::{Row, Value};
 
@@ -128,7 +127,7 @@ impl Shared {
     }
 
     /// Looks `sql` up in the statement cache, parsing it on a miss.
-    fn parse_cached(
+    pub(crate) fn parse_cached(
         &self,
         sql: &str,
         stats: &crate::stats::SessionStats,
@@ -146,49 +145,5 @@ impl Shared {
         }
         cache.insert(sql.to_string(), stmt.clone());
         Ok(stmt)
-    }
-}
-
-impl Session {
-    /// Parses (through the statement cache) and runs one SQL statement.
-    pub fn execute(&mut self, sql: &str) -> Result<SqlResult> {
-        self.execute_with(sql, &[])
-    }
-
-    /// Like `execute`, with values for the statement's bind placeholders
-    /// (`?` and `:name`, numbered in order of appearance).
-    pub fn execute_with(&mut self, sql: &str, binds: &[Value]) -> Result<SqlResult> {
-        let before = self.stats();
-        let stmt = self.sql_shared().parse_cached(sql, self.stats_handle())?;
-        let mut r = execute::execute(self, &stmt, binds)?;
-        r.stats = self.stats().diff(&before);
-        Ok(r)
-    }
-
-    /// Parses a statement once (a hard or soft parse) for repeated execution.
-    pub fn prepare(&mut self, sql: &str) -> Result<Prepared> {
-        let stmt = self.sql_shared().parse_cached(sql, self.stats_handle())?;
-        Ok(Prepared {
-            params: stmt.params,
-            stmt,
-        })
-    }
-
-    /// Runs a prepared statement with one set of bind values.
-    pub fn execute_prepared(&mut self, p: &Prepared, binds: &[Value]) -> Result<SqlResult> {
-        let before = self.stats();
-        let mut r = execute::execute(self, &p.stmt, binds)?;
-        r.stats = self.stats().diff(&before);
-        Ok(r)
-    }
-
-    /// Array execution: runs a prepared DML statement once per set of bind
-    /// values, as one call (one `user calls`, one `execute count`) — the
-    /// array interface of claim C11. `affected` is the total.
-    pub fn execute_array(&mut self, p: &Prepared, rows: &[Vec<Value>]) -> Result<SqlResult> {
-        let before = self.stats();
-        let mut r = execute::execute_array(self, &p.stmt, rows)?;
-        r.stats = self.stats().diff(&before);
-        Ok(r)
     }
 }

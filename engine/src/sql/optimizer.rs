@@ -9,7 +9,7 @@
 //!
 //! Candidates are a full table scan and, for every usable index of the
 //! table, an index access planned by `access::plan_for_index` (matching
-//! columns, screening and table terms by the DB2 rules the book's chapter 6,
+//! columns, screening and table terms by the DB2 rules that the book's chapter 6,
 //! *The B+tree: matching, screening and table filters*, walks through).
 //! An index access is index-only when the index holds every column the
 //! statement reads, an IN-list iterator when an IN-list matches (one

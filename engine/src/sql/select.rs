@@ -40,9 +40,9 @@ use super::explain::{line, number_chain, Explain, PlanLine, PlanTableRow};
 use super::limits::MAX_SERIES_ROWS;
 use super::optimizer::{self, Request};
 use crate::access::{compare, Pred};
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::ids::Scn;
-use crate::session::Session;
 use crate::stats::Stat;
 use crate::value::{encode_row, Row, Value};
 
@@ -54,7 +54,7 @@ pub(super) struct Query {
 }
 
 /// Runs (or, with `plan_only`, only plans) a SELECT.
-pub(super) fn select(s: &mut Session, cx: &Cx<'_>, sel: &Select, plan_only: bool) -> Result<Query> {
+pub(super) fn select(s: &mut Context, cx: &Cx<'_>, sel: &Select, plan_only: bool) -> Result<Query> {
     let b = bind_select(s, cx, sel)?;
     let Source { rows, plan: access } = source(s, cx, sel, &b, plan_only)?;
     let work = if b.grouped {
@@ -107,7 +107,7 @@ struct SourcePlan {
 /// The source rows of `sel` that pass its WHERE clause (none with
 /// `plan_only`), stopping early where the LIMIT allows.
 fn source(
-    s: &mut Session,
+    s: &mut Context,
     cx: &Cx<'_>,
     sel: &Select,
     b: &Bound,
@@ -267,7 +267,7 @@ fn project(work: &[Row], b: &Bound) -> Result<Vec<(Row, Row)>> {
 /// ORDER BY: one in-memory sort of the projected rows by their key
 /// values, counted as `sorts (memory)` and `sorts (rows)`. Stable, so
 /// rows with equal keys keep the source's order.
-fn sort(s: &Session, out: &mut [(Row, Row)], keys: &[SortKey]) {
+fn sort(s: &Context, out: &mut [(Row, Row)], keys: &[SortKey]) {
     s.stats_handle().inc(Stat::SortsMemory);
     s.stats_handle().add(Stat::SortsRows, out.len() as u64);
     out.sort_by(|a, b| {

@@ -42,6 +42,11 @@ pub mod control;
 pub mod datafile;
 pub mod doublewrite;
 pub mod owner;
+
+/// The data file of a database directory.
+pub const DATA_FILE: &str = "data01.dbf";
+/// The data file's torn-write protection (`doublewrite`).
+pub const DOUBLEWRITE_FILE: &str = "doublewrite.dbf";
 pub mod readonly;
 pub mod sim;
 

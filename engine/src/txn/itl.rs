@@ -111,7 +111,7 @@ pub(crate) fn itl_growth(b: &Block, idx: u8) -> usize {
 }
 
 /// Commit cleanout: stamps the commit SCN into the ITL entries of `txn`
-/// in blocks still cached (no redo, MECHANISMS §2.5).
+/// in blocks still cached (no redo, the book, chapter 3).
 pub(crate) fn commit_cleanout(core: &Kernel, stats: &SessionStats, txn: &TxnCtx, scn: Scn) {
     let inherited = core.inherited.lock().remove(&txn.xid).unwrap_or_default();
     let extra = inherited.iter().filter(|no| !txn.blocks.contains(no));

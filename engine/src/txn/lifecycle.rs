@@ -263,7 +263,7 @@ pub(crate) fn commit(
             }]
         })?;
         // Visible to new queries from here on, though not yet durable:
-        // only the committing session waits for the disk (MECHANISMS §2.2).
+        // only the committing session waits for the disk (the book, chapter 3).
         core.visible_scn
             .fetch_max(r.0 .0, std::sync::atomic::Ordering::AcqRel);
         r

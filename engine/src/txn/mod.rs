@@ -1,4 +1,10 @@
-//! Transactions: snapshots, row-lock waits, deadlocks and consistent reads.
+//! Transactions: snapshots, the lifecycle, ITL handling and consistent reads.
+//!
+//! Files: `mod.rs` (isolation, snapshots, what the transaction table says
+//! about a transaction), `lifecycle.rs` (begin, commit, rollback, recovery's
+//! rollback of every active transaction), `itl.rs` (taking an ITL entry,
+//! commit cleanout), `read.rs` (consistent read: rolling a block back with
+//! undo).
 //!
 //! ## Who sees what
 //!
@@ -37,9 +43,9 @@
 //!
 //! A row is locked by the transaction of the ITL entry its lock byte points
 //! at, while that transaction is active. A writer meeting such a row waits
-//! for the holder to end ([`crate::lock::Waits`]), with a timeout; before waiting it walks
-//! the wait-for chain from the holder, and if the chain leads back to itself
-//! the waiter is the deadlock victim.
+//! for the holder to end (`crate::lock::Waits`), with a timeout; before
+//! waiting it walks the wait-for chain from the holder, and if the chain
+//! leads back to itself the waiter is the deadlock victim.
 //!
 //! Simplifications: one undo segment; Halloween protection (a statement not
 //! seeing its own changes) is not modelled.

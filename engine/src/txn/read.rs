@@ -115,7 +115,7 @@ impl std::ops::Deref for View<'_> {
     }
 }
 
-/// A consistent get of block `no` as of `snap` (MECHANISMS §3.2).
+/// A consistent get of block `no` as of `snap` (the book, chapter 4).
 pub(crate) fn read_consistent<'a>(
     core: &'a Kernel,
     stats: &SessionStats,

@@ -5,7 +5,7 @@
 //! The expected numbers (entries a matching range holds, entries that
 //! survive screening, rows returned) are counted here from the generated
 //! rows, not asked of the engine; the expected MATCHCOLS and screening
-//! predicates are the Db2 rules of MECHANISMS §5.2 applied by hand.
+//! predicates are the Db2 rules of the book's chapter 6 applied by hand.
 
 use super::super::{report, Evidence, Lab, LabCtx, Report, Verdict};
 use super::{explain, index_stats, lab_config, load, run};

@@ -30,6 +30,7 @@ use blocklab::redo::record::{decode_payload, RecKind};
 use blocklab::redo::{read_log, LogConfig};
 use blocklab::stats::Stat;
 use blocklab::storage::SimBackend;
+use blocklab::storage::DATA_FILE;
 use blocklab::value::Value;
 
 pub(super) const C09: LabText = (
@@ -83,8 +84,6 @@ pub fn c09_verdict(e: &C09Evidence) -> (Verdict, String) {
         (Verdict::DoesNotHold, facts)
     }
 }
-
-const DATA_FILE: &str = "data01.dbf";
 
 /// What the durable redo holds: what a crash at this moment would leave.
 /// It changes only when the backend syncs, and then only by records after

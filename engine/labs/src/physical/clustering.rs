@@ -7,7 +7,7 @@
 //! Rows are all the same width, so the p-th row loaded into a fresh table
 //! lands in block `p / per_block` (`per_block` is measured once, on a probe
 //! table). The clustering factor of a load order is then known before
-//! loading (MECHANISMS §6.1: walk the keys in order, count block changes):
+//! loading (the book's chapter 7: walk the keys in order, count block changes):
 //!
 //! ```text
 //!  position p:  0 1 2 | 3 4 5 | 6 7 8      per_block = 3

@@ -17,7 +17,7 @@
 use super::*;
 use crate::access::eval;
 
-impl Session {
+impl Context {
     pub(crate) fn core(&self) -> &Arc<Kernel> {
         &self.core
     }
@@ -231,7 +231,7 @@ impl Session {
 type RowChange<'a> =
     dyn Fn(&Kernel, &SessionStats, &mut TxnCtx, ReadPoint, &Rules, RowId) -> Result<bool> + 'a;
 
-impl Session {
+impl Context {
     /// `FLASHBACK TABLE t TO SCN n`: puts the table's rows back as they were
     /// at `scn`, read through undo (so it fails with `SnapshotTooOld` once
     /// the undo is gone). Like DDL, it commits the open transaction first

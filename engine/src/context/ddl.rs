@@ -5,7 +5,7 @@
 
 use super::*;
 
-impl Session {
+impl Context {
     /// Creates a table (DDL commits the open transaction first, and itself).
     pub fn create_table(&mut self, name: &str, columns: &[Column]) -> Result<()> {
         self.commit()?;
@@ -409,7 +409,7 @@ impl Session {
         &mut self,
         ix: IndexDef,
         what: &str,
-        change: impl FnOnce(&mut Session, ReadPoint, &IndexDef) -> Result<IndexDef>,
+        change: impl FnOnce(&mut Context, ReadPoint, &IndexDef) -> Result<IndexDef>,
     ) -> Result<()> {
         self.commit()?;
         let r = self.statement(|s| {
