@@ -6,12 +6,14 @@
 //!   never needs to know about column types.
 //! - the body of an index block (level, fences, next pointer, entries) is
 //!   a block format, in [`crate::block::index`].
-//! - [`tree`]: descent, insert, delete, splits (in a system transaction,
-//!   logged and undoable), and consistent range scans.
+//! - [`tree`]: descent, insert, delete, consistent range scans and probes;
+//!   `split` makes room in a full node (in a system transaction, logged
+//!   and undoable).
 //!
 //! Which predicates bound a scan and which only screen its entries is
 //! decided in `access`; `operators` runs the scan.
 
 pub mod dump;
 pub mod key;
+mod split;
 pub mod tree;

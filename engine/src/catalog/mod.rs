@@ -494,6 +494,15 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// Takes the next object id (a table's or an index's); ids are never
+    /// reused, so a dropped object's blocks can never be mistaken for a
+    /// new one's.
+    pub(crate) fn take_object_id(&mut self) -> u32 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
     /// Rebuilds the catalog from its rows (tables first, then indexes,
     /// constraints and statistics).
     pub(crate) fn from_rows(rows: Vec<(RowId, Row)>) -> std::result::Result<Catalog, String> {

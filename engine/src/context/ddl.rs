@@ -20,12 +20,7 @@ impl Context {
         let r = self.statement(|s| {
             let core = s.core.clone();
             let schema = s.schema.clone();
-            let id = {
-                let mut c = schema.catalog.write();
-                let id = c.next_id;
-                c.next_id += 1;
-                id
-            };
+            let id = schema.catalog.write().take_object_id();
             let seg = crate::space::create_segment(&core, &s.stats, id)?;
             let mut def = TableDef {
                 id: TableId(id),
@@ -246,12 +241,7 @@ impl Context {
         let r = self.statement(|s| {
             let core = s.core.clone();
             let schema = s.schema.clone();
-            let id = {
-                let mut c = schema.catalog.write();
-                let id = c.next_id;
-                c.next_id += 1;
-                id
-            };
+            let id = schema.catalog.write().take_object_id();
             let tree = crate::btree::tree::create(&core, &s.stats, id)?;
             let mut ix = IndexDef {
                 id,

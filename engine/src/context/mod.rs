@@ -357,39 +357,40 @@ impl Context {
         pred: impl Fn(&Row) -> bool,
         f: impl Fn(&Row) -> Row,
     ) -> Result<usize> {
-        let rules = self.rules(table)?;
-        self.statement(|s| {
-            s.lock_table(&rules.def, false)?;
-            let (core, at, txn, stats) = s.dml_parts()?;
-            let found = heap::scan_rows(&core, stats, at.snap, rules.def.seg, &pred)?;
-            let mut n = 0;
-            for (rowid, _) in found {
-                let r = dml::update_row(&core, stats, txn, at, &rules, rowid, |cur| {
-                    Ok(pred(cur).then(|| f(cur)))
-                });
-                match r {
-                    Ok(Some(_)) => n += 1,
-                    Ok(None) | Err(Error::NoSuchRow(_)) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            stats.add(Stat::RowsProcessed, n as u64);
-            Ok(n)
+        self.change_where(table, &pred, &|core, stats, txn, at, rules, rowid| {
+            let r = dml::update_row(core, stats, txn, at, rules, rowid, |cur| {
+                Ok(pred(cur).then(|| f(cur)))
+            })?;
+            Ok(r.is_some())
         })
     }
 
     /// Deletes every row matching `pred` (one statement).
     pub fn delete_where(&mut self, table: &str, pred: impl Fn(&Row) -> bool) -> Result<usize> {
+        self.change_where(table, &pred, &|core, stats, txn, at, rules, rowid| {
+            dml::delete_row(core, stats, txn, at, rules, rowid).map(|()| true)
+        })
+    }
+
+    /// Applies `change` to every row of `table` matching `pred` as of the
+    /// statement's SCN, in one statement; counts the rows it changed (a
+    /// row gone since, or declined by `change`, is skipped).
+    fn change_where(
+        &mut self,
+        table: &str,
+        pred: &dyn Fn(&Row) -> bool,
+        change: &set_ops::RowChange<'_>,
+    ) -> Result<usize> {
         let rules = self.rules(table)?;
         self.statement(|s| {
             s.lock_table(&rules.def, false)?;
             let (core, at, txn, stats) = s.dml_parts()?;
-            let found = heap::scan_rows(&core, stats, at.snap, rules.def.seg, &pred)?;
+            let found = heap::scan_rows(&core, stats, at.snap, rules.def.seg, pred)?;
             let mut n = 0;
             for (rowid, _) in found {
-                match dml::delete_row(&core, stats, txn, at, &rules, rowid) {
-                    Ok(()) => n += 1,
-                    Err(Error::NoSuchRow(_)) => {}
+                match change(&core, stats, txn, at, &rules, rowid) {
+                    Ok(true) => n += 1,
+                    Ok(false) | Err(Error::NoSuchRow(_)) => {}
                     Err(e) => return Err(e),
                 }
             }

@@ -228,7 +228,7 @@ impl Context {
 }
 
 /// One row change of a searched statement: true if the row was changed.
-type RowChange<'a> =
+pub(super) type RowChange<'a> =
     dyn Fn(&Kernel, &SessionStats, &mut TxnCtx, ReadPoint, &Rules, RowId) -> Result<bool> + 'a;
 
 impl Context {

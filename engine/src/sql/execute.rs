@@ -51,11 +51,7 @@ pub(crate) fn execute(
         )));
     }
     s.stats_handle().inc(Stat::ExecuteCount);
-    let cx = Cx {
-        shared,
-        binds,
-        hints: &stmt.hints,
-    };
+    let cx = cx_of(shared, stmt, binds);
     run(s, &cx, &stmt.stmt)
 }
 
@@ -79,33 +75,26 @@ pub(crate) fn execute_array(
         let def = table_def(s, table)?;
         for binds in rows {
             check_binds(stmt, binds)?;
-            let cx = Cx {
-                shared,
-                binds,
-                hints: &stmt.hints,
-            };
+            let cx = cx_of(shared, stmt, binds);
             all.extend(values_rows(s, &cx, &def, columns.as_deref(), values)?);
         }
-        let n = insert(s, &cx_of(shared, stmt), &def, all)?;
+        let n = insert(s, &cx_of(shared, stmt, &[]), &def, all)?;
         return Ok(affected(n, "inserted"));
     }
     let mut total = 0;
     for binds in rows {
         check_binds(stmt, binds)?;
-        let cx = Cx {
-            shared,
-            binds,
-            hints: &stmt.hints,
-        };
+        let cx = cx_of(shared, stmt, binds);
         total += run(s, &cx, &stmt.stmt)?.affected.unwrap_or(0);
     }
     Ok(affected(total, "processed"))
 }
 
-fn cx_of<'a>(shared: &'a super::Shared, stmt: &'a Statement) -> Cx<'a> {
+/// The context one execution of `stmt` with `binds` runs in.
+fn cx_of<'a>(shared: &'a super::Shared, stmt: &'a Statement, binds: &'a [Value]) -> Cx<'a> {
     Cx {
         shared,
-        binds: &[],
+        binds,
         hints: &stmt.hints,
     }
 }
