@@ -51,12 +51,27 @@ pub fn undo_header(seg: u16) -> BlockNo {
     }
 }
 
+/// One instance. The fields behind an `Arc` that name the database's files
+/// (`file`, `control`, `space_lock`, `poisoned`) are what every instance of
+/// the database shares; the rest (cache, log, transaction-table state,
+/// locks, counters) is this instance's own.
 pub(crate) struct Kernel {
     pub cfg: Config,
+    /// Shared: the data file.
     pub file: Arc<DataFile>,
+    /// Shared: the control file and its current contents.
+    pub control: Arc<Mutex<(ControlFile, ControlData)>>,
+    /// Shared: serializes file-level space allocation (the file header).
+    pub space_lock: Arc<Mutex<()>>,
+    /// Shared: set when a data-file sync failed. The kernel may have dropped
+    /// the dirty pages, so a later successful sync proves nothing
+    /// (fsyncgate): the database refuses changes until it is reopened and
+    /// recovered.
+    pub poisoned: Arc<Mutex<Option<String>>>,
+    /// This instance's redo log (its log files and log writer).
     pub log: Arc<RedoLog>,
+    /// This instance's buffer cache.
     pub cache: BufferCache,
-    pub control: Mutex<(ControlFile, ControlData)>,
     pub system: Arc<Counters>,
     /// Counters of background work (writer, checkpoints, recovery).
     pub bg: SessionStats,
@@ -67,18 +82,12 @@ pub(crate) struct Kernel {
     /// Serializes "allocate commit SCN → publish → advance visible_scn", so
     /// a reader never sees a commit SCN at or below its query SCN appear later.
     pub commit_lock: Mutex<()>,
-    /// Serializes file-level space allocation (the file header).
-    pub space_lock: Mutex<()>,
     /// Serializes checkpoints.
     pub ckpt_lock: Mutex<()>,
     /// Round-robin hint for transaction-table slot allocation.
     pub tx_hint: AtomicU64,
     /// Number of undo segments (from the file header).
     pub undo_segments: std::sync::atomic::AtomicU32,
-    /// Set when a data-file sync failed. The kernel may have dropped the
-    /// dirty pages, so a later successful sync proves nothing (fsyncgate):
-    /// the database refuses changes until it is reopened and recovered.
-    pub poisoned: Mutex<Option<String>>,
     /// Table locks (RX for DML, X for direct-path loads).
     pub table_locks: crate::lock::TableLocks,
     /// Serialises the splits of each index.
