@@ -1,4 +1,4 @@
-//! R12 `model_fuzz` and R8 `io_error_countdown` (RELIABILITY §8), as a
+//! R12 `model_fuzz` and R8 `io_error_countdown`, as a
 //! proptest state machine.
 //!
 //! Random sequences of engine-API operations run against a database on a

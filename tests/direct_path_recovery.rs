@@ -1,6 +1,6 @@
 //! A crash during `INSERT /*+ APPEND */ … SELECT` into an indexed table,
 //! at every point of its redo: after recovery the index holds exactly the
-//! table's rows (R7 `direct_path_append_crash`, RELIABILITY §8, seen from
+//! table's rows (R7 `direct_path_append_crash`, seen from
 //! the index side).
 //!
 //! A direct-path load writes the rows above the HWM with no undo for them;

@@ -1,4 +1,4 @@
-//! Optimizer statistics (`Session::analyze`) and claim C17: the §6.1 cost
+//! Optimizer statistics (`Session::analyze`) and claim C17: the estimated cost
 //! of an index range scan, computed from the gathered statistics, predicts
 //! the gets the same query really makes.
 //!

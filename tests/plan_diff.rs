@@ -105,7 +105,7 @@ fn table_visits(order: &[i64], lo: i64, hi: i64) -> u64 {
     visits
 }
 
-/// §6.1: BLEVEL + ceil(LEAF_BLOCKS × sel) + ceil(CF × sel), with the
+/// The cost formula: BLEVEL + ceil(LEAF_BLOCKS × sel) + ceil(CF × sel), with the
 /// BETWEEN selectivity (hi − lo)/(max − min) + 2/NDV.
 fn index_cost(st: &TableStats, lo: i64, hi: i64) -> u64 {
     let ix = st.index("t_pk").unwrap();

@@ -1,5 +1,5 @@
 //! R1 `crash_every_wal_boundary`, R3 `torn_wal_tail` and R4
-//! `wal_midlog_corruption` (RELIABILITY §8): cut, tear and damage the redo of
+//! `wal_midlog_corruption`: cut, tear and damage the redo of
 //! a scripted workload, then recover.
 //!
 //! The workload (two sessions, multi-statement transactions, a rollback, a

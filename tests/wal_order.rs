@@ -1,4 +1,4 @@
-//! R14 `wal_before_data` (RELIABILITY §8): the write-ahead rule, checked on
+//! R14 `wal_before_data`: the write-ahead rule, checked on
 //! every block write, and "acknowledged means durable", checked on every
 //! commit.
 //!

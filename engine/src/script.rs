@@ -119,7 +119,7 @@
 //! [`Explain::render`]: crate::sql::Explain::render
 
 mod output;
-mod split;
+mod splitter;
 
 use std::io::Write;
 use std::str::FromStr;
@@ -136,7 +136,7 @@ use crate::sql::SqlResult;
 use crate::stats::StatsSnapshot;
 
 pub use output::value_json;
-pub use split::{split, Autotrace, Command, Item, OnSqlError, Splitter};
+pub use splitter::{split, Autotrace, Command, Item, OnSqlError, Splitter};
 
 /// How results are printed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

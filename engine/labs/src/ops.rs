@@ -179,7 +179,7 @@ fn c31(ctx: &mut LabCtx) -> Result<Report> {
     let ratio_b = cluster_ratio(&prod_order);
 
     // The narrowest range (in steps of n/100 keys) whose plans differ:
-    // where the §6.1 costs cross for production's clustering and not for
+    // where the estimated costs cross for production's clustering and not for
     // the test's.
     ctx.step("finding where the costs cross");
     let impact = ImpactTable::default();

@@ -15,7 +15,7 @@
 //! note in the book's chapter 7): each value is its own descent with selectivity
 //! `ix_sel / probes`, and both ceilings are taken per probe.
 //!
-//! Default selectivities, without histograms (§6.1): `= v` → 1/NDV;
+//! Default selectivities, without histograms (the book, chapter 7): `= v` → 1/NDV;
 //! `> v` → (hi − v)/(hi − lo), `< v` → (v − lo)/(hi − lo), each inclusive end
 //! adds 1/NDV (so BETWEEN adds 2/NDV); `IN (k values)` → k/NDV capped at 1;
 //! `LIKE 'p…'` → the range of strings starting with `p`. Negations are
@@ -199,7 +199,7 @@ fn position(v: &Value) -> Option<f64> {
     }
 }
 
-/// The §6.1 cost of `plan` on an index with `stats`; see the module docs.
+/// The estimated cost of `plan` on an index with `stats`; see the module docs.
 pub fn index_scan_cost(
     plan: &AccessPlan,
     terms: &[Pred],
@@ -224,7 +224,7 @@ pub fn index_scan_cost(
 /// Rounding error tolerated before a ceiling goes up one block.
 const CEIL_SLACK: f64 = 1e-9;
 
-/// The §6.1 formula from selectivities already known (`ix_sel` for all
+/// The cost formula from selectivities already known (`ix_sel` for all
 /// probes together).
 pub fn cost_from_selectivities(
     stats: &IndexStats,

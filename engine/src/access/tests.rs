@@ -1,5 +1,5 @@
 //! Tests: every worked example of the book's chapter 6, claim C15's five cases, three-valued
-//! logic, LIKE against a reference matcher, plan soundness, and the §6.1 cost.
+//! logic, LIKE against a reference matcher, plan soundness, and the estimated cost.
 
 use proptest::prelude::*;
 
@@ -80,11 +80,11 @@ fn split(plan: &AccessPlan) -> Split {
     )
 }
 
-// ---------------------------------------------------------------- §5.2 rules
+// ---------------------------------------------------------------- matching rules
 
 #[test]
 fn in_list_matches_as_equal_and_gives_one_probe_per_value() {
-    // §5.2 rule 5: C1=1 AND C2 IN (1,2,3) AND C3>0 AND C4<100 on (C1..C4).
+    // MATCHCOLS rule 5: C1=1 AND C2 IN (1,2,3) AND C3>0 AND C4<100 on (C1..C4).
     let terms = [
         eq(C1, 1),
         in_list(C2, ints(&[1, 2, 3]), false),
@@ -173,7 +173,7 @@ fn in_list_probe_values_take_n_log_n_comparisons() {
 
 #[test]
 fn missing_column_stops_matching_and_later_columns_screen() {
-    // §5.2 rule 6: C1=1 AND C3>0 AND C4=2 AND C5=8 on (C1..C4).
+    // MATCHCOLS rule 6: C1=1 AND C3>0 AND C4=2 AND C5=8 on (C1..C4).
     let terms = [eq(C1, 1), gt(C3, 0), eq(C4, 2), eq(C5, 8)];
     let plan = plan_for_index(&terms, &IX_C1_C4, None);
     // No predicate on C2 → MATCHCOLS 1. C4=2 screens before C3>0 (rule 10:
@@ -185,7 +185,7 @@ fn missing_column_stops_matching_and_later_columns_screen() {
 
 #[test]
 fn or_is_not_a_boolean_term_and_only_screens() {
-    // §5.2 rule 8: C1=5 OR C2=7 on (C1..C4).
+    // MATCHCOLS rule 8: C1=5 OR C2=7 on (C1..C4).
     let terms = boolean_terms(&Pred::Or(vec![eq(C1, 5), eq(C2, 7)]));
     assert_eq!(terms.len(), 1);
     let plan = plan_for_index(&terms, &IX_C1_C4, None);
@@ -194,7 +194,7 @@ fn or_is_not_a_boolean_term_and_only_screens() {
 
 #[test]
 fn predicate_on_non_leading_column_gives_a_non_matching_index_scan() {
-    // §5.2 rule 9: C2 = 5 only → MATCHCOLS 0, whole leaf level, screening.
+    // MATCHCOLS rule 9: C2 = 5 only → MATCHCOLS 0, whole leaf level, screening.
     let plan = plan_for_index(&[eq(C2, 5)], &IX_C1_C4, None);
     assert_eq!(split(&plan), (0, vec![], vec![0], vec![]));
     assert!(plan.bounds.is_empty());
@@ -202,7 +202,7 @@ fn predicate_on_non_leading_column_gives_a_non_matching_index_scan() {
 
 #[test]
 fn non_indexable_predicates_never_match_but_screen() {
-    // §5.2 rule 7, plus IS NOT NULL and NOT (…).
+    // MATCHCOLS rule 7, plus IS NOT NULL and NOT (…).
     for term in [
         Pred::cmp(C1, CmpOp::Ne, 1),
         between(C1, 1, 5, true),
@@ -221,7 +221,7 @@ fn non_indexable_predicates_never_match_but_screen() {
 
 #[test]
 fn equal_forms_let_matching_continue() {
-    // §5.2 rule 4: IS NULL, IN with one value, BETWEEN x AND x are equal.
+    // MATCHCOLS rule 4: IS NULL, IN with one value, BETWEEN x AND x are equal.
     for (term, bound) in [
         (is_null(C1, false), ColumnBound::IsNull),
         (
@@ -317,11 +317,11 @@ fn num_index_keys_limit_moves_later_predicates_to_screening() {
     assert_eq!(split(&none), (0, vec![], vec![0, 1, 2], vec![]));
 }
 
-// ---------------------------------------------------------------- §5.3
+// ---------------------------------------------------------------- screening
 
 #[test]
 fn like_prefix_matches_as_a_range_and_is_rechecked() {
-    // §5.3: C1 LIKE 'AB%' AND C2 = k on (C1, C2).
+    // screening: C1 LIKE 'AB%' AND C2 = k on (C1, C2).
     let terms = [like(C1, "AB%", false), eq(C2, 7)];
     let plan = plan_for_index(&terms, &IX_C1_C2, None);
     assert_eq!(split(&plan), (1, vec![0], vec![1], vec![]));
@@ -331,7 +331,7 @@ fn like_prefix_matches_as_a_range_and_is_rechecked() {
 
 #[test]
 fn between_on_the_prefix_range_behaves_like_the_like() {
-    // §5.3: C1 BETWEEN 'AB' AND 'AB\u{10FFFF}' AND C2 = k on (C1, C2).
+    // screening: C1 BETWEEN 'AB' AND 'AB\u{10FFFF}' AND C2 = k on (C1, C2).
     let terms = [between(C1, "AB", "AB\u{10FFFF}", false), eq(C2, 7)];
     let plan = plan_for_index(&terms, &IX_C1_C2, None);
     assert_eq!(split(&plan), (1, vec![0], vec![1], vec![]));
@@ -345,7 +345,7 @@ fn between_on_the_prefix_range_behaves_like_the_like() {
 
 #[test]
 fn like_with_an_inner_wildcard_bounds_by_its_prefix_only() {
-    // §5.3: LIKE 'WIN%D' → start WIN, stop before WIO, whole pattern re-checked.
+    // screening: LIKE 'WIN%D' → start WIN, stop before WIO, whole pattern re-checked.
     let plan = plan_for_index(&[like(C1, "WIN%D", false)], &IX_C1_C2, None);
     assert_eq!(plan.bounds, vec![ColumnBound::LikePrefix("WIN".into())]);
     assert_eq!(plan.recheck_terms, vec![0]);
@@ -756,4 +756,4 @@ proptest! {
     }
 }
 
-mod cost;
+mod cost_formula;

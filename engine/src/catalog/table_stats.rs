@@ -139,7 +139,7 @@ pub struct IndexStatsRow {
 }
 
 impl IndexStatsRow {
-    /// The subset the §6.1 cost formula takes.
+    /// The subset the cost formula takes.
     pub fn as_cost_stats(&self) -> IndexStats {
         IndexStats {
             blevel: self.blevel,

@@ -1,5 +1,5 @@
 //! What an index access costs in block gets: pinning the table block
-//! between consecutive rowids (C16), the §6.1 cost formula against the
+//! between consecutive rowids (C16), the cost formula against the
 //! counters (C17), and IN-list descents against one BETWEEN walk (C19).
 
 use super::super::{report, Chart, Evidence, Lab, LabCtx, Report, Scale, Verdict};
@@ -254,7 +254,7 @@ pub struct C17Evidence {
 
 /// Holds when every query's logical reads are exactly its three parts
 /// (root/branch + leaf + table blocks: nothing else is read, apart from
-/// transaction table lookups, which are counted and reported) and the §6.1
+/// transaction table lookups, which are counted and reported) and the cost-formula
 /// estimate built from those parts comes within its rounding of the
 /// measured total (`C17Query::close`). Depends when the decomposition is
 /// exact but some estimates are further off (the formula's shape is right,

@@ -69,7 +69,7 @@ pub struct C15Case {
     pub matchcols: u64,
     pub screening: u64,
     pub table_filters: u64,
-    /// MATCHCOLS, screening and table predicates by the §5.2 rules.
+    /// MATCHCOLS, screening and table predicates by the matching rules.
     pub want_plan: (u64, u64, u64),
     pub descents: u64,
     pub root: u64,
@@ -103,7 +103,7 @@ pub struct C15Evidence {
 /// column, every leaf); screening that drops entries before any table
 /// visit (fetches = entries passing the index predicates); table filters
 /// applied after the fetch; and EXPLAIN's MATCHCOLS / screening / table
-/// predicates as the §5.2 rules give them.
+/// predicates as the matching rules give them.
 pub fn c15_verdict(e: &C15Evidence) -> (Verdict, String) {
     for c in &e.cases {
         let vertical = if e.blevel == 0 {

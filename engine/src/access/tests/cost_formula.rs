@@ -1,4 +1,4 @@
-//! The §6.1 cost formula and default selectivities.
+//! The cost formula (the book, chapter 7) and default selectivities.
 
 use super::*;
 
