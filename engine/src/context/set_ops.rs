@@ -34,6 +34,24 @@ impl Context {
         as_of: Option<Scn>,
         limit: Option<usize>,
     ) -> Result<QueryResult> {
+        let r = self.access_rows(table, where_clause, access, as_of, limit)?;
+        // Every row the call returns goes to the caller (AUTOTRACE's
+        // `rows processed`).
+        self.stats.add(Stat::RowsProcessed, r.rows.len() as u64);
+        Ok(r)
+    }
+
+    /// [`Self::query_at`] without counting `rows processed`: for the SQL
+    /// layer, whose statement returns what it makes of these rows (one row
+    /// for a `COUNT(*)`), and counts those.
+    pub(crate) fn access_rows(
+        &mut self,
+        table: &str,
+        where_clause: &Pred,
+        access: Access,
+        as_of: Option<Scn>,
+        limit: Option<usize>,
+    ) -> Result<QueryResult> {
         let (def, _) = self.target(table)?;
         let index = self.usable_index(&def, &access)?;
         self.statement(|s| {
@@ -44,7 +62,7 @@ impl Context {
                 },
                 None => s.snapshot(),
             };
-            let r = operators::run_limited(
+            operators::run_limited(
                 &s.core,
                 &s.stats,
                 snap,
@@ -53,9 +71,7 @@ impl Context {
                 where_clause,
                 &access,
                 limit,
-            )?;
-            s.stats.add(Stat::RowsProcessed, r.rows.len() as u64);
-            Ok(r)
+            )
         })
     }
 

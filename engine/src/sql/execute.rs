@@ -139,6 +139,9 @@ fn run(s: &mut Context, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
         Stmt::Select(sel) => {
             let q = select(s, cx, sel, false)?;
             let n = q.rows.len();
+            // AUTOTRACE's `rows processed` for a query: the rows returned
+            // to the client (one for `SELECT COUNT(*)`), not the rows read.
+            s.stats_handle().add(Stat::RowsProcessed, n as u64);
             Ok(SqlResult {
                 columns: q.columns,
                 rows: q.rows,

@@ -167,7 +167,7 @@ fn source(
                 // Rows the access delivers in the ORDER BY's order need
                 // no sort, so the LIMIT still stops them.
                 let stop = b.stop_after.filter(|_| b.keys.is_empty() || plan.sorted);
-                let r = s.query_at(name, &pred, choice.access, scn, stop)?;
+                let r = s.access_rows(name, &pred, choice.access, scn, stop)?;
                 r.rows.into_iter().map(|(_, row)| row).collect()
             }
         }
