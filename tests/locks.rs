@@ -178,3 +178,61 @@ fn until_someone_waits(db: &Database, before: u64) {
         std::thread::sleep(Duration::from_millis(2));
     }
 }
+
+/// A typed searched change (`update_where` / `delete_where`) whose row was
+/// changed by another transaction between its snapshot and its lock, so
+/// that it no longer matches, restarts on a new snapshot as a SQL UPDATE or
+/// DELETE does (Oracle's write consistency), instead of skipping the row.
+#[test]
+fn a_typed_searched_change_restarts_when_a_found_row_stops_matching() {
+    for delete in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(dir.path(), Duration::from_secs(10));
+        let ids = accounts(&db);
+        let mut a = db.session();
+        // Row 0 leaves the set `bal = 100` once `a` commits.
+        a.update("acct", ids[0], vec![Value::Int(0), Value::Int(7)])
+            .unwrap();
+        let started = Barrier::new(2);
+        let waits_before = db.system_stats().get(Stat::LockWaits);
+        let (n, stats) = std::thread::scope(|sc| {
+            let h = sc.spawn(|| {
+                let mut b = db.session();
+                started.wait();
+                let matches = |r: &Vec<Value>| r[1] == Value::Int(100);
+                let before = b.stats();
+                // Finds rows 0–3 in its snapshot, then waits for row 0's lock.
+                let n = if delete {
+                    b.delete_where("acct", matches).unwrap()
+                } else {
+                    b.update_where("acct", matches, |r| vec![r[0].clone(), Value::Int(1)])
+                        .unwrap()
+                };
+                b.commit().unwrap();
+                (n, b.stats().diff(&before))
+            });
+            started.wait();
+            until_someone_waits(&db, waits_before);
+            a.commit().unwrap();
+            h.join().unwrap()
+        });
+        assert_eq!(n, 3, "delete = {delete}: rows 1–3 only");
+        assert_eq!(stats.get(Stat::StatementRestarts), 1, "delete = {delete}");
+        assert_eq!(stats.get(Stat::RowsProcessed), 3, "delete = {delete}");
+        let rows = db.session().scan("acct").unwrap();
+        let bals: Vec<&Value> = rows.iter().map(|(_, r)| &r[1]).collect();
+        if delete {
+            assert_eq!(bals, [&Value::Int(7)]);
+        } else {
+            assert_eq!(
+                bals,
+                [
+                    &Value::Int(7),
+                    &Value::Int(1),
+                    &Value::Int(1),
+                    &Value::Int(1)
+                ]
+            );
+        }
+    }
+}

@@ -346,11 +346,13 @@ impl Context {
         })
     }
 
-    /// Updates every row matching `pred` with `f` (one statement). Rows are
-    /// found in consistent mode as of the statement's SCN and changed in
-    /// current mode; a row that a concurrent committed transaction changed
-    /// in between is re-checked against `pred` in its current version, once
-    /// locked (the PostgreSQL rule; Oracle would restart the statement).
+    /// Updates every row matching `pred` with `f` (one statement), with the
+    /// write consistency of a searched UPDATE in SQL: rows are found in
+    /// consistent mode as of the statement's SCN and changed in current
+    /// mode once locked; a row that another transaction changed in between
+    /// so that it no longer matches, or removed, restarts the statement on
+    /// a new snapshot under READ COMMITTED (Oracle's rule, counted in
+    /// `write consistency restarts`) and is ORA-08177 under SERIALIZABLE.
     pub fn update_where(
         &mut self,
         table: &str,
@@ -365,16 +367,16 @@ impl Context {
         })
     }
 
-    /// Deletes every row matching `pred` (one statement).
+    /// Deletes every row matching `pred` (one statement), with the same
+    /// write consistency as [`Self::update_where`].
     pub fn delete_where(&mut self, table: &str, pred: impl Fn(&Row) -> bool) -> Result<usize> {
         self.change_where(table, &pred, &|core, stats, txn, at, rules, rowid| {
-            dml::delete_row(core, stats, txn, at, rules, rowid).map(|()| true)
+            dml::delete_row_if(core, stats, txn, at, rules, rowid, |cur| Ok(pred(cur)))
         })
     }
 
-    /// Applies `change` to every row of `table` matching `pred` as of the
-    /// statement's SCN, in one statement; counts the rows it changed (a
-    /// row gone since, or declined by `change`, is skipped).
+    /// Applies `change` to every row of `table` matching `pred`, found by a
+    /// full scan, in one restartable statement (see `set_ops::restartable`).
     fn change_where(
         &mut self,
         table: &str,
@@ -382,21 +384,11 @@ impl Context {
         change: &set_ops::RowChange<'_>,
     ) -> Result<usize> {
         let rules = self.rules(table)?;
-        self.statement(|s| {
-            s.lock_table(&rules.def, false)?;
-            let (core, at, txn, stats) = s.dml_parts()?;
-            let found = heap::scan_rows(&core, stats, at.snap, rules.def.seg, pred)?;
-            let mut n = 0;
-            for (rowid, _) in found {
-                match change(&core, stats, txn, at, &rules, rowid) {
-                    Ok(true) => n += 1,
-                    Ok(false) | Err(Error::NoSuchRow(_)) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            stats.add(Stat::RowsProcessed, n as u64);
-            Ok(n)
-        })
+        let find = |core: &Kernel, stats: &SessionStats, snap: Snapshot| {
+            let found = heap::scan_rows(core, stats, snap, rules.def.seg, pred)?;
+            Ok(found.into_iter().map(|(rowid, _)| rowid).collect())
+        };
+        self.restartable(&rules, &find, change).map(|n| n as usize)
     }
 
     /// Direct-path insert (`INSERT /*+ APPEND */`, the book, chapter 9): takes

@@ -188,29 +188,46 @@ impl Context {
         access: Access,
         change: &RowChange<'_>,
     ) -> Result<u64> {
+        let rules = self.rules(table)?;
+        let index = self.usable_index(&rules.def, &access)?;
+        let find = |core: &Kernel, stats: &SessionStats, snap: Snapshot| {
+            let found = operators::run(
+                core,
+                stats,
+                snap,
+                &rules.def,
+                index.as_ref(),
+                where_clause,
+                &access,
+            )?;
+            Ok(found.rows.into_iter().map(|(rowid, _)| rowid).collect())
+        };
+        self.restartable(&rules, &find, change)
+    }
+
+    /// The write-consistency loop of [`Self::searched`], for any way of
+    /// finding the rows: `find` lists them as of a snapshot, `change`
+    /// changes one in current mode (false when the locked row no longer
+    /// matches, which restarts the statement under READ COMMITTED).
+    pub(super) fn restartable(
+        &mut self,
+        rules: &Rules,
+        find: &RowFinder<'_>,
+        change: &RowChange<'_>,
+    ) -> Result<u64> {
         /// Restarts before the statement gives up (each one means another
         /// transaction committed a conflicting change in between).
         const MAX_RESTARTS: u32 = 100;
-        let rules = self.rules(table)?;
-        let index = self.usable_index(&rules.def, &access)?;
         self.statement(|s| {
             s.lock_table(&rules.def, false)?;
             let mut restarts = 0;
             'attempt: loop {
                 let (core, at, txn, stats) = s.dml_parts()?;
                 let savepoint = txn.last_uba;
-                let found = operators::run(
-                    &core,
-                    stats,
-                    at.snap,
-                    &rules.def,
-                    index.as_ref(),
-                    where_clause,
-                    &access,
-                )?;
+                let found = find(&core, stats, at.snap)?;
                 let mut n = 0;
-                for (rowid, _) in found.rows {
-                    let moved_on = match change(&core, stats, txn, at, &rules, rowid) {
+                for rowid in found {
+                    let moved_on = match change(&core, stats, txn, at, rules, rowid) {
                         Ok(true) => {
                             n += 1;
                             false
@@ -242,6 +259,9 @@ impl Context {
         })
     }
 }
+
+/// Lists the rowids a searched statement changes, as of a snapshot.
+pub(super) type RowFinder<'a> = dyn Fn(&Kernel, &SessionStats, Snapshot) -> Result<Vec<RowId>> + 'a;
 
 /// One row change of a searched statement: true if the row was changed.
 pub(super) type RowChange<'a> =
