@@ -17,9 +17,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Module name → layer number, from the lib.rs doc table.
-fn layer_table(lib_rs: &str) -> BTreeMap<String, u32> {
-    let mut out = BTreeMap::new();
+/// The rows of the lib.rs doc table, in order: (layer label such as
+/// `3 storage`, layer number, module), one per module.
+fn layer_rows(lib_rs: &str) -> Vec<(String, u32, String)> {
+    let mut out = Vec::new();
     for line in lib_rs.lines() {
         let Some(row) = line.strip_prefix("//! |") else {
             continue;
@@ -35,11 +36,19 @@ fn layer_table(lib_rs: &str) -> BTreeMap<String, u32> {
         for m in cells.get(1).unwrap_or(&"").split(',') {
             let m = m.trim().trim_matches('`');
             if !m.is_empty() {
-                out.insert(m.to_string(), n);
+                out.push((cells[0].to_string(), n, m.to_string()));
             }
         }
     }
     out
+}
+
+/// Module name → layer number.
+fn layer_table(lib_rs: &str) -> BTreeMap<String, u32> {
+    layer_rows(lib_rs)
+        .into_iter()
+        .map(|(_, n, m)| (m, n))
+        .collect()
 }
 
 /// Every `.rs` file under `src`, with its module path (`["btree", "tree"]`;
@@ -413,44 +422,16 @@ fn first_sentence(src: &Path, module: &str) -> String {
 }
 
 /// Chapter 1's map of the layers: one row per module, `| layer | `module` |
-/// sentence |`, in the layer order of lib.rs, each sentence the first
+/// sentence |`, in the order of the lib.rs table, each sentence the first
 /// sentence of the module's `//!` doc. On a mismatch the expected map is
 /// printed, ready to paste.
 #[test]
 fn the_book_map_matches_the_module_docs() {
     let src = Path::new("engine/src");
     let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap();
-    let mut names = BTreeMap::new();
-    for line in lib.lines() {
-        if let Some(row) = line.strip_prefix("//! |") {
-            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
-            if cells[0].starts_with(|c: char| c.is_ascii_digit()) {
-                for m in cells[1].split(',') {
-                    names.insert(m.trim().trim_matches('`').to_string(), cells[0].to_string());
-                }
-            }
-        }
-    }
-    // The order of the lib.rs table: by layer, then as listed.
-    let mut order: Vec<(u32, usize, String)> = Vec::new();
-    for line in lib.lines() {
-        if let Some(row) = line.strip_prefix("//! |") {
-            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
-            if let Some(n) = cells[0]
-                .split_whitespace()
-                .next()
-                .and_then(|n| n.parse().ok())
-            {
-                for (i, m) in cells[1].split(',').enumerate() {
-                    order.push((n, i, m.trim().trim_matches('`').to_string()));
-                }
-            }
-        }
-    }
-    order.sort();
-    let expected: Vec<String> = order
+    let expected: Vec<String> = layer_rows(&lib)
         .iter()
-        .map(|(_, _, m)| format!("| {} | `{m}` | {} |", names[m], first_sentence(src, m)))
+        .map(|(label, _, m)| format!("| {label} | `{m}` | {} |", first_sentence(src, m)))
         .collect();
     let book = std::fs::read_to_string("book/src/ch01-using-the-kit.md").unwrap();
     let start = book

@@ -262,7 +262,7 @@ impl Database {
         crate::alert::append(
             backend.as_ref(),
             crate::clock::now_ms(),
-            &report.alert_lines(DATA_FILE),
+            &report.alert_lines(),
         )?;
         let db = Database {
             core,

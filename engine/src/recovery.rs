@@ -93,8 +93,9 @@ pub struct RecoveryReport {
 
 impl RecoveryReport {
     /// What of this recovery goes into the alert log (`alert`): the blocks
-    /// of `data_file` it repaired or rebuilt and what it worked around.
-    pub(crate) fn alert_lines(&self, data_file: &str) -> Vec<String> {
+    /// of the data file it repaired or rebuilt and what it worked around.
+    pub(crate) fn alert_lines(&self) -> Vec<String> {
+        let data_file = crate::storage::DATA_FILE;
         let torn = self.torn_blocks_repaired.iter().map(|b| {
             format!(
                 "block {b} of {data_file} failed its checksum (a torn write); \

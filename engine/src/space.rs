@@ -138,8 +138,7 @@ fn grow_hwm(core: &Kernel, stats: &SessionStats, sb: &Block, h: &mut SegHeader) 
                 h.extents.len()
             )));
         }
-        let n = core.cfg.extent_blocks.max(total / 4).min(1 << 16);
-        let first = alloc_extent(core, stats, n)?;
+        let (first, n) = grow_segment(core, stats, total, 0)?;
         h.extents.push((first, n));
     }
     let no = nth_block(h, h.hwm).ok_or_else(|| Error::Internal("HWM beyond extents".into()))?;
@@ -202,13 +201,7 @@ pub(crate) fn reserve_above_hwm(
     for k in 0..n_blocks {
         let total: u32 = h.extents.iter().map(|e| e.1).sum();
         if hwm + k >= total {
-            let n = core
-                .cfg
-                .extent_blocks
-                .max(total / 4)
-                .max(n_blocks - k)
-                .min(1 << 16);
-            let first = alloc_extent(core, stats, n)?;
+            let (first, n) = grow_segment(core, stats, total, n_blocks - k)?;
             h.extents.push((first, n));
             grown = true;
         }
@@ -228,4 +221,14 @@ pub(crate) fn reserve_above_hwm(
         })?;
     }
     Ok((hwm, blocks))
+}
+
+/// Allocates the next extent of a segment of `total` blocks that needs at
+/// least `need` more: a quarter of the segment's size (as Oracle's
+/// automatic allocation grows extents with the segment, which keeps the
+/// extent map in the header small), at least `extent_blocks`, at most 64 Ki
+/// blocks. Returns (first block, length).
+fn grow_segment(core: &Kernel, stats: &SessionStats, total: u32, need: u32) -> Result<(u32, u32)> {
+    let n = core.cfg.extent_blocks.max(total / 4).max(need).min(1 << 16);
+    Ok((alloc_extent(core, stats, n)?, n))
 }

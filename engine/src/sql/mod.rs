@@ -25,7 +25,7 @@
 //!   `generate_series` produces at most [`MAX_SERIES_ROWS`] (10,000,000)
 //!   rows, unless a LIMIT stops it sooner.
 //! * `execute` dispatches a parsed statement: SELECT to `select`, DML and
-//!   EXPLAIN there, DDL to `ddl_statements` (each a `Session` DDL call).
+//!   EXPLAIN there, DDL to `ddl_statements` (each a `Context` DDL call).
 //! * `bind` is the binder: names to column positions, binds to values,
 //!   functions looked up (`func` holds the built-ins), aggregates set
 //!   aside; `eval` evaluates bound expressions and turns a WHERE clause
@@ -39,8 +39,8 @@
 //!   Oracle-style lines with predicate information and as DB2 `plan_table`
 //!   rows.
 //!
-//! Every block visit goes through the `Session` API, so it is counted by
-//! the same counters as the typed API.
+//! Every block visit goes through the `Context` API (`crate::context`),
+//! so it is counted by the same counters as the typed API.
 //!
 //! A statement's text is the key of a database-wide statement cache: the
 //! first parse of a text is a hard parse (`parse count (hard)`), every later
