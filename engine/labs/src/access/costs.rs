@@ -317,7 +317,7 @@ pub fn c17_verdict(e: &C17Evidence) -> (Verdict, String) {
         (
             Verdict::Holds,
             format!(
-                "in all {} queries consistent gets = root/branch + leaf + table block gets exactly{lookups}, and the §6.1 estimate is within max(2 blocks, 10%); {worst_text}",
+                "in all {} queries consistent gets = root/branch + leaf + table block gets exactly{lookups}, and the cost-formula estimate is within max(2 blocks, 10%); {worst_text}",
                 e.queries.len()
             ),
         )
@@ -479,7 +479,7 @@ fn c17(ctx: &mut LabCtx) -> Result<Report> {
         vec![notes.join("\n")],
     );
     r.chart = Some(Chart {
-        title: "C17: §6.1 estimate vs measured gets".into(),
+        title: "C17: cost-formula estimate vs measured gets".into(),
         x_label: "rows in range (log scale)".into(),
         y_label: "blocks (log scale)".into(),
         x_scale: Scale::Log,
