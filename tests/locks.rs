@@ -236,3 +236,69 @@ fn a_typed_searched_change_restarts_when_a_found_row_stops_matching() {
         }
     }
 }
+
+/// When a READ COMMITTED searched UPDATE restarts: Oracle compares the
+/// consistent-read values of the columns its WHERE clause reads with the
+/// current values of the row it locked, and restarts when any of them
+/// differs — even if the row still matches (Kyte, *Expert Oracle Database
+/// Architecture*, "Write Consistency"). A change to a column the WHERE
+/// clause does not read never restarts it: the UPDATE changes the current
+/// version. `other` is what the blocking transaction does to row 0 before
+/// it commits; the waiting SQL UPDATE is
+/// `UPDATE acct SET bal = bal + 1 WHERE bal >= 50`.
+// ANCHOR: rc_restart_rule
+#[test]
+fn a_read_committed_update_restarts_exactly_when_a_where_column_changed() {
+    // (row 0 as the blocker commits it, restarts expected, final row 0)
+    let cases = [
+        // bal is read by the WHERE clause and changed, but still matches:
+        // Oracle restarts.
+        ([0, 60], 1, [0, 61]),
+        // bal changed so that the row no longer matches: restart, and the
+        // row is left alone.
+        ([0, 10], 1, [0, 10]),
+        // Only id changed, which the WHERE clause does not read: no
+        // restart; the update applies to the current version.
+        ([9, 100], 0, [9, 101]),
+    ];
+    for (other, restarts, want) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(dir.path(), Duration::from_secs(10));
+        let ids = accounts(&db);
+        let mut a = db.session();
+        a.update(
+            "acct",
+            ids[0],
+            other.iter().map(|&v| Value::Int(v)).collect(),
+        )
+        .unwrap();
+        let started = Barrier::new(2);
+        let waits_before = db.system_stats().get(Stat::LockWaits);
+        let stats = std::thread::scope(|sc| {
+            let h = sc.spawn(|| {
+                let mut b = db.session();
+                started.wait();
+                let before = b.stats();
+                b.execute("UPDATE acct SET bal = bal + 1 WHERE bal >= 50")
+                    .unwrap();
+                b.execute("COMMIT").unwrap();
+                b.stats().diff(&before)
+            });
+            started.wait();
+            until_someone_waits(&db, waits_before);
+            a.commit().unwrap();
+            h.join().unwrap()
+        });
+        assert_eq!(
+            stats.get(Stat::StatementRestarts),
+            restarts,
+            "blocker set row 0 to {other:?}"
+        );
+        let row0 = db.session().get("acct", ids[0]).unwrap().unwrap();
+        assert_eq!(
+            row0,
+            want.iter().map(|&v| Value::Int(v)).collect::<Vec<_>>()
+        );
+    }
+}
+// ANCHOR_END: rc_restart_rule

@@ -4,8 +4,9 @@ INSERT INTO acct VALUES (1, 100), (2, 100);
 COMMIT;
 
 -- main locks row 1; b's update of row 1 waits (it is pending) until main
--- commits; b then updates the committed row (READ COMMITTED restarts on
--- the new version: 90 + 10, not 100 + 10).
+-- commits; b then updates the committed row: 90 + 10, not 100 + 10. It
+-- does not restart, because the column its WHERE clause reads (id) did not
+-- change; READ COMMITTED restarts only when one of those did.
 UPDATE acct SET balance = balance - 10 WHERE id = 1;
 \connect b
 UPDATE acct SET balance = balance + 10 WHERE id = 1;

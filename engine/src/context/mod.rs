@@ -349,19 +349,21 @@ impl Context {
     /// Updates every row matching `pred` with `f` (one statement), with the
     /// write consistency of a searched UPDATE in SQL: rows are found in
     /// consistent mode as of the statement's SCN and changed in current
-    /// mode once locked; a row that another transaction changed in between
-    /// so that it no longer matches, or removed, restarts the statement on
-    /// a new snapshot under READ COMMITTED (Oracle's rule, counted in
-    /// `write consistency restarts`) and is ORA-08177 under SERIALIZABLE.
+    /// mode once locked; a row that another transaction changed or removed
+    /// in between restarts the statement on a new snapshot under READ
+    /// COMMITTED (Oracle's rule, counted in `write consistency restarts`)
+    /// and is ORA-08177 under SERIALIZABLE. `pred` is opaque, so unlike
+    /// SQL's WHERE clause every column counts as one it reads: any change
+    /// to a found row restarts the statement.
     pub fn update_where(
         &mut self,
         table: &str,
         pred: impl Fn(&Row) -> bool,
         f: impl Fn(&Row) -> Row,
     ) -> Result<usize> {
-        self.change_where(table, &pred, &|core, stats, txn, at, rules, rowid| {
+        self.change_where(table, &pred, &|core, stats, txn, at, rules, rowid, seen| {
             let r = dml::update_row(core, stats, txn, at, rules, rowid, |cur| {
-                Ok(pred(cur).then(|| f(cur)))
+                Ok((set_ops::same_on(None, seen, cur) && pred(cur)).then(|| f(cur)))
             })?;
             Ok(r.is_some())
         })
@@ -370,8 +372,10 @@ impl Context {
     /// Deletes every row matching `pred` (one statement), with the same
     /// write consistency as [`Self::update_where`].
     pub fn delete_where(&mut self, table: &str, pred: impl Fn(&Row) -> bool) -> Result<usize> {
-        self.change_where(table, &pred, &|core, stats, txn, at, rules, rowid| {
-            dml::delete_row_if(core, stats, txn, at, rules, rowid, |cur| Ok(pred(cur)))
+        self.change_where(table, &pred, &|core, stats, txn, at, rules, rowid, seen| {
+            dml::delete_row_if(core, stats, txn, at, rules, rowid, |cur| {
+                Ok(set_ops::same_on(None, seen, cur) && pred(cur))
+            })
         })
     }
 
@@ -385,8 +389,7 @@ impl Context {
     ) -> Result<usize> {
         let rules = self.rules(table)?;
         let find = |core: &Kernel, stats: &SessionStats, snap: Snapshot| {
-            let found = heap::scan_rows(core, stats, snap, rules.def.seg, pred)?;
-            Ok(found.into_iter().map(|(rowid, _)| rowid).collect())
+            heap::scan_rows(core, stats, snap, rules.def.seg, pred)
         };
         self.restartable(&rules, &find, change).map(|n| n as usize)
     }

@@ -5,12 +5,19 @@
 //! A searched UPDATE or DELETE finds its rows in consistent mode as of the
 //! statement's SCN, through the access path the optimizer chose (so an
 //! index range scan costs what EXPLAIN says), then changes each row in
-//! current mode after locking it, re-checking the WHERE clause on the
-//! version it locked. If a concurrent transaction changed a found row so
-//! that it no longer matches, or removed or moved it, the statement is
-//! restarted on a new snapshot under READ COMMITTED (Oracle's write
-//! consistency: `write consistency restarts`) and fails with ORA-08177
-//! under SERIALIZABLE. Collecting the rowids before changing anything also
+//! current mode after locking it. Oracle's rule decides what the locked
+//! version may differ in (Kyte, *Expert Oracle Database Architecture*,
+//! "Write Consistency"): the columns the WHERE clause reads are compared
+//! between the version the search found (consistent read) and the version
+//! locked (current); if any of them differs — even when the row would still
+//! match — or the row was removed or moved, the statement is restarted on a
+//! new snapshot under READ COMMITTED (`write consistency restarts`) and
+//! fails with ORA-08177 under SERIALIZABLE. A change to other columns does
+//! not restart it: the UPDATE applies to the current version, so it never
+//! overwrites a committed change it did not see. (PostgreSQL instead
+//! re-evaluates the WHERE clause on the new version and never restarts.)
+//! The typed `update_where` / `delete_where` take an opaque Rust
+//! predicate, so for them every column counts as read. Collecting the rowids before changing anything also
 //! gives Halloween protection: a row the statement moves is never visited
 //! twice.
 
@@ -132,13 +139,15 @@ impl Context {
         access: Access,
         f: &dyn Fn(&Row) -> Result<Row>,
     ) -> Result<u64> {
+        let watched = where_clause.columns();
         self.searched(
             table,
             where_clause,
             access,
-            &|core, stats, txn, at, rules, rowid| {
+            &|core, stats, txn, at, rules, rowid, seen| {
                 let r = dml::update_row(core, stats, txn, at, rules, rowid, |cur| {
-                    if eval(where_clause, cur) != Some(true) {
+                    if !same_on(Some(&watched), seen, cur) || eval(where_clause, cur) != Some(true)
+                    {
                         return Ok(None);
                     }
                     Ok(Some(rules.def.check_row(f(cur)?)?))
@@ -156,13 +165,14 @@ impl Context {
         where_clause: &Pred,
         access: Access,
     ) -> Result<u64> {
+        let watched = where_clause.columns();
         self.searched(
             table,
             where_clause,
             access,
-            &|core, stats, txn, at, rules, rowid| {
+            &|core, stats, txn, at, rules, rowid, seen| {
                 dml::delete_row_if(core, stats, txn, at, rules, rowid, |cur| {
-                    Ok(eval(where_clause, cur) == Some(true))
+                    Ok(same_on(Some(&watched), seen, cur) && eval(where_clause, cur) == Some(true))
                 })
             },
         )
@@ -170,10 +180,11 @@ impl Context {
 
     /// The statement behind a searched UPDATE or DELETE: find the rows as
     /// of the statement's snapshot, then `change` each one in current mode
-    /// (it returns false when the locked row no longer matches).
+    /// (it returns false when a column the WHERE clause reads differs from
+    /// the version found, or the locked row no longer matches).
     ///
     /// When a row found in the snapshot has since been changed by another
-    /// transaction so that it no longer matches, or is gone (deleted, or
+    /// transaction in a column the WHERE clause reads, or is gone (deleted, or
     /// moved to a new rowid by an update that did not fit): under READ
     /// COMMITTED the statement is restarted, as Oracle does — its changes
     /// are rolled back to the statement's start and it runs again on a new
@@ -200,14 +211,15 @@ impl Context {
                 where_clause,
                 &access,
             )?;
-            Ok(found.rows.into_iter().map(|(rowid, _)| rowid).collect())
+            Ok(found.rows)
         };
         self.restartable(&rules, &find, change)
     }
 
     /// The write-consistency loop of [`Self::searched`], for any way of
     /// finding the rows: `find` lists them as of a snapshot, `change`
-    /// changes one in current mode (false when the locked row no longer
+    /// changes one in current mode given the version found (false when the
+    /// locked version differs from it where it must not, or no longer
     /// matches, which restarts the statement under READ COMMITTED).
     pub(super) fn restartable(
         &mut self,
@@ -226,8 +238,8 @@ impl Context {
                 let savepoint = txn.last_uba;
                 let found = find(&core, stats, at.snap)?;
                 let mut n = 0;
-                for rowid in found {
-                    let moved_on = match change(&core, stats, txn, at, rules, rowid) {
+                for (rowid, seen) in found {
+                    let moved_on = match change(&core, stats, txn, at, rules, rowid, &seen) {
                         Ok(true) => {
                             n += 1;
                             false
@@ -260,12 +272,27 @@ impl Context {
     }
 }
 
-/// Lists the rowids a searched statement changes, as of a snapshot.
-pub(super) type RowFinder<'a> = dyn Fn(&Kernel, &SessionStats, Snapshot) -> Result<Vec<RowId>> + 'a;
+/// Lists the rows a searched statement changes, as of a snapshot: each
+/// rowid with the version found there.
+pub(super) type RowFinder<'a> =
+    dyn Fn(&Kernel, &SessionStats, Snapshot) -> Result<Vec<(RowId, Row)>> + 'a;
 
-/// One row change of a searched statement: true if the row was changed.
-pub(super) type RowChange<'a> =
-    dyn Fn(&Kernel, &SessionStats, &mut TxnCtx, ReadPoint, &Rules, RowId) -> Result<bool> + 'a;
+/// One row change of a searched statement, given the version the search
+/// found: true if the row was changed.
+pub(super) type RowChange<'a> = dyn Fn(&Kernel, &SessionStats, &mut TxnCtx, ReadPoint, &Rules, RowId, &Row) -> Result<bool>
+    + 'a;
+
+/// Whether the version a search found (`seen`) and the version locked
+/// (`cur`) agree on `cols` (every column when `None`): the write-consistency
+/// test. An index-only search fills only index columns, and its WHERE
+/// clause reads index columns only, so `cols` never names a column it left
+/// out.
+pub(super) fn same_on(cols: Option<&[usize]>, seen: &Row, cur: &Row) -> bool {
+    match cols {
+        Some(cols) => cols.iter().all(|&c| seen.get(c) == cur.get(c)),
+        None => seen == cur,
+    }
+}
 
 impl Context {
     /// `FLASHBACK TABLE t TO SCN n`: puts the table's rows back as they were
