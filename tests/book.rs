@@ -139,3 +139,157 @@ fn every_statistic_is_in_the_reference() {
     );
 }
 // ANCHOR_END: every_statistic
+
+/// The problems in an exercise section: fewer than three or more than five
+/// exercises, or an exercise without a command to run, a prediction to make
+/// or a folded answer.
+fn exercise_problems(chapter: &str) -> Vec<String> {
+    let Some(at) = chapter.find("\n## Exercises\n") else {
+        return vec!["no `## Exercises` section".into()];
+    };
+    let section = &chapter[at + 1..];
+    let mut problems = Vec::new();
+    if section[3..].contains("\n## ") {
+        problems.push("`## Exercises` is not the last section".into());
+    }
+    let exercises: Vec<&str> = section.split("\n### ").skip(1).collect();
+    if !(3..=5).contains(&exercises.len()) {
+        problems.push(format!("{} exercises, not 3 to 5", exercises.len()));
+    }
+    for e in exercises {
+        let title = e.lines().next().unwrap_or("");
+        for (need, what) in [
+            ("```sh", "a command to run"),
+            ("**Predict:**", "a prediction to make"),
+            ("<details><summary>Answer", "a folded answer"),
+        ] {
+            if !e.contains(need) {
+                problems.push(format!("exercise {title:?} lacks {what}"));
+            }
+        }
+    }
+    problems
+}
+
+/// Every mechanism chapter (2–9) ends with 3–5 exercises, each with a
+/// command, a prediction and its answer; every "Predict before you run"
+/// in the book has its answer folded beneath it.
+#[test]
+fn chapters_end_with_exercises_and_every_prediction_is_answered() {
+    let mut problems = Vec::new();
+    for ch in chapters() {
+        let name = ch.file_name().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&ch).unwrap();
+        let mechanism = (2..=9).any(|n| name.starts_with(&format!("ch{n:02}-")));
+        if mechanism {
+            problems.extend(
+                exercise_problems(&text)
+                    .into_iter()
+                    .map(|p| format!("{name}: {p}")),
+            );
+        }
+        if let Some(at) = text.find("## Predict before you run") {
+            let rest = &text[at..];
+            let end = rest[3..].find("\n## ").map_or(rest.len(), |e| e + 3);
+            if !rest[..end].contains("<details>") {
+                problems.push(format!("{name}: its prediction has no answer"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+    // The check itself: a chapter without exercises, and one whose
+    // exercise lacks its answer, are both reported.
+    assert_eq!(exercise_problems("# T\n\n## Questions\n").len(), 1);
+    let no_answer = "# T\n\n## Exercises\n\n### A\n\n```sh\nx\n```\n\n**Predict:** y\n\n### B\n\n```sh\nx\n```\n\n**Predict:** y\n\n<details><summary>Answer</summary>\n\n### C\n\n```sh\nx\n```\n\n**Predict:** y\n\n<details><summary>Answer</summary>\n";
+    assert_eq!(
+        exercise_problems(no_answer),
+        vec!["exercise \"A\" lacks a folded answer".to_string()]
+    );
+}
+
+/// Every file of the repository, as paths relative to its root (build
+/// output and version control left out).
+fn repository_files() -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![PathBuf::from(".")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            if p.is_dir() {
+                if name != "target" && name != ".git" {
+                    stack.push(p);
+                }
+            } else {
+                out.push(p.to_string_lossy().trim_start_matches("./").to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The file names a text mentions: runs of path characters ending in an
+/// extension the book's files use.
+fn file_mentions(text: &str) -> Vec<String> {
+    const EXTS: [&str; 8] = [
+        ".md", ".rs", ".sql", ".toml", ".txt", ".out", ".json", ".svg",
+    ];
+    let is_path = |c: char| c.is_ascii_alphanumeric() || "_./-".contains(c);
+    text.split(|c: char| !is_path(c))
+        .map(|w| w.trim_end_matches('.'))
+        .filter(|w| EXTS.iter().any(|x| w.ends_with(x) && w.len() > x.len()))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The book names no file outside the repository: every file it mentions
+/// is one of the repository's (by its path from the root or from the
+/// book's sources, or by the end of a path such as `redo/log.rs`) or one
+/// a command in the same chapter writes (`> later.sql`), and it never
+/// points at the team's notes beside the repository.
+#[test]
+fn the_book_names_no_file_outside_the_repository() {
+    let files = repository_files();
+    let known = |m: &str| {
+        let m = m.trim_start_matches("../../");
+        files
+            .iter()
+            .any(|f| f == m || f == &format!("book/src/{m}") || f.ends_with(&format!("/{m}")))
+    };
+    let mut problems = Vec::new();
+    for ch in chapters() {
+        let text = std::fs::read_to_string(&ch).unwrap();
+        for m in file_mentions(&text) {
+            // A file the reader makes with one of the book's own commands.
+            let made_here = text.contains(&format!("> {m}"));
+            if !known(&m) && !made_here {
+                problems.push(format!(
+                    "{}: names {m}, which is not in the repository",
+                    ch.display()
+                ));
+            }
+        }
+        for outside in [
+            "../shared",
+            "MECHANISMS",
+            "DESIGN.md",
+            "CLAIMS.md",
+            "STYLE.md",
+        ] {
+            if text.contains(outside) {
+                problems.push(format!(
+                    "{}: points outside the repository ({outside})",
+                    ch.display()
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+    // The check itself.
+    assert!(!known("shared/reference/MECHANISMS.md"));
+    assert!(known("redo/log.rs") && known("transcripts/labs/C01.txt"));
+    assert_eq!(
+        file_mentions("see `tests/book.rs`, then x.rs."),
+        ["tests/book.rs", "x.rs"]
+    );
+}
