@@ -102,8 +102,11 @@
 //!  "stats": {"consistent gets": 3, …},  only with `stats`: the non-zero
 //!                                       counters of the statement, errors too
 //!  "plan": [{"id", "depth", "operation", "object", "matchcols", "access",
-//!            "screening", "filter", "index_only", "rows", "cost"}, …]}
-//!                                       only for EXPLAIN
+//!            "screening", "filter", "index_only", "rows", "cost"}, …],
+//!  "plan_table": [{"QUERYNO": 1, …, "ACCESSTYPE": "I", …, "COST": 5}, …]}
+//!                                       both only for EXPLAIN; plan_table
+//!                                       has the columns of `PlanTableRow`,
+//!                                       numbers as numbers
 //! ```
 //!
 //! A client command that is not valid prints an error like a statement's

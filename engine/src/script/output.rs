@@ -21,7 +21,7 @@
 
 use serde_json::Value as Json;
 
-use crate::sql::{PlanLine, SqlResult};
+use crate::sql::{PlanLine, PlanTableRow, SqlResult};
 use crate::stats::StatsSnapshot;
 use crate::value::Value;
 use crate::Error;
@@ -334,6 +334,25 @@ pub(crate) fn json_line(
             })
             .collect();
         obj = obj.field("plan", plan);
+        // The DB2-style rows, one object per row keyed by column name:
+        // numeric columns as numbers, flags and names as text.
+        let rows: Vec<JsonText> = ex
+            .plan_table
+            .iter()
+            .map(|row| {
+                let mut o = Obj::new();
+                for (name, value) in PlanTableRow::COLUMNS.iter().zip(row.values()) {
+                    o = o.field(
+                        name,
+                        value
+                            .parse::<u64>()
+                            .map_or_else(|_| Json::from(value), Json::from),
+                    );
+                }
+                o.into()
+            })
+            .collect();
+        obj = obj.field("plan_table", rows);
     }
     let mut line = obj.end();
     line.push('\n');
@@ -424,6 +443,24 @@ mod tests {
                 rows: 4,
                 cost: 9,
             }],
+            plan_table: vec![PlanTableRow {
+                queryno: 1,
+                qblockno: 1,
+                planno: 1,
+                method: 0,
+                tname: "T".into(),
+                accesstype: "R".into(),
+                matchcols: 0,
+                accessname: String::new(),
+                indexonly: "N".into(),
+                prefetch: "S".into(),
+                sortn_join: "N".into(),
+                sortc_uniq: "N".into(),
+                sortc_join: "N".into(),
+                sortc_orderby: "N".into(),
+                sortc_groupby: "N".into(),
+                cost: 9,
+            }],
             ..Explain::default()
         };
         let r = SqlResult {
@@ -435,6 +472,10 @@ mod tests {
         assert_eq!(parsed["plan"][0]["operation"], "TABLE ACCESS FULL");
         assert_eq!(parsed["plan"][0]["matchcols"], Json::Null);
         assert_eq!(parsed["plan"][0]["cost"], 9);
+        assert_eq!(parsed["plan_table"][0]["ACCESSTYPE"], "R");
+        assert_eq!(parsed["plan_table"][0]["PREFETCH"], "S");
+        assert_eq!(parsed["plan_table"][0]["MATCHCOLS"], 0);
+        assert_eq!(parsed["plan_table"][0]["COST"], 9);
     }
 
     #[test]

@@ -41,13 +41,16 @@ pub struct PlanTableRow {
     /// 0 first table accessed, 3 extra sort.
     pub method: u32,
     pub tname: String,
-    /// `R`, `I`, `N`, `I1` or blank.
+    /// `R` table scan, `I` index scan, `N` index scan with an IN-list,
+    /// blank on a sort row (DB2's `I1`, one-fetch access, is not used).
     pub accesstype: String,
     pub matchcols: u32,
     pub accessname: String,
     /// `Y` / `N`
     pub indexonly: String,
-    /// `S` sequential, `D` dynamic, blank none.
+    /// `S` sequential (table scan), `L` list prefetch (batched rowid
+    /// access), `D` dynamic (an index scan without matching columns),
+    /// blank none.
     pub prefetch: String,
     pub sortn_join: String,
     pub sortc_uniq: String,
