@@ -1,4 +1,5 @@
-//! The labs: one experiment per claim of the catalogue (CLAIMS.md), each
+//! The labs: one experiment per claim of the catalogue (`blocklab labs
+//! --list` prints it; the book's chapters discuss each claim), each
 //! building its data with a fixed seed on a fresh database, measuring, and
 //! turning what it measured into a verdict.
 //!
@@ -19,6 +20,12 @@
 //!   off (`LabCtx::config`): running a lab twice gives identical counter
 //!   evidence, and `tests/labs.rs` pins it. Timings, where a claim is about
 //!   time, come second, as a median with its spread, and are never pinned.
+//! * **A verdict rests on counters where a counter explains the time.**
+//!   When redo bytes, undo bytes, gets, calls or syncs explain why one way
+//!   is slower, the verdict is computed from them and is the same on every
+//!   run; the timings are shown beside it (`Report::timing_note`) but do
+//!   not decide it, and the book's transcripts carry the verdict. Only a
+//!   claim about time itself (`Report::timed_verdict`) rests on timings.
 //! * **Verdicts are computed.** Each lab has a `verdict` function next to
 //!   its claim text that maps its evidence to `holds`, `does not hold` or
 //!   `depends` plus the measured reason; the function is written from the
@@ -145,6 +152,14 @@ pub struct Report {
     pub notes: Vec<String>,
     /// A curve worth drawing (`blocklab labs --report DIR` writes it as SVG).
     pub chart: Option<Chart>,
+    /// Whether the verdict reads a timing. `report` assumes so when any
+    /// evidence is a timing; a lab whose verdict rests on counters only
+    /// clears it, and its verdict is then part of the deterministic
+    /// transcript.
+    pub timed_verdict: bool,
+    /// What the timings say beside a verdict that rests on counters
+    /// (shown only with the timings, since it changes from run to run).
+    pub timing_note: Option<String>,
 }
 
 /// Measured series over one parameter (number of indexes, commit
@@ -204,7 +219,8 @@ impl Report {
 
     /// The report without its timings: deterministic, so the book can
     /// quote it and CI can check the quote (`tests/labs.rs`). A verdict
-    /// whose reason quotes timings is left out too.
+    /// that rests on timings is left out too; one that rests on counters
+    /// is kept, without its timing note.
     pub fn render_counters(&self) -> String {
         self.render_with(false)
     }
@@ -248,8 +264,11 @@ impl Report {
                 let _ = writeln!(out, "      {line}");
             }
         }
-        if timings || !self.evidence.iter().any(Evidence::is_timing) {
+        if timings || !self.timed_verdict {
             let _ = writeln!(out, "verdict: {} — {}", self.verdict.as_str(), self.reason);
+            if let (true, Some(note)) = (timings, &self.timing_note) {
+                let _ = writeln!(out, "timings: {note}");
+            }
         } else {
             let _ = writeln!(
                 out,
@@ -286,6 +305,8 @@ impl Report {
             "claim": self.claim,
             "verdict": self.verdict.as_str(),
             "reason": self.reason,
+            "verdict_rests_on": if self.timed_verdict { "timings" } else { "counters" },
+            "timing_note": self.timing_note,
             "evidence": ev,
             "params": params,
         })
@@ -431,6 +452,7 @@ pub(crate) fn report(
     params: Vec<(String, String)>,
     notes: Vec<String>,
 ) -> Report {
+    let timed_verdict = evidence.iter().any(Evidence::is_timing);
     Report {
         id: lab.0,
         title: lab.1,
@@ -441,6 +463,8 @@ pub(crate) fn report(
         params,
         notes,
         chart: None,
+        timed_verdict,
+        timing_note: None,
     }
 }
 

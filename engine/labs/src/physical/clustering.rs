@@ -339,6 +339,8 @@ fn c30(ctx: &mut LabCtx) -> Result<Report> {
         ],
         vec![range_query(lo, hi, false)],
     );
+    // The claim is about blocks read; the query times are shown beside.
+    r.timed_verdict = false;
     r.chart = Some(chart);
     Ok(r)
 }
