@@ -293,3 +293,28 @@ fn the_book_names_no_file_outside_the_repository() {
         ["tests/book.rs", "x.rs"]
     );
 }
+
+/// Chapters quote lab transcripts by their anchors (the lines that make
+/// their point: `verdict`, `evidence`), never whole, since a whole-file
+/// include would print the anchor lines; Appendix B quotes every
+/// transcript whole (`all`), so none is left out of the book.
+#[test]
+fn lab_transcripts_are_sliced_in_chapters_and_whole_in_the_appendix() {
+    let appendix = std::fs::read_to_string("book/src/appendix-lab-transcripts.md").unwrap();
+    let mut problems = Vec::new();
+    for e in std::fs::read_dir("book/src/transcripts/labs").unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().to_string();
+        if !appendix.contains(&format!("{{{{#include transcripts/labs/{name}:all}}}}")) {
+            problems.push(format!("Appendix B does not quote {name}"));
+        }
+    }
+    for ch in chapters() {
+        let text = std::fs::read_to_string(&ch).unwrap();
+        for (file, anchor) in includes(&text) {
+            if file.contains("transcripts/labs/") && anchor.is_none() {
+                problems.push(format!("{} includes {file} whole", ch.display()));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}

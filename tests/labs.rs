@@ -101,12 +101,45 @@ fn check_chart_kept(id: &str, charts: bool) {
     );
 }
 
+/// A lab transcript with mdBook anchors around its parts, so a chapter can
+/// quote the lines that make its point and the appendix the whole:
+/// `all` (everything), `head` (the command, title, claim and params),
+/// `evidence` (the measured lines and notes) and `verdict` (the last line).
+/// mdBook drops anchor lines from anything it includes by an anchor.
+fn with_anchors(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let head_end = lines
+        .iter()
+        .position(|l| l.starts_with("  "))
+        .unwrap_or(lines.len());
+    let verdict = lines
+        .iter()
+        .rposition(|l| l.starts_with("verdict:"))
+        .unwrap_or(lines.len());
+    let mut out = String::from("# ANCHOR: all\n# ANCHOR: head\n");
+    for (i, l) in lines.iter().enumerate() {
+        if i == head_end.min(verdict) {
+            out.push_str("# ANCHOR_END: head\n# ANCHOR: evidence\n");
+        }
+        if i == verdict {
+            out.push_str("# ANCHOR_END: evidence\n# ANCHOR: verdict\n");
+        }
+        out.push_str(l);
+        out.push('\n');
+    }
+    if verdict == lines.len() {
+        out.push_str("# ANCHOR_END: evidence\n# ANCHOR: verdict\n");
+    }
+    out.push_str("# ANCHOR_END: verdict\n# ANCHOR_END: all\n");
+    out
+}
+
 /// The book quotes each lab's counter transcript at the quick size from
 /// book/src/transcripts/labs/<ID>.txt; CI checks the quote is what the lab
 /// prints. `BLESS=1 cargo test --test labs` rewrites them.
 fn check_transcript(id: &str, text: &str) {
     let path = std::path::Path::new("book/src/transcripts/labs").join(format!("{id}.txt"));
-    let text = format!("$ blocklab labs --quick {id}\n{text}");
+    let text = with_anchors(&format!("$ blocklab labs --quick {id}\n{text}"));
     if std::env::var_os("BLESS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, &text).unwrap();
