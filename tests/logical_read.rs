@@ -197,10 +197,10 @@ fn an_insert_gets_the_index_path_in_current_mode() {
     assert_eq!(st.get(Stat::IndexLeafGets), 2);
     assert_eq!(st.get(Stat::ConsistentGets), 0);
     // table: segment header (free list) + table block + undo header + undo block = 4
-    // probe: root + branch + leaf + the leaf again to read its entries    = 4
-    // insert: root + branch + leaf + the leaf latched exclusively
-    //         + undo header + undo block                                  = 6
-    assert_eq!(st.get(Stat::DbBlockGets), 4 + 4 + 6);
+    // probe: root + branch + leaf (its entries read under the descent's pin) = 3
+    // insert: root + branch + leaf (latched exclusively under the same pin)
+    //         + undo header + undo block                                     = 5
+    assert_eq!(st.get(Stat::DbBlockGets), 4 + 3 + 5);
     // Two redo records (table row, index entry), each changing its data
     // block, the undo block and the undo header.
     assert_eq!(st.get(Stat::RedoEntries), 2);
