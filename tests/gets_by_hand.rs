@@ -98,10 +98,11 @@ const INDEX_ENTRY: u64 = 1 // root (a branch: BLEVEL 1)
     + 1; // undo block (the entry's undo record)
 
 /// The extra current gets of a transaction's first change: what later
-/// changes of the transaction find ready in its context.
+/// changes of the transaction find ready in its context. The new undo
+/// block is formatted and written to in one get (the change's own
+/// "undo block" term).
 const TXN_START: u64 = 1 // undo segment header: take a transaction-table slot
-    + 1 // the next undo block of the ring, looked at (is its owner done?)
-    + 1; // that undo block, formatted (then got again to write to)
+    + 1; // the next undo block of the ring, looked at (is its owner done?)
 
 /// A full scan: the segment header (to learn the HWM) and every block
 /// below it, each once, in consistent mode; `hwm` counts the header.
