@@ -188,6 +188,26 @@ fn an_update_of_the_indexed_columns_gets_its_blocks_once() {
             (full_scan(hwm), later + TXN_START),
             "{k} indexes: first change"
         );
+        if k >= 1 {
+            // Found through the index instead: the descent and the table
+            // block, as a query; then the row changed as above, its entry
+            // in `t_a` included. (In a new transaction: with three indexes
+            // the first one's undo block is full by now.)
+            run(&mut s, "COMMIT");
+            let st = run(
+                &mut s,
+                "UPDATE /*+ INDEX(t t_a) */ t SET a = a + 5000, b = b + 5000, c = c + 5000 \
+                 WHERE a = 702",
+            );
+            let found = 1 // root
+                + 1 // leaf
+                + 1; // table block of the rowid
+            assert_eq!(
+                gets(&st),
+                (found, later + TXN_START),
+                "{k} indexes: by index"
+            );
+        }
         run(&mut s, "COMMIT");
     }
 }
