@@ -100,27 +100,26 @@ pub struct BufferCache {
     system: SessionStats,
 }
 
-/// A pinned, shared-latched block.
+/// A pinned, shared-latched block. (Fields drop in order: the latch is
+/// released before the pin.)
 pub struct BufRead<'a> {
     guard: RwLockReadGuard<'a, FrameState>,
-    pins: &'a AtomicU32,
+    pin: Pin<'a>,
 }
 
 /// A pinned, exclusively latched block.
 pub struct BufWrite<'a> {
     guard: RwLockWriteGuard<'a, FrameState>,
-    pins: &'a AtomicU32,
+    _pin: Pin<'a>,
 }
 
-impl Drop for BufRead<'_> {
-    fn drop(&mut self) {
-        self.pins.fetch_sub(1, Ordering::Release);
-    }
-}
+/// One pin of a frame, released when dropped. A pin is what a get buys:
+/// while it is held the frame keeps its block, whatever happens to the latch.
+struct Pin<'a>(&'a AtomicU32);
 
-impl Drop for BufWrite<'_> {
+impl Drop for Pin<'_> {
     fn drop(&mut self) {
-        self.pins.fetch_sub(1, Ordering::Release);
+        self.0.fetch_sub(1, Ordering::Release);
     }
 }
 
@@ -138,10 +137,24 @@ impl std::ops::Deref for BufWrite<'_> {
     }
 }
 
-impl BufRead<'_> {
+impl<'a> BufRead<'a> {
     /// SCN of the current block this clone was built from (clones only).
     pub fn base_scn(&self) -> Scn {
         self.guard.base_scn
+    }
+
+    /// Trades the shared latch for an exclusive one, keeping the pin: the
+    /// same get, not a second one (an index descent that finds a leaf it
+    /// must change). Between the two latches another session may change
+    /// the block, so the caller looks at it again.
+    pub fn latch_exclusive(self) -> BufWrite<'a> {
+        let BufRead { guard, pin } = self;
+        let lock = RwLockReadGuard::rwlock(&guard);
+        drop(guard);
+        BufWrite {
+            guard: lock.write(),
+            _pin: pin,
+        }
     }
 }
 
@@ -409,7 +422,7 @@ impl BufferCache {
         let f = &self.frames[i];
         Ok(BufRead {
             guard: f.state.read(),
-            pins: &f.pins,
+            pin: Pin(&f.pins),
         })
     }
 
@@ -420,7 +433,7 @@ impl BufferCache {
         let f = &self.frames[i];
         Ok(BufWrite {
             guard: f.state.write(),
-            pins: &f.pins,
+            _pin: Pin(&f.pins),
         })
     }
 
@@ -432,7 +445,7 @@ impl BufferCache {
         let f = &self.frames[i];
         Ok(BufWrite {
             guard: f.state.write(),
-            pins: &f.pins,
+            _pin: Pin(&f.pins),
         })
     }
 
@@ -454,7 +467,7 @@ impl BufferCache {
         let f = &self.frames[i];
         let g = BufRead {
             guard: f.state.read(),
-            pins: &f.pins,
+            pin: Pin(&f.pins),
         };
         if g.guard.key != Some(key) || g.guard.base_scn != base {
             return None;
@@ -565,7 +578,7 @@ impl BufferCache {
         drop(m);
         Some(BufWrite {
             guard: f.state.write(),
-            pins: &f.pins,
+            _pin: Pin(&f.pins),
         })
     }
 }

@@ -188,13 +188,15 @@ fn ring_state(
 }
 
 /// Gives `txn` a fresh undo block from the ring (see the module doc for
-/// the order of choices). `h` is the latched undo header.
+/// the order of choices) and returns it, formatted and still latched, so
+/// the record that needed it is written in the same get. `h` is the
+/// latched undo header.
 fn alloc_undo_block<'a>(
     core: &'a Kernel,
     stats: &SessionStats,
     txn: &mut TxnCtx,
     h: &mut BufWrite<'a>,
-) -> Result<()> {
+) -> Result<BufWrite<'a>> {
     let mut u = header_parts(core, h)?;
     let len = ring_len(&u.extents);
     if len == 0 {
@@ -269,7 +271,7 @@ fn alloc_undo_block<'a>(
     })?;
     stats.inc(Stat::UndoBlocksAllocated);
     txn.undo_block = Some((block, wrap));
-    Ok(())
+    Ok(b)
 }
 
 /// Entries at the end of the header's extent list kept for extents that
@@ -325,14 +327,14 @@ pub(crate) fn logged_change<'a>(
     let mut h = core.cache.get_mut(undo_header(txn.xid.segment()), stats)?;
     let fits =
         |core: &Kernel, b: &BufWrite<'_>| b.encoded_len() + rec_len <= core.file.block_size();
-    let mut undo = loop {
-        if let Some((no, wrap)) = txn.undo_block {
+    // The transaction's undo block if the record fits there, else a new one
+    // (which an empty block always has room for, checked above).
+    let current = match txn.undo_block {
+        Some((no, wrap)) => {
             let b = core.cache.get_mut(no, stats)?;
             match &b.body {
                 Body::Undo(u) if u.wrap == wrap && u.owner == txn.xid => {
-                    if fits(core, &b) {
-                        break b;
-                    }
+                    fits(core, &b).then_some(b)
                 }
                 _ => {
                     return Err(Error::Internal(format!(
@@ -342,8 +344,17 @@ pub(crate) fn logged_change<'a>(
                 }
             }
         }
-        alloc_undo_block(core, stats, txn, &mut h)?;
+        None => None,
     };
+    let mut undo = match current {
+        Some(b) => b,
+        None => alloc_undo_block(core, stats, txn, &mut h)?,
+    };
+    if !fits(core, &undo) {
+        return Err(Error::Internal(format!(
+            "undo record of {rec_len} bytes does not fit a new undo block"
+        )));
+    }
     let (ublock, wrap) = txn.undo_block.unwrap_or_default();
     let index = match &undo.body {
         Body::Undo(u) => u.records.len() as u16,

@@ -149,7 +149,46 @@ pub(super) fn path_to(
     ))
 }
 
-/// Latches the leaf holding `key` exclusively.
+/// Current-mode descent to the leaf whose range holds `key`, moving right
+/// where a split moved the key's range; returns that leaf, pinned and
+/// latched shared. Every block is got once: the caller goes on with the
+/// leaf it was handed, so the leaf is not got again (one get per level).
+fn descend<'a>(
+    core: &'a Kernel,
+    stats: &SessionStats,
+    tree: Tree,
+    key: &[u8],
+) -> Result<crate::buffer::BufRead<'a>> {
+    let mut no = tree.root;
+    for _ in 0..10_000 {
+        let b = core.cache.get(no, Mode::Current, stats)?;
+        let n = node(core, &b)?;
+        count_level(stats, tree, no, n);
+        if n.beyond(key) && n.next != 0 {
+            no = BlockNo(n.next);
+            continue;
+        }
+        if n.is_leaf() {
+            return Ok(b);
+        }
+        no = BlockNo(n.child_for(key).ok_or_else(|| {
+            Error::corrupt(
+                core.file.name(),
+                no.0 as u64,
+                "branch block without entries",
+            )
+        })?);
+    }
+    Err(Error::corrupt(
+        core.file.name(),
+        tree.root.0 as u64,
+        "index descent does not end",
+    ))
+}
+
+/// Latches the leaf holding `key` exclusively: the descent's leaf, its
+/// shared latch traded for an exclusive one under the same pin (one get,
+/// one `db block gets`, not two).
 fn leaf_for<'a>(
     core: &'a Kernel,
     stats: &SessionStats,
@@ -157,18 +196,27 @@ fn leaf_for<'a>(
     key: &[u8],
 ) -> Result<BufWrite<'a>> {
     stats.inc(Stat::IndexDescents);
-    let path = path_to(core, stats, tree, key)?;
-    let mut no = *path
-        .last()
-        .ok_or_else(|| Error::Internal("empty index path".into()))?;
+    let mut b = descend(core, stats, tree, key)?.latch_exclusive();
     loop {
-        let b = core.cache.get_mut(no, stats)?;
+        // Between the two latches a split may have moved the key's range
+        // to the right, or (a root leaf) pushed the entries down a level.
         let n = node(core, &b)?;
-        if n.beyond(key) && n.next != 0 {
-            no = BlockNo(n.next);
-            continue;
-        }
-        return Ok(b);
+        let next = if n.beyond(key) && n.next != 0 {
+            n.next
+        } else if !n.is_leaf() {
+            n.child_for(key).ok_or_else(|| {
+                Error::corrupt(
+                    core.file.name(),
+                    b.no.0 as u64,
+                    "branch block without entries",
+                )
+            })?
+        } else {
+            return Ok(b);
+        };
+        drop(b);
+        b = core.cache.get_mut(BlockNo(next), stats)?;
+        count_level(stats, tree, BlockNo(next), node(core, &b)?);
     }
 }
 
@@ -360,13 +408,10 @@ pub(crate) fn probe(
 ) -> Result<Probe> {
     let stop = crate::btree::key::prefix_successor(prefix);
     stats.inc(Stat::IndexDescents);
-    let path = path_to(core, stats, tree, prefix)?;
-    let mut no = *path
-        .last()
-        .ok_or_else(|| Error::Internal("empty index path".into()))?;
+    // The descent's leaf is read as it is handed over, not got again.
+    let mut b = descend(core, stats, tree, prefix)?;
     let mut active_other = None;
     loop {
-        let b = core.cache.get(no, Mode::Current, stats)?;
         let n = node(core, &b)?.clone();
         let itl = b.itl.clone();
         drop(b);
@@ -403,7 +448,8 @@ pub(crate) fn probe(
         if done {
             break;
         }
-        no = BlockNo(n.next);
+        b = core.cache.get(BlockNo(n.next), Mode::Current, stats)?;
+        count_level(stats, tree, b.no, node(core, &b)?);
     }
     // Nothing current: was something deleted by a transaction still active?
     let Some(holder) = active_other else {
