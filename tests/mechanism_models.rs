@@ -339,6 +339,10 @@ proptest! {
 }
 // ANCHOR_END: rc_model
 
+/// One batch of the array-insert test: its rows as (`v`, pad length), then
+/// the picks of rows to delete after it.
+type Batch = (Vec<(i64, usize)>, Vec<Index>);
+
 /// Rows of the array-insert test: `v` in a small range so that the index
 /// on `v` has duplicates.
 fn batch() -> impl Strategy<Value = Vec<(i64, usize)>> {
@@ -362,7 +366,7 @@ fn indexed_t(db: &Database) -> Session {
 /// entries, and at the end both tables hold the same rows at the same
 /// rowids and an index lookup of every `v` returns the same rows.
 fn array_insert_is_row_by_row_insert_in_fewer_redo_entries(
-    batches: &[(Vec<(i64, usize)>, Vec<Index>)],
+    batches: &[Batch],
 ) -> Result<(), TestCaseError> {
     let (da, db) = (
         open(&SimBackend::new(), config()),
