@@ -3,7 +3,8 @@
 //! `ANCHOR: name` inside it (mdBook itself renders a missing anchor as
 //! nothing and still succeeds). Every chapter in SUMMARY.md exists, and
 //! every lab appears in the book with its transcript, and every statistic
-//! has an entry in the statistics reference (chapter 11).
+//! has an entry in the statistics reference (chapter 11). Every mechanism
+//! chapter (2 to 9) includes at least one property test from `tests/`.
 
 use std::path::{Path, PathBuf};
 
@@ -317,4 +318,74 @@ fn lab_transcripts_are_sliced_in_chapters_and_whole_in_the_appendix() {
         }
     }
     assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// The text between `ANCHOR: name` and `ANCHOR_END: name` in `body`.
+fn anchored_region(body: &str, name: &str) -> Option<String> {
+    let mut lines = body.lines();
+    lines.find(|l| has_marker(l, "ANCHOR", name))?;
+    let mut out = String::new();
+    for l in lines {
+        if has_marker(l, "ANCHOR_END", name) {
+            return Some(out);
+        }
+        out.push_str(l);
+        out.push('\n');
+    }
+    None
+}
+
+/// The rule for "a property test": the region holds a `proptest!` block,
+/// or drives proptest's `TestRunner` itself (as the crash model does, so
+/// that a seed can replay a run).
+fn is_property_test(region: &str) -> bool {
+    region.contains("proptest!") || region.contains("TestRunner::")
+}
+
+/// The `file:anchor` includes in `text` (a page in `dir`) that name an
+/// anchored region of a `tests/*.rs` file which is a property test.
+fn property_test_includes(dir: &Path, text: &str) -> Vec<String> {
+    includes(text)
+        .into_iter()
+        .filter_map(|(file, anchor)| {
+            let anchor = anchor?;
+            if !(file.contains("tests/") && file.ends_with(".rs")) {
+                return None;
+            }
+            let body = std::fs::read_to_string(dir.join(&file)).ok()?;
+            let region = anchored_region(&body, &anchor)?;
+            is_property_test(&region).then(|| format!("{file}:{anchor}"))
+        })
+        .collect()
+}
+
+#[test]
+fn every_mechanism_chapter_includes_a_property_test() {
+    let dir = Path::new("book/src");
+    // The rule tells the two kinds apart (so the check below can fail).
+    assert!(
+        property_test_includes(dir, "{{#include ../../tests/logical_read.rs:full_scan}}")
+            .is_empty()
+    );
+    assert_eq!(
+        property_test_includes(dir, "{{#include ../../tests/mechanism_models.rs:cr_model}}"),
+        ["../../tests/mechanism_models.rs:cr_model"]
+    );
+    for n in 2..=9 {
+        let prefix = format!("ch{n:02}-");
+        let ch = chapters()
+            .into_iter()
+            .find(|p| {
+                p.file_name()
+                    .is_some_and(|f| f.to_string_lossy().starts_with(&prefix))
+            })
+            .unwrap_or_else(|| panic!("no chapter {prefix}*.md"));
+        let text = std::fs::read_to_string(&ch).unwrap();
+        assert!(
+            !property_test_includes(dir, &text).is_empty(),
+            "{} includes no property test: include an anchored region of a tests/*.rs \
+             file that holds a proptest! block (or runs proptest's TestRunner)",
+            ch.display()
+        );
+    }
 }

@@ -128,6 +128,7 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
+// ANCHOR: btree_model
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -192,6 +193,7 @@ proptest! {
         prop_assert!(bad.is_empty(), "{:?}", bad);
     }
 }
+// ANCHOR_END: btree_model
 
 #[test]
 fn a_snapshot_reads_its_state_through_an_index_while_others_split_it() {

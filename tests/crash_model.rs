@@ -648,6 +648,7 @@ fn run_case(steps: &[Step]) -> Result<[u64; 3], TestCaseError> {
     Ok([h.crashes, h.faults_fired, h.evictions])
 }
 
+// ANCHOR: crash_model_loop
 #[test]
 fn committed_state_survives_random_crashes_and_io_faults() {
     let started = Instant::now();
@@ -697,6 +698,7 @@ fn committed_state_survives_random_crashes_and_io_faults() {
         panic!("seed={seed}: {e}");
     }
 }
+// ANCHOR_END: crash_model_loop
 
 /// Statement atomicity when the statement's own rollback fails too.
 ///

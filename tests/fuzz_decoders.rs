@@ -140,6 +140,7 @@ fn cases(default: u32) -> ProptestConfig {
     ProptestConfig::with_cases(n)
 }
 
+// ANCHOR: decoder_props
 proptest! {
     #![proptest_config(cases(400))]
 
@@ -167,6 +168,7 @@ proptest! {
         let _ = decode_payload(&raw);
     }
 }
+// ANCHOR_END: decoder_props
 
 proptest! {
     // Each case recovers a whole database: fewer of them.

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use blocklab::storage::SimBackend;
 use blocklab::{Config, Database};
 
+// ANCHOR: split_itl_case
 /// Autocommit, as the differential test runs it.
 const SCRIPT: &[&str] = &[
     "CREATE TABLE t (id INTEGER PRIMARY KEY, c0 INTEGER, c1 TEXT)",
@@ -22,6 +23,7 @@ const SCRIPT: &[&str] = &[
     "UPDATE t SET c0 = -7, c1 = 'cab' WHERE ((c0 BETWEEN -6 AND 0 OR (c0 >= -11 OR c0 IN (4))) AND (c1 IS NOT NULL OR c0 NOT IN (20, 9, -10)))",
     "UPDATE t SET c0 = c0 + -2 WHERE ((c0 <> -18 OR (c0 + -1) = 9) OR (c1 <= 'ba' AND c0 = -10))",
 ];
+// ANCHOR_END: split_itl_case
 
 #[test]
 fn a_full_index_leaf_can_always_be_split() {

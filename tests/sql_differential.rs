@@ -901,6 +901,7 @@ fn run_case(case: &Case) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+// ANCHOR: differential
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -909,6 +910,7 @@ proptest! {
         run_case(&case)?;
     }
 }
+// ANCHOR_END: differential
 
 /// Why every generated ORDER BY key names its NULL placement: left to
 /// themselves the engines disagree, by design.
@@ -943,6 +945,7 @@ fn must(r: Result<(), TestCaseError>) {
     }
 }
 
+// ANCHOR: index_only_shrunk
 /// The smallest scripts the generator found for its first disagreement: an
 /// index that covers every column of the WHERE clause is read index-only,
 /// and a term that compares two columns or does arithmetic on one must then
@@ -970,3 +973,4 @@ fn index_only_scans_check_expressions_over_indexed_columns() {
     must(pair.statement("DELETE FROM t WHERE c1 = 3 AND id < c1", true));
     must(pair.contents());
 }
+// ANCHOR_END: index_only_shrunk

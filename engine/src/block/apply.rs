@@ -282,7 +282,10 @@ impl Block {
         Ok(match (&rec.op, &self.body) {
             (UndoOp::Slot { slot, before }, Body::Heap(_)) => Op::SetSlot {
                 slot: *slot,
-                value: before.clone(),
+                value: Slot {
+                    lock: unlocked_unless_own(before.lock, itl_idx),
+                    ..before.clone()
+                },
                 itl_idx,
                 itl,
             },
@@ -300,8 +303,10 @@ impl Block {
             (UndoOp::IdxDel { entry, level }, Body::Index(n))
                 if n.level == *level && n.covers(&entry.key) =>
             {
+                let mut entry = entry.clone();
+                entry.lock = unlocked_unless_own(entry.lock, itl_idx);
                 Op::IdxInsert {
-                    entry: entry.clone(),
+                    entry,
                     itl_idx,
                     itl,
                 }
@@ -354,5 +359,21 @@ impl Block {
                 ))
             }
         })
+    }
+}
+
+/// The lock byte to restore with a before image taken back by the undo of
+/// ITL entry `itl_idx`. A lock byte naming that entry is this transaction's
+/// own (an earlier change of the same row) and stays. Any other names the
+/// entry of a transaction that had ended when this one took the row; that
+/// entry may since have been taken over by a live transaction (which
+/// cleared the lock bytes pointing at it then, not this one, which was not
+/// in the block yet), so the restored row is unlocked rather than made to
+/// look locked by a stranger.
+fn unlocked_unless_own(lock: u8, itl_idx: u8) -> u8 {
+    if lock == itl_idx + 1 {
+        lock
+    } else {
+        0
     }
 }

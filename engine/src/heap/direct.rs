@@ -23,6 +23,9 @@
 //! recovery and `verify` see ordinary heap blocks. The statistics count
 //! blocks, not write calls: each block is one `physical writes direct`.
 //!
+//! Invariant: after a load, no cached copy of its blocks differs from what
+//! it wrote (a copy left by recovery is replaced).
+//!
 //! Simplification: the writes go through the kernel's page cache (Oracle
 //! writes direct-path blocks with direct or asynchronous I/O); a NOLOGGING
 //! load's blocks are synced once, at commit.
@@ -142,6 +145,15 @@ pub(crate) fn direct_insert(
         run.get_or_insert(*no);
         encode_heap_image(&mut buf, bs, *no, seg, *scn, itls, &rows[part])
             .map_err(|r| Error::corrupt(core.file.name(), no.0 as u64, r))?;
+        // A block above the HWM can still be in the cache: recovery rebuilds
+        // a logged load's blocks there from their images even when it then
+        // rolls the load back. This write goes past the cache, so that copy
+        // must become the new image, or readers would see the rolled-back
+        // rows (and writing the frame out would put them back on disk).
+        if let Some(mut cached) = core.cache.get_mut_if_cached(*no) {
+            *cached.block_mut() = Block::decode(*no, &buf[buf.len() - bs..])
+                .map_err(|r| Error::corrupt(core.file.name(), no.0 as u64, r))?;
+        }
     }
     if let Some(first) = run {
         write_run(first, &mut buf)?;
