@@ -135,6 +135,68 @@ fn a_deadlock_is_detected_and_reported_to_one_victim() {
 }
 // ANCHOR_END: deadlock
 
+// ANCHOR: deadlock_victim
+/// Oracle's rule: the session that has waited longest detects the deadlock
+/// (its wait times out first) and gets ORA-00060; only its statement is
+/// rolled back, its transaction keeps its locks, and the session that
+/// closed the cycle waits on until the victim ends. Here `b` waits first
+/// (for `a`'s row 0), then `a` closes the cycle (asking for `b`'s row 1):
+/// `b` is the victim, not `a`.
+#[test]
+fn the_session_that_waited_first_is_the_deadlock_victim() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path(), Duration::from_secs(30));
+    let ids = accounts(&db);
+    let mut a = db.session();
+    let mut b = db.session();
+    a.update("acct", ids[0], vec![Value::Int(0), Value::Int(10)])
+        .unwrap();
+    b.update("acct", ids[1], vec![Value::Int(1), Value::Int(20)])
+        .unwrap();
+    let a_waiting = a.wait_probe();
+    let (row0, row1) = (ids[0], ids[1]);
+    std::thread::scope(|sc| {
+        let waits = db.system_stats().get(Stat::LockWaits);
+        let hb = sc.spawn(move || {
+            // Waits for `a`'s row 0 ...
+            let e = b
+                .update("acct", row0, vec![Value::Int(0), Value::Int(21)])
+                .unwrap_err();
+            (b, e)
+        });
+        until_someone_waits(&db, waits);
+        let waits = db.system_stats().get(Stat::LockWaits);
+        // ... then `a` asks for `b`'s row 1 and closes the cycle.
+        let ha = sc.spawn(move || {
+            a.update("acct", row1, vec![Value::Int(1), Value::Int(11)])
+                .unwrap();
+            a
+        });
+        until_someone_waits(&db, waits);
+        let (mut b, e) = hb.join().unwrap();
+        assert!(matches!(e, Error::Deadlock { .. }), "{e}");
+        assert_eq!(b.stats().get(Stat::Deadlocks), 1);
+        // The victim's transaction is still open with its first change,
+        // so `a` is still waiting for it.
+        assert!(b.xid().is_some());
+        assert_eq!(
+            b.get("acct", row1).unwrap(),
+            Some(vec![Value::Int(1), Value::Int(20)])
+        );
+        assert!(a_waiting.load(std::sync::atomic::Ordering::SeqCst));
+        // The victim ends its transaction: `a` gets row 1.
+        b.rollback().unwrap();
+        let mut a = ha.join().unwrap();
+        assert_eq!(a.stats().get(Stat::Deadlocks), 0);
+        a.commit().unwrap();
+    });
+    assert_eq!(db.system_stats().get(Stat::Deadlocks), 1);
+    let rows = db.session().scan("acct").unwrap();
+    assert_eq!(rows[0].1[1], Value::Int(10));
+    assert_eq!(rows[1].1[1], Value::Int(11));
+}
+// ANCHOR_END: deadlock_victim
+
 #[test]
 fn serializable_write_to_a_row_changed_after_the_snapshot_fails() {
     let dir = tempfile::tempdir().unwrap();

@@ -12,7 +12,12 @@
 //! A get pins a frame (pins are taken under the map mutex, so a pinned frame
 //! is never chosen for eviction) and then takes the frame's latch: shared for
 //! reads, exclusive for changes. The guard releases both. Frames are replaced
-//! with a clock sweep over unpinned frames, preferring clean ones.
+//! with a clock sweep over unpinned frames: a frame used since the hand last
+//! passed gets a second chance, the first one that was not is the victim,
+//! dirty or clean (a dirty one is written first, as Oracle's writer cleans
+//! the cold end of its LRU list for reuse). Passing over cold dirty frames
+//! to find a clean one would make a scan that fits the cache evict its own
+//! blocks while dirty frames nobody uses stay.
 //!
 //! Each current frame remembers the LSN range of the redo that describes its
 //! unwritten changes: `low` (start of the first record since the block was
@@ -278,8 +283,9 @@ impl BufferCache {
 
     /// Picks an unpinned frame with the clock sweep and returns it latched
     /// exclusively, so nothing can take it between the choice and the reuse.
-    /// A clean frame is preferred; a dirty one is written first (its redo
-    /// flushed before it). Frames latched at the moment (a checkpoint
+    /// The first frame not referenced since the hand last passed is taken;
+    /// a dirty one is written first (its redo flushed before it). Frames
+    /// latched at the moment (a checkpoint
     /// scanning the cache, say) are skipped, never waited for: the map
     /// mutex is held here. Only when every unpinned frame is latched (a
     /// writer batch holding them for its I/O) does it pause and look again.
@@ -288,14 +294,16 @@ impl BufferCache {
         for _round in 0..100 {
             let mut dirty_candidate = None;
             let mut busy = false;
-            for step in 0..3 * n {
+            // Two passes: the first clears the referenced bits it meets, so
+            // the second finds an unreferenced frame if any is unpinned.
+            for step in 0..2 * n {
                 let i = m.hand;
                 m.hand = (m.hand + 1) % n;
                 let f = &self.frames[i];
                 if f.pins.load(Ordering::Acquire) != 0 {
                     continue;
                 }
-                if f.referenced.swap(false, Ordering::Relaxed) && step < 2 * n {
+                if f.referenced.swap(false, Ordering::Relaxed) && step < n {
                     continue;
                 }
                 let Some(st) = f.state.try_write() else {
@@ -305,7 +313,10 @@ impl BufferCache {
                 if !st.dirty {
                     return Ok((i, st));
                 }
-                dirty_candidate.get_or_insert(i);
+                // The first cold frame is dirty: write it and take it.
+                dirty_candidate = Some(i);
+                drop(st);
+                break;
             }
             let Some(i) = dirty_candidate else {
                 if busy {

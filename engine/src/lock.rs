@@ -5,6 +5,20 @@
 //!   named by the ITL entry the row's lock byte points at (see `txn`); a
 //!   writer that meets an active holder waits here until the holder ends,
 //!   after walking the wait-for chain to detect a deadlock.
+//!
+//! **The deadlock victim, as Oracle chooses it.** Oracle does not fail the
+//! session whose request closes the cycle. Each waiter checks for a
+//! deadlock when its own wait times out (about 3 seconds), so the session
+//! that detects it, and gets ORA-00060, is in practice the one that has
+//! been waiting longest. Only its current statement is rolled back; its
+//! transaction stays open and keeps its locks, so the other session waits
+//! on until the victim commits or rolls back (Oracle Database Concepts,
+//! "Deadlocks"; Oracle error reference, ORA-00060; Kyte, *Expert Oracle
+//! Database Architecture*, "Deadlocks"). blocklab applies that rule
+//! without the timer, so that tests do not depend on timing: when a wait
+//! closes a cycle, the waiter in the cycle whose wait began first is
+//! woken with `Deadlock` (and counts `enqueue deadlocks`), and the
+//! session that closed the cycle goes on waiting.
 //! - [`TableLocks`]: TM locks, row-exclusive (RX) for conventional DML and
 //!   exclusive (X) for a direct-path load; their waits go through `Waits`,
 //!   so a deadlock that mixes table and row locks is found the same way.
@@ -36,7 +50,13 @@ pub struct Waits {
 #[derive(Default)]
 struct WaitState {
     active: HashSet<Xid>,
-    waits_for: HashMap<Xid, Xid>,
+    /// Each waiter: whom it waits for, and when its wait began (a counter,
+    /// so "first" does not depend on the clock).
+    waits_for: HashMap<Xid, (Xid, u64)>,
+    /// Waits begun so far (the next wait's start).
+    started: u64,
+    /// Waiters chosen as deadlock victims, not yet woken.
+    victims: HashSet<Xid>,
 }
 
 impl Waits {
@@ -50,8 +70,11 @@ impl Waits {
         self.cv.notify_all();
     }
 
-    /// Waits until `holder` ends. Fails with `Deadlock` if `holder` is
-    /// (transitively) waiting for `me`, or `LockTimeout` after `timeout`.
+    /// Waits until `holder` ends. If `holder` is (transitively) waiting
+    /// for `me`, this wait closes a cycle: the waiter of the cycle whose
+    /// wait began first fails with `Deadlock` (see the module doc) and this
+    /// one waits on. Fails with `Deadlock` when chosen so itself, or with
+    /// `LockTimeout` after `timeout`.
     pub(crate) fn wait_for(
         &self,
         me: Xid,
@@ -63,10 +86,20 @@ impl Waits {
         if !st.active.contains(&holder) {
             return Ok(());
         }
+        // Walk the chain from the holder; reaching `me` closes a cycle,
+        // whose earliest waiter is the victim.
         let mut cur = holder;
+        let mut first: Option<(u64, Xid)> = None;
         let mut hops = 0;
-        while let Some(&next) = st.waits_for.get(&cur) {
-            if next == me || hops > 10_000 {
+        while let Some(&(next, since)) = st.waits_for.get(&cur) {
+            if first.is_none_or(|(s, _)| since < s) {
+                first = Some((since, cur));
+            }
+            if next == me {
+                break;
+            }
+            if hops > 10_000 {
+                // Not a cycle through `me` (the graph is corrupt): refuse.
                 stats.inc(Stat::Deadlocks);
                 return Err(Error::Deadlock {
                     holder: holder.to_string(),
@@ -75,12 +108,30 @@ impl Waits {
             cur = next;
             hops += 1;
         }
+        let closes_cycle = st.waits_for.get(&cur).is_some_and(|&(n, _)| n == me);
         stats.inc(Stat::LockWaits);
-        st.waits_for.insert(me, holder);
+        let since = st.started;
+        st.started += 1;
+        st.waits_for.insert(me, (holder, since));
+        if let (true, Some((_, victim))) = (closes_cycle, first) {
+            st.victims.insert(victim);
+            self.cv.notify_all();
+        }
         stats.set_waiting(true);
         let deadline = Instant::now() + timeout;
         while st.active.contains(&holder) {
-            if self.cv.wait_until(&mut st, deadline).timed_out() && st.active.contains(&holder) {
+            if st.victims.remove(&me) {
+                st.waits_for.remove(&me);
+                stats.set_waiting(false);
+                stats.inc(Stat::Deadlocks);
+                return Err(Error::Deadlock {
+                    holder: holder.to_string(),
+                });
+            }
+            if self.cv.wait_until(&mut st, deadline).timed_out()
+                && st.active.contains(&holder)
+                && !st.victims.contains(&me)
+            {
                 st.waits_for.remove(&me);
                 stats.set_waiting(false);
                 stats.inc(Stat::LockTimeouts);
@@ -91,6 +142,9 @@ impl Waits {
             }
         }
         st.waits_for.remove(&me);
+        // Chosen as a victim just as its holder ended: the wait is over
+        // anyway, and the cycle with it.
+        st.victims.remove(&me);
         stats.set_waiting(false);
         Ok(())
     }

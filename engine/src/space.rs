@@ -2,7 +2,7 @@
 //!
 //! A segment (a table's or an index's) is a header block holding its extent
 //! map, its high-water mark (HWM: blocks below it have been formatted) and a
-//! short free list of blocks with room for an insert. `create_segment`
+//! free list of blocks with room for an insert. `create_segment`
 //! makes one; `find_block` picks a block for an insert (free list first,
 //! else the next block above the HWM, formatted); `allocate_block` takes the
 //! next block above the HWM for a caller that formats it itself (index
@@ -16,6 +16,17 @@
 //! end of the file. Space changes are `Space` redo records: they belong to no
 //! transaction and are never rolled back, as in Oracle (a rolled-back insert
 //! leaves its table's new extents allocated).
+//!
+//! **Free space: a free list, not a bitmap.** blocklab keeps manual
+//! segment space management's free list (Oracle's MSSM FREELISTS), not
+//! ASSM's bitmap blocks. A block goes on the list when a delete, or the
+//! rollback of an insert, frees room in it, and comes off when an insert
+//! finds it full. The list lives in the segment header, so it is bounded
+//! by the header's room, not by a fixed count: it may fill half the header
+//! block (about 250 blocks with 2 KiB blocks, 1,000 with 8 KiB), the other
+//! half is the extent map's. Oracle links its free list through the blocks
+//! themselves, so its list has no such bound; a block freed when the list
+//! is full here stays off it until a later free finds room.
 //!
 //! Invariant: `file header.allocated <= data file block count`.
 
@@ -56,8 +67,12 @@ pub(crate) fn alloc_extent(core: &Kernel, stats: &SessionStats, n: u32) -> Resul
     Ok(first)
 }
 
-/// The longest free list kept in a segment header.
-const MAX_FREE: usize = 64;
+/// Whether the free list of header block `sb` may grow by one entry: it
+/// may use half the block, the rest is left to the extent map.
+fn free_list_has_room(core: &Kernel, sb: &Block, h: &SegHeader) -> bool {
+    let half = core.file.block_size() / 2;
+    (h.free.len() + 1) * 4 <= half && sb.encoded_len() + 4 <= core.file.block_size()
+}
 
 pub(crate) fn seg_header(core: &Kernel, b: &Block) -> Result<SegHeader> {
     match &b.body {
@@ -169,7 +184,7 @@ pub(crate) fn set_free(
     let mut sb = core.cache.get_mut(seg, stats)?;
     let mut h = seg_header(core, &sb)?;
     let present = h.free.contains(&no.0);
-    if has_room == present || (has_room && h.free.len() >= MAX_FREE) {
+    if has_room == present || (has_room && !free_list_has_room(core, &sb, &h)) {
         return Ok(());
     }
     if has_room {

@@ -9,6 +9,12 @@
 //!           3 TEXT    u16 length | UTF-8 bytes
 //! ```
 //! A row must fit in one block; longer rows are an `Error::RowTooLarge`.
+//!
+//! Each value is self-delimiting, so a row can be cut into its columns'
+//! byte spans without knowing the table ([`column_spans`]). An UPDATE logs
+//! only the columns it changes, as these spans ([`changed_columns`]), and
+//! redo, rollback and consistent reads put them back with
+//! [`set_columns`].
 
 use std::fmt;
 
@@ -150,6 +156,80 @@ pub fn encoded_row_len(row: &[Value]) -> usize {
             Value::Text(s) => 3 + s.len(),
         })
         .sum::<usize>()
+}
+
+/// The byte range of each column's value in an encoded row (the count
+/// before them excluded). Fails on bytes that are not a whole row.
+pub fn column_spans(buf: &[u8]) -> DecResult<Vec<std::ops::Range<usize>>> {
+    let mut d = Dec::new(buf);
+    let n = d.u16()? as usize;
+    let mut spans = Vec::with_capacity(n);
+    for _ in 0..n {
+        let start = d.pos();
+        match d.u8()? {
+            0 => {}
+            1 | 2 => {
+                d.take(8)?;
+            }
+            3 => {
+                let len = d.u16()? as usize;
+                d.take(len)?;
+            }
+            t => return Err(format!("bad value tag {t}")),
+        }
+        spans.push(start..d.pos());
+    }
+    if d.remaining() != 0 {
+        return Err(format!("{} bytes after the last column", d.remaining()));
+    }
+    Ok(spans)
+}
+
+/// One column's encoded value, by column number (what an UPDATE's redo
+/// and undo carry for each column it changes).
+pub type ColumnImage = (u16, bytes::Bytes);
+
+/// The columns in which row `new` differs from row `old`: (their new
+/// values, their old values), in column order. `None` when the two are not
+/// rows of the same number of columns (then the whole row must be logged).
+pub fn changed_columns(old: &[u8], new: &[u8]) -> Option<(Vec<ColumnImage>, Vec<ColumnImage>)> {
+    let (a, b) = (column_spans(old).ok()?, column_spans(new).ok()?);
+    if a.len() != b.len() || a.len() > u16::MAX as usize {
+        return None;
+    }
+    let mut redo = Vec::new();
+    let mut undo = Vec::new();
+    for (i, (ra, rb)) in a.into_iter().zip(b).enumerate() {
+        if old[ra.clone()] != new[rb.clone()] {
+            redo.push((i as u16, bytes::Bytes::copy_from_slice(&new[rb])));
+            undo.push((i as u16, bytes::Bytes::copy_from_slice(&old[ra])));
+        }
+    }
+    Some((redo, undo))
+}
+
+/// Row `row` with the given columns replaced by the given encoded values.
+/// Fails if `row` is not a row, a column number is out of range, or a
+/// value is not one whole value.
+pub fn set_columns(row: &[u8], cols: &[ColumnImage]) -> DecResult<Vec<u8>> {
+    let spans = column_spans(row)?;
+    let mut vals: Vec<&[u8]> = spans.iter().map(|r| &row[r.clone()]).collect();
+    for (i, v) in cols {
+        let slot = vals
+            .get_mut(*i as usize)
+            .ok_or_else(|| format!("column {i} of a row of {} columns", spans.len()))?;
+        let mut one = Vec::with_capacity(2 + v.len());
+        one.put_u16(1);
+        one.extend_from_slice(v);
+        column_spans(&one).map_err(|e| format!("column {i}: {e}"))?;
+        *slot = v;
+    }
+    let mut out = Vec::with_capacity(row.len());
+    out.put_u16(vals.len() as u16);
+    for v in vals {
+        out.extend_from_slice(v);
+    }
+    Ok(out)
 }
 
 /// Decodes a row.

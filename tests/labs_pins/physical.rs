@@ -30,7 +30,7 @@ pub fn pins() -> Vec<Pin> {
                 ("changes_100.answer_as_of_snapshot", 1),
                 ("new_query.cr_blocks_created", 0),
                 ("new_query.undo_records_applied", 0),
-                ("update.db_block_gets", 1524),
+                ("update.db_block_gets", 1510),
                 ("update.cr_blocks_created", 0),
                 ("update.undo_records_applied", 0),
             ],

@@ -17,9 +17,11 @@ COMMIT;
 COMMIT;
 SELECT * FROM acct ORDER BY id;
 
--- A deadlock: each session holds one row and asks for the other's. The
--- session that closes the cycle gets ORA-00060; only its statement is
--- rolled back, so it still holds row 1 until it rolls back.
+-- A deadlock: each session holds one row and asks for the other's. As in
+-- Oracle (Database Concepts, "Deadlocks"; ORA-00060), the session that
+-- detects it gets ORA-00060: the one that has waited longest (b, waiting
+-- for row 1), not main, whose request closes the cycle. Only b's statement
+-- is rolled back: b still holds row 2, so main waits on until b ends.
 \connect main
 UPDATE acct SET balance = 0 WHERE id = 1;
 \connect b
@@ -27,8 +29,11 @@ UPDATE acct SET balance = 0 WHERE id = 2;
 UPDATE acct SET balance = 0 WHERE id = 1;
 \connect main
 UPDATE acct SET balance = 0 WHERE id = 2;
+\connect b
+SELECT * FROM acct ORDER BY id;
 ROLLBACK;
-\connect b
+\wait main
+\connect main
 COMMIT;
 SELECT * FROM acct ORDER BY id;
 

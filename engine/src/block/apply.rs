@@ -25,6 +25,7 @@ use super::{
 };
 use crate::block::index::IndexBody;
 use crate::ids::{Scn, Uba};
+use crate::value::set_columns;
 
 impl Block {
     /// Applies one change and stamps the block with `scn`.
@@ -59,6 +60,36 @@ impl Block {
                 // slot back, so rollback leaves the block as it was.
                 while slots.last().is_some_and(|s| s.state == SlotState::Unused) {
                     slots.pop();
+                }
+            }
+            Op::UpdateCols {
+                slot,
+                lock,
+                cols,
+                itl_idx,
+                itl,
+            } => {
+                let row = match &self.body {
+                    Body::Heap(slots) => match slots.get(*slot as usize) {
+                        Some(s) if s.state == SlotState::Live => &s.data,
+                        _ => return Err(format!("UpdateCols on slot {slot}, not a live row")),
+                    },
+                    _ => return Err(format!("UpdateCols on a {:?} block", self.kind())),
+                };
+                let data = if cols.is_empty() {
+                    row.clone()
+                } else {
+                    set_columns(row, cols)
+                        .map_err(|e| format!("UpdateCols on slot {slot}: {e}"))?
+                        .into()
+                };
+                self.set_itl(*itl_idx, itl)?;
+                if let Body::Heap(slots) = &mut self.body {
+                    slots[*slot as usize] = Slot {
+                        state: SlotState::Live,
+                        lock: *lock,
+                        data,
+                    };
                 }
             }
             Op::InsertRows { rows, itl_idx, itl } => {
@@ -286,6 +317,13 @@ impl Block {
                     lock: unlocked_unless_own(before.lock, itl_idx),
                     ..before.clone()
                 },
+                itl_idx,
+                itl,
+            },
+            (UndoOp::Cols { slot, lock, cols }, Body::Heap(_)) => Op::UpdateCols {
+                slot: *slot,
+                lock: *lock,
+                cols: cols.clone(),
                 itl_idx,
                 itl,
             },

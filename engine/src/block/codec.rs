@@ -131,7 +131,27 @@ pub(crate) fn put_undo_rec(v: &mut Vec<u8>, r: &UndoRec) {
             v.put_u8(8);
             put_slot_list(v, slots);
         }
+        UndoOp::Cols { slot, lock, cols } => {
+            v.put_u8(9);
+            v.put_u16(*slot);
+            v.put_u8(*lock);
+            put_columns(v, cols);
+        }
     }
+}
+
+/// A column list: count u16, then (column u16, value length u16, value).
+fn put_columns(v: &mut Vec<u8>, cols: &[ColumnImage]) {
+    v.put_u16(cols.len() as u16);
+    for (i, val) in cols {
+        v.put_u16(*i);
+        put_key(v, val);
+    }
+}
+
+fn get_columns(d: &mut Dec) -> DecResult<Vec<ColumnImage>> {
+    let n = d.u16()? as usize;
+    (0..n).map(|_| Ok((d.u16()?, get_key(d)?))).collect()
 }
 
 fn put_slot_list(v: &mut Vec<u8>, slots: &[u16]) {
@@ -231,6 +251,11 @@ pub(crate) fn get_undo_rec(d: &mut Dec) -> DecResult<UndoRec> {
             7 => UndoOp::SegHwm { hwm: d.u32()? },
             8 => UndoOp::NewRows {
                 slots: get_slot_list(d)?,
+            },
+            9 => UndoOp::Cols {
+                slot: d.u16()?,
+                lock: d.u8()?,
+                cols: get_columns(d)?,
             },
             t => return Err(format!("bad undo op {t}")),
         },
@@ -487,6 +512,20 @@ pub fn encode_op(v: &mut Vec<u8>, op: &Op) {
             v.put_u8(*itl_idx);
             put_itl(v, itl);
         }
+        Op::UpdateCols {
+            slot,
+            lock,
+            cols,
+            itl_idx,
+            itl,
+        } => {
+            v.put_u8(19);
+            v.put_u16(*slot);
+            v.put_u8(*lock);
+            put_columns(v, cols);
+            v.put_u8(*itl_idx);
+            put_itl(v, itl);
+        }
         Op::HeapImage { seg, itls, slots } => {
             v.put_u8(16);
             v.put_u32(seg.0);
@@ -594,6 +633,13 @@ pub fn decode_op(d: &mut Dec) -> DecResult<Op> {
         }
         18 => Op::ClearSlots {
             slots: get_slot_list(d)?,
+            itl_idx: d.u8()?,
+            itl: get_itl(d)?,
+        },
+        19 => Op::UpdateCols {
+            slot: d.u16()?,
+            lock: d.u8()?,
+            cols: get_columns(d)?,
             itl_idx: d.u8()?,
             itl: get_itl(d)?,
         },

@@ -12,6 +12,10 @@
 //! list; a block that turns out full is taken off the list; with an empty
 //! list the HWM advances one block (formatting it), and past the last extent
 //! a new extent is allocated. A delete puts its block back on the list.
+//! An update that fits in place logs only the columns it changes (redo:
+//! their new values, undo: their old ones, `Op::UpdateCols`), as Oracle's
+//! "update row piece" does, so its redo and undo grow with the number and
+//! width of the changed columns, not with the row.
 //! An update that no longer fits in its block moves the row (a delete here
 //! and an insert elsewhere) and returns the new rowid — a simplification of
 //! Oracle's row migration, which keeps the old rowid with a forwarding
@@ -38,6 +42,7 @@ use crate::stats::{SessionStats, Stat};
 use crate::txn::itl::{acquire_itl, itl_committed, itl_growth};
 use crate::txn::{read_consistent, Isolation, Snapshot, TxnCtx};
 use crate::undo::logged_change;
+use crate::value::changed_columns;
 
 mod direct;
 pub use direct::DirectLoad;
@@ -393,12 +398,43 @@ pub(crate) fn update(
     }
     let new_len = b.encoded_len() - old.data.len() + row.len() + itl_growth(&b, itl_idx);
     if new_len <= core.file.block_size() {
-        let value = Slot {
-            state: SlotState::Live,
-            lock: itl_idx + 1,
-            data: Bytes::from(row),
-        };
-        change_slot(core, stats, txn, &mut b, rowid.slot, value, itl_idx)?;
+        let lock = itl_idx + 1;
+        match changed_columns(&old.data, &row) {
+            // Redo carries the changed columns' new values, undo their old
+            // ones: neither grows with the columns the UPDATE leaves alone.
+            Some((redo, undo)) => {
+                let slot = rowid.slot;
+                logged_change(
+                    core,
+                    stats,
+                    txn,
+                    &mut b,
+                    itl_idx,
+                    UndoOp::Cols {
+                        slot,
+                        lock: old.lock,
+                        cols: undo,
+                    },
+                    |itl| Op::UpdateCols {
+                        slot,
+                        lock,
+                        cols: redo,
+                        itl_idx,
+                        itl,
+                    },
+                )?;
+            }
+            // Not two rows of the same columns (a table's column count
+            // changed, or bytes that are not a row): the whole row.
+            None => {
+                let value = Slot {
+                    state: SlotState::Live,
+                    lock,
+                    data: Bytes::from(row),
+                };
+                change_slot(core, stats, txn, &mut b, rowid.slot, value, itl_idx)?;
+            }
+        }
         return Ok(Some(rowid));
     }
     // It no longer fits: delete here, insert elsewhere.

@@ -139,6 +139,7 @@ impl Dictionary {
                     Op::SetSegHeader(_)
                         | Op::FormatHeap { .. }
                         | Op::SetSlot { .. }
+                        | Op::UpdateCols { .. }
                         | Op::InsertRows { .. }
                         | Op::ClearSlots { .. }
                         | Op::HeapImage { .. }

@@ -39,6 +39,13 @@
 //! rows cannot be told apart); `COMMIT` after a transaction's last one; the
 //! DDL text for DDL. Dropped columns are left out of `SQL_REDO`.
 //!
+//! An in-place UPDATE logs only the columns it changes (`Op::UpdateCols`).
+//! To show the whole old row and to identify it in `SQL_REDO`, the miner
+//! replays the table blocks formatted within the redo it reads, in log
+//! order; an UPDATE of a row older than that has only its changed columns
+//! and no `SQL_REDO` (a warning says so), as Oracle's LogMiner needs
+//! supplemental logging to identify such a row.
+//!
 //! Time: `Begin`, `Commit`, `Rollback` and `Ddl` records carry the wall
 //! clock; change records do not (it would cost a clock read per change), so
 //! a change is shown with the latest time logged at or before it.
@@ -62,7 +69,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::block::{Op, SlotState, UndoOp};
+use crate::block::{Block, Body, Op, SlotState, UndoOp};
 use crate::error::{Error, Result};
 use crate::ids::{BlockNo, Lsn, RowId, Scn, Xid};
 use crate::redo::log::archiver::read_archive_dest;
@@ -162,9 +169,11 @@ pub struct MinedRecord {
     pub table: Option<String>,
     pub rowid: Option<RowId>,
     /// INSERT: the row; UPDATE: the changed columns, new values; DELETE:
-    /// the deleted row; UNDO: the row as restored (empty if it was removed).
+    /// the deleted row; UNDO: the row as restored (empty if it was removed;
+    /// the restored columns when it takes back an UPDATE).
     pub values: Vec<ColumnValue>,
-    /// UPDATE and DELETE: the whole row before the change.
+    /// UPDATE and DELETE: the whole row before the change (empty for an
+    /// UPDATE of a row whose earlier image is not in the redo read).
     pub old_values: Vec<ColumnValue>,
     /// DDL: the statement; NOLOGGING: which blocks the redo lacks.
     pub text: Option<String>,
@@ -311,6 +320,8 @@ fn mine_history(h: &History, dict: &mut Dictionary, opts: &MineOptions) -> Resul
     // Direct-path rows waiting for the HWM change that publishes them.
     let mut direct: HashMap<Xid, Vec<usize>> = HashMap::new();
     let mut warnings = Vec::new();
+    // The table blocks as the redo read so far made them (see `Rows`).
+    let mut rows = Rows::default();
     for (r, p) in h.records.iter().zip(&decoded) {
         if p.time_ms > 0 {
             clock = Some(clock.map_or(p.time_ms, |c| c.max(p.time_ms)));
@@ -362,7 +373,7 @@ fn mine_history(h: &History, dict: &mut Dictionary, opts: &MineOptions) -> Resul
             RecKind::Change => {
                 let mut listed = Vec::new();
                 if !txns.ddl.contains(&p.xid) {
-                    for c in row_changes(dict, &p.changes, &mut warnings) {
+                    for c in row_changes(dict, &rows, r.scn, &p.changes, &mut warnings) {
                         listed.push(out.len());
                         let rec = MinedRecord {
                             table: Some(c.info.name.clone()),
@@ -402,6 +413,21 @@ fn mine_history(h: &History, dict: &mut Dictionary, opts: &MineOptions) -> Resul
                             };
                             out.push((rec, Some(info.clone())));
                         }
+                    }
+                }
+                if let Some((no, Op::UpdateCols { slot, cols, .. })) = p.changes.first() {
+                    // An UPDATE taken back: the columns it restores.
+                    if let Some(info) = owner_table(dict, *no) {
+                        let rec = MinedRecord {
+                            table: Some(info.name.clone()),
+                            rowid: Some(RowId {
+                                block: *no,
+                                slot: *slot,
+                            }),
+                            values: column_values(&info, cols, &mut warnings),
+                            ..base(MinedOp::Undo)
+                        };
+                        out.push((rec, Some(info)));
                     }
                 }
                 if let Some((no, Op::SetSlot { slot, value, .. })) = p.changes.first() {
@@ -450,6 +476,7 @@ fn mine_history(h: &History, dict: &mut Dictionary, opts: &MineOptions) -> Resul
                 }
             }
         }
+        rows.apply(r.scn, &p.changes);
     }
     // Direct-path rows whose HWM change never came (the load failed).
     for i in direct.into_values().flatten() {
@@ -474,6 +501,58 @@ fn mine_history(h: &History, dict: &mut Dictionary, opts: &MineOptions) -> Resul
     })
 }
 
+/// The table blocks formatted within the redo read, kept up to date by
+/// applying their changes in log order: an UPDATE logs only the columns
+/// it changes, so the row it changed (to name the columns left alone and
+/// to find the row again in `SQL_REDO`) is read here. Oracle's LogMiner
+/// needs supplemental logging for the same reason.
+#[derive(Default)]
+struct Rows {
+    blocks: HashMap<BlockNo, Block>,
+}
+
+impl Rows {
+    fn apply(&mut self, scn: Scn, changes: &[(BlockNo, Op)]) {
+        for (no, op) in changes {
+            match op {
+                Op::FormatHeap { .. } | Op::HeapImage { .. } => {
+                    let mut b = Block::unformatted(*no);
+                    if b.apply(op, scn).is_ok() {
+                        self.blocks.insert(*no, b);
+                    }
+                }
+                Op::SetSlot { .. }
+                | Op::InsertRows { .. }
+                | Op::ClearSlots { .. }
+                | Op::UpdateCols { .. } => {
+                    if let Some(b) = self.blocks.get_mut(no) {
+                        if b.apply(op, scn).is_err() {
+                            // Not what the redo said it was: forget it.
+                            self.blocks.remove(no);
+                        }
+                    }
+                }
+                // A block reused for something else.
+                Op::IdxSet { .. } | Op::SetSegHeader(_) | Op::FormatUndo { .. } => {
+                    self.blocks.remove(no);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The bytes of a live row, if its block was formatted within the redo.
+    fn row(&self, rowid: RowId) -> Option<&[u8]> {
+        match &self.blocks.get(&rowid.block)?.body {
+            Body::Heap(slots) => slots
+                .get(rowid.slot as usize)
+                .filter(|s| s.state == SlotState::Live)
+                .map(|s| &s.data[..]),
+            _ => None,
+        }
+    }
+}
+
 /// A heap row change found in a `Change` record.
 struct RowChange {
     op: MinedOp,
@@ -487,9 +566,20 @@ struct RowChange {
 /// multi-row insert, else the one `row_change` finds.
 fn row_changes(
     dict: &mut Dictionary,
+    before: &Rows,
+    scn: Scn,
     changes: &[(BlockNo, Op)],
     warnings: &mut Vec<String>,
 ) -> Vec<RowChange> {
+    if let Some((no, Op::UpdateCols { slot, cols, .. })) = changes.first() {
+        let rowid = RowId {
+            block: *no,
+            slot: *slot,
+        };
+        return update_cols(dict, before.row(rowid), scn, rowid, cols, warnings)
+            .into_iter()
+            .collect();
+    }
     let Some((no, Op::InsertRows { rows, .. })) = changes.first() else {
         return row_change(dict, changes, warnings).into_iter().collect();
     };
@@ -567,6 +657,76 @@ fn row_change(
         values,
         old_values,
     })
+}
+
+/// An in-place UPDATE (the changed columns only), with the row as it was
+/// (`old`) when the redo read holds it: then the old values are the whole
+/// row; otherwise only the changed columns are known, listed as new
+/// values, with no old row (so no `SQL_REDO`) and a warning.
+fn update_cols(
+    dict: &mut Dictionary,
+    old: Option<&[u8]>,
+    scn: Scn,
+    rowid: RowId,
+    cols: &[crate::value::ColumnImage],
+    warnings: &mut Vec<String>,
+) -> Option<RowChange> {
+    let info = owner_table(dict, rowid.block)?;
+    if cols.is_empty() {
+        let old_values = old.map_or(Vec::new(), |o| row_values(&info, o, warnings));
+        return Some(RowChange {
+            op: MinedOp::LockRow,
+            info,
+            rowid,
+            values: Vec::new(),
+            old_values,
+        });
+    }
+    let values = column_values(&info, cols, warnings);
+    let old_values = match old {
+        Some(o) => row_values(&info, o, warnings),
+        None => {
+            warnings.push(format!(
+                "UPDATE of {} row {rowid} at SCN {}: the row's earlier image is not in \
+                 the redo read, so only its changed columns are known (no SQL_REDO)",
+                info.name, scn.0
+            ));
+            Vec::new()
+        }
+    };
+    Some(RowChange {
+        op: MinedOp::Update,
+        info,
+        rowid,
+        values,
+        old_values,
+    })
+}
+
+/// Named values of a column list (an UPDATE's changed columns).
+fn column_values(
+    info: &TableInfo,
+    cols: &[crate::value::ColumnImage],
+    warnings: &mut Vec<String>,
+) -> Vec<ColumnValue> {
+    let mut out = Vec::with_capacity(cols.len());
+    for (i, bytes) in cols {
+        let mut one = Vec::with_capacity(2 + bytes.len());
+        one.extend_from_slice(&1u16.to_le_bytes());
+        one.extend_from_slice(bytes);
+        match decode_row(&one) {
+            Ok(mut v) if v.len() == 1 => out.push(ColumnValue {
+                name: info.display_name(*i as usize),
+                value: v.remove(0),
+                dropped: info.is_dropped(*i as usize),
+            }),
+            _ => warnings.push(format!(
+                "column {i} of an UPDATE of {} does not decode",
+                info.name
+            )),
+        }
+    }
+    out
 }
 
 /// The table a heap block belongs to (not the catalog); `OBJ#n`, with

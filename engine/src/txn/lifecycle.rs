@@ -19,13 +19,14 @@
 //! the transaction-table change that records it (`Kernel::commit_lock`
 //! orders "allocate SCN, publish, advance the visible SCN").
 
-use crate::block::{Body, Op, TxSlot, TxState, UndoOp, UndoRec};
+use crate::block::{Body, Op, SlotState, TxSlot, TxState, UndoOp, UndoRec};
 use crate::buffer::Mode;
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::ids::{BlockNo, Scn, Uba, Xid};
 use crate::kernel::{undo_header, Kernel, RecHead};
 use crate::redo::record::RecKind;
+use crate::space::set_free;
 use crate::stats::{SessionStats, Stat};
 use crate::undo::{header_parts, read_undo, tx_slot, TxnCtx};
 
@@ -205,12 +206,25 @@ fn undo_newest(core: &Kernel, stats: &SessionStats, txn: &mut TxnCtx) -> Result<
             format!("undo {uba}: {r}"),
         )
     })?;
+    // Taking back an insert frees room in a table block: it goes back on
+    // its segment's free list, as a delete's block does.
+    let freed = match (&rec.op, &data.body) {
+        (UndoOp::Slot { before, .. }, Body::Heap(_)) => before.state == SlotState::Unused,
+        (UndoOp::NewRows { .. }, Body::Heap(_)) => true,
+        _ => false,
+    };
+    let seg = data.seg;
     let mut h = core.cache.get_mut(undo_header(txn.xid.segment()), stats)?;
     let txslot = tx_slot(txn, TxState::Active, txn.start_scn, rec.prev_txn);
     let head = RecHead::new(RecKind::Undo, txn.xid);
     core.change(stats, head, &mut [&mut data, &mut h], |_| vec![op, txslot])?;
     stats.inc(Stat::RollbackUndoApplied);
     txn.last_uba = rec.prev_txn;
+    drop(h);
+    drop(data);
+    if freed {
+        set_free(core, stats, seg, rec.block, true)?;
+    }
     Ok(())
 }
 

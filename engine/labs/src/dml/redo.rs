@@ -1,5 +1,7 @@
 //! Redo per change (C03): single-row INSERT, UPDATE and DELETE by row
-//! width and by the number of indexes maintained.
+//! width and by the number of indexes maintained, and UPDATE by the number
+//! and width of the columns it changes (an UPDATE logs the changed columns,
+//! not the row, as Oracle's "update row piece" does).
 
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -29,11 +31,13 @@ pub struct C03Redo {
 }
 
 /// Redo of INSERT, UPDATE and DELETE, one row per statement, for one table
-/// shape.
+/// shape. `update` changes the three integer columns and leaves the pad
+/// alone; `update_pad` changes the pad only (to as many other bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct C03Ops {
     pub insert: C03Redo,
     pub update: C03Redo,
+    pub update_pad: C03Redo,
     pub delete: C03Redo,
 }
 
@@ -47,19 +51,27 @@ pub struct C03Evidence {
     /// Pad width 200 with 0, 1 and 3 indexes (the UPDATE changes every
     /// indexed column).
     pub by_indexes: [C03Ops; 3],
+    /// Pad width 200, no index: UPDATEs changing 1, 2 and 3 integer columns.
+    pub update_by_columns: [C03Redo; 3],
     /// Single-row insert rate by width.
     pub insert_rate_by_width: [Timing; 3],
 }
 
 const C03_WIDTHS: [u64; 3] = [20, 200, 1000];
 const C03_INDEXES: [u64; 3] = [0, 1, 3];
+/// Untouched columns may move an UPDATE's redo per row by at most this
+/// share (undo block switches fall a little differently), not by the width.
+const C03_FLAT: f64 = 0.05;
 
 /// Holds when every single-row INSERT, UPDATE and DELETE generates redo
 /// (at least one entry and some bytes per row), the redo per row grows
 /// with the row width for INSERT and DELETE and with the number of indexes
-/// maintained for all three — and the insert rate falls as the redo per row
-/// grows (clearly, at each width step). Overlapping rates make it
-/// `depends`: then redo volume is not what decides the time at this size.
+/// maintained for all three; an UPDATE's redo grows with the number of
+/// columns it changes and, for a changed column, by at least its width
+/// step, but stays flat (within `C03_FLAT`) when only the columns it leaves
+/// alone get wider — and the insert rate falls as the redo per row grows
+/// (clearly, at each width step). Overlapping rates make it `depends`:
+/// then redo volume is not what decides the time at this size.
 pub fn c03_verdict(e: &C03Evidence) -> (Verdict, String) {
     let n = e.rows;
     let mut wrong = Vec::new();
@@ -102,6 +114,32 @@ pub fn c03_verdict(e: &C03Evidence) -> (Verdict, String) {
             ));
         }
     }
+    let w = &e.by_width;
+    let (lo, hi) = w.iter().fold((u64::MAX, 0), |(lo, hi), o| {
+        (lo.min(o.update.bytes), hi.max(o.update.bytes))
+    });
+    if hi as f64 > lo as f64 * (1.0 + C03_FLAT) {
+        wrong.push(format!(
+            "an UPDATE of three integer columns grew with the untouched pad ({} -> {} -> {} bytes): it logs the row, not the changed columns",
+            w[0].update.bytes, w[1].update.bytes, w[2].update.bytes
+        ));
+    }
+    for (pair, widths) in w.windows(2).zip(C03_WIDTHS.windows(2)) {
+        let step = (widths[1] - widths[0]) * n;
+        if pair[1].update_pad.bytes < pair[0].update_pad.bytes + step {
+            wrong.push(format!(
+                "an UPDATE of the pad grew by less than the pad's width step ({} -> {} bytes, step {step})",
+                pair[0].update_pad.bytes, pair[1].update_pad.bytes
+            ));
+        }
+    }
+    let c = &e.update_by_columns;
+    if !(c[0].bytes < c[1].bytes && c[1].bytes < c[2].bytes) {
+        wrong.push(format!(
+            "UPDATE redo did not grow with the changed columns ({} -> {} -> {} bytes)",
+            c[0].bytes, c[1].bytes, c[2].bytes
+        ));
+    }
     if !wrong.is_empty() {
         return (Verdict::DoesNotHold, wrong.join("; "));
     }
@@ -128,19 +166,15 @@ pub fn c03_verdict(e: &C03Evidence) -> (Verdict, String) {
         b(e.by_indexes[1].delete),
         b(e.by_indexes[2].delete),
     );
-    // The UPDATE changes three integer columns only; if its redo still
-    // grows with the width, the engine logs whole row images (Oracle logs
-    // the changed columns).
-    let w = &e.by_width;
-    let counters = if w[2].update.bytes
-        > w[0].update.bytes + (w[2].insert.bytes - w[0].insert.bytes) / 2
-    {
-        format!(
-            "{counters}; an UPDATE of three integer columns also grows with the width: blocklab logs whole row images (before image in undo, after image in redo), where Oracle logs only the changed columns"
-        )
-    } else {
-        counters
-    };
+    let counters = format!(
+        "{counters}; an UPDATE logs the columns it changes: {:.0}/{:.0}/{:.0} bytes per row for 1/2/3 integer columns, {:.0}/{:.0}/{:.0} for a changed pad of 20/200/1000 bytes (its new value in redo, its old one in undo), and flat with the untouched pad's width",
+        b(c[0]),
+        b(c[1]),
+        b(c[2]),
+        b(w[0].update_pad),
+        b(w[1].update_pad),
+        b(w[2].update_pad),
+    );
     let r = &e.insert_rate_by_width;
     let rates = format!(
         "single-row inserts {:.0}/{:.0}/{:.0} rows/s",
@@ -198,17 +232,26 @@ fn c03_ops(s: &mut Session, table: &str, n: u64, width: u64, seed: u64) -> Resul
     s.commit()?;
     let insert = redo(s, &m);
     let m = Moved::start(s);
-    for (rowid, r) in rowids.iter_mut().zip(&rows) {
-        let mut new = r.clone();
-        for v in &mut new[1..4] {
+    let mut rows = rows;
+    for (rowid, r) in rowids.iter_mut().zip(&mut rows) {
+        for v in &mut r[1..4] {
             if let Value::Int(x) = v {
                 *x += 1;
             }
         }
-        *rowid = s.update(table, *rowid, new)?;
+        *rowid = s.update(table, *rowid, r.clone())?;
     }
     s.commit()?;
     let update = redo(s, &m);
+    // The pad changed, to as many other bytes, the rest left alone.
+    let other: String = "s".repeat(width as usize);
+    let m = Moved::start(s);
+    for (rowid, r) in rowids.iter_mut().zip(&mut rows) {
+        r[4] = Value::Text(other.clone());
+        *rowid = s.update(table, *rowid, r.clone())?;
+    }
+    s.commit()?;
+    let update_pad = redo(s, &m);
     let m = Moved::start(s);
     for rowid in &rowids {
         s.delete(table, *rowid)?;
@@ -219,10 +262,52 @@ fn c03_ops(s: &mut Session, table: &str, n: u64, width: u64, seed: u64) -> Resul
         C03Ops {
             insert,
             update,
+            update_pad,
             delete,
         },
         ms,
     ))
+}
+
+/// Redo of UPDATEs changing 1, 2 and 3 integer columns of `n` rows (pad
+/// 200 bytes, no index), one row per statement, committing after each.
+fn c03_update_columns(s: &mut Session, n: u64) -> Result<[C03Redo; 3]> {
+    c03_table(s, "cols", 0)?;
+    let pad = Value::Text("r".repeat(200));
+    let mut rows: Vec<Vec<Value>> = (0..n as i64)
+        .map(|i| {
+            vec![
+                Value::Int(i),
+                Value::Int(i),
+                Value::Int(i),
+                Value::Int(i),
+                pad.clone(),
+            ]
+        })
+        .collect();
+    let mut rowids = Vec::with_capacity(rows.len());
+    for r in &rows {
+        rowids.push(s.insert("cols", r.clone())?);
+    }
+    s.commit()?;
+    let mut out = [C03Redo::default(); 3];
+    for (k, o) in out.iter_mut().enumerate() {
+        let m = Moved::start(s);
+        for (rowid, r) in rowids.iter_mut().zip(&mut rows) {
+            for v in &mut r[1..2 + k] {
+                if let Value::Int(x) = v {
+                    *x += 1;
+                }
+            }
+            *rowid = s.update("cols", *rowid, r.clone())?;
+        }
+        s.commit()?;
+        *o = C03Redo {
+            bytes: m.get(s, Stat::RedoSize),
+            entries: m.get(s, Stat::RedoEntries),
+        };
+    }
+    Ok(out)
 }
 
 /// C03's table with `indexes` indexes (on a, b, c, in that order).
@@ -248,6 +333,8 @@ pub(super) fn c03(ctx: &mut LabCtx) -> Result<Report> {
         c03_table(&mut s, &name, k)?;
         by_indexes[i] = c03_ops(&mut s, &name, n, 200, ctx.seed)?.0;
     }
+    ctx.step("by changed columns");
+    let update_by_columns = c03_update_columns(&mut s, n)?;
     for rep in 0..reps {
         ctx.step(&format!("by width, repetition {}/{reps}", rep + 1));
         for (i, &w) in C03_WIDTHS.iter().enumerate() {
@@ -265,6 +352,7 @@ pub(super) fn c03(ctx: &mut LabCtx) -> Result<Report> {
         rows: n,
         by_width,
         by_indexes,
+        update_by_columns,
         insert_rate_by_width: [rate_t(0), rate_t(1), rate_t(2)],
     };
     let mut ev = vec![Evidence::counter("rows", n, "rows")];
@@ -300,6 +388,31 @@ pub(super) fn c03(ctx: &mut LabCtx) -> Result<Report> {
             );
         }
     }
+    let _ = writeln!(table, "UPDATE by changed columns  redo B/row  entries/row");
+    let changed = (1..=3)
+        .map(|k| format!("changed{k}_int"))
+        .zip(update_by_columns)
+        .chain(
+            C03_WIDTHS
+                .iter()
+                .map(|w| format!("changed_pad{w}"))
+                .zip(by_width.iter().map(|o| o.update_pad)),
+        );
+    for (shape, r) in changed {
+        ev.extend(counters(
+            &format!("{shape}.update"),
+            [
+                ("redo_size", r.bytes, "bytes"),
+                ("redo_entries", r.entries, "entries"),
+            ],
+        ));
+        let _ = writeln!(
+            table,
+            "{shape:<26} {:>10.1}  {:>11.2}",
+            per(r.bytes, n),
+            per(r.entries, n)
+        );
+    }
     for (i, w) in C03_WIDTHS.iter().enumerate() {
         ev.push(Evidence::timing(
             format!("width{w}.insert_rate"),
@@ -332,16 +445,32 @@ mod tests {
         C03Ops {
             insert: r(200),
             update: r(150),
+            update_pad: r(150),
             delete: r(190),
         }
+    }
+
+    /// By width: the integer UPDATE flat, the pad UPDATE 2 bytes per pad
+    /// byte (new value in redo, old in undo) over a fixed 300.
+    fn by_width() -> [C03Ops; 3] {
+        let mut w = [ops(1), ops(2), ops(5)];
+        for (o, width) in w.iter_mut().zip(C03_WIDTHS) {
+            o.update.bytes = 15_000;
+            o.update_pad.bytes = (300 + 2 * width) * 100;
+        }
+        w
     }
 
     #[test]
     fn c03_rule_on_synthetic_evidence() {
         let good = C03Evidence {
             rows: 100,
-            by_width: [ops(1), ops(2), ops(5)],
+            by_width: by_width(),
             by_indexes: [ops(2), ops(3), ops(5)],
+            update_by_columns: [25_000, 27_600, 30_200].map(|bytes| C03Redo {
+                bytes,
+                entries: 100,
+            }),
             insert_rate_by_width: [
                 Timing::exactly(9_000.0),
                 Timing::exactly(7_000.0),
@@ -357,6 +486,19 @@ mod tests {
         let mut flat = good.clone();
         flat.by_indexes[2] = flat.by_indexes[1];
         assert_eq!(c03_verdict(&flat).0, Verdict::DoesNotHold);
+        // An UPDATE of the integers whose redo grows with the pad's width
+        // (a whole-row image).
+        let mut rows = good.clone();
+        rows.by_width[2].update.bytes = 100_000;
+        assert_eq!(c03_verdict(&rows).0, Verdict::DoesNotHold);
+        // Redo that ignores how many columns change.
+        let mut cols = good.clone();
+        cols.update_by_columns[2] = cols.update_by_columns[1];
+        assert_eq!(c03_verdict(&cols).0, Verdict::DoesNotHold);
+        // A wider changed pad that adds less than its width.
+        let mut pad = good.clone();
+        pad.by_width[2].update_pad.bytes = pad.by_width[1].update_pad.bytes + 100;
+        assert_eq!(c03_verdict(&pad).0, Verdict::DoesNotHold);
         // Rates within the noise.
         let mut noisy = good.clone();
         noisy.insert_rate_by_width[1] = Timing::of(&[6_000.0, 8_000.0, 9_500.0]);
