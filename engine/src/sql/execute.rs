@@ -9,9 +9,10 @@
 //!                                              └─ DDL ─────────────▶ ddl_statements
 //! ```
 //!
-//! A [`Cx`] carries what every part of one execution needs (the bind values
-//! and the hints); it lives for one execution, so a prepared statement runs
-//! again with other binds and no new parse.
+//! A [`Cx`] carries what every part of one execution needs (the bind values,
+//! the hints and the plan being used or built, see `cursor`); it lives for
+//! one execution, so a prepared statement runs again with other binds and
+//! no new parse.
 //!
 //! Every change goes through the `Session` API (`insert_rows`,
 //! `update_query`, `delete_query`, `insert_append`, the DDL calls), so SQL
@@ -22,6 +23,7 @@
 
 use super::ast::*;
 use super::bind::{bind, column_names, column_types, constant, table_def};
+use super::cursor::{Chosen, Cursor, PlanState, Planner};
 use super::ddl_statements;
 use super::eval::to_pred;
 use super::explain::{line, number_chain, Explain};
@@ -36,13 +38,17 @@ use crate::ids::Scn;
 use crate::stats::Stat;
 use crate::value::{Row, Value};
 
-/// Runs `stmt` once with `binds`.
+/// Runs `cursor`'s statement once with `binds`: with its cached plan when
+/// that is valid; otherwise optimizing, which counts a hard parse when a
+/// valid plan was invalidated since (a reload), and keeping the new plan
+/// in the cursor.
 pub(crate) fn execute(
     s: &mut Context,
     shared: &super::Shared,
-    stmt: &Statement,
+    cursor: &Cursor,
     binds: &[Value],
 ) -> Result<SqlResult> {
+    let stmt = &cursor.stmt;
     if binds.len() != stmt.params {
         return Err(Error::Sql(format!(
             "the statement has {} bind variable(s) but {} value(s) were given",
@@ -51,18 +57,34 @@ pub(crate) fn execute(
         )));
     }
     s.stats_handle().inc(Stat::ExecuteCount);
-    let cx = cx_of(shared, stmt, binds);
-    run(s, &cx, &stmt.stmt)
+    let planner = planner(s, cursor);
+    let r = run(s, &cx_of(shared, stmt, binds, &planner), &stmt.stmt)?;
+    planner.finish(cursor);
+    Ok(r)
+}
+
+/// The plan an execution of `cursor` starts from (see [`execute`]).
+fn planner(s: &Context, cursor: &Cursor) -> Planner {
+    match cursor.plan(s.schema()) {
+        PlanState::Valid(p) => Planner::new(Some(p)),
+        PlanState::Missing => Planner::new(None),
+        PlanState::Invalidated => {
+            s.stats_handle().inc(Stat::ParseCountHard);
+            Planner::new(None)
+        }
+    }
 }
 
 /// Runs a prepared DML statement once per bind set, as one call.
 pub(crate) fn execute_array(
     s: &mut Context,
     shared: &super::Shared,
-    stmt: &Statement,
+    cursor: &Cursor,
     rows: &[Vec<Value>],
 ) -> Result<SqlResult> {
+    let stmt = &cursor.stmt;
     s.stats_handle().inc(Stat::ExecuteCount);
+    let planner = planner(s, cursor);
     if let Stmt::Insert {
         table,
         columns,
@@ -75,27 +97,35 @@ pub(crate) fn execute_array(
         let def = table_def(s, table)?;
         for binds in rows {
             check_binds(stmt, binds)?;
-            let cx = cx_of(shared, stmt, binds);
+            let cx = cx_of(shared, stmt, binds, &planner);
             all.extend(values_rows(s, &cx, &def, columns.as_deref(), values)?);
         }
-        let n = insert(s, &cx_of(shared, stmt, &[]), &def, all)?;
+        let n = insert(s, &cx_of(shared, stmt, &[], &planner), &def, all)?;
+        planner.finish(cursor);
         return Ok(affected(n, "inserted"));
     }
     let mut total = 0;
     for binds in rows {
         check_binds(stmt, binds)?;
-        let cx = cx_of(shared, stmt, binds);
+        let cx = cx_of(shared, stmt, binds, &planner);
         total += run(s, &cx, &stmt.stmt)?.affected.unwrap_or(0);
     }
+    planner.finish(cursor);
     Ok(affected(total, "processed"))
 }
 
 /// The context one execution of `stmt` with `binds` runs in.
-fn cx_of<'a>(shared: &'a super::Shared, stmt: &'a Statement, binds: &'a [Value]) -> Cx<'a> {
+fn cx_of<'a>(
+    shared: &'a super::Shared,
+    stmt: &'a Statement,
+    binds: &'a [Value],
+    planner: &'a Planner,
+) -> Cx<'a> {
     Cx {
         shared,
         binds,
         hints: &stmt.hints,
+        planner,
     }
 }
 
@@ -116,6 +146,8 @@ pub(super) struct Cx<'a> {
     pub(super) shared: &'a super::Shared,
     pub(super) binds: &'a [Value],
     pub(super) hints: &'a Hints,
+    /// The statement's plan: cached access paths, and those chosen now.
+    pub(super) planner: &'a Planner,
 }
 
 /// A result with only an acknowledgement ("Commit complete.").
@@ -193,7 +225,7 @@ fn run(s: &mut Context, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
                     .ok_or_else(|| no_column(c, &t.def.name))?;
                 assign.push((pos, bind(s, cx, e, &t.names, None)?));
             }
-            let choice = t.choose(s, cx);
+            let access = t.access(s, cx);
             let f = |cur: &Row| -> Result<Row> {
                 let mut new = cur.clone();
                 for (c, e) in &assign {
@@ -201,13 +233,13 @@ fn run(s: &mut Context, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
                 }
                 Ok(new)
             };
-            let n = s.update_query(table, &t.pred, choice.access, &f)?;
+            let n = s.update_query(table, &t.pred, access, &f)?;
             Ok(affected(n, "updated"))
         }
         Stmt::Delete { table, filter } => {
             let t = Target::new(s, cx, table, filter.as_ref())?;
-            let choice = t.choose(s, cx);
-            let n = s.delete_query(table, &t.pred, choice.access)?;
+            let access = t.access(s, cx);
+            let n = s.delete_query(table, &t.pred, access)?;
             Ok(affected(n, "deleted"))
         }
         Stmt::Commit => {
@@ -352,8 +384,22 @@ impl Target {
         Ok(Target { def, names, pred })
     }
 
-    /// The access path of a searched UPDATE/DELETE. DML must reach the
-    /// table row, so it reads "every column": never index-only.
+    /// The access path of a searched UPDATE/DELETE to run: the cached one
+    /// (query block 0), or the optimizer's.
+    fn access(&self, s: &Context, cx: &Cx<'_>) -> crate::operators::Access {
+        cx.planner
+            .access(s.schema(), 0, &self.def.name, || {
+                let c = self.choose(s, cx);
+                Chosen {
+                    access: c.access,
+                    sorted: c.sorted,
+                }
+            })
+            .access
+    }
+
+    /// The optimizer's access path for a searched UPDATE/DELETE. DML must
+    /// reach the table row, so it reads "every column": never index-only.
     fn choose(&self, s: &Context, cx: &Cx<'_>) -> optimizer::Choice {
         let indexes = s.schema().catalog.read().indexes_of(&self.def.name);
         let all: Vec<usize> = (0..self.def.columns.len()).collect();

@@ -34,6 +34,7 @@ use std::collections::HashSet;
 use super::aggregate::aggregate;
 use super::ast::{From, Select};
 use super::bind::{bind_select, constant, Bound, Key, SortKey};
+use super::cursor::Chosen;
 use super::eval::{as_bool, to_pred, E};
 use super::execute::Cx;
 use super::explain::{line, number_chain, Explain, PlanLine, PlanTableRow};
@@ -127,29 +128,49 @@ fn source(
                 Some(e) => to_pred(e, &b.names, &b.types),
                 None => Pred::And(Vec::new()),
             };
-            let indexes = s.schema().catalog.read().indexes_of(&def.name);
-            let want = b.order.clone().unwrap_or_default();
-            let choice = optimizer::choose(Request {
-                def,
-                alias: alias.as_deref(),
-                indexes: &indexes,
-                stats: s.schema().stats.get(&def.name),
-                pred: &pred,
-                hints: cx.hints,
-                needed: &b.needed,
-                order: &want,
-            });
-            if choice.by_rules {
-                plan.notes.push(format!(
-                    "no statistics on {}: the access path was chosen by rules and the costs use defaults (ANALYZE TABLE {} to cost it)",
-                    def.name, def.name
-                ));
-            }
-            plan.sorted = choice.sorted && b.order.is_some();
-            plan.rows = choice.rows;
-            plan.cost = choice.cost;
-            plan.lines.extend(choice.lines.iter().cloned());
-            plan.plan_table.push(choice.row.clone());
+            let choose = || {
+                let indexes = s.schema().catalog.read().indexes_of(&def.name);
+                let want = b.order.clone().unwrap_or_default();
+                optimizer::choose(Request {
+                    def,
+                    alias: alias.as_deref(),
+                    indexes: &indexes,
+                    stats: s.schema().stats.get(&def.name),
+                    pred: &pred,
+                    hints: cx.hints,
+                    needed: &b.needed,
+                    order: &want,
+                })
+            };
+            // EXPLAIN optimizes afresh and shows the whole choice; a run
+            // takes the access path from the statement's plan (see
+            // `cursor`), optimizing only when it has none for this block.
+            let chosen = if plan_only {
+                let choice = choose();
+                if choice.by_rules {
+                    plan.notes.push(format!(
+                        "no statistics on {}: the access path was chosen by rules and the costs use defaults (ANALYZE TABLE {} to cost it)",
+                        def.name, def.name
+                    ));
+                }
+                plan.rows = choice.rows;
+                plan.cost = choice.cost;
+                plan.lines.extend(choice.lines.iter().cloned());
+                plan.plan_table.push(choice.row.clone());
+                Chosen {
+                    access: choice.access,
+                    sorted: choice.sorted,
+                }
+            } else {
+                cx.planner.access(s.schema(), sel.qblock, &def.name, || {
+                    let choice = choose();
+                    Chosen {
+                        access: choice.access,
+                        sorted: choice.sorted,
+                    }
+                })
+            };
+            plan.sorted = chosen.sorted && b.order.is_some();
             if plan_only {
                 Vec::new()
             } else {
@@ -167,7 +188,7 @@ fn source(
                 // Rows the access delivers in the ORDER BY's order need
                 // no sort, so the LIMIT still stops them.
                 let stop = b.stop_after.filter(|_| b.keys.is_empty() || plan.sorted);
-                let r = s.access_rows(name, &pred, choice.access, scn, stop)?;
+                let r = s.access_rows(name, &pred, chosen.access, scn, stop)?;
                 r.rows.into_iter().map(|(_, row)| row).collect()
             }
         }
