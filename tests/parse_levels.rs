@@ -59,6 +59,7 @@ fn every_new_text_is_a_hard_parse() {
     }
 }
 
+// ANCHOR: levels
 #[test]
 fn one_text_with_binds_is_hard_once_then_soft_then_served_by_the_cursor_cache() {
     let db = database();
@@ -93,6 +94,7 @@ fn a_held_prepared_statement_makes_no_parse_call() {
         assert_eq!(parse_counters(&st), (0, 0, 0, 1), "execution {a}");
     }
 }
+// ANCHOR_END: levels
 
 #[test]
 fn two_sessions_share_the_statement_cache() {
