@@ -19,6 +19,12 @@
 //! | `prepare` | 1 | as above | as above | |
 //! | `execute_prepared`, `execute_array` | | 1 if the plan was invalidated | | 1 |
 //!
+//! `user calls` counts the calls a client makes, as Oracle does: each parse
+//! call, each execution, and each fetch call of a query (a query's rows
+//! come back [`fetch_size`](Session::fetch_size) rows a call; see
+//! `sql::execute`). The row calls a SQL statement makes below are not user
+//! calls; a call of the typed API (`insert`, `query`, …) is one.
+//!
 //! The session cursor cache is Oracle's `session_cached_cursors`: a text
 //! parsed [`CURSOR_CACHE_AFTER`] times in this session is kept here with
 //! its cursor (at most [`SESSION_CACHED_CURSORS`] of them, the least
@@ -49,11 +55,17 @@ pub const CURSOR_CACHE_AFTER: u32 = 3;
 /// default).
 pub const SESSION_CACHED_CURSORS: usize = 50;
 
+/// Rows per fetch call until `set_fetch_size` says otherwise: SQL*Plus'
+/// default ARRAYSIZE.
+pub const DEFAULT_FETCH_SIZE: usize = 15;
+
 /// A connection: one transaction at a time, used from one thread.
 pub struct Session {
     cx: Context,
     sql: Arc<Shared>,
     cursors: CursorCache,
+    /// Rows per fetch call of a query (ARRAYSIZE).
+    fetch_size: usize,
 }
 
 impl Deref for Session {
@@ -75,7 +87,19 @@ impl Session {
             cx,
             sql,
             cursors: CursorCache::default(),
+            fetch_size: DEFAULT_FETCH_SIZE,
         }
+    }
+
+    /// Sets how many rows each fetch call of a query returns (SQL*Plus'
+    /// `SET ARRAYSIZE`, JDBC's `setFetchSize`); at least 1.
+    pub fn set_fetch_size(&mut self, rows: usize) {
+        self.fetch_size = rows.max(1);
+    }
+
+    /// Rows per fetch call of a query.
+    pub fn fetch_size(&self) -> usize {
+        self.fetch_size
     }
 
     /// Parses (one parse call) and runs one SQL statement.
@@ -88,7 +112,7 @@ impl Session {
     pub fn execute_with(&mut self, sql: &str, binds: &[Value]) -> Result<SqlResult> {
         self.measured(|me| {
             let cursor = me.parse_call(sql)?;
-            execute::execute(&mut me.cx, &me.sql, &cursor, binds)
+            execute::execute(&mut me.cx, &me.sql, &cursor, binds, me.fetch_size)
         })
     }
 
@@ -96,7 +120,10 @@ impl Session {
     /// hit); the statement can then be executed any number of times with
     /// no parse call at all.
     pub fn prepare(&mut self, sql: &str) -> Result<Prepared> {
-        let cursor = self.parse_call(sql)?;
+        self.cx.set_sql_call(true);
+        let cursor = self.parse_call(sql);
+        self.cx.set_sql_call(false);
+        let cursor = cursor?;
         Ok(Prepared {
             params: cursor.stmt.params,
             cursor,
@@ -106,7 +133,7 @@ impl Session {
     /// Runs a prepared statement with one set of bind values: an execution,
     /// no parse call.
     pub fn execute_prepared(&mut self, p: &Prepared, binds: &[Value]) -> Result<SqlResult> {
-        self.measured(|me| execute::execute(&mut me.cx, &me.sql, &p.cursor, binds))
+        self.measured(|me| execute::execute(&mut me.cx, &me.sql, &p.cursor, binds, me.fetch_size))
     }
 
     /// Array execution: runs a prepared DML statement once per set of bind
@@ -121,6 +148,7 @@ impl Session {
     fn parse_call(&mut self, sql: &str) -> Result<Arc<Cursor>> {
         let stats = self.cx.stats_handle();
         stats.inc(Stat::ParseCountTotal);
+        stats.inc(Stat::UserCalls);
         if let Some(c) = self.cursors.hit(sql) {
             stats.inc(Stat::SessionCursorCacheHits);
             revalidate(&c, self.cx.schema(), stats);
@@ -137,7 +165,10 @@ impl Session {
         call: impl FnOnce(&mut Session) -> Result<SqlResult>,
     ) -> Result<SqlResult> {
         let before = self.cx.stats();
-        let mut r = call(self)?;
+        self.cx.set_sql_call(true);
+        let r = call(self);
+        self.cx.set_sql_call(false);
+        let mut r = r?;
         r.stats = self.cx.stats().diff(&before);
         Ok(r)
     }

@@ -93,6 +93,7 @@ stats! {
     ParseCountHard => "parse count (hard)",
     ExecuteCount => "execute count",
     SessionCursorCacheHits => "session cursor cache hits",
+    FetchCalls => "fetch calls",
     SortsMemory => "sorts (memory)",
     SortsRows => "sorts (rows)",
     UserFunctionCalls => "user function calls",

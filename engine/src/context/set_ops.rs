@@ -34,7 +34,7 @@ impl Context {
         as_of: Option<Scn>,
         limit: Option<usize>,
     ) -> Result<QueryResult> {
-        let r = self.access_rows(table, where_clause, access, as_of, limit)?;
+        let (r, _) = self.access_rows(table, where_clause, access, as_of, limit)?;
         // Every row the call returns goes to the caller (AUTOTRACE's
         // `rows processed`).
         self.stats.add(Stat::RowsProcessed, r.rows.len() as u64);
@@ -51,7 +51,7 @@ impl Context {
         access: Access,
         as_of: Option<Scn>,
         limit: Option<usize>,
-    ) -> Result<QueryResult> {
+    ) -> Result<(QueryResult, Snapshot)> {
         let (def, _) = self.target(table)?;
         let index = self.usable_index(&def, &access)?;
         self.statement(|s| {
@@ -72,6 +72,7 @@ impl Context {
                 &access,
                 limit,
             )
+            .map(|r| (r, snap))
         })
     }
 

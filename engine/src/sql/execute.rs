@@ -47,6 +47,7 @@ pub(crate) fn execute(
     shared: &super::Shared,
     cursor: &Cursor,
     binds: &[Value],
+    fetch_size: usize,
 ) -> Result<SqlResult> {
     let stmt = &cursor.stmt;
     if binds.len() != stmt.params {
@@ -57,8 +58,11 @@ pub(crate) fn execute(
         )));
     }
     s.stats_handle().inc(Stat::ExecuteCount);
+    s.stats_handle().inc(Stat::UserCalls);
     let planner = planner(s, cursor);
-    let r = run(s, &cx_of(shared, stmt, binds, &planner), &stmt.stmt)?;
+    let mut cx = cx_of(shared, stmt, binds, &planner);
+    cx.fetch_size = fetch_size;
+    let r = run(s, &cx, &stmt.stmt)?;
     planner.finish(cursor);
     Ok(r)
 }
@@ -84,6 +88,7 @@ pub(crate) fn execute_array(
 ) -> Result<SqlResult> {
     let stmt = &cursor.stmt;
     s.stats_handle().inc(Stat::ExecuteCount);
+    s.stats_handle().inc(Stat::UserCalls);
     let planner = planner(s, cursor);
     if let Stmt::Insert {
         table,
@@ -126,6 +131,7 @@ fn cx_of<'a>(
         binds,
         hints: &stmt.hints,
         planner,
+        fetch_size: 0,
     }
 }
 
@@ -148,6 +154,10 @@ pub(super) struct Cx<'a> {
     pub(super) hints: &'a Hints,
     /// The statement's plan: cached access paths, and those chosen now.
     pub(super) planner: &'a Planner,
+    /// Rows per fetch call when the statement is a query the client
+    /// fetches (ARRAYSIZE); 0 inside a statement (a subquery, the SELECT of
+    /// an INSERT), whose rows never reach the client.
+    pub(super) fetch_size: usize,
 }
 
 /// A result with only an acknowledgement ("Commit complete.").
@@ -170,6 +180,7 @@ fn run(s: &mut Context, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
     match stmt {
         Stmt::Select(sel) => {
             let q = select(s, cx, sel, false)?;
+            fetch(s, cx.fetch_size, &q)?;
             let n = q.rows.len();
             // AUTOTRACE's `rows processed` for a query: the rows returned
             // to the client (one for `SELECT COUNT(*)`), not the rows read.
@@ -287,6 +298,40 @@ fn run(s: &mut Context, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
         }
         ddl => ddl_statements::run(s, ddl, &mut |s, e, names| bind(s, cx, e, names, None)),
     }
+}
+
+/// The fetch calls that bring a query's rows to the client, `size` rows
+/// each (`fetch calls`, and a `user calls` each): the client fetches until a
+/// call returns fewer rows than it asked for, so `rows / size + 1` calls
+/// (one empty call when `size` divides the rows). Unlike SQL*Plus, whose
+/// first fetch returns a single row, every call asks for `size` rows.
+///
+/// When the rows stream from a full scan, the scan releases its pin at the
+/// end of each call and the next call gets the block it resumes in again
+/// (a consistent get, at the query's snapshot): a scan of N blocks
+/// returning R rows costs about N + R / size gets, the classic SQL*Plus
+/// ARRAYSIZE demonstration. Rows that wait in a sort or an aggregate are
+/// handed out from memory, with no gets. Here the query's rows are
+/// produced during the execute call and handed out afterwards, so the
+/// re-gets come after the scan instead of between its blocks; the count
+/// is the same.
+fn fetch(s: &mut Context, size: usize, q: &super::select::Query) -> Result<()> {
+    if size == 0 {
+        return Ok(());
+    }
+    let calls = q.rows.len() / size + 1;
+    s.stats_handle().add(Stat::FetchCalls, calls as u64);
+    s.stats_handle().add(Stat::UserCalls, calls as u64);
+    if let Some((blocks, snap)) = &q.resume {
+        // Call k (from 1) stopped after row k × size − 1; call k + 1
+        // resumes in that row's block.
+        for k in 1..calls {
+            if let Some(&block) = blocks.get(k * size - 1) {
+                s.reget(block, *snap)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn no_column(c: &str, table: &str) -> Error {

@@ -51,7 +51,8 @@ pub struct C11Evidence {
     pub binds: C11Way,
 }
 
-/// Holds when an array of k rows costs one user call (calls = rows / k)
+/// Holds when an array of k rows costs one user call (calls = 1 parse
+/// call + rows / k execute calls)
 /// and every array size is clearly faster than row by row; and when each
 /// parse level counts as Oracle counts it — literal texts hard-parse every
 /// statement; one text with binds re-parsed at every execution is hard
@@ -65,7 +66,8 @@ pub fn c11_verdict(e: &C11Evidence) -> (Verdict, String) {
     let n = e.rows;
     let mut wrong = Vec::new();
     for a in &e.arrays {
-        if a.user_calls != n.div_ceil(a.array.max(1)) {
+        // One parse call (the prepare), then one execute call per array.
+        if a.user_calls != 1 + n.div_ceil(a.array.max(1)) {
             wrong.push(format!(
                 "arrays of {}: {} user calls for {n} rows",
                 a.array, a.user_calls
@@ -585,7 +587,8 @@ mod tests {
         C11Way {
             array,
             user_calls: calls,
-            executes: calls,
+            // Every user call here is a parse call or an execute call.
+            executes: calls - parses,
             parses,
             hard_parses: hard,
             cache_hits: 0,
@@ -598,7 +601,7 @@ mod tests {
     fn binds(rate: f64) -> C11Way {
         C11Way {
             cache_hits: 997,
-            ..w(1, 1000, 1000, 1, rate)
+            ..w(1, 2000, 1000, 1, rate)
         }
     }
 
@@ -606,12 +609,12 @@ mod tests {
         C11Evidence {
             rows: 1000,
             arrays: vec![
-                w(1, 1000, 1, 1, 10_000.0),
-                w(10, 100, 1, 1, 30_000.0),
-                w(100, 10, 1, 1, 50_000.0),
-                w(1000, 1, 1, 1, 55_000.0),
+                w(1, 1001, 1, 1, 10_000.0),
+                w(10, 101, 1, 1, 30_000.0),
+                w(100, 11, 1, 1, 50_000.0),
+                w(1000, 2, 1, 1, 55_000.0),
             ],
-            literals: w(1, 1000, 1000, 1000, 3_000.0),
+            literals: w(1, 2000, 1000, 1000, 3_000.0),
             binds: binds(9_000.0),
         }
     }
@@ -632,7 +635,7 @@ mod tests {
         };
         assert_eq!(c11_verdict(&reparsed).0, Verdict::DoesNotHold);
         let uncached = C11Evidence {
-            binds: w(1, 1000, 1000, 1, 9_000.0),
+            binds: w(1, 2000, 1000, 1, 9_000.0),
             ..good.clone()
         };
         let (v, why) = c11_verdict(&uncached);
