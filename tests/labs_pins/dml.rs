@@ -338,5 +338,43 @@ pub fn pins() -> Vec<Pin> {
             ],
         ),
         // ANCHOR_END: C14
+        // ANCHOR: C35
+        (
+            "C35",
+            Verdict::Holds,
+            vec![
+                ("rows", 10000),
+                ("table_blocks", 65),
+                ("arraysize1.fetch_calls", 10001),
+                ("arraysize1.user_calls", 10003),
+                ("arraysize1.consistent_gets", 10066),
+                ("arraysize1.predicted_gets", 10065),
+                ("arraysize2.fetch_calls", 5001),
+                ("arraysize2.user_calls", 5003),
+                ("arraysize2.consistent_gets", 5066),
+                ("arraysize2.predicted_gets", 5065),
+                ("arraysize10.fetch_calls", 1001),
+                ("arraysize10.user_calls", 1003),
+                ("arraysize10.consistent_gets", 1066),
+                ("arraysize10.predicted_gets", 1065),
+                ("arraysize15.fetch_calls", 667),
+                ("arraysize15.user_calls", 669),
+                ("arraysize15.consistent_gets", 732),
+                ("arraysize15.predicted_gets", 731),
+                ("arraysize100.fetch_calls", 101),
+                ("arraysize100.user_calls", 103),
+                ("arraysize100.consistent_gets", 166),
+                ("arraysize100.predicted_gets", 165),
+                ("arraysize500.fetch_calls", 21),
+                ("arraysize500.user_calls", 23),
+                ("arraysize500.consistent_gets", 86),
+                ("arraysize500.predicted_gets", 85),
+                ("arraysize1000.fetch_calls", 11),
+                ("arraysize1000.user_calls", 13),
+                ("arraysize1000.consistent_gets", 76),
+                ("arraysize1000.predicted_gets", 75),
+            ],
+        ),
+        // ANCHOR_END: C35
     ]
 }
