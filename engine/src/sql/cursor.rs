@@ -31,7 +31,11 @@
 //! bind peeking), and kept for every later execution whatever their values,
 //! until it is invalidated. Only the access path is cached: binding names
 //! to columns is redone at each execution (it is cheap here and keeps one
-//! code path), and EXPLAIN always optimizes afresh.
+//! code path), and EXPLAIN always optimizes afresh. Whether the access
+//! path delivers the ORDER BY is checked again with each execution's binds
+//! (`optimizer::delivers_order`): an IN-list of equal binds is one probe of
+//! an index, of different binds several, and only one probe keeps the
+//! order, so a kept plan sorts when its binds ask for it.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -191,7 +191,15 @@ fn source(
                     }
                 })
             };
-            plan.sorted = chosen.sorted && b.order.is_some();
+            // A kept plan's order is checked against this execution's
+            // binds (`optimizer::delivers_order`); a fresh one's holds.
+            plan.sorted = chosen.sorted
+                && b.order.is_some()
+                && (plan_only || {
+                    let indexes = s.schema().catalog.read().indexes_of(&def.name);
+                    let want = b.order.clone().unwrap_or_default();
+                    optimizer::delivers_order(&indexes, &chosen.access, &pred, &want)
+                });
             if plan_only {
                 Vec::new()
             } else {
