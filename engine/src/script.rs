@@ -31,6 +31,11 @@
 //! * `SET AUTOTRACE ON | OFF | TRACEONLY` (optional `;`), per session, as in
 //!   SQL*Plus: ON prints the rows and then the statement's statistics,
 //!   TRACEONLY the statistics and the row count without the rows.
+//! * `SET ARRAYSIZE n` (1 to 5000; default 15, as in SQL*Plus), per
+//!   session: a query's rows come back in fetch calls of n rows
+//!   (`Session::set_fetch_size`), which AUTOTRACE shows in `fetch calls`,
+//!   `user calls` and the consistent gets of a full scan. Every fetch call
+//!   asks for n rows; SQL*Plus' first fetch of a single row is not copied.
 //! * `\echo TEXT` prints TEXT (table format only); `\quit`, `\q`, `EXIT` or
 //!   `QUIT` ends the script.
 //! * `WHENEVER SQLERROR EXIT [SUCCESS | FAILURE | n] [ROLLBACK]` makes the
@@ -230,7 +235,8 @@ const POLL: Duration = Duration::from_micros(200);
 
 /// What a session thread is asked to do.
 enum Job {
-    Run(String),
+    /// Run a statement, fetching a query's rows this many at a time.
+    Run(String, usize),
     /// Roll back the open transaction and end the thread.
     Close,
 }
@@ -253,6 +259,8 @@ struct Worker {
     /// The statement seen waiting for a lock, not yet printed.
     pending: Option<String>,
     autotrace: Autotrace,
+    /// Rows per fetch call (`SET ARRAYSIZE`).
+    arraysize: usize,
 }
 
 /// The incremental script driver: feed it items (or text), then `finish`.
@@ -415,6 +423,10 @@ impl<'a> Driver<'a> {
                 let i = self.worker(&self.current.clone())?;
                 self.sessions[i].autotrace = a;
             }
+            Command::ArraySize(n) => {
+                let i = self.worker(&self.current.clone())?;
+                self.sessions[i].arraysize = n;
+            }
             Command::Echo(text) => {
                 if self.opts.format == Format::Table {
                     writeln!(self.out, "{text}").map_err(out_err)?;
@@ -457,6 +469,7 @@ impl<'a> Driver<'a> {
             } else {
                 Autotrace::Off
             },
+            arraysize: crate::session::DEFAULT_FETCH_SIZE,
         });
         Ok(self.sessions.len() - 1)
     }
@@ -476,7 +489,7 @@ impl<'a> Driver<'a> {
             self.echo_lines(&name, &format!("{sql};"))?;
         }
         let w = &mut self.sessions[i];
-        if w.jobs.send(Job::Run(sql.clone())).is_err() {
+        if w.jobs.send(Job::Run(sql.clone(), w.arraysize)).is_err() {
             return self.report(i, &sql, gone(&name), false);
         }
         loop {
@@ -642,7 +655,8 @@ impl Drop for Driver<'_> {
 /// The body of a session thread: run statements until told to close (or
 /// until the driver is gone), then roll back whatever is open.
 fn serve(mut s: Session, jobs: Receiver<Job>, replies: Sender<Reply>) {
-    while let Ok(Job::Run(sql)) = jobs.recv() {
+    while let Ok(Job::Run(sql, arraysize)) = jobs.recv() {
+        s.set_fetch_size(arraysize);
         let before = s.stats();
         let result = s.execute(&sql);
         let stats = s.stats().diff(&before);

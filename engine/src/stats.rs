@@ -92,6 +92,8 @@ stats! {
     ParseCountTotal => "parse count (total)",
     ParseCountHard => "parse count (hard)",
     ExecuteCount => "execute count",
+    SessionCursorCacheHits => "session cursor cache hits",
+    FetchCalls => "fetch calls",
     SortsMemory => "sorts (memory)",
     SortsRows => "sorts (rows)",
     UserFunctionCalls => "user function calls",

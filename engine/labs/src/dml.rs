@@ -1,7 +1,7 @@
-//! The "DML and logging" labs (C01–C05, C09–C14): what a row change costs
+//! The "DML and logging" labs (C01–C05, C09–C14, C35): what a row change costs
 //! (index maintenance, constraints, redo), what a commit waits for, what
 //! undo is for, how the write-ahead rule is kept, commit intervals, array
-//! processing, bulk loads and direct-path inserts.
+//! processing, fetch arrays, bulk loads and direct-path inserts.
 //!
 //! ```text
 //!  cost.rs      C01 indexes, C02 constraints: what each row change pays
@@ -11,6 +11,7 @@
 //!  wal.rs       C09 the write-ahead rule checked on every block write
 //!  interval.rs  C10 commit interval: log syncs, undo held, undo exhausted
 //!  calls.rs     C11 array processing and parsing, C12 unusable indexes + rebuild
+//!  fetch.rs     C35 fetch calls and gets by array size
 //!  direct.rs    C13 direct-path insert, C14 its visibility and HWM
 //! ```
 //!
@@ -32,6 +33,7 @@ mod calls;
 mod commit;
 mod cost;
 mod direct;
+mod fetch;
 mod interval;
 mod redo;
 mod undo;
@@ -41,6 +43,7 @@ pub use calls::{c11_verdict, c12_verdict, C11Evidence, C12Evidence};
 pub use commit::{c04_verdict, C04Evidence};
 pub use cost::{c01_verdict, c02_verdict, C01Evidence, C02Evidence};
 pub use direct::{c13_verdict, c14_verdict, C13Evidence, C14Evidence};
+pub use fetch::{c35_predicted_gets, c35_verdict, C35Evidence, C35Fetch, C35_ARRAY_SIZES};
 pub use interval::{c10_verdict, C10Evidence};
 pub use redo::{c03_verdict, C03Evidence};
 pub use undo::{c05_verdict, C05Evidence};
@@ -70,6 +73,7 @@ pub(super) fn labs() -> Vec<Lab> {
         lab(calls::C12, calls::c12),
         lab(direct::C13, direct::c13),
         lab(direct::C14, direct::c14),
+        lab(fetch::C35, fetch::c35),
     ]
 }
 

@@ -474,12 +474,42 @@ impl CatalogLock {
 }
 
 /// The dictionary as the layers above share it: the catalog (definitions,
-/// behind its lock) and the optimizer's statistics cache. One per database;
-/// the kernel below knows nothing of either.
+/// behind its lock), the optimizer's statistics cache and the tables'
+/// definition versions. One per database; the kernel below knows nothing
+/// of them.
 #[derive(Default)]
 pub struct Schema {
     pub catalog: CatalogLock,
     pub stats: table_stats::StatsCache,
+    /// Per table, how many times DDL or new statistics changed what a plan
+    /// on it may rest on. A cached plan records the versions of the tables
+    /// it was optimized for and is invalid once one of them moves (Oracle
+    /// invalidates the dependent cursors in the library cache).
+    versions: parking_lot::Mutex<std::collections::HashMap<String, u64>>,
+}
+
+impl Schema {
+    /// The current definition version of `table` (0 until DDL or ANALYZE
+    /// first touches it).
+    pub fn version(&self, table: &str) -> u64 {
+        self.versions
+            .lock()
+            .get(&table.to_ascii_lowercase())
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Moves `table`'s version on: every plan optimized for the old one is
+    /// invalid from now on. Called by each DDL on the table (and on its
+    /// indexes and constraints) and by `ANALYZE`, after the change is
+    /// committed and published.
+    pub fn invalidate(&self, table: &str) {
+        *self
+            .versions
+            .lock()
+            .entry(table.to_ascii_lowercase())
+            .or_insert(0) += 1;
+    }
 }
 
 /// The in-memory catalog cache.

@@ -1,7 +1,9 @@
 //! DDL: tables, indexes and constraints. Each statement commits the open
 //! transaction first, runs in a transaction of its own that also logs a
 //! `Ddl` redo record (text, user, time), commits, and only then updates the
-//! in-memory catalog, as Oracle's DDL does.
+//! in-memory catalog, as Oracle's DDL does. Then it moves the table's
+//! definition version on (`Schema::invalidate`), which invalidates every
+//! cached plan that rests on the table.
 
 use super::*;
 
@@ -55,7 +57,8 @@ impl Context {
                     .catalog
                     .write()
                     .tables
-                    .insert(def.name.clone(), def);
+                    .insert(def.name.clone(), def.clone());
+                self.schema.invalidate(&def.name);
                 Ok(())
             }
             Err(e) => {
@@ -107,6 +110,7 @@ impl Context {
                 self.commit()?;
                 schema.catalog.write().stats.insert(def.name.clone(), new);
                 schema.stats.set(&def.name, Some(st));
+                schema.invalidate(&def.name);
                 Ok(())
             }
             Err(e) => {
@@ -173,6 +177,8 @@ impl Context {
                 }
                 cat.stats.remove(&def.name);
                 self.schema.stats.set(&def.name, None);
+                drop(cat);
+                self.schema.invalidate(&def.name);
                 Ok(())
             }
             Err(e) => {
@@ -290,6 +296,7 @@ impl Context {
                     .write()
                     .indexes
                     .insert(ix.name.clone(), ix);
+                self.schema.invalidate(&def.name);
                 Ok(())
             }
             Err(e) => {
@@ -348,6 +355,7 @@ impl Context {
             Ok(()) => {
                 self.commit()?;
                 self.schema.catalog.write().indexes.remove(&ix.name);
+                self.schema.invalidate(&ix.table);
                 Ok(())
             }
             Err(e) => {
@@ -423,7 +431,8 @@ impl Context {
                     .catalog
                     .write()
                     .indexes
-                    .insert(new.name.clone(), new);
+                    .insert(new.name.clone(), new.clone());
+                self.schema.invalidate(&new.table);
                 Ok(())
             }
             Err(e) => {
@@ -584,7 +593,8 @@ impl Context {
                     .catalog
                     .write()
                     .tables
-                    .insert(new.name.clone(), new);
+                    .insert(new.name.clone(), new.clone());
+                self.schema.invalidate(&new.name);
                 Ok(())
             }
             Err(e) => {
@@ -636,7 +646,8 @@ impl Context {
                     .catalog
                     .write()
                     .constraints
-                    .insert(c.name.clone(), c);
+                    .insert(c.name.clone(), c.clone());
+                self.schema.invalidate(&c.table);
                 Ok(())
             }
             Err(e) => {

@@ -59,6 +59,10 @@ pub struct Context {
     direct_tables: std::collections::BTreeSet<String>,
     /// Set when a statement's rollback failed: see `Error::MustRollback`.
     doomed: Option<String>,
+    /// Set while the SQL layer runs a call: it counts `user calls` itself
+    /// (parse, execute and fetch calls), so the row calls it makes here on
+    /// the session's behalf are not user calls.
+    in_sql_call: bool,
 }
 
 impl Context {
@@ -74,6 +78,7 @@ impl Context {
             txn_snapshot: None,
             doomed: None,
             direct_tables: Default::default(),
+            in_sql_call: false,
         }
     }
 
@@ -83,6 +88,18 @@ impl Context {
 
     pub(crate) fn stats_handle(&self) -> &SessionStats {
         &self.stats
+    }
+
+    /// Marks the start (`true`) or end of a SQL call: see `in_sql_call`.
+    pub(crate) fn set_sql_call(&mut self, on: bool) {
+        self.in_sql_call = on;
+    }
+
+    /// Gets `block` again in consistent mode as of `snap`: what a fetch
+    /// call does when it resumes a scan in the block where the previous
+    /// fetch call stopped (the scan released its pin in between).
+    pub(crate) fn reget(&mut self, block: BlockNo, snap: Snapshot) -> Result<()> {
+        crate::txn::read_consistent(&self.core, &self.stats, block, snap).map(|_| ())
     }
 
     /// A flag that is true while this session waits for a lock (for
@@ -196,7 +213,9 @@ impl Context {
 
     /// Runs one statement: on error, rolls back what it changed.
     fn statement<T>(&mut self, f: impl FnOnce(&mut Context) -> Result<T>) -> Result<T> {
-        self.stats.inc(Stat::UserCalls);
+        if !self.in_sql_call {
+            self.stats.inc(Stat::UserCalls);
+        }
         if let Some(why) = &self.doomed {
             return Err(Error::MustRollback(why.clone()));
         }

@@ -10,7 +10,7 @@
 //!
 //! A line that starts an item (nothing of a statement typed yet) may be a
 //! client command instead: `\connect NAME`, `\wait NAME`, `\echo TEXT`,
-//! `\quit`, `SET AUTOTRACE …`, `WHENEVER SQLERROR …`, `EXIT`. Backslash lines are commands even in
+//! `\quit`, `SET AUTOTRACE …`, `SET ARRAYSIZE n`, `WHENEVER SQLERROR …`, `EXIT`. Backslash lines are commands even in
 //! the middle of a statement (no SQL line starts with a backslash), which
 //! keeps the partial statement; `SET …` is a command only at the start of an
 //! item, since `SET` also begins the second line of many UPDATEs.
@@ -37,6 +37,9 @@ pub enum Command {
     Wait(String),
     /// `SET AUTOTRACE ON | OFF | TRACEONLY`, for the current session.
     Autotrace(Autotrace),
+    /// `SET ARRAYSIZE n` (1 to 5000, as in SQL*Plus): rows per fetch call
+    /// of the current session's queries.
+    ArraySize(usize),
     /// `\echo TEXT`: print TEXT.
     Echo(String),
     /// `\quit`, `\q`, `EXIT`, `QUIT`: stop reading the script.
@@ -239,6 +242,7 @@ fn client_command(line: &str, at_start: bool) -> Option<Command> {
     match words.as_slice() {
         ["EXIT" | "QUIT"] => Some(Command::Quit),
         ["SET", "AUTOTRACE" | "AUTOT", opts @ ..] => Some(autotrace(opts)),
+        ["SET", "ARRAYSIZE" | "ARRAY", rest @ ..] => Some(arraysize(rest)),
         ["WHENEVER", rest @ ..] => Some(whenever(rest)),
         _ => None,
     }
@@ -307,6 +311,23 @@ fn backslash_command(rest: &str) -> Command {
             reason: format!(
                 "unknown command \\{name} (client commands: \\connect, \\wait, \\echo, \\quit, SET AUTOTRACE)"
             ),
+        },
+    }
+}
+
+/// `SET ARRAYSIZE n`: 1 to 5000 rows, as SQL*Plus allows.
+fn arraysize(opts: &[&str]) -> Command {
+    match opts {
+        [n] => match n.parse::<usize>() {
+            Ok(n) if (1..=5000).contains(&n) => Command::ArraySize(n),
+            _ => Command::Invalid {
+                code: "SP2-0267",
+                reason: format!("arraysize option {n} out of range (1 through 5000)"),
+            },
+        },
+        _ => Command::Invalid {
+            code: "SP2-0267",
+            reason: format!("SET ARRAYSIZE takes one number, got {:?}", opts.join(" ")),
         },
     }
 }

@@ -151,6 +151,10 @@ pub enum InsertSource {
 
 #[derive(Clone, Debug)]
 pub struct Select {
+    /// The query block's number in its statement (1, 2, … in the order the
+    /// parser met them; Oracle's `SEL$1`, `SEL$2`): the key of its access
+    /// path in a cached plan. 0 is the table access of an UPDATE or DELETE.
+    pub qblock: usize,
     pub distinct: bool,
     pub items: Vec<SelectItem>,
     pub from: From,

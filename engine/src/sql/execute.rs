@@ -9,9 +9,10 @@
 //!                                              └─ DDL ─────────────▶ ddl_statements
 //! ```
 //!
-//! A [`Cx`] carries what every part of one execution needs (the bind values
-//! and the hints); it lives for one execution, so a prepared statement runs
-//! again with other binds and no new parse.
+//! A [`Cx`] carries what every part of one execution needs (the bind values,
+//! the hints and the plan being used or built, see `cursor`); it lives for
+//! one execution, so a prepared statement runs again with other binds and
+//! no new parse.
 //!
 //! Every change goes through the `Session` API (`insert_rows`,
 //! `update_query`, `delete_query`, `insert_append`, the DDL calls), so SQL
@@ -22,6 +23,7 @@
 
 use super::ast::*;
 use super::bind::{bind, column_names, column_types, constant, table_def};
+use super::cursor::{Chosen, Cursor, PlanState, Planner};
 use super::ddl_statements;
 use super::eval::to_pred;
 use super::explain::{line, number_chain, Explain};
@@ -36,13 +38,18 @@ use crate::ids::Scn;
 use crate::stats::Stat;
 use crate::value::{Row, Value};
 
-/// Runs `stmt` once with `binds`.
+/// Runs `cursor`'s statement once with `binds`: with its cached plan when
+/// that is valid; otherwise optimizing, which counts a hard parse when a
+/// valid plan was invalidated since (a reload), and keeping the new plan
+/// in the cursor.
 pub(crate) fn execute(
     s: &mut Context,
     shared: &super::Shared,
-    stmt: &Statement,
+    cursor: &Cursor,
     binds: &[Value],
+    fetch_size: usize,
 ) -> Result<SqlResult> {
+    let stmt = &cursor.stmt;
     if binds.len() != stmt.params {
         return Err(Error::Sql(format!(
             "the statement has {} bind variable(s) but {} value(s) were given",
@@ -51,18 +58,38 @@ pub(crate) fn execute(
         )));
     }
     s.stats_handle().inc(Stat::ExecuteCount);
-    let cx = cx_of(shared, stmt, binds);
-    run(s, &cx, &stmt.stmt)
+    s.stats_handle().inc(Stat::UserCalls);
+    let planner = planner(s, cursor);
+    let mut cx = cx_of(shared, stmt, binds, &planner);
+    cx.fetch_size = fetch_size;
+    let r = run(s, &cx, &stmt.stmt)?;
+    planner.finish(cursor);
+    Ok(r)
+}
+
+/// The plan an execution of `cursor` starts from (see [`execute`]).
+fn planner(s: &Context, cursor: &Cursor) -> Planner {
+    match cursor.plan(s.schema()) {
+        PlanState::Valid(p) => Planner::new(Some(p)),
+        PlanState::Missing => Planner::new(None),
+        PlanState::Invalidated => {
+            s.stats_handle().inc(Stat::ParseCountHard);
+            Planner::new(None)
+        }
+    }
 }
 
 /// Runs a prepared DML statement once per bind set, as one call.
 pub(crate) fn execute_array(
     s: &mut Context,
     shared: &super::Shared,
-    stmt: &Statement,
+    cursor: &Cursor,
     rows: &[Vec<Value>],
 ) -> Result<SqlResult> {
+    let stmt = &cursor.stmt;
     s.stats_handle().inc(Stat::ExecuteCount);
+    s.stats_handle().inc(Stat::UserCalls);
+    let planner = planner(s, cursor);
     if let Stmt::Insert {
         table,
         columns,
@@ -75,27 +102,36 @@ pub(crate) fn execute_array(
         let def = table_def(s, table)?;
         for binds in rows {
             check_binds(stmt, binds)?;
-            let cx = cx_of(shared, stmt, binds);
+            let cx = cx_of(shared, stmt, binds, &planner);
             all.extend(values_rows(s, &cx, &def, columns.as_deref(), values)?);
         }
-        let n = insert(s, &cx_of(shared, stmt, &[]), &def, all)?;
+        let n = insert(s, &cx_of(shared, stmt, &[], &planner), &def, all)?;
+        planner.finish(cursor);
         return Ok(affected(n, "inserted"));
     }
     let mut total = 0;
     for binds in rows {
         check_binds(stmt, binds)?;
-        let cx = cx_of(shared, stmt, binds);
+        let cx = cx_of(shared, stmt, binds, &planner);
         total += run(s, &cx, &stmt.stmt)?.affected.unwrap_or(0);
     }
+    planner.finish(cursor);
     Ok(affected(total, "processed"))
 }
 
 /// The context one execution of `stmt` with `binds` runs in.
-fn cx_of<'a>(shared: &'a super::Shared, stmt: &'a Statement, binds: &'a [Value]) -> Cx<'a> {
+fn cx_of<'a>(
+    shared: &'a super::Shared,
+    stmt: &'a Statement,
+    binds: &'a [Value],
+    planner: &'a Planner,
+) -> Cx<'a> {
     Cx {
         shared,
         binds,
         hints: &stmt.hints,
+        planner,
+        fetch_size: 0,
     }
 }
 
@@ -116,6 +152,12 @@ pub(super) struct Cx<'a> {
     pub(super) shared: &'a super::Shared,
     pub(super) binds: &'a [Value],
     pub(super) hints: &'a Hints,
+    /// The statement's plan: cached access paths, and those chosen now.
+    pub(super) planner: &'a Planner,
+    /// Rows per fetch call when the statement is a query the client
+    /// fetches (ARRAYSIZE); 0 inside a statement (a subquery, the SELECT of
+    /// an INSERT), whose rows never reach the client.
+    pub(super) fetch_size: usize,
 }
 
 /// A result with only an acknowledgement ("Commit complete.").
@@ -138,6 +180,7 @@ fn run(s: &mut Context, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
     match stmt {
         Stmt::Select(sel) => {
             let q = select(s, cx, sel, false)?;
+            fetch(s, cx.fetch_size, &q)?;
             let n = q.rows.len();
             // AUTOTRACE's `rows processed` for a query: the rows returned
             // to the client (one for `SELECT COUNT(*)`), not the rows read.
@@ -193,7 +236,7 @@ fn run(s: &mut Context, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
                     .ok_or_else(|| no_column(c, &t.def.name))?;
                 assign.push((pos, bind(s, cx, e, &t.names, None)?));
             }
-            let choice = t.choose(s, cx);
+            let access = t.access(s, cx);
             let f = |cur: &Row| -> Result<Row> {
                 let mut new = cur.clone();
                 for (c, e) in &assign {
@@ -201,13 +244,13 @@ fn run(s: &mut Context, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
                 }
                 Ok(new)
             };
-            let n = s.update_query(table, &t.pred, choice.access, &f)?;
+            let n = s.update_query(table, &t.pred, access, &f)?;
             Ok(affected(n, "updated"))
         }
         Stmt::Delete { table, filter } => {
             let t = Target::new(s, cx, table, filter.as_ref())?;
-            let choice = t.choose(s, cx);
-            let n = s.delete_query(table, &t.pred, choice.access)?;
+            let access = t.access(s, cx);
+            let n = s.delete_query(table, &t.pred, access)?;
             Ok(affected(n, "deleted"))
         }
         Stmt::Commit => {
@@ -255,6 +298,40 @@ fn run(s: &mut Context, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
         }
         ddl => ddl_statements::run(s, ddl, &mut |s, e, names| bind(s, cx, e, names, None)),
     }
+}
+
+/// The fetch calls that bring a query's rows to the client, `size` rows
+/// each (`fetch calls`, and a `user calls` each): the client fetches until a
+/// call returns fewer rows than it asked for, so `rows / size + 1` calls
+/// (one empty call when `size` divides the rows). Unlike SQL*Plus, whose
+/// first fetch returns a single row, every call asks for `size` rows.
+///
+/// When the rows stream from a full scan, the scan releases its pin at the
+/// end of each call and the next call gets the block it resumes in again
+/// (a consistent get, at the query's snapshot): a scan of N blocks
+/// returning R rows costs about N + R / size gets, the classic SQL*Plus
+/// ARRAYSIZE demonstration. Rows that wait in a sort or an aggregate are
+/// handed out from memory, with no gets. Here the query's rows are
+/// produced during the execute call and handed out afterwards, so the
+/// re-gets come after the scan instead of between its blocks; the count
+/// is the same.
+fn fetch(s: &mut Context, size: usize, q: &super::select::Query) -> Result<()> {
+    if size == 0 {
+        return Ok(());
+    }
+    let calls = q.rows.len() / size + 1;
+    s.stats_handle().add(Stat::FetchCalls, calls as u64);
+    s.stats_handle().add(Stat::UserCalls, calls as u64);
+    if let Some((blocks, snap)) = &q.resume {
+        // Call k (from 1) stopped after row k × size − 1; call k + 1
+        // resumes in that row's block.
+        for k in 1..calls {
+            if let Some(&block) = blocks.get(k * size - 1) {
+                s.reget(block, *snap)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn no_column(c: &str, table: &str) -> Error {
@@ -352,8 +429,22 @@ impl Target {
         Ok(Target { def, names, pred })
     }
 
-    /// The access path of a searched UPDATE/DELETE. DML must reach the
-    /// table row, so it reads "every column": never index-only.
+    /// The access path of a searched UPDATE/DELETE to run: the cached one
+    /// (query block 0), or the optimizer's.
+    fn access(&self, s: &Context, cx: &Cx<'_>) -> crate::operators::Access {
+        cx.planner
+            .access(s.schema(), 0, &self.def.name, || {
+                let c = self.choose(s, cx);
+                Chosen {
+                    access: c.access,
+                    sorted: c.sorted,
+                }
+            })
+            .access
+    }
+
+    /// The optimizer's access path for a searched UPDATE/DELETE. DML must
+    /// reach the table row, so it reads "every column": never index-only.
     fn choose(&self, s: &Context, cx: &Cx<'_>) -> optimizer::Choice {
         let indexes = s.schema().catalog.read().indexes_of(&self.def.name);
         let all: Vec<usize> = (0..self.def.columns.len()).collect();

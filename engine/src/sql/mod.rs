@@ -42,9 +42,14 @@
 //! Every block visit goes through the `Context` API (`crate::context`),
 //! so it is counted by the same counters as the typed API.
 //!
-//! A statement's text is the key of a database-wide statement cache: the
-//! first parse of a text is a hard parse (`parse count (hard)`), every later
-//! one soft. Bind variables (`?`, `:name`) let one text serve many values.
+//! A statement's text is the key of a database-wide statement cache
+//! (`cursor`): the first parse of a text is a hard parse (`parse count
+//! (hard)`: parsed, then optimized at its first execution), a later one is
+//! soft (the cursor and its plan are found, nothing is optimized) until DDL
+//! or ANALYZE on a table the plan uses invalidates it. Bind variables (`?`,
+//! `:name`) let one text serve many values. The session keeps the cursors
+//! it parses often in its own cursor cache (`crate::session`), and a
+//! [`Prepared`] statement holds its cursor, so executing it is no parse call.
 //!
 //! Invariant: every number a `SqlResult` carries comes from the engine's
 //! counters or the catalog; nothing is estimated after the fact.
@@ -52,6 +57,7 @@
 mod aggregate;
 pub mod ast;
 mod bind;
+mod cursor;
 mod ddl_statements;
 mod eval;
 pub(crate) mod execute;
@@ -72,6 +78,7 @@ use crate::error::Result;
 use crate::stats::{Stat, StatsSnapshot};
 use crate::value::{Row, Value};
 
+pub(crate) use cursor::Cursor;
 pub use explain::{Explain, PlanLine, PlanTableRow};
 pub use limits::{MAX_EXPR_DEPTH, MAX_SERIES_ROWS};
 
@@ -95,10 +102,11 @@ pub struct SqlResult {
 }
 
 /// A parsed statement that can be executed many times with different bind
-/// values (no new parse, not even a soft one).
+/// values: no parse call at all, only executions (it holds its cursor, as
+/// a client holds an open cursor).
 #[derive(Clone, Debug)]
 pub struct Prepared {
-    pub(crate) stmt: Arc<ast::Statement>,
+    pub(crate) cursor: Arc<Cursor>,
     /// Number of bind placeholders, in order of appearance.
     pub params: usize,
 }
@@ -110,7 +118,7 @@ pub type UserFn = dyn Fn(&[Value]) -> Result<Value> + Send + Sync;
 /// the registered functions.
 #[derive(Default)]
 pub struct Shared {
-    cache: Mutex<HashMap<String, Arc<ast::Statement>>>,
+    cache: Mutex<HashMap<String, Arc<Cursor>>>,
     functions: parking_lot::RwLock<HashMap<String, Arc<UserFn>>>,
 }
 
@@ -126,24 +134,42 @@ impl Shared {
             .cloned()
     }
 
-    /// Looks `sql` up in the statement cache, parsing it on a miss.
-    pub(crate) fn parse_cached(
+    /// The statement-cache half of a parse call (the caller counts the
+    /// call itself): the cached cursor of `sql` when its plan is still
+    /// valid (a soft parse); otherwise a hard parse (`parse count (hard)`)
+    /// — the text is parsed into a new cursor, or the invalidated plan is
+    /// dropped so that the next execution optimizes again.
+    pub(crate) fn lookup(
         &self,
         sql: &str,
+        schema: &crate::catalog::Schema,
         stats: &crate::stats::SessionStats,
-    ) -> Result<Arc<ast::Statement>> {
-        stats.inc(Stat::ParseCountTotal);
-        if let Some(s) = self.cache.lock().get(sql) {
-            return Ok(s.clone());
+    ) -> Result<Arc<Cursor>> {
+        let found = self.cache.lock().get(sql).cloned();
+        if let Some(c) = found {
+            revalidate(&c, schema, stats);
+            return Ok(c);
         }
         stats.inc(Stat::ParseCountHard);
-        let stmt = Arc::new(parse::parse(sql)?);
+        let c = Arc::new(Cursor::new(parse::parse(sql)?));
         let mut cache = self.cache.lock();
         // A bounded cache: when full, start over (the shared pool "flush").
         if cache.len() >= 4096 {
             cache.clear();
         }
-        cache.insert(sql.to_string(), stmt.clone());
-        Ok(stmt)
+        cache.insert(sql.to_string(), c.clone());
+        Ok(c)
+    }
+}
+
+/// A parse call that found `cursor` (in the session's cursor cache or the
+/// statement cache) is hard when its plan was invalidated.
+pub(crate) fn revalidate(
+    cursor: &Cursor,
+    schema: &crate::catalog::Schema,
+    stats: &crate::stats::SessionStats,
+) {
+    if matches!(cursor.plan(schema), cursor::PlanState::Invalidated) {
+        stats.inc(Stat::ParseCountHard);
     }
 }

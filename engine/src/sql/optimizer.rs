@@ -150,6 +150,34 @@ fn delivers(ix: &IndexDef, plan: &AccessPlan, order: &[OrderKey]) -> bool {
     true
 }
 
+/// Whether `access` returns the rows of `pred` in `order` for the values
+/// `pred` holds now. A plan kept by a cursor was chosen with its first
+/// execution's binds, and its order may not hold for others: `a IN (?, ?)`
+/// with two equal binds is one probe of an index on `(a, b)`, in `b` order,
+/// with two different ones two probes, each in `b` order but not together.
+pub(crate) fn delivers_order(
+    indexes: &[IndexDef],
+    access: &Access,
+    pred: &Pred,
+    order: &[OrderKey],
+) -> bool {
+    if order.is_empty() {
+        return true;
+    }
+    let (name, max) = match access {
+        Access::Index { name, max_matching } => (name, *max_matching),
+        Access::IndexOnly { name } => (name, None),
+        // A full scan has no order; a batched one returns table order.
+        Access::Full | Access::IndexBatched { .. } => return false,
+    };
+    let Some(ix) = indexes.iter().find(|i| &i.name == name) else {
+        return false;
+    };
+    let cols: Vec<usize> = ix.columns.iter().map(|&(c, _)| c).collect();
+    let plan = plan_for_index(&boolean_terms(pred), &cols, max);
+    delivers(ix, &plan, order)
+}
+
 /// What the optimizer is asked: a statement on `def` (named `alias` in
 /// hints too) with WHERE clause `pred`, reading columns `needed`, wanting
 /// rows in `order` (empty: any order).

@@ -39,6 +39,7 @@ pub(crate) fn parse(sql: &str) -> Result<Statement> {
         named: Vec::new(),
         params: 0,
         depth: 0,
+        qblocks: 0,
     };
     let stmt = p.statement()?;
     p.eat_sym(";");
@@ -60,6 +61,8 @@ struct Parser {
     params: usize,
     /// Nesting levels entered so far (see `expr`).
     depth: usize,
+    /// Query blocks numbered so far (`Select::qblock`).
+    qblocks: usize,
 }
 
 impl Parser {
@@ -346,6 +349,9 @@ impl Parser {
 
     fn select(&mut self) -> Result<Select> {
         self.kw("select")?;
+        // Numbered on entry, so an outer block comes before its subqueries.
+        self.qblocks += 1;
+        let qblock = self.qblocks;
         let distinct = self.eat_kw("distinct");
         if !distinct {
             self.eat_kw("all");
@@ -427,6 +433,7 @@ impl Parser {
             }
         }
         Ok(Select {
+            qblock,
             distinct,
             items,
             from,

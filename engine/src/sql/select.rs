@@ -34,6 +34,7 @@ use std::collections::HashSet;
 use super::aggregate::aggregate;
 use super::ast::{From, Select};
 use super::bind::{bind_select, constant, Bound, Key, SortKey};
+use super::cursor::Chosen;
 use super::eval::{as_bool, to_pred, E};
 use super::execute::Cx;
 use super::explain::{line, number_chain, Explain, PlanLine, PlanTableRow};
@@ -42,8 +43,10 @@ use super::optimizer::{self, Request};
 use crate::access::{compare, Pred};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::ids::Scn;
+use crate::ids::{BlockNo, Scn};
+use crate::operators::Access;
 use crate::stats::Stat;
+use crate::txn::Snapshot;
 use crate::value::{encode_row, Row, Value};
 
 /// A query's result and its plan.
@@ -51,12 +54,22 @@ pub(super) struct Query {
     pub(super) columns: Vec<String>,
     pub(super) rows: Vec<Row>,
     pub(super) explain: Explain,
+    /// When the rows stream from a full scan (nothing blocking — no sort,
+    /// grouping or DISTINCT — between the scan and the client): the table
+    /// block each returned row came from, and the snapshot the scan read
+    /// as of. A fetch call resumes the scan in the block where the previous
+    /// one stopped, and gets it again.
+    pub(super) resume: Option<(Vec<BlockNo>, Snapshot)>,
 }
 
 /// Runs (or, with `plan_only`, only plans) a SELECT.
 pub(super) fn select(s: &mut Context, cx: &Cx<'_>, sel: &Select, plan_only: bool) -> Result<Query> {
     let b = bind_select(s, cx, sel)?;
-    let Source { rows, plan: access } = source(s, cx, sel, &b, plan_only)?;
+    let Source {
+        rows,
+        plan: access,
+        scanned,
+    } = source(s, cx, sel, &b, plan_only)?;
     let work = if b.grouped {
         aggregate(rows, &b)?
     } else {
@@ -71,6 +84,11 @@ pub(super) fn select(s: &mut Context, cx: &Cx<'_>, sel: &Select, plan_only: bool
     if need_sort && !plan_only {
         sort(s, &mut out, &b.keys);
     }
+    let streams = !b.grouped && !sel.distinct && !need_sort;
+    let resume = scanned.filter(|_| streams).map(|(blocks, snap)| {
+        let blocks: Vec<BlockNo> = blocks.into_iter().skip(b.offset).take(b.limit).collect();
+        (blocks, snap)
+    });
     let rows: Vec<Row> = out
         .into_iter()
         .skip(b.offset)
@@ -82,6 +100,7 @@ pub(super) fn select(s: &mut Context, cx: &Cx<'_>, sel: &Select, plan_only: bool
         columns: b.items.into_iter().map(|i| i.name).collect(),
         rows,
         explain,
+        resume,
     })
 }
 
@@ -89,6 +108,8 @@ pub(super) fn select(s: &mut Context, cx: &Cx<'_>, sel: &Select, plan_only: bool
 struct Source {
     rows: Vec<Row>,
     plan: SourcePlan,
+    /// For a full scan: each row's table block, and the scan's snapshot.
+    scanned: Option<(Vec<BlockNo>, Snapshot)>,
 }
 
 /// The source's part of the plan.
@@ -121,35 +142,64 @@ fn source(
         rows: 0,
         cost: 0,
     };
+    let mut scanned = None;
     let rows = match (&sel.from, &b.def) {
         (From::Table { name, alias, as_of }, Some(def)) => {
             let pred = match &b.filter {
                 Some(e) => to_pred(e, &b.names, &b.types),
                 None => Pred::And(Vec::new()),
             };
-            let indexes = s.schema().catalog.read().indexes_of(&def.name);
-            let want = b.order.clone().unwrap_or_default();
-            let choice = optimizer::choose(Request {
-                def,
-                alias: alias.as_deref(),
-                indexes: &indexes,
-                stats: s.schema().stats.get(&def.name),
-                pred: &pred,
-                hints: cx.hints,
-                needed: &b.needed,
-                order: &want,
-            });
-            if choice.by_rules {
-                plan.notes.push(format!(
-                    "no statistics on {}: the access path was chosen by rules and the costs use defaults (ANALYZE TABLE {} to cost it)",
-                    def.name, def.name
-                ));
-            }
-            plan.sorted = choice.sorted && b.order.is_some();
-            plan.rows = choice.rows;
-            plan.cost = choice.cost;
-            plan.lines.extend(choice.lines.iter().cloned());
-            plan.plan_table.push(choice.row.clone());
+            let choose = || {
+                let indexes = s.schema().catalog.read().indexes_of(&def.name);
+                let want = b.order.clone().unwrap_or_default();
+                optimizer::choose(Request {
+                    def,
+                    alias: alias.as_deref(),
+                    indexes: &indexes,
+                    stats: s.schema().stats.get(&def.name),
+                    pred: &pred,
+                    hints: cx.hints,
+                    needed: &b.needed,
+                    order: &want,
+                })
+            };
+            // EXPLAIN optimizes afresh and shows the whole choice; a run
+            // takes the access path from the statement's plan (see
+            // `cursor`), optimizing only when it has none for this block.
+            let chosen = if plan_only {
+                let choice = choose();
+                if choice.by_rules {
+                    plan.notes.push(format!(
+                        "no statistics on {}: the access path was chosen by rules and the costs use defaults (ANALYZE TABLE {} to cost it)",
+                        def.name, def.name
+                    ));
+                }
+                plan.rows = choice.rows;
+                plan.cost = choice.cost;
+                plan.lines.extend(choice.lines.iter().cloned());
+                plan.plan_table.push(choice.row.clone());
+                Chosen {
+                    access: choice.access,
+                    sorted: choice.sorted,
+                }
+            } else {
+                cx.planner.access(s.schema(), sel.qblock, &def.name, || {
+                    let choice = choose();
+                    Chosen {
+                        access: choice.access,
+                        sorted: choice.sorted,
+                    }
+                })
+            };
+            // A kept plan's order is checked against this execution's
+            // binds (`optimizer::delivers_order`); a fresh one's holds.
+            plan.sorted = chosen.sorted
+                && b.order.is_some()
+                && (plan_only || {
+                    let indexes = s.schema().catalog.read().indexes_of(&def.name);
+                    let want = b.order.clone().unwrap_or_default();
+                    optimizer::delivers_order(&indexes, &chosen.access, &pred, &want)
+                });
             if plan_only {
                 Vec::new()
             } else {
@@ -167,7 +217,11 @@ fn source(
                 // Rows the access delivers in the ORDER BY's order need
                 // no sort, so the LIMIT still stops them.
                 let stop = b.stop_after.filter(|_| b.keys.is_empty() || plan.sorted);
-                let r = s.access_rows(name, &pred, choice.access, scn, stop)?;
+                let full = chosen.access == Access::Full;
+                let (r, snap) = s.access_rows(name, &pred, chosen.access, scn, stop)?;
+                if full {
+                    scanned = Some((r.rows.iter().map(|(id, _)| id.block).collect(), snap));
+                }
                 r.rows.into_iter().map(|(_, row)| row).collect()
             }
         }
@@ -200,7 +254,11 @@ fn source(
             }
         }
     };
-    Ok(Source { rows, plan })
+    Ok(Source {
+        rows,
+        plan,
+        scanned,
+    })
 }
 
 /// The rows of `generate_series(a, b)` (`n` values) that pass `filter`,

@@ -11,7 +11,7 @@ use crate::rng::Rng;
 use blocklab::btree::key::Order;
 use blocklab::constraint::ConstraintSpec;
 use blocklab::error::{Error, Result};
-use blocklab::session::Session;
+use blocklab::session::{Session, CURSOR_CACHE_AFTER};
 use blocklab::stats::Stat;
 use blocklab::value::{ColType, Column, Value};
 
@@ -32,6 +32,8 @@ pub struct C11Way {
     pub executes: u64,
     pub parses: u64,
     pub hard_parses: u64,
+    /// Parse calls the session cursor cache served.
+    pub cache_hits: u64,
     pub rows_per_s: Timing,
 }
 
@@ -39,26 +41,33 @@ pub struct C11Way {
 #[derive(Clone, Debug, PartialEq)]
 pub struct C11Evidence {
     pub rows: u64,
-    /// Prepared once: row by row (array 1), then arrays of 10, 100, 1000.
+    /// Prepared once and held: row by row (array 1), then arrays of 10,
+    /// 100, 1000.
     pub arrays: Vec<C11Way>,
     /// One statement text per row, values as literals.
     pub literals: C11Way,
-    /// One text with bind variables, parsed (softly) at every execution.
+    /// One text with bind variables, parsed at every execution: hard once,
+    /// then soft, then served by the session cursor cache.
     pub binds: C11Way,
 }
 
-/// Holds when an array of k rows costs one user call (calls = rows / k)
-/// and every array size is clearly faster than row by row; and when a
-/// statement prepared once is parsed once, literal texts hard-parse every
-/// statement and one text with binds is hard-parsed once (then soft), with
-/// both parse-once and binds clearly faster than literals. Overlapping
-/// rates make it `depends` (the call or parse overhead is within the noise
+/// Holds when an array of k rows costs one user call (calls = 1 parse
+/// call + rows / k execute calls)
+/// and every array size is clearly faster than row by row; and when each
+/// parse level counts as Oracle counts it — literal texts hard-parse every
+/// statement; one text with binds re-parsed at every execution is hard
+/// once, soft twice, and then served by the session cursor cache (its
+/// `CURSOR_CACHE_AFTER`th parse call cached it); a statement prepared once
+/// and held makes one parse call for all its executions — with both
+/// parse-once and binds clearly faster than literals. Overlapping rates
+/// make it `depends` (the call or parse overhead is within the noise
 /// here).
 pub fn c11_verdict(e: &C11Evidence) -> (Verdict, String) {
     let n = e.rows;
     let mut wrong = Vec::new();
     for a in &e.arrays {
-        if a.user_calls != n.div_ceil(a.array.max(1)) {
+        // One parse call (the prepare), then one execute call per array.
+        if a.user_calls != 1 + n.div_ceil(a.array.max(1)) {
             wrong.push(format!(
                 "arrays of {}: {} user calls for {n} rows",
                 a.array, a.user_calls
@@ -71,14 +80,23 @@ pub fn c11_verdict(e: &C11Evidence) -> (Verdict, String) {
             e.literals.hard_parses, e.binds.hard_parses
         ));
     }
+    // The parse call that caches the cursor is the last one not served by
+    // the cache.
+    let hits = n.saturating_sub(u64::from(CURSOR_CACHE_AFTER));
+    if e.binds.parses != n || e.binds.cache_hits != hits || e.literals.cache_hits != 0 {
+        wrong.push(format!(
+            "binds: {} parse calls (expected {n}), {} cursor cache hits (expected {hits}); literals: {} hits (expected 0)",
+            e.binds.parses, e.binds.cache_hits, e.literals.cache_hits
+        ));
+    }
     let Some(single) = e.arrays.iter().find(|a| a.array == 1) else {
         wrong.push("row by row was not measured".into());
         return (Verdict::DoesNotHold, wrong.join("; "));
     };
-    if single.parses != 1 {
+    if single.parses != 1 || single.executes != n {
         wrong.push(format!(
-            "a statement prepared once was parsed {} times",
-            single.parses
+            "a statement prepared once was parsed {} times and executed {} times for {n} rows",
+            single.parses, single.executes
         ));
     }
     if !wrong.is_empty() {
@@ -101,13 +119,15 @@ pub fn c11_verdict(e: &C11Evidence) -> (Verdict, String) {
         })
         .collect();
     let facts = format!(
-        "{} (prepared once: {} parse); literals: {} hard parses, {:.0} rows/s; binds: {} hard + {} soft parses, {:.0} rows/s",
+        "{} (held cursor: {} parse call, {} executions); literals: {} hard parses, {:.0} rows/s; binds re-parsed: {} hard + {} soft parses ({} of them session cursor cache hits), {:.0} rows/s",
         line.join(", "),
         single.parses,
+        single.executes,
         e.literals.hard_parses,
         e.literals.rows_per_s.median,
         e.binds.hard_parses,
         e.binds.parses - e.binds.hard_parses,
+        e.binds.cache_hits,
         e.binds.rows_per_s.median
     );
     let mut steps: Vec<(String, Sep)> = e
@@ -165,6 +185,7 @@ fn way(array: u64, s: &Session, m: &Moved) -> C11Way {
         executes: m.get(s, Stat::ExecuteCount),
         parses: m.get(s, Stat::ParseCountTotal),
         hard_parses: m.get(s, Stat::ParseCountHard),
+        cache_hits: m.get(s, Stat::SessionCursorCacheHits),
         rows_per_s: Timing::exactly(0.0),
     }
 }
@@ -277,6 +298,7 @@ pub(super) fn c11(ctx: &mut LabCtx) -> Result<Report> {
                 ("execute_count", w.executes, "executes"),
                 ("parse_count_total", w.parses, "parses"),
                 ("parse_count_hard", w.hard_parses, "parses"),
+                ("session_cursor_cache_hits", w.cache_hits, "parses"),
             ],
         ));
     }
@@ -565,10 +587,21 @@ mod tests {
         C11Way {
             array,
             user_calls: calls,
-            executes: calls,
+            // Every user call here is a parse call or an execute call.
+            executes: calls - parses,
             parses,
             hard_parses: hard,
+            cache_hits: 0,
             rows_per_s: Timing::of(&[rate * 0.9, rate, rate * 1.1]),
+        }
+    }
+
+    /// One text with binds re-parsed 1000 times: its 4th and later parse
+    /// calls are session cursor cache hits.
+    fn binds(rate: f64) -> C11Way {
+        C11Way {
+            cache_hits: 997,
+            ..w(1, 2000, 1000, 1, rate)
         }
     }
 
@@ -576,13 +609,13 @@ mod tests {
         C11Evidence {
             rows: 1000,
             arrays: vec![
-                w(1, 1000, 1, 1, 10_000.0),
-                w(10, 100, 1, 1, 30_000.0),
-                w(100, 10, 1, 1, 50_000.0),
-                w(1000, 1, 1, 1, 55_000.0),
+                w(1, 1001, 1, 1, 10_000.0),
+                w(10, 101, 1, 1, 30_000.0),
+                w(100, 11, 1, 1, 50_000.0),
+                w(1000, 2, 1, 1, 55_000.0),
             ],
-            literals: w(1, 1000, 1000, 1000, 3_000.0),
-            binds: w(1, 1000, 1000, 1, 9_000.0),
+            literals: w(1, 2000, 1000, 1000, 3_000.0),
+            binds: binds(9_000.0),
         }
     }
 
@@ -594,10 +627,20 @@ mod tests {
         per_row_calls.arrays[2].user_calls = 1000;
         assert_eq!(c11_verdict(&per_row_calls).0, Verdict::DoesNotHold);
         let reparsed = C11Evidence {
-            binds: w(1, 1000, 1000, 1000, 9_000.0),
+            binds: C11Way {
+                hard_parses: 1000,
+                ..binds(9_000.0)
+            },
             ..good.clone()
         };
         assert_eq!(c11_verdict(&reparsed).0, Verdict::DoesNotHold);
+        let uncached = C11Evidence {
+            binds: w(1, 2000, 1000, 1, 9_000.0),
+            ..good.clone()
+        };
+        let (v, why) = c11_verdict(&uncached);
+        assert_eq!(v, Verdict::DoesNotHold);
+        assert!(why.contains("0 cursor cache hits (expected 997)"), "{why}");
         let mut prepared_reparsed = good.clone();
         prepared_reparsed.arrays[0].parses = 1000;
         assert_eq!(c11_verdict(&prepared_reparsed).0, Verdict::DoesNotHold);
@@ -607,7 +650,7 @@ mod tests {
         assert_eq!(v, Verdict::Depends);
         assert!(why.contains("arrays of 10 vs row by row"), "{why}");
         let slower_binds = C11Evidence {
-            binds: w(1, 1000, 1000, 1, 1_000.0),
+            binds: binds(1_000.0),
             ..good.clone()
         };
         assert_eq!(c11_verdict(&slower_binds).0, Verdict::DoesNotHold);

@@ -1,0 +1,179 @@
+//! Shared cursors and their plans: what a soft parse finds, and what makes
+//! it hard again.
+//!
+//! A [`Cursor`] is one statement text's entry in the database-wide
+//! statement cache (Oracle's shared cursor in the library cache): the parse
+//! tree, and once an execution has optimized it, its [`Plan`] — the access
+//! path chosen for each query block, and the version of every table the
+//! choice rests on.
+//!
+//! ```text
+//!  parse call ──▶ session cursor cache ──hit──▶ cursor      (total, cache hit)
+//!                      │ miss
+//!                      ▼
+//!                 statement cache ──found, plan valid──▶ cursor      (total: soft)
+//!                      │ new text, or plan invalid
+//!                      ▼
+//!                 parse (+ optimize at the next execution)           (total + hard)
+//!
+//!  execute ──plan valid──▶ run with the cached access paths          (no parse)
+//!          ──plan invalid──▶ optimize again (a reload)               (hard)
+//! ```
+//!
+//! Invariant: a plan is used only while every table it rests on still has
+//! the definition version it was optimized for (`catalog::Schema::version`);
+//! DDL on a table, on one of its indexes or constraints, and ANALYZE move
+//! the version on, so the next parse call or execution re-optimizes and
+//! counts a hard parse, as Oracle counts the reload of an invalidated
+//! cursor.
+//!
+//! The plan is chosen at the first execution, with its bind values (Oracle's
+//! bind peeking), and kept for every later execution whatever their values,
+//! until it is invalidated. Only the access path is cached: binding names
+//! to columns is redone at each execution (it is cheap here and keeps one
+//! code path), and EXPLAIN always optimizes afresh. Whether the access
+//! path delivers the ORDER BY is checked again with each execution's binds
+//! (`optimizer::delivers_order`): an IN-list of equal binds is one probe of
+//! an index, of different binds several, and only one probe keeps the
+//! order, so a kept plan sorts when its binds ask for it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use super::ast;
+use crate::catalog::Schema;
+use crate::operators::Access;
+
+/// The access path chosen for one query block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Chosen {
+    pub access: Access,
+    /// The access path returns rows in the ORDER BY's order.
+    pub sorted: bool,
+}
+
+/// A statement's plan: an access path per query block, and the tables it
+/// rests on with their definition versions when it was optimized.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Plan {
+    access: HashMap<usize, Chosen>,
+    depends: Vec<(String, u64)>,
+}
+
+impl Plan {
+    /// Whether every table the plan rests on is as it was optimized for.
+    fn valid(&self, schema: &Schema) -> bool {
+        self.depends.iter().all(|(t, v)| schema.version(t) == *v)
+    }
+}
+
+/// One statement text in the statement cache.
+#[derive(Debug)]
+pub(crate) struct Cursor {
+    pub(crate) stmt: Arc<ast::Statement>,
+    plan: Mutex<Option<Arc<Plan>>>,
+}
+
+/// What an execution finds in its cursor.
+pub(crate) enum PlanState {
+    /// A valid plan: run it.
+    Valid(Arc<Plan>),
+    /// No plan yet (just parsed): this execution optimizes.
+    Missing,
+    /// A plan that DDL or new statistics invalidated: it was dropped, and
+    /// this execution optimizes again (a hard parse).
+    Invalidated,
+}
+
+impl Cursor {
+    pub(crate) fn new(stmt: ast::Statement) -> Cursor {
+        Cursor {
+            stmt: Arc::new(stmt),
+            plan: Mutex::new(None),
+        }
+    }
+
+    /// The cursor's plan as `schema` stands now; an invalid plan is dropped
+    /// (only the caller that dropped it sees `Invalidated`).
+    pub(crate) fn plan(&self, schema: &Schema) -> PlanState {
+        let mut slot = self.plan.lock();
+        match slot.as_ref() {
+            Some(p) if p.valid(schema) => PlanState::Valid(p.clone()),
+            Some(_) => {
+                *slot = None;
+                PlanState::Invalidated
+            }
+            None => PlanState::Missing,
+        }
+    }
+
+    /// Keeps `plan` for the executions to come.
+    fn store(&self, plan: Plan) {
+        *self.plan.lock() = Some(Arc::new(plan));
+    }
+}
+
+/// The plan one execution works with: the cursor's valid plan, if any, and
+/// the access paths it chooses itself, which it stores in the cursor when
+/// it finishes.
+#[derive(Default)]
+pub(crate) struct Planner {
+    base: Option<Arc<Plan>>,
+    new: std::cell::RefCell<Plan>,
+}
+
+impl Planner {
+    pub(crate) fn new(base: Option<Arc<Plan>>) -> Planner {
+        Planner {
+            base,
+            new: Default::default(),
+        }
+    }
+
+    /// The access path of query block `qblock` on `table`: the cached one,
+    /// or `choose()`'s, which is recorded with the table's version as read
+    /// before choosing (a DDL racing the choice leaves the recorded version
+    /// old, so the plan is simply invalid next time).
+    pub(crate) fn access(
+        &self,
+        schema: &Schema,
+        qblock: usize,
+        table: &str,
+        choose: impl FnOnce() -> Chosen,
+    ) -> Chosen {
+        if let Some(c) = self.base.as_ref().and_then(|p| p.access.get(&qblock)) {
+            return c.clone();
+        }
+        if let Some(c) = self.new.borrow().access.get(&qblock) {
+            return c.clone();
+        }
+        let version = schema.version(table);
+        let c = choose();
+        let mut new = self.new.borrow_mut();
+        new.access.insert(qblock, c.clone());
+        if !new.depends.iter().any(|(t, _)| t == table) {
+            new.depends.push((table.to_string(), version));
+        }
+        c
+    }
+
+    /// Stores what this execution chose in `cursor`, if it chose anything.
+    pub(crate) fn finish(self, cursor: &Cursor) {
+        let new = self.new.into_inner();
+        if new.access.is_empty() {
+            return;
+        }
+        let plan = match self.base {
+            Some(base) => {
+                let mut p = (*base).clone();
+                p.access.extend(new.access);
+                p.depends.extend(new.depends);
+                p
+            }
+            None => new,
+        };
+        cursor.store(plan);
+    }
+}
