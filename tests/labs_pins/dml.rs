@@ -174,8 +174,8 @@ pub fn pins() -> Vec<Pin> {
             "C09",
             Verdict::Holds,
             vec![
-                ("block_writes_checked", 417),
-                ("block_writes_during_work", 378),
+                ("block_writes_checked", 424),
+                ("block_writes_during_work", 384),
                 ("written_ahead_of_redo", 0),
                 ("commit_scn_ahead_of_redo", 0),
                 ("commits_acknowledged", 29),
