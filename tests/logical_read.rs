@@ -19,6 +19,11 @@ fn config() -> Config {
     Config {
         // Small blocks: many blocks and a three-level index from few rows.
         block_size: 2048,
+        // A cache of which a tenth (the most blocks one commit cleans out)
+        // exceeds every block the load changes, table and index: so the
+        // load's commit stamps them all, and no read below pays for a
+        // delayed cleanout (chapter 4, C34).
+        cache_frames: 16_384,
         // No background writer: which blocks it writes before a commit
         // stamps them would depend on its timing, and a block written
         // unstamped costs every later reader a transaction-table lookup.

@@ -178,6 +178,23 @@ impl BufWrite<'_> {
         }
         s.high = s.high.max(end);
     }
+
+    /// Records a change made without redo (commit cleanout's commit SCN
+    /// stamp), so the block is written before it leaves the cache and the
+    /// change is not lost on eviction. `at` is the log's end when the change
+    /// was made: a lower bound for the frame's checkpoint position, as for a
+    /// logged change, and the redo that must be durable before the block is
+    /// written (it holds the commit the stamp claims; for a user commit it
+    /// already is). A crash can lose such a change; whoever needs it again
+    /// finds it out from the transaction table.
+    pub fn mark_dirty_unlogged(&mut self, at: Lsn) {
+        let s = &mut *self.guard;
+        if !s.dirty {
+            s.dirty = true;
+            s.low = at;
+        }
+        s.high = s.high.max(at);
+    }
 }
 
 impl BufferCache {
@@ -437,6 +454,19 @@ impl BufferCache {
         })
     }
 
+    /// The current block again, shared, inside a get already counted: a
+    /// consistent get that let go of the block to clean it out and now
+    /// reads it (not a second `consistent gets`; a miss, if it was evicted
+    /// meanwhile, still counts its physical read).
+    pub fn get_again(&self, no: BlockNo, stats: &SessionStats) -> Result<BufRead<'_>> {
+        let i = self.pin(Key::current(no), Load::Read, stats)?;
+        let f = &self.frames[i];
+        Ok(BufRead {
+            guard: f.state.read(),
+            pin: Pin(&f.pins),
+        })
+    }
+
     /// An exclusive, pinned get of the current block (one `db block gets`).
     pub fn get_mut(&self, no: BlockNo, stats: &SessionStats) -> Result<BufWrite<'_>> {
         Self::count_get(stats, Mode::Current);
@@ -591,6 +621,23 @@ impl BufferCache {
             guard: f.state.write(),
             _pin: Pin(&f.pins),
         })
+    }
+
+    /// Like [`get_mut_if_cached`](Self::get_mut_if_cached), but `None` also
+    /// when the latch is held: for work that is worth doing only if it costs
+    /// no wait (a reader's block cleanout, which may run while its caller
+    /// holds latches on other blocks, so waiting could deadlock).
+    pub fn try_get_mut_if_cached(&self, no: BlockNo) -> Option<BufWrite<'_>> {
+        let m = self.map.lock();
+        let &i = m.map.get(&Key::current(no))?;
+        let f = &self.frames[i];
+        f.pins.fetch_add(1, Ordering::Acquire);
+        // From here the pin is owned by `pin`: dropping it on a busy latch
+        // gives it back.
+        let pin = Pin(&f.pins);
+        drop(m);
+        let guard = f.state.try_write()?;
+        Some(BufWrite { guard, _pin: pin })
     }
 }
 

@@ -116,6 +116,9 @@ pub struct Config {
     /// script headers), so that a setting fixed at creation given with its
     /// default value still counts as asked for (see `check_fixed`).
     pub given: BTreeSet<&'static str>,
+    /// The instance's clock (commit times, undo retention): the system
+    /// clock unless a test gives a manual one to move time by hand.
+    pub clock: crate::clock::Clock,
 }
 
 impl Default for Config {
@@ -139,6 +142,7 @@ impl Default for Config {
             archive_dir: None,
             noarchivelog: false,
             given: BTreeSet::new(),
+            clock: crate::clock::Clock::system(),
         }
     }
 }

@@ -371,6 +371,13 @@ impl Database {
         undo::ring_blocks(&self.core, &quiet)
     }
 
+    /// Slots in each undo segment's transaction table (a function of the
+    /// block size): how many transactions of one segment can commit before
+    /// the first slot is taken again.
+    pub fn transaction_slots(&self) -> u16 {
+        undo::tx_slots_for(self.core.cfg.block_size)
+    }
+
     /// Closes cleanly: stops the writer, checkpoints, records a clean
     /// shutdown, stops the log writer. Dropping does the same, ignoring errors.
     pub fn close(self) -> Result<()> {

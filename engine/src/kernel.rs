@@ -24,7 +24,6 @@ use parking_lot::Mutex;
 
 use crate::block::Op;
 use crate::buffer::{BufWrite, BufferCache};
-use crate::clock::now_ms;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::ids::{BlockNo, Lsn, Scn, Xid};
@@ -152,7 +151,7 @@ impl Kernel {
             head.kind,
             RecKind::Commit | RecKind::Begin | RecKind::Ddl | RecKind::Rollback
         ) {
-            now_ms()
+            self.cfg.clock.now_ms()
         } else {
             0
         };

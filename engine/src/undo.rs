@@ -18,7 +18,11 @@
 //!
 //! Taking the next ring block, in this order:
 //! 1. a block whose owner is rolled back, or committed longer ago than
-//!    `undo_retention` (expired), or never used: reuse it;
+//!    `undo_retention` (expired), or never used: reuse it. When the owner's
+//!    transaction-table slot has been taken by a later transaction, the
+//!    owner's commit time is no longer in the table; it is bounded by the
+//!    time stamp of the slot's present occupant, and the block counts as
+//!    expired only when that stamp is older than the retention;
 //! 2. otherwise, if `undo_autoextend` and below `undo_max_blocks`: add an
 //!    extent right after the current position and use it (its size: below);
 //! 3. otherwise, if the owner is committed (unexpired undo): steal it —
@@ -57,7 +61,6 @@ use std::collections::BTreeSet;
 
 use crate::block::{Body, Itl, Op, TxSlot, TxState, UndoOp, UndoRec, HEADER_LEN};
 use crate::buffer::{BufWrite, Mode};
-use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::ids::{BlockNo, Scn, Uba, Xid};
 use crate::kernel::{undo_header, Kernel, RecHead};
@@ -121,7 +124,7 @@ pub(crate) fn ring_blocks(core: &Kernel, stats: &SessionStats) -> Result<u32> {
 }
 
 /// The transaction-table slot of `txn` with a new chain head / state.
-pub(crate) fn tx_slot(txn: &TxnCtx, state: TxState, scn: Scn, last_uba: Uba) -> Op {
+pub(crate) fn tx_slot(core: &Kernel, txn: &TxnCtx, state: TxState, scn: Scn, last_uba: Uba) -> Op {
     Op::TxSlot {
         idx: txn.slot,
         slot: TxSlot {
@@ -129,7 +132,7 @@ pub(crate) fn tx_slot(txn: &TxnCtx, state: TxState, scn: Scn, last_uba: Uba) -> 
             state,
             scn,
             last_uba,
-            time_ms: now_ms(),
+            time_ms: core.cfg.clock.now_ms(),
         },
     }
 }
@@ -173,18 +176,37 @@ fn ring_state(
     let Some(s) = u.slots.get(owner.slot() as usize) else {
         return Ok((RingState::Reusable, wrap));
     };
+    let expired = |time_ms: u64| !within_retention(core, time_ms);
     if s.wrap != owner.wrap() {
-        return Ok((RingState::Reusable, wrap));
+        // The owner's slot has been taken again, so its commit time is
+        // gone from the table. Two upper bounds remain: the header's
+        // control time (the latest commit time of any slot taken again),
+        // and the time stamp of the slot's present occupant (the owner
+        // ended before its slot was taken, which was at or before every
+        // stamp of the occupant). If either is older than the retention,
+        // so is the owner's commit. Otherwise the owner may still be
+        // unexpired, and its undo is kept as such: never overwritten early,
+        // at the price of keeping it longer than needed when the bound is
+        // loose (only after a slot had to be taken from an unexpired
+        // commit, see `txn::lifecycle::choose_slot`).
+        return Ok(if expired(u.control_time_ms.min(s.time_ms)) {
+            (RingState::Reusable, wrap)
+        } else {
+            (RingState::Unexpired, wrap)
+        });
     }
     Ok(match s.state {
         TxState::Active => (RingState::Active, wrap),
-        TxState::Committed
-            if now_ms().saturating_sub(s.time_ms) < core.cfg.undo_retention.as_millis() as u64 =>
-        {
-            (RingState::Unexpired, wrap)
-        }
+        TxState::Committed if !expired(s.time_ms) => (RingState::Unexpired, wrap),
         _ => (RingState::Reusable, wrap),
     })
+}
+
+/// Whether a commit at `time_ms` is younger than `undo_retention`, by the
+/// instance's clock.
+pub(crate) fn within_retention(core: &Kernel, time_ms: u64) -> bool {
+    let retention = u64::try_from(core.cfg.undo_retention.as_millis()).unwrap_or(u64::MAX);
+    core.cfg.clock.now_ms().saturating_sub(time_ms) < retention
 }
 
 /// Gives `txn` a fresh undo block from the ring (see the module doc for
@@ -374,7 +396,7 @@ pub(crate) fn logged_change<'a>(
     };
     let head = RecHead::new(RecKind::Change, txn.xid);
     let start = txn.start_scn;
-    let txslot = tx_slot(txn, TxState::Active, start, uba);
+    let txslot = tx_slot(core, txn, TxState::Active, start, uba);
     core.change(stats, head, &mut [data, &mut undo, &mut h], |scn| {
         rec.scn = scn;
         vec![redo(itl), Op::UndoAppend(rec), txslot]

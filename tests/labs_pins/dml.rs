@@ -186,8 +186,8 @@ pub fn pins() -> Vec<Pin> {
             "C09",
             Verdict::Holds,
             vec![
-                ("block_writes_checked", 329),
-                ("block_writes_during_work", 290),
+                ("block_writes_checked", 344),
+                ("block_writes_during_work", 307),
                 ("written_ahead_of_redo", 0),
                 ("commit_scn_ahead_of_redo", 0),
                 ("commits_acknowledged", 29),

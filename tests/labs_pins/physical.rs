@@ -1,6 +1,7 @@
 //! Pinned counter evidence of the physical-mechanism labs: consistent read
 //! and snapshot too old (C06, C07), locks (C08), clustering and batched
-//! rowid access (C30, C32), undo growth behind an open transaction (C40).
+//! rowid access (C30, C32), delayed block cleanout (C34), undo growth
+//! behind an open transaction (C40).
 //! C08's throughput is a timing and is not pinned; its verdict reads the
 //! clock with a wide tolerance (see `c08_verdict`).
 
@@ -83,6 +84,10 @@ pub fn pins() -> Vec<Pin> {
                 ("undo_16.auto.ret3600s.unexpired_stolen", 0),
                 ("undo_16.auto.ret3600s.undo_extends", 2),
                 ("undo_16.auto.ret3600s.undo_blocks_end", 48),
+                ("cleanout.transaction_slots", 127),
+                ("cleanout.small_commits", 139),
+                ("cleanout.failed_queries", 1),
+                ("cleanout.new_snapshot_ok", 1),
             ],
         ),
         // ANCHOR_END: C07
@@ -174,6 +179,29 @@ pub fn pins() -> Vec<Pin> {
             ],
         ),
         // ANCHOR_END: C32
+        // ANCHOR: C34
+        (
+            "C34",
+            Verdict::Holds,
+            vec![
+                ("rows", 5000),
+                ("table_blocks", 80),
+                ("cache_frames", 64),
+                ("commit.commit_cleanouts", 6),
+                ("commit.commit_cleanouts_successfully_completed", 0),
+                ("first_scan.redo_size", 7440),
+                ("first_scan.redo_entries", 80),
+                ("first_scan.immediate_cr_block_cleanout_applications", 80),
+                ("first_scan.cleanouts_only_consistent_read_gets", 80),
+                ("first_scan.transaction_table_lookups", 80),
+                ("second_scan.redo_size", 0),
+                ("second_scan.redo_entries", 0),
+                ("second_scan.immediate_cr_block_cleanout_applications", 0),
+                ("second_scan.cleanouts_only_consistent_read_gets", 0),
+                ("second_scan.transaction_table_lookups", 0),
+            ],
+        ),
+        // ANCHOR_END: C34
         // ANCHOR: C40
         (
             "C40",

@@ -212,11 +212,13 @@ impl Block {
                     return Err(format!("transaction slot {i} out of range"));
                 }
                 // Reusing the slot of a committed transaction forgets its
-                // commit SCN; remember an upper bound for readers that still
-                // meet its xid in an ITL (the `txn` module doc: a reused slot).
+                // commit SCN and time; remember upper bounds for readers that
+                // still meet its xid in an ITL (the `txn` module doc: a reused
+                // slot) and for undo retention (`undo::ring_state`).
                 let old = h.slots[i];
                 if old.state == TxState::Committed && old.wrap != slot.wrap {
                     h.control_scn = h.control_scn.max(old.scn);
+                    h.control_time_ms = h.control_time_ms.max(old.time_ms);
                 }
                 h.slots[i] = *slot;
             }

@@ -268,7 +268,9 @@ pub(super) fn body_len(body: &Body) -> usize {
         Body::FileHeader(_) => 8 + 4 + 4 + 4 + 4 + 4,
         Body::SegHeader(h) => 4 + 2 + 8 * h.extents.len() + 4 + 2 + 4 * h.free.len(),
         Body::Heap(slots) => 2 + slots.iter().map(Slot::encoded_len).sum::<usize>(),
-        Body::UndoHeader(h) => 2 + TX_SLOT_LEN * h.slots.len() + 2 + 8 * h.extents.len() + 4 + 8,
+        Body::UndoHeader(h) => {
+            2 + TX_SLOT_LEN * h.slots.len() + 2 + 8 * h.extents.len() + 4 + 8 + 8
+        }
         Body::Undo(u) => 2 + 8 + 2 + u.records.iter().map(UndoRec::encoded_len).sum::<usize>(),
         Body::Index(n) => n.encoded_len(),
     }
@@ -308,6 +310,7 @@ pub(super) fn encode_body(v: &mut Vec<u8>, body: &Body) {
             put_extents(v, &h.extents);
             v.put_u32(h.next);
             v.put_u64(h.control_scn.0);
+            v.put_u64(h.control_time_ms);
         }
         Body::Undo(u) => {
             v.put_u16(u.wrap);
@@ -358,6 +361,7 @@ pub(super) fn decode_body(kind: BlockKind, d: &mut Dec) -> DecResult<Body> {
                 extents,
                 next: d.u32()?,
                 control_scn: Scn(d.u64()?),
+                control_time_ms: d.u64()?,
             })
         }
         BlockKind::Undo => {

@@ -190,6 +190,10 @@ pub struct UndoHeader {
     /// Highest commit SCN of a transaction slot that was reused: a transaction
     /// whose slot is gone committed at or before this SCN.
     pub control_scn: Scn,
+    /// Latest commit time (by the instance's clock) of a transaction slot
+    /// that was reused: a transaction whose slot is gone committed at or
+    /// before this time (undo retention uses it).
+    pub control_time_ms: u64,
 }
 
 /// What an undo record takes back.

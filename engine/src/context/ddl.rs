@@ -207,7 +207,7 @@ impl Context {
             .txn
             .as_ref()
             .ok_or_else(|| Error::Internal("no transaction".into()))?;
-        let op = undo::tx_slot(txn, TxState::Active, txn.start_scn, txn.last_uba);
+        let op = undo::tx_slot(&core, txn, TxState::Active, txn.start_scn, txn.last_uba);
         core.change(&self.stats, head, &mut [&mut h], |_| vec![op])?;
         Ok(())
     }

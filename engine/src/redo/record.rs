@@ -28,8 +28,9 @@ pub enum RecKind {
     /// A DDL statement (carries its text); its catalog changes follow as
     /// `Change` records of the same transaction.
     Ddl = 5,
-    /// Space management (extents, HWM, block formatting, undo ring): not
-    /// part of any transaction, never rolled back.
+    /// Space management (extents, HWM, block formatting, undo ring) and a
+    /// reader's block cleanout (a commit SCN stamped into an ITL entry):
+    /// not part of any transaction, never rolled back.
     Space = 6,
     /// A change made while rolling back (compensation).
     Undo = 7,

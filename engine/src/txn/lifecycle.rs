@@ -21,7 +21,6 @@
 
 use crate::block::{Body, Op, SlotState, TxSlot, TxState, UndoOp, UndoRec};
 use crate::buffer::Mode;
-use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::ids::{BlockNo, Scn, Uba, Xid};
 use crate::kernel::{undo_header, Kernel, RecHead};
@@ -46,19 +45,16 @@ pub(crate) fn begin(core: &Kernel, stats: &SessionStats, user: &str) -> Result<T
     let u = header_parts(core, &h)?;
     let n = u.slots.len();
     let hint = hint / segments;
-    let idx = (0..n)
-        .map(|k| (hint + k) % n)
-        .find(|&i| u.slots[i].state != TxState::Active)
-        .ok_or_else(|| {
-            Error::SpaceExhausted(format!("all {n} transaction-table slots are active"))
-        })?;
+    let idx = choose_slot(core, &u.slots, hint).ok_or_else(|| {
+        Error::SpaceExhausted(format!("all {n} transaction-table slots are active"))
+    })?;
     let start = core.visible_scn();
     let slot = TxSlot {
         wrap: u.slots[idx].wrap.wrapping_add(1).max(1),
         state: TxState::Active,
         scn: start,
         last_uba: Uba::NONE,
-        time_ms: now_ms(),
+        time_ms: core.cfg.clock.now_ms(),
     };
     let xid = Xid::new(seg, idx as u16, slot.wrap);
     let head = RecHead {
@@ -83,6 +79,33 @@ pub(crate) fn begin(core: &Kernel, stats: &SessionStats, user: &str) -> Result<T
         read_scn: start,
         serializable: false,
         direct_writes: false,
+    })
+}
+
+/// The transaction-table slot a new transaction takes, looking from `hint`
+/// round the table: the first one whose transaction ended and which no
+/// reader needs any more (free, rolled back, or committed longer ago than
+/// `undo_retention`); failing that, the committed slot with the oldest
+/// commit; `None` when every slot is active.
+///
+/// Taking a slot forgets its transaction's commit SCN (readers then get
+/// only an upper bound, the header's control SCN). So a commit younger
+/// than the retention keeps its slot while any other slot can go, and is
+/// given up only when the table holds nothing else — the oldest first,
+/// as Oracle reuses the slot with the lowest commit SCN (Lewis, *Oracle
+/// Core*, ch. 3).
+fn choose_slot(core: &Kernel, slots: &[TxSlot], hint: usize) -> Option<usize> {
+    let n = slots.len();
+    let order = (0..n).map(|k| (hint + k) % n);
+    let reusable = |s: &TxSlot| match s.state {
+        TxState::Active => false,
+        TxState::Committed => !crate::undo::within_retention(core, s.time_ms),
+        TxState::RolledBack | TxState::Free => true,
+    };
+    order.clone().find(|&i| reusable(&slots[i])).or_else(|| {
+        order
+            .filter(|&i| slots[i].state == TxState::Committed)
+            .min_by_key(|&i| slots[i].scn)
     })
 }
 
@@ -215,7 +238,7 @@ fn undo_newest(core: &Kernel, stats: &SessionStats, txn: &mut TxnCtx) -> Result<
     };
     let seg = data.seg;
     let mut h = core.cache.get_mut(undo_header(txn.xid.segment()), stats)?;
-    let txslot = tx_slot(txn, TxState::Active, txn.start_scn, rec.prev_txn);
+    let txslot = tx_slot(core, txn, TxState::Active, txn.start_scn, rec.prev_txn);
     let head = RecHead::new(RecKind::Undo, txn.xid);
     core.change(stats, head, &mut [&mut data, &mut h], |_| vec![op, txslot])?;
     stats.inc(Stat::RollbackUndoApplied);
@@ -231,7 +254,7 @@ fn undo_newest(core: &Kernel, stats: &SessionStats, txn: &mut TxnCtx) -> Result<
 /// Marks the transaction rolled back in its slot (after `rollback_to(NONE)`).
 pub(crate) fn end_rollback(core: &Kernel, stats: &SessionStats, txn: &TxnCtx) -> Result<()> {
     let mut h = core.cache.get_mut(undo_header(txn.xid.segment()), stats)?;
-    let op = tx_slot(txn, TxState::RolledBack, txn.start_scn, Uba::NONE);
+    let op = tx_slot(core, txn, TxState::RolledBack, txn.start_scn, Uba::NONE);
     let (_, end) = core.change(
         stats,
         RecHead::new(RecKind::Rollback, txn.xid),
@@ -272,7 +295,7 @@ pub(crate) fn commit(
                     state: TxState::Committed,
                     scn,
                     last_uba: last,
-                    time_ms: now_ms(),
+                    time_ms: core.cfg.clock.now_ms(),
                 },
             }]
         })?;

@@ -2,6 +2,13 @@
 //! sessions driven from one thread: a SERIALIZABLE reader whose snapshot is
 //! fixed by its first statement, and a writer that commits single-row
 //! changes after it. Everything here is a counter; C06 also times the query.
+//!
+//! C07 also shows the other way to ORA-01555 (Kyte, *Expert Oracle
+//! Database Architecture*, "Delayed Block Cleanout"): a block left
+//! uncleaned by a big update that committed *before* the reader's snapshot,
+//! met after so many small commits that the update's transaction-table
+//! slot has been reused and nothing proves its commit older than the
+//! snapshot.
 
 use std::time::{Duration, Instant};
 
@@ -364,10 +371,27 @@ impl C07Run {
     }
 }
 
+/// C07's cleanout case: a big update commits, leaving blocks uncleaned; a
+/// SERIALIZABLE reader fixes its snapshot on another table; small commits
+/// reuse every transaction-table slot; the reader then scans the big
+/// update's table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct C07Cleanout {
+    /// Transaction-table slots of the one undo segment.
+    pub slots: u64,
+    /// Small commits between the snapshot and the scan.
+    pub small_commits: u64,
+    /// The old snapshot's scan failed with snapshot too old.
+    pub failed: bool,
+    /// A scan with a new snapshot, right after, succeeded.
+    pub new_snapshot_ok: bool,
+}
+
 /// What C07 measures.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct C07Evidence {
     pub runs: Vec<C07Run>,
+    pub cleanout: Option<C07Cleanout>,
 }
 
 /// Holds when some query fails, every failure comes after its undo was
@@ -402,6 +426,17 @@ pub fn c07_verdict(e: &C07Evidence) -> (Verdict, String) {
                 r.overwritten_ok
             ));
         }
+    }
+    match e.cleanout {
+        Some(c) if !c.failed => broken.push(format!(
+            "the cleanout case: after {} small commits through {} slots the old snapshot still read the uncleaned blocks",
+            c.small_commits, c.slots
+        )),
+        Some(c) if !c.new_snapshot_ok => {
+            broken.push("the cleanout case: a new snapshot failed too".to_string())
+        }
+        Some(_) => {}
+        None => broken.push("the cleanout case was not measured".to_string()),
     }
     let mut policies: Vec<String> = e.runs.iter().map(|r| r.policy()).collect();
     policies.sort();
@@ -472,13 +507,58 @@ pub fn c07_verdict(e: &C07Evidence) -> (Verdict, String) {
             unkept.join(", ")
         )
     };
+    let cleanout = e.cleanout.map_or(String::new(), |c| {
+        format!(
+            ". Cleanout case: a big update committed before the snapshot, left uncleaned; after {} small commits through {} transaction-table slots the old snapshot's scan failed with ORA-01555 (it needed no undo: nothing proved the commit older), a new snapshot's succeeded",
+            c.small_commits, c.slots
+        )
+    });
     (
         Verdict::Holds,
         format!(
-            "queries failed exactly when undo written after their snapshot had been reused; on fixed undo, later the larger the undo — {}{engine}",
+            "queries failed exactly when undo written after their snapshot had been reused; on fixed undo, later the larger the undo — {}{engine}{cleanout}",
             summary.join("; ")
         ),
     )
+}
+
+/// C07's cleanout case on a fresh database `db` (one undo segment, a cache
+/// smaller than the table): see [`C07Cleanout`].
+fn c07_cleanout(db: &Database, rows: u64) -> Result<C07Cleanout> {
+    let mut w = db.session();
+    load(&mut w, rows)?;
+    w.execute("CREATE TABLE u (id INTEGER, v INTEGER)")?;
+    w.execute("INSERT INTO u VALUES (1, 0)")?;
+    w.execute("COMMIT")?;
+    // The big update: commit cleanout reaches a tenth of the cache at most.
+    w.execute("UPDATE t SET v = v + 1")?;
+    w.execute("COMMIT")?;
+    let mut reader = db.session();
+    reader.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")?;
+    // The snapshot, fixed on another table: t's blocks stay uncleaned.
+    reader.execute("SELECT COUNT(*) FROM u")?;
+    // Every slot taken again, then as many again as a tenth of them, so
+    // slots of commits after the snapshot are reused too.
+    let slots = u64::from(db.transaction_slots());
+    let small_commits = slots + slots / 10;
+    let upd = w.prepare("UPDATE u SET v = v + 1")?;
+    for _ in 0..small_commits {
+        w.execute_prepared(&upd, &[])?;
+        w.commit()?;
+    }
+    let failed = match reader.execute(SCAN) {
+        Ok(_) => false,
+        Err(Error::SnapshotTooOld { .. }) => true,
+        Err(e) => return Err(e),
+    };
+    reader.execute("COMMIT")?;
+    let new_snapshot_ok = reader.execute(SCAN).is_ok();
+    Ok(C07Cleanout {
+        slots,
+        small_commits,
+        failed,
+        new_snapshot_ok,
+    })
 }
 
 fn c07(ctx: &mut LabCtx) -> Result<Report> {
@@ -518,7 +598,18 @@ fn c07(ctx: &mut LabCtx) -> Result<Report> {
             runs.push(c07_run(&db, ctx.seed, rows, step, max_changes)?);
         }
     }
-    let e = C07Evidence { runs };
+    ctx.step("cleanout case");
+    let cfg = Config {
+        undo_segments: 1,
+        undo_retention: Duration::ZERO,
+        // A cache smaller than the table (rows of about 130 bytes).
+        cache_frames: 64,
+        log_file_size: 4 << 20,
+        ..ctx.config()
+    };
+    let (db, _) = ctx.database("c07-cleanout", cfg)?;
+    let cleanout = Some(c07_cleanout(&db, ctx.size(5_000, 20_000))?);
+    let e = C07Evidence { runs, cleanout };
     let queries = e.runs.first().map_or(0, |r| r.queries);
     let mut evidence = vec![
         Evidence::counter("queries_per_configuration", queries, "queries"),
@@ -543,6 +634,18 @@ fn c07(ctx: &mut LabCtx) -> Result<Report> {
                 format!("{k}.undo_blocks_end"),
                 r.undo_blocks_end as u64,
                 "blocks",
+            ),
+        ]);
+    }
+    if let Some(c) = e.cleanout {
+        evidence.extend([
+            Evidence::counter("cleanout.transaction_slots", c.slots, "slots"),
+            Evidence::counter("cleanout.small_commits", c.small_commits, "commits"),
+            Evidence::counter("cleanout.failed_queries", u64::from(c.failed), "queries"),
+            Evidence::counter(
+                "cleanout.new_snapshot_ok",
+                u64::from(c.new_snapshot_ok),
+                "bool",
             ),
         ]);
     }
@@ -723,8 +826,18 @@ mod tests {
         }
     }
 
+    fn cleanout(failed: bool) -> Option<C07Cleanout> {
+        Some(C07Cleanout {
+            slots: 127,
+            small_commits: 139,
+            failed,
+            new_snapshot_ok: true,
+        })
+    }
+
     fn c07_good() -> C07Evidence {
         C07Evidence {
+            cleanout: cleanout(true),
             runs: vec![
                 run(16, false, 0, 20),
                 run(32, false, 0, 40),
@@ -740,6 +853,13 @@ mod tests {
         // Nothing ever fails.
         let none = C07Evidence {
             runs: vec![run(16, false, 0, 0), run(32, false, 0, 0)],
+            cleanout: cleanout(true),
+        };
+        assert_eq!(c07_verdict(&none).0, Verdict::DoesNotHold);
+        // The cleanout case read its uncleaned blocks without failing.
+        let none = C07Evidence {
+            cleanout: cleanout(false),
+            ..c07_good()
         };
         assert_eq!(c07_verdict(&none).0, Verdict::DoesNotHold);
         // A failure with the undo intact.
