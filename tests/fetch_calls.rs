@@ -135,3 +135,45 @@ fn set_arraysize_in_a_script_sets_the_fetch_size() {
     assert_eq!(calls.split_whitespace().next(), Some("21"), "{out}");
     assert!(out.contains("SP2-0267"), "{out}");
 }
+
+/// A fetch call's re-get finds its block in the cache, even when the
+/// table is larger than the cache: the call resumes in the block the
+/// previous call stopped in, which nothing has displaced since. Before the
+/// re-gets were made in their place in the scan, they came after the whole
+/// scan had passed through the cache and read every block a second time
+/// from disk (569 physical reads for a 284-block table in 64 frames).
+#[test]
+fn re_gets_find_their_block_cached_when_the_table_outgrows_the_cache() {
+    let cfg = Config {
+        block_size: 2048,
+        cache_frames: 16,
+        background_writer: false,
+        ..Config::default()
+    };
+    let db = Database::open_with(Arc::new(SimBackend::new()), cfg).expect("in-memory db");
+    let mut s = db.session();
+    for sql in [
+        "CREATE TABLE t (a INTEGER, pad TEXT)",
+        "INSERT INTO t SELECT value, 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' FROM generate_series(1, 2000)",
+        "COMMIT",
+        "SELECT * FROM t",
+    ] {
+        s.execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    let (_, hwm) = db.segment_info("t").unwrap();
+    assert!(hwm as usize > 16 * 2, "the table is larger than the cache");
+    let one_call = query(&mut s, "SELECT * FROM t", 5000);
+    let st = query(&mut s, "SELECT * FROM t", 15);
+    assert_eq!(st.get(Stat::FetchCalls), ROWS / 15 + 1);
+    assert_eq!(
+        st.get(Stat::ConsistentGets),
+        one_call.get(Stat::ConsistentGets) + ROWS / 15
+    );
+    // Only the scan's own misses, at most one per block below the HWM
+    // and the segment header (`hwm` counts both): every re-get is a hit.
+    assert!(
+        st.get(Stat::PhysicalReads) <= hwm as u64,
+        "{} physical reads for {hwm} blocks",
+        st.get(Stat::PhysicalReads)
+    );
+}

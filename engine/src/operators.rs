@@ -68,6 +68,24 @@ pub struct QueryResult {
     pub terms: Vec<Pred>,
 }
 
+/// The fetch calls a client makes for a query's rows: `size` rows a call,
+/// after `skip` rows that an OFFSET drops. A full scan that streams to the
+/// client stops at the end of each call and the next call gets again the
+/// block it resumes in (see [`run_limited`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FetchCalls {
+    pub(crate) skip: usize,
+    pub(crate) size: usize,
+}
+
+impl FetchCalls {
+    /// Whether the `n`th qualifying row (from 1) is the last of a fetch
+    /// call, so that the next call resumes in its block.
+    fn ends_call(&self, n: usize) -> bool {
+        self.size > 0 && n > self.skip && (n - self.skip) % self.size == 0
+    }
+}
+
 /// Runs `where_clause` against `def` by `access` (whose index, if any, the
 /// caller has looked up as `index`), as of `snap`.
 pub(crate) fn run(
@@ -79,7 +97,17 @@ pub(crate) fn run(
     where_clause: &Pred,
     access: &Access,
 ) -> Result<QueryResult> {
-    run_limited(core, stats, snap, def, index, where_clause, access, None)
+    run_limited(
+        core,
+        stats,
+        snap,
+        def,
+        index,
+        where_clause,
+        access,
+        None,
+        None,
+    )
 }
 
 /// [`run`] that stops once `limit` rows have qualified (a LIMIT with
@@ -90,6 +118,14 @@ pub(crate) fn run(
 /// descent) only if table terms or deleted rows left it short. A batched
 /// scan (list prefetch) sorts all of a probe's rowids first, so it ignores
 /// the limit.
+///
+/// With `fetch`, a full scan whose rows stream to the client gets again,
+/// after each fetch call's last row, the block that row came from: the
+/// next call resumes there (a consistent get at the same snapshot, the
+/// classic SQL*Plus ARRAYSIZE demonstration). The re-get is made in its
+/// place in the scan, between that block and the next, so the block is
+/// still cached as it would be in Oracle, not after the whole scan has
+/// passed through a small cache.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run_limited(
     core: &Kernel,
@@ -100,6 +136,7 @@ pub(crate) fn run_limited(
     where_clause: &Pred,
     access: &Access,
     limit: Option<usize>,
+    fetch: Option<FetchCalls>,
 ) -> Result<QueryResult> {
     let terms = boolean_terms(where_clause);
     let (max_matching, index_only) = match access {
@@ -117,6 +154,9 @@ pub(crate) fn run_limited(
                     .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
                 if terms.iter().all(|t| eval(t, &row) == Some(true)) {
                     rows.push((rowid, row));
+                    if fetch.is_some_and(|f| f.ends_call(rows.len())) {
+                        crate::txn::read_consistent(core, stats, rowid.block, snap)?;
+                    }
                 }
                 Ok(limit.is_none_or(|l| rows.len() < l))
             })?;

@@ -95,13 +95,6 @@ impl Context {
         self.in_sql_call = on;
     }
 
-    /// Gets `block` again in consistent mode as of `snap`: what a fetch
-    /// call does when it resumes a scan in the block where the previous
-    /// fetch call stopped (the scan released its pin in between).
-    pub(crate) fn reget(&mut self, block: BlockNo, snap: Snapshot) -> Result<()> {
-        crate::txn::read_consistent(&self.core, &self.stats, block, snap).map(|_| ())
-    }
-
     /// A flag that is true while this session waits for a lock (for
     /// drivers that run several sessions and must tell "blocked" from
     /// "busy").

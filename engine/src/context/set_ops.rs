@@ -41,7 +41,7 @@ impl Context {
         as_of: Option<Scn>,
         limit: Option<usize>,
     ) -> Result<QueryResult> {
-        let (r, _) = self.access_rows(table, where_clause, access, as_of, limit)?;
+        let r = self.access_rows(table, where_clause, access, as_of, limit, None)?;
         // Every row the call returns goes to the caller (AUTOTRACE's
         // `rows processed`).
         self.stats.add(Stat::RowsProcessed, r.rows.len() as u64);
@@ -58,7 +58,8 @@ impl Context {
         access: Access,
         as_of: Option<Scn>,
         limit: Option<usize>,
-    ) -> Result<(QueryResult, Snapshot)> {
+        fetch: Option<operators::FetchCalls>,
+    ) -> Result<QueryResult> {
         let (def, _) = self.target(table)?;
         let index = self.usable_index(&def, &access)?;
         self.statement(|s| {
@@ -78,8 +79,8 @@ impl Context {
                 where_clause,
                 &access,
                 limit,
+                fetch,
             )
-            .map(|r| (r, snap))
         })
     }
 

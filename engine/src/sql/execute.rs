@@ -306,15 +306,13 @@ fn run(s: &mut Context, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
 /// (one empty call when `size` divides the rows). Unlike SQL*Plus, whose
 /// first fetch returns a single row, every call asks for `size` rows.
 ///
-/// When the rows stream from a full scan, the scan releases its pin at the
-/// end of each call and the next call gets the block it resumes in again
-/// (a consistent get, at the query's snapshot): a scan of N blocks
-/// returning R rows costs about N + R / size gets, the classic SQL*Plus
-/// ARRAYSIZE demonstration. Rows that wait in a sort or an aggregate are
-/// handed out from memory, with no gets. Here the query's rows are
-/// produced during the execute call and handed out afterwards, so the
-/// re-gets come after the scan instead of between its blocks; the count
-/// is the same.
+/// When the rows stream from a full scan, each call after the first gets
+/// again the block the previous one stopped in (a consistent get, at the
+/// query's snapshot): a scan of N blocks returning R rows costs about
+/// N + R / size gets, the classic SQL*Plus ARRAYSIZE demonstration. The
+/// scan makes those re-gets in their place, between its blocks, since it
+/// knows the fetch size (`operators::FetchCalls`); rows that wait in a
+/// sort or an aggregate are handed out from memory, with no gets.
 fn fetch(s: &mut Context, size: usize, q: &super::select::Query) -> Result<()> {
     if size == 0 {
         return Ok(());
@@ -322,15 +320,6 @@ fn fetch(s: &mut Context, size: usize, q: &super::select::Query) -> Result<()> {
     let calls = q.rows.len() / size + 1;
     s.stats_handle().add(Stat::FetchCalls, calls as u64);
     s.stats_handle().add(Stat::UserCalls, calls as u64);
-    if let Some((blocks, snap)) = &q.resume {
-        // Call k (from 1) stopped after row k × size − 1; call k + 1
-        // resumes in that row's block.
-        for k in 1..calls {
-            if let Some(&block) = blocks.get(k * size - 1) {
-                s.reget(block, *snap)?;
-            }
-        }
-    }
     Ok(())
 }
 

@@ -43,10 +43,9 @@ use super::optimizer::{self, Request};
 use crate::access::{compare, Pred};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::ids::{BlockNo, Scn};
-use crate::operators::Access;
+use crate::ids::Scn;
+use crate::operators::{Access, FetchCalls};
 use crate::stats::Stat;
-use crate::txn::Snapshot;
 use crate::value::{encode_row, Row, Value};
 
 /// A query's result and its plan.
@@ -54,22 +53,12 @@ pub(super) struct Query {
     pub(super) columns: Vec<String>,
     pub(super) rows: Vec<Row>,
     pub(super) explain: Explain,
-    /// When the rows stream from a full scan (nothing blocking — no sort,
-    /// grouping or DISTINCT — between the scan and the client): the table
-    /// block each returned row came from, and the snapshot the scan read
-    /// as of. A fetch call resumes the scan in the block where the previous
-    /// one stopped, and gets it again.
-    pub(super) resume: Option<(Vec<BlockNo>, Snapshot)>,
 }
 
 /// Runs (or, with `plan_only`, only plans) a SELECT.
 pub(super) fn select(s: &mut Context, cx: &Cx<'_>, sel: &Select, plan_only: bool) -> Result<Query> {
     let b = bind_select(s, cx, sel)?;
-    let Source {
-        rows,
-        plan: access,
-        scanned,
-    } = source(s, cx, sel, &b, plan_only)?;
+    let Source { rows, plan: access } = source(s, cx, sel, &b, plan_only)?;
     let work = if b.grouped {
         aggregate(rows, &b)?
     } else {
@@ -84,11 +73,6 @@ pub(super) fn select(s: &mut Context, cx: &Cx<'_>, sel: &Select, plan_only: bool
     if need_sort && !plan_only {
         sort(s, &mut out, &b.keys);
     }
-    let streams = !b.grouped && !sel.distinct && !need_sort;
-    let resume = scanned.filter(|_| streams).map(|(blocks, snap)| {
-        let blocks: Vec<BlockNo> = blocks.into_iter().skip(b.offset).take(b.limit).collect();
-        (blocks, snap)
-    });
     let rows: Vec<Row> = out
         .into_iter()
         .skip(b.offset)
@@ -100,7 +84,6 @@ pub(super) fn select(s: &mut Context, cx: &Cx<'_>, sel: &Select, plan_only: bool
         columns: b.items.into_iter().map(|i| i.name).collect(),
         rows,
         explain,
-        resume,
     })
 }
 
@@ -108,8 +91,6 @@ pub(super) fn select(s: &mut Context, cx: &Cx<'_>, sel: &Select, plan_only: bool
 struct Source {
     rows: Vec<Row>,
     plan: SourcePlan,
-    /// For a full scan: each row's table block, and the scan's snapshot.
-    scanned: Option<(Vec<BlockNo>, Snapshot)>,
 }
 
 /// The source's part of the plan.
@@ -142,7 +123,6 @@ fn source(
         rows: 0,
         cost: 0,
     };
-    let mut scanned = None;
     let rows = match (&sel.from, &b.def) {
         (From::Table { name, alias, as_of }, Some(def)) => {
             let pred = match &b.filter {
@@ -217,11 +197,17 @@ fn source(
                 // Rows the access delivers in the ORDER BY's order need
                 // no sort, so the LIMIT still stops them.
                 let stop = b.stop_after.filter(|_| b.keys.is_empty() || plan.sorted);
-                let full = chosen.access == Access::Full;
-                let (r, snap) = s.access_rows(name, &pred, chosen.access, scn, stop)?;
-                if full {
-                    scanned = Some((r.rows.iter().map(|(id, _)| id.block).collect(), snap));
-                }
+                // A full scan whose rows stream to the client (nothing
+                // that holds them — a sort, grouping or DISTINCT — in
+                // between) is resumed by each fetch call, which gets its
+                // block again (`operators::run_limited`).
+                let streams = !b.grouped && !sel.distinct && (b.keys.is_empty() || plan.sorted);
+                let fetch = (chosen.access == Access::Full && streams && cx.fetch_size > 0)
+                    .then_some(FetchCalls {
+                        skip: b.offset,
+                        size: cx.fetch_size,
+                    });
+                let r = s.access_rows(name, &pred, chosen.access, scn, stop, fetch)?;
                 r.rows.into_iter().map(|(_, row)| row).collect()
             }
         }
@@ -254,11 +240,7 @@ fn source(
             }
         }
     };
-    Ok(Source {
-        rows,
-        plan,
-        scanned,
-    })
+    Ok(Source { rows, plan })
 }
 
 /// The rows of `generate_series(a, b)` (`n` values) that pass `filter`,
