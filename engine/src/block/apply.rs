@@ -322,9 +322,10 @@ impl Block {
                 itl_idx,
                 itl,
             },
+            // The same rule for the lock byte as a whole before image.
             (UndoOp::Cols { slot, lock, cols }, Body::Heap(_)) => Op::UpdateCols {
                 slot: *slot,
-                lock: *lock,
+                lock: unlocked_unless_own(*lock, itl_idx),
                 cols: cols.clone(),
                 itl_idx,
                 itl,
