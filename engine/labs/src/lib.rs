@@ -33,6 +33,9 @@
 //!   for each outcome. No verdict is a literal.
 //! * **Sizes.** `--quick` uses small data so the whole catalogue runs in a
 //!   few minutes on two cores; the default size is what the book quotes.
+//!   A verdict that rests on counters gives the same verdict at both sizes
+//!   (every lab does today); one that did not would say so in its reason,
+//!   with the size at which it changes.
 //! * **Public API only.** This is a crate of its own (`blocklab-labs`,
 //!   depending on the engine crate `blocklab`), so a lab can reach only
 //!   what any program using the engine can: what it measures is what a
