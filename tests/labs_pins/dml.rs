@@ -78,7 +78,7 @@ pub fn pins() -> Vec<Pin> {
         // ANCHOR: C03
         (
             "C03",
-            Verdict::Depends,
+            Verdict::Holds,
             vec![
                 ("rows", 300),
                 ("width20.insert.redo_size", 82535),

@@ -21,12 +21,13 @@
 //!
 //! Timings. Where a claim is about time, the lab times each alternative a
 //! few times, interleaved (repetition i of every alternative runs side by
-//! side), and the verdict compares them repetition by repetition
+//! side), and its timing note compares them repetition by repetition
 //! ([`Timing`], [`sep`]): one is *clearly* faster only when it was faster
-//! in every repetition. Otherwise the verdict is `depends` (the difference
-//! is within this machine's noise at this size), and the reason says which
-//! comparison was unclear. Counters decide everything
-//! else, and a counter that contradicts the claim makes it `does not hold`
+//! in every repetition; otherwise the note says the difference is within
+//! this machine's noise at this size, and which comparison was unclear.
+//! The verdict itself rests on the counters that explain the time (redo
+//! and undo bytes, gets, calls, parses, syncs), so it is the same on every
+//! run; a counter that contradicts the claim makes it `does not hold`
 //! whatever the clock says.
 
 mod calls;

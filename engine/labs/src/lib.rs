@@ -33,6 +33,9 @@
 //!   for each outcome. No verdict is a literal.
 //! * **Sizes.** `--quick` uses small data so the whole catalogue runs in a
 //!   few minutes on two cores; the default size is what the book quotes.
+//!   A verdict that rests on counters gives the same verdict at both sizes
+//!   (every lab does today); one that did not would say so in its reason,
+//!   with the size at which it changes.
 //! * **Public API only.** This is a crate of its own (`blocklab-labs`,
 //!   depending on the engine crate `blocklab`), so a lab can reach only
 //!   what any program using the engine can: what it measures is what a
@@ -62,7 +65,7 @@ pub use index::{c24_verdict, c26_verdict, C24Evidence, C26Evidence};
 pub use ops::{c31_verdict, c41_verdict, c42_verdict, C31Evidence, C41Evidence, C42Evidence};
 pub use physical::{
     c06_verdict, c07_verdict, c08_verdict, c30_verdict, c32_verdict, c34_verdict, c40_verdict,
-    C06Evidence, C06Point, C07Cleanout, C07Evidence, C07Run, C08Evidence, C08Throughput,
+    C06Evidence, C06Point, C07Cleanout, C07Evidence, C07Run, C08Evidence, C08Queue, C08Throughput,
     C30Evidence, C30Point, C32Evidence, C32Point, C34Evidence, C34Scan, C40Evidence, C40Scenario,
     C07_LONG_RETENTION_MS,
 };

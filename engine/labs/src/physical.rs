@@ -27,7 +27,7 @@ mod undo_growth;
 
 pub use cleanout::{c34_verdict, C34Evidence, C34Scan};
 pub use clustering::{c30_verdict, c32_verdict, C30Evidence, C30Point, C32Evidence, C32Point};
-pub use locks::{c08_verdict, C08Evidence, C08Throughput};
+pub use locks::{c08_verdict, C08Evidence, C08Queue, C08Throughput};
 pub use read_consistency::{
     c06_verdict, c07_verdict, C06Evidence, C06Point, C07Cleanout, C07Evidence, C07Run,
     C07_LONG_RETENTION_MS,

@@ -1,7 +1,10 @@
 //! Consistent reads (C06) and snapshot too old (C07), measured with two
 //! sessions driven from one thread: a SERIALIZABLE reader whose snapshot is
 //! fixed by its first statement, and a writer that commits single-row
-//! changes after it. Everything here is a counter; C06 also times the query.
+//! changes after it. Everything here is a counter; C06 also times the query,
+//! and shows the times beside a verdict that rests on the undo records
+//! applied and the clones built, which are the work that makes the query
+//! slower.
 //!
 //! C07 also shows the other way to ORA-01555 (Kyte, *Expert Oracle
 //! Database Architecture*, "Delayed Block Cleanout"): a block left
@@ -14,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use super::pad;
 use crate::rng::Rng;
-use crate::{report, Chart, Evidence, Lab, LabCtx, Report, Scale, Verdict};
+use crate::{report, sep, Chart, Evidence, Lab, LabCtx, Report, Scale, Sep, Timing, Verdict};
 use blocklab::config::Config;
 use blocklab::db::Database;
 use blocklab::error::{Error, Result};
@@ -88,9 +91,12 @@ pub struct C06Point {
 }
 
 /// What C06 measures.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct C06Evidence {
     pub points: Vec<C06Point>,
+    /// The query's time at each point, in the order of `points` (shown
+    /// beside the verdict, never deciding it).
+    pub query_ms: Vec<Timing>,
     /// An UPDATE of every row by another session, on the same blocks, at
     /// the moment of the largest point.
     pub update_db_block_gets: u64,
@@ -102,7 +108,9 @@ pub struct C06Evidence {
 /// and applies no undo; with changes it builds clones, returns the
 /// snapshot's answer, and applies strictly more undo the more changes
 /// there were; and the UPDATE gets blocks in current mode without any
-/// clone or undo.
+/// clone or undo. The undo records applied are the work the time grows
+/// with, so they decide; the query times are shown beside them
+/// ([`c06_timing_note`]).
 pub fn c06_verdict(e: &C06Evidence) -> (Verdict, String) {
     let mut pts = e.points.clone();
     pts.sort_by_key(|p| p.changes);
@@ -171,6 +179,48 @@ pub fn c06_verdict(e: &C06Evidence) -> (Verdict, String) {
     )
 }
 
+/// What the query times say beside C06's verdict: whether the query got
+/// clearly slower from each amount of change to the next, as the undo it
+/// applied grew. At the quick size, 10 changes apply 10 undo records to a
+/// scan of a few blocks, within the noise of one query.
+pub fn c06_timing_note(e: &C06Evidence) -> String {
+    let mut pts: Vec<(u64, &Timing)> = e
+        .points
+        .iter()
+        .zip(&e.query_ms)
+        .map(|(p, t)| (p.changes, t))
+        .collect();
+    pts.sort_by_key(|(n, _)| *n);
+    let times: Vec<String> = pts
+        .iter()
+        .map(|(n, t)| format!("{n} changes {:.2} ms", t.median))
+        .collect();
+    let mut overlap = Vec::new();
+    let mut faster = Vec::new();
+    for w in pts.windows(2) {
+        let step = format!("{} -> {}", w[0].0, w[1].0);
+        match sep(w[1].1, w[0].1) {
+            Sep::Above => {}
+            Sep::Overlap => overlap.push(step),
+            Sep::Below => faster.push(step),
+        }
+    }
+    let times = format!("query time {}", times.join(", "));
+    if !faster.is_empty() {
+        format!(
+            "{times}: more changes clearly faster on this run ({}), against the counters",
+            faster.join(", ")
+        )
+    } else if !overlap.is_empty() {
+        format!(
+            "{times}: within the noise for {} changes",
+            overlap.join(", ")
+        )
+    } else {
+        format!("{times}: the query clearly slower the more undo it applied")
+    }
+}
+
 fn c06(ctx: &mut LabCtx) -> Result<Report> {
     let rows = ctx.size(500, 2_000);
     let changes: Vec<u64> = if ctx.quick {
@@ -186,6 +236,7 @@ fn c06(ctx: &mut LabCtx) -> Result<Report> {
     let mut other = db.session();
     let mut points = Vec::new();
     let mut timings = Vec::new();
+    let mut query_ms = Vec::new();
     let (mut upd_gets, mut upd_cr, mut upd_undo) = (0, 0, 0);
     let (mut fresh_cr, mut fresh_undo, mut table_blocks) = (0, 0, 0);
     let last = changes.last().copied().unwrap_or(0);
@@ -231,9 +282,11 @@ fn c06(ctx: &mut LabCtx) -> Result<Report> {
             &samples,
             "ms",
         ));
+        query_ms.push(Timing::of(&samples));
     }
     let e = C06Evidence {
         points,
+        query_ms,
         update_db_block_gets: upd_gets,
         update_cr_blocks_created: upd_cr,
         update_undo_records_applied: upd_undo,
@@ -319,6 +372,9 @@ fn c06(ctx: &mut LabCtx) -> Result<Report> {
         ],
         Vec::new(),
     );
+    // Undo records applied and clones built explain the query time.
+    r.timed_verdict = false;
+    r.timing_note = Some(c06_timing_note(&e));
     r.chart = Some(chart);
     Ok(r)
 }
@@ -781,6 +837,11 @@ mod tests {
     fn c06_good() -> C06Evidence {
         C06Evidence {
             points: vec![point(0, 0, 0), point(10, 8, 10), point(100, 17, 100)],
+            query_ms: vec![
+                Timing::of(&[1.0, 1.1, 1.2]),
+                Timing::of(&[1.3, 1.4, 1.5]),
+                Timing::of(&[2.0, 2.2, 2.4]),
+            ],
             update_db_block_gets: 40,
             update_cr_blocks_created: 0,
             update_undo_records_applied: 0,
@@ -808,6 +869,30 @@ mod tests {
         let mut wrong = c06_good();
         wrong.points[1].as_of_snapshot = false;
         assert_eq!(c06_verdict(&wrong).0, Verdict::DoesNotHold);
+        // Changes that built no clone.
+        let mut unseen = c06_good();
+        unseen.points[2].cr_blocks_created = 0;
+        assert_eq!(c06_verdict(&unseen).0, Verdict::DoesNotHold);
+        // An UPDATE that read no block in current mode.
+        let no_current = C06Evidence {
+            update_db_block_gets: 0,
+            ..c06_good()
+        };
+        assert_eq!(c06_verdict(&no_current).0, Verdict::DoesNotHold);
+        // Only one amount of change.
+        let mut one = c06_good();
+        one.points.truncate(1);
+        assert_eq!(c06_verdict(&one).0, Verdict::DoesNotHold);
+        // Times never change the verdict; the note says what they show.
+        let mut noisy = c06_good();
+        noisy.query_ms[1] = Timing::of(&[0.9, 1.4, 1.3]);
+        assert_eq!(c06_verdict(&noisy).0, Verdict::Holds);
+        assert!(c06_timing_note(&noisy).contains("within the noise for 0 -> 10"));
+        let mut reversed = c06_good();
+        reversed.query_ms[2] = Timing::of(&[0.5, 0.6, 0.7]);
+        assert_eq!(c06_verdict(&reversed).0, Verdict::Holds);
+        assert!(c06_timing_note(&reversed).contains("against the counters"));
+        assert!(c06_timing_note(&c06_good()).contains("clearly slower"));
     }
 
     fn run(undo_blocks: u32, autoextend: bool, retention_ms: u64, first: u64) -> C07Run {
