@@ -95,7 +95,10 @@ fn lab_counters_are_pinned_and_repeatable() {
 /// tests/labs_pins/*.rs) from what the lab measured, so a deliberate change
 /// re-pins every counter at once; review the diff before committing it.
 fn bless_pin(id: &str, verdict: Verdict, got: &[(String, u64)]) {
-    let (start, end) = (format!("// ANCHOR: {id}\n"), format!("// ANCHOR_END: {id}\n"));
+    let (start, end) = (
+        format!("// ANCHOR: {id}\n"),
+        format!("// ANCHOR_END: {id}\n"),
+    );
     for e in std::fs::read_dir("tests/labs_pins").unwrap() {
         let path = e.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
