@@ -20,6 +20,13 @@
 //! predicate, so for them every column counts as read. Collecting the rowids before changing anything also
 //! gives Halloween protection: a row the statement moves is never visited
 //! twice.
+//!
+//! Nothing that may run SQL is evaluated under the row's latch: the
+//! current-mode recheck does not evaluate an opaque WHERE term again (its
+//! columns are compared instead), and new values that call a function
+//! whose body is a query are computed from the version found before the
+//! row is latched (`update_query_unlatched`), a change since to a column
+//! they read restarting the statement.
 
 use super::*;
 use crate::access::eval;
