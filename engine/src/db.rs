@@ -308,6 +308,20 @@ impl Database {
         self.sql.register(name, Arc::new(f));
     }
 
+    /// Registers a function whose body is the query `sql` (claim C35, as a
+    /// PL/SQL function doing `SELECT … INTO`): `name(args…)` in any
+    /// statement of any session runs `sql` in the calling session with the
+    /// arguments as its `?` binds, in order, and returns the first column
+    /// of its one row (NULL when it finds none, `Error::TooManyRows` when
+    /// it finds more). Each call is one `recursive calls` (see
+    /// `sql::recursive` for every counter). `sql` must be one SELECT, else
+    /// an error; a call with another number of arguments than its binds is
+    /// an error when the calling statement is bound. Registering a name
+    /// again replaces it.
+    pub fn register_query_function(&self, name: &str, sql: &str) -> Result<()> {
+        crate::sql::register_query_function(&self.sql, name, sql)
+    }
+
     /// Writes every dirty block and advances the checkpoint.
     pub fn checkpoint(&self) -> Result<()> {
         self.core.checkpoint().map(|_| ())

@@ -140,6 +140,17 @@ pub enum Error {
     /// an unsupported form, a wrong number of bind values.
     #[error("{0}")]
     Sql(String),
+    /// A function whose body is a query found more than one row (Oracle's
+    /// ORA-01422 "exact fetch returns more than requested number of rows",
+    /// which a PL/SQL `SELECT … INTO` raises).
+    #[error("exact fetch returns more than requested number of rows: the query of function {function} found more than one row")]
+    TooManyRows { function: String },
+    /// Recursive SQL nested deeper than `levels`: a function whose query
+    /// calls a function whose query … (Oracle's ORA-00036 "maximum number
+    /// of recursive SQL levels exceeded"); a depth limit instead of a stack
+    /// overflow.
+    #[error("maximum number of recursive SQL levels ({levels}) exceeded")]
+    RecursionLimit { levels: u32 },
 }
 
 impl Error {
@@ -208,6 +219,8 @@ impl Error {
             Error::Internal(_) => "ORA-00600",
             Error::Syntax { .. } => "ORA-00900",
             Error::Sql(_) => "ORA-00904",
+            Error::TooManyRows { .. } => "ORA-01422",
+            Error::RecursionLimit { .. } => "ORA-00036",
         }
     }
 }

@@ -17,9 +17,18 @@
 //! the previous one costs no get (`buffer is pinned count`), another block
 //! costs one consistent get (`table blocks visited by rowid`). Screening
 //! predicates never change the leaf range, only the table visits.
+//!
+//! Invariant: no predicate is evaluated while a block latch is held. A
+//! table term may call a function that runs a query of its own (recursive
+//! SQL, `sql::recursive`); that query gets blocks, perhaps the very block
+//! being read, and a latch is not re-entrant once a writer waits for it.
+//! So a full scan takes a block's rows and releases the block before
+//! filtering them (`heap::scan_while`), a rowid fetch decodes the rows of
+//! a block before checking them, and an index-only scan whose remaining
+//! terms hold such a term checks them after the leaf walk.
 
 use crate::access::{
-    boolean_terms, eval, eval_partial, plan_for_index, AccessPlan, ColumnBound, Pred,
+    boolean_terms, eval_partial, plan_for_index, try_eval, AccessPlan, ColumnBound, Pred,
 };
 use crate::block::{Block, Body, SlotState};
 use crate::btree::key::{
@@ -152,7 +161,7 @@ pub(crate) fn run_limited(
             heap::scan_while(core, stats, snap, def.seg, |rowid, bytes| {
                 let row = decode_row(bytes)
                     .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
-                if terms.iter().all(|t| eval(t, &row) == Some(true)) {
+                if holds(&terms, &row)? {
                     rows.push((rowid, row));
                     if fetch.is_some_and(|f| f.ends_call(rows.len())) {
                         crate::txn::read_consistent(core, stats, rowid.block, snap)?;
@@ -191,7 +200,13 @@ pub(crate) fn run_limited(
         )));
     }
     let batched = matches!(access, Access::IndexBatched { .. });
-    let limit = if batched { None } else { limit };
+    // An index-only scan checks its remaining terms on the rows it builds
+    // from the keys; one that may call a function is checked after the
+    // walk, with the leaf latch released (see the module doc), so the walk
+    // cannot stop at the LIMIT.
+    let defer = index_only && table_terms.iter().any(|t| t.contains_opaque());
+    let mut built: Vec<(RowId, Row)> = Vec::new();
+    let limit = if batched || defer { None } else { limit };
     let mut rows = Vec::new();
     let mut fetcher = RowidFetcher::default();
     let ranges = key_ranges(&plan, &keycols);
@@ -228,7 +243,9 @@ pub(crate) fn run_limited(
                         for (p, &c) in cols.iter().enumerate() {
                             row[c] = vals[p].clone();
                         }
-                        if table_terms.iter().all(|t| eval(t, &row) == Some(true)) {
+                        if defer {
+                            built.push((rowid, row));
+                        } else if holds(&table_terms, &row)? {
                             rows.push((rowid, row));
                         }
                     } else {
@@ -251,8 +268,13 @@ pub(crate) fn run_limited(
                 hits.sort_by_key(|r| (r.block.0, r.slot));
             }
             let more = n + 1 < count || stopped_at.is_some();
+            for (rowid, row) in built.drain(..) {
+                if holds(&table_terms, &row)? {
+                    rows.push((rowid, row));
+                }
+            }
             fetcher.fetch_all(core, stats, snap, &hits, more, |rowid, row| {
-                if table_terms.iter().all(|t| eval(t, &row) == Some(true)) {
+                if holds(&table_terms, &row)? {
                     rows.push((rowid, row));
                 }
                 Ok(())
@@ -275,6 +297,17 @@ pub(crate) fn run_limited(
     })
 }
 
+/// Whether every term is TRUE for `row` (AND of the terms, in order, the
+/// first that is not TRUE deciding); a function's error ends the query.
+fn holds<P: std::borrow::Borrow<Pred>>(terms: &[P], row: &[Value]) -> Result<bool> {
+    for t in terms {
+        if try_eval(t.borrow(), row)? != Some(true) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 /// Table fetches by rowid that keep the last table block pinned: a rowid
 /// in the same block as the previous one costs no get (`buffer is pinned
 /// count`), another block one consistent get (`table blocks visited by
@@ -287,8 +320,8 @@ pub(crate) struct RowidFetcher {
 impl RowidFetcher {
     /// Fetches the live rows at `rowids` as of `snap`, in order, calling
     /// `each` with each one. Consecutive rowids in one table block are read
-    /// from one consistent get, under that block's read latch (no copy of
-    /// the block). With `more` (another range of the same statement
+    /// from one consistent get, decoded under that block's read latch (no
+    /// copy of the block) and handed to `each` once it is released. With `more` (another range of the same statement
     /// follows: an IN-list), the last block stays pinned (as a copy) for
     /// the next call, so a range that continues in that block costs no get.
     pub(crate) fn fetch_all(
@@ -318,17 +351,25 @@ impl RowidFetcher {
                 }
             } else {
                 stats.inc(Stat::TableBlockGetsByRowid);
-                let view = read_consistent(core, stats, block, snap)?;
-                for (k, &r) in group.iter().enumerate() {
-                    stats.inc(Stat::TableFetchByRowid);
-                    if k > 0 {
-                        stats.inc(Stat::BufferIsPinned);
+                // The group's rows are decoded under the latch and checked
+                // (by `each`) after it is released: see the module doc.
+                let mut found = Vec::with_capacity(group.len());
+                {
+                    let view = read_consistent(core, stats, block, snap)?;
+                    for (k, &r) in group.iter().enumerate() {
+                        stats.inc(Stat::TableFetchByRowid);
+                        if k > 0 {
+                            stats.inc(Stat::BufferIsPinned);
+                        }
+                        if let Some(row) = slot_row(core, &view, r)? {
+                            found.push((r, row));
+                        }
                     }
-                    if let Some(row) = slot_row(core, &view, r)? {
-                        each(r, row)?;
-                    }
+                    self.pinned = (more && j == rowids.len()).then(|| (*view).clone());
                 }
-                self.pinned = (more && j == rowids.len()).then(|| (*view).clone());
+                for (r, row) in found {
+                    each(r, row)?;
+                }
             }
             i = j;
         }

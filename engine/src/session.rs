@@ -25,6 +25,10 @@
 //! `sql::execute`). The row calls a SQL statement makes below are not user
 //! calls; a call of the typed API (`insert`, `query`, …) is one.
 //!
+//! A function whose body is a query (`Database::register_query_function`)
+//! runs it inside the calling statement: each run is a `recursive calls`
+//! and an `execute count`, never a user call (`sql::recursive`).
+//!
 //! The session cursor cache is Oracle's `session_cached_cursors`: a text
 //! parsed [`CURSOR_CACHE_AFTER`] times in this session is kept here with
 //! its cursor (at most [`SESSION_CACHED_CURSORS`] of them, the least

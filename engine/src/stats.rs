@@ -95,6 +95,7 @@ stats! {
     ParseCountTotal => "parse count (total)",
     ParseCountHard => "parse count (hard)",
     ExecuteCount => "execute count",
+    RecursiveCalls => "recursive calls",
     SessionCursorCacheHits => "session cursor cache hits",
     FetchCalls => "fetch calls",
     SortsMemory => "sorts (memory)",

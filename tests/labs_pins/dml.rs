@@ -385,6 +385,12 @@ pub fn pins() -> Vec<Pin> {
                 ("arraysize1000.user_calls", 13),
                 ("arraysize1000.consistent_gets", 76),
                 ("arraysize1000.predicted_gets", 75),
+                ("query_function.rows", 1000),
+                ("query_function.function_calls", 1000),
+                ("query_function.recursive_calls", 1000),
+                ("query_function.execute_count", 1001),
+                ("query_function.fetch_calls", 11),
+                ("query_function.user_calls", 13),
             ],
         ),
         // ANCHOR_END: C35

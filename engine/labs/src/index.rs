@@ -59,16 +59,40 @@ pub struct C24Evidence {
     pub index_filter: u64,
     /// `b = f(3)` through the index: the function gives the matching value.
     pub matching_value: u64,
+    /// The same five plans calling `g`, the same function written as a
+    /// query (`SELECT a FROM t WHERE a = ?`, recursive SQL): for each,
+    /// (user function calls, recursive calls).
+    pub query_fn: [(u64, u64); 5],
+}
+
+impl C24Evidence {
+    /// The calls of `f` per plan, in the order of `query_fn`.
+    fn plans(&self) -> [u64; 5] {
+        [
+            self.full_alone,
+            self.full_other_first,
+            self.full_function_first,
+            self.index_filter,
+            self.matching_value,
+        ]
+    }
 }
 
 /// The claim holds when the call counts are exactly: one per table row on
 /// a full scan, one per surviving row when another predicate filters first
 /// (on a full scan or through an index), and one per statement when the
-/// function supplies a matching value.
+/// function supplies a matching value; and the function written as a query
+/// is called as often on every plan, each call one recursive call (one
+/// execution of its query).
 pub fn c24_verdict(e: &C24Evidence) -> (Verdict, String) {
     let per_row = e.full_alone == e.rows;
     let filtered = e.full_other_first == e.rows_b3 && e.index_filter == e.rows_b3;
     let once = e.matching_value == 1;
+    let recursive = e
+        .plans()
+        .iter()
+        .zip(&e.query_fn)
+        .all(|(f, (g, rec))| g == f && rec == g);
     let order = if e.full_function_first == e.full_other_first {
         "the order the predicates are written in does not matter".to_string()
     } else {
@@ -77,11 +101,11 @@ pub fn c24_verdict(e: &C24Evidence) -> (Verdict, String) {
             e.full_function_first, e.full_other_first
         )
     };
-    if per_row && filtered && once {
+    if per_row && filtered && once && recursive {
         (
             Verdict::Holds,
             format!(
-                "{} calls for {} rows on a full scan, {} when b = 3 filters first (full scan or index), 1 when it supplies the matching value; {order}",
+                "{} calls for {} rows on a full scan, {} when b = 3 filters first (full scan or index), 1 when it supplies the matching value; {order}; written as a query, the function makes as many recursive calls on every plan",
                 e.full_alone, e.rows, e.full_other_first
             ),
         )
@@ -89,8 +113,8 @@ pub fn c24_verdict(e: &C24Evidence) -> (Verdict, String) {
         (
             Verdict::DoesNotHold,
             format!(
-                "calls: full {} (rows {}), filtered {} / index {} (expected {}), matching {} (expected 1)",
-                e.full_alone, e.rows, e.full_other_first, e.index_filter, e.rows_b3, e.matching_value
+                "calls: full {} (rows {}), filtered {} / index {} (expected {}), matching {} (expected 1); the query function's (calls, recursive calls) per plan {:?} (expected {:?} each twice)",
+                e.full_alone, e.rows, e.full_other_first, e.index_filter, e.rows_b3, e.matching_value, e.query_fn, e.plans()
             ),
         )
     }
@@ -100,38 +124,46 @@ fn c24(ctx: &mut LabCtx) -> Result<Report> {
     let n = ctx.size(2_000, 100_000);
     let (db, _) = ctx.database("c24", ctx.config())?;
     db.register_function("f", |v: &[Value]| Ok(v[0].clone()));
+    // The same function as a query: each call is recursive SQL.
+    db.register_query_function("g", "SELECT a FROM t WHERE a = ?")?;
     let mut s = db.session();
     ctx.step("loading");
     load_t(&mut s, n)?;
-    let calls = |s: &mut Session, sql: &str| -> Result<u64> {
-        Ok(s.execute(sql)?.stats.get(Stat::UserFunctionCalls))
+    let calls = |s: &mut Session, sql: &str| -> Result<(u64, u64)> {
+        let st = s.execute(sql)?.stats;
+        Ok((
+            st.get(Stat::UserFunctionCalls),
+            st.get(Stat::RecursiveCalls),
+        ))
     };
     let rows_b3 = s.execute("SELECT COUNT(*) FROM t WHERE b = 3")?.rows[0][0]
         .as_int()
         .unwrap_or(0) as u64;
     ctx.step("measuring");
+    let plans = [
+        "SELECT /*+ FULL(t) */ a FROM t WHERE f(a) = 5",
+        "SELECT /*+ FULL(t) */ a FROM t WHERE b = 3 AND f(a) = 5",
+        "SELECT /*+ FULL(t) */ a FROM t WHERE f(a) = 5 AND b = 3",
+        "SELECT /*+ INDEX(t t_bc) */ a FROM t WHERE b = 3 AND f(a) = 5",
+        "SELECT /*+ INDEX(t t_bc) */ a FROM t WHERE b = f(3)",
+    ];
+    let mut by_f = [0u64; 5];
+    let mut query_fn = [(0u64, 0u64); 5];
+    for (i, sql) in plans.iter().enumerate() {
+        by_f[i] = calls(&mut s, sql)?.0;
+        query_fn[i] = calls(&mut s, &sql.replace("f(", "g("))?;
+    }
     let e = C24Evidence {
         rows: n,
         rows_b3,
-        full_alone: calls(&mut s, "SELECT /*+ FULL(t) */ a FROM t WHERE f(a) = 5")?,
-        full_other_first: calls(
-            &mut s,
-            "SELECT /*+ FULL(t) */ a FROM t WHERE b = 3 AND f(a) = 5",
-        )?,
-        full_function_first: calls(
-            &mut s,
-            "SELECT /*+ FULL(t) */ a FROM t WHERE f(a) = 5 AND b = 3",
-        )?,
-        index_filter: calls(
-            &mut s,
-            "SELECT /*+ INDEX(t t_bc) */ a FROM t WHERE b = 3 AND f(a) = 5",
-        )?,
-        matching_value: calls(
-            &mut s,
-            "SELECT /*+ INDEX(t t_bc) */ a FROM t WHERE b = f(3)",
-        )?,
+        full_alone: by_f[0],
+        full_other_first: by_f[1],
+        full_function_first: by_f[2],
+        index_filter: by_f[3],
+        matching_value: by_f[4],
+        query_fn,
     };
-    let evidence = vec![
+    let mut evidence = vec![
         Evidence::counter("rows", e.rows, "rows"),
         Evidence::counter("rows_b_eq_3", e.rows_b3, "rows"),
         Evidence::counter("calls.full_scan", e.full_alone, "calls"),
@@ -144,6 +176,25 @@ fn c24(ctx: &mut LabCtx) -> Result<Report> {
         Evidence::counter("calls.index_then_filter", e.index_filter, "calls"),
         Evidence::counter("calls.matching_value", e.matching_value, "calls"),
     ];
+    let names = [
+        "full_scan",
+        "full_scan_other_first",
+        "full_scan_function_first",
+        "index_then_filter",
+        "matching_value",
+    ];
+    for (name, (g, rec)) in names.iter().zip(e.query_fn) {
+        evidence.push(Evidence::counter(
+            format!("query_function.{name}.calls"),
+            g,
+            "calls",
+        ));
+        evidence.push(Evidence::counter(
+            format!("query_function.{name}.recursive_calls"),
+            rec,
+            "calls",
+        ));
+    }
     Ok(report(
         C24,
         c24_verdict(&e),
@@ -265,8 +316,22 @@ mod tests {
             full_function_first: 100,
             index_filter: 10,
             matching_value: 1,
+            query_fn: [(100, 100), (10, 10), (100, 100), (10, 10), (1, 1)],
         };
         assert_eq!(c24_verdict(&good).0, Verdict::Holds);
+        // A query function whose calls are not each one recursive call
+        // (its query not run per call, or run more than once).
+        let cached = C24Evidence {
+            query_fn: [(100, 1), (10, 10), (100, 100), (10, 10), (1, 1)],
+            ..good
+        };
+        assert_eq!(c24_verdict(&cached).0, Verdict::DoesNotHold);
+        // Called more often than the Rust function on the same plan.
+        let more = C24Evidence {
+            query_fn: [(100, 100), (100, 100), (100, 100), (10, 10), (1, 1)],
+            ..good
+        };
+        assert_eq!(c24_verdict(&more).0, Verdict::DoesNotHold);
         let every_row = C24Evidence {
             matching_value: 100,
             ..good

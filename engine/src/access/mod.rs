@@ -66,6 +66,6 @@ pub use plan::{
     AccessPlan, ColumnBound, Endpoint,
 };
 pub use pred::{
-    compare, describe, eval, eval_partial, like_matches, like_prefix, render, CmpOp, NotAvailable,
-    OpaqueEval, OpaqueFn, Pred,
+    compare, describe, eval, eval_partial, like_matches, like_prefix, render, try_eval, CmpOp,
+    NotAvailable, OpaqueEval, OpaqueFn, Pred,
 };

@@ -10,11 +10,16 @@
 //! (exactly, even beyond 2^53); text compares by UTF-8 bytes (so `'B' < 'a'`);
 //! text against a number is UNKNOWN, like a comparison with NULL. A real NaN
 //! compares UNKNOWN with everything.
+//!
+//! An opaque term's function may fail (a function whose query found two
+//! rows): [`try_eval`] returns that error so the statement ends with it;
+//! [`eval`] and [`eval_partial`] read it as UNKNOWN.
 
 use std::cmp::Ordering;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::error::Result as DbResult;
 use crate::value::Value;
 
 /// A comparison operator.
@@ -61,11 +66,20 @@ impl CmpOp {
 #[derive(Clone)]
 pub struct OpaqueFn(pub Arc<OpaqueEval>);
 
-/// The signature of an opaque predicate's function.
-pub type OpaqueEval = dyn Fn(&[Value]) -> Option<bool> + Send + Sync;
+/// The signature of an opaque predicate's function: UNKNOWN is `Ok(None)`;
+/// an error ends the statement that evaluates it with [`try_eval`].
+pub type OpaqueEval = dyn Fn(&[Value]) -> DbResult<Option<bool>> + Send + Sync;
 
 impl OpaqueFn {
+    /// A function that cannot fail.
     pub fn new(f: impl Fn(&[Value]) -> Option<bool> + Send + Sync + 'static) -> OpaqueFn {
+        OpaqueFn(Arc::new(move |v: &[Value]| Ok(f(v))))
+    }
+
+    /// A function that can fail (one that runs SQL).
+    pub fn fallible(
+        f: impl Fn(&[Value]) -> DbResult<Option<bool>> + Send + Sync + 'static,
+    ) -> OpaqueFn {
         OpaqueFn(Arc::new(f))
     }
 }
@@ -215,7 +229,14 @@ impl fmt::Display for NotAvailable {
 /// end of the row reads as UNKNOWN rather than panicking; the planner is
 /// expected to have checked column positions against the table.
 pub fn eval(pred: &Pred, row: &[Value]) -> Option<bool> {
-    eval_partial(pred, &|c| row.get(c)).unwrap_or(None)
+    try_eval(pred, row).unwrap_or(None)
+}
+
+/// [`eval`] that returns the error of an opaque term's function instead of
+/// reading it as UNKNOWN: what a query's filters use, so that a failing
+/// function ends the statement.
+pub fn try_eval(pred: &Pred, row: &[Value]) -> DbResult<Option<bool>> {
+    eval_available(pred, &|c| row.get(c))
 }
 
 /// Evaluation when only some columns are available (an index entry): `get`
@@ -229,17 +250,20 @@ pub fn eval_partial<'v>(
     if let Some(col) = pred.columns().into_iter().find(|&c| get(c).is_none()) {
         return Err(NotAvailable { col });
     }
-    Ok(eval_available(pred, get))
+    Ok(eval_available(pred, get).unwrap_or(None))
 }
 
 /// Evaluation once every needed column is known to be available.
 /// AND/OR stop at the first deciding operand, so an opaque function is not
 /// called when an earlier operand already decided the result.
-fn eval_available<'v>(pred: &Pred, get: &dyn Fn(usize) -> Option<&'v Value>) -> Option<bool> {
+fn eval_available<'v>(
+    pred: &Pred,
+    get: &dyn Fn(usize) -> Option<&'v Value>,
+) -> DbResult<Option<bool>> {
     static NULL: Value = Value::Null;
     let val = |col: usize| get(col).unwrap_or(&NULL);
     let negate_if = |t: Option<bool>, negated: bool| t.map(|b| b != negated);
-    match pred {
+    Ok(match pred {
         Pred::Cmp { col, op, value } => compare(val(*col), value).map(|o| op.holds(o)),
         Pred::Between {
             col,
@@ -269,8 +293,8 @@ fn eval_available<'v>(pred: &Pred, get: &dyn Fn(usize) -> Option<&'v Value>) -> 
         Pred::And(ps) => {
             let mut result = Some(true);
             for p in ps {
-                match eval_available(p, get) {
-                    Some(false) => return Some(false),
+                match eval_available(p, get)? {
+                    Some(false) => return Ok(Some(false)),
                     None => result = None,
                     Some(true) => {}
                 }
@@ -280,20 +304,20 @@ fn eval_available<'v>(pred: &Pred, get: &dyn Fn(usize) -> Option<&'v Value>) -> 
         Pred::Or(ps) => {
             let mut result = Some(false);
             for p in ps {
-                match eval_available(p, get) {
-                    Some(true) => return Some(true),
+                match eval_available(p, get)? {
+                    Some(true) => return Ok(Some(true)),
                     None => result = None,
                     Some(false) => {}
                 }
             }
             result
         }
-        Pred::Not(p) => eval_available(p, get).map(|b| !b),
+        Pred::Not(p) => eval_available(p, get)?.map(|b| !b),
         Pred::Opaque { cols, eval, .. } => {
             let args: Vec<Value> = cols.iter().map(|&c| val(c).clone()).collect();
-            (eval.0)(&args)
+            (eval.0)(&args)?
         }
-    }
+    })
 }
 
 fn and3(a: Option<bool>, b: Option<bool>) -> Option<bool> {

@@ -18,6 +18,10 @@
 //! transaction stays open. A transaction begins at its first change. DDL
 //! commits the open transaction first, then runs in a transaction of its
 //! own, as in Oracle.
+//!
+//! A function whose body is a query runs that query in a *recursive*
+//! context (`recursive.rs`): a `Context` made from its caller's, sharing
+//! its statistics and reading as its transaction.
 
 use std::sync::Arc;
 
@@ -40,7 +44,11 @@ use crate::undo;
 use crate::value::{decode_row, encode_row, Column, Row, Value};
 
 mod ddl;
+mod recursive;
 mod set_ops;
+
+pub(crate) use recursive::Caller;
+pub use recursive::MAX_RECURSIVE_DEPTH;
 
 /// A session's state below SQL: one transaction at a time, used from one
 /// thread.
@@ -63,6 +71,12 @@ pub struct Context {
     /// (parse, execute and fetch calls), so the row calls it makes here on
     /// the session's behalf are not user calls.
     in_sql_call: bool,
+    /// In a recursive context (`recursive.rs`): the calling session's
+    /// transaction, whose changes the recursive query sees as its own.
+    outer_xid: Option<Xid>,
+    /// The recursive SQL level: 0 for a session, n + 1 for a statement
+    /// run by a function called at level n.
+    depth: u32,
 }
 
 impl Context {
@@ -79,6 +93,8 @@ impl Context {
             doomed: None,
             direct_tables: Default::default(),
             in_sql_call: false,
+            outer_xid: None,
+            depth: 0,
         }
     }
 
@@ -158,7 +174,7 @@ impl Context {
         }
         Snapshot {
             scn,
-            xid: self.xid().unwrap_or(Xid::NONE),
+            xid: self.xid().or(self.outer_xid).unwrap_or(Xid::NONE),
         }
     }
 

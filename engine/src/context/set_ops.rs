@@ -20,6 +20,13 @@
 //! predicate, so for them every column counts as read. Collecting the rowids before changing anything also
 //! gives Halloween protection: a row the statement moves is never visited
 //! twice.
+//!
+//! Nothing that may run SQL is evaluated under the row's latch: the
+//! current-mode recheck does not evaluate an opaque WHERE term again (its
+//! columns are compared instead), and new values that call a function
+//! whose body is a query are computed from the version found before the
+//! row is latched (`update_query_unlatched`), a change since to a column
+//! they read restarting the statement.
 
 use super::*;
 use crate::access::eval;
@@ -141,18 +148,59 @@ impl Context {
         access: Access,
         f: &dyn Fn(&Row) -> Result<Row>,
     ) -> Result<u64> {
-        let watched = where_clause.columns();
+        self.update_searched(table, where_clause, access, f, None)
+    }
+
+    /// [`Self::update_query`] for new values that must not be computed
+    /// under the row's block latch (they call a function that runs SQL):
+    /// `f` runs on the version the search found, before the row is
+    /// latched, and `reads` (the columns `f` reads) join the columns the
+    /// write-consistency check compares, so a row whose `reads` changed
+    /// since restarts the statement rather than take values computed from
+    /// an old version.
+    pub(crate) fn update_query_unlatched(
+        &mut self,
+        table: &str,
+        where_clause: &Pred,
+        access: Access,
+        f: &dyn Fn(&Row) -> Result<Row>,
+        reads: &[usize],
+    ) -> Result<u64> {
+        self.update_searched(table, where_clause, access, f, Some(reads))
+    }
+
+    fn update_searched(
+        &mut self,
+        table: &str,
+        where_clause: &Pred,
+        access: Access,
+        f: &dyn Fn(&Row) -> Result<Row>,
+        early: Option<&[usize]>,
+    ) -> Result<u64> {
+        let mut watched = where_clause.columns();
+        if let Some(reads) = early {
+            watched.extend_from_slice(reads);
+            watched.sort_unstable();
+            watched.dedup();
+        }
         self.searched(
             table,
             where_clause,
             access,
             &|core, stats, txn, at, rules, rowid, seen| {
+                let computed = match early {
+                    Some(_) => Some(f(seen)?),
+                    None => None,
+                };
                 let r = dml::update_row(core, stats, txn, at, rules, rowid, |cur| {
-                    if !same_on(Some(&watched), seen, cur) || eval(where_clause, cur) != Some(true)
-                    {
+                    if !same_on(Some(&watched), seen, cur) || !still_matches(where_clause, cur) {
                         return Ok(None);
                     }
-                    Ok(Some(rules.def.check_row(f(cur)?)?))
+                    let new = match computed {
+                        Some(row) => row,
+                        None => f(cur)?,
+                    };
+                    Ok(Some(rules.def.check_row(new)?))
                 })?;
                 Ok(r.is_some())
             },
@@ -174,7 +222,7 @@ impl Context {
             access,
             &|core, stats, txn, at, rules, rowid, seen| {
                 dml::delete_row_if(core, stats, txn, at, rules, rowid, |cur| {
-                    Ok(same_on(Some(&watched), seen, cur) && eval(where_clause, cur) == Some(true))
+                    Ok(same_on(Some(&watched), seen, cur) && still_matches(where_clause, cur))
                 })
             },
         )
@@ -289,6 +337,16 @@ pub(super) type RowChange<'a> = dyn Fn(&Kernel, &SessionStats, &mut TxnCtx, Read
 /// test. An index-only search fills only index columns, and its WHERE
 /// clause reads index columns only, so `cols` never names a column it left
 /// out.
+/// Whether the current version `cur` of a row the search found, whose
+/// columns read by `where_clause` are those of the version found, still
+/// matches. A clause with an opaque term is not evaluated again: `cur` is
+/// latched in current mode here, and an opaque term may call a function
+/// that runs a query (recursive SQL, which must not run under a latch);
+/// its columns being unchanged, it gives the answer it gave at the search.
+fn still_matches(where_clause: &Pred, cur: &Row) -> bool {
+    where_clause.contains_opaque() || eval(where_clause, cur) == Some(true)
+}
+
 pub(super) fn same_on(cols: Option<&[usize]>, seen: &Row, cur: &Row) -> bool {
     match cols {
         Some(cols) => cols.iter().all(|&c| seen.get(c) == cur.get(c)),

@@ -557,20 +557,29 @@ pub(crate) fn scan_while(
     mut f: impl FnMut(RowId, &[u8]) -> Result<bool>,
 ) -> Result<()> {
     for no in segment_blocks(core, stats, seg, Some(snap))? {
-        let v = read_consistent(core, stats, no, snap)?;
-        stats.inc(Stat::TableScanBlocks);
-        if let Body::Heap(slots) = &v.body {
-            for (i, s) in slots.iter().enumerate() {
-                if s.state == SlotState::Live {
-                    stats.inc(Stat::TableScanRows);
-                    let rowid = RowId {
-                        block: no,
-                        slot: i as u16,
-                    };
-                    if !f(rowid, &s.data)? {
-                        return Ok(());
-                    }
-                }
+        // The block's live rows are taken (each a shared handle on its
+        // bytes, no copy) and the block's latch released before `f` sees
+        // any of them: `f` evaluates the query's filters, and a function
+        // among them may run a query of its own (recursive SQL) that gets
+        // this very block; under the latch it could wait behind a writer
+        // that waits for us.
+        let live: Vec<(u16, Bytes)> = {
+            let v = read_consistent(core, stats, no, snap)?;
+            stats.inc(Stat::TableScanBlocks);
+            match &v.body {
+                Body::Heap(slots) => slots
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.state == SlotState::Live)
+                    .map(|(i, s)| (i as u16, s.data.clone()))
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        for (slot, data) in live {
+            stats.inc(Stat::TableScanRows);
+            if !f(RowId { block: no, slot }, &data)? {
+                return Ok(());
             }
         }
     }

@@ -29,7 +29,9 @@ use super::ast::*;
 use super::eval::{Builtin, E};
 use super::execute::Cx;
 use super::optimizer::OrderKey;
+use super::recursive::arity;
 use super::select::select;
+use super::Function;
 use crate::catalog::TableDef;
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -231,20 +233,35 @@ pub(super) fn bind(
             for a in args {
                 bound.push(*b(a, aggs.as_deref_mut())?);
             }
-            if let Some(f) = cx.shared.function(name) {
-                E::User {
+            match cx.shared.function(name) {
+                Some(Function::Rust(f)) => E::User {
                     name: name.clone(),
                     f,
                     args: bound,
                     stats: s.stats_handle().clone(),
+                },
+                Some(Function::Query(f)) => {
+                    if bound.len() != f.params {
+                        return Err(arity(&f.name, f.params, bound.len()));
+                    }
+                    E::Query {
+                        f,
+                        args: bound,
+                        caller: s.caller(),
+                    }
                 }
-            } else if let Some(f) = Builtin::lookup(name) {
-                E::Builtin(f, bound)
-            } else {
-                return Err(Error::Sql(format!("no function named {name}")));
+                None => builtin(name, bound)?,
             }
         }
     })
+}
+
+/// A built-in function call (`func`), or the error of an unknown name.
+fn builtin(name: &str, bound: Vec<E>) -> Result<E> {
+    match Builtin::lookup(name) {
+        Some(f) => Ok(E::Builtin(f, bound)),
+        None => Err(Error::Sql(format!("no function named {name}"))),
+    }
 }
 
 /// Whether `e` calls an aggregate (which makes its query grouped).

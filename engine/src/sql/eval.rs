@@ -24,8 +24,10 @@ use std::sync::Arc;
 use super::ast::BinOp;
 use super::func::text_of;
 pub(crate) use super::func::Builtin;
+use super::recursive::QueryFn;
 use super::UserFn;
 use crate::access::{compare, like_matches, CmpOp, OpaqueFn, Pred};
+use crate::context::Caller;
 use crate::error::{Error, Result};
 use crate::stats::{SessionStats, Stat};
 use crate::value::{ColType, Value};
@@ -57,6 +59,14 @@ pub(crate) enum E {
         args: Vec<E>,
         stats: SessionStats,
     },
+    /// A function whose body is a query: each call runs it in the calling
+    /// session (`caller`) and counts in `user function calls` and
+    /// `recursive calls` (`sql::recursive`).
+    Query {
+        f: Arc<QueryFn>,
+        args: Vec<E>,
+        caller: Caller,
+    },
 }
 
 fn truth(b: Option<bool>) -> Value {
@@ -83,7 +93,7 @@ impl E {
             E::Col(_) => false,
             // A function of constants is evaluated once per statement (the
             // value of a matching predicate, claim C24).
-            E::User { args, .. } => args.iter().all(E::is_const),
+            E::User { args, .. } | E::Query { args, .. } => args.iter().all(E::is_const),
             E::Neg(e) | E::Not(e) | E::IsNull(e, _) => e.is_const(),
             E::Bin(_, a, b) | E::Like(a, b, _) => a.is_const() && b.is_const(),
             E::Chain(a, rest) => a.is_const() && rest.iter().all(|(_, e)| e.is_const()),
@@ -121,7 +131,9 @@ impl E {
                 a.columns(out);
                 l.iter().for_each(|e| e.columns(out));
             }
-            E::Builtin(_, args) | E::User { args, .. } => args.iter().for_each(|e| e.columns(out)),
+            E::Builtin(_, args) | E::User { args, .. } | E::Query { args, .. } => {
+                args.iter().for_each(|e| e.columns(out))
+            }
         }
     }
 
@@ -154,6 +166,26 @@ impl E {
                 args: args.iter().map(|e| e.remap(map)).collect(),
                 stats: stats.clone(),
             },
+            E::Query { f, args, caller } => E::Query {
+                f: f.clone(),
+                args: args.iter().map(|e| e.remap(map)).collect(),
+                caller: caller.clone(),
+            },
+        }
+    }
+
+    /// Whether evaluating the expression may run SQL (it calls a function
+    /// whose body is a query).
+    pub(crate) fn runs_sql(&self) -> bool {
+        match self {
+            E::Query { .. } => true,
+            E::Const(_) | E::Col(_) => false,
+            E::Neg(e) | E::Not(e) | E::IsNull(e, _) => e.runs_sql(),
+            E::Bin(_, a, b) | E::Like(a, b, _) => a.runs_sql() || b.runs_sql(),
+            E::Chain(a, rest) => a.runs_sql() || rest.iter().any(|(_, e)| e.runs_sql()),
+            E::Between(a, b, c, _) => a.runs_sql() || b.runs_sql() || c.runs_sql(),
+            E::In(a, l, _) => a.runs_sql() || l.iter().any(E::runs_sql),
+            E::Builtin(_, args) | E::User { args, .. } => args.iter().any(E::runs_sql),
         }
     }
 
@@ -243,6 +275,14 @@ impl E {
                 stats.inc(Stat::UserFunctionCalls);
                 f(&vals)?
             }
+            E::Query { f, args, caller } => {
+                let vals = args
+                    .iter()
+                    .map(|a| a.eval(row))
+                    .collect::<Result<Vec<_>>>()?;
+                caller.stats().inc(Stat::UserFunctionCalls);
+                f.call(caller, &vals)?
+            }
         })
     }
 
@@ -288,6 +328,11 @@ impl E {
             E::User { name, args, .. } => format!(
                 "{}({})",
                 name.to_ascii_uppercase(),
+                args.iter().map(r).collect::<Vec<_>>().join(", ")
+            ),
+            E::Query { f, args, .. } => format!(
+                "{}({})",
+                f.name.to_ascii_uppercase(),
                 args.iter().map(r).collect::<Vec<_>>().join(", ")
             ),
         }
@@ -537,10 +582,18 @@ fn opaque(e: &E, names: &[String]) -> Pred {
         e.remap(&move |c| cols.iter().position(|&x| x == c).unwrap_or(usize::MAX))
     };
     let label = e.render(names);
+    // An error inside (a failing Rust function, arithmetic on text) reads
+    // as UNKNOWN, as in SQLite, which the differential test compares with;
+    // an expression that runs SQL ends the statement with its error
+    // (ORA-01422, ORA-00036, a snapshot too old), as in Oracle.
+    let fails = local.runs_sql();
     Pred::Opaque {
         cols,
         label,
-        // An error inside (a failing user function) reads as UNKNOWN.
-        eval: OpaqueFn::new(move |vals| local.eval(vals).ok().and_then(|v| as_bool(&v))),
+        eval: OpaqueFn::fallible(move |vals| match local.eval(vals) {
+            Ok(v) => Ok(as_bool(&v)),
+            Err(e) if fails => Err(e),
+            Err(_) => Ok(None),
+        }),
     }
 }

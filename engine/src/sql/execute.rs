@@ -67,6 +67,30 @@ pub(crate) fn execute(
     Ok(r)
 }
 
+/// One execution of a function's query in a recursive context (see
+/// `sql::recursive`): one `execute count` and one `recursive calls`, no
+/// user call, no fetch call, no `rows processed`; the rows come back to
+/// the function, not to a client.
+pub(crate) fn recursive(
+    s: &mut Context,
+    shared: &super::Shared,
+    cursor: &Cursor,
+    binds: &[Value],
+) -> Result<Vec<Row>> {
+    let stmt = &cursor.stmt;
+    let Stmt::Select(sel) = &stmt.stmt else {
+        return Err(Error::Internal("a function's body is not a query".into()));
+    };
+    check_binds(stmt, binds)?;
+    s.stats_handle().inc(Stat::ExecuteCount);
+    s.stats_handle().inc(Stat::RecursiveCalls);
+    let planner = planner(s, cursor);
+    let cx = cx_of(shared, stmt, binds, &planner);
+    let q = select(s, &cx, sel, false)?;
+    planner.finish(cursor);
+    Ok(q.rows)
+}
+
 /// The plan an execution of `cursor` starts from (see [`execute`]).
 fn planner(s: &Context, cursor: &Cursor) -> Planner {
     match cursor.plan(s.schema()) {
@@ -244,7 +268,16 @@ fn run(s: &mut Context, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
                 }
                 Ok(new)
             };
-            let n = s.update_query(table, &t.pred, access, &f)?;
+            // New values that run SQL are computed before the row is
+            // latched (`Context::update_query_unlatched`): recursive SQL
+            // must not run under a block latch.
+            let n = if assign.iter().any(|(_, e)| e.runs_sql()) {
+                let mut reads = Vec::new();
+                assign.iter().for_each(|(_, e)| e.columns(&mut reads));
+                s.update_query_unlatched(table, &t.pred, access, &f, &reads)?
+            } else {
+                s.update_query(table, &t.pred, access, &f)?
+            };
             Ok(affected(n, "updated"))
         }
         Stmt::Delete { table, filter } => {

@@ -51,6 +51,10 @@
 //! it parses often in its own cursor cache (`crate::session`), and a
 //! [`Prepared`] statement holds its cursor, so executing it is no parse call.
 //!
+//! A function registered with a query as its body (`recursive`) runs that
+//! query in the calling session at each call: recursive SQL, counted in
+//! `recursive calls`.
+//!
 //! Invariant: every number a `SqlResult` carries comes from the engine's
 //! counters or the catalog; nothing is estimated after the fact.
 
@@ -67,6 +71,7 @@ mod lexer;
 mod limits;
 mod optimizer;
 mod parse;
+mod recursive;
 mod select;
 
 use std::collections::HashMap;
@@ -78,6 +83,7 @@ use crate::error::Result;
 use crate::stats::{Stat, StatsSnapshot};
 use crate::value::{Row, Value};
 
+pub use crate::context::MAX_RECURSIVE_DEPTH;
 pub(crate) use cursor::Cursor;
 pub use explain::{Explain, PlanLine, PlanTableRow};
 pub use limits::{MAX_EXPR_DEPTH, MAX_SERIES_ROWS};
@@ -114,20 +120,40 @@ pub struct Prepared {
 /// A user-defined SQL function registered from Rust.
 pub type UserFn = dyn Fn(&[Value]) -> Result<Value> + Send + Sync;
 
+pub(crate) use recursive::register as register_query_function;
+
+/// A registered function: Rust code, or a query run as recursive SQL
+/// (`recursive`).
+#[derive(Clone)]
+pub(crate) enum Function {
+    Rust(Arc<UserFn>),
+    Query(Arc<recursive::QueryFn>),
+}
+
 /// State shared by every session of a database: the statement cache and
 /// the registered functions.
 #[derive(Default)]
 pub struct Shared {
     cache: Mutex<HashMap<String, Arc<Cursor>>>,
-    functions: parking_lot::RwLock<HashMap<String, Arc<UserFn>>>,
+    functions: parking_lot::RwLock<HashMap<String, Function>>,
 }
 
 impl Shared {
     pub(crate) fn register(&self, name: &str, f: Arc<UserFn>) {
-        self.functions.write().insert(name.to_ascii_lowercase(), f);
+        self.functions
+            .write()
+            .insert(name.to_ascii_lowercase(), Function::Rust(f));
     }
 
-    pub(crate) fn function(&self, name: &str) -> Option<Arc<UserFn>> {
+    fn register_query(&self, name: &str, f: Arc<recursive::QueryFn>) {
+        self.functions
+            .write()
+            .insert(name.to_ascii_lowercase(), Function::Query(f));
+    }
+
+    /// The function registered as `name` (a clone: the map's lock is
+    /// released before the function runs, so its query may look up others).
+    pub(crate) fn function(&self, name: &str) -> Option<Function> {
         self.functions
             .read()
             .get(&name.to_ascii_lowercase())
