@@ -113,7 +113,8 @@ fn count_level(stats: &SessionStats, tree: Tree, no: BlockNo, n: &IndexBody) {
 
 /// Current-mode descent to the leaf whose range holds `key`; returns the
 /// path of block numbers from the root (moving right where a split moved
-/// the key's range).
+/// the key's range), the leaf last. The same walk as [`descend`], which it
+/// runs; the leaf's pin is let go.
 pub(super) fn path_to(
     core: &Kernel,
     stats: &SessionStats,
@@ -121,32 +122,8 @@ pub(super) fn path_to(
     key: &[u8],
 ) -> Result<Vec<BlockNo>> {
     let mut path = Vec::new();
-    let mut no = tree.root;
-    for _ in 0..10_000 {
-        let b = core.cache.get(no, Mode::Current, stats)?;
-        let n = node(core, &b)?;
-        count_level(stats, tree, no, n);
-        if n.beyond(key) && n.next != 0 {
-            no = BlockNo(n.next);
-            continue;
-        }
-        path.push(no);
-        if n.is_leaf() {
-            return Ok(path);
-        }
-        no = BlockNo(n.child_for(key).ok_or_else(|| {
-            Error::corrupt(
-                core.file.name(),
-                no.0 as u64,
-                "branch block without entries",
-            )
-        })?);
-    }
-    Err(Error::corrupt(
-        core.file.name(),
-        tree.root.0 as u64,
-        "index descent does not end",
-    ))
+    walk(core, stats, tree, key, |no| path.push(no))?;
+    Ok(path)
 }
 
 /// Current-mode descent to the leaf whose range holds `key`, moving right
@@ -159,6 +136,18 @@ fn descend<'a>(
     tree: Tree,
     key: &[u8],
 ) -> Result<crate::buffer::BufRead<'a>> {
+    walk(core, stats, tree, key, |_| {})
+}
+
+/// [`descend`], telling `on_path` each block of the path from the root
+/// down (a block left by moving right is not on the path).
+fn walk<'a>(
+    core: &'a Kernel,
+    stats: &SessionStats,
+    tree: Tree,
+    key: &[u8],
+    mut on_path: impl FnMut(BlockNo),
+) -> Result<crate::buffer::BufRead<'a>> {
     let mut no = tree.root;
     for _ in 0..10_000 {
         let b = core.cache.get(no, Mode::Current, stats)?;
@@ -168,6 +157,7 @@ fn descend<'a>(
             no = BlockNo(n.next);
             continue;
         }
+        on_path(no);
         if n.is_leaf() {
             return Ok(b);
         }
