@@ -566,15 +566,7 @@ pub(crate) fn scan_while(
         let live: Vec<(u16, Bytes)> = {
             let v = read_consistent(core, stats, no, snap)?;
             stats.inc(Stat::TableScanBlocks);
-            match &v.body {
-                Body::Heap(slots) => slots
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| s.state == SlotState::Live)
-                    .map(|(i, s)| (i as u16, s.data.clone()))
-                    .collect(),
-                _ => Vec::new(),
-            }
+            live_rows(&v.body)
         };
         for (slot, data) in live {
             stats.inc(Stat::TableScanRows);
@@ -584,6 +576,21 @@ pub(crate) fn scan_while(
         }
     }
     Ok(())
+}
+
+/// A heap block's live rows by slot, each a shared handle on its bytes
+/// (no copy), so that the block's latch can be let go before anyone looks
+/// at them.
+fn live_rows(body: &Body) -> Vec<(u16, Bytes)> {
+    match body {
+        Body::Heap(slots) => slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.state == SlotState::Live)
+            .map(|(i, s)| (i as u16, s.data.clone()))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Decoded rows of a full scan as of `snap` that `keep` accepts.
@@ -618,15 +625,7 @@ pub(crate) fn scan_current(
     for no in segment_blocks(core, stats, seg, None)? {
         let rows: Vec<(u16, Bytes)> = {
             let b = core.cache.get(no, Mode::Current, stats)?;
-            match &b.body {
-                Body::Heap(slots) => slots
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| s.state == SlotState::Live)
-                    .map(|(i, s)| (i as u16, s.data.clone()))
-                    .collect(),
-                _ => Vec::new(),
-            }
+            live_rows(&b.body)
         };
         for (slot, data) in rows {
             f(RowId { block: no, slot }, &data)?;
