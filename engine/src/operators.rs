@@ -91,7 +91,7 @@ impl FetchCalls {
     /// Whether the `n`th qualifying row (from 1) is the last of a fetch
     /// call, so that the next call resumes in its block.
     fn ends_call(&self, n: usize) -> bool {
-        self.size > 0 && n > self.skip && (n - self.skip) % self.size == 0
+        self.size > 0 && n > self.skip && (n - self.skip).is_multiple_of(self.size)
     }
 }
 
