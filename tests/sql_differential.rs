@@ -540,7 +540,11 @@ impl Schema {
                 Item::Case(p, c, k) => {
                     let (_, name, ty) = self.col(*c);
                     selected.push(None);
-                    format!("CASE WHEN {} THEN {name} ELSE {} END", self.pred(p), ty.lit(*k))
+                    format!(
+                        "CASE WHEN {} THEN {name} ELSE {} END",
+                        self.pred(p),
+                        ty.lit(*k)
+                    )
                 }
                 Item::SimpleCase(c, a, b) => {
                     let (_, name, ty) = self.col(*c);

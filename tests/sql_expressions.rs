@@ -52,9 +52,7 @@ fn emp() -> (Database, Session) {
 }
 
 fn rows(s: &mut Session, sql: &str) -> Vec<Vec<Value>> {
-    s.execute(sql)
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .rows
+    s.execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}")).rows
 }
 
 /// The single value of a one-row, one-column query.
@@ -129,7 +127,10 @@ fn simple_case_compares_with_equals_so_null_never_matches() {
         Int(0)
     );
     // A simple CASE compares numbers by value: 1 = 1.0.
-    assert_eq!(one(&mut s, "SELECT CASE 1 WHEN 1.0 THEN 'y' END"), text("y"));
+    assert_eq!(
+        one(&mut s, "SELECT CASE 1 WHEN 1.0 THEN 'y' END"),
+        text("y")
+    );
 }
 
 #[test]
@@ -201,10 +202,16 @@ fn cast_to_real_text_and_numeric() {
     assert_eq!(one(&mut s, "SELECT CAST(42 AS VARCHAR(10))"), text("42"));
     assert_eq!(one(&mut s, "SELECT CAST(NULL AS TEXT)"), Null);
     assert_eq!(one(&mut s, "SELECT CAST('17' AS NUMERIC)"), Int(17));
-    assert_eq!(one(&mut s, "SELECT CAST('1.5' AS DECIMAL(10, 2))"), Real(1.5));
+    assert_eq!(
+        one(&mut s, "SELECT CAST('1.5' AS DECIMAL(10, 2))"),
+        Real(1.5)
+    );
     assert_eq!(one(&mut s, "SELECT CAST(4.0 AS NUMERIC)"), Int(4));
     assert_eq!(
-        one(&mut s, "SELECT CAST(sal AS REAL) / 8 FROM emp WHERE name = 'alice'"),
+        one(
+            &mut s,
+            "SELECT CAST(sal AS REAL) / 8 FROM emp WHERE name = 'alice'"
+        ),
         Real(12.5)
     );
 }
@@ -239,11 +246,17 @@ fn nullif_is_null_only_when_its_arguments_are_equal() {
 #[test]
 fn coalesce_takes_any_number_of_arguments_ifnull_two() {
     let (_db, mut s) = emp();
-    assert_eq!(one(&mut s, "SELECT COALESCE(NULL, NULL, NULL, 4, 5)"), Int(4));
+    assert_eq!(
+        one(&mut s, "SELECT COALESCE(NULL, NULL, NULL, 4, 5)"),
+        Int(4)
+    );
     assert_eq!(one(&mut s, "SELECT COALESCE(NULL, NULL)"), Null);
     assert_eq!(one(&mut s, "SELECT IFNULL(NULL, 'x')"), text("x"));
     assert_eq!(
-        one(&mut s, "SELECT COALESCE(sal, dept, -1) FROM emp WHERE name = 'dave'"),
+        one(
+            &mut s,
+            "SELECT COALESCE(sal, dept, -1) FROM emp WHERE name = 'dave'"
+        ),
         Int(-1)
     );
     let e = error(&mut s, "SELECT COALESCE(1)");
@@ -288,7 +301,14 @@ fn select_all_keeps_duplicates_and_aggregates_take_all_or_distinct() {
     // sal: 100, 200, 300, NULL, 300. NULL is skipped by all but COUNT(*).
     assert_eq!(
         got,
-        vec![vec![Int(4), Int(3), Int(900), Int(600), Real(200.0), Int(5)]]
+        vec![vec![
+            Int(4),
+            Int(3),
+            Int(900),
+            Int(600),
+            Real(200.0),
+            Int(5)
+        ]]
     );
 }
 

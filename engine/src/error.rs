@@ -152,7 +152,9 @@ pub enum Error {
     /// A column that is neither aggregated nor part of a GROUP BY
     /// expression, in a grouped query (Oracle's ORA-00979 "not a GROUP BY
     /// expression"): a group has no single value for it.
-    #[error("not a GROUP BY expression: column {column} is neither grouped nor inside an aggregate")]
+    #[error(
+        "not a GROUP BY expression: column {column} is neither grouped nor inside an aggregate"
+    )]
     NotGroupByExpression { column: String },
     /// A function whose body is a query found more than one row (Oracle's
     /// ORA-01422 "exact fetch returns more than requested number of rows",

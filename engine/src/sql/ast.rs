@@ -317,7 +317,10 @@ pub enum Expr {
         otherwise: Option<Box<Expr>>,
     },
     /// `CAST(expr AS type)`.
-    Cast { expr: Box<Expr>, to: CastType },
+    Cast {
+        expr: Box<Expr>,
+        to: CastType,
+    },
 }
 
 /// The target of a CAST: a storage type, or NUMERIC (an integer when the

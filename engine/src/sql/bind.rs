@@ -365,9 +365,7 @@ fn check_grouped(e: &Expr, group_by: &[&Expr], has_group_by: bool) -> Result<()>
             otherwise,
         } => {
             operand.as_deref().map_or(Ok(()), check)?;
-            whens
-                .iter()
-                .try_for_each(|(w, t)| check(w).and(check(t)))?;
+            whens.iter().try_for_each(|(w, t)| check(w).and(check(t)))?;
             otherwise.as_deref().map_or(Ok(()), check)
         }
     }

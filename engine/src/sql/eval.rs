@@ -22,8 +22,8 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use super::ast::{BinOp, CastType};
-use super::func::{cast, text_of};
 pub(crate) use super::func::Builtin;
+use super::func::{cast, text_of};
 use super::recursive::QueryFn;
 use super::UserFn;
 use crate::access::{compare, like_matches, CmpOp, OpaqueFn, Pred};

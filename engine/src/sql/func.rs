@@ -72,12 +72,10 @@ fn integer_prefix(s: &str) -> i64 {
     let mut n: i64 = 0;
     for d in digits.bytes().take_while(u8::is_ascii_digit) {
         let d = i64::from(d - b'0');
+        // Negative numbers accumulate downward, so i64::MIN is reachable.
         n = n
             .saturating_mul(10)
             .saturating_add(if negative { -d } else { d });
-        if negative {
-            n = n.min(0);
-        }
     }
     n
 }

@@ -11,11 +11,11 @@
 //!   one [`Expr::Chain`], not a left-deep tree: 100,000 terms are one level.
 //! * Nesting is bounded: parentheses, NOT, unary minus and plus, function
 //!   arguments, IN lists, subqueries and the parts of a CASE or a CAST
-//!   each enter one level, and no
-//!   statement may go deeper than [`MAX_EXPR_DEPTH`]. The parser counts as
-//!   it descends; `limits::check_depth` then measures the finished tree,
-//!   where operators of different levels (`a = (b = (c = …))`) add levels
-//!   that the parser's count does not see.
+//!   each enter one level, and no statement may go deeper than
+//!   [`MAX_EXPR_DEPTH`]. The parser counts as it descends;
+//!   `limits::check_depth` then measures the finished tree, where
+//!   operators of different levels (`a = (b = (c = …))`) add levels that
+//!   the parser's count does not see.
 //!
 //! The parser itself spends one stack frame per parenthesis, NOT or unary
 //! minus (`level` calls itself), a few per function call or IN list.
