@@ -10,6 +10,7 @@
 //!  INSERT INTO t VALUES (…), (…), …                   0..200 rows, ~15% NULLs
 //!  then a mix of
 //!    SELECT /*+ FULL(t) | INDEX(t t_i0) */ items FROM t WHERE … ORDER BY …
+//!      (items: columns, arithmetic, CASE, COALESCE, NULLIF, CAST)
 //!    UPDATE t SET c1 = … WHERE …      (rows affected and full contents compared)
 //!    DELETE FROM t WHERE …            (rows affected and full contents compared)
 //! ```
@@ -193,6 +194,17 @@ enum Item {
     Col(Col),
     /// `c arith k` (a TEXT column renders the plain column).
     Arith(Col, Arith, i64),
+    /// `CASE WHEN p THEN c ELSE lit END`, the literal of `c`'s type.
+    Case(Pred, Col, i64),
+    /// `CASE c WHEN lit THEN 1 WHEN lit2 THEN 2 END`: NULL never matches.
+    SimpleCase(Col, i64, i64),
+    /// `COALESCE(a, b, lit)`, the literal of `a`'s type.
+    Coalesce(Col, Col, i64),
+    /// `NULLIF(c, lit)`.
+    NullIf(Col, i64),
+    /// `CAST(c AS …)`, the target chosen by the seed among those where
+    /// SQLite and blocklab convert alike (not REAL to TEXT: `2.0` vs `2`).
+    Cast(Col, u8),
 }
 
 #[derive(Clone, Debug)]
@@ -317,6 +329,11 @@ fn select() -> impl Strategy<Value = Select> {
         1 => Just(Item::Id),
         4 => col().prop_map(Item::Col),
         1 => (col(), arith(), -3i64..4).prop_map(|(c, a, k)| Item::Arith(c, a, k)),
+        1 => (pred(), col(), seed()).prop_map(|(p, c, k)| Item::Case(p, c, k)),
+        1 => (col(), seed(), seed()).prop_map(|(c, a, b)| Item::SimpleCase(c, a, b)),
+        1 => (col(), col(), seed()).prop_map(|(a, b, k)| Item::Coalesce(a, b, k)),
+        1 => (col(), seed()).prop_map(|(c, k)| Item::NullIf(c, k)),
+        1 => (col(), any::<u8>()).prop_map(|(c, t)| Item::Cast(c, t)),
     ];
     let key = (col(), any::<bool>(), any::<bool>()).prop_map(|(col, desc, nulls_first)| OrderKey {
         col,
@@ -519,6 +536,45 @@ impl Schema {
                     } else {
                         format!("{name} {} {}", a.sql(), ty.lit(*k))
                     }
+                }
+                Item::Case(p, c, k) => {
+                    let (_, name, ty) = self.col(*c);
+                    selected.push(None);
+                    format!(
+                        "CASE WHEN {} THEN {name} ELSE {} END",
+                        self.pred(p),
+                        ty.lit(*k)
+                    )
+                }
+                Item::SimpleCase(c, a, b) => {
+                    let (_, name, ty) = self.col(*c);
+                    selected.push(None);
+                    format!(
+                        "CASE {name} WHEN {} THEN 1 WHEN {} THEN 2 END",
+                        ty.lit(*a),
+                        ty.lit(*b)
+                    )
+                }
+                Item::Coalesce(a, b, k) => {
+                    let (_, a, ty) = self.col(*a);
+                    let (_, b, _) = self.col(*b);
+                    selected.push(None);
+                    format!("COALESCE({a}, {b}, {})", ty.lit(*k))
+                }
+                Item::NullIf(c, k) => {
+                    let (_, name, ty) = self.col(*c);
+                    selected.push(None);
+                    format!("NULLIF({name}, {})", ty.lit(*k))
+                }
+                Item::Cast(c, t) => {
+                    let (_, name, ty) = self.col(*c);
+                    selected.push(None);
+                    let targets: &[&str] = match ty {
+                        Ty::Int => &["INTEGER", "REAL", "TEXT"],
+                        Ty::Real => &["INTEGER", "REAL"],
+                        Ty::Text => &["INTEGER", "TEXT", "REAL"],
+                    };
+                    format!("CAST({name} AS {})", targets[*t as usize % targets.len()])
                 }
             })
             .collect();

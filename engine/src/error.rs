@@ -140,6 +140,22 @@ pub enum Error {
     /// an unsupported form, a wrong number of bind values.
     #[error("{0}")]
     Sql(String),
+    /// `CAST(x AS name)` where `name` is no type (Oracle's ORA-00902
+    /// "invalid datatype").
+    #[error("invalid datatype: {name} is not a type CAST converts to (INTEGER, REAL, TEXT, NUMERIC or a synonym)")]
+    InvalidDatatype { name: String },
+    /// A column that is neither aggregated nor grouped beside an aggregate,
+    /// in a query without GROUP BY (Oracle's ORA-00937 "not a single-group
+    /// group function"): one result row, and no single value for it.
+    #[error("not a single-group group function: column {column} is not inside an aggregate, and the query has no GROUP BY")]
+    NotSingleGroup { column: String },
+    /// A column that is neither aggregated nor part of a GROUP BY
+    /// expression, in a grouped query (Oracle's ORA-00979 "not a GROUP BY
+    /// expression"): a group has no single value for it.
+    #[error(
+        "not a GROUP BY expression: column {column} is neither grouped nor inside an aggregate"
+    )]
+    NotGroupByExpression { column: String },
     /// A function whose body is a query found more than one row (Oracle's
     /// ORA-01422 "exact fetch returns more than requested number of rows",
     /// which a PL/SQL `SELECT … INTO` raises).
@@ -220,6 +236,9 @@ impl Error {
             Error::Syntax { .. } => "ORA-00900",
             Error::Sql(_) => "ORA-00904",
             Error::TooManyRows { .. } => "ORA-01422",
+            Error::InvalidDatatype { .. } => "ORA-00902",
+            Error::NotSingleGroup { .. } => "ORA-00937",
+            Error::NotGroupByExpression { .. } => "ORA-00979",
             Error::RecursionLimit { .. } => "ORA-00036",
         }
     }

@@ -149,7 +149,7 @@ pub enum InsertSource {
     Select(Box<Select>),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Select {
     /// The query block's number in its statement (1, 2, … in the order the
     /// parser met them; Oracle's `SEL$1`, `SEL$2`): the key of its access
@@ -166,7 +166,7 @@ pub struct Select {
     pub offset: Option<Expr>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum From {
     /// `FROM t [alias] [AS OF SCN n]`
     Table {
@@ -180,7 +180,7 @@ pub enum From {
     Dual,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum SelectItem {
     /// `*` (or `t.*`)
     Wildcard,
@@ -190,7 +190,7 @@ pub enum SelectItem {
     },
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct OrderItem {
     pub expr: Expr,
     pub desc: bool,
@@ -247,7 +247,7 @@ impl BinOp {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
     Literal(Value),
     /// A column of the statement's table, by lower-cased name.
@@ -307,4 +307,55 @@ pub enum Expr {
         star: bool,
         distinct: bool,
     },
+    /// `CASE [operand] WHEN w THEN t … [ELSE e] END`. With an operand (a
+    /// simple CASE) each `w` is compared with it by `=`, so a NULL operand
+    /// or a NULL `w` never matches; without one (a searched CASE) each `w`
+    /// is a condition. No branch taken and no ELSE: NULL.
+    Case {
+        operand: Option<Box<Expr>>,
+        whens: Vec<(Expr, Expr)>,
+        otherwise: Option<Box<Expr>>,
+    },
+    /// `CAST(expr AS type)`.
+    Cast {
+        expr: Box<Expr>,
+        to: CastType,
+    },
+}
+
+/// The target of a CAST: a storage type, or NUMERIC (an integer when the
+/// value is a whole number, else a REAL, as SQLite's NUMERIC affinity).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CastType {
+    Integer,
+    Real,
+    Text,
+    Numeric,
+}
+
+impl CastType {
+    /// The type a CAST names (`INT`, `VARCHAR`, `DOUBLE`, …), by SQLite's
+    /// affinity rules restricted to names Oracle or SQLite users write;
+    /// `None` for a name that is no type (Oracle's ORA-00902).
+    pub fn from_name(name: &str) -> Option<CastType> {
+        Some(match name {
+            "integer" | "int" | "bigint" | "smallint" | "tinyint" => CastType::Integer,
+            "real" | "float" | "double" => CastType::Real,
+            "text" | "varchar" | "varchar2" | "char" | "character" | "clob" | "string" => {
+                CastType::Text
+            }
+            "numeric" | "number" | "decimal" => CastType::Numeric,
+            _ => return None,
+        })
+    }
+
+    /// The name for headings and EXPLAIN.
+    pub fn name(self) -> &'static str {
+        match self {
+            CastType::Integer => "INTEGER",
+            CastType::Real => "REAL",
+            CastType::Text => "TEXT",
+            CastType::Numeric => "NUMERIC",
+        }
+    }
 }

@@ -182,6 +182,31 @@ pub(super) fn bind(
             E::Like(x, b(pattern, aggs)?, *negated)
         }
         Expr::IsNull { expr, negated } => E::IsNull(b(expr, aggs)?, *negated),
+        Expr::Cast { expr, to } => E::Cast(b(expr, aggs)?, *to),
+        Expr::Case {
+            operand,
+            whens,
+            otherwise,
+        } => {
+            let operand = match operand {
+                Some(o) => Some(b(o, aggs.as_deref_mut())?),
+                None => None,
+            };
+            let mut bound = Vec::with_capacity(whens.len());
+            for (w, t) in whens {
+                let w = *b(w, aggs.as_deref_mut())?;
+                bound.push((w, *b(t, aggs.as_deref_mut())?));
+            }
+            let otherwise = match otherwise {
+                Some(e) => Some(b(e, aggs)?),
+                None => None,
+            };
+            E::Case {
+                operand,
+                whens: bound,
+                otherwise,
+            }
+        }
         Expr::Func {
             name,
             args,
@@ -277,8 +302,112 @@ fn has_agg(e: &Expr) -> bool {
         Expr::InList { expr, list, .. } => has_agg(expr) || list.iter().any(has_agg),
         Expr::InSubquery { expr, .. } => has_agg(expr),
         Expr::Like { expr, pattern, .. } => has_agg(expr) || has_agg(pattern),
+        Expr::Cast { expr, .. } => has_agg(expr),
+        Expr::Case {
+            operand,
+            whens,
+            otherwise,
+        } => {
+            operand.as_deref().is_some_and(has_agg)
+                || whens.iter().any(|(w, t)| has_agg(w) || has_agg(t))
+                || otherwise.as_deref().is_some_and(has_agg)
+        }
         Expr::Literal(_) | Expr::Column(_) | Expr::Param(_) => false,
     }
+}
+
+/// In a grouped query, checks that every column `e` reads is inside an
+/// aggregate or inside an expression equal to a GROUP BY expression
+/// (`group_by`, positions already replaced by their select-list items):
+/// a group has one value for those and none for any other column. The
+/// error is Oracle's: ORA-00937 without GROUP BY, ORA-00979 with one.
+/// (SQLite answers with the value of some row of the group instead.)
+fn check_grouped(e: &Expr, group_by: &[&Expr], has_group_by: bool) -> Result<()> {
+    if group_by.contains(&e) {
+        return Ok(());
+    }
+    let check = |x: &Expr| check_grouped(x, group_by, has_group_by);
+    match e {
+        Expr::Column(c) => Err(if has_group_by {
+            Error::NotGroupByExpression { column: c.clone() }
+        } else {
+            Error::NotSingleGroup { column: c.clone() }
+        }),
+        Expr::Func { name, args, .. } => {
+            if agg_fn(name).is_some() {
+                Ok(())
+            } else {
+                args.iter().try_for_each(check)
+            }
+        }
+        Expr::Literal(_) | Expr::Param(_) => Ok(()),
+        Expr::Neg(x) | Expr::Not(x) | Expr::IsNull { expr: x, .. } | Expr::Cast { expr: x, .. } => {
+            check(x)
+        }
+        Expr::Binary { left, right, .. } => check(left).and(check(right)),
+        Expr::Chain { first, rest } => {
+            check(first)?;
+            rest.iter().try_for_each(|(_, x)| check(x))
+        }
+        Expr::Between {
+            expr, low, high, ..
+        } => check(expr).and(check(low)).and(check(high)),
+        Expr::InList { expr, list, .. } => {
+            check(expr)?;
+            list.iter().try_for_each(check)
+        }
+        // The subquery reads its own table.
+        Expr::InSubquery { expr, .. } => check(expr),
+        Expr::Like { expr, pattern, .. } => check(expr).and(check(pattern)),
+        Expr::Case {
+            operand,
+            whens,
+            otherwise,
+        } => {
+            operand.as_deref().map_or(Ok(()), check)?;
+            whens.iter().try_for_each(|(w, t)| check(w).and(check(t)))?;
+            otherwise.as_deref().map_or(Ok(()), check)
+        }
+    }
+}
+
+/// The grouping rule of [`check_grouped`] over a whole grouped SELECT: its
+/// select list (`*` is each of its columns), HAVING, and the ORDER BY keys
+/// that are expressions rather than select-list positions or names.
+fn check_grouping(sel: &Select, names: &[String], keys: &[SortKey]) -> Result<()> {
+    let group_by: Vec<&Expr> = sel
+        .group_by
+        .iter()
+        .map(|g| match g {
+            Expr::Literal(Value::Int(k)) if *k >= 1 && (*k as usize) <= sel.items.len() => {
+                match &sel.items[*k as usize - 1] {
+                    SelectItem::Expr { expr, .. } => expr,
+                    SelectItem::Wildcard => g,
+                }
+            }
+            _ => g,
+        })
+        .collect();
+    let has_group_by = !sel.group_by.is_empty();
+    for it in &sel.items {
+        match it {
+            SelectItem::Expr { expr, .. } => check_grouped(expr, &group_by, has_group_by)?,
+            SelectItem::Wildcard => {
+                for n in names.iter().filter(|n| !n.is_empty()) {
+                    check_grouped(&Expr::Column(n.clone()), &group_by, has_group_by)?;
+                }
+            }
+        }
+    }
+    if let Some(h) = &sel.having {
+        check_grouped(h, &group_by, has_group_by)?;
+    }
+    for (o, k) in sel.order_by.iter().zip(keys) {
+        if let Key::Expr(_) = k.by {
+            check_grouped(&o.expr, &group_by, has_group_by)?;
+        }
+    }
+    Ok(())
 }
 
 /// The text of an expression, for a column heading.
@@ -321,6 +450,7 @@ fn heading(e: &Expr) -> String {
                 if *negated { "NOT " } else { "" }
             )
         }
+        Expr::Cast { expr, to } => format!("CAST({} AS {})", heading(expr), to.name()),
         _ => "expr".to_string(),
     }
 }
@@ -412,6 +542,9 @@ pub(super) fn bind_select(s: &mut Context, cx: &Cx<'_>, sel: &Select) -> Result<
         None => None,
     };
     let keys = bind_order_by(s, cx, sel, &names, &items, grouped.then_some(&mut sink))?;
+    if grouped {
+        check_grouping(sel, &names, &keys)?;
+    }
     let AggSink { aggs, base } = sink;
 
     // Columns the statement reads (for index-only access).

@@ -21,9 +21,9 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use super::ast::BinOp;
-use super::func::text_of;
+use super::ast::{BinOp, CastType};
 pub(crate) use super::func::Builtin;
+use super::func::{cast, text_of};
 use super::recursive::QueryFn;
 use super::UserFn;
 use crate::access::{compare, like_matches, CmpOp, OpaqueFn, Pred};
@@ -59,6 +59,15 @@ pub(crate) enum E {
         args: Vec<E>,
         stats: SessionStats,
     },
+    /// `CASE`: the operand of a simple CASE (compared with each WHEN by
+    /// `=`), the (WHEN, THEN) pairs, the ELSE.
+    Case {
+        operand: Option<Box<E>>,
+        whens: Vec<(E, E)>,
+        otherwise: Option<Box<E>>,
+    },
+    /// `CAST(e AS to)`, by the rules of `func::cast`.
+    Cast(Box<E>, CastType),
     /// A function whose body is a query: each call runs it in the calling
     /// session (`caller`) and counts in `user function calls` and
     /// `recursive calls` (`sql::recursive`).
@@ -100,7 +109,25 @@ impl E {
             E::Between(a, b, c, _) => a.is_const() && b.is_const() && c.is_const(),
             E::In(a, l, _) => a.is_const() && l.iter().all(E::is_const),
             E::Builtin(_, args) => args.iter().all(E::is_const),
+            E::Cast(e, _) => e.is_const(),
+            E::Case { .. } => self.children().all(E::is_const),
         }
+    }
+
+    /// The operands of a CASE, in evaluation order.
+    fn children(&self) -> impl Iterator<Item = &E> {
+        let (operand, whens, otherwise) = match self {
+            E::Case {
+                operand,
+                whens,
+                otherwise,
+            } => (operand.as_deref(), &whens[..], otherwise.as_deref()),
+            _ => (None, &[][..], None),
+        };
+        operand
+            .into_iter()
+            .chain(whens.iter().flat_map(|(w, t)| [w, t]))
+            .chain(otherwise)
     }
 
     /// The columns the expression reads, in first-use order.
@@ -134,6 +161,8 @@ impl E {
             E::Builtin(_, args) | E::User { args, .. } | E::Query { args, .. } => {
                 args.iter().for_each(|e| e.columns(out))
             }
+            E::Cast(e, _) => e.columns(out),
+            E::Case { .. } => self.children().for_each(|e| e.columns(out)),
         }
     }
 
@@ -155,6 +184,19 @@ impl E {
             E::Between(x, y, z, n) => E::Between(b(x), b(y), b(z), *n),
             E::In(x, l, n) => E::In(b(x), l.iter().map(|e| e.remap(map)).collect(), *n),
             E::Builtin(f, args) => E::Builtin(*f, args.iter().map(|e| e.remap(map)).collect()),
+            E::Cast(e, to) => E::Cast(b(e), *to),
+            E::Case {
+                operand,
+                whens,
+                otherwise,
+            } => E::Case {
+                operand: operand.as_deref().map(b),
+                whens: whens
+                    .iter()
+                    .map(|(w, t)| (w.remap(map), t.remap(map)))
+                    .collect(),
+                otherwise: otherwise.as_deref().map(b),
+            },
             E::User {
                 name,
                 f,
@@ -186,6 +228,8 @@ impl E {
             E::Between(a, b, c, _) => a.runs_sql() || b.runs_sql() || c.runs_sql(),
             E::In(a, l, _) => a.runs_sql() || l.iter().any(E::runs_sql),
             E::Builtin(_, args) | E::User { args, .. } => args.iter().any(E::runs_sql),
+            E::Cast(e, _) => e.runs_sql(),
+            E::Case { .. } => self.children().any(E::runs_sql),
         }
     }
 
@@ -260,6 +304,32 @@ impl E {
                 (v, p) => truth(Some(like_matches(&text_of(&v), &text_of(&p)) != *neg)),
             },
             E::IsNull(e, neg) => truth(Some(e.eval(row)?.is_null() != *neg)),
+            E::Cast(e, to) => cast(e.eval(row)?, *to),
+            E::Case {
+                operand,
+                whens,
+                otherwise,
+            } => {
+                // The operand is evaluated once; a branch is taken when
+                // its WHEN is TRUE (a simple CASE: when `operand = w` is,
+                // so NULL matches nothing). Only the branch taken is
+                // evaluated, as in SQLite and Oracle.
+                let subject = operand.as_ref().map(|o| o.eval(row)).transpose()?;
+                for (w, then) in whens {
+                    let w = w.eval(row)?;
+                    let hit = match &subject {
+                        Some(x) => binary(BinOp::Eq, x, &w)?,
+                        None => w,
+                    };
+                    if as_bool(&hit) == Some(true) {
+                        return then.eval(row);
+                    }
+                }
+                match otherwise {
+                    Some(e) => e.eval(row)?,
+                    None => Value::Null,
+                }
+            }
             E::Builtin(f, args) => {
                 let vals = args
                     .iter()
@@ -325,6 +395,24 @@ impl E {
                 f.name(),
                 args.iter().map(r).collect::<Vec<_>>().join(", ")
             ),
+            E::Cast(e, to) => format!("CAST({} AS {})", r(e), to.name()),
+            E::Case {
+                operand,
+                whens,
+                otherwise,
+            } => {
+                let mut out = "CASE".to_string();
+                if let Some(o) = operand {
+                    out.push_str(&format!(" {}", r(o)));
+                }
+                for (w, t) in whens {
+                    out.push_str(&format!(" WHEN {} THEN {}", r(w), r(t)));
+                }
+                if let Some(e) = otherwise {
+                    out.push_str(&format!(" ELSE {}", r(e)));
+                }
+                out + " END"
+            }
             E::User { name, args, .. } => format!(
                 "{}({})",
                 name.to_ascii_uppercase(),

@@ -1,5 +1,6 @@
 //! Built-in scalar functions: ABS, LENGTH, UPPER, LOWER, COALESCE /
-//! IFNULL / NVL, SUBSTR / SUBSTRING, ROUND and MOD.
+//! IFNULL / NVL, NULLIF, SUBSTR / SUBSTRING, ROUND and MOD; and the
+//! conversions of CAST ([`cast`]).
 //!
 //! Each follows SQLite (tests/sql_functions.rs compares them on random
 //! arguments), except where blocklab deliberately does what Oracle does:
@@ -12,11 +13,90 @@
 //! | MOD | `mod()` is REAL (its math extension) | the `%` operator: INTEGER for integers, NULL when dividing by zero |
 //! | a REAL as text (LENGTH, SUBSTR, UPPER of a number) | `2.0`, `1.0e+20` | the shortest text that reads back: `2`, `100000000000000000000` |
 //!
-//! NULL in any argument gives NULL (COALESCE excepted), before any type is
-//! checked, as in both.
+//! NULL in any argument gives NULL (COALESCE, IFNULL and NULLIF excepted),
+//! before any type is checked, as in both.
+//!
+//! CAST converts as SQLite does, since the sqllogictest corpus depends on
+//! it: a TEXT becomes the number it starts with (`CAST('12abc' AS
+//! INTEGER)` is 12, no number at all is 0, where Oracle would raise
+//! ORA-01722), a REAL becomes an INTEGER by truncation toward zero
+//! (saturating at the INTEGER range), NULL stays NULL. A REAL as TEXT is
+//! written as everywhere else in blocklab (the shortest text that reads
+//! back, `2` where SQLite writes `2.0`).
 
+use std::cmp::Ordering;
+
+use super::ast::CastType;
+use crate::access::compare;
 use crate::error::{Error, Result};
 use crate::value::Value;
+
+/// `CAST(v AS to)`, as SQLite converts (see the module doc).
+pub(crate) fn cast(v: Value, to: CastType) -> Value {
+    match (v, to) {
+        (Value::Null, _) => Value::Null,
+        (Value::Int(i), CastType::Integer | CastType::Numeric) => Value::Int(i),
+        (Value::Int(i), CastType::Real) => Value::Real(i as f64),
+        (Value::Real(r), CastType::Real) => Value::Real(r),
+        // `as` truncates toward zero and saturates (NaN is 0), as SQLite.
+        (Value::Real(r), CastType::Integer) => Value::Int(r as i64),
+        (Value::Real(r), CastType::Numeric) => whole(r),
+        (Value::Text(s), CastType::Integer) => Value::Int(integer_prefix(&s)),
+        (Value::Text(s), CastType::Real) => Value::Real(real_prefix(&s).0),
+        (Value::Text(s), CastType::Numeric) => match real_prefix(&s) {
+            (_, prefix) if !prefix.contains(['.', 'e', 'E']) => Value::Int(integer_prefix(&s)),
+            (r, _) => whole(r),
+        },
+        (v, CastType::Text) => Value::Text(text_of(&v)),
+    }
+}
+
+/// A REAL as NUMERIC: an INTEGER when it is a whole number in range.
+fn whole(r: f64) -> Value {
+    if r.fract() == 0.0 && r.abs() < 9.2e18 {
+        Value::Int(r as i64)
+    } else {
+        Value::Real(r)
+    }
+}
+
+/// The integer a text starts with (after blanks, with an optional sign),
+/// saturating at the INTEGER range; 0 when it starts with none.
+fn integer_prefix(s: &str) -> i64 {
+    let t = s.trim_start();
+    let (negative, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let mut n: i64 = 0;
+    for d in digits.bytes().take_while(u8::is_ascii_digit) {
+        let d = i64::from(d - b'0');
+        // Negative numbers accumulate downward, so i64::MIN is reachable.
+        n = n
+            .saturating_mul(10)
+            .saturating_add(if negative { -d } else { d });
+    }
+    n
+}
+
+/// The longest prefix of a text (after blanks) that reads as a number, and
+/// its value; 0.0 and an empty prefix when there is none.
+fn real_prefix(s: &str) -> (f64, &str) {
+    let t = s.trim_start();
+    let len = t
+        .find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c)))
+        .unwrap_or(t.len());
+    (1..=len)
+        .rev()
+        .find_map(|k| {
+            let p = &t[..k];
+            // Rust reads "inf" and "nan"; those letters are excluded above,
+            // so only a decimal number can parse here.
+            p.parse::<f64>().ok().map(|r| (r, p))
+        })
+        .unwrap_or((0.0, ""))
+}
 
 /// A built-in scalar function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +108,8 @@ pub(crate) enum Builtin {
     Coalesce,
     /// IFNULL / NVL: COALESCE of exactly two arguments.
     IfNull,
+    /// NULLIF(a, b): NULL when `a = b`, else `a`.
+    NullIf,
     Substr,
     Round,
     Mod,
@@ -42,6 +124,7 @@ impl Builtin {
             "lower" => Builtin::Lower,
             "coalesce" => Builtin::Coalesce,
             "nvl" | "ifnull" => Builtin::IfNull,
+            "nullif" => Builtin::NullIf,
             "substr" | "substring" => Builtin::Substr,
             "round" => Builtin::Round,
             "mod" => Builtin::Mod,
@@ -58,6 +141,7 @@ impl Builtin {
             Builtin::Lower => "LOWER",
             Builtin::Coalesce => "COALESCE",
             Builtin::IfNull => "NVL",
+            Builtin::NullIf => "NULLIF",
             Builtin::Substr => "SUBSTR",
             Builtin::Round => "ROUND",
             Builtin::Mod => "MOD",
@@ -69,7 +153,7 @@ impl Builtin {
         match self {
             Builtin::Abs | Builtin::Length | Builtin::Upper | Builtin::Lower => n == 1,
             Builtin::Coalesce => n >= 2,
-            Builtin::IfNull | Builtin::Mod => n == 2,
+            Builtin::IfNull | Builtin::NullIf | Builtin::Mod => n == 2,
             Builtin::Substr => n == 2 || n == 3,
             Builtin::Round => n == 1 || n == 2,
         }
@@ -90,6 +174,13 @@ impl Builtin {
                 .find(|x| !x.is_null())
                 .cloned()
                 .unwrap_or(Value::Null));
+        }
+        if self == Builtin::NullIf {
+            // `a = b` is UNKNOWN when either is NULL: then `a` (NULL or not).
+            return Ok(match compare(&v[0], &v[1]) {
+                Some(Ordering::Equal) => Value::Null,
+                _ => v[0].clone(),
+            });
         }
         if v.iter().any(Value::is_null) {
             return Ok(Value::Null);
@@ -121,7 +212,7 @@ impl Builtin {
                 Value::Real(round(x, digits.unwrap_or(0)))
             }
             Builtin::Mod => super::eval::binary(super::ast::BinOp::Mod, &v[0], &v[1])?,
-            Builtin::Coalesce | Builtin::IfNull => Value::Null,
+            Builtin::Coalesce | Builtin::IfNull | Builtin::NullIf => Value::Null,
         })
     }
 }

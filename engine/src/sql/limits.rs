@@ -67,7 +67,22 @@ pub(crate) fn check_depth(stmt: &Stmt) -> Result<()> {
                 let mut child = |x| todo.push(Node::Expr(x, d + 1));
                 match e {
                     Expr::Literal(_) | Expr::Column(_) | Expr::Param(_) => {}
-                    Expr::Neg(x) | Expr::Not(x) | Expr::IsNull { expr: x, .. } => child(x),
+                    Expr::Neg(x)
+                    | Expr::Not(x)
+                    | Expr::IsNull { expr: x, .. }
+                    | Expr::Cast { expr: x, .. } => child(x),
+                    Expr::Case {
+                        operand,
+                        whens,
+                        otherwise,
+                    } => {
+                        operand.iter().for_each(|x| child(x));
+                        for (w, t) in whens {
+                            child(w);
+                            child(t);
+                        }
+                        otherwise.iter().for_each(|x| child(x));
+                    }
                     Expr::Binary { left, right, .. } => {
                         child(left);
                         child(right);

@@ -481,7 +481,7 @@ impl Parser {
 const RESERVED: &[&str] = &[
     "select", "from", "where", "group", "order", "by", "having", "limit", "offset", "and", "or",
     "not", "null", "is", "in", "between", "like", "as", "on", "set", "values", "into", "join",
-    "asc", "desc", "union", "nulls",
+    "asc", "desc", "union", "nulls", "case", "when", "then", "else", "end",
 ];
 
 #[cfg(test)]

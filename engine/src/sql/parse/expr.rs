@@ -10,11 +10,12 @@
 //! * A run of operators of one level (`a OR b OR c`, `1 + 2 - 3 || x`) is
 //!   one [`Expr::Chain`], not a left-deep tree: 100,000 terms are one level.
 //! * Nesting is bounded: parentheses, NOT, unary minus and plus, function
-//!   arguments, IN lists and subqueries each enter one level, and no
-//!   statement may go deeper than [`MAX_EXPR_DEPTH`]. The parser counts as
-//!   it descends; `limits::check_depth` then measures the finished tree,
-//!   where operators of different levels (`a = (b = (c = …))`) add levels
-//!   that the parser's count does not see.
+//!   arguments, IN lists, subqueries and the parts of a CASE or a CAST
+//!   each enter one level, and no statement may go deeper than
+//!   [`MAX_EXPR_DEPTH`]. The parser counts as it descends;
+//!   `limits::check_depth` then measures the finished tree, where
+//!   operators of different levels (`a = (b = (c = …))`) add levels that
+//!   the parser's count does not see.
 //!
 //! The parser itself spends one stack frame per parenthesis, NOT or unary
 //! minus (`level` calls itself), a few per function call or IN list.
@@ -294,6 +295,14 @@ impl Parser {
                 self.next();
                 Ok(Expr::Literal(Value::Null))
             }
+            Tok::Ident(s) if s == "case" => {
+                self.next();
+                self.case()
+            }
+            Tok::Ident(s) if s == "cast" && matches!(self.peek_at(1), Tok::Sym("(")) => {
+                self.next();
+                self.cast()
+            }
             Tok::Ident(s) if s == "true" || s == "false" => {
                 self.next();
                 Ok(Expr::Literal(Value::Int(i64::from(s == "true"))))
@@ -313,6 +322,77 @@ impl Parser {
         }
     }
 
+    /// After CASE: `[operand] WHEN w THEN t … [ELSE e] END`. Each part is
+    /// a full expression one nesting level down, as a function argument is.
+    #[inline(never)]
+    fn case(&mut self) -> Result<Expr> {
+        let operand = if self.is_kw("when") {
+            None
+        } else {
+            Some(Box::new(self.expr()?))
+        };
+        let mut whens = Vec::new();
+        while self.eat_kw("when") {
+            let w = self.expr()?;
+            self.kw("then")?;
+            whens.push((w, self.expr()?));
+        }
+        if whens.is_empty() {
+            return Err(self.error("CASE needs at least one WHEN"));
+        }
+        let otherwise = if self.eat_kw("else") {
+            Some(Box::new(self.expr()?))
+        } else {
+            None
+        };
+        self.kw("end")?;
+        Ok(Expr::Case {
+            operand,
+            whens,
+            otherwise,
+        })
+    }
+
+    /// After CAST: `(expr AS type)`. A type may carry a length or a
+    /// precision (`VARCHAR(10)`, `DECIMAL(10, 2)`), which is read and
+    /// ignored: values are not truncated to it. A name that is no type is
+    /// Oracle's ORA-00902 "invalid datatype".
+    #[inline(never)]
+    fn cast(&mut self) -> Result<Expr> {
+        self.sym("(")?;
+        let expr = self.expr()?;
+        self.kw("as")?;
+        let name = match self.next() {
+            Tok::Ident(s) | Tok::Quoted(s) => s,
+            _ => return Err(self.error("expected a type name after AS")),
+        };
+        // `DOUBLE PRECISION`, `CHARACTER VARYING`: the second word adds
+        // nothing.
+        match name.as_str() {
+            "double" => _ = self.eat_kw("precision"),
+            "character" => _ = self.eat_kw("varying"),
+            _ => {}
+        }
+        let to = CastType::from_name(&name).ok_or(Error::InvalidDatatype { name })?;
+        if self.eat_sym("(") {
+            loop {
+                match self.next() {
+                    Tok::Int(_) => {}
+                    _ => return Err(self.error("expected a length in a type")),
+                }
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+            self.sym(")")?;
+        }
+        self.sym(")")?;
+        Ok(Expr::Cast {
+            expr: Box::new(expr),
+            to,
+        })
+    }
+
     #[inline(never)]
     fn call(&mut self, name: String) -> Result<Expr> {
         if self.eat_sym("*") {
@@ -325,6 +405,10 @@ impl Parser {
             });
         }
         let distinct = self.eat_kw("distinct");
+        if !distinct {
+            // `COUNT(ALL x)` is `COUNT(x)`: ALL is the default.
+            self.eat_kw("all");
+        }
         let mut args = Vec::new();
         if !matches!(self.peek(), Tok::Sym(")")) {
             loop {
