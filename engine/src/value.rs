@@ -90,9 +90,49 @@ impl fmt::Display for Value {
         match self {
             Value::Null => f.write_str("NULL"),
             Value::Int(v) => write!(f, "{v}"),
-            Value::Real(v) => write!(f, "{v}"),
+            Value::Real(v) => f.write_str(&real_text(*v)),
             Value::Text(s) => f.write_str(s),
         }
+    }
+}
+
+/// A REAL as SQLite prints it (its `%!.15g`): 15 significant digits, so
+/// that a sum of decimals reads `6600.0`, not `6600.000000000001`; always
+/// a decimal point in fixed notation (`2.0`, telling a REAL from an
+/// INTEGER); exponent notation below 1e-4 and from 1e15 (`1.0e+20`).
+pub fn real_text(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "Inf" } else { "-Inf" }.into();
+    }
+    if v == 0.0 {
+        return "0.0".into();
+    }
+    // Rounded to 15 significant digits first: the exponent is the rounded
+    // value's (9.9999999999999999 is 10.0).
+    let sci = format!("{v:.14e}");
+    let (mantissa, exp) = sci.split_once('e').expect("{:e} has an exponent");
+    let exp: i32 = exp.parse().expect("{:e}'s exponent is a number");
+    // Trailing zeros of the fraction go, one digit stays after the point.
+    let trim = |t: &str| -> String {
+        if !t.contains('.') {
+            return format!("{t}.0");
+        }
+        let t = t.trim_end_matches('0');
+        if t.ends_with('.') {
+            format!("{t}0")
+        } else {
+            t.to_string()
+        }
+    };
+    if !(-4..15).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", trim(mantissa), exp.abs())
+    } else {
+        let decimals = (14 - exp).max(0) as usize;
+        trim(&format!("{v:.decimals$}"))
     }
 }
 
@@ -256,6 +296,28 @@ pub fn decode_row(buf: &[u8]) -> DecResult<Row> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn reals_print_as_sqlite_prints_them() {
+        let cases = [
+            (6600.000000000001, "6600.0"),
+            (2.0, "2.0"),
+            (-0.5, "-0.5"),
+            (0.1 + 0.2, "0.3"),
+            (1.0 / 3.0, "0.333333333333333"),
+            (123456789012345.0, "123456789012345.0"),
+            (1e15, "1.0e+15"),
+            (1e20, "1.0e+20"),
+            (1.5e-7, "1.5e-07"),
+            (0.0001, "0.0001"),
+            (9.9999999999999999, "10.0"),
+            (0.0, "0.0"),
+            (f64::INFINITY, "Inf"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(real_text(v), want, "{v:e}");
+        }
+    }
+
     use super::*;
 
     #[test]
