@@ -531,3 +531,27 @@ fn batched_rowid_access_visits_each_table_block_once() {
     assert_eq!(e.lines[1].operation, "TABLE ACCESS BY INDEX ROWID BATCHED");
     assert_eq!(e.plan_table[0].prefetch, "L");
 }
+
+/// A row with the wrong number of values is Oracle's ORA-00947 (not
+/// enough values) or ORA-00913 (too many), through SQL and through the
+/// typed API alike; before, SQL answered ORA-00904 (invalid identifier)
+/// and the typed API ORA-01400 (cannot insert NULL).
+#[test]
+fn a_wrong_value_count_is_not_enough_or_too_many_values() {
+    let (_dir, db) = db();
+    let mut s = db.session();
+    run(&mut s, "CREATE TABLE v (a INTEGER, b INTEGER)");
+    let code = |r: blocklab::Result<blocklab::SqlResult>| r.map(|_| ()).unwrap_err().code();
+    assert_eq!(code(s.execute("INSERT INTO v VALUES (1)")), "ORA-00947");
+    assert_eq!(
+        code(s.execute("INSERT INTO v VALUES (1, 2, 3)")),
+        "ORA-00913"
+    );
+    assert_eq!(
+        code(s.execute("INSERT INTO v (a) VALUES (1, 2)")),
+        "ORA-00913"
+    );
+    let typed = s.insert("v", vec![Value::Int(1)]).unwrap_err();
+    assert_eq!(typed.code(), "ORA-00947");
+    assert!(typed.to_string().contains("not enough values"), "{typed}");
+}

@@ -167,6 +167,15 @@ pub enum Error {
     /// overflow.
     #[error("maximum number of recursive SQL levels ({levels}) exceeded")]
     RecursionLimit { levels: u32 },
+    /// An INSERT gives each row another number of values than it names
+    /// columns: Oracle's ORA-00947 "not enough values" or ORA-00913 "too
+    /// many values", by which side is short.
+    #[error("{} values: {values} values for {columns} columns of {table}", if values < columns { "not enough" } else { "too many" })]
+    ValueCount {
+        table: String,
+        values: usize,
+        columns: usize,
+    },
 }
 
 impl Error {
@@ -240,6 +249,15 @@ impl Error {
             Error::NotSingleGroup { .. } => "ORA-00937",
             Error::NotGroupByExpression { .. } => "ORA-00979",
             Error::RecursionLimit { .. } => "ORA-00036",
+            Error::ValueCount {
+                values, columns, ..
+            } => {
+                if values < columns {
+                    "ORA-00947"
+                } else {
+                    "ORA-00913"
+                }
+            }
         }
     }
 }

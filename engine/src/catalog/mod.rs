@@ -105,11 +105,11 @@ impl TableDef {
             reason,
         };
         if row.len() != self.columns.len() {
-            return Err(bad(format!(
-                "{} values for {} columns",
-                row.len(),
-                self.columns.len()
-            )));
+            return Err(Error::ValueCount {
+                table: self.name.clone(),
+                values: row.len(),
+                columns: self.columns.len(),
+            });
         }
         for (v, c) in row.iter_mut().zip(&self.columns) {
             match (c.ty, &*v) {

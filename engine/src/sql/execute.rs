@@ -370,12 +370,11 @@ fn column_map(def: &TableDef, columns: Option<&[String]>, n: usize) -> Result<Ve
             .collect::<Result<_>>()?,
     };
     if map.len() != n {
-        return Err(Error::Sql(format!(
-            "{} values for {} columns of {}",
-            n,
-            map.len(),
-            def.name
-        )));
+        return Err(Error::ValueCount {
+            table: def.name.clone(),
+            values: n,
+            columns: map.len(),
+        });
     }
     Ok(map)
 }
