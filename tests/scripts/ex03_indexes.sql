@@ -1,3 +1,4 @@
+-- blocklab: set background_writer=off
 -- Exercise (book chapter 3): one row into a table without an index and
 -- into one with two, each in its own transaction. Predict the redo
 -- entries and the redo size of each INSERT.

@@ -1,3 +1,4 @@
+-- blocklab: set background_writer=off
 -- Exercise (book chapter 5): b's UPDATE selects rows by balance, and main
 -- changes row 1's balance from 100 to 90, which still matches. Predict the
 -- write consistency restarts of b's UPDATE and the final balances.

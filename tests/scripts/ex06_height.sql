@@ -1,4 +1,4 @@
--- blocklab: set block_size=2048
+-- blocklab: set block_size=2048 background_writer=off
 -- Exercise (book chapter 6): the same unique lookup on 1,000 and on
 -- 100,000 rows, in 2 KiB blocks. Predict the index gets of each.
 CREATE TABLE small (id INTEGER PRIMARY KEY, v INTEGER);

@@ -1,3 +1,4 @@
+-- blocklab: set background_writer=off
 -- Exercise (book chapter 8): 1,000 rows in one INSERT ... SELECT, into a
 -- table without an index and into one with three. Predict how redo size
 -- and db block gets grow with the indexes.

@@ -1,3 +1,4 @@
+-- blocklab: set background_writer=off
 -- Exercise (book chapter 8): one UPDATE of an unindexed column and one of
 -- an indexed column, 100 rows each. Predict the index keys deleted and
 -- inserted, and which UPDATE writes more redo.

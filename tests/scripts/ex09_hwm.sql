@@ -1,3 +1,4 @@
+-- blocklab: set background_writer=off
 -- Exercise (book chapter 9): delete half of a table, commit, and load the
 -- same number of rows by direct path. Predict the full scan's gets before
 -- the delete, after it, and after the load.

@@ -1,3 +1,4 @@
+-- blocklab: set background_writer=off
 -- Exercise (book chapter 9): the same 2,000 rows loaded by direct path into
 -- a LOGGING and into a NOLOGGING table. Predict the redo size of each load.
 CREATE TABLE logged (id INTEGER, pad TEXT);

@@ -1,3 +1,4 @@
+-- blocklab: set background_writer=off
 -- Two sessions and one row: a lock wait, then a deadlock.
 CREATE TABLE acct (id INTEGER PRIMARY KEY, balance INTEGER);
 INSERT INTO acct VALUES (1, 100), (2, 100);

@@ -603,6 +603,16 @@ impl Catalog {
         })
     }
 
+    /// The column sets of a table's PRIMARY KEY and UNIQUE constraints:
+    /// an equality on every column of one finds at most one row.
+    pub fn unique_keys_of(&self, table: &str) -> Vec<Vec<usize>> {
+        self.constraints
+            .values()
+            .filter(|c| c.table == table)
+            .filter_map(|c| c.unique_index().map(|(_, cols)| cols.to_vec()))
+            .collect()
+    }
+
     /// The indexes of a table.
     pub fn indexes_of(&self, table: &str) -> Vec<IndexDef> {
         self.indexes

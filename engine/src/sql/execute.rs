@@ -467,12 +467,19 @@ impl Target {
     /// The optimizer's access path for a searched UPDATE/DELETE. DML must
     /// reach the table row, so it reads "every column": never index-only.
     fn choose(&self, s: &Context, cx: &Cx<'_>) -> optimizer::Choice {
-        let indexes = s.schema().catalog.read().indexes_of(&self.def.name);
+        let (indexes, unique_keys) = {
+            let cat = s.schema().catalog.read();
+            (
+                cat.indexes_of(&self.def.name),
+                cat.unique_keys_of(&self.def.name),
+            )
+        };
         let all: Vec<usize> = (0..self.def.columns.len()).collect();
         optimizer::choose(Request {
             def: &self.def,
             alias: None,
             indexes: &indexes,
+            unique_keys: &unique_keys,
             stats: s.schema().stats.get(&self.def.name),
             pred: &self.pred,
             hints: cx.hints,

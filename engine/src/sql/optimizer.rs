@@ -52,7 +52,7 @@ use super::ast::Hints;
 use super::explain::{line, PlanLine, PlanTableRow};
 use crate::access::{
     boolean_terms, describe, index_only, index_scan_cost, plan_for_index, selectivity, AccessPlan,
-    ColumnBound, IndexStats, Pred,
+    CmpOp, ColumnBound, IndexStats, Pred,
 };
 use crate::analyze::TableStats;
 use crate::btree::key::Order;
@@ -185,6 +185,8 @@ pub(crate) struct Request<'a> {
     pub def: &'a TableDef,
     pub alias: Option<&'a str>,
     pub indexes: &'a [IndexDef],
+    /// The column sets of the table's PRIMARY KEY and UNIQUE constraints.
+    pub unique_keys: &'a [Vec<usize>],
     pub stats: Option<Arc<TableStats>>,
     pub pred: &'a Pred,
     pub hints: &'a Hints,
@@ -198,6 +200,7 @@ pub(crate) fn choose(req: Request<'_>) -> Choice {
         def,
         alias,
         indexes,
+        unique_keys,
         stats,
         pred,
         hints,
@@ -210,7 +213,17 @@ pub(crate) fn choose(req: Request<'_>) -> Choice {
     let st = stats.unwrap_or_else(|| Arc::new(default_stats(def, indexes)));
     let col_stats = |c: usize| st.column_stats(c);
     let sel: f64 = terms.iter().map(|t| selectivity(t, &col_stats)).product();
+    // Equalities on every column of a unique key find at most one row,
+    // whatever the statistics say (or, never analyzed, do not say): the
+    // estimate Oracle gives an INDEX UNIQUE SCAN.
+    let equal_on = |c: usize| {
+        terms.iter().any(|t| {
+            matches!(t, Pred::Cmp { col, op: CmpOp::Eq, value } if *col == c && !value.is_null())
+        })
+    };
+    let one_row = unique_keys.iter().any(|k| k.iter().all(|&c| equal_on(c)));
     let est_rows = ((st.num_rows as f64) * sel).ceil() as u64;
+    let est_rows = if one_row { est_rows.min(1) } else { est_rows };
     let sort_cost = |sorted: bool| {
         if sorted || order.is_empty() {
             0
@@ -246,10 +259,19 @@ pub(crate) fn choose(req: Request<'_>) -> Choice {
                 distinct_keys: st.num_rows,
             });
         let est = index_scan_cost(&plan, &terms, &ix_stats, &col_stats);
-        let cost = if only {
-            est.index_only_total()
-        } else {
-            est.total
+        // An equality on every column of a unique key through its index
+        // (Oracle's INDEX UNIQUE SCAN): one descent to one entry, and one
+        // table block unless the index answers alone.
+        let unique_probe = one_row
+            && plan.bounds.iter().all(|b| b.is_equal())
+            && unique_keys
+                .iter()
+                .any(|k| k.len() == cols.len() && k.iter().all(|c| cols.contains(c)));
+        let cost = match (unique_probe, only) {
+            (true, true) => u64::from(ix_stats.blevel) + 1,
+            (true, false) => u64::from(ix_stats.blevel) + 2,
+            (false, true) => est.index_only_total(),
+            (false, false) => est.total,
         };
         let sorted = delivers(ix, &plan, order);
         Candidate {
@@ -269,8 +291,16 @@ pub(crate) fn choose(req: Request<'_>) -> Choice {
             sorted,
             cost: cost.max(1),
             rows: est_rows,
-            ix_cost: est.index_only_total().max(1),
-            ix_rows: ((st.num_rows as f64) * est.ix_sel_with_filters).ceil() as u64,
+            ix_cost: if unique_probe {
+                u64::from(ix_stats.blevel) + 1
+            } else {
+                est.index_only_total().max(1)
+            },
+            ix_rows: if unique_probe {
+                1
+            } else {
+                ((st.num_rows as f64) * est.ix_sel_with_filters).ceil() as u64
+            },
         }
     };
 

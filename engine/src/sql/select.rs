@@ -130,12 +130,16 @@ fn source(
                 None => Pred::And(Vec::new()),
             };
             let choose = || {
-                let indexes = s.schema().catalog.read().indexes_of(&def.name);
+                let (indexes, unique_keys) = {
+                    let cat = s.schema().catalog.read();
+                    (cat.indexes_of(&def.name), cat.unique_keys_of(&def.name))
+                };
                 let want = b.order.clone().unwrap_or_default();
                 optimizer::choose(Request {
                     def,
                     alias: alias.as_deref(),
                     indexes: &indexes,
+                    unique_keys: &unique_keys,
                     stats: s.schema().stats.get(&def.name),
                     pred: &pred,
                     hints: cx.hints,
