@@ -267,7 +267,7 @@ impl Database {
         let db = Database {
             core,
             schema,
-            sql: Default::default(),
+            sql: crate::sql::Shared::new(),
             writer: Mutex::new(None),
             _owner: owner,
         };

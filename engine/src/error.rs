@@ -156,6 +156,14 @@ pub enum Error {
         "not a GROUP BY expression: column {column} is neither grouped nor inside an aggregate"
     )]
     NotGroupByExpression { column: String },
+    /// A bare column name that more than one table of the FROM clause has
+    /// (Oracle's ORA-00918 "column ambiguously defined"): qualify it.
+    #[error("column ambiguously defined: {column} is a column of more than one table in the FROM clause (write t.{column})")]
+    AmbiguousColumn { column: String },
+    /// A subquery used as a value found more than one row (Oracle's
+    /// ORA-01427 "single-row subquery returns more than one row").
+    #[error("single-row subquery returns more than one row")]
+    SubqueryRows,
     /// A function whose body is a query found more than one row (Oracle's
     /// ORA-01422 "exact fetch returns more than requested number of rows",
     /// which a PL/SQL `SELECT … INTO` raises).
@@ -248,6 +256,8 @@ impl Error {
             Error::InvalidDatatype { .. } => "ORA-00902",
             Error::NotSingleGroup { .. } => "ORA-00937",
             Error::NotGroupByExpression { .. } => "ORA-00979",
+            Error::AmbiguousColumn { .. } => "ORA-00918",
+            Error::SubqueryRows => "ORA-01427",
             Error::RecursionLimit { .. } => "ORA-00036",
             Error::ValueCount {
                 values, columns, ..

@@ -100,6 +100,12 @@ stats! {
     FetchCalls => "fetch calls",
     SortsMemory => "sorts (memory)",
     SortsRows => "sorts (rows)",
+    HashJoinBuildRows => "hash join build rows",
+    HashJoinBuildBytes => "hash join build bytes",
+    WorkareaOptimal => "workarea executions - optimal",
+    WorkareaOnepass => "workarea executions - onepass",
+    TempWrites => "physical writes direct temporary tablespace",
+    TempReads => "physical reads direct temporary tablespace",
     UserFunctionCalls => "user function calls",
     StatementRestarts => "write consistency restarts",
 }

@@ -77,7 +77,16 @@ pub struct Context {
     /// The recursive SQL level: 0 for a session, n + 1 for a statement
     /// run by a function called at level n.
     depth: u32,
+    /// The work area of a hash join's build input, in bytes (Oracle's
+    /// HASH_AREA_SIZE; `ALTER SESSION SET HASH_AREA_SIZE = n`): a build
+    /// input larger than this spills to temporary blocks (`sql::join`).
+    hash_area_size: u64,
 }
+
+/// The default hash join work area: 1 MiB (Oracle's own default for
+/// HASH_AREA_SIZE is twice SORT_AREA_SIZE, 128 KiB; blocklab's tables are
+/// small enough that a larger default keeps the usual joins in memory).
+pub const DEFAULT_HASH_AREA_SIZE: u64 = 1 << 20;
 
 impl Context {
     pub(crate) fn new(core: Arc<Kernel>, schema: Arc<Schema>) -> Context {
@@ -95,7 +104,18 @@ impl Context {
             in_sql_call: false,
             outer_xid: None,
             depth: 0,
+            hash_area_size: DEFAULT_HASH_AREA_SIZE,
         }
+    }
+
+    /// The hash join work area in bytes (see `hash_area_size`).
+    pub(crate) fn hash_area_size(&self) -> u64 {
+        self.hash_area_size
+    }
+
+    /// Sets the hash join work area (`ALTER SESSION SET HASH_AREA_SIZE`).
+    pub(crate) fn set_hash_area_size(&mut self, bytes: u64) {
+        self.hash_area_size = bytes;
     }
 
     pub(crate) fn schema(&self) -> &Arc<Schema> {

@@ -43,6 +43,7 @@ pub(crate) struct Caller {
     txn_snapshot: Option<Scn>,
     direct_tables: std::collections::BTreeSet<String>,
     depth: u32,
+    hash_area_size: u64,
 }
 
 impl Context {
@@ -63,6 +64,7 @@ impl Context {
             txn_snapshot: self.txn_snapshot,
             direct_tables: self.direct_tables.clone(),
             depth: self.depth,
+            hash_area_size: self.hash_area_size,
         }
     }
 }
@@ -97,6 +99,7 @@ impl Caller {
             in_sql_call: true,
             outer_xid: self.xid,
             depth: self.depth + 1,
+            hash_area_size: self.hash_area_size,
         })
     }
 }

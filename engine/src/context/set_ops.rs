@@ -91,6 +91,33 @@ impl Context {
         })
     }
 
+    /// One access to `table` as part of a larger query that has taken
+    /// its snapshot `snap` already: a join's inner probe or build input.
+    /// Neither a call nor a statement of its own (no user call, no
+    /// savepoint: it only reads), so every probe of one join reads as of
+    /// the same SCN, whatever commits meanwhile.
+    pub(crate) fn probe_rows(
+        &mut self,
+        table: &str,
+        where_clause: &Pred,
+        access: &Access,
+        snap: Snapshot,
+    ) -> Result<QueryResult> {
+        let (def, _) = self.target(table)?;
+        let index = self.usable_index(&def, access)?;
+        operators::run_limited(
+            &self.core,
+            &self.stats,
+            snap,
+            &def,
+            index.as_ref(),
+            where_clause,
+            access,
+            None,
+            None,
+        )
+    }
+
     /// The index an access path names, checked to be usable and on `def`.
     pub(super) fn usable_index(&self, def: &TableDef, access: &Access) -> Result<Option<IndexDef>> {
         let (Access::Index { name, .. }

@@ -2,8 +2,9 @@
 //! of the parser crate's types (which change between its releases).
 //!
 //! Names are lower-cased when the tree is built (SQL identifiers are
-//! case-insensitive here), and a column reference drops its table
-//! qualifier: every statement reads one table.
+//! case-insensitive here). A column reference keeps its table qualifier
+//! (`t.c` is [`Expr::Qualified`]) for the binder to resolve against the
+//! tables of the FROM clause.
 
 use crate::txn::Isolation;
 use crate::value::{ColType, Value};
@@ -32,6 +33,15 @@ pub struct Hints {
     /// `BATCH_TABLE_ACCESS_BY_ROWID(t)`: sort an index range's rowids by
     /// table block before visiting the table (list prefetch).
     pub batch: Vec<String>,
+    /// `LEADING(t1 t2 …)`: the join order starts with these tables.
+    pub leading: Vec<String>,
+    /// `ORDERED`: join in the order of the FROM clause.
+    pub ordered: bool,
+    /// `USE_NL(t)`, `USE_HASH(t)`, `USE_MERGE(t)`: the method that joins
+    /// `t` to the tables before it.
+    pub use_nl: Vec<String>,
+    pub use_hash: Vec<String>,
+    pub use_merge: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -96,6 +106,9 @@ pub enum Stmt {
     SetIsolation(Isolation),
     /// `ALTER SESSION SET ISOLATION_LEVEL = …`: every later transaction.
     SessionIsolation(Isolation),
+    /// `ALTER SESSION SET HASH_AREA_SIZE = n`: the hash join work area,
+    /// in bytes.
+    SetHashAreaSize(u64),
     /// `FLASHBACK TABLE t TO SCN n`
     Flashback {
         table: String,
@@ -178,12 +191,38 @@ pub enum From {
     Series { start: Expr, stop: Expr },
     /// No FROM clause: one row with no columns.
     Dual,
+    /// `left [INNER | LEFT [OUTER] | CROSS] JOIN right [ON cond]`, or
+    /// `left, right` (an inner join with no condition of its own: the
+    /// WHERE clause joins them).
+    Join {
+        left: Box<From>,
+        right: Box<From>,
+        kind: JoinKind,
+        on: Option<Expr>,
+    },
+    /// `(SELECT …) [AS] alias`: a derived table (an inline view).
+    Derived {
+        select: Box<Select>,
+        alias: Option<String>,
+    },
+}
+
+/// How a join keeps its rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JoinKind {
+    /// The pairs that satisfy the condition (also `CROSS JOIN` and `,`).
+    Inner,
+    /// As `Inner`, plus each left row that has no pair, with NULLs for the
+    /// right side's columns.
+    Left,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum SelectItem {
-    /// `*` (or `t.*`)
+    /// `*`
     Wildcard,
+    /// `t.*`: every column of the table (or alias) `t`.
+    TableWildcard(String),
     Expr {
         expr: Expr,
         alias: Option<String>,
@@ -250,8 +289,11 @@ impl BinOp {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
     Literal(Value),
-    /// A column of the statement's table, by lower-cased name.
+    /// A column by lower-cased name, found in whichever table of the FROM
+    /// clause has it (it must be exactly one).
     Column(String),
+    /// `t.c`: column `c` of the table whose alias (or name) is `t`.
+    Qualified(String, String),
     /// Bind placeholder number (0-based).
     Param(usize),
     Neg(Box<Expr>),
@@ -284,7 +326,14 @@ pub enum Expr {
         list: Vec<Expr>,
         negated: bool,
     },
-    /// Uncorrelated `expr [NOT] IN (SELECT col FROM …)`.
+    /// `(SELECT …)` as a value: NULL when it finds no row, its one
+    /// column when it finds one, an error (ORA-01427) for more. It may
+    /// read columns of the enclosing query (correlated).
+    Subquery(Box<Select>),
+    /// `EXISTS (SELECT …)`: whether the subquery finds a row (never NULL;
+    /// `NOT EXISTS` is `Not` of it).
+    Exists(Box<Select>),
+    /// `expr [NOT] IN (SELECT col FROM …)`, correlated or not.
     InSubquery {
         expr: Box<Expr>,
         subquery: Box<Select>,

@@ -28,9 +28,10 @@ use super::aggregate::{agg_fn, Agg, AggFn};
 use super::ast::*;
 use super::eval::{Builtin, E};
 use super::execute::Cx;
+use super::join::Shape;
 use super::optimizer::OrderKey;
 use super::recursive::arity;
-use super::select::select;
+use super::subquery::{bind_subquery, Kind};
 use super::Function;
 use crate::catalog::TableDef;
 use crate::context::Context;
@@ -63,20 +64,78 @@ pub(super) fn column_types(def: &TableDef) -> Vec<ColType> {
     def.columns.iter().map(|c| c.ty).collect()
 }
 
-/// The source of a SELECT: its column names and types, and for a table
-/// its definition.
-fn source_columns(
-    s: &Context,
-    from: &From,
-) -> Result<(Vec<String>, Vec<ColType>, Option<TableDef>)> {
+/// A SELECT's source as the binder sees it: column names and types, a
+/// table's definition, a join's relations.
+type SourceColumns = (Vec<String>, Vec<ColType>, Option<TableDef>, Option<Shape>);
+
+/// The source of a SELECT: its column names and types, for a table its
+/// definition, and for a join or a derived table the relations it reads
+/// (`join::Shape`), whose column names are qualified (`t.c`).
+fn source_columns(s: &mut Context, cx: &Cx<'_>, from: &From) -> Result<SourceColumns> {
     Ok(match from {
         From::Table { name, .. } => {
             let def = table_def(s, name)?;
-            (column_names(&def), column_types(&def), Some(def))
+            (column_names(&def), column_types(&def), Some(def), None)
         }
-        From::Series { .. } => (vec!["value".into()], vec![ColType::Integer], None),
-        From::Dual => (Vec::new(), Vec::new(), None),
+        From::Series { .. } => (vec!["value".into()], vec![ColType::Integer], None, None),
+        From::Dual => (Vec::new(), Vec::new(), None, None),
+        From::Join { .. } | From::Derived { .. } => {
+            let shape = Shape::of(s, cx, from)?;
+            let (names, types) = shape.columns();
+            (names, types, None, Some(shape))
+        }
     })
+}
+
+/// A column reference: a position of this query's row, or, when this
+/// query has no such column, the column of an enclosing query (a
+/// correlated reference, `subquery`): its value for the enclosing row
+/// being evaluated, or — while probing — NULL, the reference recorded.
+fn column(cx: &Cx<'_>, names: &[String], qual: Option<&str>, col: &str) -> Result<E> {
+    match resolve(names, qual, col) {
+        Ok(p) => Ok(E::Col(p)),
+        Err(e @ Error::AmbiguousColumn { .. }) => Err(e),
+        Err(e) => {
+            for f in cx.outer.iter().rev() {
+                if let Ok(p) = resolve(f.names, qual, col) {
+                    return Ok(match f.row {
+                        Some(row) => E::Const(row.get(p).cloned().unwrap_or(Value::Null)),
+                        None => {
+                            f.used.borrow_mut().push(p);
+                            E::Const(Value::Null)
+                        }
+                    });
+                }
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The position of column `col` (of table `qual`, when qualified) among
+/// `names`, whose entries are bare (`c`, one source) or qualified (`t.c`,
+/// a join). A bare name must match exactly one column (ORA-00918
+/// otherwise); a qualified one in a single-source scope matches by column
+/// name alone, the qualifier being that source's.
+pub(super) fn resolve(names: &[String], qual: Option<&str>, col: &str) -> Result<usize> {
+    let bare = |n: &String| n.rsplit_once('.').map_or(n.as_str(), |(_, c)| c) == col;
+    let mut found = names.iter().enumerate().filter(|(_, n)| {
+        !n.is_empty()
+            && match qual {
+                Some(q) if n.contains('.') => n.split_once('.') == Some((q, col)),
+                _ => bare(n),
+            }
+    });
+    match (found.next(), found.next()) {
+        (Some((p, _)), None) => Ok(p),
+        (Some(_), Some(_)) => Err(Error::AmbiguousColumn {
+            column: col.to_string(),
+        }),
+        (None, _) => Err(Error::Sql(match qual {
+            Some(q) => format!("no column named {q}.{col}"),
+            None => format!("no column named {col}"),
+        })),
+    }
 }
 
 /// Where aggregates go while binding a grouped query's expressions.
@@ -106,10 +165,8 @@ pub(super) fn bind(
     };
     Ok(match e {
         Expr::Literal(v) => E::Const(v.clone()),
-        Expr::Column(c) => match names.iter().position(|n| n == c && !n.is_empty()) {
-            Some(p) => E::Col(p),
-            None => return Err(Error::Sql(format!("no column named {c}"))),
-        },
+        Expr::Column(c) => column(cx, names, None, c)?,
+        Expr::Qualified(t, c) => column(cx, names, Some(t), c)?,
         Expr::Param(i) => E::Const(cx.binds.get(*i).cloned().unwrap_or(Value::Null)),
         Expr::Neg(x) => E::Neg(b(x, aggs)?),
         Expr::Not(x) => E::Not(b(x, aggs)?),
@@ -157,22 +214,12 @@ pub(super) fn bind(
             subquery,
             negated,
         } => {
-            let x = b(expr, aggs)?;
-            // Uncorrelated (one table per statement): run it once, here,
-            // and keep its values as an IN list.
-            let q = select(s, cx, subquery, false)?;
-            if q.columns.len() != 1 {
-                return Err(Error::Sql(
-                    "a subquery after IN must select exactly one column".into(),
-                ));
-            }
-            let list = q
-                .rows
-                .into_iter()
-                .map(|mut r| E::Const(r.pop().unwrap_or(Value::Null)))
-                .collect();
-            E::In(x, list, *negated)
+            let x = *b(expr, aggs)?;
+            let kind = Kind::In { negated: *negated };
+            bind_subquery(s, cx, subquery, names, kind, Some(x))?
         }
+        Expr::Subquery(sub) => bind_subquery(s, cx, sub, names, Kind::Scalar, None)?,
+        Expr::Exists(sub) => bind_subquery(s, cx, sub, names, Kind::Exists, None)?,
         Expr::Like {
             expr,
             pattern,
@@ -301,6 +348,8 @@ fn has_agg(e: &Expr) -> bool {
         } => has_agg(expr) || has_agg(low) || has_agg(high),
         Expr::InList { expr, list, .. } => has_agg(expr) || list.iter().any(has_agg),
         Expr::InSubquery { expr, .. } => has_agg(expr),
+        // A subquery's aggregates are its own.
+        Expr::Subquery(_) | Expr::Exists(_) => false,
         Expr::Like { expr, pattern, .. } => has_agg(expr) || has_agg(pattern),
         Expr::Cast { expr, .. } => has_agg(expr),
         Expr::Case {
@@ -312,7 +361,7 @@ fn has_agg(e: &Expr) -> bool {
                 || whens.iter().any(|(w, t)| has_agg(w) || has_agg(t))
                 || otherwise.as_deref().is_some_and(has_agg)
         }
-        Expr::Literal(_) | Expr::Column(_) | Expr::Param(_) => false,
+        Expr::Literal(_) | Expr::Column(_) | Expr::Qualified(..) | Expr::Param(_) => false,
     }
 }
 
@@ -328,11 +377,18 @@ fn check_grouped(e: &Expr, group_by: &[&Expr], has_group_by: bool) -> Result<()>
     }
     let check = |x: &Expr| check_grouped(x, group_by, has_group_by);
     match e {
-        Expr::Column(c) => Err(if has_group_by {
-            Error::NotGroupByExpression { column: c.clone() }
-        } else {
-            Error::NotSingleGroup { column: c.clone() }
-        }),
+        Expr::Column(c) | Expr::Qualified(_, c) => {
+            // Named as written (`canonical` appended `#position`).
+            let column = c
+                .rsplit_once('#')
+                .map_or(c.as_str(), |(n, _)| n)
+                .to_string();
+            Err(if has_group_by {
+                Error::NotGroupByExpression { column }
+            } else {
+                Error::NotSingleGroup { column }
+            })
+        }
         Expr::Func { name, args, .. } => {
             if agg_fn(name).is_some() {
                 Ok(())
@@ -358,6 +414,7 @@ fn check_grouped(e: &Expr, group_by: &[&Expr], has_group_by: bool) -> Result<()>
         }
         // The subquery reads its own table.
         Expr::InSubquery { expr, .. } => check(expr),
+        Expr::Subquery(_) | Expr::Exists(_) => Ok(()),
         Expr::Like { expr, pattern, .. } => check(expr).and(check(pattern)),
         Expr::Case {
             operand,
@@ -375,39 +432,144 @@ fn check_grouped(e: &Expr, group_by: &[&Expr], has_group_by: bool) -> Result<()>
 /// select list (`*` is each of its columns), HAVING, and the ORDER BY keys
 /// that are expressions rather than select-list positions or names.
 fn check_grouping(sel: &Select, names: &[String], keys: &[SortKey]) -> Result<()> {
-    let group_by: Vec<&Expr> = sel
+    // Compared with column references resolved: `c` and `t.c` are one
+    // column.
+    let c = |e: &Expr| canonical(e, names);
+    let group_by: Vec<Expr> = sel
         .group_by
         .iter()
         .map(|g| match g {
             Expr::Literal(Value::Int(k)) if *k >= 1 && (*k as usize) <= sel.items.len() => {
                 match &sel.items[*k as usize - 1] {
-                    SelectItem::Expr { expr, .. } => expr,
-                    SelectItem::Wildcard => g,
+                    SelectItem::Expr { expr, .. } => c(expr),
+                    SelectItem::Wildcard | SelectItem::TableWildcard(_) => c(g),
                 }
             }
-            _ => g,
+            _ => c(g),
         })
         .collect();
+    let group_by: Vec<&Expr> = group_by.iter().collect();
     let has_group_by = !sel.group_by.is_empty();
     for it in &sel.items {
         match it {
-            SelectItem::Expr { expr, .. } => check_grouped(expr, &group_by, has_group_by)?,
-            SelectItem::Wildcard => {
+            SelectItem::Expr { expr, .. } => check_grouped(&c(expr), &group_by, has_group_by)?,
+            SelectItem::Wildcard | SelectItem::TableWildcard(_) => {
                 for n in names.iter().filter(|n| !n.is_empty()) {
-                    check_grouped(&Expr::Column(n.clone()), &group_by, has_group_by)?;
+                    let col = match n.split_once('.') {
+                        Some((t, col)) => Expr::Qualified(t.into(), col.into()),
+                        None => Expr::Column(n.clone()),
+                    };
+                    check_grouped(&c(&col), &group_by, has_group_by)?;
                 }
             }
         }
     }
     if let Some(h) = &sel.having {
-        check_grouped(h, &group_by, has_group_by)?;
+        check_grouped(&c(h), &group_by, has_group_by)?;
     }
     for (o, k) in sel.order_by.iter().zip(keys) {
         if let Key::Expr(_) = k.by {
-            check_grouped(&o.expr, &group_by, has_group_by)?;
+            check_grouped(&c(&o.expr), &group_by, has_group_by)?;
         }
     }
     Ok(())
+}
+
+/// `e` with every column reference that resolves against `names`
+/// replaced by its name and position (`c#3`), so that two spellings of one column
+/// compare equal; subqueries are left as written.
+fn canonical(e: &Expr, names: &[String]) -> Expr {
+    let c = |x: &Expr| Box::new(canonical(x, names));
+    let v = |xs: &[Expr]| xs.iter().map(|x| canonical(x, names)).collect::<Vec<_>>();
+    match e {
+        Expr::Column(col) => match resolve(names, None, col) {
+            Ok(p) => Expr::Column(format!("{col}#{p}")),
+            Err(_) => e.clone(),
+        },
+        Expr::Qualified(t, col) => match resolve(names, Some(t), col) {
+            Ok(p) => Expr::Column(format!("{col}#{p}")),
+            Err(_) => e.clone(),
+        },
+        Expr::Literal(_)
+        | Expr::Param(_)
+        | Expr::InSubquery { .. }
+        | Expr::Subquery(_)
+        | Expr::Exists(_) => e.clone(),
+        Expr::Neg(x) => Expr::Neg(c(x)),
+        Expr::Not(x) => Expr::Not(c(x)),
+        Expr::Binary { op, left, right } => Expr::Binary {
+            op: *op,
+            left: c(left),
+            right: c(right),
+        },
+        Expr::Chain { first, rest } => Expr::Chain {
+            first: c(first),
+            rest: rest
+                .iter()
+                .map(|(op, x)| (*op, canonical(x, names)))
+                .collect(),
+        },
+        Expr::Between {
+            expr,
+            low,
+            high,
+            negated,
+        } => Expr::Between {
+            expr: c(expr),
+            low: c(low),
+            high: c(high),
+            negated: *negated,
+        },
+        Expr::InList {
+            expr,
+            list,
+            negated,
+        } => Expr::InList {
+            expr: c(expr),
+            list: v(list),
+            negated: *negated,
+        },
+        Expr::Like {
+            expr,
+            pattern,
+            negated,
+        } => Expr::Like {
+            expr: c(expr),
+            pattern: c(pattern),
+            negated: *negated,
+        },
+        Expr::IsNull { expr, negated } => Expr::IsNull {
+            expr: c(expr),
+            negated: *negated,
+        },
+        Expr::Func {
+            name,
+            args,
+            star,
+            distinct,
+        } => Expr::Func {
+            name: name.clone(),
+            args: v(args),
+            star: *star,
+            distinct: *distinct,
+        },
+        Expr::Case {
+            operand,
+            whens,
+            otherwise,
+        } => Expr::Case {
+            operand: operand.as_deref().map(c),
+            whens: whens
+                .iter()
+                .map(|(w, t)| (canonical(w, names), canonical(t, names)))
+                .collect(),
+            otherwise: otherwise.as_deref().map(c),
+        },
+        Expr::Cast { expr, to } => Expr::Cast {
+            expr: c(expr),
+            to: *to,
+        },
+    }
 }
 
 /// The text of an expression, for a column heading.
@@ -415,7 +577,7 @@ fn heading(e: &Expr) -> String {
     match e {
         Expr::Literal(Value::Text(s)) => format!("'{s}'"),
         Expr::Literal(v) => v.to_string(),
-        Expr::Column(c) => c.clone(),
+        Expr::Column(c) | Expr::Qualified(_, c) => c.clone(),
         Expr::Param(i) => format!(":{}", i + 1),
         Expr::Neg(x) => format!("-{}", heading(x)),
         Expr::Not(x) => format!("NOT {}", heading(x)),
@@ -485,6 +647,9 @@ pub(super) struct Bound {
     pub(super) types: Vec<ColType>,
     /// The table's definition, when the source is a table.
     pub(super) def: Option<TableDef>,
+    /// The relations of a join or derived table, with their ON
+    /// conditions bound (`join`).
+    pub(super) join: Option<Shape>,
     /// GROUP BY, HAVING or an aggregate anywhere: rows become groups.
     pub(super) grouped: bool,
     pub(super) filter: Option<E>,
@@ -510,12 +675,31 @@ pub(super) struct Bound {
 
 /// Binds every clause of `sel`, in the order they are written.
 pub(super) fn bind_select(s: &mut Context, cx: &Cx<'_>, sel: &Select) -> Result<Bound> {
-    let (names, types, def) = source_columns(s, &sel.from)?;
+    let (display, types, def, mut join) = source_columns(s, cx, &sel.from)?;
+    // Names bind qualified (`t.c`, the alias or table name), so that a
+    // subquery's `t.c` can tell its own table from an enclosing one; plans
+    // show a single table's columns bare.
+    let names: Vec<String> = match &sel.from {
+        From::Table { name, alias, .. } => {
+            let q = alias.as_deref().unwrap_or(name);
+            display
+                .iter()
+                .map(|n| {
+                    if n.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{q}.{n}")
+                    }
+                })
+                .collect()
+        }
+        _ => display.clone(),
+    };
     let grouped = !sel.group_by.is_empty()
         || sel.having.is_some()
         || sel.items.iter().any(|i| match i {
             SelectItem::Expr { expr, .. } => has_agg(expr),
-            SelectItem::Wildcard => false,
+            SelectItem::Wildcard | SelectItem::TableWildcard(_) => false,
         })
         || sel.order_by.iter().any(|o| has_agg(&o.expr));
 
@@ -529,6 +713,11 @@ pub(super) fn bind_select(s: &mut Context, cx: &Cx<'_>, sel: &Select) -> Result<
         }
         None => None,
     };
+
+    // The ON conditions, over the whole joined row.
+    if let Some(shape) = join.as_mut() {
+        shape.bind_on(s, cx, &names, &mut needed)?;
+    }
 
     // Select list, GROUP BY, HAVING, ORDER BY (aggregates collected).
     let mut sink = AggSink {
@@ -608,9 +797,10 @@ pub(super) fn bind_select(s: &mut Context, cx: &Cx<'_>, sel: &Select) -> Result<
         (sel.limit.is_some() && !grouped && !sel.distinct).then(|| offset.saturating_add(limit));
 
     Ok(Bound {
-        names,
+        names: display,
         types,
         def,
+        join,
         grouped,
         filter,
         items,
@@ -637,13 +827,28 @@ fn bind_items(
     let mut items = Vec::new();
     for it in &sel.items {
         match it {
-            SelectItem::Wildcard => {
+            SelectItem::Wildcard | SelectItem::TableWildcard(_) => {
+                let of = match it {
+                    SelectItem::TableWildcard(t) => Some(t.as_str()),
+                    _ => None,
+                };
+                let before = items.len();
                 for (i, n) in names.iter().enumerate().filter(|(_, n)| !n.is_empty()) {
+                    let (qual, bare) = match n.split_once('.') {
+                        Some((q, c)) => (Some(q), c),
+                        None => (None, n.as_str()),
+                    };
+                    if of.is_some() && qual.is_some() && qual != of {
+                        continue;
+                    }
                     items.push(Item {
-                        name: n.clone(),
+                        name: bare.to_string(),
                         expr: E::Col(i),
                         column: Some(i),
                     });
+                }
+                if let (Some(t), true) = (of, items.len() == before) {
+                    return Err(Error::Sql(format!("no table named {t} in the FROM clause")));
                 }
             }
             SelectItem::Expr { expr, alias } => {
@@ -672,7 +877,9 @@ fn bind_group_by(s: &mut Context, cx: &Cx<'_>, sel: &Select, names: &[String]) -
             Expr::Literal(Value::Int(k)) if *k >= 1 && (*k as usize) <= sel.items.len() => {
                 match &sel.items[*k as usize - 1] {
                     SelectItem::Expr { expr, .. } => bind(s, cx, expr, names, None),
-                    SelectItem::Wildcard => Err(Error::Sql("GROUP BY a * position".into())),
+                    SelectItem::Wildcard | SelectItem::TableWildcard(_) => {
+                        Err(Error::Sql("GROUP BY a * position".into()))
+                    }
                 }
             }
             _ => bind(s, cx, g, names, None),
@@ -702,7 +909,9 @@ fn bind_order_by(
                 }
                 Key::Item(*k as usize - 1)
             }
-            Expr::Column(c) if !names.contains(c) || items.iter().any(|i| i.name == *c) => {
+            Expr::Column(c)
+                if resolve(names, None, c).is_err() || items.iter().any(|i| i.name == *c) =>
+            {
                 match items.iter().position(|i| i.name == *c) {
                     Some(p) => Key::Item(p),
                     None => return Err(Error::Sql(format!("no column named {c}"))),

@@ -25,6 +25,7 @@ use super::ast::{BinOp, CastType};
 pub(crate) use super::func::Builtin;
 use super::func::{cast, text_of};
 use super::recursive::QueryFn;
+use super::subquery::Correlated;
 use super::UserFn;
 use crate::access::{compare, like_matches, CmpOp, OpaqueFn, Pred};
 use crate::context::Caller;
@@ -76,6 +77,9 @@ pub(crate) enum E {
         args: Vec<E>,
         caller: Caller,
     },
+    /// A correlated subquery (`sql::subquery`): its arguments are IN's
+    /// left side (for IN) and the outer columns it reads.
+    Sub(Arc<Correlated>, Vec<E>),
 }
 
 fn truth(b: Option<bool>) -> Value {
@@ -103,6 +107,7 @@ impl E {
             // A function of constants is evaluated once per statement (the
             // value of a matching predicate, claim C24).
             E::User { args, .. } | E::Query { args, .. } => args.iter().all(E::is_const),
+            E::Sub(..) => false,
             E::Neg(e) | E::Not(e) | E::IsNull(e, _) => e.is_const(),
             E::Bin(_, a, b) | E::Like(a, b, _) => a.is_const() && b.is_const(),
             E::Chain(a, rest) => a.is_const() && rest.iter().all(|(_, e)| e.is_const()),
@@ -158,32 +163,39 @@ impl E {
                 a.columns(out);
                 l.iter().for_each(|e| e.columns(out));
             }
-            E::Builtin(_, args) | E::User { args, .. } | E::Query { args, .. } => {
-                args.iter().for_each(|e| e.columns(out))
-            }
+            E::Builtin(_, args)
+            | E::User { args, .. }
+            | E::Query { args, .. }
+            | E::Sub(_, args) => args.iter().for_each(|e| e.columns(out)),
             E::Cast(e, _) => e.columns(out),
             E::Case { .. } => self.children().for_each(|e| e.columns(out)),
         }
     }
 
     /// Renumbers column references through `map` (old position → new).
-    fn remap(&self, map: &dyn Fn(usize) -> usize) -> E {
-        let b = |e: &E| Box::new(e.remap(map));
+    pub(crate) fn remap(&self, map: &dyn Fn(usize) -> usize) -> E {
+        self.map_cols(&|c| E::Col(map(c)))
+    }
+
+    /// The expression with each column reference replaced by `map` of its
+    /// position: a renumbered column, or a constant (a join's outer value).
+    pub(crate) fn map_cols(&self, map: &dyn Fn(usize) -> E) -> E {
+        let b = |e: &E| Box::new(e.map_cols(map));
         match self {
             E::Const(v) => E::Const(v.clone()),
-            E::Col(c) => E::Col(map(*c)),
+            E::Col(c) => map(*c),
             E::Neg(e) => E::Neg(b(e)),
             E::Not(e) => E::Not(b(e)),
             E::IsNull(e, n) => E::IsNull(b(e), *n),
             E::Bin(op, x, y) => E::Bin(*op, b(x), b(y)),
             E::Chain(x, rest) => E::Chain(
                 b(x),
-                rest.iter().map(|(op, e)| (*op, e.remap(map))).collect(),
+                rest.iter().map(|(op, e)| (*op, e.map_cols(map))).collect(),
             ),
             E::Like(x, y, n) => E::Like(b(x), b(y), *n),
             E::Between(x, y, z, n) => E::Between(b(x), b(y), b(z), *n),
-            E::In(x, l, n) => E::In(b(x), l.iter().map(|e| e.remap(map)).collect(), *n),
-            E::Builtin(f, args) => E::Builtin(*f, args.iter().map(|e| e.remap(map)).collect()),
+            E::In(x, l, n) => E::In(b(x), l.iter().map(|e| e.map_cols(map)).collect(), *n),
+            E::Builtin(f, args) => E::Builtin(*f, args.iter().map(|e| e.map_cols(map)).collect()),
             E::Cast(e, to) => E::Cast(b(e), *to),
             E::Case {
                 operand,
@@ -193,7 +205,7 @@ impl E {
                 operand: operand.as_deref().map(b),
                 whens: whens
                     .iter()
-                    .map(|(w, t)| (w.remap(map), t.remap(map)))
+                    .map(|(w, t)| (w.map_cols(map), t.map_cols(map)))
                     .collect(),
                 otherwise: otherwise.as_deref().map(b),
             },
@@ -205,14 +217,15 @@ impl E {
             } => E::User {
                 name: name.clone(),
                 f: f.clone(),
-                args: args.iter().map(|e| e.remap(map)).collect(),
+                args: args.iter().map(|e| e.map_cols(map)).collect(),
                 stats: stats.clone(),
             },
             E::Query { f, args, caller } => E::Query {
                 f: f.clone(),
-                args: args.iter().map(|e| e.remap(map)).collect(),
+                args: args.iter().map(|e| e.map_cols(map)).collect(),
                 caller: caller.clone(),
             },
+            E::Sub(q, args) => E::Sub(q.clone(), args.iter().map(|e| e.map_cols(map)).collect()),
         }
     }
 
@@ -220,7 +233,7 @@ impl E {
     /// whose body is a query).
     pub(crate) fn runs_sql(&self) -> bool {
         match self {
-            E::Query { .. } => true,
+            E::Query { .. } | E::Sub(..) => true,
             E::Const(_) | E::Col(_) => false,
             E::Neg(e) | E::Not(e) | E::IsNull(e, _) => e.runs_sql(),
             E::Bin(_, a, b) | E::Like(a, b, _) => a.runs_sql() || b.runs_sql(),
@@ -353,6 +366,13 @@ impl E {
                 caller.stats().inc(Stat::UserFunctionCalls);
                 f.call(caller, &vals)?
             }
+            E::Sub(q, args) => {
+                let vals = args
+                    .iter()
+                    .map(|a| a.eval(row))
+                    .collect::<Result<Vec<_>>>()?;
+                q.eval(&vals)?
+            }
         })
     }
 
@@ -423,6 +443,7 @@ impl E {
                 f.name.to_ascii_uppercase(),
                 args.iter().map(r).collect::<Vec<_>>().join(", ")
             ),
+            E::Sub(q, args) => q.render(&args.iter().map(r).collect::<Vec<_>>()),
         }
     }
 }

@@ -156,6 +156,8 @@ fn cx_of<'a>(
         hints: &stmt.hints,
         planner,
         fetch_size: 0,
+        outer: &[],
+        probing: false,
     }
 }
 
@@ -171,6 +173,7 @@ fn check_binds(stmt: &Statement, binds: &[Value]) -> Result<()> {
 }
 
 /// What every part of one execution needs.
+#[derive(Clone, Copy)]
 pub(super) struct Cx<'a> {
     /// The statement cache and the registered functions.
     pub(super) shared: &'a super::Shared,
@@ -182,6 +185,12 @@ pub(super) struct Cx<'a> {
     /// fetches (ARRAYSIZE); 0 inside a statement (a subquery, the SELECT of
     /// an INSERT), whose rows never reach the client.
     pub(super) fetch_size: usize,
+    /// The enclosing queries' columns (and rows) while a subquery binds,
+    /// innermost last (`subquery`).
+    pub(super) outer: &'a [super::subquery::Frame<'a>],
+    /// Binding only to find which outer columns a subquery reads: run no
+    /// subquery.
+    pub(super) probing: bool,
 }
 
 /// A result with only an acknowledgement ("Commit complete.").
@@ -318,6 +327,10 @@ fn run(s: &mut Context, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
         }
         Stmt::SetUser(name) => {
             s.set_user(name);
+            Ok(message("Session altered."))
+        }
+        Stmt::SetHashAreaSize(n) => {
+            s.set_hash_area_size(*n);
             Ok(message("Session altered."))
         }
         Stmt::SessionIsolation(iso) => {

@@ -247,7 +247,8 @@ fn tokens(sql: &str, hints: &mut Vec<String>) -> Result<Vec<Token>> {
     Ok(out)
 }
 
-/// Reads `FULL(t) INDEX(t i) NUM_INDEX_KEYS(t i n) APPEND` hint lists.
+/// Reads `FULL(t) INDEX(t i) NUM_INDEX_KEYS(t i n) APPEND LEADING(t …)
+/// ORDERED USE_NL(t) USE_HASH(t) USE_MERGE(t)` hint lists.
 fn parse_hints(texts: &[String]) -> Hints {
     let mut h = Hints::default();
     for text in texts {
@@ -274,6 +275,11 @@ fn parse_hints(texts: &[String]) -> Hints {
                 ("FULL", [t, ..]) => h.full.push(t.clone()),
                 ("BATCH_TABLE_ACCESS_BY_ROWID", [t, ..]) => h.batch.push(t.clone()),
                 ("INDEX", [t, i, ..]) => h.index.push((t.clone(), i.clone())),
+                ("LEADING", ts) => h.leading = ts.to_vec(),
+                ("ORDERED", _) => h.ordered = true,
+                ("USE_NL", ts) => h.use_nl.extend(ts.iter().cloned()),
+                ("USE_HASH", ts) => h.use_hash.extend(ts.iter().cloned()),
+                ("USE_MERGE", ts) => h.use_merge.extend(ts.iter().cloned()),
                 ("NUM_INDEX_KEYS", [t, i, n, ..]) => {
                     if let Ok(n) = n.parse() {
                         h.num_index_keys.push((t.clone(), i.clone(), n));

@@ -66,7 +66,7 @@ pub(crate) fn check_depth(stmt: &Stmt) -> Result<()> {
                 }
                 let mut child = |x| todo.push(Node::Expr(x, d + 1));
                 match e {
-                    Expr::Literal(_) | Expr::Column(_) | Expr::Param(_) => {}
+                    Expr::Literal(_) | Expr::Column(_) | Expr::Qualified(..) | Expr::Param(_) => {}
                     Expr::Neg(x)
                     | Expr::Not(x)
                     | Expr::IsNull { expr: x, .. }
@@ -109,6 +109,9 @@ pub(crate) fn check_depth(stmt: &Stmt) -> Result<()> {
                     Expr::Func { args, .. } => args.iter().for_each(child),
                     Expr::InSubquery { expr, subquery, .. } => {
                         child(expr);
+                        todo.push(Node::Select(subquery, d + 1));
+                    }
+                    Expr::Subquery(subquery) | Expr::Exists(subquery) => {
                         todo.push(Node::Select(subquery, d + 1));
                     }
                 }
@@ -156,8 +159,30 @@ fn push_stmt<'a>(stmt: &'a Stmt, todo: &mut Vec<Node<'a>>) {
         | Stmt::Rollback
         | Stmt::SetIsolation(_)
         | Stmt::SessionIsolation(_)
+        | Stmt::SetHashAreaSize(_)
         | Stmt::SetUser(_)
         | Stmt::Analyze { .. } => {}
+    }
+}
+
+/// The expressions of a FROM clause, each starting one level below `d`.
+fn push_from<'a>(from: &'a From, d: usize, todo: &mut Vec<Node<'a>>) {
+    let at = |e: &'a Expr| Node::Expr(e, d + 1);
+    match from {
+        From::Table { as_of, .. } => todo.extend(as_of.iter().map(at)),
+        From::Series { start, stop } => {
+            todo.push(at(start));
+            todo.push(at(stop));
+        }
+        From::Dual => {}
+        From::Join {
+            left, right, on, ..
+        } => {
+            push_from(left, d, todo);
+            push_from(right, d, todo);
+            todo.extend(on.iter().map(at));
+        }
+        From::Derived { select, .. } => todo.push(Node::Select(select, d + 1)),
     }
 }
 
@@ -169,14 +194,7 @@ fn push_select<'a>(sel: &'a Select, d: usize, todo: &mut Vec<Node<'a>>) {
             todo.push(at(expr));
         }
     }
-    match &sel.from {
-        From::Table { as_of, .. } => todo.extend(as_of.iter().map(at)),
-        From::Series { start, stop } => {
-            todo.push(at(start));
-            todo.push(at(stop));
-        }
-        From::Dual => {}
-    }
+    push_from(&sel.from, d, todo);
     todo.extend(sel.filter.iter().map(at));
     todo.extend(sel.group_by.iter().map(at));
     todo.extend(sel.having.iter().map(at));

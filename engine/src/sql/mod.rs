@@ -67,12 +67,14 @@ mod eval;
 pub(crate) mod execute;
 pub mod explain;
 mod func;
+mod join;
 mod lexer;
 mod limits;
 mod optimizer;
 mod parse;
 mod recursive;
 mod select;
+mod subquery;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -134,11 +136,22 @@ pub(crate) enum Function {
 /// the registered functions.
 #[derive(Default)]
 pub struct Shared {
+    /// This state itself, for what outlives a statement but must not keep
+    /// the database alive (a correlated subquery's evaluator).
+    me: std::sync::Weak<Shared>,
     cache: Mutex<HashMap<String, Arc<Cursor>>>,
     functions: parking_lot::RwLock<HashMap<String, Function>>,
 }
 
 impl Shared {
+    /// A new shared state that knows its own `Arc`.
+    pub(crate) fn new() -> Arc<Shared> {
+        Arc::new_cyclic(|me| Shared {
+            me: me.clone(),
+            ..Shared::default()
+        })
+    }
+
     pub(crate) fn register(&self, name: &str, f: Arc<UserFn>) {
         self.functions
             .write()

@@ -360,12 +360,12 @@ impl Parser {
             if p.eat_sym("*") {
                 return Ok(SelectItem::Wildcard);
             }
-            if matches!(p.peek(), Tok::Ident(_))
-                && matches!(p.peek_at(1), Tok::Sym("."))
-                && matches!(p.peek_at(2), Tok::Sym("*"))
+            if let (Tok::Ident(t) | Tok::Quoted(t), Tok::Sym("."), Tok::Sym("*")) =
+                (p.peek(), p.peek_at(1), p.peek_at(2))
             {
+                let t = t.clone();
                 p.pos += 3;
-                return Ok(SelectItem::Wildcard);
+                return Ok(SelectItem::TableWildcard(t));
             }
             let expr = p.expr()?;
             let alias = if p.eat_kw("as") {
@@ -446,7 +446,72 @@ impl Parser {
         })
     }
 
+    /// A FROM clause: table references joined left to right by `,`,
+    /// `[INNER] JOIN … ON`, `LEFT [OUTER] JOIN … ON` and `CROSS JOIN`.
     fn from(&mut self) -> Result<From> {
+        let mut left = self.table_ref()?;
+        loop {
+            let (kind, on) = if self.eat_sym(",") {
+                (JoinKind::Inner, false)
+            } else if self.eat_kw("cross") {
+                self.kw("join")?;
+                (JoinKind::Inner, false)
+            } else if self.eat_kw("inner") {
+                self.kw("join")?;
+                (JoinKind::Inner, true)
+            } else if self.eat_kw("left") {
+                self.eat_kw("outer");
+                self.kw("join")?;
+                (JoinKind::Left, true)
+            } else if self.eat_kw("join") {
+                (JoinKind::Inner, true)
+            } else if self.is_kw("right") || self.is_kw("full") || self.is_kw("natural") {
+                return Err(self.error(
+                    "RIGHT, FULL and NATURAL joins are not supported (write the join as a LEFT or INNER JOIN … ON)",
+                ));
+            } else {
+                return Ok(left);
+            };
+            let right = self.table_ref()?;
+            let on = if on {
+                if self.is_kw("using") {
+                    return Err(self.error("JOIN … USING is not supported (write ON a.c = b.c)"));
+                }
+                self.kw("on")?;
+                Some(self.expr()?)
+            } else {
+                None
+            };
+            left = From::Join {
+                left: Box::new(left),
+                right: Box::new(right),
+                kind,
+                on,
+            };
+        }
+    }
+
+    /// One table reference: a table (with `AS OF SCN n` and an alias),
+    /// `generate_series(a, b)`, DUAL, a derived table `(SELECT …) alias`,
+    /// or a parenthesized join.
+    fn table_ref(&mut self) -> Result<From> {
+        if matches!(self.peek(), Tok::Sym("(")) {
+            self.next();
+            if self.is_kw("select") {
+                let select = self.subquery()?;
+                self.sym(")")?;
+                let alias = self.table_alias();
+                return Ok(From::Derived { select, alias });
+            }
+            // A parenthesized join nests like an expression does, so a
+            // hostile `((((… t …))))` meets the same depth limit.
+            self.enter()?;
+            let inner = self.from();
+            self.depth -= 1;
+            let inner = inner?;
+            self.sym(")")?;
+            return Ok(inner);
+        }
         if self.is_kw("generate_series") && matches!(self.peek_at(1), Tok::Sym("(")) {
             self.next();
             self.sym("(")?;
@@ -470,9 +535,6 @@ impl Parser {
             as_of = Some(self.additive()?);
         }
         let alias = self.table_alias();
-        if self.eat_sym(",") || self.is_kw("join") {
-            return Err(self.error("joins are not supported: one table per statement"));
-        }
         Ok(From::Table { name, alias, as_of })
     }
 }
@@ -481,7 +543,8 @@ impl Parser {
 const RESERVED: &[&str] = &[
     "select", "from", "where", "group", "order", "by", "having", "limit", "offset", "and", "or",
     "not", "null", "is", "in", "between", "like", "as", "on", "set", "values", "into", "join",
-    "asc", "desc", "union", "nulls", "case", "when", "then", "else", "end",
+    "asc", "desc", "union", "nulls", "case", "when", "then", "else", "end", "cross", "inner",
+    "left", "outer", "right", "full", "natural", "using",
 ];
 
 #[cfg(test)]
@@ -560,6 +623,25 @@ mod tests {
         }
         assert!(parse("SELECT 'abc FROM t").is_err());
         assert!(parse("SELEC 1").is_err());
-        assert!(parse("SELECT a FROM t, u").is_err());
+        assert!(parse("SELECT a FROM t RIGHT JOIN u ON 1 = 1").is_err());
+        assert!(parse("SELECT a FROM t JOIN u").is_err());
+    }
+
+    #[test]
+    fn joins_nest_left_to_right() {
+        let Stmt::Select(sel) =
+            ok("SELECT * FROM a x, b LEFT JOIN c ON c.k = b.k CROSS JOIN d").stmt
+        else {
+            panic!("not a select")
+        };
+        let From::Join { left, kind, on, .. } = sel.from else {
+            panic!("not a join")
+        };
+        assert_eq!((kind, on), (JoinKind::Inner, None));
+        let From::Join { left, kind, .. } = *left else {
+            panic!("not a join")
+        };
+        assert_eq!(kind, JoinKind::Left);
+        assert!(matches!(*left, From::Join { .. }));
     }
 }

@@ -38,6 +38,7 @@ use super::cursor::Chosen;
 use super::eval::{as_bool, to_pred, E};
 use super::execute::Cx;
 use super::explain::{line, number_chain, Explain, PlanLine, PlanTableRow};
+use super::join;
 use super::limits::MAX_SERIES_ROWS;
 use super::optimizer::{self, Request};
 use crate::access::{compare, Pred};
@@ -104,6 +105,9 @@ struct SourcePlan {
     /// Estimated rows and cost of the source.
     rows: u64,
     cost: u64,
+    /// The lines carry their own depths (a join's tree), relative to the
+    /// source's top line; otherwise they are a chain, each one deeper.
+    tree: bool,
 }
 
 /// The source rows of `sel` that pass its WHERE clause (none with
@@ -122,6 +126,7 @@ fn source(
         sorted: false,
         rows: 0,
         cost: 0,
+        tree: false,
     };
     let rows = match (&sel.from, &b.def) {
         (From::Table { name, alias, as_of }, Some(def)) => {
@@ -232,6 +237,26 @@ fn source(
             } else {
                 let stop = b.stop_after.filter(|_| b.keys.is_empty());
                 series(a, z, n, stop, &b.filter)?
+            }
+        }
+        (From::Join { .. } | From::Derived { .. }, _) => {
+            let shape = b
+                .join
+                .as_ref()
+                .ok_or_else(|| Error::Internal("a join without its relations".into()))?;
+            let jp = join::plan(s, cx, shape, b.filter.as_ref(), &b.needed)?;
+            let (lines, rows) = jp.explain(shape);
+            plan.lines = lines;
+            plan.plan_table = rows;
+            plan.notes = jp.notes.clone();
+            plan.rows = jp.rows;
+            plan.cost = jp.cost;
+            plan.tree = true;
+            if plan_only {
+                Vec::new()
+            } else {
+                let stop = b.stop_after.filter(|_| b.keys.is_empty());
+                join::run(s, cx, shape, &jp, stop)?
             }
         }
         _ => {
@@ -360,6 +385,7 @@ fn plan(sel: &Select, b: &Bound, access: SourcePlan, need_sort: bool) -> Explain
         notes,
         rows: rows_est,
         cost,
+        tree,
         ..
     } = access;
     let grouped = b.grouped;
@@ -391,11 +417,22 @@ fn plan(sel: &Select, b: &Bound, access: SourcePlan, need_sort: bool) -> Explain
     if sel.limit.is_some() {
         top.push(line("COUNT STOPKEY", None, est_out, cost));
     }
+    let above = top.len();
     let mut all = top;
     all.extend(lines);
-    // Siblings under an INLIST ITERATOR / TABLE ACCESS nest one deeper each;
-    // the chain above is a straight line, so depth = position works.
-    number_chain(&mut all);
+    if tree {
+        // The steps above the source are a chain; a join's lines keep
+        // their depths below it.
+        for (i, l) in all.iter_mut().enumerate() {
+            l.id = i;
+            l.depth = if i < above { i } else { l.depth + above };
+        }
+    } else {
+        // Siblings under an INLIST ITERATOR / TABLE ACCESS nest one deeper
+        // each; the chain above is a straight line, so depth = position
+        // works.
+        number_chain(&mut all);
+    }
     if let Some(r) = plan_rows.first_mut() {
         if need_sort {
             r.sortc_orderby = "Y".into();

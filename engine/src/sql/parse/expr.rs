@@ -43,7 +43,7 @@ const PRIMARY: u8 = 8;
 
 impl Parser {
     /// Enters one level of nesting, or fails with the limit in the message.
-    fn enter(&mut self) -> Result<()> {
+    pub(super) fn enter(&mut self) -> Result<()> {
         if self.depth >= MAX_EXPR_DEPTH {
             return Err(self.too_deep());
         }
@@ -107,9 +107,22 @@ impl Parser {
             };
             (e, UNARY)
         } else if self.eat_sym("(") {
-            let e = self.nested(OR)?;
+            if self.is_kw("select") {
+                // A scalar subquery.
+                let sub = self.subquery()?;
+                self.sym(")")?;
+                (Expr::Subquery(sub), PRIMARY)
+            } else {
+                let e = self.nested(OR)?;
+                self.sym(")")?;
+                (e, PRIMARY)
+            }
+        } else if self.is_kw("exists") && matches!(self.peek_at(1), Tok::Sym("(")) {
+            self.next();
+            self.sym("(")?;
+            let sub = self.subquery()?;
             self.sym(")")?;
-            (e, PRIMARY)
+            (Expr::Exists(sub), PRIMARY)
         } else {
             (self.primary()?, PRIMARY)
         };
@@ -247,9 +260,10 @@ impl Parser {
         })
     }
 
-    /// `SELECT …` inside `IN (…)`, one nesting level down.
+    /// `SELECT …` inside `IN (…)` or a FROM clause, one nesting level
+    /// down.
     #[inline(never)]
-    fn subquery(&mut self) -> Result<Box<Select>> {
+    pub(super) fn subquery(&mut self) -> Result<Box<Select>> {
         self.enter()?;
         let s = self.select();
         self.depth -= 1;
@@ -312,11 +326,18 @@ impl Parser {
                 if self.eat_sym("(") {
                     return self.call(name);
                 }
-                let mut col = name;
-                while self.eat_sym(".") {
-                    col = self.ident()?;
+                if !self.eat_sym(".") {
+                    return Ok(Expr::Column(name));
                 }
-                Ok(Expr::Column(col))
+                // `t.c`, or `schema.t.c` (the schema is dropped: there is
+                // one).
+                let mut parts = vec![name, self.ident()?];
+                while self.eat_sym(".") {
+                    parts.push(self.ident()?);
+                }
+                let col = parts.pop().unwrap_or_default();
+                let table = parts.pop().unwrap_or_default();
+                Ok(Expr::Qualified(table, col))
             }
             _ => Err(self.error("expected an expression")),
         }

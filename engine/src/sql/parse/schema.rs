@@ -216,6 +216,13 @@ impl Parser {
         self.kw("alter")?;
         if self.eat_kw("session") {
             self.kw("set")?;
+            if self.eat_kw("hash_area_size") {
+                self.sym("=")?;
+                return match self.next() {
+                    Tok::Int(n) if n > 0 => Ok(Stmt::SetHashAreaSize(n as u64)),
+                    _ => Err(self.error("HASH_AREA_SIZE takes a positive number of bytes")),
+                };
+            }
             self.kw("isolation_level")?;
             self.sym("=")?;
             return Ok(Stmt::SessionIsolation(self.isolation_level()?));

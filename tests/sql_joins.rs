@@ -1,0 +1,383 @@
+//! Multi-table SELECT: joins (comma, INNER, CROSS, LEFT), aliases and
+//! qualified names, `t.*`, derived tables, the three join methods forced
+//! by hint (same rows, each method's own counters), EXPLAIN of a join, and
+//! subqueries in expressions (scalar, EXISTS, IN; correlated or not).
+//!
+//! The counters asserted are those each method's shape fixes by hand:
+//! nested loops descend the inner index once per outer row; a hash join
+//! builds on every inner row with a non-NULL key; a merge join sorts both
+//! inputs once.
+
+use std::sync::Arc;
+
+use blocklab::stats::Stat;
+use blocklab::storage::SimBackend;
+use blocklab::{Config, Database, Error, Session, Value};
+
+use Value::{Int, Null};
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_string())
+}
+
+fn db() -> (Database, Session) {
+    let cfg = Config {
+        log_file_size: 1 << 22,
+        log_files: 3,
+        undo_blocks: 256,
+        background_writer: false,
+        ..Config::default()
+    };
+    let db = Database::open_with(Arc::new(SimBackend::new()), cfg).expect("in-memory db");
+    let s = db.session();
+    (db, s)
+}
+
+fn rows(s: &mut Session, sql: &str) -> Vec<Vec<Value>> {
+    s.execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}")).rows
+}
+
+/// `dept` (4 rows) and `emp` (6 rows, one without a department):
+///
+/// | emp.id | name  | dept | sal |      | dept.id | dname |
+/// |--------|-------|------|-----|      |---------|-------|
+/// | 1      | alice | 10   | 100 |      | 10      | sales |
+/// | 2      | bob   | 10   | 200 |      | 20      | ops   |
+/// | 3      | carol | 20   | 300 |      | 30      | dev   |
+/// | 4      | dave  | NULL | 400 |      | 40      | NULL  |
+/// | 5      | erin  | 20   | 500 |
+/// | 6      | frank | 30   | 600 |
+fn small() -> (Database, Session) {
+    let (db, mut s) = db();
+    for sql in [
+        "CREATE TABLE dept (id INTEGER PRIMARY KEY, dname TEXT)",
+        "CREATE TABLE emp (id INTEGER PRIMARY KEY, name TEXT, dept INTEGER, sal INTEGER)",
+        "INSERT INTO dept VALUES (10, 'sales'), (20, 'ops'), (30, 'dev'), (40, NULL)",
+        "INSERT INTO emp VALUES (1, 'alice', 10, 100), (2, 'bob', 10, 200), (3, 'carol', 20, 300), \
+         (4, 'dave', NULL, 400), (5, 'erin', 20, 500), (6, 'frank', 30, 600)",
+    ] {
+        s.execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    s.commit().unwrap();
+    (db, s)
+}
+
+#[test]
+fn the_join_forms_give_the_same_pairs() {
+    let (_db, mut s) = small();
+    let want = vec![
+        vec![text("alice"), text("sales")],
+        vec![text("bob"), text("sales")],
+        vec![text("carol"), text("ops")],
+        vec![text("erin"), text("ops")],
+        vec![text("frank"), text("dev")],
+    ];
+    for sql in [
+        "SELECT e.name, d.dname FROM emp e, dept d WHERE e.dept = d.id ORDER BY e.id",
+        "SELECT e.name, d.dname FROM emp AS e JOIN dept AS d ON e.dept = d.id ORDER BY e.id",
+        "SELECT e.name, d.dname FROM emp e INNER JOIN dept d ON d.id = e.dept ORDER BY e.id",
+        "SELECT name, dname FROM emp CROSS JOIN dept WHERE emp.dept = dept.id ORDER BY emp.id",
+        "SELECT e.name, d.dname FROM dept d JOIN emp e ON e.dept = d.id ORDER BY 1",
+        "SELECT e.name, d.dname FROM (dept d JOIN emp e ON e.dept = d.id) ORDER BY 1",
+    ] {
+        assert_eq!(rows(&mut s, sql), want, "{sql}");
+    }
+}
+
+#[test]
+fn a_cross_join_pairs_every_row_and_star_lists_every_column() {
+    let (_db, mut s) = small();
+    let r = rows(&mut s, "SELECT COUNT(*) FROM emp, dept");
+    assert_eq!(r, vec![vec![Int(24)]]);
+    let q = s
+        .execute("SELECT * FROM dept d, emp e WHERE d.id = 30 AND e.dept = d.id")
+        .unwrap();
+    assert_eq!(q.columns, ["id", "dname", "id", "name", "dept", "sal"]);
+    assert_eq!(
+        q.rows,
+        vec![vec![
+            Int(30),
+            text("dev"),
+            Int(6),
+            text("frank"),
+            Int(30),
+            Int(600)
+        ]]
+    );
+    let q = s
+        .execute("SELECT e.*, d.dname FROM dept d, emp e WHERE d.id = 30 AND e.dept = d.id")
+        .unwrap();
+    assert_eq!(q.columns, ["id", "name", "dept", "sal", "dname"]);
+}
+
+#[test]
+fn a_left_join_keeps_unmatched_rows_with_nulls() {
+    let (_db, mut s) = small();
+    // dave has no department: kept, with NULL for dept's columns.
+    let r = rows(
+        &mut s,
+        "SELECT e.name, d.dname FROM emp e LEFT JOIN dept d ON d.id = e.dept ORDER BY e.id",
+    );
+    assert_eq!(r[3], vec![text("dave"), Null]);
+    assert_eq!(r.len(), 6);
+    // The ON condition decides the match; WHERE filters after: a WHERE
+    // on the optional side's key finds the unmatched rows (an anti-join).
+    let r = rows(
+        &mut s,
+        "SELECT d.id FROM dept d LEFT OUTER JOIN emp e ON e.dept = d.id WHERE e.id IS NULL",
+    );
+    assert_eq!(r, vec![vec![Int(40)]]);
+    // A condition on the optional side inside ON only narrows the match.
+    let r = rows(
+        &mut s,
+        "SELECT d.id, e.name FROM dept d LEFT JOIN emp e ON e.dept = d.id AND e.sal > 150 \
+         ORDER BY d.id, e.name",
+    );
+    assert_eq!(
+        r,
+        vec![
+            vec![Int(10), text("bob")],
+            vec![Int(20), text("carol")],
+            vec![Int(20), text("erin")],
+            vec![Int(30), text("frank")],
+            vec![Int(40), Null],
+        ]
+    );
+}
+
+#[test]
+fn nulls_never_join() {
+    let (_db, mut s) = small();
+    // dept 40's dname is NULL and dave's dept is NULL: no method pairs them.
+    for hint in ["USE_NL(d)", "USE_HASH(d)", "USE_MERGE(d)"] {
+        let sql = format!(
+            "SELECT /*+ LEADING(e d) {hint} */ COUNT(*) FROM emp e, dept d WHERE e.dept = d.id"
+        );
+        assert_eq!(rows(&mut s, &sql), vec![vec![Int(5)]], "{sql}");
+    }
+}
+
+#[test]
+fn derived_tables_and_grouping_over_a_join() {
+    let (_db, mut s) = small();
+    let r = rows(
+        &mut s,
+        "SELECT d.dname, x.n FROM (SELECT dept, COUNT(*) AS n FROM emp GROUP BY dept) x \
+         JOIN dept d ON d.id = x.dept ORDER BY x.n DESC, d.dname",
+    );
+    assert_eq!(
+        r,
+        vec![
+            vec![text("ops"), Int(2)],
+            vec![text("sales"), Int(2)],
+            vec![text("dev"), Int(1)],
+        ]
+    );
+    let r = rows(
+        &mut s,
+        "SELECT d.dname, SUM(e.sal) FROM emp e JOIN dept d ON e.dept = d.id \
+         GROUP BY d.dname HAVING SUM(e.sal) > 300 ORDER BY 2",
+    );
+    assert_eq!(
+        r,
+        vec![vec![text("dev"), Int(600)], vec![text("ops"), Int(800)]]
+    );
+}
+
+#[test]
+fn names_must_be_unambiguous_and_exist() {
+    let (_db, mut s) = small();
+    let e = s.execute("SELECT id FROM emp, dept").unwrap_err();
+    assert!(matches!(e, Error::AmbiguousColumn { .. }), "{e}");
+    assert_eq!(e.code(), "ORA-00918");
+    // An alias hides the table's name.
+    assert!(s.execute("SELECT emp.id FROM emp e, dept d").is_err());
+    assert!(s.execute("SELECT x.* FROM emp e").is_err());
+    assert!(s
+        .execute("SELECT * FROM emp e RIGHT JOIN dept d ON 1 = 1")
+        .is_err());
+}
+
+#[test]
+fn subqueries_correlated_and_not() {
+    let (_db, mut s) = small();
+    // Scalar, correlated: each employee's department size.
+    let r = rows(
+        &mut s,
+        "SELECT name, (SELECT COUNT(*) FROM emp x WHERE x.dept = emp.dept) FROM emp ORDER BY id",
+    );
+    let counts: Vec<Value> = r.into_iter().map(|mut r| r.remove(1)).collect();
+    assert_eq!(counts, vec![Int(2), Int(2), Int(2), Int(0), Int(2), Int(1)]);
+    // Scalar, uncorrelated.
+    let r = rows(
+        &mut s,
+        "SELECT name FROM emp WHERE sal > (SELECT AVG(sal) FROM emp) ORDER BY id",
+    );
+    assert_eq!(
+        r,
+        vec![vec![text("dave")], vec![text("erin")], vec![text("frank")]]
+    );
+    // EXISTS / NOT EXISTS, correlated.
+    let r = rows(
+        &mut s,
+        "SELECT id FROM dept d WHERE NOT EXISTS (SELECT 1 FROM emp WHERE emp.dept = d.id)",
+    );
+    assert_eq!(r, vec![vec![Int(40)]]);
+    let r = rows(
+        &mut s,
+        "SELECT COUNT(*) FROM dept d WHERE EXISTS (SELECT 1 FROM emp WHERE emp.dept = d.id)",
+    );
+    assert_eq!(r, vec![vec![Int(3)]]);
+    // IN, correlated: employees earning the top salary of their department.
+    let r = rows(
+        &mut s,
+        "SELECT name FROM emp e WHERE sal IN (SELECT MAX(sal) FROM emp x WHERE x.dept = e.dept) \
+         ORDER BY id",
+    );
+    assert_eq!(
+        r,
+        vec![vec![text("bob")], vec![text("erin")], vec![text("frank")]]
+    );
+    // NOT IN with a NULL in the list is never true (the standard's rule).
+    let r = rows(
+        &mut s,
+        "SELECT COUNT(*) FROM dept WHERE id NOT IN (SELECT dept FROM emp)",
+    );
+    assert_eq!(r, vec![vec![Int(0)]]);
+    let r = rows(
+        &mut s,
+        "SELECT id FROM dept WHERE id NOT IN (SELECT dept FROM emp WHERE dept IS NOT NULL)",
+    );
+    assert_eq!(r, vec![vec![Int(40)]]);
+    // More than one row where one value is wanted: ORA-01427.
+    let e = s
+        .execute("SELECT (SELECT id FROM dept) FROM emp")
+        .unwrap_err();
+    assert_eq!(e.code(), "ORA-01427");
+}
+
+// ANCHOR: methods
+/// `dept` of 20 rows and `emp` of 2,000 (ten without a department), an
+/// index on `emp.dept`, statistics gathered.
+fn big() -> (Database, Session) {
+    let (db, mut s) = db();
+    for sql in [
+        "CREATE TABLE dept (id INTEGER PRIMARY KEY, dname TEXT)",
+        "CREATE TABLE emp (id INTEGER PRIMARY KEY, dept INTEGER, sal INTEGER)",
+        "CREATE INDEX emp_dept ON emp (dept)",
+        "INSERT INTO dept SELECT value, 'd' || value FROM generate_series(1, 20)",
+        "INSERT INTO emp SELECT value, CASE WHEN value <= 10 THEN NULL ELSE value % 20 + 1 END, \
+         value FROM generate_series(1, 2000)",
+        "ANALYZE TABLE dept",
+        "ANALYZE TABLE emp",
+    ] {
+        s.execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    s.commit().unwrap();
+    (db, s)
+}
+
+/// Every method returns the same 496 pairs (departments 1 to 5 hold 100,
+/// 99, 99, 99 and 99 employees: `id % 20 + 1`, ids 1 to 10 without one);
+/// each is counted by what it does.
+#[test]
+fn each_join_method_returns_the_same_rows_with_its_own_counters() {
+    let (_db, mut s) = big();
+    let q = |hint: &str| {
+        format!(
+            "SELECT /*+ LEADING(d e) FULL(d) {hint} */ d.id, e.id FROM dept d JOIN emp e \
+             ON e.dept = d.id WHERE d.id <= 5 ORDER BY 1, 2"
+        )
+    };
+    let nl = s.execute(&q("USE_NL(e) INDEX(e emp_dept)")).unwrap();
+    let hash = s.execute(&q("USE_HASH(e) FULL(e)")).unwrap();
+    let merge = s.execute(&q("USE_MERGE(e) FULL(e)")).unwrap();
+    assert_eq!(nl.rows.len(), 496);
+    assert_eq!(nl.rows, hash.rows);
+    assert_eq!(nl.rows, merge.rows);
+
+    // Nested loops: one descent of emp_dept per outer row (5 departments).
+    assert_eq!(nl.stats.get(Stat::IndexDescents), 5);
+    assert_eq!(nl.stats.get(Stat::TableFetchByRowid), 496);
+    assert_eq!(nl.stats.get(Stat::HashJoinBuildRows), 0);
+    // Hash join: emp read once, every row with a department in the build.
+    assert_eq!(hash.stats.get(Stat::IndexDescents), 0);
+    assert_eq!(hash.stats.get(Stat::HashJoinBuildRows), 1990);
+    assert_eq!(hash.stats.get(Stat::TableScanRows), 20 + 2000);
+    // Merge join: both inputs sorted once (5 + 1990 rows), plus ORDER BY's.
+    assert_eq!(merge.stats.get(Stat::SortsMemory), 3);
+    assert_eq!(merge.stats.get(Stat::SortsRows), 5 + 1990 + 496);
+}
+// ANCHOR_END: methods
+
+#[test]
+fn explain_shows_the_order_the_methods_and_the_predicates() {
+    let (_db, mut s) = big();
+    let sql = "EXPLAIN PLAN FOR SELECT /*+ LEADING(d e x) USE_NL(e) USE_HASH(x) */ d.id \
+               FROM dept d, emp e, emp x WHERE e.dept = d.id AND x.id = e.id AND d.id = 3";
+    let ex = s.execute(sql).unwrap().explain.unwrap();
+    let ops: Vec<String> = ex
+        .lines
+        .iter()
+        .map(|l| format!("{}{}", " ".repeat(l.depth), l.operation))
+        .collect();
+    assert_eq!(ops[1], " HASH JOIN");
+    assert_eq!(ops[2], "  TABLE ACCESS FULL");
+    assert_eq!(ops[3], "  NESTED LOOPS");
+    assert!(
+        ex.lines[1].access.as_deref() == Some("e.id = x.id"),
+        "{:?}",
+        ex.lines[1]
+    );
+    let tables: Vec<(u32, u32, String)> = ex
+        .plan_table
+        .iter()
+        .map(|r| (r.planno, r.method, r.tname.to_lowercase()))
+        .collect();
+    assert_eq!(tables[0], (1, 0, "dept".into()));
+    assert_eq!(tables[1], (2, 1, "emp".into()));
+    assert_eq!(tables[2], (3, 5, "emp".into()));
+    // A hash join needs an equality: the hint is ignored, and said so.
+    let ex = s
+        .execute("EXPLAIN PLAN FOR SELECT /*+ USE_HASH(e) */ COUNT(*) FROM dept d, emp e WHERE e.dept < d.id")
+        .unwrap()
+        .explain
+        .unwrap();
+    assert!(
+        ex.notes
+            .iter()
+            .any(|n| n.starts_with("USE_HASH(e) ignored")),
+        "{:?}",
+        ex.notes
+    );
+}
+
+/// A build input larger than the work area spills: both inputs are
+/// written to temporary blocks in partitions and each block is read back
+/// once (one pass), with the same rows as the in-memory join.
+#[test]
+fn a_hash_join_larger_than_its_work_area_spills_in_one_pass() {
+    let (_db, mut s) = big();
+    let sql = "SELECT /*+ LEADING(d e) USE_HASH(e) FULL(e) */ d.id, e.id FROM dept d \
+               JOIN emp e ON e.dept = d.id ORDER BY 1, 2";
+    let optimal = s.execute(sql).unwrap();
+    assert_eq!(optimal.stats.get(Stat::WorkareaOptimal), 1);
+    assert_eq!(optimal.stats.get(Stat::TempWrites), 0);
+    s.execute("ALTER SESSION SET HASH_AREA_SIZE = 4096")
+        .unwrap();
+    let spilled = s.execute(sql).unwrap();
+    assert_eq!(spilled.rows, optimal.rows);
+    assert_eq!(spilled.stats.get(Stat::WorkareaOnepass), 1);
+    assert_eq!(spilled.stats.get(Stat::WorkareaOptimal), 0);
+    let written = spilled.stats.get(Stat::TempWrites);
+    assert!(written > 0);
+    assert_eq!(spilled.stats.get(Stat::TempReads), written);
+    // Both sides go through the same partitions, so a LEFT JOIN keeps its
+    // unmatched rows when it spills too.
+    s.execute("ALTER SESSION SET HASH_AREA_SIZE = 64").unwrap();
+    let sql = "SELECT /*+ USE_HASH(d) */ COUNT(*), COUNT(d.id) FROM emp e \
+               LEFT JOIN dept d ON d.id = e.dept";
+    let r = s.execute(sql).unwrap();
+    assert_eq!(r.stats.get(Stat::WorkareaOnepass), 1);
+    assert_eq!(r.rows, vec![vec![Int(2000), Int(1990)]]);
+}
