@@ -275,7 +275,10 @@ fn duplicate_removal_is_a_counted_sort() {
     );
     // A UNION ALL's ORDER BY is its own sort.
     assert_eq!(
-        sorts(&mut s, "SELECT a FROM t UNION ALL SELECT c FROM u ORDER BY 1"),
+        sorts(
+            &mut s,
+            "SELECT a FROM t UNION ALL SELECT c FROM u ORDER BY 1"
+        ),
         (1, 10)
     );
     // A SORT UNIQUE under each input: 6 rows, then 4.
@@ -435,4 +438,26 @@ fn each_arm_keeps_its_access_path_in_the_cursor() {
         ]
     );
     assert_eq!(e.lines[5].depth, 4, "the index line under its table line");
+}
+
+/// A compound's rows wait in memory until the client fetches them (a SORT
+/// UNIQUE needs them all; a UNION ALL is built arm by arm): a fetch call
+/// gets no block again, whatever the array size, unlike a full scan whose
+/// rows stream to the client.
+#[test]
+fn a_compound_is_fetched_from_memory() {
+    let (_d, db) = db();
+    let mut s = db.session();
+    load(&mut s);
+    let gets = |s: &mut Session, fetch: usize| {
+        s.set_fetch_size(fetch);
+        let before = s.stats();
+        run(s, "SELECT a FROM t UNION ALL SELECT c FROM u");
+        let d = s.stats().diff(&before);
+        (d.get(Stat::ConsistentGets), d.get(Stat::FetchCalls))
+    };
+    let (one_by_one, calls) = gets(&mut s, 1);
+    let (all_at_once, _) = gets(&mut s, 100);
+    assert_eq!(calls, 11, "10 rows, one a call, and the empty last call");
+    assert_eq!(one_by_one, all_at_once);
 }

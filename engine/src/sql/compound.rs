@@ -82,9 +82,15 @@ pub(super) fn compound(
     first.offset = None;
     let mut blocks: Vec<&Select> = vec![&first];
     blocks.extend(sel.compound.iter().map(|(_, arm)| arm));
+    // The arms' rows are held here, not streamed to the client: no arm's
+    // scan is resumed by fetch calls (`select`'s FetchCalls).
+    let arm_cx = Cx {
+        fetch_size: 0,
+        ..*cx
+    };
     let mut arms = Vec::with_capacity(blocks.len());
     for (i, block) in blocks.iter().enumerate() {
-        let q = select(s, cx, block, plan_only)?;
+        let q = select(s, &arm_cx, block, plan_only)?;
         let width = arms.first().map(|a: &Arm| a.query.columns.len());
         if let Some(first) = width.filter(|w| *w != q.columns.len()) {
             return Err(Error::CompoundColumns {
@@ -183,10 +189,7 @@ fn tree(rest: &[(SetOp, Select)]) -> Node {
     for (i, (op, _)) in rest.iter().enumerate() {
         let arm = Node::Arm(i + 1);
         top = match top {
-            Node::Set {
-                op: o,
-                mut inputs,
-            } if o == *op => {
+            Node::Set { op: o, mut inputs } if o == *op => {
                 inputs.push(arm);
                 Node::Set { op: o, inputs }
             }
@@ -206,7 +209,9 @@ fn order_keys(sel: &Select, arms: &[Arm]) -> Result<Vec<SortKey>> {
     let mut keys = Vec::with_capacity(sel.order_by.len());
     for o in &sel.order_by {
         let col = match &o.expr {
-            Expr::Literal(Value::Int(k)) => (*k >= 1 && *k as usize <= width).then(|| *k as usize - 1),
+            Expr::Literal(Value::Int(k)) => {
+                (*k >= 1 && *k as usize <= width).then(|| *k as usize - 1)
+            }
             e => {
                 // A name, or an expression written as an arm wrote it.
                 let name = match e {
