@@ -328,12 +328,17 @@ impl Report {
 /// The database a runner sends its records to: blocklab, or (for the
 /// report's comparison) SQLite itself through rusqlite.
 enum Engine {
-    Blocklab {
-        session: Session,
-        /// Dropped after the session.
-        _db: Database,
-    },
+    /// Boxed: a session and its database are much larger than a SQLite
+    /// connection handle.
+    Blocklab(Box<Blocklab>),
     Sqlite(rusqlite::Connection),
+}
+
+/// A blocklab session on its own database.
+struct Blocklab {
+    session: Session,
+    /// Dropped after the session.
+    _db: Database,
 }
 
 /// A statement or query that failed, as the runner reports it.
@@ -373,7 +378,8 @@ impl Engine {
     /// Runs a statement in autocommit mode, as SQLite's harness does.
     fn statement(&mut self, sql: &str) -> Result<(), EngineError> {
         match self {
-            Engine::Blocklab { session, .. } => {
+            Engine::Blocklab(b) => {
+                let session = &mut b.session;
                 // A DML statement that succeeded is committed (DDL commits
                 // by itself).
                 if session.execute(sql)?.affected.is_some() {
@@ -388,7 +394,7 @@ impl Engine {
     /// Runs a query and returns its rows.
     fn query(&mut self, sql: &str) -> Result<Vec<Vec<Value>>, EngineError> {
         match self {
-            Engine::Blocklab { session, .. } => Ok(session.execute(sql)?.rows),
+            Engine::Blocklab(b) => Ok(b.session.execute(sql)?.rows),
             Engine::Sqlite(conn) => {
                 let mut stmt = conn.prepare(sql)?;
                 let n = stmt.column_count();
@@ -609,10 +615,10 @@ fn run_file(name: &str, text: &str) -> Report {
     let records = parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
     let start = Instant::now();
     let db = fresh_database();
-    let engine = Engine::Blocklab {
+    let engine = Engine::Blocklab(Box::new(Blocklab {
         session: db.session(),
         _db: db,
-    };
+    }));
     let mut report = run_records(name, &records, engine, start);
     if reporting() {
         // The same records (blocklab's `skipif` / `onlyif` choice), so the
