@@ -43,7 +43,10 @@
 //! that directory (test `slt_dir`); `BLOCKLAB_SLT_SHOW=n` lists up to `n`
 //! failing records instead of 20. `BLOCKLAB_SLT_REPORT=1` makes a run a
 //! measurement: it prints each file's counts, the causes of its failures and
-//! a total pass rate, and does not fail the test.
+//! a total pass rate, and does not fail the test; it also runs the same
+//! records on SQLite (rusqlite, in memory, in the same thread right after
+//! blocklab) and prints a table of records, passes, both engines' times and
+//! their ratio, per file and in total.
 //!
 //! Simplification: each file runs in one session in autocommit mode, as the
 //! corpus expects; nothing here exercises concurrency or recovery.
@@ -308,12 +311,116 @@ struct Report {
     expected_differences: usize,
     seconds: f64,
     failures: Vec<Failure>,
+    /// The same file run on SQLite, in a measurement run.
+    sqlite: Option<Box<Report>>,
 }
 
-struct Runner {
+impl Report {
+    fn records(&self) -> usize {
+        self.statements + self.queries
+    }
+
+    fn passed(&self) -> usize {
+        self.statements_passed + self.queries_passed
+    }
+}
+
+/// The database a runner sends its records to: blocklab, or (for the
+/// report's comparison) SQLite itself through rusqlite.
+enum Engine {
+    /// Boxed: a session and its database are much larger than a SQLite
+    /// connection handle.
+    Blocklab(Box<Blocklab>),
+    Sqlite(rusqlite::Connection),
+}
+
+/// A blocklab session on its own database.
+struct Blocklab {
     session: Session,
     /// Dropped after the session.
     _db: Database,
+}
+
+/// A statement or query that failed, as the runner reports it.
+struct EngineError {
+    message: String,
+    /// The message with its numbers blanked (see `error_category`).
+    category: String,
+    /// blocklab refused the query by the standard's GROUP BY rule.
+    grouping: bool,
+}
+
+impl From<blocklab::Error> for EngineError {
+    fn from(e: blocklab::Error) -> EngineError {
+        EngineError {
+            message: e.to_string(),
+            category: error_category(&e.to_string()),
+            grouping: matches!(
+                e,
+                blocklab::Error::NotSingleGroup { .. }
+                    | blocklab::Error::NotGroupByExpression { .. }
+            ),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for EngineError {
+    fn from(e: rusqlite::Error) -> EngineError {
+        EngineError {
+            message: e.to_string(),
+            category: error_category(&format!("sqlite: {e}")),
+            grouping: false,
+        }
+    }
+}
+
+impl Engine {
+    /// Runs a statement in autocommit mode, as SQLite's harness does.
+    fn statement(&mut self, sql: &str) -> Result<(), EngineError> {
+        match self {
+            Engine::Blocklab(b) => {
+                let session = &mut b.session;
+                // A DML statement that succeeded is committed (DDL commits
+                // by itself).
+                if session.execute(sql)?.affected.is_some() {
+                    session.commit()?;
+                }
+            }
+            Engine::Sqlite(conn) => conn.execute_batch(sql)?,
+        }
+        Ok(())
+    }
+
+    /// Runs a query and returns its rows.
+    fn query(&mut self, sql: &str) -> Result<Vec<Vec<Value>>, EngineError> {
+        match self {
+            Engine::Blocklab(b) => Ok(b.session.execute(sql)?.rows),
+            Engine::Sqlite(conn) => {
+                let mut stmt = conn.prepare(sql)?;
+                let n = stmt.column_count();
+                let rows = stmt.query_map([], |r| {
+                    (0..n)
+                        .map(|i| {
+                            Ok(match r.get::<_, rusqlite::types::Value>(i)? {
+                                rusqlite::types::Value::Null => Value::Null,
+                                rusqlite::types::Value::Integer(v) => Value::Int(v),
+                                rusqlite::types::Value::Real(v) => Value::Real(v),
+                                rusqlite::types::Value::Text(t) => Value::Text(t),
+                                rusqlite::types::Value::Blob(b) => {
+                                    Value::Text(String::from_utf8_lossy(&b).into_owned())
+                                }
+                            })
+                        })
+                        .collect::<rusqlite::Result<Vec<Value>>>()
+                })?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            }
+        }
+    }
+}
+
+struct Runner {
+    engine: Engine,
     hash_threshold: usize,
     /// label → hash line of its first answer.
     labels: HashMap<String, String>,
@@ -364,9 +471,8 @@ fn keyword(sql: &str) -> String {
 
 /// An error message with its numbers blanked, so that one cause is one
 /// category.
-fn error_category(e: &blocklab::Error) -> String {
+fn error_category(e: &str) -> String {
     let msg: String = e
-        .to_string()
         .chars()
         .map(|c| if c.is_ascii_digit() { '#' } else { c })
         .collect();
@@ -374,11 +480,9 @@ fn error_category(e: &blocklab::Error) -> String {
 }
 
 impl Runner {
-    fn new() -> Runner {
-        let db = fresh_database();
+    fn new(engine: Engine) -> Runner {
         Runner {
-            session: db.session(),
-            _db: db,
+            engine,
             hash_threshold: 0,
             labels: HashMap::new(),
         }
@@ -393,20 +497,12 @@ impl Runner {
             category,
             grouping_error: false,
         };
-        // Autocommit, as SQLite's harness runs: a DML statement that
-        // succeeded is committed (DDL commits by itself).
-        let outcome = self.session.execute(sql).and_then(|r| {
-            if r.affected.is_some() {
-                self.session.commit()?;
-            }
-            Ok(r)
-        });
-        match (outcome, ok) {
+        match (self.engine.statement(sql), ok) {
             (Ok(_), true) | (Err(_), false) => Ok(()),
             (Err(e), true) => Err(fail(
                 "ok",
-                format!("error: {e}"),
-                format!("statement {}: error: {}", keyword(sql), error_category(&e)),
+                format!("error: {}", e.message),
+                format!("statement {}: error: {}", keyword(sql), e.category),
             )),
             (Ok(_), false) => Err(fail(
                 "an error",
@@ -433,31 +529,26 @@ impl Runner {
             category,
             grouping_error: false,
         };
-        let result = match self.session.execute(sql) {
+        let result = match self.engine.query(sql) {
             Ok(r) => r,
             Err(e) => {
                 return Err(Failure {
-                    grouping_error: matches!(
-                        e,
-                        blocklab::Error::NotSingleGroup { .. }
-                            | blocklab::Error::NotGroupByExpression { .. }
-                    ),
+                    grouping_error: e.grouping,
                     ..fail(
-                        format!("error: {e}"),
-                        format!("query: error: {}", error_category(&e)),
+                        format!("error: {}", e.message),
+                        format!("query: error: {}", e.category),
                     )
                 })
             }
         };
         let types = types.as_bytes();
-        if let Some(row) = result.rows.iter().find(|r| r.len() != types.len()) {
+        if let Some(row) = result.iter().find(|r| r.len() != types.len()) {
             return Err(fail(
                 format!("a row of {} values: {row:?}", row.len()),
                 format!("query: {} columns, expected {}", row.len(), types.len()),
             ));
         }
         let mut rows: Vec<Vec<String>> = result
-            .rows
             .iter()
             .map(|r| {
                 r.iter()
@@ -513,11 +604,40 @@ impl Runner {
     }
 }
 
-/// Runs every record of one file on a fresh database.
+/// Whether this run is a measurement (`BLOCKLAB_SLT_REPORT`).
+fn reporting() -> bool {
+    std::env::var_os("BLOCKLAB_SLT_REPORT").is_some()
+}
+
+/// Runs every record of one file on a fresh blocklab database and, in a
+/// measurement run, then on a fresh in-memory SQLite database, timing both.
 fn run_file(name: &str, text: &str) -> Report {
     let records = parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
     let start = Instant::now();
-    let mut runner = Runner::new();
+    let db = fresh_database();
+    let engine = Engine::Blocklab(Box::new(Blocklab {
+        session: db.session(),
+        _db: db,
+    }));
+    let mut report = run_records(name, &records, engine, start);
+    if reporting() {
+        // The same records (blocklab's `skipif` / `onlyif` choice), so the
+        // two times are for the same work.
+        let start = Instant::now();
+        let conn = rusqlite::Connection::open_in_memory().expect("an in-memory SQLite database");
+        report.sqlite = Some(Box::new(run_records(
+            name,
+            &records,
+            Engine::Sqlite(conn),
+            start,
+        )));
+    }
+    report
+}
+
+/// Runs `records` on `engine`; the time is counted from `start`.
+fn run_records(name: &str, records: &[Record<'_>], engine: Engine, start: Instant) -> Report {
+    let mut runner = Runner::new(engine);
     let mut report = Report {
         name: name.to_string(),
         statements: 0,
@@ -528,8 +648,9 @@ fn run_file(name: &str, text: &str) -> Report {
         expected_differences: 0,
         seconds: 0.0,
         failures: Vec::new(),
+        sqlite: None,
     };
-    for rec in &records {
+    for rec in records {
         if rec.skip {
             report.skipped += 1;
             continue;
@@ -625,14 +746,12 @@ fn check(reports: &[Report]) {
             ));
         }
     }
-    if std::env::var_os("BLOCKLAB_SLT_REPORT").is_some() {
+    if reporting() {
         // A measurement run: the pass rate is the answer, not a verdict.
-        let total: usize = reports.iter().map(|r| r.statements + r.queries).sum();
-        let passed: usize = reports
-            .iter()
-            .map(|r| r.statements_passed + r.queries_passed)
-            .sum();
+        let total: usize = reports.iter().map(Report::records).sum();
+        let passed: usize = reports.iter().map(Report::passed).sum();
         println!("{listing}");
+        print_comparison(reports);
         let expected: usize = reports.iter().map(|r| r.expected_differences).sum();
         println!(
             "slt total: {passed}/{total} records passed ({:.1}%), {failed} failed, \
@@ -644,6 +763,57 @@ fn check(reports: &[Report]) {
     if failed > 0 {
         panic!("{failed} sqllogictest records failed:{listing}");
     }
+}
+
+/// The measurement's table: per file and in total, the records, how many
+/// passed on blocklab and on SQLite, each engine's time and their ratio.
+fn print_comparison(reports: &[Report]) {
+    let w = reports
+        .iter()
+        .map(|r| r.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(5);
+    println!(
+        "{:w$}  {:>8}  {:>8}  {:>10}  {:>8}  {:>10}  {:>6}",
+        "file", "records", "blocklab", "blocklab s", "SQLite", "SQLite s", "ratio"
+    );
+    let row = |name: &str, records: usize, passed: usize, secs: f64, sq: Option<(usize, f64)>| {
+        let (sq_passed, sq_secs, ratio) = match sq {
+            Some((p, t)) => (
+                p.to_string(),
+                format!("{t:.2}"),
+                format!("{:.1}", secs / t.max(1e-9)),
+            ),
+            None => ("-".into(), "-".into(), "-".into()),
+        };
+        println!(
+            "{name:w$}  {records:>8}  {passed:>8}  {secs:>10.2}  {sq_passed:>8}  {sq_secs:>10}  {ratio:>6}"
+        );
+    };
+    let (mut records, mut passed, mut secs) = (0, 0, 0.0);
+    let (mut sq_passed, mut sq_secs, mut all_sq) = (0, 0.0, true);
+    for r in reports {
+        let sq = r.sqlite.as_ref().map(|q| (q.passed(), q.seconds));
+        row(&r.name, r.records(), r.passed(), r.seconds, sq);
+        records += r.records();
+        passed += r.passed();
+        secs += r.seconds;
+        match sq {
+            Some((p, t)) => {
+                sq_passed += p;
+                sq_secs += t;
+            }
+            None => all_sq = false,
+        }
+    }
+    row(
+        "total",
+        records,
+        passed,
+        secs,
+        all_sq.then_some((sq_passed, sq_secs)),
+    );
 }
 
 // ---------------------------------------------------------------------------

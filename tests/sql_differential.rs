@@ -11,6 +11,9 @@
 //!  then a mix of
 //!    SELECT /*+ FULL(t) | INDEX(t t_i0) */ items FROM t WHERE … ORDER BY …
 //!      (items: columns, arithmetic, CASE, COALESCE, NULLIF, CAST)
+//!    SELECT cols FROM t WHERE … UNION | UNION ALL | INTERSECT | EXCEPT
+//!      SELECT cols FROM t WHERE … …  [ORDER BY 1 …, 2 … [LIMIT n]]
+//!      (2 to 4 arms over the same columns, each with its own hint)
 //!    UPDATE t SET c1 = … WHERE …      (rows affected and full contents compared)
 //!    DELETE FROM t WHERE …            (rows affected and full contents compared)
 //! ```
@@ -242,9 +245,46 @@ enum SetExpr {
     Col(Col),
 }
 
+/// A set operator between two arms of a compound query.
+#[derive(Clone, Copy, Debug)]
+enum SetKind {
+    Union,
+    UnionAll,
+    Intersect,
+    Except,
+}
+
+impl SetKind {
+    fn sql(self) -> &'static str {
+        match self {
+            SetKind::Union => "UNION",
+            SetKind::UnionAll => "UNION ALL",
+            SetKind::Intersect => "INTERSECT",
+            SetKind::Except => "EXCEPT",
+        }
+    }
+}
+
+/// `SELECT cols FROM t WHERE p1 op1 SELECT cols FROM t WHERE p2 …
+/// [ORDER BY 1, 2, … [LIMIT n]]`: every arm selects the same columns (so
+/// a result column has one type, and `1` never meets `1.0`), each with its
+/// own filter and hint.
+#[derive(Clone, Debug)]
+struct Compound {
+    cols: Vec<Col>,
+    arms: Vec<(Option<Pred>, Hint)>,
+    /// The operator before each arm after the first (extra ones unused).
+    ops: Vec<SetKind>,
+    /// An ORDER BY of every result column by position, (desc, nulls
+    /// first) each: a total order (equal rows are alike), so LIMIT is safe.
+    order: Option<Vec<(bool, bool)>>,
+    limit: Option<u8>,
+}
+
 #[derive(Clone, Debug)]
 enum Op {
     Query(Select),
+    Compound(Compound),
     Update {
         sets: Vec<(Col, SetExpr)>,
         filter: Option<Pred>,
@@ -361,6 +401,40 @@ fn select() -> impl Strategy<Value = Select> {
         })
 }
 
+fn compound() -> impl Strategy<Value = Compound> {
+    let hint = prop_oneof![
+        2 => Just(Hint::None),
+        1 => Just(Hint::Full),
+        2 => any::<u8>().prop_map(Hint::Index),
+    ];
+    let kind = prop::sample::select(vec![
+        SetKind::Union,
+        SetKind::UnionAll,
+        SetKind::Intersect,
+        SetKind::Except,
+    ]);
+    (
+        prop::collection::vec(col(), 1..4),
+        prop::collection::vec((prop::option::weighted(0.9, pred()), hint), 2..5),
+        prop::collection::vec(kind, 4),
+        prop::option::weighted(
+            0.5,
+            prop::collection::vec((any::<bool>(), any::<bool>()), 3),
+        ),
+        prop::option::weighted(0.3, 0u8..12),
+    )
+        .prop_map(|(cols, arms, ops, order, limit)| {
+            let order = order.map(|o| o[..cols.len()].to_vec());
+            Compound {
+                limit: limit.filter(|_| order.is_some()),
+                cols,
+                arms,
+                ops,
+                order,
+            }
+        })
+}
+
 fn op() -> impl Strategy<Value = Op> {
     let set = prop_oneof![
         2 => prop::option::weighted(0.8, seed()).prop_map(SetExpr::Lit),
@@ -369,6 +443,7 @@ fn op() -> impl Strategy<Value = Op> {
     ];
     prop_oneof![
         6 => select().prop_map(Op::Query),
+        2 => compound().prop_map(Op::Compound),
         2 => (prop::collection::vec((col(), set), 1..3), prop::option::weighted(0.9, pred()))
             .prop_map(|(sets, filter)| Op::Update { sets, filter }),
         1 => prop::option::weighted(0.9, pred()).prop_map(|filter| Op::Delete { filter }),
@@ -619,6 +694,51 @@ impl Schema {
             self.where_clause(&s.filter)
         );
         (sql, check)
+    }
+
+    /// The compound query's text, and how its answer may be compared.
+    fn compound(&self, c: &Compound) -> (String, Check) {
+        let cols: Vec<String> = c.cols.iter().map(|&k| self.col(k).1).collect();
+        let mut sql = String::new();
+        for (i, (filter, hint)) in c.arms.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(&format!(" {} ", c.ops[i - 1].sql()));
+            }
+            let hint = match hint {
+                Hint::None => String::new(),
+                Hint::Full => "/*+ FULL(t) */ ".to_string(),
+                Hint::Index(_) if self.indexes.is_empty() => String::new(),
+                Hint::Index(n) => format!(
+                    "/*+ INDEX(t {}) */ ",
+                    self.indexes[*n as usize % self.indexes.len()]
+                ),
+            };
+            sql.push_str(&format!(
+                "SELECT {hint}{} FROM t{}",
+                cols.join(", "),
+                self.where_clause(filter)
+            ));
+        }
+        let Some(order) = &c.order else {
+            return (sql, Check::Multiset);
+        };
+        let keys: Vec<String> = order
+            .iter()
+            .enumerate()
+            .map(|(i, (desc, nulls_first))| {
+                format!(
+                    "{} {} NULLS {}",
+                    i + 1,
+                    if *desc { "DESC" } else { "ASC" },
+                    if *nulls_first { "FIRST" } else { "LAST" }
+                )
+            })
+            .collect();
+        sql.push_str(&format!(" ORDER BY {}", keys.join(", ")));
+        if let Some(n) = c.limit {
+            sql.push_str(&format!(" LIMIT {n}"));
+        }
+        (sql, Check::Sequence)
     }
 
     /// `None` when every SET of the update touches a frozen column.
@@ -937,6 +1057,10 @@ fn run_case(case: &Case) -> Result<(), TestCaseError> {
         match op {
             Op::Query(s) => {
                 let (sql, check) = schema.select(s);
+                pair.query(&sql, &check)?;
+            }
+            Op::Compound(c) => {
+                let (sql, check) = schema.compound(c);
                 pair.query(&sql, &check)?;
             }
             Op::Update { sets, filter } => {

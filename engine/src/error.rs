@@ -184,6 +184,22 @@ pub enum Error {
         values: usize,
         columns: usize,
     },
+    /// An arm of a compound SELECT (`UNION`, `INTERSECT`, `EXCEPT`) has
+    /// another number of result columns than the first (Oracle's ORA-01789
+    /// "query block has incorrect number of result columns"); `arm` counts
+    /// from 1.
+    #[error("query block has incorrect number of result columns: arm {arm} of the compound SELECT has {columns}, the first has {first}")]
+    CompoundColumns {
+        arm: usize,
+        columns: usize,
+        first: usize,
+    },
+    /// An ORDER BY key of a compound SELECT that is neither the position
+    /// nor the name of a result column (Oracle's ORA-01785 "ORDER BY item
+    /// must be the number of a SELECT-list expression"): the sort applies
+    /// to the whole result, which has only its columns.
+    #[error("ORDER BY item must be the number of a SELECT-list expression: {item} is no column of the compound SELECT's result ({columns} columns)")]
+    CompoundOrderBy { item: String, columns: usize },
 }
 
 impl Error {
@@ -259,6 +275,8 @@ impl Error {
             Error::AmbiguousColumn { .. } => "ORA-00918",
             Error::SubqueryRows => "ORA-01427",
             Error::RecursionLimit { .. } => "ORA-00036",
+            Error::CompoundColumns { .. } => "ORA-01789",
+            Error::CompoundOrderBy { .. } => "ORA-01785",
             Error::ValueCount {
                 values, columns, ..
             } => {

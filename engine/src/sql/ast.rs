@@ -4,7 +4,8 @@
 //! Names are lower-cased when the tree is built (SQL identifiers are
 //! case-insensitive here). A column reference keeps its table qualifier
 //! (`t.c` is [`Expr::Qualified`]) for the binder to resolve against the
-//! tables of the FROM clause.
+//! tables of the FROM clause. A compound SELECT is its first arm with the
+//! others in `Select::compound`.
 
 use crate::txn::Isolation;
 use crate::value::{ColType, Value};
@@ -177,6 +178,38 @@ pub struct Select {
     pub order_by: Vec<OrderItem>,
     pub limit: Option<Expr>,
     pub offset: Option<Expr>,
+    /// The arms after this one in a compound SELECT (`a UNION b EXCEPT c`
+    /// is `a` with `[(Union, b), (Except, c)]`), applied left to right.
+    /// When it is not empty, this block's `order_by`, `limit` and `offset`
+    /// are the whole compound's (the parser attaches the trailing ones
+    /// here), and no arm has its own.
+    pub compound: Vec<(SetOp, Select)>,
+}
+
+/// A set operator between two arms of a compound SELECT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetOp {
+    /// `UNION`: the rows of both, duplicates removed.
+    Union,
+    /// `UNION ALL`: the rows of both, duplicates kept.
+    UnionAll,
+    /// `INTERSECT`: the distinct rows found in both.
+    Intersect,
+    /// `EXCEPT` (Oracle's `MINUS`): the distinct rows of the left arm not in
+    /// the right.
+    Except,
+}
+
+impl SetOp {
+    /// The operator as SQL writes it.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            SetOp::Union => "UNION",
+            SetOp::UnionAll => "UNION ALL",
+            SetOp::Intersect => "INTERSECT",
+            SetOp::Except => "EXCEPT",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

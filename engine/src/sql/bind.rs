@@ -573,7 +573,7 @@ fn canonical(e: &Expr, names: &[String]) -> Expr {
 }
 
 /// The text of an expression, for a column heading.
-fn heading(e: &Expr) -> String {
+pub(super) fn heading(e: &Expr) -> String {
     match e {
         Expr::Literal(Value::Text(s)) => format!("'{s}'"),
         Expr::Literal(v) => v.to_string(),
@@ -930,7 +930,7 @@ fn bind_order_by(
 
 /// A LIMIT or OFFSET value as a row count; a negative one counts as the
 /// largest (a negative LIMIT is no limit, as in SQLite).
-fn count_value(v: Value) -> Result<usize> {
+pub(super) fn count_value(v: Value) -> Result<usize> {
     match v {
         Value::Int(n) if n >= 0 => Ok(n as usize),
         Value::Int(_) => Ok(usize::MAX),

@@ -527,16 +527,28 @@ fn explain(s: &mut Context, cx: &Cx<'_>, stmt: &Stmt) -> Result<Explain> {
                 cost,
             ),
         ];
-        // Drop the inner SELECT STATEMENT line.
-        if inner
+        // Drop the inner SELECT STATEMENT line. A query's plan is already
+        // nested (a compound's arms are siblings, not a chain): it moves
+        // one level down, under the LOAD line; a table access's lines are
+        // unnumbered and form a chain.
+        let query = inner
             .lines
             .first()
-            .is_some_and(|l| l.operation == "SELECT STATEMENT")
-        {
+            .is_some_and(|l| l.operation == "SELECT STATEMENT");
+        if query {
             inner.lines.remove(0);
+            lines[1].depth = 1;
+            lines.extend(inner.lines.into_iter().map(|mut l| {
+                l.depth += 1;
+                l
+            }));
+            for (i, l) in lines.iter_mut().enumerate() {
+                l.id = i;
+            }
+        } else {
+            lines.extend(inner.lines);
+            number_chain(&mut lines);
         }
-        lines.extend(inner.lines);
-        number_chain(&mut lines);
         Explain {
             lines,
             plan_table: inner.plan_table,

@@ -201,4 +201,7 @@ fn push_select<'a>(sel: &'a Select, d: usize, todo: &mut Vec<Node<'a>>) {
     todo.extend(sel.order_by.iter().map(|o| at(&o.expr)));
     todo.extend(sel.limit.iter().map(at));
     todo.extend(sel.offset.iter().map(at));
+    // A compound's other arms are at the first arm's depth: siblings, not
+    // nested in it.
+    todo.extend(sel.compound.iter().map(|(_, arm)| Node::Select(arm, d)));
 }

@@ -35,7 +35,9 @@
 //!   honours hints, and says whether the access path delivers the ORDER BY.
 //! * `select` runs a query as its operators — source (the chosen access
 //!   path), `aggregate`, project, DISTINCT, sort, OFFSET/LIMIT — and lays
-//!   out its plan; `explain` holds the plan types and renders them as
+//!   out its plan; `compound` runs a compound SELECT (UNION, UNION ALL,
+//!   INTERSECT, EXCEPT/MINUS) arm by arm through `select` and removes
+//!   duplicates with a counted SORT UNIQUE; `explain` holds the plan types and renders them as
 //!   Oracle-style lines with predicate information and as DB2 `plan_table`
 //!   rows.
 //!
@@ -61,6 +63,7 @@
 mod aggregate;
 pub mod ast;
 mod bind;
+mod compound;
 mod cursor;
 mod ddl_statements;
 mod eval;

@@ -347,7 +347,41 @@ impl Parser {
         }
     }
 
+    /// A query: one SELECT block, or a compound of several joined by set
+    /// operators, then the ORDER BY / LIMIT / OFFSET of the whole. The arms
+    /// are kept in order on the first (`Select::compound`), to be applied
+    /// left to right, as SQLite and Oracle do (no operator binds tighter).
     fn select(&mut self) -> Result<Select> {
+        let mut first = self.select_block()?;
+        while let Some(op) = self.set_op() {
+            first.compound.push((op, self.select_block()?));
+        }
+        self.order_limit(&mut first)?;
+        Ok(first)
+    }
+
+    /// `UNION [ALL]`, `INTERSECT`, `EXCEPT` or `MINUS` (Oracle's EXCEPT),
+    /// if one comes next.
+    fn set_op(&mut self) -> Option<SetOp> {
+        if self.eat_kw("union") {
+            return Some(if self.eat_kw("all") {
+                SetOp::UnionAll
+            } else {
+                SetOp::Union
+            });
+        }
+        if self.eat_kw("intersect") {
+            return Some(SetOp::Intersect);
+        }
+        if self.eat_kw("except") || self.eat_kw("minus") {
+            return Some(SetOp::Except);
+        }
+        None
+    }
+
+    /// One SELECT block, up to its HAVING: a compound's ORDER BY and LIMIT
+    /// belong to the whole, so they are read by `select`.
+    fn select_block(&mut self) -> Result<Select> {
         self.kw("select")?;
         // Numbered on entry, so an outer block comes before its subqueries.
         self.qblocks += 1;
@@ -395,6 +429,23 @@ impl Parser {
         } else {
             None
         };
+        Ok(Select {
+            qblock,
+            distinct,
+            items,
+            from,
+            filter,
+            group_by,
+            having,
+            order_by: Vec::new(),
+            limit: None,
+            offset: None,
+            compound: Vec::new(),
+        })
+    }
+
+    /// The ORDER BY, LIMIT and OFFSET after a query, into `sel`.
+    fn order_limit(&mut self, sel: &mut Select) -> Result<()> {
         let mut order_by = Vec::new();
         if self.eat_kw("order") {
             self.kw("by")?;
@@ -432,18 +483,10 @@ impl Parser {
                 }
             }
         }
-        Ok(Select {
-            qblock,
-            distinct,
-            items,
-            from,
-            filter,
-            group_by,
-            having,
-            order_by,
-            limit,
-            offset,
-        })
+        sel.order_by = order_by;
+        sel.limit = limit;
+        sel.offset = offset;
+        Ok(())
     }
 
     /// A FROM clause: table references joined left to right by `,`,
@@ -541,10 +584,49 @@ impl Parser {
 
 /// Words that cannot be a bare alias or column name.
 const RESERVED: &[&str] = &[
-    "select", "from", "where", "group", "order", "by", "having", "limit", "offset", "and", "or",
-    "not", "null", "is", "in", "between", "like", "as", "on", "set", "values", "into", "join",
-    "asc", "desc", "union", "nulls", "case", "when", "then", "else", "end", "cross", "inner",
-    "left", "outer", "right", "full", "natural", "using",
+    "select",
+    "from",
+    "where",
+    "group",
+    "order",
+    "by",
+    "having",
+    "limit",
+    "offset",
+    "and",
+    "or",
+    "not",
+    "null",
+    "is",
+    "in",
+    "between",
+    "like",
+    "as",
+    "on",
+    "set",
+    "values",
+    "into",
+    "join",
+    "asc",
+    "desc",
+    "union",
+    "intersect",
+    "except",
+    "minus",
+    "nulls",
+    "case",
+    "when",
+    "then",
+    "else",
+    "end",
+    "cross",
+    "inner",
+    "left",
+    "outer",
+    "right",
+    "full",
+    "natural",
+    "using",
 ];
 
 #[cfg(test)]

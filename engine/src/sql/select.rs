@@ -58,6 +58,10 @@ pub(super) struct Query {
 
 /// Runs (or, with `plan_only`, only plans) a SELECT.
 pub(super) fn select(s: &mut Context, cx: &Cx<'_>, sel: &Select, plan_only: bool) -> Result<Query> {
+    if !sel.compound.is_empty() {
+        // UNION / INTERSECT / EXCEPT: each arm comes back here alone.
+        return super::compound::compound(s, cx, sel, plan_only);
+    }
     let b = bind_select(s, cx, sel)?;
     let Source { rows, plan: access } = source(s, cx, sel, &b, plan_only)?;
     let work = if b.grouped {
