@@ -160,6 +160,10 @@ pub enum Error {
     /// (Oracle's ORA-00918 "column ambiguously defined"): qualify it.
     #[error("column ambiguously defined: {column} is a column of more than one table in the FROM clause (write t.{column})")]
     AmbiguousColumn { column: String },
+    /// A view's column list does not name each column of its query
+    /// (Oracle's ORA-01730 "invalid number of column names specified").
+    #[error("invalid number of column names specified for view {view}: one name per column of its query")]
+    ViewColumns { view: String },
     /// A subquery used as a value found more than one row (Oracle's
     /// ORA-01427 "single-row subquery returns more than one row").
     #[error("single-row subquery returns more than one row")]
@@ -274,6 +278,7 @@ impl Error {
             Error::NotGroupByExpression { .. } => "ORA-00979",
             Error::AmbiguousColumn { .. } => "ORA-00918",
             Error::SubqueryRows => "ORA-01427",
+            Error::ViewColumns { .. } => "ORA-01730",
             Error::RecursionLimit { .. } => "ORA-00036",
             Error::CompoundColumns { .. } => "ORA-01789",
             Error::CompoundOrderBy { .. } => "ORA-01785",

@@ -10,7 +10,8 @@
 //!
 //! Column list encoding (a TEXT value): `name:TYPE[:nn],...`.
 //!
-//! Row kinds (the fifth value): `table`, `index`, `constraint`, and
+//! Row kinds (the fifth value): `table`, `index`, `constraint`, `view`
+//! (`(view id, name, 0, the query's text, "view")`, [`ViewDef`]), and
 //! `stats` — the optimizer statistics of one table as `ANALYZE TABLE`
 //! stored them ([`StoredStats`]): `(table id, table name, part, JSON text,
 //! "stats")`. The JSON (`optstats::TableStats::to_json`) normally fits one
@@ -353,6 +354,55 @@ impl IndexDef {
     }
 }
 
+/// A view: a named query, stored as its text and merged into each query
+/// that names it (`sql::view`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ViewDef {
+    /// An object id of its own (never reused): a new one each time the
+    /// view is (re)created.
+    pub id: u32,
+    pub name: String,
+    /// The query, as written after `AS`.
+    pub query: String,
+    /// The column names given after the view's name, if any.
+    pub columns: Option<Vec<String>>,
+    pub catalog_rowid: RowId,
+}
+
+impl ViewDef {
+    /// Its catalog row: `(id, name, column list or NULL, query, "view")`.
+    pub(crate) fn to_row(&self) -> Row {
+        vec![
+            Value::Int(i64::from(self.id)),
+            Value::Text(self.name.clone()),
+            match &self.columns {
+                Some(c) => Value::Text(c.join(",")),
+                None => Value::Null,
+            },
+            Value::Text(self.query.clone()),
+            Value::Text("view".into()),
+        ]
+    }
+
+    fn from_row(row: &Row, rowid: RowId) -> std::result::Result<ViewDef, String> {
+        let [Value::Int(id), Value::Text(name), cols, Value::Text(query), _] = row.as_slice()
+        else {
+            return Err(format!("malformed catalog row {row:?}"));
+        };
+        let columns = match cols {
+            Value::Text(c) => Some(c.split(',').map(str::to_string).collect()),
+            _ => None,
+        };
+        Ok(ViewDef {
+            id: *id as u32,
+            name: name.clone(),
+            query: query.clone(),
+            columns,
+            catalog_rowid: rowid,
+        })
+    }
+}
+
 /// The stored optimizer statistics of one table (its `stats` rows).
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredStats {
@@ -520,6 +570,7 @@ pub struct Catalog {
     pub constraints: BTreeMap<String, ConstraintDef>,
     /// Stored optimizer statistics by table (`ANALYZE TABLE`).
     pub stats: BTreeMap<String, StoredStats>,
+    pub views: BTreeMap<String, ViewDef>,
     pub next_id: u32,
 }
 
@@ -555,6 +606,11 @@ impl Catalog {
         for (rowid, row) in rows.iter().filter(|(_, r)| kind(r) == "constraint") {
             let def = ConstraintDef::from_row(row, *rowid)?;
             cat.constraints.insert(def.name.clone(), def);
+        }
+        for (rowid, row) in rows.iter().filter(|(_, r)| kind(r) == "view") {
+            let def = ViewDef::from_row(row, *rowid)?;
+            cat.next_id = cat.next_id.max(def.id + 1);
+            cat.views.insert(def.name.clone(), def);
         }
         let stats: Vec<&(RowId, Row)> = rows.iter().filter(|(_, r)| kind(r) == "stats").collect();
         cat.stats = StoredStats::from_rows(&stats, &cat.tables)?;

@@ -1,4 +1,4 @@
-//! DDL: tables, indexes and constraints. Each statement commits the open
+//! DDL: tables, indexes, constraints and views. Each statement commits the open
 //! transaction first, runs in a transaction of its own that also logs a
 //! `Ddl` redo record (text, user, time), commits, and only then updates the
 //! in-memory catalog, as Oracle's DDL does. Then it moves the table's
@@ -59,6 +59,114 @@ impl Context {
                     .tables
                     .insert(def.name.clone(), def.clone());
                 self.schema.invalidate(&def.name);
+                Ok(())
+            }
+            Err(e) => {
+                self.rollback()?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Creates (or, with `replace`, replaces) view `name` as `query` with
+    /// optional column names. The caller has checked that the query binds.
+    /// A view and a table cannot share a name (Oracle's ORA-00955).
+    pub fn create_view(
+        &mut self,
+        name: &str,
+        query: &str,
+        columns: Option<Vec<String>>,
+        replace: bool,
+    ) -> Result<()> {
+        self.commit()?;
+        let name = name.to_ascii_lowercase();
+        crate::catalog::check_name("view", &name)?;
+        let old = {
+            let cat = self.schema.catalog.read();
+            if cat.tables.contains_key(&name) {
+                return Err(Error::AlreadyExists {
+                    kind: "table",
+                    name,
+                });
+            }
+            match cat.views.get(&name) {
+                Some(_) if !replace => {
+                    return Err(Error::AlreadyExists { kind: "view", name });
+                }
+                v => v.cloned(),
+            }
+        };
+        let r = self.statement(|s| {
+            let id = s.schema.catalog.write().take_object_id();
+            let mut def = crate::catalog::ViewDef {
+                id,
+                name: name.clone(),
+                query: query.to_string(),
+                columns,
+                catalog_rowid: RowId {
+                    block: BlockNo(0),
+                    slot: 0,
+                },
+            };
+            s.log_ddl(&format!("CREATE OR REPLACE VIEW {name} AS {query}"))?;
+            let (core, at, txn, stats) = s.dml_parts()?;
+            if let Some(old) = &old {
+                heap::delete(&core, stats, txn, at, CATALOG_SEG, old.catalog_rowid)?;
+            }
+            def.catalog_rowid =
+                heap::insert(&core, stats, txn, CATALOG_SEG, &encode_row(&def.to_row())).map_err(
+                    |e| match e {
+                        Error::RowTooLarge { .. } => Error::Sql(format!(
+                            "the definition of view {name} is too long to store in one block"
+                        )),
+                        e => e,
+                    },
+                )?;
+            Ok(def)
+        });
+        match r {
+            Ok(def) => {
+                self.commit()?;
+                self.schema
+                    .catalog
+                    .write()
+                    .views
+                    .insert(def.name.clone(), def);
+                self.schema.invalidate(&name);
+                Ok(())
+            }
+            Err(e) => {
+                self.rollback()?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Drops view `name` (ORA-00942 when there is none).
+    pub fn drop_view(&mut self, name: &str) -> Result<()> {
+        self.commit()?;
+        let name = name.to_ascii_lowercase();
+        let def = self
+            .schema
+            .catalog
+            .read()
+            .views
+            .get(&name)
+            .cloned()
+            .ok_or_else(|| Error::NoSuchObject {
+                kind: "view",
+                name: name.clone(),
+            })?;
+        let r = self.statement(|s| {
+            s.log_ddl(&format!("DROP VIEW {name}"))?;
+            let (core, at, txn, stats) = s.dml_parts()?;
+            heap::delete(&core, stats, txn, at, CATALOG_SEG, def.catalog_rowid).map(|_| ())
+        });
+        match r {
+            Ok(()) => {
+                self.commit()?;
+                self.schema.catalog.write().views.remove(&name);
+                self.schema.invalidate(&name);
                 Ok(())
             }
             Err(e) => {

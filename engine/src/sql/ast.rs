@@ -68,6 +68,20 @@ pub enum Stmt {
         name: String,
         if_exists: bool,
     },
+    /// `CREATE [OR REPLACE] VIEW name [(columns)] AS SELECT …`: `text` is
+    /// the query as written (what the catalog keeps), `query` its parse.
+    CreateView {
+        name: String,
+        columns: Option<Vec<String>>,
+        query: Box<Select>,
+        text: String,
+        replace: bool,
+    },
+    /// `DROP VIEW [IF EXISTS] name`
+    DropView {
+        name: String,
+        if_exists: bool,
+    },
     AddColumn {
         table: String,
         column: ColumnSpec,

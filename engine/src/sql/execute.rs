@@ -342,6 +342,29 @@ fn run(s: &mut Context, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
             s.store_stats(&st)?;
             Ok(message("Table analyzed."))
         }
+        Stmt::CreateView {
+            name,
+            columns,
+            query,
+            text,
+            replace,
+        } => {
+            // A view is created only if its query binds now (Oracle's
+            // CREATE VIEW without FORCE).
+            let q = select(s, cx, query, true)?;
+            if columns.as_ref().is_some_and(|c| c.len() != q.columns.len()) {
+                return Err(Error::ViewColumns { view: name.clone() });
+            }
+            s.create_view(name, text, columns.clone(), *replace)?;
+            Ok(message("View created."))
+        }
+        Stmt::DropView { name, if_exists } => {
+            let exists = s.schema().catalog.read().views.contains_key(name);
+            if exists || !*if_exists {
+                s.drop_view(name)?;
+            }
+            Ok(message("View dropped."))
+        }
         ddl => ddl_statements::run(s, ddl, &mut |s, e, names| bind(s, cx, e, names, None)),
     }
 }

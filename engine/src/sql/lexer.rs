@@ -35,11 +35,12 @@ pub(super) enum Tok {
 }
 
 #[derive(Clone, Debug)]
-/// A token and where it starts (1-based line and column).
+/// A token and where it starts (1-based line and column; byte offset).
 pub(super) struct Token {
     pub(super) tok: Tok,
     pub(super) line: u64,
     pub(super) column: u64,
+    pub(super) offset: usize,
 }
 
 const SYMBOLS: [&str; 19] = [
@@ -86,7 +87,12 @@ fn tokens(sql: &str, hints: &mut Vec<String>) -> Result<Vec<Token>> {
     while i < b.len() {
         let c = b[i];
         let column = (i - line_start + 1) as u64;
-        let at = |tok| Token { tok, line, column };
+        let at = |tok| Token {
+            tok,
+            line,
+            column,
+            offset: i,
+        };
         if c == b'\n' {
             i += 1;
             line += 1;
@@ -243,6 +249,7 @@ fn tokens(sql: &str, hints: &mut Vec<String>) -> Result<Vec<Token>> {
         tok: Tok::End,
         line,
         column,
+        offset: b.len(),
     });
     Ok(out)
 }

@@ -149,9 +149,11 @@ fn push_stmt<'a>(stmt: &'a Stmt, todo: &mut Vec<Node<'a>>) {
         Stmt::AddColumn { column, .. } => todo.extend(column.check.iter().map(top)),
         Stmt::Flashback { scn, .. } => todo.push(top(scn)),
         Stmt::Explain(inner) => push_stmt(inner, todo),
+        Stmt::CreateView { query, .. } => todo.push(Node::Select(query, 0)),
         Stmt::CreateIndex { .. }
         | Stmt::DropTable { .. }
         | Stmt::DropIndex { .. }
+        | Stmt::DropView { .. }
         | Stmt::DropColumn { .. }
         | Stmt::SetLogging { .. }
         | Stmt::AlterIndex { .. }

@@ -78,6 +78,7 @@ mod parse;
 mod recursive;
 mod select;
 mod subquery;
+mod view;
 
 use std::collections::HashMap;
 use std::sync::Arc;

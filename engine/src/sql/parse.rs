@@ -32,6 +32,13 @@ use crate::txn::Isolation;
 
 /// Parses one statement (a trailing `;` is allowed).
 pub(crate) fn parse(sql: &str) -> Result<Statement> {
+    parse_numbered(sql, 0)
+}
+
+/// Parses one statement whose query blocks are numbered from `base + 1`
+/// (a view's text, numbered apart from the statement that uses it: a
+/// cached plan keys access paths by query block).
+pub(crate) fn parse_numbered(sql: &str, base: usize) -> Result<Statement> {
     let (toks, hints) = tokenize(sql)?;
     let mut p = Parser {
         toks,
@@ -39,7 +46,8 @@ pub(crate) fn parse(sql: &str) -> Result<Statement> {
         named: Vec::new(),
         params: 0,
         depth: 0,
-        qblocks: 0,
+        qblocks: base,
+        text: sql.to_string(),
     };
     let stmt = p.statement()?;
     p.eat_sym(";");
@@ -63,6 +71,8 @@ struct Parser {
     depth: usize,
     /// Query blocks numbered so far (`Select::qblock`).
     qblocks: usize,
+    /// The statement's text (a view keeps its query's).
+    text: String,
 }
 
 impl Parser {

@@ -58,6 +58,14 @@ pub(super) struct Query {
 
 /// Runs (or, with `plan_only`, only plans) a SELECT.
 pub(super) fn select(s: &mut Context, cx: &Cx<'_>, sel: &Select, plan_only: bool) -> Result<Query> {
+    let merged;
+    let sel = match super::view::expand(s, sel)? {
+        Some(m) => {
+            merged = m;
+            &merged
+        }
+        None => sel,
+    };
     if !sel.compound.is_empty() {
         // UNION / INTERSECT / EXCEPT: each arm comes back here alone.
         return super::compound::compound(s, cx, sel, plan_only);

@@ -14,6 +14,16 @@ use crate::value::ColType;
 impl Parser {
     pub(super) fn create(&mut self) -> Result<Stmt> {
         self.kw("create")?;
+        let replace = self.eat_kw("or");
+        if replace {
+            self.kw("replace")?;
+        }
+        if self.eat_kw("view") {
+            return self.create_view(replace);
+        }
+        if replace {
+            return Err(self.error("expected VIEW after CREATE OR REPLACE"));
+        }
         let unique = self.eat_kw("unique");
         if self.eat_kw("index") {
             let _ = self.eat_kw("if") && self.eat_kw("not") && self.eat_kw("exists");
@@ -195,8 +205,36 @@ impl Parser {
         Ok(Some(c))
     }
 
+    /// After `CREATE [OR REPLACE] VIEW`: `name [(columns)] AS SELECT …`.
+    /// The query's text is kept as written: the view's definition.
+    fn create_view(&mut self, replace: bool) -> Result<Stmt> {
+        let name = self.name()?;
+        let columns = if matches!(self.peek(), Tok::Sym("(")) {
+            Some(self.paren_names()?)
+        } else {
+            None
+        };
+        self.kw("as")?;
+        let start = self.toks[self.pos].offset;
+        let query = self.select()?;
+        let end = self.toks[self.pos].offset;
+        let text = self.text[start..end].trim_end().to_string();
+        Ok(Stmt::CreateView {
+            name,
+            columns,
+            query: Box::new(query),
+            text,
+            replace,
+        })
+    }
+
     pub(super) fn drop(&mut self) -> Result<Stmt> {
         self.kw("drop")?;
+        if self.eat_kw("view") {
+            let if_exists = self.eat_kw("if") && self.eat_kw("exists");
+            let name = self.name()?;
+            return Ok(Stmt::DropView { name, if_exists });
+        }
         let table = if self.eat_kw("table") {
             true
         } else {
