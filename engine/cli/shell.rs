@@ -207,8 +207,8 @@ fn interactive(
     // A missing history file is the normal first run.
     let _ = rl.load_history(&history);
     println!(
-        "blocklab shell on {} as {}. Statements end with ';'. \\connect NAME \
-         opens or switches to a session; \\wait NAME; SET AUTOTRACE ON|OFF|TRACEONLY; \
+        "blocklab shell on {} as {}. Statements end with ';'. `help` lists the \
+         commands (DESCRIBE t, SHOW TABLES, \\connect NAME, \\timing on, ...); \
          \\quit leaves.",
         dir.display(),
         opts.user

@@ -362,6 +362,14 @@ impl Database {
             .collect()
     }
 
+    /// Runs `f` on the dictionary as it is now (every committed DDL and
+    /// `ANALYZE`), under the catalog's read lock: the shell's `DESCRIBE`,
+    /// `\dt` and `\di` read it, and `catalog::views` builds Oracle's
+    /// `user_*` views from it. Keep `f` short: DDL waits for it.
+    pub fn read_catalog<R>(&self, f: impl FnOnce(&Catalog) -> R) -> R {
+        f(&self.schema.catalog.read())
+    }
+
     /// Segment size in blocks and HWM of a table.
     pub fn segment_info(&self, table: &str) -> Result<(u32, u32)> {
         let seg = self.schema.catalog.read().get(table)?.seg;

@@ -126,6 +126,7 @@
 //!
 //! [`Explain::render`]: crate::sql::Explain::render
 
+mod describe;
 mod output;
 mod splitter;
 
@@ -135,7 +136,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::db::Database;
 use crate::error::{Error, Result};
@@ -144,7 +145,7 @@ use crate::sql::SqlResult;
 use crate::stats::StatsSnapshot;
 
 pub use output::value_json;
-pub use splitter::{split, Autotrace, Command, Item, OnSqlError, Splitter};
+pub use splitter::{split, Autotrace, Command, Item, OnSqlError, Splitter, HELP};
 
 /// How results are printed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -258,6 +259,8 @@ struct Worker {
     thread: Option<JoinHandle<()>>,
     /// The statement seen waiting for a lock, not yet printed.
     pending: Option<String>,
+    /// When the statement running or pending was handed over (`\timing`).
+    started: Instant,
     autotrace: Autotrace,
     /// Rows per fetch call (`SET ARRAYSIZE`).
     arraysize: usize,
@@ -282,8 +285,16 @@ pub struct Driver<'a> {
     on_error: OnSqlError,
     /// Stop at the first error of any kind, with status 1.
     bail: bool,
+    /// Print each statement's elapsed time (`\timing on`).
+    timing: bool,
+    /// Scripts being run by `\i`, innermost last (a script that includes
+    /// itself is refused instead of recursing).
+    includes: Vec<std::path::PathBuf>,
     outcome: Outcome,
 }
+
+/// How deep `\i` scripts may nest (SQL*Plus allows 20 levels of `@`).
+const MAX_INCLUDE_DEPTH: usize = 20;
 
 impl<'a> Driver<'a> {
     pub fn new(db: &'a Database, opts: ScriptOptions, out: &'a mut dyn Write) -> Driver<'a> {
@@ -299,6 +310,8 @@ impl<'a> Driver<'a> {
             echo: true,
             on_error: OnSqlError::Continue,
             bail: false,
+            timing: false,
+            includes: Vec::new(),
             outcome: Outcome::default(),
         }
     }
@@ -434,9 +447,103 @@ impl<'a> Driver<'a> {
             }
             Command::Quit => return Ok(Flow::Quit),
             Command::WheneverSqlError(action) => self.on_error = action,
+            Command::Help => {
+                if self.opts.format == Format::Table {
+                    writeln!(self.out, "{HELP}").map_err(out_err)?;
+                }
+            }
+            Command::Describe(table) => {
+                match self.db.read_catalog(|cat| describe::describe(cat, &table)) {
+                    Some(secs) => self.sections(line, secs)?,
+                    None => self.no_such_object(line, &table)?,
+                }
+            }
+            Command::ListTables => {
+                let secs = self.db.read_catalog(describe::tables)?;
+                self.sections(line, secs)?;
+            }
+            Command::ListIndexes(table) => {
+                let t = table.as_deref();
+                match self.db.read_catalog(|cat| describe::indexes(cat, t)) {
+                    Some(secs) => self.sections(line, secs)?,
+                    None => self.no_such_object(line, t.unwrap_or_default())?,
+                }
+            }
+            Command::Timing(on) => self.timing = on.unwrap_or(!self.timing),
+            Command::Include(path) => return self.include(&path, line),
             Command::Invalid { code, reason } => self.client_error(line, code, &reason)?,
         }
         Ok(Flow::Continue)
+    }
+
+    /// Runs the script in `path` at this point, as if its lines were here
+    /// (psql's `\i`, SQL*Plus' `@`). A `\quit` in it ends everything.
+    fn include(&mut self, path: &str, line: &str) -> Result<Flow> {
+        let file = std::path::PathBuf::from(path);
+        if self.includes.len() >= MAX_INCLUDE_DEPTH || self.includes.contains(&file) {
+            let msg = format!(
+                "\\i {path}: scripts nest at most {MAX_INCLUDE_DEPTH} deep and may not include themselves"
+            );
+            self.client_error(line, "SP2-0309", &msg)?;
+            return Ok(Flow::Continue);
+        }
+        let text = match std::fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) => {
+                // The OS's wording of "not found" varies; the usual case is
+                // said the same everywhere.
+                let why = match e.kind() {
+                    std::io::ErrorKind::NotFound => "no such file".to_string(),
+                    _ => e.to_string(),
+                };
+                let msg = format!("unable to open file \"{path}\": {why}");
+                self.client_error(line, "SP2-0310", &msg)?;
+                return Ok(Flow::Continue);
+            }
+        };
+        self.includes.push(file);
+        let flow = self.feed_text(&text);
+        self.includes.pop();
+        flow
+    }
+
+    /// Prints the answer of a dictionary command (`DESCRIBE`, `\dt`,
+    /// `\di`): in the table format each section under its title, in csv
+    /// and json like query results.
+    fn sections(&mut self, line: &str, secs: Vec<describe::Section>) -> Result<()> {
+        for sec in secs {
+            let r = SqlResult {
+                columns: sec.columns,
+                rows: sec.rows,
+                message: sec.title,
+                ..SqlResult::default()
+            };
+            match self.opts.format {
+                Format::Table => {
+                    let mut t = r.message.map(|m| format!("{m}\n")).unwrap_or_default();
+                    if r.rows.is_empty() {
+                        t.push_str("no rows selected\n");
+                    } else {
+                        t.push_str(&output::table(&r.columns, &r.rows));
+                    }
+                    t.push('\n');
+                    self.out.write_all(t.as_bytes()).map_err(out_err)?;
+                }
+                Format::Csv => self.csv(Ok(r))?,
+                Format::Json => {
+                    let j = output::json_line(&self.current, line, &Ok(r), None);
+                    self.out.write_all(j.as_bytes()).map_err(out_err)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `DESCRIBE` or `\di` of a table that does not exist, as SQL*Plus
+    /// answers it.
+    fn no_such_object(&mut self, line: &str, name: &str) -> Result<()> {
+        let msg = format!("object {name} does not exist");
+        self.client_error(line, describe::NO_SUCH_OBJECT, &msg)
     }
 
     /// The index of session `name`, started on first use.
@@ -464,6 +571,7 @@ impl<'a> Driver<'a> {
             waiting,
             thread: Some(thread),
             pending: None,
+            started: Instant::now(),
             autotrace: if self.opts.stats {
                 Autotrace::On
             } else {
@@ -489,6 +597,7 @@ impl<'a> Driver<'a> {
             self.echo_lines(&name, &format!("{sql};"))?;
         }
         let w = &mut self.sessions[i];
+        w.started = Instant::now();
         if w.jobs.send(Job::Run(sql.clone(), w.arraysize)).is_err() {
             return self.report(i, &sql, gone(&name), false);
         }
@@ -546,6 +655,9 @@ impl<'a> Driver<'a> {
                     t.push_str(&format!("[{}] (finished) {first}\n", w.name));
                 }
                 t.push_str(&table_block(sql, &reply.result, w.autotrace));
+                if self.timing {
+                    t.push_str(&elapsed_line(w.started.elapsed()));
+                }
                 t.push('\n');
                 t
             }
@@ -679,6 +791,14 @@ fn gone(name: &str) -> Reply {
         ))),
         stats: StatsSnapshot::default(),
     }
+}
+
+/// SQL*Plus' `SET TIMING ON` line, `Elapsed: 00:00:01.25` (hours,
+/// minutes, seconds to the hundredth).
+fn elapsed_line(d: Duration) -> String {
+    let cs = d.as_millis() / 10;
+    let (h, m, s, c) = (cs / 360_000, cs / 6000 % 60, cs / 100 % 60, cs % 100);
+    format!("Elapsed: {h:02}:{m:02}:{s:02}.{c:02}\n")
 }
 
 fn out_err(e: std::io::Error) -> Error {

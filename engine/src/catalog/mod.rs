@@ -25,11 +25,15 @@
 //! a wide table with long names can still be refused below the column
 //! limit, when its definition does not fit in one block
 //! ([`definition_too_large`] says so).
+//!
+//! [`views`] shows the catalog and the stored statistics as Oracle's
+//! `user_tables`, `user_indexes`, `user_ind_columns` and `user_tab_columns`.
 
 use std::collections::BTreeMap;
 
 pub mod constraint_def;
 pub mod table_stats;
+pub mod views;
 
 use crate::btree::key::{append_rowid, encode_key, KeyColumn, Order};
 use crate::btree::tree::Tree;
