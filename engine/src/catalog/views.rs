@@ -291,7 +291,7 @@ mod tests {
                     id: 2,
                     name: name.into(),
                     table: "t".into(),
-                    tree: tree,
+                    tree,
                     columns: cols,
                     usable: name == "t_pk",
                     catalog_rowid: rowid(),
