@@ -102,8 +102,9 @@ fn set_help() -> String {
     format!(
         "An engine setting, `--set undo_blocks=64` (repeatable), after a script's \
          `-- blocklab: set key=value` header lines. A value out of its range is an \
-         error; block_size, log_file_size and log_files are fixed when the database is \
-         created, and giving another value later is an error.\n\n{}",
+         error; block_size, log_file_size, log_files, undo_segments and undo_blocks are \
+         fixed when the database is created, and giving another value later is an error \
+         (the same value is accepted); the others take effect on every open.\n\n{}",
         Config::settings_help()
     )
 }
