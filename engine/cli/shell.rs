@@ -164,9 +164,16 @@ fn read_stdin() -> Result<String, String> {
 }
 
 /// The default configuration, then the script's header settings, then
-/// the command line's `--set`s.
+/// the command line's `--set`s. Unless one of them gives `lock_timeout`,
+/// a lock wait lasts until the holder ends, as in Oracle: a two-session
+/// exercise goes at typing speed, and a statement typed into a session
+/// that waits is answered at once (see `blocklab::script`) instead of
+/// freezing the shell.
 fn config(script: Option<&str>, sets: &[String]) -> Result<Config, String> {
-    let mut cfg = Config::default();
+    let mut cfg = Config {
+        lock_timeout: std::time::Duration::MAX,
+        ..Config::default()
+    };
     if let Some(text) = script {
         cfg.apply_script_header(text)
             .map_err(engine("the script's settings"))?;
@@ -274,5 +281,32 @@ fn history_file(db: &Path) -> PathBuf {
     match std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE")) {
         Some(home) => PathBuf::from(home).join(".blocklab_history"),
         None => db.join(".blocklab_history"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::config;
+
+    #[test]
+    fn lock_waits_are_indefinite_unless_a_timeout_is_given() {
+        assert_eq!(config(None, &[]).unwrap().lock_timeout, Duration::MAX);
+        let header = "-- blocklab: set lock_timeout=250\nSELECT 1;";
+        assert_eq!(
+            config(Some(header), &[]).unwrap().lock_timeout,
+            Duration::from_millis(250)
+        );
+        let sets = ["lock_timeout=100".to_string()];
+        assert_eq!(
+            config(None, &sets).unwrap().lock_timeout,
+            Duration::from_millis(100)
+        );
+        let sets = ["lock_timeout=wait".to_string()];
+        assert_eq!(
+            config(Some(header), &sets).unwrap().lock_timeout,
+            Duration::MAX
+        );
     }
 }

@@ -93,8 +93,13 @@ pub struct Config {
     pub undo_retention: Duration,
     /// Commit mode (fast or force).
     pub commit_mode: CommitMode,
-    /// How long a writer waits for a row lock before `LockTimeout`. At most
-    /// one day; `set` takes milliseconds.
+    /// How long a writer waits for a row or table lock before
+    /// `LockTimeout`: at most one day, or [`Duration::MAX`] to wait until
+    /// the holder's transaction ends, as Oracle does. `set` takes
+    /// milliseconds, or `wait`. The library's default is 10 s, so a test
+    /// that forgets a COMMIT fails instead of hanging; `blocklab shell`
+    /// and `sql` wait indefinitely unless given a value, so a two-terminal
+    /// exercise can go at typing speed.
     pub lock_timeout: Duration,
     /// Blocks added to a segment at a time, 1 to 65536.
     pub extent_blocks: u32,
@@ -249,7 +254,12 @@ impl Config {
                     _ => return Err(bad()),
                 }
             }
-            "lock_timeout" => self.lock_timeout = ms(number(name, v)?),
+            "lock_timeout" => {
+                self.lock_timeout = match v.to_ascii_lowercase().as_str() {
+                    "wait" | "infinite" | "none" => Duration::MAX,
+                    _ => ms(number(name, v)?),
+                }
+            }
             "extent_blocks" => self.extent_blocks = number(name, v)?,
             "initrans" => self.initrans = number(name, v)?,
             "background_writer" => self.background_writer = flag()?,
@@ -326,7 +336,7 @@ impl Config {
             name: "lock_timeout",
             min: 0,
             max: DAY_MS,
-            note: " ms (1 day)",
+            note: " ms (1 day), or wait: until the holder ends (shell and sql's default)",
         },
         Limit {
             name: "extent_blocks",
@@ -514,7 +524,15 @@ impl Config {
             ("undo_segments", self.undo_segments.into()),
             ("undo_max_blocks", self.undo_max_blocks.into()),
             ("undo_retention", millis(self.undo_retention)),
-            ("lock_timeout", millis(self.lock_timeout)),
+            // Duration::MAX is "wait until the holder ends", not a length.
+            (
+                "lock_timeout",
+                if self.lock_timeout == Duration::MAX {
+                    0
+                } else {
+                    millis(self.lock_timeout)
+                },
+            ),
             ("extent_blocks", self.extent_blocks.into()),
             ("initrans", self.initrans.into()),
         ] {

@@ -370,6 +370,14 @@ impl Database {
         f(&self.schema.catalog.read())
     }
 
+    /// Whether the lock wait of transaction `waiter` can end only when the
+    /// transaction holding the lock ends (`lock::Waits::is_blocked`): a
+    /// script driver's test for "this session needs another one to commit
+    /// or roll back", independent of timing.
+    pub fn lock_wait_blocked(&self, waiter: Xid) -> bool {
+        self.core.waits.is_blocked(waiter)
+    }
+
     /// Segment size in blocks and HWM of a table.
     pub fn segment_info(&self, table: &str) -> Result<(u32, u32)> {
         let seg = self.schema.catalog.read().get(table)?.seg;

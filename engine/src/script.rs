@@ -65,10 +65,20 @@
 //! So when a later statement releases the lock, write `\wait NAME` before
 //! anything whose output could depend on the woken statement.
 //!
-//! At the end of the script the driver waits for every pending statement in
-//! the order the sessions were created (a statement still blocked by an
-//! open transaction ends with its lock timeout), then rolls back every
-//! session's open transaction silently, as a disconnect would. An error
+//! A pending statement whose lock is still held by an active transaction
+//! is *blocked*: only another session's COMMIT or ROLLBACK (or the lock
+//! timeout) can end it. The driver asks the engine's wait graph
+//! ([`Database::lock_wait_blocked`]), not a clock, so this too is
+//! independent of timing. A statement sent to a blocked session, or a
+//! `\wait` for one, is not run: it prints `BLK-00100: session NAME is
+//! waiting for a lock (…)` with what to do, at once, instead of freezing
+//! the shell (with the shell's indefinite lock timeout, forever).
+//!
+//! At the end of the script every session with nothing pending
+//! disconnects first (its open transaction rolls back silently), which
+//! releases what the pending statements wait for; then each pending
+//! statement that can finish is printed, in the order the sessions were
+//! created, and its session disconnects in turn. An error
 //! stops the script only under `WHENEVER SQLERROR EXIT` or
 //! [`Driver::bail`]; [`Driver::finish_outcome`] tells the caller how many
 //! statements failed and whether one stopped the script, which is what the
@@ -132,7 +142,7 @@ mod splitter;
 
 use std::io::Write;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -140,6 +150,7 @@ use std::time::{Duration, Instant};
 
 use crate::db::Database;
 use crate::error::{Error, Result};
+use crate::ids::Xid;
 use crate::session::Session;
 use crate::sql::SqlResult;
 use crate::stats::StatsSnapshot;
@@ -234,6 +245,11 @@ pub fn run_script(
 /// latency depends on it, never the outcome.
 const POLL: Duration = Duration::from_micros(200);
 
+/// The client's own error code for a command it will not run because the
+/// session is blocked in a lock wait (`BLK-001xx` are the script
+/// client's; the engine's are in `Error::code`).
+const SESSION_BLOCKED: &str = "BLK-00100";
+
 /// What a session thread is asked to do.
 enum Job {
     /// Run a statement, fetching a query's rows this many at a time.
@@ -256,6 +272,8 @@ struct Worker {
     jobs: Sender<Job>,
     replies: Receiver<Reply>,
     waiting: Arc<AtomicBool>,
+    /// The xid the session waits as, while `waiting` is set.
+    waiter: Arc<AtomicU64>,
     thread: Option<JoinHandle<()>>,
     /// The statement seen waiting for a lock, not yet printed.
     pending: Option<String>,
@@ -384,8 +402,26 @@ impl<'a> Driver<'a> {
     /// `finish`, then how the script went (its pending statements'
     /// errors included).
     pub fn finish_outcome(mut self) -> Result<Outcome> {
+        // Sessions with nothing pending disconnect first (their open
+        // transactions roll back), which releases the locks the pending
+        // ones wait for; then each pending statement that can finish is
+        // printed, in creation order, and its session disconnects too.
+        // Waiting for them first would wait for a transaction nobody will
+        // end (forever, with the shell's indefinite lock timeout).
         for i in 0..self.sessions.len() {
-            self.settle(i)?;
+            if self.sessions[i].pending.is_none() {
+                self.close(i);
+            }
+        }
+        while let Some(first) = self.sessions.iter().position(|w| w.pending.is_some()) {
+            // A cycle of pending sessions is a deadlock, whose victim is
+            // woken: some session is always unblocked, unless the holder
+            // is a transaction no session of this script runs.
+            let next = (first..self.sessions.len())
+                .find(|&i| self.sessions[i].pending.is_some() && !self.blocked(i))
+                .unwrap_or(first);
+            self.settle(next)?;
+            self.close(next);
         }
         self.close_all();
         self.out.flush().map_err(out_err)?;
@@ -426,7 +462,13 @@ impl<'a> Driver<'a> {
                 self.current = name;
             }
             Command::Wait(name) => match self.sessions.iter().position(|w| w.name == name) {
+                Some(i) if self.blocked(i) => {
+                    let msg = self.blocked_message(i, "\\wait would never return");
+                    self.client_error(line, SESSION_BLOCKED, &msg)?;
+                }
                 Some(i) => self.settle(i)?,
+                // The first session exists before its first statement.
+                None if name == "main" => {}
                 None => {
                     let msg = format!("no session named {name}");
                     self.client_error(line, "SP2-0306", &msg)?;
@@ -554,6 +596,7 @@ impl<'a> Driver<'a> {
         let mut session = self.db.session();
         session.set_user(&self.opts.user);
         let waiting = session.wait_probe();
+        let waiter = session.waiter_probe();
         let (jobs, job_rx) = mpsc::channel();
         let (reply_tx, replies) = mpsc::channel();
         let thread = std::thread::Builder::new()
@@ -569,6 +612,7 @@ impl<'a> Driver<'a> {
             jobs,
             replies,
             waiting,
+            waiter,
             thread: Some(thread),
             pending: None,
             started: Instant::now(),
@@ -587,6 +631,17 @@ impl<'a> Driver<'a> {
     fn dispatch(&mut self, sql: String) -> Result<()> {
         let name = self.current.clone();
         let i = self.worker(&name)?;
+        if self.blocked(i) {
+            // Running it would mean waiting for the pending statement,
+            // which waits for a transaction only another session can end:
+            // the shell would freeze. Say so at once instead.
+            let msg = self.blocked_message(i, "this statement was not run");
+            let line = sql.lines().next().unwrap_or("").to_string();
+            if self.echoes() {
+                self.echo_lines(&name, &format!("{sql};"))?;
+            }
+            return self.client_error(&line, SESSION_BLOCKED, &msg);
+        }
         self.settle(i)?;
         if self.quit {
             // The session's earlier statement failed and that ended the
@@ -616,6 +671,37 @@ impl<'a> Driver<'a> {
             }
             std::thread::sleep(POLL);
         }
+    }
+
+    /// Whether session `i`'s pending statement waits for a lock whose
+    /// holder is still active: it cannot finish until another session
+    /// commits or rolls back (or its lock timeout expires). The engine
+    /// answers from its wait graph, so the answer does not depend on how
+    /// fast the threads run.
+    fn blocked(&self, i: usize) -> bool {
+        let w = &self.sessions[i];
+        w.pending.is_some()
+            && w.waiting.load(Ordering::SeqCst)
+            && self
+                .db
+                .lock_wait_blocked(Xid(w.waiter.load(Ordering::SeqCst)))
+    }
+
+    /// What to do about a blocked session, for its error line.
+    fn blocked_message(&self, i: usize, consequence: &str) -> String {
+        let w = &self.sessions[i];
+        let first = w
+            .pending
+            .as_deref()
+            .unwrap_or("")
+            .lines()
+            .next()
+            .unwrap_or("");
+        format!(
+            "session {name} is waiting for a lock ({first}), {consequence}: \\connect the \
+             session that holds the lock and COMMIT or ROLLBACK there, then \\wait {name}",
+            name = w.name
+        )
     }
 
     /// Waits for session `i`'s pending statement, if any, and prints it.
@@ -741,6 +827,16 @@ impl<'a> Driver<'a> {
             .map_err(out_err)?;
         }
         Ok(())
+    }
+
+    /// Ends session `i`'s thread (it rolls back its open transaction) and
+    /// waits for it, so the locks it held are free when this returns.
+    fn close(&mut self, i: usize) {
+        let w = &mut self.sessions[i];
+        let _ = w.jobs.send(Job::Close);
+        if let Some(t) = w.thread.take() {
+            let _ = t.join();
+        }
     }
 
     /// Ends every session thread (each rolls back its open transaction).
