@@ -40,7 +40,7 @@
 //!
 //! ## Media recovery
 //!
-//! [`recover_media`] is the other way in, used by `backup::recover_until`:
+//! `recover_media` is the other way in, used by `backup::recover_until`:
 //! a restored copy of a backup is rolled forward through redo records the
 //! caller collected (archived and online logs, up to a target SCN) instead
 //! of its own ring's, then rolled back as above. Its old ring is replaced by

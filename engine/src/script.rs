@@ -52,7 +52,7 @@
 //! Each session is a thread that owns a [`Session`]. To run a statement the
 //! driver first finishes the session's pending statement, if any (printing
 //! it), then hands the statement over and watches two things: the reply,
-//! and the session's lock-wait flag ([`Session::wait_probe`]). A reply means
+//! and the session's lock-wait flag (`Session::wait_probe`). A reply means
 //! the statement finished: it is printed. The flag means it sleeps in a lock
 //! wait: it becomes the session's *pending* statement and the script goes
 //! on, typically to the session that holds the lock.

@@ -442,7 +442,7 @@ impl StoredStats {
     }
 }
 
-/// The catalog behind its lock, with the per-table [`Rules`] that DML
+/// The catalog behind its lock, with the per-table `Rules` that DML
 /// looks up on every statement cached. Every change to the catalog goes
 /// through [`CatalogLock::write`], which empties the cache, so a cached
 /// entry can never outlive the definitions it was built from.
