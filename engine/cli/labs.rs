@@ -170,20 +170,6 @@ fn summary(reports: &[blocklab_labs::Report], width: usize) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::wrap;
-
-    #[test]
-    fn long_lines_wrap_at_spaces_with_a_hanging_indent() {
-        let text = "verdict: holds — one two three four five six\n  short\n";
-        assert_eq!(
-            wrap(text, 24),
-            "verdict: holds — one two\n    three four five six\n  short\n"
-        );
-    }
-}
-
 /// One `<ID>.svg` in `dir` for each report that has a chart.
 fn write_charts(reports: &[blocklab_labs::Report], dir: &std::path::Path) -> CmdResult {
     std::fs::create_dir_all(dir)
@@ -204,4 +190,18 @@ fn write_json(reports: &[blocklab_labs::Report], path: &std::path::Path) -> CmdR
         .map_err(|e| Failure::Error(format!("cannot encode the JSON: {e}")))?;
     std::fs::write(path, text + "\n")
         .map_err(|e| Failure::Error(format!("cannot write {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn long_lines_wrap_at_spaces_with_a_hanging_indent() {
+        let text = "verdict: holds — one two three four five six\n  short\n";
+        assert_eq!(
+            wrap(text, 24),
+            "verdict: holds — one two\n    three four five six\n  short\n"
+        );
+    }
 }
