@@ -88,7 +88,8 @@ pub(crate) struct SqlArgs {
     #[arg(long, default_value = "table")]
     format: Format,
     /// Statistics for every statement (AUTOTRACE ON in table format, a
-    /// `stats` object in json).
+    /// `stats` object in json, in csv a second CSV block `statistic,value`
+    /// after each statement).
     #[arg(long)]
     stats: bool,
     /// Stop at the first error (SQL or client command) with exit status 1,

@@ -129,7 +129,9 @@
 //! and json.
 //!
 //! With [`ScriptOptions::stats`], every session starts with AUTOTRACE ON in
-//! the table format, and json lines carry `stats`; csv ignores it.
+//! the table format, json lines carry `stats`, and in csv each statement
+//! is followed by a second CSV block, `statistic,value` and one record per
+//! non-zero counter (blank-line separated, like result sets).
 //!
 //! Simplified compared with SQL*Plus: AUTOTRACE shows statistics only (use
 //! `EXPLAIN` for the plan), and no command edits the statement buffer.
@@ -733,7 +735,17 @@ impl<'a> Driver<'a> {
                     self.opts.stats.then_some(stats),
                 )
             }
-            Format::Csv => return self.csv(reply.result),
+            Format::Csv => {
+                let stats = match &reply.result {
+                    Ok(r) => r.stats.clone(),
+                    Err(_) => reply.stats.clone(),
+                };
+                self.csv(reply.result)?;
+                return match self.opts.stats {
+                    true => self.csv_stats(&stats),
+                    false => Ok(()),
+                };
+            }
             Format::Table => {
                 let mut t = String::new();
                 if later {
@@ -775,6 +787,21 @@ impl<'a> Driver<'a> {
             }
         } else {
             return Ok(());
+        }
+        if self.csv_sets > 0 {
+            text.insert(0, '\n');
+        }
+        self.csv_sets += 1;
+        self.out.write_all(text.as_bytes()).map_err(out_err)
+    }
+
+    /// `--stats` in csv: the statement's non-zero counters as a result set
+    /// of its own, `statistic,value`, after its rows (if any).
+    fn csv_stats(&mut self, stats: &StatsSnapshot) -> Result<()> {
+        let mut text = output::csv_record(["statistic", "value"]);
+        for (stat, v) in stats.nonzero() {
+            let v = v.to_string();
+            text.push_str(&output::csv_record([stat.name(), v.as_str()]));
         }
         if self.csv_sets > 0 {
             text.insert(0, '\n');
