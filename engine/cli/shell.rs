@@ -118,13 +118,15 @@ pub(crate) fn run_sql(a: &SqlArgs) -> CmdResult {
             .map_err(|e| format!("reading the script {}: {e}", f.display()))?,
         (None, None) => read_stdin()?,
     };
-    let db = open(&a.db, config(Some(&text), &a.set)?)?;
     let opts = ScriptOptions {
         format: a.format,
         stats: a.stats,
         user: a.user.clone(),
     };
-    let outcome = run_text(&db, &text, opts, a.bail)?;
+    let outcome = match open_or_attach(&a.db, config(Some(&text), &a.set)?, &opts)? {
+        Opened::Owner(db) => run_text(&db, &text, opts, a.bail)?,
+        Opened::Attached(mut conn) => run_attached(&mut conn, &text)?,
+    };
     // -e is one command line, judged like sqlite3's: any error fails it.
     let one_liner = a.execute.is_some();
     exit_status(outcome, one_liner)
@@ -149,11 +151,107 @@ pub(crate) fn run_shell(a: &ShellArgs) -> CmdResult {
     };
     if !std::io::stdin().is_terminal() {
         let text = read_stdin()?;
-        let db = open(&a.db, config(Some(&text), &a.set)?)?;
-        return exit_status(run_text(&db, &text, opts, a.bail)?, false);
+        let outcome = match open_or_attach(&a.db, config(Some(&text), &a.set)?, &opts)? {
+            Opened::Owner(db) => run_text(&db, &text, opts, a.bail)?,
+            Opened::Attached(mut conn) => run_attached(&mut conn, &text)?,
+        };
+        return exit_status(outcome, false);
     }
-    let db = open(&a.db, config(None, &a.set)?)?;
-    exit_status(interactive(&db, &a.db, opts, a.bail)?, false)
+    let outcome = match open_or_attach(&a.db, config(None, &a.set)?, &opts)? {
+        // The first shell on a database owns it and lets others attach.
+        Opened::Owner(db) => {
+            crate::serve::listen(&db, &a.db, || interactive(&db, &a.db, opts, a.bail))??
+        }
+        Opened::Attached(mut conn) => interactive_attached(&mut conn, &a.db)?,
+    };
+    exit_status(outcome, false)
+}
+
+/// A database opened by this process, or a connection to the process
+/// that has it open (`serve`).
+enum Opened {
+    Owner(Database),
+    Attached(crate::serve::Attached),
+}
+
+/// Opens `dir`; when another process owns it and listens on its socket,
+/// attaches to that process instead (a new session there).
+fn open_or_attach(dir: &Path, cfg: Config, opts: &ScriptOptions) -> Result<Opened, String> {
+    match Database::open(dir, cfg) {
+        Ok(db) => Ok(Opened::Owner(db)),
+        Err(e @ blocklab::Error::Locked { .. }) => {
+            // Echo as a local table-format script would; an interactive
+            // attached shell turns it off on its side too.
+            let echo = std::io::stdin().is_terminal();
+            match crate::serve::Attached::connect(dir, opts, !echo) {
+                Some(conn) => Ok(Opened::Attached(conn)),
+                None => Err(engine(&format!("opening {}", dir.display()))(e)),
+            }
+        }
+        Err(e) => Err(engine(&format!("opening {}", dir.display()))(e)),
+    }
+}
+
+/// Sends a whole script to the owner and prints what it answers.
+fn run_attached(conn: &mut crate::serve::Attached, text: &str) -> Result<Outcome, String> {
+    let mut out = std::io::stdout().lock();
+    for line in text.lines() {
+        conn.send(line)?;
+    }
+    conn.finish();
+    loop {
+        if let crate::serve::Reply::End(o) = conn.reply(&mut out)? {
+            let _ = out.flush();
+            return Ok(o);
+        }
+    }
+}
+
+/// The line-editing loop of a shell attached to another process.
+fn interactive_attached(conn: &mut crate::serve::Attached, dir: &Path) -> Result<Outcome, String> {
+    let mut rl = DefaultEditor::new().map_err(|e| format!("starting the line editor: {e}"))?;
+    println!(
+        "blocklab shell attached to the process that has {} open (a new session \
+         there). `help` lists the commands; \\quit leaves.",
+        dir.display()
+    );
+    let mut out = std::io::stdout();
+    let (mut session, mut continuing) = ("main".to_string(), false);
+    loop {
+        let prompt = match (continuing, session.as_str()) {
+            (true, _) => "  > ".to_string(),
+            (false, "main") => "SQL> ".to_string(),
+            (false, s) => format!("[{s}] SQL> "),
+        };
+        let line = match rl.readline(&prompt) {
+            Ok(line) => line,
+            Err(ReadlineError::Interrupted) => continue,
+            Err(_) => break,
+        };
+        if !line.trim().is_empty() {
+            let _ = rl.add_history_entry(line.as_str());
+        }
+        conn.send(&line)?;
+        match conn.reply(&mut out)? {
+            crate::serve::Reply::Ready {
+                session: s,
+                continuing: c,
+            } => (session, continuing) = (s, c),
+            crate::serve::Reply::End(o) => return Ok(o),
+        }
+        let _ = out.flush();
+    }
+    conn.finish();
+    loop {
+        if let crate::serve::Reply::End(o) = conn.reply(&mut out)? {
+            return Ok(o);
+        }
+    }
+}
+
+/// `blocklab serve`'s open: the command line's settings, shell defaults.
+pub(crate) fn open_for_serve(dir: &Path, sets: &[String]) -> Result<Database, String> {
+    open(dir, config(None, sets)?)
 }
 
 fn read_stdin() -> Result<String, String> {
