@@ -156,16 +156,18 @@ fn serve_client(db: &Database, stream: UnixStream) {
     let mut quit = false;
     for line in lines {
         let Ok(line) = line else { break };
-        if !quit {
-            for item in splitter.push_line(&line) {
-                match driver.feed(item) {
-                    Ok(Flow::Continue) => {}
-                    _ => {
-                        quit = true;
-                        break;
-                    }
+        for item in splitter.push_line(&line) {
+            match driver.feed(item) {
+                Ok(Flow::Continue) => {}
+                _ => {
+                    quit = true;
+                    break;
                 }
             }
+        }
+        if quit {
+            // `\quit` (or a stop): the end marker answers this line.
+            break;
         }
         let cont = u8::from(splitter.is_continuing());
         if writeln!(marker, "\0ready {} {cont}", driver.current()).is_err() {
