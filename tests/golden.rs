@@ -7,8 +7,9 @@
 //! current output instead; review the diff before committing it.
 //!
 //! The transcripts are deterministic: counters count work, not time (see
-//! `stats`), and a session waiting for a lock is reported at fixed points
-//! of the script (see `script`).
+//! `stats`), the elapsed times `\timing on` prints are masked, and a
+//! session waiting for a lock is reported at fixed points of the script
+//! (see `script`).
 
 use std::path::{Path, PathBuf};
 
@@ -31,7 +32,19 @@ fn transcript(script: &Path) -> String {
     };
     let mut out = Vec::new();
     run_script(&db, &text, &opts, &mut out).expect("the transcript is written");
-    String::from_utf8(out).expect("the transcript is UTF-8")
+    mask_timing(&String::from_utf8(out).expect("the transcript is UTF-8"))
+}
+
+/// `\timing on` prints `Elapsed: 00:00:00.01` after each statement: the
+/// one line of a transcript that measures time, so its figures are masked.
+fn mask_timing(transcript: &str) -> String {
+    transcript
+        .lines()
+        .map(|l| match l.strip_prefix("Elapsed: ") {
+            Some(_) => "Elapsed: hh:mm:ss.cc\n".to_string(),
+            None => format!("{l}\n"),
+        })
+        .collect()
 }
 
 /// The first lines where `want` and `got` differ, with line numbers.

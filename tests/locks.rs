@@ -364,3 +364,107 @@ fn a_read_committed_update_restarts_exactly_when_a_where_column_changed() {
     }
 }
 // ANCHOR_END: rc_restart_rule
+
+/// A script driver whose sessions wait for locks as the shell's do: until
+/// the holder ends (`lock_timeout` = `Duration::MAX`).
+fn shell_like(dir: &std::path::Path) -> Database {
+    open(dir, Duration::MAX)
+}
+
+fn driver<'a>(db: &'a Database, out: &'a mut Vec<u8>) -> blocklab::script::Driver<'a> {
+    use blocklab::script::{Driver, ScriptOptions};
+    Driver::new(db, ScriptOptions::default(), out)
+}
+
+const TWO_SESSIONS_SETUP: &str = "CREATE TABLE acct (id INTEGER PRIMARY KEY, bal INTEGER);\n\
+    INSERT INTO acct VALUES (1, 100);\nCOMMIT;\n\
+    UPDATE acct SET bal = bal - 10 WHERE id = 1;\n\
+    \\connect b\nUPDATE acct SET bal = bal + 10 WHERE id = 1;\n";
+
+#[test]
+fn two_sessions_at_human_speed_wait_longer_than_the_old_ten_second_timeout() {
+    // Issue 19: the two-session exercise failed at typing speed because a
+    // lock wait gave up after 10 s. Here b waits 11 s for main's COMMIT
+    // and then goes on.
+    let dir = tempfile::tempdir().unwrap();
+    let db = shell_like(dir.path());
+    let mut out = Vec::new();
+    let mut d = driver(&db, &mut out);
+    d.feed_text(TWO_SESSIONS_SETUP).unwrap();
+    std::thread::sleep(Duration::from_secs(11));
+    d.feed_text("\\connect main\nCOMMIT;\n\\wait b\n\\connect b\nCOMMIT;\nSELECT bal FROM acct;\n")
+        .unwrap();
+    let outcome = d.finish_outcome().unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(outcome.sql_errors + outcome.client_errors, 0, "{out}");
+    assert!(out.contains("[b] (finished) UPDATE"), "{out}");
+    // 100 - 10 + 10: no update lost.
+    assert!(out.contains("\n100\n"), "{out}");
+}
+
+#[test]
+fn a_statement_typed_into_a_waiting_session_is_answered_at_once() {
+    // Before, the driver waited for b's blocked UPDATE before running the
+    // next statement typed in b: the shell froze until the lock timeout
+    // (forever, with an indefinite one). Now it says b is waiting and
+    // what to do; b's pending statement is untouched.
+    let dir = tempfile::tempdir().unwrap();
+    let db = shell_like(dir.path());
+    let mut out = Vec::new();
+    let mut d = driver(&db, &mut out);
+    d.feed_text(TWO_SESSIONS_SETUP).unwrap();
+    d.feed_text("SELECT 1 AS one;\n\\wait b\n").unwrap();
+    d.feed_text("\\connect main\nCOMMIT;\n\\wait b\n").unwrap();
+    let outcome = d.finish_outcome().unwrap();
+    let out = String::from_utf8(out).unwrap();
+    // The SELECT and the first \wait b: two client errors, no SQL error.
+    assert_eq!((outcome.sql_errors, outcome.client_errors), (0, 2), "{out}");
+    assert!(
+        out.contains(
+            "ERROR: BLK-00100: session b is waiting for a lock (UPDATE acct SET bal = bal + 10 \
+             WHERE id = 1), this statement was not run: \\connect the session that holds the \
+             lock and COMMIT or ROLLBACK there, then \\wait b"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("\\wait would never return"), "{out}");
+    assert!(!out.contains("one\n---"), "the SELECT did not run: {out}");
+    assert!(out.contains("[b] (finished) UPDATE"), "{out}");
+}
+
+#[test]
+fn a_script_that_ends_with_a_blocked_session_does_not_hang() {
+    // main never commits: at the end it disconnects first (rolling back),
+    // which lets b's UPDATE finish; with an indefinite lock timeout,
+    // waiting for b first would never end.
+    let dir = tempfile::tempdir().unwrap();
+    let db = shell_like(dir.path());
+    let mut out = Vec::new();
+    let mut d = driver(&db, &mut out);
+    d.feed_text(TWO_SESSIONS_SETUP).unwrap();
+    let outcome = d.finish_outcome().unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(outcome.sql_errors, 0, "{out}");
+    assert!(
+        out.ends_with(
+            "[b] (finished) UPDATE acct SET bal = bal + 10 WHERE id = 1\n1 row updated.\n\n"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn wait_main_works_before_main_ran_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = shell_like(dir.path());
+    let mut out = Vec::new();
+    let mut d = driver(&db, &mut out);
+    d.feed_text("\\connect b\n\\wait main\n").unwrap();
+    let outcome = d.finish_outcome().unwrap();
+    assert_eq!(
+        outcome.client_errors,
+        0,
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+}

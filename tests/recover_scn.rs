@@ -471,7 +471,7 @@ fn the_commands_do_the_same_from_the_shell() {
         &db,
     ]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("1 transactions rolled back"), "{out}");
+    assert!(out.contains("1 transaction rolled back;"), "{out}");
     let from = (d + 1).to_string();
     let (code, sql, _) = blocklab(&[
         "logminer",

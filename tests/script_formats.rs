@@ -138,3 +138,26 @@ fn quit_ends_the_script() {
     assert!(out.contains("SELECT 1 AS a"));
     assert!(!out.contains("SELECT 2"), "{out}");
 }
+
+#[test]
+fn csv_with_stats_adds_a_statistics_block_after_each_statement() {
+    // Issue 19: `--format csv --stats` printed no statistics at all. Each
+    // statement's non-zero counters follow it as a second CSV block
+    // (header `statistic,value`), blank-line separated like result sets.
+    let (_dir, db) = fresh();
+    run(&db, Format::Table, false, SETUP);
+    let out = run(&db, Format::Csv, true, "SELECT id FROM t WHERE id = 1;");
+    let blocks: Vec<&str> = out.split("\n\n").collect();
+    assert_eq!(blocks.len(), 2, "{out}");
+    assert_eq!(blocks[0], "id\n1");
+    let stats: Vec<&str> = blocks[1].lines().collect();
+    assert_eq!(stats[0], "statistic,value", "{out}");
+    // An index-only primary-key probe: the root, which is the only leaf.
+    assert!(stats.contains(&"consistent gets,1"), "{out}");
+    assert!(stats.contains(&"index descents,1"), "{out}");
+    // Without --stats, csv is only the result set.
+    assert_eq!(
+        run(&db, Format::Csv, false, "SELECT id FROM t WHERE id = 1;"),
+        "id\n1\n"
+    );
+}

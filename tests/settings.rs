@@ -222,3 +222,85 @@ fn the_ranges_are_documented_in_the_help_and_the_readme() {
         assert!(cli.contains(line.trim_end()), "sql --help lacks {line:?}");
     }
 }
+
+/// `blocklab sql --db DIR -f tests/scripts/snapshot_too_old.sql` with the
+/// given `--set`s; (exit status, stdout, stderr).
+fn snapshot_too_old_script(dir: &std::path::Path, sets: &[&str]) -> (Option<i32>, String, String) {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/scripts/snapshot_too_old.sql"
+    );
+    let mut cmd = Command::new(BIN);
+    cmd.args(["sql", "-f", script, "--db"]).arg(dir);
+    for s in sets {
+        cmd.args(["--set", s]);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Creates a database in `dir` with the given settings and closes it.
+fn create_with(dir: &std::path::Path, sets: &[(&str, &str)]) {
+    let mut cfg = Config::default();
+    for (k, v) in sets {
+        cfg.set(k, v).unwrap();
+    }
+    Database::open(dir, cfg).unwrap().close().unwrap();
+}
+
+#[test]
+fn an_existing_database_refuses_the_scripts_undo_size_instead_of_ignoring_it() {
+    // Issue 19: the script's header asks for 64 undo blocks in one segment;
+    // on a database created with 1024, the header was silently ignored and
+    // no ORA-01555 appeared. undo_segments=1 matches, so undo_blocks is the
+    // one setting that differs.
+    let tmp = tempfile::tempdir().unwrap();
+    create_with(tmp.path(), &[("undo_segments", "1")]);
+    let (status, stdout, stderr) = snapshot_too_old_script(tmp.path(), &[]);
+    assert_eq!(status, Some(2), "{stdout}{stderr}");
+    for part in ["undo_blocks", "1024", "64", "new directory"] {
+        assert!(stderr.contains(part), "{part} missing from: {stderr}");
+    }
+    // --set on the command line, too: the same error before anything runs.
+    let out = Command::new(BIN)
+        .args([
+            "sql",
+            "-e",
+            "SELECT 1 AS a",
+            "--set",
+            "undo_blocks=64",
+            "--db",
+        ])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("undo_blocks"), "{stderr}");
+}
+
+#[test]
+fn the_same_creation_value_is_accepted_and_runtime_settings_take_effect() {
+    // Created with the script's undo size but the default autoextend and
+    // retention: rerunning the header is fine, and its undo_autoextend=off
+    // and undo_retention=0 apply to this open, so the reporter gets its
+    // ORA-01555 (with autoextend on, the undo would grow instead).
+    let tmp = tempfile::tempdir().unwrap();
+    create_with(tmp.path(), &[("undo_segments", "1"), ("undo_blocks", "64")]);
+    let (status, stdout, stderr) = snapshot_too_old_script(tmp.path(), &[]);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(stdout.contains("ORA-01555"), "{stdout}");
+
+    // The control: the same database with the runtime settings put back
+    // to autoextend and a long retention does not fail.
+    let tmp = tempfile::tempdir().unwrap();
+    create_with(tmp.path(), &[("undo_segments", "1"), ("undo_blocks", "64")]);
+    let (status, stdout, stderr) =
+        snapshot_too_old_script(tmp.path(), &["undo_autoextend=on", "undo_retention=900000"]);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(!stdout.contains("ORA-01555"), "{stdout}");
+}

@@ -165,14 +165,16 @@ fn the_help_documents_the_exit_status() {
 }
 
 /// The driver's own account: a statement that was waiting for a lock and
-/// fails only at the end of the script (its lock wait times out) counts.
+/// fails only at the end of the script counts. At the end, main (idle)
+/// disconnects first and its UPDATE rolls back, so key 1 is back and b's
+/// waiting INSERT of key 1 fails with ORA-00001.
 #[test]
 fn the_outcome_counts_errors_of_statements_that_finish_at_the_end() {
     use blocklab::script::{Driver, ScriptOptions};
     use blocklab::{Config, Database};
     let tmp = tempfile::tempdir().unwrap();
     let cfg = Config {
-        lock_timeout: std::time::Duration::from_millis(50),
+        lock_timeout: std::time::Duration::MAX,
         background_writer: false,
         ..Config::default()
     };
@@ -181,12 +183,16 @@ fn the_outcome_counts_errors_of_statements_that_finish_at_the_end() {
     let mut d = Driver::new(&db, ScriptOptions::default(), &mut out);
     d.feed_text(
         "CREATE TABLE t (id INTEGER PRIMARY KEY);\nINSERT INTO t VALUES (1);\nCOMMIT;\n\
-         UPDATE t SET id = 2 WHERE id = 1;\n\\connect b\nUPDATE t SET id = 3 WHERE id = 1;\n",
+         UPDATE t SET id = 2 WHERE id = 1;\n\\connect b\nINSERT INTO t VALUES (1);\n",
     )
     .unwrap();
     let outcome = d.finish_outcome().unwrap();
     let out = String::from_utf8(out).unwrap();
-    assert!(out.contains("ORA-30006"), "b's wait timed out: {out}");
+    assert!(out.contains("(waiting for a lock)"), "b waited: {out}");
+    assert!(
+        out.contains("ORA-00001"),
+        "b's insert failed at the end: {out}"
+    );
     assert_eq!(
         (outcome.sql_errors, outcome.client_errors, outcome.exit),
         (1, 0, None)

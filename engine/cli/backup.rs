@@ -77,7 +77,7 @@ pub(crate) fn run_recover(a: &RecoverArgs) -> CmdResult {
     )))?;
     println!(
         "recovered {} to SCN {} in {}: backup at SCN {}, redo LSN {}..{} applied up to SCN {} \
-         ({} records, {} archived and {} online log segments), {} transactions rolled back; \
+         ({} records, {} archived and {} online log segments), {} rolled back; \
          new database id {:016x}",
         a.backup.display(),
         r.until.0,
@@ -89,11 +89,16 @@ pub(crate) fn run_recover(a: &RecoverArgs) -> CmdResult {
         r.recovery.records_read,
         r.segments_archived,
         r.segments_online,
-        r.recovery.transactions_rolled_back,
+        plural(r.recovery.transactions_rolled_back, "transaction"),
         r.new_db_id
     );
     for w in &r.warnings {
         eprintln!("recover: warning: {w}");
     }
     Ok(())
+}
+
+/// `1 transaction`, `2 transactions`.
+fn plural(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }

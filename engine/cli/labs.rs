@@ -71,7 +71,7 @@ pub(crate) fn run(args: LabsArgs) -> CmdResult {
         bar.finish_and_clear();
         match r {
             Ok(rep) => {
-                println!("{}", rep.render());
+                println!("{}", wrap(&rep.render(), width()));
                 reports.push(rep);
             }
             Err(e) => {
@@ -81,6 +81,9 @@ pub(crate) fn run(args: LabsArgs) -> CmdResult {
         }
     }
     let _ = std::fs::remove_dir_all(&args.workdir);
+    if reports.len() > 1 {
+        print!("{}", summary(&reports, width()));
+    }
     if let Some(dir) = &args.report {
         write_charts(&reports, dir)?;
         write_json(&reports, &dir.join("labs.json"))?;
@@ -92,6 +95,79 @@ pub(crate) fn run(args: LabsArgs) -> CmdResult {
         write_json(&reports, &path)?;
     }
     Ok(())
+}
+
+/// The terminal width: `COLUMNS` when set (shells export it), else 100.
+fn width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&w| w >= 40)
+        .unwrap_or(100)
+}
+
+/// Wraps every line longer than `width` at spaces; continuation lines are
+/// indented four columns past the line's own indent. (The book's
+/// transcripts keep long lines: this is for the terminal only.)
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let mut cur = " ".repeat(indent);
+        for word in line.trim_start().split(' ') {
+            let fits = cur.chars().count() + 1 + word.chars().count() <= width;
+            if cur.trim().is_empty() || fits {
+                if !cur.trim().is_empty() {
+                    cur.push(' ');
+                }
+                cur.push_str(word);
+            } else {
+                out.push_str(cur.trim_end());
+                out.push('\n');
+                cur = " ".repeat(indent + 4) + word;
+            }
+        }
+        out.push_str(cur.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The table `labs` ends with: each lab's ID, its claim in a few words,
+/// the verdict and the figure that decided it (cut to the width).
+fn summary(reports: &[blocklab_labs::Report], width: usize) -> String {
+    let claims: Vec<&str> = reports
+        .iter()
+        .map(|r| blocklab_labs::short_claim(r.id, r.title))
+        .collect();
+    let cw = claims
+        .iter()
+        .map(|c| c.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let vw = "does not hold".len();
+    // ID(3) + 2 + claim + 2 + verdict + 2
+    let fw = width.saturating_sub(3 + 2 + cw + 2 + vw + 2).max(20);
+    let mut out = format!(
+        "== summary: {} labs ==\n{:<3}  {:<cw$}  {:<vw$}  deciding figure\n",
+        reports.len(),
+        "ID",
+        "claim",
+        "verdict"
+    );
+    for (r, claim) in reports.iter().zip(&claims) {
+        let line = format!(
+            "{:<3}  {:<cw$}  {:<vw$}  {}",
+            r.id,
+            claim,
+            r.verdict.as_str(),
+            r.figure(fw)
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 /// One `<ID>.svg` in `dir` for each report that has a chart.
@@ -114,4 +190,18 @@ fn write_json(reports: &[blocklab_labs::Report], path: &std::path::Path) -> CmdR
         .map_err(|e| Failure::Error(format!("cannot encode the JSON: {e}")))?;
     std::fs::write(path, text + "\n")
         .map_err(|e| Failure::Error(format!("cannot write {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn long_lines_wrap_at_spaces_with_a_hanging_indent() {
+        let text = "verdict: holds — one two three four five six\n  short\n";
+        assert_eq!(
+            wrap(text, 24),
+            "verdict: holds — one two\n    three four five six\n  short\n"
+        );
+    }
 }

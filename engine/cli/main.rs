@@ -41,8 +41,9 @@
 //! A database directory has one owner at a time (`blocklab::storage::owner`):
 //! `stress`, `stress-check`, `shell`, `sql`, `verify`, `backup` and
 //! `plan-diff` are refused with exit status 2 while another process has it open, and
-//! the message names the directory and that process's pid. (`shell` and
-//! `sql` do not yet join the owner as a new session.) `logminer` only reads
+//! the message names the directory and that process's pid, except that
+//! `shell` and `sql` attach as a new session to an owner that listens
+//! (`serve`, or an interactive `shell`; see `serve`). `logminer` only reads
 //! the redo and works on a database open elsewhere.
 //!
 //! Every command that opens a database takes `--user NAME` (default: the OS
@@ -61,6 +62,7 @@ mod backup;
 mod labs;
 mod logminer;
 mod plan_diff;
+mod serve;
 mod shell;
 mod stress;
 mod stress_check;
@@ -160,6 +162,11 @@ enum Command {
     /// that matter for performance, each with an impact level. COST is shown
     /// but not compared. Exits 1 if any plan changed or failed.
     PlanDiff(PlanDiffArgs),
+    /// Own a database and serve attached sessions: a `blocklab shell` or
+    /// `blocklab sql` on the same directory attaches over the Unix socket
+    /// DIR/blocklab.sock (owner-only) as a new session in this process.
+    /// Runs until its standard input ends; removes the socket then.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Args)]
@@ -215,6 +222,7 @@ fn main() -> ExitCode {
         Command::Recover(a) => backup::run_recover(&a),
         Command::Labs(a) => labs::run(a),
         Command::PlanDiff(a) => plan_diff::run(&a),
+        Command::Serve(a) => serve::run_serve(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

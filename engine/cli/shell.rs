@@ -88,7 +88,8 @@ pub(crate) struct SqlArgs {
     #[arg(long, default_value = "table")]
     format: Format,
     /// Statistics for every statement (AUTOTRACE ON in table format, a
-    /// `stats` object in json).
+    /// `stats` object in json, in csv a second CSV block `statistic,value`
+    /// after each statement).
     #[arg(long)]
     stats: bool,
     /// Stop at the first error (SQL or client command) with exit status 1,
@@ -102,8 +103,9 @@ fn set_help() -> String {
     format!(
         "An engine setting, `--set undo_blocks=64` (repeatable), after a script's \
          `-- blocklab: set key=value` header lines. A value out of its range is an \
-         error; block_size, log_file_size and log_files are fixed when the database is \
-         created, and giving another value later is an error.\n\n{}",
+         error; block_size, log_file_size, log_files, undo_segments and undo_blocks are \
+         fixed when the database is created, and giving another value later is an error \
+         (the same value is accepted); the others take effect on every open.\n\n{}",
         Config::settings_help()
     )
 }
@@ -116,13 +118,15 @@ pub(crate) fn run_sql(a: &SqlArgs) -> CmdResult {
             .map_err(|e| format!("reading the script {}: {e}", f.display()))?,
         (None, None) => read_stdin()?,
     };
-    let db = open(&a.db, config(Some(&text), &a.set)?)?;
     let opts = ScriptOptions {
         format: a.format,
         stats: a.stats,
         user: a.user.clone(),
     };
-    let outcome = run_text(&db, &text, opts, a.bail)?;
+    let outcome = match open_or_attach(&a.db, config(Some(&text), &a.set)?, &opts)? {
+        Opened::Owner(db) => run_text(&db, &text, opts, a.bail)?,
+        Opened::Attached(mut conn) => run_attached(&mut conn, &text)?,
+    };
     // -e is one command line, judged like sqlite3's: any error fails it.
     let one_liner = a.execute.is_some();
     exit_status(outcome, one_liner)
@@ -147,11 +151,107 @@ pub(crate) fn run_shell(a: &ShellArgs) -> CmdResult {
     };
     if !std::io::stdin().is_terminal() {
         let text = read_stdin()?;
-        let db = open(&a.db, config(Some(&text), &a.set)?)?;
-        return exit_status(run_text(&db, &text, opts, a.bail)?, false);
+        let outcome = match open_or_attach(&a.db, config(Some(&text), &a.set)?, &opts)? {
+            Opened::Owner(db) => run_text(&db, &text, opts, a.bail)?,
+            Opened::Attached(mut conn) => run_attached(&mut conn, &text)?,
+        };
+        return exit_status(outcome, false);
     }
-    let db = open(&a.db, config(None, &a.set)?)?;
-    exit_status(interactive(&db, &a.db, opts, a.bail)?, false)
+    let outcome = match open_or_attach(&a.db, config(None, &a.set)?, &opts)? {
+        // The first shell on a database owns it and lets others attach.
+        Opened::Owner(db) => {
+            crate::serve::listen(&db, &a.db, || interactive(&db, &a.db, opts, a.bail))??
+        }
+        Opened::Attached(mut conn) => interactive_attached(&mut conn, &a.db)?,
+    };
+    exit_status(outcome, false)
+}
+
+/// A database opened by this process, or a connection to the process
+/// that has it open (`serve`).
+enum Opened {
+    Owner(Database),
+    Attached(crate::serve::Attached),
+}
+
+/// Opens `dir`; when another process owns it and listens on its socket,
+/// attaches to that process instead (a new session there).
+fn open_or_attach(dir: &Path, cfg: Config, opts: &ScriptOptions) -> Result<Opened, String> {
+    match Database::open(dir, cfg) {
+        Ok(db) => Ok(Opened::Owner(db)),
+        Err(e @ blocklab::Error::Locked { .. }) => {
+            // Echo as a local table-format script would; an interactive
+            // attached shell turns it off on its side too.
+            let echo = std::io::stdin().is_terminal();
+            match crate::serve::Attached::connect(dir, opts, !echo) {
+                Some(conn) => Ok(Opened::Attached(conn)),
+                None => Err(engine(&format!("opening {}", dir.display()))(e)),
+            }
+        }
+        Err(e) => Err(engine(&format!("opening {}", dir.display()))(e)),
+    }
+}
+
+/// Sends a whole script to the owner and prints what it answers.
+fn run_attached(conn: &mut crate::serve::Attached, text: &str) -> Result<Outcome, String> {
+    let mut out = std::io::stdout().lock();
+    for line in text.lines() {
+        conn.send(line)?;
+    }
+    conn.finish();
+    loop {
+        if let crate::serve::Reply::End(o) = conn.reply(&mut out)? {
+            let _ = out.flush();
+            return Ok(o);
+        }
+    }
+}
+
+/// The line-editing loop of a shell attached to another process.
+fn interactive_attached(conn: &mut crate::serve::Attached, dir: &Path) -> Result<Outcome, String> {
+    let mut rl = DefaultEditor::new().map_err(|e| format!("starting the line editor: {e}"))?;
+    println!(
+        "blocklab shell attached to the process that has {} open (a new session \
+         there). `help` lists the commands; \\quit leaves.",
+        dir.display()
+    );
+    let mut out = std::io::stdout();
+    let (mut session, mut continuing) = ("main".to_string(), false);
+    loop {
+        let prompt = match (continuing, session.as_str()) {
+            (true, _) => "  > ".to_string(),
+            (false, "main") => "SQL> ".to_string(),
+            (false, s) => format!("[{s}] SQL> "),
+        };
+        let line = match rl.readline(&prompt) {
+            Ok(line) => line,
+            Err(ReadlineError::Interrupted) => continue,
+            Err(_) => break,
+        };
+        if !line.trim().is_empty() {
+            let _ = rl.add_history_entry(line.as_str());
+        }
+        conn.send(&line)?;
+        match conn.reply(&mut out)? {
+            crate::serve::Reply::Ready {
+                session: s,
+                continuing: c,
+            } => (session, continuing) = (s, c),
+            crate::serve::Reply::End(o) => return Ok(o),
+        }
+        let _ = out.flush();
+    }
+    conn.finish();
+    loop {
+        if let crate::serve::Reply::End(o) = conn.reply(&mut out)? {
+            return Ok(o);
+        }
+    }
+}
+
+/// `blocklab serve`'s open: the command line's settings, shell defaults.
+pub(crate) fn open_for_serve(dir: &Path, sets: &[String]) -> Result<Database, String> {
+    open(dir, config(None, sets)?)
 }
 
 fn read_stdin() -> Result<String, String> {
@@ -163,9 +263,16 @@ fn read_stdin() -> Result<String, String> {
 }
 
 /// The default configuration, then the script's header settings, then
-/// the command line's `--set`s.
+/// the command line's `--set`s. Unless one of them gives `lock_timeout`,
+/// a lock wait lasts until the holder ends, as in Oracle: a two-session
+/// exercise goes at typing speed, and a statement typed into a session
+/// that waits is answered at once (see `blocklab::script`) instead of
+/// freezing the shell.
 fn config(script: Option<&str>, sets: &[String]) -> Result<Config, String> {
-    let mut cfg = Config::default();
+    let mut cfg = Config {
+        lock_timeout: std::time::Duration::MAX,
+        ..Config::default()
+    };
     if let Some(text) = script {
         cfg.apply_script_header(text)
             .map_err(engine("the script's settings"))?;
@@ -207,8 +314,8 @@ fn interactive(
     // A missing history file is the normal first run.
     let _ = rl.load_history(&history);
     println!(
-        "blocklab shell on {} as {}. Statements end with ';'. \\connect NAME \
-         opens or switches to a session; \\wait NAME; SET AUTOTRACE ON|OFF|TRACEONLY; \
+        "blocklab shell on {} as {}. Statements end with ';'. `help` lists the \
+         commands (DESCRIBE t, SHOW TABLES, \\connect NAME, \\timing on, ...); \
          \\quit leaves.",
         dir.display(),
         opts.user
@@ -273,5 +380,32 @@ fn history_file(db: &Path) -> PathBuf {
     match std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE")) {
         Some(home) => PathBuf::from(home).join(".blocklab_history"),
         None => db.join(".blocklab_history"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::config;
+
+    #[test]
+    fn lock_waits_are_indefinite_unless_a_timeout_is_given() {
+        assert_eq!(config(None, &[]).unwrap().lock_timeout, Duration::MAX);
+        let header = "-- blocklab: set lock_timeout=250\nSELECT 1;";
+        assert_eq!(
+            config(Some(header), &[]).unwrap().lock_timeout,
+            Duration::from_millis(250)
+        );
+        let sets = ["lock_timeout=100".to_string()];
+        assert_eq!(
+            config(None, &sets).unwrap().lock_timeout,
+            Duration::from_millis(100)
+        );
+        let sets = ["lock_timeout=wait".to_string()];
+        assert_eq!(
+            config(Some(header), &sets).unwrap().lock_timeout,
+            Duration::MAX
+        );
     }
 }

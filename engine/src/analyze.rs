@@ -53,7 +53,7 @@
 //!
 //! `leaf_blocks` counts the leaf blocks the entries live in — how Oracle's
 //! `DBMS_STATS` is recalled to count them (distinct `sys_op_lbid` of the
-//! entries; [UNVERIFIED]). A leaf emptied by deletes stays in the chain
+//! entries; \[UNVERIFIED\]). A leaf emptied by deletes stays in the chain
 //! (nodes are never merged, see `btree::tree`) and a scan still reads it,
 //! but it is not counted. An empty index has `leaf_blocks` 0 and
 //! `blevel` 0; an index whose root is its only leaf has `leaf_blocks` 1 and

@@ -16,9 +16,13 @@
 //! Some settings are fixed when a database is created: `block_size`,
 //! `log_file_size`, `log_files` (recorded in the control file) and
 //! `undo_segments` (in the file header). `undo_blocks` is only the undo's
-//! size at creation; later opens ignore it (the undo grows by itself). Opening an
-//! existing database with one of them *given* with another value is an
-//! error, not silently ignored ([`Config::check_fixed`]). Given means set
+//! size at creation, fixed like them (the undo grows by itself, with
+//! `undo_autoextend`). Opening an existing database with one of them
+//! *given* with another value is an error naming both values, not silently
+//! ignored ([`Config::check_fixed`]); the same value is accepted, so a
+//! script's settings header can be run again. Every other setting applies
+//! to the open that gives it (cache size, undo retention and autoextend,
+//! lock timeout, commit mode, extent size, ...). Given means set
 //! by name ([`Config::set`], so `--set` and script headers, even to the
 //! default value) or set in the struct to something other than the
 //! default; a `Config` that leaves them alone opens any database.
@@ -73,7 +77,7 @@ pub struct Config {
     /// the undo segments: at least 4 per segment, at most 16777216 (2^24).
     pub undo_blocks: u32,
     /// Undo segments, 1 to 64, each with its own transaction table and
-    /// ring (used at creation). Transactions take them in turn, so
+    /// ring. Fixed at creation. Transactions take them in turn, so
     /// concurrent writers do not all latch one transaction table.
     pub undo_segments: u16,
     /// Whether undo may grow when every undo block holds active or
@@ -89,8 +93,13 @@ pub struct Config {
     pub undo_retention: Duration,
     /// Commit mode (fast or force).
     pub commit_mode: CommitMode,
-    /// How long a writer waits for a row lock before `LockTimeout`. At most
-    /// one day; `set` takes milliseconds.
+    /// How long a writer waits for a row or table lock before
+    /// `LockTimeout`: at most one day, or [`Duration::MAX`] to wait until
+    /// the holder's transaction ends, as Oracle does. `set` takes
+    /// milliseconds, or `wait`. The library's default is 10 s, so a test
+    /// that forgets a COMMIT fails instead of hanging; `blocklab shell`
+    /// and `sql` wait indefinitely unless given a value, so a two-terminal
+    /// exercise can go at typing speed.
     pub lock_timeout: Duration,
     /// Blocks added to a segment at a time, 1 to 65536.
     pub extent_blocks: u32,
@@ -245,7 +254,12 @@ impl Config {
                     _ => return Err(bad()),
                 }
             }
-            "lock_timeout" => self.lock_timeout = ms(number(name, v)?),
+            "lock_timeout" => {
+                self.lock_timeout = match v.to_ascii_lowercase().as_str() {
+                    "wait" | "infinite" | "none" => Duration::MAX,
+                    _ => ms(number(name, v)?),
+                }
+            }
             "extent_blocks" => self.extent_blocks = number(name, v)?,
             "initrans" => self.initrans = number(name, v)?,
             "background_writer" => self.background_writer = flag()?,
@@ -298,13 +312,13 @@ impl Config {
             name: "undo_blocks",
             min: 4,
             max: MAX_UNDO_BLOCKS,
-            note: " blocks, at least 4 per undo segment; used at creation",
+            note: " blocks, at least 4 per undo segment; fixed at creation",
         },
         Limit {
             name: "undo_segments",
             min: 1,
             max: 64,
-            note: "; used at creation",
+            note: "; fixed at creation",
         },
         Limit {
             name: "undo_max_blocks",
@@ -322,7 +336,7 @@ impl Config {
             name: "lock_timeout",
             min: 0,
             max: DAY_MS,
-            note: " ms (1 day)",
+            note: " ms (1 day), or wait: until the holder ends (shell and sql's default)",
         },
         Limit {
             name: "extent_blocks",
@@ -417,6 +431,35 @@ impl Config {
         )
     }
 
+    /// Whether this configuration asks for an undo size (see
+    /// [`Config::check_fixed_undo_blocks`]).
+    pub fn asks_for_undo_blocks(&self) -> bool {
+        self.asks_for(
+            "undo_blocks",
+            self.undo_blocks.into(),
+            Config::default().undo_blocks.into(),
+        )
+    }
+
+    /// `check_fixed` for the undo size a database was created with: each of
+    /// its `undo_segments` rings began with one extent of `per_segment`
+    /// blocks (autoextend adds extents after it). The creation split
+    /// `undo_blocks` evenly, rounding down, so an `undo_blocks` that splits
+    /// into the same `per_segment` is the same value.
+    pub fn check_fixed_undo_blocks(&self, undo_segments: u64, per_segment: u64) -> Result<()> {
+        let asked = u64::from(self.undo_blocks);
+        let segments = undo_segments.max(1);
+        let has = per_segment * segments;
+        let same = asked / segments == per_segment;
+        let default = Config::default().undo_blocks.into();
+        self.check_one(
+            "undo_blocks",
+            asked,
+            default,
+            if same { asked } else { has },
+        )
+    }
+
     fn check_one(&self, name: &str, asked: u64, default: u64, has: u64) -> Result<()> {
         if self.asks_for(name, asked, default) && asked != has {
             return Err(Error::Config(format!(
@@ -481,7 +524,15 @@ impl Config {
             ("undo_segments", self.undo_segments.into()),
             ("undo_max_blocks", self.undo_max_blocks.into()),
             ("undo_retention", millis(self.undo_retention)),
-            ("lock_timeout", millis(self.lock_timeout)),
+            // Duration::MAX is "wait until the holder ends", not a length.
+            (
+                "lock_timeout",
+                if self.lock_timeout == Duration::MAX {
+                    0
+                } else {
+                    millis(self.lock_timeout)
+                },
+            ),
             ("extent_blocks", self.extent_blocks.into()),
             ("initrans", self.initrans.into()),
         ] {

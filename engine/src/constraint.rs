@@ -10,7 +10,7 @@
 //! | FOREIGN KEY, child side | the parent's key index: a probe | one descent in the parent's index |
 //! | FOREIGN KEY, parent side (delete / key update) | a full scan of the child table | every child block |
 //!
-//! **Unique probes** ([`crate::btree::tree::probe`]) run under a per-index
+//! **Unique probes** (`crate::btree::tree::probe`) run under a per-index
 //! lock held until the new entry is in the index, so two sessions cannot
 //! both find a key free. An entry inserted or deleted by a transaction that
 //! is still active makes the probe wait for it (its outcome decides), as

@@ -40,7 +40,7 @@
 //!
 //! ## Media recovery
 //!
-//! [`recover_media`] is the other way in, used by `backup::recover_until`:
+//! `recover_media` is the other way in, used by `backup::recover_until`:
 //! a restored copy of a backup is rolled forward through redo records the
 //! caller collected (archived and online logs, up to a target SCN) instead
 //! of its own ring's, then rolled back as above. Its old ring is replaced by
@@ -360,6 +360,22 @@ impl Database {
             .values()
             .cloned()
             .collect()
+    }
+
+    /// Runs `f` on the dictionary as it is now (every committed DDL and
+    /// `ANALYZE`), under the catalog's read lock: the shell's `DESCRIBE`,
+    /// `\dt` and `\di` read it, and `catalog::views` builds Oracle's
+    /// `user_*` views from it. Keep `f` short: DDL waits for it.
+    pub fn read_catalog<R>(&self, f: impl FnOnce(&Catalog) -> R) -> R {
+        f(&self.schema.catalog.read())
+    }
+
+    /// Whether the lock wait of transaction `waiter` can end only when the
+    /// transaction holding the lock ends (`lock::Waits::is_blocked`): a
+    /// script driver's test for "this session needs another one to commit
+    /// or roll back", independent of timing.
+    pub fn lock_wait_blocked(&self, waiter: Xid) -> bool {
+        self.core.waits.is_blocked(waiter)
     }
 
     /// Segment size in blocks and HWM of a table.

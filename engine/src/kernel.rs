@@ -245,11 +245,13 @@ impl Kernel {
                 Err(Error::SpaceExhausted(_)) => {
                     // Only a change that has to wait looks at the clock.
                     let now = std::time::Instant::now();
+                    // At most a day: an indefinite lock timeout does not
+                    // make a full redo log wait forever.
                     let limit = *deadline.get_or_insert(
-                        now + self
-                            .cfg
-                            .lock_timeout
-                            .max(std::time::Duration::from_secs(30)),
+                        now + self.cfg.lock_timeout.clamp(
+                            std::time::Duration::from_secs(30),
+                            std::time::Duration::from_secs(24 * 60 * 60),
+                        ),
                     );
                     if now >= limit {
                         return Err(Error::SpaceExhausted(

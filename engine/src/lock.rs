@@ -70,6 +70,20 @@ impl Waits {
         self.cv.notify_all();
     }
 
+    /// Whether `waiter`'s lock wait can end only when its holder's
+    /// transaction ends (or by timeout): it waits for a transaction that
+    /// is still active and is not a deadlock victim about to be woken.
+    /// A script driver asks this to tell a session that will finish on its
+    /// own from one that needs another session to commit or roll back;
+    /// unlike a clock, the answer does not depend on thread scheduling.
+    pub fn is_blocked(&self, waiter: Xid) -> bool {
+        let st = self.state.lock();
+        st.waits_for
+            .get(&waiter)
+            .is_some_and(|(holder, _)| st.active.contains(holder))
+            && !st.victims.contains(&waiter)
+    }
+
     /// Waits until `holder` ends. If `holder` is (transitively) waiting
     /// for `me`, this wait closes a cycle: the waiter of the cycle whose
     /// wait began first fails with `Deadlock` (see the module doc) and this
@@ -117,8 +131,11 @@ impl Waits {
             st.victims.insert(victim);
             self.cv.notify_all();
         }
+        stats.set_waiter(me.0);
         stats.set_waiting(true);
-        let deadline = Instant::now() + timeout;
+        // A timeout too long to add to the clock (`Duration::MAX`, the
+        // shell's default) waits until the holder ends, as Oracle does.
+        let deadline = Instant::now().checked_add(timeout);
         while st.active.contains(&holder) {
             if st.victims.remove(&me) {
                 st.waits_for.remove(&me);
@@ -128,10 +145,14 @@ impl Waits {
                     holder: holder.to_string(),
                 });
             }
-            if self.cv.wait_until(&mut st, deadline).timed_out()
-                && st.active.contains(&holder)
-                && !st.victims.contains(&me)
-            {
+            let timed_out = match deadline {
+                Some(d) => self.cv.wait_until(&mut st, d).timed_out(),
+                None => {
+                    self.cv.wait(&mut st);
+                    false
+                }
+            };
+            if timed_out && st.active.contains(&holder) && !st.victims.contains(&me) {
                 st.waits_for.remove(&me);
                 stats.set_waiting(false);
                 stats.inc(Stat::LockTimeouts);

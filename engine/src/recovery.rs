@@ -384,6 +384,18 @@ pub(crate) fn check_file_header(core: &Kernel, fresh: bool) -> Result<FileHeader
         Body::FileHeader(h) => {
             core.cfg.check_fixed_undo_segments(h.undo_segments.into())?;
             core.undo_segments.store(h.undo_segments, Ordering::Release);
+            // Read only when asked, so a default open reads no extra block.
+            if core.cfg.asks_for_undo_blocks() {
+                let u = core.cache.get(undo_header(0), Mode::Current, &core.bg)?;
+                let Body::UndoHeader(u) = &u.body else {
+                    return bad("block 1 is not an undo segment header".into());
+                };
+                // The creation extent stays first: autoextend inserts
+                // after the ring's current position, never before extent 0.
+                let per = u.extents.first().map_or(0, |e| e.1);
+                core.cfg
+                    .check_fixed_undo_blocks(h.undo_segments.into(), per.into())?;
+            }
             Ok(FileHeaderCheck::Valid)
         }
         _ => bad("block 0 is not a file header".into()),

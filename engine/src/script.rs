@@ -52,7 +52,7 @@
 //! Each session is a thread that owns a [`Session`]. To run a statement the
 //! driver first finishes the session's pending statement, if any (printing
 //! it), then hands the statement over and watches two things: the reply,
-//! and the session's lock-wait flag ([`Session::wait_probe`]). A reply means
+//! and the session's lock-wait flag (`Session::wait_probe`). A reply means
 //! the statement finished: it is printed. The flag means it sleeps in a lock
 //! wait: it becomes the session's *pending* statement and the script goes
 //! on, typically to the session that holds the lock.
@@ -65,10 +65,20 @@
 //! So when a later statement releases the lock, write `\wait NAME` before
 //! anything whose output could depend on the woken statement.
 //!
-//! At the end of the script the driver waits for every pending statement in
-//! the order the sessions were created (a statement still blocked by an
-//! open transaction ends with its lock timeout), then rolls back every
-//! session's open transaction silently, as a disconnect would. An error
+//! A pending statement whose lock is still held by an active transaction
+//! is *blocked*: only another session's COMMIT or ROLLBACK (or the lock
+//! timeout) can end it. The driver asks the engine's wait graph
+//! ([`Database::lock_wait_blocked`]), not a clock, so this too is
+//! independent of timing. A statement sent to a blocked session, or a
+//! `\wait` for one, is not run: it prints `BLK-00100: session NAME is
+//! waiting for a lock (…)` with what to do, at once, instead of freezing
+//! the shell (with the shell's indefinite lock timeout, forever).
+//!
+//! At the end of the script every session with nothing pending
+//! disconnects first (its open transaction rolls back silently), which
+//! releases what the pending statements wait for; then each pending
+//! statement that can finish is printed, in the order the sessions were
+//! created, and its session disconnects in turn. An error
 //! stops the script only under `WHENEVER SQLERROR EXIT` or
 //! [`Driver::bail`]; [`Driver::finish_outcome`] tells the caller how many
 //! statements failed and whether one stopped the script, which is what the
@@ -119,32 +129,36 @@
 //! and json.
 //!
 //! With [`ScriptOptions::stats`], every session starts with AUTOTRACE ON in
-//! the table format, and json lines carry `stats`; csv ignores it.
+//! the table format, json lines carry `stats`, and in csv each statement
+//! is followed by a second CSV block, `statistic,value` and one record per
+//! non-zero counter (blank-line separated, like result sets).
 //!
 //! Simplified compared with SQL*Plus: AUTOTRACE shows statistics only (use
 //! `EXPLAIN` for the plan), and no command edits the statement buffer.
 //!
 //! [`Explain::render`]: crate::sql::Explain::render
 
+mod describe;
 mod output;
 mod splitter;
 
 use std::io::Write;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::db::Database;
 use crate::error::{Error, Result};
+use crate::ids::Xid;
 use crate::session::Session;
 use crate::sql::SqlResult;
 use crate::stats::StatsSnapshot;
 
 pub use output::value_json;
-pub use splitter::{split, Autotrace, Command, Item, OnSqlError, Splitter};
+pub use splitter::{split, Autotrace, Command, Item, OnSqlError, Splitter, HELP};
 
 /// How results are printed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -233,6 +247,11 @@ pub fn run_script(
 /// latency depends on it, never the outcome.
 const POLL: Duration = Duration::from_micros(200);
 
+/// The client's own error code for a command it will not run because the
+/// session is blocked in a lock wait (`BLK-001xx` are the script
+/// client's; the engine's are in `Error::code`).
+const SESSION_BLOCKED: &str = "BLK-00100";
+
 /// What a session thread is asked to do.
 enum Job {
     /// Run a statement, fetching a query's rows this many at a time.
@@ -255,9 +274,13 @@ struct Worker {
     jobs: Sender<Job>,
     replies: Receiver<Reply>,
     waiting: Arc<AtomicBool>,
+    /// The xid the session waits as, while `waiting` is set.
+    waiter: Arc<AtomicU64>,
     thread: Option<JoinHandle<()>>,
     /// The statement seen waiting for a lock, not yet printed.
     pending: Option<String>,
+    /// When the statement running or pending was handed over (`\timing`).
+    started: Instant,
     autotrace: Autotrace,
     /// Rows per fetch call (`SET ARRAYSIZE`).
     arraysize: usize,
@@ -282,8 +305,16 @@ pub struct Driver<'a> {
     on_error: OnSqlError,
     /// Stop at the first error of any kind, with status 1.
     bail: bool,
+    /// Print each statement's elapsed time (`\timing on`).
+    timing: bool,
+    /// Scripts being run by `\i`, innermost last (a script that includes
+    /// itself is refused instead of recursing).
+    includes: Vec<std::path::PathBuf>,
     outcome: Outcome,
 }
+
+/// How deep `\i` scripts may nest (SQL*Plus allows 20 levels of `@`).
+const MAX_INCLUDE_DEPTH: usize = 20;
 
 impl<'a> Driver<'a> {
     pub fn new(db: &'a Database, opts: ScriptOptions, out: &'a mut dyn Write) -> Driver<'a> {
@@ -299,6 +330,8 @@ impl<'a> Driver<'a> {
             echo: true,
             on_error: OnSqlError::Continue,
             bail: false,
+            timing: false,
+            includes: Vec::new(),
             outcome: Outcome::default(),
         }
     }
@@ -371,8 +404,26 @@ impl<'a> Driver<'a> {
     /// `finish`, then how the script went (its pending statements'
     /// errors included).
     pub fn finish_outcome(mut self) -> Result<Outcome> {
+        // Sessions with nothing pending disconnect first (their open
+        // transactions roll back), which releases the locks the pending
+        // ones wait for; then each pending statement that can finish is
+        // printed, in creation order, and its session disconnects too.
+        // Waiting for them first would wait for a transaction nobody will
+        // end (forever, with the shell's indefinite lock timeout).
         for i in 0..self.sessions.len() {
-            self.settle(i)?;
+            if self.sessions[i].pending.is_none() {
+                self.close(i);
+            }
+        }
+        while let Some(first) = self.sessions.iter().position(|w| w.pending.is_some()) {
+            // A cycle of pending sessions is a deadlock, whose victim is
+            // woken: some session is always unblocked, unless the holder
+            // is a transaction no session of this script runs.
+            let next = (first..self.sessions.len())
+                .find(|&i| self.sessions[i].pending.is_some() && !self.blocked(i))
+                .unwrap_or(first);
+            self.settle(next)?;
+            self.close(next);
         }
         self.close_all();
         self.out.flush().map_err(out_err)?;
@@ -413,7 +464,13 @@ impl<'a> Driver<'a> {
                 self.current = name;
             }
             Command::Wait(name) => match self.sessions.iter().position(|w| w.name == name) {
+                Some(i) if self.blocked(i) => {
+                    let msg = self.blocked_message(i, "\\wait would never return");
+                    self.client_error(line, SESSION_BLOCKED, &msg)?;
+                }
                 Some(i) => self.settle(i)?,
+                // The first session exists before its first statement.
+                None if name == "main" => {}
                 None => {
                     let msg = format!("no session named {name}");
                     self.client_error(line, "SP2-0306", &msg)?;
@@ -434,9 +491,103 @@ impl<'a> Driver<'a> {
             }
             Command::Quit => return Ok(Flow::Quit),
             Command::WheneverSqlError(action) => self.on_error = action,
+            Command::Help => {
+                if self.opts.format == Format::Table {
+                    writeln!(self.out, "{HELP}").map_err(out_err)?;
+                }
+            }
+            Command::Describe(table) => {
+                match self.db.read_catalog(|cat| describe::describe(cat, &table)) {
+                    Some(secs) => self.sections(line, secs)?,
+                    None => self.no_such_object(line, &table)?,
+                }
+            }
+            Command::ListTables => {
+                let secs = self.db.read_catalog(describe::tables)?;
+                self.sections(line, secs)?;
+            }
+            Command::ListIndexes(table) => {
+                let t = table.as_deref();
+                match self.db.read_catalog(|cat| describe::indexes(cat, t)) {
+                    Some(secs) => self.sections(line, secs)?,
+                    None => self.no_such_object(line, t.unwrap_or_default())?,
+                }
+            }
+            Command::Timing(on) => self.timing = on.unwrap_or(!self.timing),
+            Command::Include(path) => return self.include(&path, line),
             Command::Invalid { code, reason } => self.client_error(line, code, &reason)?,
         }
         Ok(Flow::Continue)
+    }
+
+    /// Runs the script in `path` at this point, as if its lines were here
+    /// (psql's `\i`, SQL*Plus' `@`). A `\quit` in it ends everything.
+    fn include(&mut self, path: &str, line: &str) -> Result<Flow> {
+        let file = std::path::PathBuf::from(path);
+        if self.includes.len() >= MAX_INCLUDE_DEPTH || self.includes.contains(&file) {
+            let msg = format!(
+                "\\i {path}: scripts nest at most {MAX_INCLUDE_DEPTH} deep and may not include themselves"
+            );
+            self.client_error(line, "SP2-0309", &msg)?;
+            return Ok(Flow::Continue);
+        }
+        let text = match std::fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) => {
+                // The OS's wording of "not found" varies; the usual case is
+                // said the same everywhere.
+                let why = match e.kind() {
+                    std::io::ErrorKind::NotFound => "no such file".to_string(),
+                    _ => e.to_string(),
+                };
+                let msg = format!("unable to open file \"{path}\": {why}");
+                self.client_error(line, "SP2-0310", &msg)?;
+                return Ok(Flow::Continue);
+            }
+        };
+        self.includes.push(file);
+        let flow = self.feed_text(&text);
+        self.includes.pop();
+        flow
+    }
+
+    /// Prints the answer of a dictionary command (`DESCRIBE`, `\dt`,
+    /// `\di`): in the table format each section under its title, in csv
+    /// and json like query results.
+    fn sections(&mut self, line: &str, secs: Vec<describe::Section>) -> Result<()> {
+        for sec in secs {
+            let r = SqlResult {
+                columns: sec.columns,
+                rows: sec.rows,
+                message: sec.title,
+                ..SqlResult::default()
+            };
+            match self.opts.format {
+                Format::Table => {
+                    let mut t = r.message.map(|m| format!("{m}\n")).unwrap_or_default();
+                    if r.rows.is_empty() {
+                        t.push_str("no rows selected\n");
+                    } else {
+                        t.push_str(&output::table(&r.columns, &r.rows));
+                    }
+                    t.push('\n');
+                    self.out.write_all(t.as_bytes()).map_err(out_err)?;
+                }
+                Format::Csv => self.csv(Ok(r))?,
+                Format::Json => {
+                    let j = output::json_line(&self.current, line, &Ok(r), None);
+                    self.out.write_all(j.as_bytes()).map_err(out_err)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `DESCRIBE` or `\di` of a table that does not exist, as SQL*Plus
+    /// answers it.
+    fn no_such_object(&mut self, line: &str, name: &str) -> Result<()> {
+        let msg = format!("object {name} does not exist");
+        self.client_error(line, describe::NO_SUCH_OBJECT, &msg)
     }
 
     /// The index of session `name`, started on first use.
@@ -447,6 +598,7 @@ impl<'a> Driver<'a> {
         let mut session = self.db.session();
         session.set_user(&self.opts.user);
         let waiting = session.wait_probe();
+        let waiter = session.waiter_probe();
         let (jobs, job_rx) = mpsc::channel();
         let (reply_tx, replies) = mpsc::channel();
         let thread = std::thread::Builder::new()
@@ -462,8 +614,10 @@ impl<'a> Driver<'a> {
             jobs,
             replies,
             waiting,
+            waiter,
             thread: Some(thread),
             pending: None,
+            started: Instant::now(),
             autotrace: if self.opts.stats {
                 Autotrace::On
             } else {
@@ -479,6 +633,17 @@ impl<'a> Driver<'a> {
     fn dispatch(&mut self, sql: String) -> Result<()> {
         let name = self.current.clone();
         let i = self.worker(&name)?;
+        if self.blocked(i) {
+            // Running it would mean waiting for the pending statement,
+            // which waits for a transaction only another session can end:
+            // the shell would freeze. Say so at once instead.
+            let msg = self.blocked_message(i, "this statement was not run");
+            let line = sql.lines().next().unwrap_or("").to_string();
+            if self.echoes() {
+                self.echo_lines(&name, &format!("{sql};"))?;
+            }
+            return self.client_error(&line, SESSION_BLOCKED, &msg);
+        }
         self.settle(i)?;
         if self.quit {
             // The session's earlier statement failed and that ended the
@@ -489,6 +654,7 @@ impl<'a> Driver<'a> {
             self.echo_lines(&name, &format!("{sql};"))?;
         }
         let w = &mut self.sessions[i];
+        w.started = Instant::now();
         if w.jobs.send(Job::Run(sql.clone(), w.arraysize)).is_err() {
             return self.report(i, &sql, gone(&name), false);
         }
@@ -507,6 +673,37 @@ impl<'a> Driver<'a> {
             }
             std::thread::sleep(POLL);
         }
+    }
+
+    /// Whether session `i`'s pending statement waits for a lock whose
+    /// holder is still active: it cannot finish until another session
+    /// commits or rolls back (or its lock timeout expires). The engine
+    /// answers from its wait graph, so the answer does not depend on how
+    /// fast the threads run.
+    fn blocked(&self, i: usize) -> bool {
+        let w = &self.sessions[i];
+        w.pending.is_some()
+            && w.waiting.load(Ordering::SeqCst)
+            && self
+                .db
+                .lock_wait_blocked(Xid(w.waiter.load(Ordering::SeqCst)))
+    }
+
+    /// What to do about a blocked session, for its error line.
+    fn blocked_message(&self, i: usize, consequence: &str) -> String {
+        let w = &self.sessions[i];
+        let first = w
+            .pending
+            .as_deref()
+            .unwrap_or("")
+            .lines()
+            .next()
+            .unwrap_or("");
+        format!(
+            "session {name} is waiting for a lock ({first}), {consequence}: \\connect the \
+             session that holds the lock and COMMIT or ROLLBACK there, then \\wait {name}",
+            name = w.name
+        )
     }
 
     /// Waits for session `i`'s pending statement, if any, and prints it.
@@ -538,7 +735,17 @@ impl<'a> Driver<'a> {
                     self.opts.stats.then_some(stats),
                 )
             }
-            Format::Csv => return self.csv(reply.result),
+            Format::Csv => {
+                let stats = match &reply.result {
+                    Ok(r) => r.stats.clone(),
+                    Err(_) => reply.stats.clone(),
+                };
+                self.csv(reply.result)?;
+                return match self.opts.stats {
+                    true => self.csv_stats(&stats),
+                    false => Ok(()),
+                };
+            }
             Format::Table => {
                 let mut t = String::new();
                 if later {
@@ -546,6 +753,9 @@ impl<'a> Driver<'a> {
                     t.push_str(&format!("[{}] (finished) {first}\n", w.name));
                 }
                 t.push_str(&table_block(sql, &reply.result, w.autotrace));
+                if self.timing {
+                    t.push_str(&elapsed_line(w.started.elapsed()));
+                }
                 t.push('\n');
                 t
             }
@@ -577,6 +787,21 @@ impl<'a> Driver<'a> {
             }
         } else {
             return Ok(());
+        }
+        if self.csv_sets > 0 {
+            text.insert(0, '\n');
+        }
+        self.csv_sets += 1;
+        self.out.write_all(text.as_bytes()).map_err(out_err)
+    }
+
+    /// `--stats` in csv: the statement's non-zero counters as a result set
+    /// of its own, `statistic,value`, after its rows (if any).
+    fn csv_stats(&mut self, stats: &StatsSnapshot) -> Result<()> {
+        let mut text = output::csv_record(["statistic", "value"]);
+        for (stat, v) in stats.nonzero() {
+            let v = v.to_string();
+            text.push_str(&output::csv_record([stat.name(), v.as_str()]));
         }
         if self.csv_sets > 0 {
             text.insert(0, '\n');
@@ -631,6 +856,16 @@ impl<'a> Driver<'a> {
         Ok(())
     }
 
+    /// Ends session `i`'s thread (it rolls back its open transaction) and
+    /// waits for it, so the locks it held are free when this returns.
+    fn close(&mut self, i: usize) {
+        let w = &mut self.sessions[i];
+        let _ = w.jobs.send(Job::Close);
+        if let Some(t) = w.thread.take() {
+            let _ = t.join();
+        }
+    }
+
     /// Ends every session thread (each rolls back its open transaction).
     fn close_all(&mut self) {
         for w in &self.sessions {
@@ -679,6 +914,14 @@ fn gone(name: &str) -> Reply {
         ))),
         stats: StatsSnapshot::default(),
     }
+}
+
+/// SQL*Plus' `SET TIMING ON` line, `Elapsed: 00:00:01.25` (hours,
+/// minutes, seconds to the hundredth).
+fn elapsed_line(d: Duration) -> String {
+    let cs = d.as_millis() / 10;
+    let (h, m, s, c) = (cs / 360_000, cs / 6000 % 60, cs / 100 % 60, cs % 100);
+    format!("Elapsed: {h:02}:{m:02}:{s:02}.{c:02}\n")
 }
 
 fn out_err(e: std::io::Error) -> Error {

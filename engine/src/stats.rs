@@ -150,6 +150,10 @@ pub struct SessionStats {
     /// that drives several sessions tell "blocked" from "still working"
     /// without timing guesses.
     waiting: Arc<std::sync::atomic::AtomicBool>,
+    /// The transaction (its xid) that waits, stored before `waiting` is
+    /// set: with it a driver can ask whether the wait can still end by
+    /// itself (`Waits::is_blocked`).
+    waiter: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl SessionStats {
@@ -158,6 +162,7 @@ impl SessionStats {
             own: Arc::default(),
             system,
             waiting: Arc::default(),
+            waiter: Arc::default(),
         }
     }
 
@@ -175,6 +180,17 @@ impl SessionStats {
     /// The flag that is set while this session waits for a lock.
     pub fn waiting_flag(&self) -> Arc<std::sync::atomic::AtomicBool> {
         self.waiting.clone()
+    }
+
+    /// The xid of the transaction that waits, valid while the
+    /// [`waiting_flag`](Self::waiting_flag) is set.
+    pub fn waiter_cell(&self) -> Arc<std::sync::atomic::AtomicU64> {
+        self.waiter.clone()
+    }
+
+    /// Records which transaction is about to wait (before `set_waiting`).
+    pub(crate) fn set_waiter(&self, xid: u64) {
+        self.waiter.store(xid, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub(crate) fn set_waiting(&self, on: bool) {

@@ -51,7 +51,7 @@
 //! rollback and recovery walk a transaction's chain in `txn::lifecycle`.
 //! This module writes the records (`logged_change`, the undo record first,
 //! then the change, in one redo record) and keeps the per-transaction undo
-//! state ([`TxnCtx`]).
+//! state (`TxnCtx`).
 //!
 //! Invariant: undo of an active transaction is never overwritten.
 //! Invariant: reusing an undo block bumps its wrap, so every undo address

@@ -22,9 +22,12 @@
 //! Timings. Where a claim is about time, the lab times each alternative a
 //! few times, interleaved (repetition i of every alternative runs side by
 //! side), and its timing note compares them repetition by repetition
-//! ([`Timing`], [`sep`]): one is *clearly* faster only when it was faster
-//! in every repetition; otherwise the note says the difference is within
-//! this machine's noise at this size, and which comparison was unclear.
+//! ([`Timing`], [`sep`]): one is *clearly* faster only when the 95%
+//! confidence interval of the paired ratio ([`ratio_ci`], Student's t on
+//! the log ratios) excludes 1; otherwise the note says the difference is
+//! within this machine's noise at this size, and which comparison was
+//! unclear. (The repetitions are a fixed number per size; repeating until
+//! the interval is clear is not done.)
 //! The verdict itself rests on the counters that explain the time (redo
 //! and undo bytes, gets, calls, parses, syncs), so it is the same on every
 //! run; a counter that contradicts the claim makes it `does not hold`
@@ -128,14 +131,46 @@ pub enum Sep {
     Overlap,
 }
 
+/// The 95% confidence interval of the ratio `a / b` from paired samples
+/// (repetition i of each ran side by side): the mean of the log ratios
+/// plus or minus Student's t times their standard error, back through
+/// `exp`. `None` with fewer than three pairs, or a sample that is not
+/// positive. A ratio whose interval excludes 1 is a difference this
+/// machine's noise does not explain.
+pub fn ratio_ci(a: &[f64], b: &[f64]) -> Option<(f64, f64)> {
+    if a.len() != b.len() || a.len() < 3 || a.iter().chain(b).any(|&v| v <= 0.0) {
+        return None;
+    }
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| (x / y).ln()).collect();
+    let n = d.len() as f64;
+    let mean = d.iter().sum::<f64>() / n;
+    let var = d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    // Two-sided 97.5% quantiles of Student's t for 2..=9 degrees of
+    // freedom, then about 2.2 (and 2.0 from 30 on).
+    const T: [f64; 8] = [4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262];
+    let df = d.len() - 1;
+    let t = match df {
+        2..=9 => T[df - 2],
+        10..=29 => 2.2,
+        _ => 2.0,
+    };
+    let half = t * (var / n).sqrt();
+    Some(((mean - half).exp(), (mean + half).exp()))
+}
+
 /// Where `a` lies relative to `b`. The labs interleave their alternatives
 /// (repetition i of each runs side by side, so a burst of load on the
 /// machine hits both), so with as many samples on each side the comparison
-/// is paired: `a` is clearly above `b` when it was above in every
-/// repetition. Otherwise (unpaired samples) it is clearly above only when
-/// every sample of `a` is above every sample of `b`.
+/// is paired: from three pairs on, `a` is clearly above `b` when the 95%
+/// confidence interval of the ratio a/b ([`ratio_ci`]) lies above 1 (and
+/// below when it lies below 1), which is stricter than "above in every
+/// repetition" when the repetitions scatter; with fewer pairs, when it was
+/// above in every one. Unpaired samples: clearly above only when every
+/// sample of `a` is above every sample of `b`.
 pub fn sep(a: &Timing, b: &Timing) -> Sep {
-    let (above, below) = if a.samples.len() == b.samples.len() && !a.samples.is_empty() {
+    let (above, below) = if let Some((lo, hi)) = ratio_ci(&a.samples, &b.samples) {
+        (lo > 1.0, hi < 1.0)
+    } else if a.samples.len() == b.samples.len() && !a.samples.is_empty() {
         let pairs = || a.samples.iter().zip(&b.samples);
         (pairs().all(|(x, y)| x > y), pairs().all(|(x, y)| x < y))
     } else {
@@ -250,10 +285,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_ratio_is_clear_only_when_its_confidence_interval_excludes_one() {
+        let t = Timing::of;
+        assert_eq!(sep(&t(&[5.0, 9.0, 6.0]), &t(&[4.0, 7.5, 5.0])), Sep::Above);
+        assert_eq!(sep(&t(&[4.0, 7.5, 5.0]), &t(&[5.0, 9.0, 6.0])), Sep::Below);
+        // Above in every repetition, but by 1.25x, 1.1x and 6x: the ratios
+        // scatter too much for three pairs to exclude 1 (95% interval of
+        // about 0.2 to 21): within this machine's noise.
+        assert_eq!(
+            sep(&t(&[5.0, 9.0, 6.0]), &t(&[4.0, 8.0, 1.0])),
+            Sep::Overlap
+        );
+        let (lo, hi) = ratio_ci(&[5.0, 9.0, 6.0], &[4.0, 8.0, 1.0]).unwrap();
+        assert!(lo < 1.0 && hi > 1.0, "{lo} {hi}");
+        // Fewer than three pairs, or a zero: no interval.
+        assert_eq!(ratio_ci(&[2.0, 2.0], &[1.0, 1.0]), None);
+        assert_eq!(ratio_ci(&[2.0, 2.0, 0.0], &[1.0, 1.0, 1.0]), None);
+    }
+
+    #[test]
     fn paired_repetitions_must_all_agree() {
         let t = Timing::of;
-        assert_eq!(sep(&t(&[5.0, 9.0, 6.0]), &t(&[4.0, 8.0, 1.0])), Sep::Above);
-        assert_eq!(sep(&t(&[4.0, 8.0, 1.0]), &t(&[5.0, 9.0, 6.0])), Sep::Below);
         // The spreads overlap, but each repetition agrees: a burst of load
         // slowed both sides of repetition 2.
         assert_eq!(

@@ -60,7 +60,7 @@ pub use dml::{
     C04Evidence, C05Evidence, C09Evidence, C10Evidence, C11Evidence, C12Evidence, C13Evidence,
     C14Evidence, Sep, Timing,
 };
-pub use dml::{c35_predicted_gets, c35_verdict, C35Evidence, C35Fetch, C35_ARRAY_SIZES};
+pub use dml::{c35_predicted_gets, c35_verdict, ratio_ci, C35Evidence, C35Fetch, C35_ARRAY_SIZES};
 pub use index::{c24_verdict, c26_verdict, C24Evidence, C26Evidence};
 pub use ops::{c31_verdict, c41_verdict, c42_verdict, C31Evidence, C41Evidence, C42Evidence};
 pub use physical::{
@@ -302,7 +302,7 @@ impl Report {
         let params: serde_json::Map<String, serde_json::Value> = self
             .params
             .iter()
-            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .map(|(k, v)| (k.clone(), json_scalar(v)))
             .collect();
         serde_json::json!({
             "id": self.id,
@@ -315,6 +315,83 @@ impl Report {
             "evidence": ev,
             "params": params,
         })
+    }
+}
+
+/// A parameter's text as JSON: a number when it reads as one (`10`,
+/// `0.5`), so `--json` consumers need not parse strings; else the text.
+fn json_scalar(text: &str) -> serde_json::Value {
+    if let Ok(i) = text.parse::<i64>() {
+        return serde_json::json!(i);
+    }
+    match text.parse::<f64>() {
+        Ok(f) if f.is_finite() => serde_json::json!(f),
+        _ => serde_json::Value::String(text.to_string()),
+    }
+}
+
+/// The claim of each lab in a few words, for the summary table that
+/// `blocklab labs` ends with (the titles are whole sentences).
+pub const SHORT_CLAIMS: &[(&str, &str)] = &[
+    ("C01", "indexes tax every change"),
+    ("C02", "PK/FK cost more than CHECK"),
+    ("C03", "DML cost follows redo"),
+    ("C04", "fast commit waits for redo only"),
+    ("C05", "undo: rollback, recovery, CR"),
+    ("C06", "CR rolls clones back with undo"),
+    ("C07", "snapshot too old"),
+    ("C08", "locks serialise writers"),
+    ("C09", "write-ahead logging"),
+    ("C10", "commit at a sensible interval"),
+    ("C11", "array processing, parse once"),
+    ("C12", "unusable + load + rebuild"),
+    ("C13", "direct-path insert"),
+    ("C14", "appended rows, HWM"),
+    ("C15", "matching vs screening"),
+    ("C16", "pinned table block"),
+    ("C17", "index access cost formula"),
+    ("C18", "contiguous up to first range"),
+    ("C19", "BETWEEN vs IN-list"),
+    ("C20", "NUM_INDEX_KEYS"),
+    ("C21", "BETWEEN x AND x vs LIKE 'x%'"),
+    ("C22", "optional filter: OR vs UNION"),
+    ("C23", "LIKE/BETWEEN rewrites wrong"),
+    ("C24", "function runs once per row"),
+    ("C25", "index column order"),
+    ("C26", "index skips the ORDER BY sort"),
+    ("C30", "clustering and range scans"),
+    ("C31", "plan-diff test vs production"),
+    ("C32", "sorted rowids save reads"),
+    ("C34", "a query can generate redo"),
+    ("C35", "fetch array size"),
+    ("C40", "open transaction grows undo"),
+    ("C41", "DDL history in the redo"),
+    ("C42", "recover to an SCN and replay"),
+];
+
+/// The few-words claim of lab `id` (its title when none is listed).
+pub fn short_claim(id: &str, title: &'static str) -> &'static str {
+    SHORT_CLAIMS
+        .iter()
+        .find(|(i, _)| *i == id)
+        .map_or(title, |(_, s)| s)
+}
+
+impl Report {
+    /// The figure that decided the verdict, for the summary table: the
+    /// reason's first clause (each lab's reason starts with its deciding
+    /// measurement), cut at `max` characters on a word boundary.
+    pub fn figure(&self, max: usize) -> String {
+        let first = self.reason.split(';').next().unwrap_or("").trim();
+        if first.chars().count() <= max {
+            return first.to_string();
+        }
+        let mut cut: String = first.chars().take(max.saturating_sub(1)).collect();
+        if let Some(space) = cut.rfind(' ') {
+            cut.truncate(space);
+        }
+        cut.push('…');
+        cut
     }
 }
 
@@ -625,6 +702,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_lab_has_a_short_claim_and_its_figure_fits() {
+        for lab in registry() {
+            let short = short_claim(lab.id, lab.title);
+            assert!(short.len() <= 32 && short != lab.title, "{}", lab.id);
+        }
+        let r = report(
+            ("C00", "t", "c"),
+            (
+                Verdict::Holds,
+                "per row: gets 0.1 -> 19.0, redo 121 -> 1521 bytes; more".into(),
+            ),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+        );
+        assert_eq!(
+            r.figure(80),
+            "per row: gets 0.1 -> 19.0, redo 121 -> 1521 bytes"
+        );
+        assert_eq!(r.figure(30), "per row: gets 0.1 -> 19.0,…");
+    }
+
+    #[test]
     fn a_chart_is_written_as_svg() {
         let dir = std::env::temp_dir().join(format!("blocklab-chart-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -679,6 +779,8 @@ mod tests {
         );
         let j = r.to_json();
         assert_eq!(j["verdict"], "depends");
+        // A numeric parameter is a JSON number, not the string "10".
+        assert_eq!(j["params"]["rows"], 10);
         assert_eq!(j["evidence"]["gets"], 12);
         assert_eq!(j["evidence"]["ms"]["median"], 2.0);
         assert_eq!(j["evidence"]["ms"]["min"], 1.0);

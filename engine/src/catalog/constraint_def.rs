@@ -1,6 +1,6 @@
 //! Constraint definitions as the dictionary stores them: the kinds
 //! (NOT NULL is a column flag; CHECK, PRIMARY KEY, UNIQUE, FOREIGN KEY are
-//! [`ConstraintDef`]s), their encoding in a catalog row, and [`Rules`], the
+//! [`ConstraintDef`]s), their encoding in a catalog row, and `Rules`, the
 //! per-table bundle DML looks up once per statement. Enforcement — which
 //! reads these — is `crate::constraint`.
 //!

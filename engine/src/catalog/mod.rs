@@ -26,11 +26,15 @@
 //! a wide table with long names can still be refused below the column
 //! limit, when its definition does not fit in one block
 //! ([`definition_too_large`] says so).
+//!
+//! [`views`] shows the catalog and the stored statistics as Oracle's
+//! `user_tables`, `user_indexes`, `user_ind_columns` and `user_tab_columns`.
 
 use std::collections::BTreeMap;
 
 pub mod constraint_def;
 pub mod table_stats;
+pub mod views;
 
 use crate::btree::key::{append_rowid, encode_key, KeyColumn, Order};
 use crate::btree::tree::Tree;
@@ -488,7 +492,7 @@ impl StoredStats {
     }
 }
 
-/// The catalog behind its lock, with the per-table [`Rules`] that DML
+/// The catalog behind its lock, with the per-table `Rules` that DML
 /// looks up on every statement cached. Every change to the catalog goes
 /// through [`CatalogLock::write`], which empties the cache, so a cached
 /// entry can never outlive the definitions it was built from.

@@ -5,9 +5,9 @@
 //!
 //! Data flow: `ANALYZE TABLE` gathers a `TableStats`, writes its JSON into
 //! the catalog's `stats` row and puts it in the cache under
-//! [`StatsCache::write_guard`]; opening a database loads every stored row
-//! back into the cache ([`StatsCache::load`]); the optimizer reads
-//! [`StatsCache::get`]. Invariant: the cache holds exactly the tables that
+//! `StatsCache::write_guard`; opening a database loads every stored row
+//! back into the cache (`StatsCache::load`); the optimizer reads
+//! `StatsCache::get`. Invariant: the cache holds exactly the tables that
 //! have a `stats` row, each as that row decodes.
 //!
 //! ## Stored form

@@ -138,6 +138,13 @@ impl Context {
         self.stats.waiting_flag()
     }
 
+    /// The xid (`Xid.0`) of this session's transaction while it waits for
+    /// a lock (valid while [`wait_probe`](Self::wait_probe) is set): what
+    /// `Database::lock_wait_blocked` takes.
+    pub fn waiter_probe(&self) -> Arc<std::sync::atomic::AtomicU64> {
+        self.stats.waiter_cell()
+    }
+
     /// The session's statistics so far.
     pub fn stats(&self) -> StatsSnapshot {
         self.stats.snapshot()

@@ -9,11 +9,15 @@
 //! comment lines are dropped.
 //!
 //! A line that starts an item (nothing of a statement typed yet) may be a
-//! client command instead: `\connect NAME`, `\wait NAME`, `\echo TEXT`,
-//! `\quit`, `SET AUTOTRACE …`, `SET ARRAYSIZE n`, `WHENEVER SQLERROR …`, `EXIT`. Backslash lines are commands even in
-//! the middle of a statement (no SQL line starts with a backslash), which
-//! keeps the partial statement; `SET …` is a command only at the start of an
-//! item, since `SET` also begins the second line of many UPDATEs.
+//! client command instead ([`HELP`] lists them all): backslash commands
+//! (`\connect NAME`, `\wait NAME`, `\d`, `\i FILE`, …), the sqlite3 dot
+//! commands `.tables`, `.indexes`, `.help`, `.quit`, and the SQL*Plus and
+//! MySQL words `DESCRIBE t`, `SHOW TABLES`, `HELP`, `SET AUTOTRACE …`,
+//! `SET ARRAYSIZE n`, `SET TIMING …`, `WHENEVER SQLERROR …`, `EXIT`.
+//! Backslash lines are commands even in the middle of a statement (no SQL
+//! line starts with a backslash), which keeps the partial statement; the
+//! other forms are commands only at the start of an item, since `SET` also
+//! begins the second line of many UPDATEs (and `DESC` ends ORDER BYs).
 //!
 //! Invariant: the concatenation of the statements' texts, in order, is the
 //! input minus the dropped leading whitespace and comment lines, the `;`
@@ -42,6 +46,21 @@ pub enum Command {
     ArraySize(usize),
     /// `\echo TEXT`: print TEXT.
     Echo(String),
+    /// `DESCRIBE t`, `DESC t`, `\d t`: the table's columns (type,
+    /// NULL-ability), indexes and constraints.
+    Describe(String),
+    /// `SHOW TABLES`, `\dt`, `\d`, `.tables`: every table.
+    ListTables,
+    /// `\di [TABLE]`, `.indexes [TABLE]`: the indexes (of one table) with
+    /// their columns.
+    ListIndexes(Option<String>),
+    /// `help`, `\?`, `\help`, `\h`, `.help`: print [`HELP`].
+    Help,
+    /// `\i FILE`: run the script in FILE at this point.
+    Include(String),
+    /// `\timing on|off` (alone: toggle), `SET TIMING ON|OFF`: print each
+    /// statement's elapsed time after its result.
+    Timing(Option<bool>),
     /// `\quit`, `\q`, `EXIT`, `QUIT`: stop reading the script.
     Quit,
     /// `WHENEVER SQLERROR EXIT [SUCCESS | FAILURE | n] [ROLLBACK]` or
@@ -239,8 +258,22 @@ fn client_command(line: &str, at_start: bool) -> Option<Command> {
         .map(str::to_ascii_uppercase)
         .collect();
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    if let Some(rest) = line.strip_prefix('.') {
+        return dot_command(rest);
+    }
+    let name_arg = |what: &str, rest: &[&str], make: fn(String) -> Command| match rest {
+        [name] if is_name(name) => make(name.to_ascii_lowercase()),
+        _ => Command::Invalid {
+            code: "SP2-0565",
+            reason: format!("{what} needs one table name, got {:?}", rest.join(" ")),
+        },
+    };
     match words.as_slice() {
         ["EXIT" | "QUIT"] => Some(Command::Quit),
+        ["HELP", ..] | ["?"] => Some(Command::Help),
+        ["DESCRIBE" | "DESC", rest @ ..] => Some(name_arg("DESCRIBE", rest, Command::Describe)),
+        ["SHOW", "TABLES"] => Some(Command::ListTables),
+        ["SET", "TIMING" | "TIMI", rest @ ..] => Some(timing(rest)),
         ["SET", "AUTOTRACE" | "AUTOT", opts @ ..] => Some(autotrace(opts)),
         ["SET", "ARRAYSIZE" | "ARRAY", rest @ ..] => Some(arraysize(rest)),
         ["WHENEVER", rest @ ..] => Some(whenever(rest)),
@@ -301,19 +334,124 @@ fn backslash_command(rest: &str) -> Command {
             }
         }
     };
+    let table = arg.trim_end_matches(';').trim();
     match name {
         "connect" | "c" => session(Command::Connect),
         "wait" => session(Command::Wait),
         "echo" => Command::Echo(arg.to_string()),
         "quit" | "q" => Command::Quit,
+        "?" | "help" | "h" => Command::Help,
+        "dt" | "d" if table.is_empty() => Command::ListTables,
+        "d" if is_name(table) => Command::Describe(table.to_ascii_lowercase()),
+        "di" if table.is_empty() => Command::ListIndexes(None),
+        "di" if is_name(table) => Command::ListIndexes(Some(table.to_ascii_lowercase())),
+        "d" | "dt" | "di" => Command::Invalid {
+            code: "SP2-0565",
+            reason: format!("\\{name} takes one table name, got {table:?}"),
+        },
+        "i" | "include" if !arg.is_empty() => Command::Include(arg.to_string()),
+        "i" | "include" => Command::Invalid {
+            code: "SP2-0310",
+            reason: format!("\\{name} needs a file name"),
+        },
+        "timing" => {
+            let words: Vec<String> = arg
+                .split_whitespace()
+                .map(str::to_ascii_uppercase)
+                .collect();
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            timing(&words)
+        }
         _ => Command::Invalid {
             code: "SP2-0042",
-            reason: format!(
-                "unknown command \\{name} (client commands: \\connect, \\wait, \\echo, \\quit, SET AUTOTRACE)"
-            ),
+            reason: format!("unknown command \\{name} (help lists the client commands)"),
         },
     }
 }
+
+/// A table name as the client commands take it: letters, digits, `_`
+/// and `$`, not starting with a digit (no quoted names).
+fn is_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
+/// The sqlite3 dot commands students bring: `.tables`, `.indexes [t]`,
+/// `.help`, `.quit`/`.exit`. Another dot line is not a command (it is not
+/// SQL either: the engine says so).
+fn dot_command(rest: &str) -> Option<Command> {
+    let mut words = rest.trim_end_matches(';').split_whitespace();
+    let cmd = match (words.next()?, words.next(), words.next()) {
+        ("tables", None, None) => Command::ListTables,
+        ("indexes" | "indices", None, None) => Command::ListIndexes(None),
+        ("indexes" | "indices", Some(t), None) if is_name(t) => {
+            Command::ListIndexes(Some(t.to_ascii_lowercase()))
+        }
+        ("help", _, _) => Command::Help,
+        ("quit" | "exit", None, None) => Command::Quit,
+        (other, ..) => Command::Invalid {
+            code: "SP2-0042",
+            reason: format!(
+                "unknown command .{other} (dot commands: .tables, .indexes, .help, .quit; \
+                 help lists every client command)"
+            ),
+        },
+    };
+    Some(cmd)
+}
+
+/// `\timing [on|off]`, `SET TIMING ON|OFF` (upper-cased words).
+fn timing(opts: &[&str]) -> Command {
+    match opts {
+        [] => Command::Timing(None),
+        ["ON"] => Command::Timing(Some(true)),
+        ["OFF"] => Command::Timing(Some(false)),
+        _ => Command::Invalid {
+            code: "SP2-0265",
+            reason: format!("timing must be set to ON or OFF, got {:?}", opts.join(" ")),
+        },
+    }
+}
+
+/// What `help` (`\?`, `\help`, `.help`) prints: every client command and
+/// every statement form, one line each.
+pub const HELP: &str = "\
+Client commands (one per line; a backslash line may interrupt a statement):
+  help | \\? | \\help | .help           this list
+  DESCRIBE t | DESC t | \\d t          columns (type, NULL?), indexes and constraints of table t
+  SHOW TABLES | \\dt | \\d | .tables    every table, with its statistics once analyzed
+  \\di [t] | .indexes [t]              indexes (of table t) with their columns
+  \\connect NAME | \\c NAME             open or switch to session NAME (the first is main)
+  \\wait NAME                          wait for NAME's statement blocked on a lock, print it
+  \\i FILE                             run the script in FILE here
+  \\timing [on|off] | SET TIMING ON|OFF print each statement's elapsed time
+  SET AUTOTRACE ON|OFF|TRACEONLY      print each statement's counters (this session)
+  SET ARRAYSIZE n                     rows per fetch call, 1 to 5000 (this session)
+  WHENEVER SQLERROR EXIT [n]|CONTINUE what a failing statement does to the script
+  \\echo TEXT                          print TEXT
+  \\quit | \\q | EXIT | QUIT | .quit    leave
+SQL statements (end each with ;):
+  SELECT [DISTINCT] cols FROM t [WHERE ..] [GROUP BY ..] [HAVING ..] [ORDER BY ..] [LIMIT n [OFFSET m]]
+  INSERT [/*+ APPEND */] INTO t [(cols)] VALUES (..), (..) | SELECT ..
+  UPDATE t SET col = expr [, ..] [WHERE ..]
+  DELETE FROM t [WHERE ..]
+  COMMIT | ROLLBACK
+  SET TRANSACTION ISOLATION LEVEL READ COMMITTED|SERIALIZABLE  (the next transaction)
+  ALTER SESSION SET ISOLATION_LEVEL = READ COMMITTED|SERIALIZABLE  (every later one)
+  SET SESSION USER name               the user recorded in redo from now on
+  CREATE TABLE t (col INTEGER|REAL|TEXT [NOT NULL] [PRIMARY KEY] [UNIQUE] [CHECK (..)]
+                  [REFERENCES p [(col)]], .. [, CONSTRAINT c PRIMARY KEY|UNIQUE|CHECK|FOREIGN KEY ..])
+  CREATE [UNIQUE] INDEX i ON t (col [DESC], ..)
+  DROP TABLE t | DROP INDEX i
+  ALTER TABLE t ADD [COLUMN] col TYPE | DROP [COLUMN] col | LOGGING | NOLOGGING
+  ALTER INDEX i UNUSABLE | REBUILD
+  ANALYZE [TABLE] t [COMPUTE STATISTICS]  (stores optimizer statistics)
+  EXPLAIN [PLAN FOR] statement        the plan, without running it
+  FLASHBACK TABLE t TO SCN n
+";
 
 /// `SET ARRAYSIZE n`: 1 to 5000 rows, as SQL*Plus allows.
 fn arraysize(opts: &[&str]) -> Command {
@@ -521,6 +659,85 @@ mod tests {
         assert_eq!(
             items,
             vec![cmd(Command::Connect("b".into()), "\\connect b")]
+        );
+    }
+
+    #[test]
+    fn the_dictionary_commands_students_bring_from_sqlplus_psql_and_sqlite3() {
+        let cmds = |text: &str| -> Vec<Command> {
+            split(text)
+                .into_iter()
+                .map(|i| match i {
+                    Item::Command { cmd, .. } => cmd,
+                    other => panic!("{text}: expected a command, got {other:?}"),
+                })
+                .collect()
+        };
+        let describe = Command::Describe("emp".into());
+        assert_eq!(
+            cmds("DESCRIBE emp\ndesc EMP;\n\\d emp\n"),
+            [describe.clone(), describe.clone(), describe]
+        );
+        assert_eq!(
+            cmds("SHOW TABLES\nshow tables;\n\\dt\n\\d\n.tables\n"),
+            vec![Command::ListTables; 5]
+        );
+        assert_eq!(
+            cmds("\\di\n\\di emp\n.indexes emp\n"),
+            [
+                Command::ListIndexes(None),
+                Command::ListIndexes(Some("emp".into())),
+                Command::ListIndexes(Some("emp".into())),
+            ]
+        );
+        assert_eq!(
+            cmds("help\nHELP;\n\\?\n\\help\n\\h\n.help\n"),
+            vec![Command::Help; 6]
+        );
+        assert_eq!(
+            cmds("\\timing on\n\\timing OFF\n\\timing\nSET TIMING ON\n"),
+            [
+                Command::Timing(Some(true)),
+                Command::Timing(Some(false)),
+                Command::Timing(None),
+                Command::Timing(Some(true)),
+            ]
+        );
+        assert_eq!(
+            cmds("\\i scripts/setup file.sql\n"),
+            [Command::Include("scripts/setup file.sql".into())]
+        );
+        assert_eq!(cmds(".quit\n"), [Command::Quit]);
+    }
+
+    #[test]
+    fn help_is_a_command_so_the_next_statement_is_not_glued_to_it() {
+        // Before, `help` began a statement and the SELECT after it failed.
+        assert_eq!(
+            split("help\nSELECT 1;"),
+            vec![cmd(Command::Help, "help"), sql("SELECT 1")]
+        );
+    }
+
+    #[test]
+    fn desc_inside_a_statement_stays_sql_and_bad_arguments_are_invalid() {
+        assert_eq!(
+            split("SELECT a FROM t ORDER BY a\nDESC;"),
+            vec![sql("SELECT a FROM t ORDER BY a\nDESC")]
+        );
+        let codes: Vec<&str> = split("DESC\n\\d a b\n\\timing maybe\n\\i\n.schema\n")
+            .iter()
+            .map(|i| match i {
+                Item::Command {
+                    cmd: Command::Invalid { code, .. },
+                    ..
+                } => *code,
+                other => panic!("expected an invalid command, got {other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            codes,
+            ["SP2-0565", "SP2-0565", "SP2-0265", "SP2-0310", "SP2-0042"]
         );
     }
 

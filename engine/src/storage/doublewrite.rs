@@ -13,7 +13,7 @@
 //! a block's whole image in the redo on its first change after a
 //! checkpoint). On open, before any redo is applied, every slot holding a
 //! valid image of a block whose copy in the data file fails its CRC puts
-//! that image back ([`DataFile::open_protected`]); roll-forward then
+//! that image back (`DataFile::open_protected`); roll-forward then
 //! applies the changes made after it.
 //!
 //! ```text
@@ -45,7 +45,7 @@
 //! synced following the in-place write of the image it held.
 //! Invariant: a valid slot for block `b` holds the newest image of `b`
 //! ever written to the data file: a write that bypasses the area (direct
-//! path) first clears, durably, any slot holding `b` ([`Doublewrite::forget`]).
+//! path) first clears, durably, any slot holding `b` (`Doublewrite::forget`).
 //! So putting a slot back is right whatever damaged the block, a torn
 //! write or a flipped bit.
 //! Invariant: after a failed write or sync the area refuses every later

@@ -59,7 +59,7 @@ pub struct C11Evidence {
 /// parse call cached it); a statement prepared once and held makes one
 /// parse call for all its executions. The calls and parses are the
 /// overhead the claim is about, so they decide; the insert rates are shown
-/// beside them ([`c11_timing_note`]).
+/// beside them (`c11_timing_note`).
 pub fn c11_verdict(e: &C11Evidence) -> (Verdict, String) {
     let n = e.rows;
     let mut wrong = Vec::new();
@@ -378,7 +378,7 @@ pub struct C12Evidence {
 /// PRIMARY KEY backed by a non-unique index lets that index be made
 /// unusable and rebuilt without dropping the constraint. Redo, undo and
 /// gets are the work that makes the maintained load slower, so they
-/// decide; the total times are shown beside them ([`c12_timing_note`]).
+/// decide; the total times are shown beside them (`c12_timing_note`).
 pub fn c12_verdict(e: &C12Evidence) -> (Verdict, String) {
     let (m, r) = (&e.maintained, &e.rebuilt);
     let facts = format!(

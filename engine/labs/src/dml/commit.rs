@@ -61,7 +61,7 @@ pub struct C04Evidence {
 /// the changed blocks and syncs the data file at every commit. Those
 /// writes and syncs are what make a forced commit slower, so they decide;
 /// the latencies and group commit are shown beside them
-/// ([`c04_timing_note`]), not judged.
+/// (`c04_timing_note`), not judged.
 pub fn c04_verdict(e: &C04Evidence) -> (Verdict, String) {
     let (f, x) = (&e.fast, &e.force);
     let mut wrong = Vec::new();

@@ -403,7 +403,7 @@ fn reads(l: &C02Load) -> u64 {
 /// probe of its index, and the index itself) and a FOREIGN KEY adds reads
 /// again (the parent lookup). Those reads are what make a constraint
 /// cost time, so they decide; the insert rates are shown beside them
-/// ([`c02_timing_note`]).
+/// (`c02_timing_note`).
 pub fn c02_verdict(e: &C02Evidence) -> (Verdict, String) {
     let n = e.rows;
     let (r0, rc, rp, rf) = (

@@ -84,7 +84,7 @@ pub struct C13Evidence {
 /// waits for the load's commit while its query goes on with the old rows,
 /// and the loader cannot read its table before committing. Those counters
 /// are what make APPEND cheaper, so they decide; the load times are shown
-/// beside them ([`c13_timing_note`]).
+/// beside them (`c13_timing_note`).
 pub fn c13_verdict(e: &C13Evidence) -> (Verdict, String) {
     let n = e.rows;
     let (c, a, x) = (&e.conventional, &e.append, &e.append_nologging);

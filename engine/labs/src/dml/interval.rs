@@ -52,7 +52,7 @@ pub struct C10Evidence {
 /// Holds when committing every row costs a log sync per commit and
 /// committing every 100 rows a hundredth of that (the syncs are what make
 /// per-row commits slow, so they decide; the rates are shown beside them,
-/// [`c10_timing_note`]); when never committing
+/// `c10_timing_note`); when never committing
 /// makes one transaction hold all the job's undo (more than with any
 /// interval shorter than the job) and, on a fixed-size undo, fails with
 /// "undo exhausted" where the same job committed every 1000 rows

@@ -71,7 +71,7 @@ const C03_FLAT: f64 = 0.05;
 /// step, but stays flat (within `C03_FLAT`) when only the columns it leaves
 /// alone get wider. Those bytes are the work a change costs (every one is
 /// generated, copied into the log buffer and written), so they decide; the
-/// insert rates by width are shown beside them ([`c03_timing_note`]).
+/// insert rates by width are shown beside them (`c03_timing_note`).
 pub fn c03_verdict(e: &C03Evidence) -> (Verdict, String) {
     let n = e.rows;
     let mut wrong = Vec::new();

@@ -115,7 +115,7 @@ const OVERLAP: f64 = 1.0;
 /// at once without a wait. One holder at a time, everyone else waiting, is
 /// what caps a hot row's throughput at 1 / hold and makes a longer hold
 /// cost every writer behind it, so those counters decide; the timed
-/// throughput by hold time is shown beside them ([`c08_timing_note`]).
+/// throughput by hold time is shown beside them (`c08_timing_note`).
 pub fn c08_verdict(e: &C08Evidence) -> (Verdict, String) {
     let locks_ok = e.same_row_waits >= 1
         && e.other_row_waits == 0

@@ -110,7 +110,7 @@ pub struct C06Evidence {
 /// there were; and the UPDATE gets blocks in current mode without any
 /// clone or undo. The undo records applied are the work the time grows
 /// with, so they decide; the query times are shown beside them
-/// ([`c06_timing_note`]).
+/// (`c06_timing_note`).
 pub fn c06_verdict(e: &C06Evidence) -> (Verdict, String) {
     let mut pts = e.points.clone();
     pts.sort_by_key(|p| p.changes);

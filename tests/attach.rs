@@ -1,0 +1,117 @@
+//! Two terminals on one database (issue 19): `blocklab serve` owns the
+//! directory and listens on `DIR/blocklab.sock`; `blocklab sql --db DIR`
+//! run while it does attaches as a new session in the owner process. The
+//! test plays the first terminal over the socket itself and the second
+//! with the binary, at human speed: the second waits longer than the old
+//! 10 s lock timeout for the first one's COMMIT.
+
+#![cfg(unix)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_blocklab");
+
+/// Sends `line` and returns what the owner printed before its next marker.
+fn say(reader: &mut BufReader<UnixStream>, stream: &mut UnixStream, line: &str) -> String {
+    writeln!(stream, "{line}").unwrap();
+    let mut out = String::new();
+    loop {
+        let mut l = String::new();
+        assert!(reader.read_line(&mut l).unwrap() > 0, "owner gone: {out}");
+        if l.starts_with('\0') {
+            return out;
+        }
+        out.push_str(&l);
+    }
+}
+
+#[test]
+fn a_second_client_attaches_and_waits_at_human_speed_for_the_first_ones_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let mut owner = Command::new(BIN)
+        .args(["serve", "--db"])
+        .arg(&db)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let sock = db.join("blocklab.sock");
+    let start = Instant::now();
+    while !sock.exists() {
+        assert!(start.elapsed() < Duration::from_secs(60), "no socket");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Owner-only: other users cannot attach.
+    let mode = std::fs::metadata(&sock).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    // An attached `sql` creates the table.
+    let setup = Command::new(BIN)
+        .args(["sql", "-e"])
+        .arg("CREATE TABLE acct (id INTEGER PRIMARY KEY, bal INTEGER); INSERT INTO acct VALUES (1, 100); COMMIT;")
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(setup.status.code(), Some(0), "{setup:?}");
+
+    // Terminal 1 (over the socket): update the row, do not commit yet.
+    let mut a = UnixStream::connect(&sock).unwrap();
+    let mut a_reader = BufReader::new(a.try_clone().unwrap());
+    writeln!(
+        a,
+        "blocklab-attach 1 format=table stats=0 echo=0 user=alice"
+    )
+    .unwrap();
+    let got = say(
+        &mut a_reader,
+        &mut a,
+        "UPDATE acct SET bal = bal - 10 WHERE id = 1;",
+    );
+    assert_eq!(got, "1 row updated.\n\n");
+
+    // Terminal 2: the same row; it waits for terminal 1.
+    let b = Command::new(BIN)
+        .args([
+            "sql",
+            "-e",
+            "UPDATE acct SET bal = bal + 10 WHERE id = 1;",
+            "--db",
+        ])
+        .arg(&db)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Longer than the old 10 s lock timeout, as a person typing would be.
+    std::thread::sleep(Duration::from_secs(11));
+    let mut b = b;
+    assert!(
+        b.try_wait().unwrap().is_none(),
+        "terminal 2 gave up waiting"
+    );
+    assert_eq!(
+        say(&mut a_reader, &mut a, "COMMIT;"),
+        "Commit complete.\n\n"
+    );
+    let b_out = b.wait_with_output().unwrap();
+    let b_text = String::from_utf8_lossy(&b_out.stdout);
+    assert!(b_text.contains("(waiting for a lock)"), "{b_text}");
+    assert!(b_text.contains("[main] (finished) UPDATE"), "{b_text}");
+    assert!(b_text.contains("1 row updated."), "{b_text}");
+    assert_eq!(b_out.status.code(), Some(0), "{b_text}");
+    // Terminal 2's script ended without a COMMIT: its session rolled back
+    // as it disconnected, so terminal 1's committed 90 stays.
+    let check = say(&mut a_reader, &mut a, "SELECT bal FROM acct;");
+    assert!(check.contains("\n 90\n"), "{check}");
+    drop(a);
+
+    // The owner stops when its input ends, and takes the socket with it.
+    drop(owner.stdin.take());
+    assert!(owner.wait().unwrap().success());
+    assert!(!sock.exists(), "the socket was removed");
+}
