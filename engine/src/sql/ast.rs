@@ -252,6 +252,11 @@ pub enum From {
         select: Box<Select>,
         alias: Option<String>,
     },
+    /// A data dictionary view (`user_tables`, `user_indexes`,
+    /// `user_ind_columns`, `user_tab_columns`), read from the catalog
+    /// (`catalog::views`); the parser writes it as a table, `sql::view`
+    /// turns it into this.
+    Dictionary { name: String, alias: Option<String> },
 }
 
 /// How a join keeps its rows.

@@ -79,7 +79,7 @@ fn source_columns(s: &mut Context, cx: &Cx<'_>, from: &From) -> Result<SourceCol
         }
         From::Series { .. } => (vec!["value".into()], vec![ColType::Integer], None, None),
         From::Dual => (Vec::new(), Vec::new(), None, None),
-        From::Join { .. } | From::Derived { .. } => {
+        From::Join { .. } | From::Derived { .. } | From::Dictionary { .. } => {
             let shape = Shape::of(s, cx, from)?;
             let (names, types) = shape.columns();
             (names, types, None, Some(shape))

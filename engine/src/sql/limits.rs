@@ -185,6 +185,7 @@ fn push_from<'a>(from: &'a From, d: usize, todo: &mut Vec<Node<'a>>) {
             todo.extend(on.iter().map(at));
         }
         From::Derived { select, .. } => todo.push(Node::Select(select, d + 1)),
+        From::Dictionary { .. } => {}
     }
 }
 

@@ -251,7 +251,7 @@ fn source(
                 series(a, z, n, stop, &b.filter)?
             }
         }
-        (From::Join { .. } | From::Derived { .. }, _) => {
+        (From::Join { .. } | From::Derived { .. } | From::Dictionary { .. }, _) => {
             let shape = b
                 .join
                 .as_ref()

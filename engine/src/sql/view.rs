@@ -13,6 +13,12 @@
 //! a view's blocks can never take the access path of the statement's own
 //! blocks, nor of another view's, nor of an earlier definition of itself.
 //!
+//! The data dictionary views (`user_tables`, `user_indexes`,
+//! `user_ind_columns`, `user_tab_columns`: `catalog::views`) are named like
+//! tables too; a reference to one becomes `From::Dictionary`, whose rows the
+//! join layer reads from the catalog when the query runs. A table or view
+//! of the user's own with such a name hides it.
+//!
 //! Limits: a view is read-only here (INSERT, UPDATE and DELETE name
 //! tables), and `AS OF SCN` applies to tables, not views.
 
@@ -35,17 +41,34 @@ pub(super) fn expand(s: &Context, sel: &Select) -> Result<Option<Select>> {
 
 fn names_a_view(s: &Context, from: &From) -> bool {
     match from {
-        From::Table { name, .. } => s.schema().catalog.read().views.contains_key(name),
+        From::Table { name, .. } => {
+            let cat = s.schema().catalog.read();
+            cat.views.contains_key(name) || is_dictionary(&cat, name)
+        }
         From::Join { left, right, .. } => names_a_view(s, left) || names_a_view(s, right),
-        From::Derived { .. } | From::Series { .. } | From::Dual => false,
+        From::Derived { .. } | From::Dictionary { .. } | From::Series { .. } | From::Dual => false,
     }
+}
+
+/// A dictionary view's name that no table or view of the user's hides.
+fn is_dictionary(cat: &crate::catalog::Catalog, name: &str) -> bool {
+    crate::catalog::views::VIEWS.contains(&name)
+        && !cat.tables.contains_key(name)
+        && !cat.views.contains_key(name)
 }
 
 fn expand_from(s: &Context, from: &From) -> Result<From> {
     Ok(match from {
         From::Table { name, alias, as_of } => {
-            let def = s.schema().catalog.read().views.get(name).cloned();
+            let (def, dictionary) = {
+                let cat = s.schema().catalog.read();
+                (cat.views.get(name).cloned(), is_dictionary(&cat, name))
+            };
             match def {
+                None if dictionary && as_of.is_none() => From::Dictionary {
+                    name: name.clone(),
+                    alias: alias.clone(),
+                },
                 None => from.clone(),
                 Some(_) if as_of.is_some() => {
                     return Err(Error::Sql(format!(
