@@ -42,6 +42,9 @@
 //! Literals are generated as small integer "seeds" and printed according to
 //! the column's type when the script is rendered, so proptest can shrink a
 //! failing case while its script stays well-typed.
+//!
+//! Joins of 2 to 4 tables, forced into each join method by hint, are the
+//! `joins` module's own generator.
 
 use std::sync::Arc;
 
@@ -49,6 +52,9 @@ use blocklab::storage::SimBackend;
 use blocklab::{Config, Database, Session, Value};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
+
+#[path = "sql_differential/joins.rs"]
+mod joins;
 
 /// The text values: short, lower-case, sharing prefixes so that LIKE
 /// patterns and range predicates both select something.

@@ -381,3 +381,36 @@ fn a_hash_join_larger_than_its_work_area_spills_in_one_pass() {
     assert_eq!(r.stats.get(Stat::WorkareaOnepass), 1);
     assert_eq!(r.rows, vec![vec![Int(2000), Int(1990)]]);
 }
+
+/// Each SORT JOIN of a merge join shows its own input: the rows it sorts
+/// and what reading and sorting them costs (the input's cost plus one
+/// cost unit per 100 rows sorted), not the whole join's estimate again;
+/// the MERGE JOIN adds the merge of both.
+#[test]
+fn sort_join_lines_show_their_own_input() {
+    let (_db, mut s) = big();
+    let ex = s
+        .execute(
+            "EXPLAIN PLAN FOR SELECT /*+ LEADING(d e) FULL(d) USE_MERGE(e) FULL(e) */ d.id, e.id \
+             FROM dept d JOIN emp e ON e.dept = d.id WHERE d.dname = 'd3'",
+        )
+        .unwrap()
+        .explain
+        .unwrap();
+    let ops: Vec<(&str, u64, u64)> = ex
+        .lines
+        .iter()
+        .map(|l| (l.operation.as_str(), l.rows, l.cost))
+        .collect();
+    // 0 SELECT, 1 MERGE JOIN, 2 SORT JOIN, 3 dept, 4 SORT JOIN, 5 emp.
+    assert_eq!(ops[2].0, "SORT JOIN");
+    assert_eq!(ops[4].0, "SORT JOIN");
+    // dept: 1 row estimated (20 distinct names); emp: 2,000 rows.
+    assert_eq!((ops[2].1, ops[3].1), (1, 1));
+    assert_eq!((ops[4].1, ops[5].1), (2000, 2000));
+    // Sorting 1 row costs 1 unit on top of the scan; 2,000 rows 20.
+    assert_eq!(ops[2].2, ops[3].2 + 1);
+    assert_eq!(ops[4].2, ops[5].2 + 20);
+    // The merge of 2,001 rows: 21 more.
+    assert_eq!(ops[1].2, ops[2].2 + ops[4].2 + 21);
+}

@@ -24,14 +24,26 @@
 //!   never compared: the two databases have different statistics by
 //!   design, so the estimates differ even when the access path is the same.
 //! * **Impact** ([`Impact`], [`ImpactTable`]): each compared column has a
-//!   level, high (ACCESSTYPE, ACCESSNAME, MATCHCOLS, INDEXONLY), medium
-//!   (SORTC_ORDERBY, SORTC_GROUPBY, SORTC_UNIQ, METHOD, PREFETCH) or low
-//!   (the rest) by default; a user file of `COLUMN=high|medium|low|ignore`
-//!   lines overrides them. An ignored column is not compared at all. A row
-//!   that is in one plan only weighs as much as the heaviest compared
-//!   column it sets (a value other than blank, `N` or `0`), and at least
-//!   low: a sort step of its own (METHOD 3, SORTC_ORDERBY Y) is medium.
-//!   A statement's impact is the highest impact of its differences.
+//!   level, high (ACCESSTYPE, ACCESSNAME, MATCHCOLS, INDEXONLY, METHOD,
+//!   TNAME), medium (SORTC_ORDERBY, SORTC_GROUPBY, SORTC_UNIQ, PREFETCH) or
+//!   low (the rest) by default; a user file of
+//!   `COLUMN=high|medium|low|ignore` lines overrides them. An ignored
+//!   column is not compared at all. A row that is in one plan only weighs
+//!   as much as the heaviest compared column it sets (a value other than
+//!   blank, `N` or `0`), and at least low; METHOD 3 only marks a sort
+//!   step, which weighs what its sort flags weigh: a sort of its own
+//!   (METHOD 3, SORTC_ORDERBY Y) is medium. A statement's impact is the
+//!   highest impact of its differences.
+//! * **Join plans**: a join has one row per table, PLANNO in join order,
+//!   and METHOD saying how that table joins the rows before it: 0 the
+//!   first table, 1 nested loops, 2 merge scan (sort-merge, and the
+//!   cartesian merge join), 5 hash join — DB2 z/OS has no hash join and
+//!   uses 4 for its hybrid join, so blocklab gives hash join a code of its
+//!   own (the book, appendix "Reading plans"). Rows are matched by
+//!   (QBLOCKNO, PLANNO), so a changed join order shows as TNAME changing
+//!   at a PLANNO, and a changed join method as METHOD changing: both high,
+//!   because either can multiply the gets (a nested loop that probes the
+//!   inner table once per outer row where a hash join read it once).
 //! * **The three counts** are DB2's: a plan is unchanged only when every
 //!   row of both plans found an equal partner. Counting rows, not just
 //!   differences, is what catches a step that appears or disappears (a
@@ -41,18 +53,22 @@
 //! database's own stored statistics (`ANALYZE TABLE` persists them), and
 //! with `run` also executes each SELECT in both: first the plan the
 //! database chose, then — when the plans differ and the statement carries
-//! no hint of its own — the other database's plan, forced with a `FULL` or
-//! `INDEX` hint, so the report shows what each plan really costs in each
+//! no hint of its own — the other database's plan, forced with `FULL` or
+//! `INDEX` hints (and `LEADING` plus the join-method hints for a join), so
+//! the report shows what each plan really costs in each
 //! database (consistent gets, db block gets, rows), measured by the
 //! session counters, never by time. Each run is executed twice and the
 //! second execution measured, so that a first reader's delayed block
 //! cleanout is not counted against a plan. DML is never executed.
 //!
-//! Simplifications compared with DB2's tooling: one query block per
-//! statement (blocklab's optimizer plans one table at a time), so rows are
-//! matched by (QBLOCKNO, PLANNO) with no attempt to pair a moved step; the
-//! forced plan is reproduced with hints only, and the report says whether
-//! the forced EXPLAIN really matches the plan it imitates.
+//! Simplifications compared with DB2's tooling: rows are matched by
+//! (QBLOCKNO, PLANNO) with no attempt to pair a moved step (a join order
+//! that swaps two tables differs at both PLANNOs); the forced plan is
+//! reproduced with hints only — FULL / INDEX for each table, and for a
+//! join LEADING in the plan's order with USE_NL / USE_MERGE / USE_HASH
+//! per joined table, named by table name, so a statement that gives its
+//! tables aliases cannot be forced — and the report says whether the
+//! forced EXPLAIN really matches the plan it imitates.
 
 mod databases;
 mod report;
@@ -133,15 +149,15 @@ pub struct ImpactTable {
 }
 
 impl Default for ImpactTable {
-    /// high: ACCESSTYPE, ACCESSNAME, MATCHCOLS, INDEXONLY; medium:
-    /// SORTC_ORDERBY, SORTC_GROUPBY, SORTC_UNIQ, METHOD, PREFETCH; low:
-    /// TNAME, SORTN_JOIN, SORTC_JOIN.
+    /// high: ACCESSTYPE, ACCESSNAME, MATCHCOLS, INDEXONLY, METHOD, TNAME;
+    /// medium: SORTC_ORDERBY, SORTC_GROUPBY, SORTC_UNIQ, PREFETCH; low:
+    /// SORTN_JOIN, SORTC_JOIN.
     fn default() -> Self {
         let levels = COMPARED.map(|c| match c {
-            "ACCESSTYPE" | "ACCESSNAME" | "MATCHCOLS" | "INDEXONLY" => Impact::High,
-            "SORTC_ORDERBY" | "SORTC_GROUPBY" | "SORTC_UNIQ" | "METHOD" | "PREFETCH" => {
-                Impact::Medium
+            "ACCESSTYPE" | "ACCESSNAME" | "MATCHCOLS" | "INDEXONLY" | "METHOD" | "TNAME" => {
+                Impact::High
             }
+            "SORTC_ORDERBY" | "SORTC_GROUPBY" | "SORTC_UNIQ" | "PREFETCH" => Impact::Medium,
             _ => Impact::Low,
         });
         ImpactTable { levels }
@@ -373,9 +389,14 @@ pub fn compare(a: &Explain, b: &Explain, impact: &ImpactTable) -> PlanComparison
                     .map(|&(c, _)| (c, value(row, c)))
                     .filter(|(_, v)| !is_unset(v))
                     .collect();
+                // METHOD 3 only says "this row is a sort": the sort flags
+                // it sets weigh the step, not the join-method level.
                 let level = compared
                     .iter()
-                    .filter(|(c, _)| set.iter().any(|(s, _)| s == c))
+                    .filter(|(c, _)| {
+                        set.iter()
+                            .any(|(s, v)| s == c && (*s, v.as_str()) != ("METHOD", "3"))
+                    })
                     .map(|&(_, l)| l)
                     .max()
                     .unwrap_or(Impact::Low)
@@ -542,10 +563,85 @@ mod tests {
                 column: None,
                 a: None,
                 b: Some("METHOD=3 SORTC_ORDERBY=Y".into()),
-                // METHOD and SORTC_ORDERBY are both medium.
+                // METHOD 3 marks a sort step; SORTC_ORDERBY is medium.
                 impact: Impact::Medium,
             }]
         );
+    }
+
+    /// Row `planno` of a join: table `t` read by a full scan, joined by
+    /// `method` (0 first table, 1 nested loops, 2 merge, 5 hash).
+    fn join_row(planno: u32, t: &str, method: u32) -> PlanTableRow {
+        PlanTableRow {
+            planno,
+            method,
+            tname: t.into(),
+            ..full_scan()
+        }
+    }
+
+    #[test]
+    fn a_join_method_change_differs_at_high_impact() {
+        // Same order, same accesses: only the method that joins ORD.
+        let c = compare(
+            &plan(vec![join_row(1, "CUST", 0), join_row(2, "ORD", 1)]),
+            &plan(vec![join_row(1, "CUST", 0), join_row(2, "ORD", 5)]),
+            &ImpactTable::default(),
+        );
+        // Row 1 equal, row 2 not: 1 ≠ 2 = 2.
+        assert_eq!((c.rows_equal, c.rows_b, c.rows_a), (1, 2, 2));
+        assert_eq!(
+            c.differences,
+            [Difference {
+                qblockno: 1,
+                planno: 2,
+                column: Some("METHOD".into()),
+                a: Some("1".into()),
+                b: Some("5".into()),
+                impact: Impact::High,
+            }]
+        );
+        assert_eq!(c.impact(), Some(Impact::High));
+    }
+
+    #[test]
+    fn a_join_order_change_shows_as_tname_changing_at_each_planno() {
+        // A: CUST drives a nested loop into ORD; B: ORD first, CUST hashed.
+        let c = compare(
+            &plan(vec![join_row(1, "CUST", 0), join_row(2, "ORD", 1)]),
+            &plan(vec![join_row(1, "ORD", 0), join_row(2, "CUST", 5)]),
+            &ImpactTable::default(),
+        );
+        let cols: Vec<(u32, &str, Impact)> = c
+            .differences
+            .iter()
+            .map(|d| (d.planno, d.column.as_deref().unwrap(), d.impact))
+            .collect();
+        assert_eq!(
+            cols,
+            [
+                (1, "TNAME", Impact::High),
+                (2, "METHOD", Impact::High),
+                (2, "TNAME", Impact::High),
+            ]
+        );
+        assert_eq!((c.rows_equal, c.rows_b, c.rows_a), (0, 2, 2));
+    }
+
+    #[test]
+    fn a_table_joined_in_one_plan_only_weighs_high() {
+        // B joins a third table: a row with METHOD 1 and a TNAME.
+        let c = compare(
+            &plan(vec![join_row(1, "CUST", 0), join_row(2, "ORD", 5)]),
+            &plan(vec![
+                join_row(1, "CUST", 0),
+                join_row(2, "ORD", 5),
+                join_row(3, "REGION", 1),
+            ]),
+            &ImpactTable::default(),
+        );
+        assert_eq!((c.rows_equal, c.rows_b, c.rows_a), (2, 3, 2));
+        assert_eq!(c.impact(), Some(Impact::High));
     }
 
     #[test]
@@ -559,8 +655,8 @@ mod tests {
 
     #[test]
     fn an_impact_file_overrides_levels_and_refuses_what_it_cannot_mean() {
-        let t = ImpactTable::from_overrides("tname = HIGH\n\n-- comment\nMETHOD=low").unwrap();
-        assert_eq!(t.level("TNAME"), Impact::High);
+        let t = ImpactTable::from_overrides("tname = LOW\n\n-- comment\nMETHOD=low").unwrap();
+        assert_eq!(t.level("TNAME"), Impact::Low);
         assert_eq!(t.level("METHOD"), Impact::Low);
         assert_eq!(t.level("ACCESSTYPE"), Impact::High, "untouched default");
         for bad in [

@@ -29,6 +29,31 @@ pub fn pins() -> Vec<Pin> {
             ],
         ),
         // ANCHOR_END: C31
+        // ANCHOR: C33
+        (
+            "C33",
+            Verdict::Holds,
+            vec![
+                ("customers", 1000),
+                ("orders", 2000),
+                ("test.regions", 10),
+                ("prod.regions", 500),
+                ("test.join_method", 5),
+                ("prod.join_method", 1),
+                ("rows_equal", 1),
+                ("rows_in_b", 2),
+                ("rows_in_a", 2),
+                ("method.high_impact", 1),
+                ("tname.high_impact", 0),
+                ("test.rows", 200),
+                ("prod.rows", 4),
+                ("test.own_plan_gets", 16),
+                ("test.prod_plan_gets", 406),
+                ("prod.own_plan_gets", 14),
+                ("prod.test_plan_gets", 16),
+            ],
+        ),
+        // ANCHOR_END: C33
         // ANCHOR: C41
         (
             "C41",

@@ -62,7 +62,10 @@ pub use dml::{
 };
 pub use dml::{c35_predicted_gets, c35_verdict, ratio_ci, C35Evidence, C35Fetch, C35_ARRAY_SIZES};
 pub use index::{c24_verdict, c26_verdict, C24Evidence, C26Evidence};
-pub use ops::{c31_verdict, c41_verdict, c42_verdict, C31Evidence, C41Evidence, C42Evidence};
+pub use ops::{
+    c31_verdict, c33_verdict, c41_verdict, c42_verdict, C31Evidence, C33Evidence, C41Evidence,
+    C42Evidence,
+};
 pub use physical::{
     c06_verdict, c07_verdict, c08_verdict, c30_verdict, c32_verdict, c34_verdict, c40_verdict,
     C06Evidence, C06Point, C07Cleanout, C07Evidence, C07Run, C08Evidence, C08Queue, C08Throughput,

@@ -1,6 +1,11 @@
 //! Plan stability and operations labs: plans that change between test and
-//! production (C31); who changed the schema, read back from the redo
-//! (C41); getting the data back after a damaging change (C42).
+//! production (C31), by join method too (C33, `join_regression`); who
+//! changed the schema, read back from the redo (C41); getting the data
+//! back after a damaging change (C42).
+
+mod join_regression;
+
+pub use join_regression::{c33_verdict, C33Evidence};
 
 use super::{report, Evidence, Lab, LabCtx, Report, Verdict};
 use blocklab::db::Database;
@@ -15,6 +20,12 @@ pub(super) fn labs() -> Vec<Lab> {
             title: C31.1,
             claim: C31.2,
             run: c31,
+        },
+        Lab {
+            id: join_regression::C33.0,
+            title: join_regression::C33.1,
+            claim: join_regression::C33.2,
+            run: join_regression::c33,
         },
         Lab {
             id: C41.0,

@@ -162,15 +162,54 @@ fn first_keyword(sql: &str) -> String {
 /// The hint that makes the optimizer take the plan of `row` (a table
 /// access row), if the row says enough to name one.
 fn forcing_hint(row: &PlanTableRow) -> Option<String> {
+    access_hint(row).map(|h| format!("/*+ {h} */"))
+}
+
+/// `FULL(t)` or `INDEX(t i)` for one table access row.
+fn access_hint(row: &PlanTableRow) -> Option<String> {
     let t = row.tname.to_ascii_lowercase();
     match row.accesstype.as_str() {
-        "R" if !t.is_empty() => Some(format!("/*+ FULL({t}) */")),
+        "R" if !t.is_empty() => Some(format!("FULL({t})")),
         "I" | "I1" | "N" if !t.is_empty() && !row.accessname.is_empty() => Some(format!(
-            "/*+ INDEX({t} {}) */",
+            "INDEX({t} {})",
             row.accessname.to_ascii_lowercase()
         )),
         _ => None,
     }
+}
+
+/// The hint that makes the optimizer take a join plan: `LEADING` in the
+/// plan's table order (PLANNO), the method of every joined table
+/// (METHOD 1 `USE_NL`, 2 `USE_MERGE`, 5 `USE_HASH`) and each table's
+/// access. Tables are named by TNAME, so the hint forces the plan only
+/// when the statement names its tables without aliases (the caller
+/// checks the forced EXPLAIN against the plan).
+fn join_forcing_hint(rows: &[&PlanTableRow]) -> Option<String> {
+    let mut order = Vec::new();
+    let mut parts = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let t = r.tname.to_ascii_lowercase();
+        if t.is_empty() {
+            return None;
+        }
+        let method = match (i, r.method) {
+            (0, 0) => None,
+            (i, 1) if i > 0 => Some("USE_NL"),
+            (i, 2) if i > 0 => Some("USE_MERGE"),
+            (i, 5) if i > 0 => Some("USE_HASH"),
+            _ => return None,
+        };
+        if let Some(m) = method {
+            parts.push(format!("{m}({t})"));
+        }
+        parts.push(access_hint(r)?);
+        order.push(t);
+    }
+    Some(format!(
+        "/*+ LEADING({}) {} */",
+        order.join(" "),
+        parts.join(" ")
+    ))
 }
 
 /// EXPLAINs every statement in both databases and compares the plans;
@@ -240,8 +279,8 @@ fn run_both(
         return;
     }
     let changed = d.status() == Status::Changed;
-    // The other database's plan, forced: only when the plans differ, the
-    // statement has no hints of its own, and its plan has one table access.
+    // The other database's plan, forced: only when the plans differ and
+    // the statement has no hints of its own.
     let forced = |e: &Option<Explain>| -> std::result::Result<String, String> {
         if d.sql.contains("/*+") {
             return Err("the statement has hints of its own".into());
@@ -254,7 +293,8 @@ fn run_both(
             .collect();
         match rows.as_slice() {
             [r] => forcing_hint(r).ok_or_else(|| "no hint forces this access".into()),
-            _ => Err("the plan has no single table access".into()),
+            [] => Err("the plan has no table access".into()),
+            rows => join_forcing_hint(rows).ok_or_else(|| "no hint forces this join".into()),
         }
     };
     // (database, its session, the other plan and how to force it)
@@ -358,5 +398,35 @@ mod tests {
             Some("/*+ INDEX(t t_pk) */")
         );
         assert_eq!(forcing_hint(&sort_row()), None);
+    }
+
+    #[test]
+    fn a_join_plan_is_forced_by_leading_the_methods_and_the_accesses() {
+        let first = PlanTableRow {
+            tname: "CUST".into(),
+            ..full_scan()
+        };
+        let nl = PlanTableRow {
+            planno: 2,
+            method: 1,
+            tname: "ORD".into(),
+            accessname: "ORD_CUST".into(),
+            ..index_scan()
+        };
+        let hash = PlanTableRow {
+            planno: 3,
+            method: 5,
+            tname: "REGION".into(),
+            ..full_scan()
+        };
+        assert_eq!(
+            join_forcing_hint(&[&first, &nl, &hash]).as_deref(),
+            Some(
+                "/*+ LEADING(cust ord region) FULL(cust) USE_NL(ord) INDEX(ord ord_cust) \
+                 USE_HASH(region) FULL(region) */"
+            )
+        );
+        // A sort row has no table to name: no hint.
+        assert_eq!(join_forcing_hint(&[&first, &sort_row()]), None);
     }
 }

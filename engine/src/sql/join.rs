@@ -1239,11 +1239,19 @@ impl JoinPlan {
             Method::Merge => {
                 top.filter = (!filters.is_empty()).then(|| filters.join(" AND "));
                 out.push(top);
-                let mut sj = line("SORT JOIN", None, st.rows, st.cost);
+                // Each SORT JOIN shows its own input, read and sorted (the
+                // terms of the merge cost in `step`), not the join's
+                // estimate: the outer rows so far, then the inner table.
+                let (outer_rows, outer_cost) = match k {
+                    1 => (self.leaves[self.first].rows, self.leaves[self.first].cost),
+                    _ => (self.steps[k - 2].rows, self.steps[k - 2].cost),
+                };
+                let mut sj = line("SORT JOIN", None, outer_rows, outer_cost + cpu(outer_rows));
                 sj.depth = depth + 1;
                 out.push(sj);
                 self.lines_of(k - 1, depth + 2, shape, names, out);
-                let mut sj = line("SORT JOIN", None, self.leaves[st.rel].rows, st.cost);
+                let inner = &self.leaves[st.rel];
+                let mut sj = line("SORT JOIN", None, inner.rows, inner.cost + cpu(inner.rows));
                 sj.depth = depth + 1;
                 sj.access = Some(keys.join(" AND "));
                 out.push(sj);
