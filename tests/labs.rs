@@ -16,6 +16,8 @@ mod pins_access;
 mod pins_dml;
 #[path = "labs_pins/index.rs"]
 mod pins_index;
+#[path = "labs_pins/joins.rs"]
+mod pins_joins;
 #[path = "labs_pins/ops.rs"]
 mod pins_ops;
 #[path = "labs_pins/physical.rs"]
@@ -29,6 +31,7 @@ fn pinned() -> Vec<Pin> {
     v.extend(pins_access::pins());
     v.extend(pins_dml::pins());
     v.extend(pins_index::pins());
+    v.extend(pins_joins::pins());
     v.extend(pins_ops::pins());
     v.extend(pins_physical::pins());
     v

@@ -232,6 +232,12 @@ pub(crate) fn in_list(from: i64, n: usize) -> String {
     format!("({})", v.join(", "))
 }
 
+/// The values `vals` as a SQL list `(a, b, …)`.
+pub(crate) fn in_list_of(vals: &[u64]) -> String {
+    let v: Vec<String> = vals.iter().map(u64::to_string).collect();
+    format!("({})", v.join(", "))
+}
+
 /// `a / b` in thousandths, rounded (relative errors and ratios as counters).
 pub(crate) fn permille(a: u64, b: u64) -> u64 {
     (a * 1000 + b / 2).checked_div(b).unwrap_or(0)

@@ -44,6 +44,7 @@
 mod access;
 mod dml;
 mod index;
+mod joins;
 mod ops;
 mod physical;
 pub mod rng;
@@ -62,6 +63,10 @@ pub use dml::{
 };
 pub use dml::{c35_predicted_gets, c35_verdict, ratio_ci, C35Evidence, C35Fetch, C35_ARRAY_SIZES};
 pub use index::{c24_verdict, c26_verdict, C24Evidence, C26Evidence};
+pub use joins::{
+    c27_timing_note, c27_verdict, c28_verdict, C27Evidence, C27Method, C27Point, C28Evidence,
+    C28Form, C28Point, C27_MARGIN_PERCENT,
+};
 pub use ops::{
     c31_verdict, c33_verdict, c41_verdict, c42_verdict, C31Evidence, C33Evidence, C41Evidence,
     C42Evidence,
@@ -505,6 +510,7 @@ pub fn registry() -> Vec<Lab> {
     v.extend(access::labs());
     v.extend(dml::labs());
     v.extend(index::labs());
+    v.extend(joins::labs());
     v.extend(ops::labs());
     v.extend(physical::labs());
     // Catalogue order: the groups interleave (C25 is in `access`, C24 and
