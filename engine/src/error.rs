@@ -188,6 +188,24 @@ pub enum Error {
         values: usize,
         columns: usize,
     },
+    /// An UPDATE or DELETE through a join view changes a column of a table
+    /// that is not key-preserved: some other table of the join is not
+    /// joined through one of its PRIMARY KEY or UNIQUE keys, so a row of
+    /// this table may appear more than once in the view (Oracle's
+    /// ORA-01779 "cannot modify a column which maps to a non key-preserved
+    /// table").
+    #[error("cannot modify a column which maps to a non key-preserved table: {column}")]
+    NonKeyPreserved { column: String },
+    /// A MERGE matched one target row with more than one source row
+    /// (Oracle's ORA-30926 "unable to get a stable set of rows in the
+    /// source tables"): which source row's values it would take is
+    /// undefined.
+    #[error("unable to get a stable set of rows in the source tables: target row {rowid} is matched by more than one source row")]
+    UnstableMerge { rowid: String },
+    /// A MERGE's UPDATE SET names a column its ON clause reads (Oracle's
+    /// ORA-38104 "Columns referenced in the ON Clause cannot be updated").
+    #[error("columns referenced in the ON clause cannot be updated: {column}")]
+    MergeOnColumn { column: String },
     /// An arm of a compound SELECT (`UNION`, `INTERSECT`, `EXCEPT`) has
     /// another number of result columns than the first (Oracle's ORA-01789
     /// "query block has incorrect number of result columns"); `arm` counts
@@ -279,6 +297,9 @@ impl Error {
             Error::AmbiguousColumn { .. } => "ORA-00918",
             Error::SubqueryRows => "ORA-01427",
             Error::ViewColumns { .. } => "ORA-01730",
+            Error::NonKeyPreserved { .. } => "ORA-01779",
+            Error::UnstableMerge { .. } => "ORA-30926",
+            Error::MergeOnColumn { .. } => "ORA-38104",
             Error::RecursionLimit { .. } => "ORA-00036",
             Error::CompoundColumns { .. } => "ORA-01789",
             Error::CompoundOrderBy { .. } => "ORA-01785",

@@ -46,6 +46,7 @@ use crate::value::{decode_row, encode_row, Column, Row, Value};
 mod ddl;
 mod recursive;
 mod set_ops;
+pub(crate) use set_ops::{Found, FoundChange};
 
 pub(crate) use recursive::Caller;
 pub use recursive::MAX_RECURSIVE_DEPTH;

@@ -28,6 +28,9 @@
 //! row is latched (`update_query_unlatched`), a change since to a column
 //! they read restarting the statement.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use super::*;
 use crate::access::eval;
 
@@ -345,6 +348,112 @@ impl Context {
                 stats.add(Stat::RowsProcessed, n);
                 return Ok(n);
             }
+        })
+    }
+}
+
+/// What a statement that finds its rows with a query does to one of them.
+#[derive(Clone, Debug)]
+pub(crate) enum FoundChange {
+    /// Set these column positions to these values (computed from the
+    /// query's row, applied to the locked current version).
+    Update(Vec<(usize, Value)>),
+    Delete,
+}
+
+/// A row a query found for a statement to change.
+#[derive(Clone, Debug)]
+pub(crate) struct Found {
+    pub(crate) rowid: RowId,
+    /// The version the query saw (the write-consistency comparison).
+    pub(crate) seen: Row,
+    pub(crate) change: FoundChange,
+}
+
+/// The query behind [`Context::change_found`]: the rows to change, and
+/// the rows to insert.
+pub(crate) type FoundFinder<'a> = dyn Fn() -> Result<(Vec<Found>, Vec<Row>)> + 'a;
+
+impl Context {
+    /// A DML statement whose rows a query finds: an UPDATE or DELETE
+    /// through a join view, a MERGE (`sql::one_sql`). `find` runs the
+    /// query (a join, on a fresh statement snapshot each time it is
+    /// called) and says what to do to each row of `table` it found, and
+    /// which rows to insert. Each found row is then changed in current
+    /// mode after its lock, by the same write-consistency loop as a
+    /// searched UPDATE ([`Self::restartable`]): a row whose `watched`
+    /// columns differ from the version found restarts the statement, and
+    /// the query runs again. The inserts come last, in the same statement
+    /// (one undo/redo stream; all or nothing). Returns the rows changed,
+    /// deleted and inserted.
+    pub(crate) fn change_found(
+        &mut self,
+        table: &str,
+        watched: &[usize],
+        find: &FoundFinder<'_>,
+    ) -> Result<u64> {
+        let rules = self.rules(table)?;
+        let pending: RefCell<HashMap<RowId, FoundChange>> = RefCell::new(HashMap::new());
+        let inserts: RefCell<Vec<Row>> = RefCell::new(Vec::new());
+        let finder = |_: &Kernel, _: &SessionStats, _: Snapshot| {
+            let (found, ins) = find()?;
+            let mut p = pending.borrow_mut();
+            p.clear();
+            let mut out = Vec::with_capacity(found.len());
+            for f in found {
+                p.insert(f.rowid, f.change);
+                out.push((f.rowid, f.seen));
+            }
+            *inserts.borrow_mut() = ins;
+            Ok(out)
+        };
+        let change = |core: &Kernel,
+                      stats: &SessionStats,
+                      txn: &mut TxnCtx,
+                      at: ReadPoint,
+                      rules: &Rules,
+                      rowid: RowId,
+                      seen: &Row|
+         -> Result<bool> {
+            let what = pending.borrow().get(&rowid).cloned();
+            match what {
+                Some(FoundChange::Update(sets)) => {
+                    let r = dml::update_row(core, stats, txn, at, rules, rowid, |cur| {
+                        if !same_on(Some(watched), seen, cur) {
+                            return Ok(None);
+                        }
+                        let mut new = cur.clone();
+                        for (c, v) in &sets {
+                            if let Some(slot) = new.get_mut(*c) {
+                                *slot = v.clone();
+                            }
+                        }
+                        Ok(Some(rules.def.check_row(new)?))
+                    })?;
+                    Ok(r.is_some())
+                }
+                Some(FoundChange::Delete) => {
+                    dml::delete_row_if(core, stats, txn, at, rules, rowid, |cur| {
+                        Ok(same_on(Some(watched), seen, cur))
+                    })
+                }
+                None => Err(Error::Internal("a found row without its change".into())),
+            }
+        };
+        self.statement(|s| {
+            let n = s.restartable(&rules, &finder, &change)?;
+            let rows = inserts.take();
+            if rows.is_empty() {
+                return Ok(n);
+            }
+            let rows = rows
+                .into_iter()
+                .map(|r| rules.def.check_row(r))
+                .collect::<Result<Vec<_>>>()?;
+            let (core, _, txn, stats) = s.dml_parts()?;
+            dml::insert_rows(&core, stats, txn, &rules, &rows)?;
+            stats.add(Stat::RowsProcessed, rows.len() as u64);
+            Ok(n + rows.len() as u64)
         })
     }
 }

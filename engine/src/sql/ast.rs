@@ -106,15 +106,36 @@ pub enum Stmt {
         source: InsertSource,
     },
     Select(Box<Select>),
+    /// `UPDATE t [alias] SET … [WHERE …]`: the alias (else the table
+    /// name) qualifies the target's columns, so a correlated subquery's
+    /// `alias.c` reads the row being updated.
     Update {
         table: String,
-        sets: Vec<(String, Expr)>,
+        alias: Option<String>,
+        sets: Vec<Assign>,
         filter: Option<Expr>,
     },
     Delete {
         table: String,
+        alias: Option<String>,
         filter: Option<Expr>,
     },
+    /// `UPDATE (SELECT … FROM a JOIN b …) SET … [WHERE …]`: an update
+    /// through a join view (`sql::one_sql`); the SET and WHERE name the
+    /// view's columns.
+    UpdateView {
+        view: Box<Select>,
+        sets: Vec<Assign>,
+        filter: Option<Expr>,
+    },
+    /// `DELETE FROM (SELECT … FROM a JOIN b …) [WHERE …]`: deletes from the
+    /// view's key-preserved table.
+    DeleteView {
+        view: Box<Select>,
+        filter: Option<Expr>,
+    },
+    /// `MERGE INTO target USING source ON (…) WHEN …`
+    Merge(Box<Merge>),
     Commit,
     Rollback,
     /// `SET TRANSACTION ISOLATION LEVEL …`: the next transaction only.
@@ -135,6 +156,61 @@ pub enum Stmt {
         table: String,
     },
     Explain(Box<Stmt>),
+}
+
+/// One item of an UPDATE's SET list.
+#[derive(Clone, Debug)]
+pub enum Assign {
+    /// `c = expr`
+    Column(String, Expr),
+    /// `(a, b) = (SELECT x, y …)`: one subquery gives several columns
+    /// (Oracle's form), run once per row, not once per column.
+    Row(Vec<String>, Box<Select>),
+}
+
+impl Assign {
+    /// The columns it sets.
+    pub fn columns(&self) -> Vec<&str> {
+        match self {
+            Assign::Column(c, _) => vec![c.as_str()],
+            Assign::Row(cs, _) => cs.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// `MERGE INTO target [alias] USING source [alias] ON (cond)` with its
+/// WHEN branches (either may be missing, not both).
+#[derive(Clone, Debug)]
+pub struct Merge {
+    pub target: String,
+    pub target_alias: Option<String>,
+    /// A table or a subquery (a derived table), with its alias.
+    pub source: From,
+    pub on: Expr,
+    /// `WHEN MATCHED THEN UPDATE SET … [WHERE …] [DELETE WHERE …]`
+    pub matched: Option<MergeUpdate>,
+    /// `WHEN NOT MATCHED THEN INSERT [(cols)] VALUES (…) [WHERE …]`
+    pub not_matched: Option<MergeInsert>,
+}
+
+/// MERGE's WHEN MATCHED branch.
+#[derive(Clone, Debug)]
+pub struct MergeUpdate {
+    pub sets: Vec<Assign>,
+    /// Only matched rows where it is true are updated.
+    pub filter: Option<Expr>,
+    /// Of the rows updated, those where it is true (on the new values)
+    /// are deleted.
+    pub delete: Option<Expr>,
+}
+
+/// MERGE's WHEN NOT MATCHED branch.
+#[derive(Clone, Debug)]
+pub struct MergeInsert {
+    pub columns: Option<Vec<String>>,
+    pub values: Vec<Expr>,
+    /// Only source rows where it is true are inserted.
+    pub filter: Option<Expr>,
 }
 
 #[derive(Clone, Debug)]

@@ -833,7 +833,8 @@ fn bind_items(
                     _ => None,
                 };
                 let before = items.len();
-                for (i, n) in names.iter().enumerate().filter(|(_, n)| !n.is_empty()) {
+                let shown = |n: &String| !n.is_empty() && !n.ends_with(super::join::ROWID_COL);
+                for (i, n) in names.iter().enumerate().filter(|(_, n)| shown(n)) {
                     let (qual, bare) = match n.split_once('.') {
                         Some((q, c)) => (Some(q), c),
                         None => (None, n.as_str()),

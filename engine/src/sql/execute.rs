@@ -29,6 +29,7 @@ use super::eval::to_pred;
 use super::explain::{line, number_chain, Explain};
 use super::optimizer::{self, Request};
 use super::select::select;
+use super::subquery::{bind_subquery, row_items, Kind};
 use super::SqlResult;
 use crate::access::Pred;
 use crate::catalog::TableDef;
@@ -158,6 +159,7 @@ fn cx_of<'a>(
         fetch_size: 0,
         outer: &[],
         probing: false,
+        rowid_of: None,
     }
 }
 
@@ -191,6 +193,11 @@ pub(super) struct Cx<'a> {
     /// Binding only to find which outer columns a subquery reads: run no
     /// subquery.
     pub(super) probing: bool,
+    /// The relation (by alias or table name) of this query block's join
+    /// whose rowid the rows carry, in a hidden last column of that
+    /// relation (`join::ROWID_COL`): DML through a join (`one_sql`) finds
+    /// its rows with a query. Not inherited by subqueries or derived tables.
+    pub(super) rowid_of: Option<&'a str>,
 }
 
 /// A result with only an acknowledgement ("Commit complete.").
@@ -201,7 +208,7 @@ pub(super) fn message(m: &str) -> SqlResult {
     }
 }
 
-fn affected(n: u64, verb: &str) -> SqlResult {
+pub(super) fn affected(n: u64, verb: &str) -> SqlResult {
     SqlResult {
         affected: Some(n),
         message: Some(format!("{n} row{} {verb}.", if n == 1 { "" } else { "s" })),
@@ -257,17 +264,37 @@ fn run(s: &mut Context, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
         }
         Stmt::Update {
             table,
+            alias,
             sets,
             filter,
         } => {
-            let t = Target::new(s, cx, table, filter.as_ref())?;
+            if let Some(view) = super::view::stored_query(s, table)? {
+                let n = super::one_sql::view_dml(s, cx, &view, sets, filter.as_ref(), false)?;
+                return Ok(affected(n, "updated"));
+            }
+            let t = Target::new(s, cx, table, alias.as_deref(), filter.as_ref())?;
             let mut assign = Vec::new();
-            for (c, e) in sets {
-                let pos = t
-                    .def
+            let pos = |c: &str| {
+                t.def
                     .column_index(c)
-                    .ok_or_else(|| no_column(c, &t.def.name))?;
-                assign.push((pos, bind(s, cx, e, &t.names, None)?));
+                    .ok_or_else(|| no_column(c, &t.def.name))
+            };
+            for a in sets {
+                match a {
+                    Assign::Column(c, e) => assign.push((pos(c)?, bind(s, cx, e, &t.names, None)?)),
+                    Assign::Row(cols, sel) => {
+                        // One subquery for the row: it runs once per
+                        // updated row, its columns sharing the result.
+                        let kind = Kind::Row {
+                            index: 0,
+                            width: cols.len(),
+                        };
+                        let first = bind_subquery(s, cx, sel, &t.names, kind, None)?;
+                        for (c, e) in cols.iter().zip(row_items(first, cols.len())) {
+                            assign.push((pos(c)?, e));
+                        }
+                    }
+                }
             }
             let access = t.access(s, cx);
             let f = |cur: &Row| -> Result<Row> {
@@ -289,11 +316,31 @@ fn run(s: &mut Context, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
             };
             Ok(affected(n, "updated"))
         }
-        Stmt::Delete { table, filter } => {
-            let t = Target::new(s, cx, table, filter.as_ref())?;
+        Stmt::Delete {
+            table,
+            alias,
+            filter,
+        } => {
+            if let Some(view) = super::view::stored_query(s, table)? {
+                let n = super::one_sql::view_dml(s, cx, &view, &[], filter.as_ref(), true)?;
+                return Ok(affected(n, "deleted"));
+            }
+            let t = Target::new(s, cx, table, alias.as_deref(), filter.as_ref())?;
             let access = t.access(s, cx);
             let n = s.delete_query(table, &t.pred, access)?;
             Ok(affected(n, "deleted"))
+        }
+        Stmt::UpdateView { view, sets, filter } => {
+            let n = super::one_sql::view_dml(s, cx, view, sets, filter.as_ref(), false)?;
+            Ok(affected(n, "updated"))
+        }
+        Stmt::DeleteView { view, filter } => {
+            let n = super::one_sql::view_dml(s, cx, view, &[], filter.as_ref(), true)?;
+            Ok(affected(n, "deleted"))
+        }
+        Stmt::Merge(m) => {
+            let n = super::one_sql::merge(s, cx, m)?;
+            Ok(affected(n, "merged"))
         }
         Stmt::Commit => {
             s.commit()?;
@@ -397,7 +444,11 @@ fn no_column(c: &str, table: &str) -> Error {
 }
 
 /// The positions the inserted values go to, for `n` values per row.
-fn column_map(def: &TableDef, columns: Option<&[String]>, n: usize) -> Result<Vec<usize>> {
+pub(super) fn column_map(
+    def: &TableDef,
+    columns: Option<&[String]>,
+    n: usize,
+) -> Result<Vec<usize>> {
     let map: Vec<usize> = match columns {
         None => def.visible_columns().map(|(i, _)| i).collect(),
         Some(cols) => cols
@@ -415,7 +466,7 @@ fn column_map(def: &TableDef, columns: Option<&[String]>, n: usize) -> Result<Ve
     Ok(map)
 }
 
-fn place(def: &TableDef, map: &[usize], vals: Row) -> Row {
+pub(super) fn place(def: &TableDef, map: &[usize], vals: Row) -> Row {
     let mut row = vec![Value::Null; def.columns.len()];
     for (&p, v) in map.iter().zip(vals) {
         row[p] = v;
@@ -470,17 +521,38 @@ fn insert(s: &mut Context, cx: &Cx<'_>, def: &TableDef, rows: Vec<Row>) -> Resul
 /// The table of an UPDATE or DELETE with its WHERE clause bound.
 struct Target {
     def: TableDef,
+    /// Its column names qualified by the alias (else the table name), as
+    /// a SELECT's are: a correlated subquery's `o.k` then reads the row
+    /// being changed, not a column `k` of its own table.
     names: Vec<String>,
     pred: Pred,
 }
 
 impl Target {
-    fn new(s: &mut Context, cx: &Cx<'_>, table: &str, filter: Option<&Expr>) -> Result<Target> {
+    fn new(
+        s: &mut Context,
+        cx: &Cx<'_>,
+        table: &str,
+        alias: Option<&str>,
+        filter: Option<&Expr>,
+    ) -> Result<Target> {
         let def = table_def(s, table)?;
-        let names = column_names(&def);
+        let bare = column_names(&def);
+        let q = alias.unwrap_or(table);
+        let names: Vec<String> = bare
+            .iter()
+            .map(|n| {
+                if n.is_empty() {
+                    String::new()
+                } else {
+                    format!("{q}.{n}")
+                }
+            })
+            .collect();
         let types = column_types(&def);
+        // Plans show the columns bare, as a single-table SELECT's.
         let pred = match filter {
-            Some(f) => to_pred(&bind(s, cx, f, &names, None)?, &names, &types),
+            Some(f) => to_pred(&bind(s, cx, f, &names, None)?, &bare, &types),
             None => Pred::And(Vec::new()),
         };
         Ok(Target { def, names, pred })
@@ -590,8 +662,18 @@ fn explain(s: &mut Context, cx: &Cx<'_>, stmt: &Stmt) -> Result<Explain> {
             };
             Ok(wrap("INSERT", Some(table), inner))
         }
-        Stmt::Update { table, filter, .. } | Stmt::Delete { table, filter } => {
-            let t = Target::new(s, cx, table, filter.as_ref())?;
+        Stmt::Update {
+            table,
+            alias,
+            filter,
+            ..
+        }
+        | Stmt::Delete {
+            table,
+            alias,
+            filter,
+        } => {
+            let t = Target::new(s, cx, table, alias.as_deref(), filter.as_ref())?;
             let choice = t.choose(s, cx);
             let op = if matches!(stmt, Stmt::Update { .. }) {
                 "UPDATE"

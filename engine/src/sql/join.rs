@@ -82,6 +82,11 @@ use crate::stats::Stat;
 use crate::txn::Snapshot;
 use crate::value::{decode_row, encode_row, ColType, Row, Value};
 
+/// The name of the hidden column that carries a table relation's rowid
+/// (as an INTEGER, `RowId::to_u64`) when `Cx::rowid_of` names it: no SQL
+/// identifier can spell it, and `*` skips it.
+pub(crate) const ROWID_COL: &str = "\u{0}rowid";
+
 /// Relations in one FROM clause at most: a join order is a bit set of
 /// them.
 const MAX_RELS: usize = 64;
@@ -103,6 +108,8 @@ pub(crate) struct Rel {
     offset: usize,
     /// The optional side of a LEFT JOIN.
     outer: bool,
+    /// Its rows carry their rowid in a last, hidden column (`ROWID_COL`).
+    rowid: bool,
 }
 
 enum RelKind {
@@ -167,6 +174,7 @@ impl Shape {
             types,
             offset: 0,
             outer: false,
+            rowid: false,
         };
         match from {
             From::Join {
@@ -195,20 +203,37 @@ impl Shape {
             }
             From::Table { name, alias, as_of } => {
                 let def = table_def(s, name)?;
-                self.rels.push(rel(
-                    alias.clone().unwrap_or_else(|| name.clone()),
+                let qual = alias.clone().unwrap_or_else(|| name.clone());
+                let (mut names, mut types) = (column_names(&def), column_types(&def));
+                let rowid = cx.rowid_of == Some(qual.as_str());
+                if rowid {
+                    names.push(ROWID_COL.to_string());
+                    types.push(ColType::Integer);
+                }
+                let mut r = rel(
+                    qual,
                     RelKind::Table {
                         name: name.clone(),
                         as_of: as_of.clone(),
                         def: def.clone(),
                     },
-                    column_names(&def),
-                    column_types(&def),
-                ));
+                    names,
+                    types,
+                );
+                r.rowid = rowid;
+                self.rels.push(r);
             }
             From::Derived { select: sub, alias } => {
                 // Planned only, for its column names; it runs with the join.
-                let q = select(s, cx, sub, true)?;
+                let q = select(
+                    s,
+                    &Cx {
+                        rowid_of: None,
+                        ..*cx
+                    },
+                    sub,
+                    true,
+                )?;
                 let types = vec![ColType::Text; q.columns.len()];
                 self.rels.push(rel(
                     alias.clone().unwrap_or_default(),
@@ -585,11 +610,16 @@ fn leaf(
         RelKind::Table { def, .. } => {
             let terms: Vec<E> = local.iter().chain(probe).map(to_local).collect();
             let pred = and_pred(&terms, &r.names, &r.types);
-            let needed_here: Vec<usize> = needed
+            let mut needed_here: Vec<usize> = needed
                 .iter()
                 .filter(|&&c| c >= r.offset && c < r.offset + r.names.len())
                 .map(|c| c - r.offset)
                 .collect();
+            if r.rowid {
+                // A row to change is reached in its table, never only in
+                // an index.
+                needed_here = (0..def.columns.len()).collect();
+            }
             let (indexes, unique_keys) = {
                 let cat = s.schema().catalog.read();
                 (cat.indexes_of(&def.name), cat.unique_keys_of(&def.name))
@@ -1482,9 +1512,31 @@ impl Run<'_> {
                 };
                 let access = access.cloned().unwrap_or(Access::Full);
                 let q = s.probe_rows(name, pred, &access, snap)?;
-                return Ok(q.rows.into_iter().map(|(_, v)| place(v)).collect());
+                let (rowid, width) = (rel.rowid, rel.names.len());
+                return Ok(q
+                    .rows
+                    .into_iter()
+                    .map(|(id, mut v)| {
+                        if rowid {
+                            v.resize(width - 1, Value::Null);
+                            v.push(Value::Int(id.to_u64() as i64));
+                        }
+                        place(v)
+                    })
+                    .collect());
             }
-            RelKind::Derived(sub) => select(s, cx, sub, false)?.rows,
+            RelKind::Derived(sub) => {
+                select(
+                    s,
+                    &Cx {
+                        rowid_of: None,
+                        ..*cx
+                    },
+                    sub,
+                    false,
+                )?
+                .rows
+            }
             RelKind::Dictionary(rows) => rows.clone(),
             RelKind::Series { start, stop } => {
                 let (Value::Int(a), Value::Int(z)) =

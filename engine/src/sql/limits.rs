@@ -121,6 +121,15 @@ pub(crate) fn check_depth(stmt: &Stmt) -> Result<()> {
     Ok(())
 }
 
+fn push_sets<'a>(sets: &'a [Assign], todo: &mut Vec<Node<'a>>) {
+    for a in sets {
+        match a {
+            Assign::Column(_, e) => todo.push(Node::Expr(e, 1)),
+            Assign::Row(_, sel) => todo.push(Node::Select(sel, 1)),
+        }
+    }
+}
+
 fn push_stmt<'a>(stmt: &'a Stmt, todo: &mut Vec<Node<'a>>) {
     let top = |e: &'a Expr| Node::Expr(e, 1);
     match stmt {
@@ -130,10 +139,32 @@ fn push_stmt<'a>(stmt: &'a Stmt, todo: &mut Vec<Node<'a>>) {
             InsertSource::Select(sel) => todo.push(Node::Select(sel, 0)),
         },
         Stmt::Update { sets, filter, .. } => {
-            todo.extend(sets.iter().map(|(_, e)| top(e)));
+            push_sets(sets, todo);
             todo.extend(filter.iter().map(top));
         }
         Stmt::Delete { filter, .. } => todo.extend(filter.iter().map(top)),
+        Stmt::UpdateView { view, sets, filter } => {
+            todo.push(Node::Select(view, 0));
+            push_sets(sets, todo);
+            todo.extend(filter.iter().map(top));
+        }
+        Stmt::DeleteView { view, filter } => {
+            todo.push(Node::Select(view, 0));
+            todo.extend(filter.iter().map(top));
+        }
+        Stmt::Merge(m) => {
+            if let From::Derived { select, .. } = &m.source {
+                todo.push(Node::Select(select, 0));
+            }
+            todo.push(top(&m.on));
+            if let Some(u) = &m.matched {
+                push_sets(&u.sets, todo);
+                todo.extend(u.filter.iter().chain(&u.delete).map(top));
+            }
+            if let Some(i) = &m.not_matched {
+                todo.extend(i.values.iter().chain(&i.filter).map(top));
+            }
+        }
         Stmt::CreateTable {
             columns,
             constraints,

@@ -73,6 +73,7 @@ mod func;
 mod join;
 mod lexer;
 mod limits;
+mod one_sql;
 mod optimizer;
 mod parse;
 mod recursive;

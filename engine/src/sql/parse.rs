@@ -195,6 +195,7 @@ impl Parser {
             "insert" => self.insert(),
             "update" => self.update(),
             "delete" => self.delete(),
+            "merge" => self.merge(),
             "create" => self.create(),
             "drop" => self.drop(),
             "alter" => self.alter(),
@@ -309,32 +310,146 @@ impl Parser {
 
     fn update(&mut self) -> Result<Stmt> {
         self.kw("update")?;
+        if self.eat_sym("(") {
+            // An inline join view: UPDATE (SELECT …) [alias] SET …
+            let view = Box::new(self.select()?);
+            self.sym(")")?;
+            self.table_alias();
+            self.kw("set")?;
+            let sets = self.list(|p| p.assign())?;
+            let filter = self.where_clause()?;
+            return Ok(Stmt::UpdateView { view, sets, filter });
+        }
         let table = self.name()?;
-        self.table_alias();
+        let alias = self.table_alias();
         self.kw("set")?;
-        let sets = self.list(|p| {
-            let c = p.name()?;
-            p.sym("=")?;
-            Ok((c, p.expr()?))
-        })?;
+        let sets = self.list(|p| p.assign())?;
         let filter = self.where_clause()?;
         Ok(Stmt::Update {
             table,
+            alias,
             sets,
             filter,
         })
     }
 
+    /// One item of a SET list: `c = expr` or `(a, b) = (SELECT …)`.
+    fn assign(&mut self) -> Result<Assign> {
+        if self.eat_sym("(") {
+            let cols = self.list(|p| p.name())?;
+            self.sym(")")?;
+            self.sym("=")?;
+            self.sym("(")?;
+            let sel = self.select()?;
+            self.sym(")")?;
+            return Ok(Assign::Row(cols, Box::new(sel)));
+        }
+        let c = self.name()?;
+        self.sym("=")?;
+        Ok(Assign::Column(c, self.expr()?))
+    }
+
     fn delete(&mut self) -> Result<Stmt> {
         self.kw("delete")?;
         self.eat_kw("from");
+        if self.eat_sym("(") {
+            let view = Box::new(self.select()?);
+            self.sym(")")?;
+            self.table_alias();
+            let filter = self.where_clause()?;
+            return Ok(Stmt::DeleteView { view, filter });
+        }
         let table = self.name()?;
-        self.table_alias();
+        let alias = self.table_alias();
         let filter = self.where_clause()?;
-        Ok(Stmt::Delete { table, filter })
+        Ok(Stmt::Delete {
+            table,
+            alias,
+            filter,
+        })
     }
 
-    /// An optional alias after a table name (ignored: one table per statement).
+    /// `MERGE INTO t [alias] USING source [alias] ON (cond)
+    /// [WHEN MATCHED THEN UPDATE SET … [WHERE …] [DELETE WHERE …]]
+    /// [WHEN NOT MATCHED THEN INSERT [(cols)] VALUES (…) [WHERE …]]`,
+    /// the two branches in either order.
+    fn merge(&mut self) -> Result<Stmt> {
+        self.kw("merge")?;
+        self.kw("into")?;
+        let target = self.name()?;
+        let target_alias = self.table_alias();
+        self.kw("using")?;
+        let source = if self.eat_sym("(") {
+            let select = Box::new(self.select()?);
+            self.sym(")")?;
+            From::Derived {
+                select,
+                alias: self.table_alias(),
+            }
+        } else {
+            From::Table {
+                name: self.name()?,
+                alias: self.table_alias(),
+                as_of: None,
+            }
+        };
+        self.kw("on")?;
+        let on = self.expr()?;
+        let (mut matched, mut not_matched) = (None, None);
+        while self.eat_kw("when") {
+            if self.eat_kw("not") {
+                self.kw("matched")?;
+                self.kw("then")?;
+                self.kw("insert")?;
+                let columns = if matches!(self.peek(), Tok::Sym("(")) {
+                    Some(self.paren_names()?)
+                } else {
+                    None
+                };
+                self.kw("values")?;
+                self.sym("(")?;
+                let values = self.list(|p| p.expr())?;
+                self.sym(")")?;
+                let filter = self.where_clause()?;
+                not_matched = Some(MergeInsert {
+                    columns,
+                    values,
+                    filter,
+                });
+            } else {
+                self.kw("matched")?;
+                self.kw("then")?;
+                self.kw("update")?;
+                self.kw("set")?;
+                let sets = self.list(|p| p.assign())?;
+                let filter = self.where_clause()?;
+                let delete = if self.eat_kw("delete") {
+                    self.kw("where")?;
+                    Some(self.expr()?)
+                } else {
+                    None
+                };
+                matched = Some(MergeUpdate {
+                    sets,
+                    filter,
+                    delete,
+                });
+            }
+        }
+        if matched.is_none() && not_matched.is_none() {
+            return Err(self.error("expected WHEN MATCHED or WHEN NOT MATCHED"));
+        }
+        Ok(Stmt::Merge(Box::new(Merge {
+            target,
+            target_alias,
+            source,
+            on,
+            matched,
+            not_matched,
+        })))
+    }
+
+    /// An optional alias after a table name.
     fn table_alias(&mut self) -> Option<String> {
         if self.eat_kw("as") {
             return self.ident().ok();

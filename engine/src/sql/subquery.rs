@@ -72,6 +72,14 @@ pub(crate) enum Kind {
     In {
         negated: bool,
     },
+    /// Column `index` of a subquery of `width` columns that sets several
+    /// columns at once (`UPDATE … SET (a, b) = (SELECT x, y …)`): one
+    /// subquery per column, sharing one cache (`row_items`), so the query
+    /// runs once per outer row, not once per column. No row gives NULLs.
+    Row {
+        index: usize,
+        width: usize,
+    },
 }
 
 /// A correlated subquery, run per distinct outer input.
@@ -89,7 +97,7 @@ pub(crate) struct Correlated {
     caller: Caller,
     hints: Hints,
     binds: Vec<Value>,
-    cache: Mutex<HashMap<Vec<u8>, Cached>>,
+    cache: Arc<Mutex<HashMap<Vec<u8>, Cached>>>,
 }
 
 /// Binds subquery `sub` of kind `kind` met in a query whose columns are
@@ -112,6 +120,7 @@ pub(super) fn bind_subquery(
     let probe = Cx {
         outer: &frames,
         probing: true,
+        rowid_of: None,
         ..*cx
     };
     bind_select(s, &probe, sub)?;
@@ -126,10 +135,19 @@ pub(super) fn bind_subquery(
         .unwrap_or_default();
     refs.sort_unstable();
     refs.dedup();
-    if refs.is_empty() {
-        // Uncorrelated: once, now.
+    if refs.is_empty() && !matches!(kind, Kind::Row { .. }) {
+        // Uncorrelated: once, now. (A row subquery is not: its columns
+        // share a cache, so it runs once, at its first evaluation.)
         let run = limited(sub, kind);
-        let q = select(s, cx, &run, false)?;
+        let q = select(
+            s,
+            &Cx {
+                rowid_of: None,
+                ..*cx
+            },
+            &run,
+            false,
+        )?;
         check_width(kind, q.columns.len())?;
         return Ok(match kind {
             Kind::Scalar => E::Const(scalar(q.rows)?),
@@ -142,6 +160,7 @@ pub(super) fn bind_subquery(
                     .collect();
                 E::In(Box::new(x.unwrap_or(E::Const(Value::Null))), list, negated)
             }
+            Kind::Row { .. } => return Err(Error::Internal("a row subquery run early".into())),
         });
     }
     let parents = cx
@@ -167,10 +186,39 @@ pub(super) fn bind_subquery(
             caller: s.caller(),
             hints: cx.hints.clone(),
             binds: cx.binds.to_vec(),
-            cache: Mutex::new(HashMap::new()),
+            cache: Arc::new(Mutex::new(HashMap::new())),
         }),
         args,
     ))
+}
+
+/// The expressions for every column of a row subquery, given the one
+/// `bind_subquery` returned for its first (`Kind::Row { index: 0, .. }`):
+/// each reads the same cache, so the query runs once per outer row.
+pub(super) fn row_items(first: E, width: usize) -> Vec<E> {
+    let E::Sub(q, args) = &first else {
+        // Probing: nothing runs.
+        return vec![first; width];
+    };
+    let mut out = Vec::with_capacity(width);
+    for index in 0..width {
+        out.push(E::Sub(
+            Arc::new(Correlated {
+                kind: Kind::Row { index, width },
+                select: q.select.clone(),
+                names: q.names.clone(),
+                refs: q.refs.clone(),
+                parents: q.parents.clone(),
+                shared: q.shared.clone(),
+                caller: q.caller.clone(),
+                hints: q.hints.clone(),
+                binds: q.binds.clone(),
+                cache: q.cache.clone(),
+            }),
+            args.clone(),
+        ));
+    }
+    out
 }
 
 /// EXISTS needs one row: its subquery stops there unless it has a LIMIT.
@@ -184,6 +232,16 @@ fn limited(sub: &Select, kind: Kind) -> Select {
 
 /// A scalar or IN subquery selects exactly one column.
 fn check_width(kind: Kind, columns: usize) -> Result<()> {
+    if let Kind::Row { width, .. } = kind {
+        if columns != width {
+            return Err(Error::ValueCount {
+                table: "the SET list".into(),
+                values: columns,
+                columns: width,
+            });
+        }
+        return Ok(());
+    }
     if kind != Kind::Exists && columns != 1 {
         return Err(Error::Sql(format!(
             "a subquery used as a value must select exactly one column, not {columns}"
@@ -260,6 +318,9 @@ impl Correlated {
                 negated,
             )
             .eval(&[]),
+            (Cached::List(row), Kind::Row { index, .. }, _) => {
+                Ok(row.get(index).cloned().unwrap_or(Value::Null))
+            }
             (Cached::Value(v), _, _) => Ok(v),
             _ => Err(Error::Internal("a subquery's cached result".into())),
         }
@@ -299,6 +360,7 @@ impl Correlated {
             fetch_size: 0,
             outer: &frames,
             probing: false,
+            rowid_of: None,
         };
         let q = select(&mut ctx, &cx, &self.select, false)?;
         check_width(self.kind, q.columns.len())?;
@@ -311,6 +373,11 @@ impl Correlated {
                     .map(|mut r| r.pop().unwrap_or(Value::Null))
                     .collect(),
             ),
+            Kind::Row { width, .. } => match q.rows.len() {
+                0 => Cached::List(vec![Value::Null; width]),
+                1 => Cached::List(q.rows.into_iter().next().unwrap_or_default()),
+                _ => return Err(Error::SubqueryRows),
+            },
         })
     }
 }

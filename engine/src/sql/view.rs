@@ -19,8 +19,9 @@
 //! join layer reads from the catalog when the query runs. A table or view
 //! of the user's own with such a name hides it.
 //!
-//! Limits: a view is read-only here (INSERT, UPDATE and DELETE name
-//! tables), and `AS OF SCN` applies to tables, not views.
+//! UPDATE and DELETE through a view change its key-preserved table
+//! (`one_sql`, ORA-01779 otherwise); INSERT names tables only, and
+//! `AS OF SCN` applies to tables, not views.
 
 use super::ast::{From, Select, SelectItem, Stmt};
 use super::parse::parse_numbered;
@@ -94,6 +95,13 @@ fn expand_from(s: &Context, from: &From) -> Result<From> {
         },
         other => other.clone(),
     })
+}
+
+/// The query of stored view `name`, when `name` is a view: an UPDATE or
+/// DELETE naming it changes rows through it (`one_sql::view_dml`).
+pub(super) fn stored_query(s: &Context, name: &str) -> Result<Option<Select>> {
+    let def = s.schema().catalog.read().views.get(name).cloned();
+    def.map(|d| query_of(&d)).transpose()
 }
 
 /// A view's query, parsed with its own query block numbers, its select
