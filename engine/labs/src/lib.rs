@@ -60,6 +60,7 @@ pub use dml::{
     C04Evidence, C05Evidence, C09Evidence, C10Evidence, C11Evidence, C12Evidence, C13Evidence,
     C14Evidence, Sep, Timing,
 };
+pub use dml::{c29_timing_note, c29_verdict, C29Evidence, C29Way, C29_WAYS};
 pub use dml::{c35_predicted_gets, c35_verdict, C35Evidence, C35Fetch, C35_ARRAY_SIZES};
 pub use index::{c24_verdict, c26_verdict, C24Evidence, C26Evidence};
 pub use ops::{c31_verdict, c41_verdict, c42_verdict, C31Evidence, C41Evidence, C42Evidence};
