@@ -164,3 +164,25 @@ fn dictionary_views_answer_queries() {
         ["mine"]
     );
 }
+
+/// UPDATE and DELETE through a stored view change the view's table (one
+/// table: key-preserved by itself), as Oracle does; the view's WHERE
+/// limits the rows reached.
+#[test]
+fn dml_through_a_stored_view_changes_its_table() {
+    let (_db, mut s) = with_t(Arc::new(SimBackend::new()));
+    s.execute("CREATE VIEW pos AS SELECT x FROM t WHERE x > 0")
+        .unwrap();
+    let r = s.execute("UPDATE pos SET x = x + 10 WHERE x = 5").unwrap();
+    assert_eq!(r.affected, Some(1));
+    let r = s.execute("DELETE FROM pos WHERE x > 10").unwrap();
+    assert_eq!(r.affected, Some(1));
+    assert_eq!(
+        rows(&mut s, "SELECT x, y FROM t ORDER BY y"),
+        vec![
+            vec![Null, text("none")],
+            vec![Int(1), text("one")],
+            vec![Int(0), text("zero")],
+        ]
+    );
+}

@@ -1,5 +1,5 @@
 //! Pinned counter evidence of the DML and logging labs (C01–C05,
-//! C09–C14). Their timings are never pinned; where a verdict also compares
+//! C09–C14, C29, C35). Their timings are never pinned; where a verdict also compares
 //! timings, the verdict below is the one seen when pinning and is not
 //! checked (see `tests/labs.rs`).
 
@@ -394,5 +394,40 @@ pub fn pins() -> Vec<Pin> {
             ],
         ),
         // ANCHOR_END: C35
+        // ANCHOR: C29
+        (
+            "C29",
+            Verdict::Holds,
+            vec![
+                ("orders", 1000),
+                ("referenced", 900),
+                ("loop.user_calls", 2971),
+                ("loop.gets", 8395),
+                ("loop.index_descents", 1900),
+                ("loop.redo_size", 206193),
+                ("loop.rows_updated", 900),
+                ("arrays.user_calls", 142),
+                ("arrays.gets", 5559),
+                ("arrays.index_descents", 900),
+                ("arrays.redo_size", 206193),
+                ("arrays.rows_updated", 900),
+                ("correlated.user_calls", 2),
+                ("correlated.gets", 7429),
+                ("correlated.index_descents", 1900),
+                ("correlated.redo_size", 206193),
+                ("correlated.rows_updated", 900),
+                ("join_view.user_calls", 2),
+                ("join_view.gets", 2733),
+                ("join_view.index_descents", 0),
+                ("join_view.redo_size", 206193),
+                ("join_view.rows_updated", 900),
+                ("merge.user_calls", 2),
+                ("merge.gets", 2733),
+                ("merge.index_descents", 0),
+                ("merge.redo_size", 206193),
+                ("merge.rows_updated", 900),
+            ],
+        ),
+        // ANCHOR_END: C29
     ]
 }

@@ -1,4 +1,4 @@
-//! The "DML and logging" labs (C01–C05, C09–C14, C35): what a row change costs
+//! The "DML and logging" labs (C01–C05, C09–C14, C29, C35): what a row change costs
 //! (index maintenance, constraints, redo), what a commit waits for, what
 //! undo is for, how the write-ahead rule is kept, commit intervals, array
 //! processing, fetch arrays, bulk loads and direct-path inserts.
@@ -12,6 +12,7 @@
 //!  interval.rs  C10 commit interval: log syncs, undo held, undo exhausted
 //!  calls.rs     C11 array processing and parsing, C12 unusable indexes + rebuild
 //!  fetch.rs     C35 fetch calls and gets by array size
+//!  one_sql.rs   C29 one SQL statement vs a loop: correlated UPDATE, join view, MERGE
 //!  direct.rs    C13 direct-path insert, C14 its visibility and HWM
 //! ```
 //!
@@ -39,6 +40,7 @@ mod cost;
 mod direct;
 mod fetch;
 mod interval;
+mod one_sql;
 mod redo;
 mod undo;
 mod wal;
@@ -49,6 +51,7 @@ pub use cost::{c01_verdict, c02_verdict, C01Evidence, C02Evidence};
 pub use direct::{c13_verdict, c14_verdict, C13Evidence, C14Evidence};
 pub use fetch::{c35_predicted_gets, c35_verdict, C35Evidence, C35Fetch, C35_ARRAY_SIZES};
 pub use interval::{c10_verdict, C10Evidence};
+pub use one_sql::{c29_timing_note, c29_verdict, C29Evidence, C29Way, C29_WAYS};
 pub use redo::{c03_verdict, C03Evidence};
 pub use undo::{c05_verdict, C05Evidence};
 pub use wal::{c09_verdict, C09Evidence};
@@ -78,6 +81,7 @@ pub(super) fn labs() -> Vec<Lab> {
         lab(direct::C13, direct::c13),
         lab(direct::C14, direct::c14),
         lab(fetch::C35, fetch::c35),
+        lab(one_sql::C29, one_sql::c29),
     ]
 }
 

@@ -61,6 +61,7 @@ pub use dml::{
     C04Evidence, C05Evidence, C09Evidence, C10Evidence, C11Evidence, C12Evidence, C13Evidence,
     C14Evidence, Sep, Timing,
 };
+pub use dml::{c29_timing_note, c29_verdict, C29Evidence, C29Way, C29_WAYS};
 pub use dml::{c35_predicted_gets, c35_verdict, ratio_ci, C35Evidence, C35Fetch, C35_ARRAY_SIZES};
 pub use index::{c24_verdict, c26_verdict, C24Evidence, C26Evidence};
 pub use joins::{
