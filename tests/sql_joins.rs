@@ -414,3 +414,27 @@ fn sort_join_lines_show_their_own_input() {
     // The merge of 2,001 rows: 21 more.
     assert_eq!(ops[1].2, ops[2].2 + ops[4].2 + 21);
 }
+
+/// Found by the SQLite differential test: a spilled hash LEFT JOIN whose
+/// matches all fail the WHERE clause must not NULL-extend the outer row
+/// (it had matches; the WHERE then drops them all).
+#[test]
+fn a_spilled_left_join_does_not_null_extend_a_row_whose_matches_where_drops() {
+    let (_db, mut s) = db();
+    for sql in [
+        "CREATE TABLE j0 (id INTEGER PRIMARY KEY, k INTEGER)",
+        "CREATE TABLE j2 (id INTEGER PRIMARY KEY, k INTEGER, v INTEGER)",
+        "INSERT INTO j0 VALUES (0, 0)",
+        "INSERT INTO j2 VALUES (0, 0, 0), (1, 0, 0)",
+        "ALTER SESSION SET HASH_AREA_SIZE = 64",
+    ] {
+        s.execute(sql).unwrap();
+    }
+    for hint in ["USE_HASH(j2)", "USE_NL(j2)"] {
+        let sql = format!(
+            "SELECT /*+ LEADING(j0 j2) {hint} */ j0.id FROM j0 LEFT JOIN j2 \
+             ON j0.k = j2.k AND j2.v > -3 WHERE j2.v IS NULL"
+        );
+        assert_eq!(rows(&mut s, &sql), Vec::<Vec<Value>>::new(), "{sql}");
+    }
+}

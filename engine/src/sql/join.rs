@@ -1837,12 +1837,12 @@ impl Run<'_> {
                     for right in table.get(&key).into_iter().flatten() {
                         let mut row = left.clone();
                         row[off..off + len].clone_from_slice(&right[off..off + len]);
-                        if keys_equal(&st.keys, &row)?
-                            && all_true(&st.check, &row)?
-                            && all_true(&st.post, &row)?
-                        {
+                        // A pair that meets the ON condition is a match even
+                        // when the WHERE (post) filter then drops it: a LEFT
+                        // JOIN NULL-extends only rows with no match at all.
+                        if keys_equal(&st.keys, &row)? && all_true(&st.check, &row)? {
                             matched = true;
-                            if !sink(s, row)? {
+                            if all_true(&st.post, &row)? && !sink(s, row)? {
                                 return Ok(false);
                             }
                         }
