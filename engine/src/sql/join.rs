@@ -434,6 +434,58 @@ struct Step {
     note: Option<String>,
 }
 
+/// A candidate row of a step's relation: a joined row, alone or with the
+/// sort key it was buffered with.
+trait Candidate {
+    fn row(&self) -> &Row;
+}
+
+impl Candidate for Row {
+    fn row(&self) -> &Row {
+        self
+    }
+}
+
+impl Candidate for (Row, Row) {
+    fn row(&self) -> &Row {
+        &self.0
+    }
+}
+
+impl Step {
+    /// Pairs `left` with each candidate row of the step's relation `rel`:
+    /// a pair whose join keys are equal and that passes the step's checks
+    /// is a match, emitted through the post filter (WHERE terms on a LEFT
+    /// JOIN's optional side); a LEFT JOIN row with no match at all is
+    /// emitted NULL-extended. Every method ends here, so they cannot
+    /// disagree on what a match is. `Ok(false)`: the sink asked to stop.
+    fn pair_up<C: Candidate>(
+        &self,
+        rel: &Rel,
+        left: Row,
+        rights: &[C],
+        s: &mut Context,
+        sink: &mut Sink<'_>,
+    ) -> Result<bool> {
+        let (off, len) = (rel.offset, rel.names.len());
+        let mut matched = false;
+        for right in rights {
+            let mut row = left.clone();
+            row[off..off + len].clone_from_slice(&right.row()[off..off + len]);
+            if keys_equal(&self.keys, &row)? && all_true(&self.check, &row)? {
+                matched = true;
+                if all_true(&self.post, &row)? && !sink(s, row)? {
+                    return Ok(false);
+                }
+            }
+        }
+        if !matched && rel.outer && all_true(&self.post, &left)? {
+            return sink(s, left);
+        }
+        Ok(true)
+    }
+}
+
 /// The plan of a join.
 pub(crate) struct JoinPlan {
     first: usize,
@@ -1578,154 +1630,69 @@ impl Run<'_> {
         let st = &self.plan.steps[k - 1];
         let rel = &self.shape.rels[st.rel];
         let (off, len) = (rel.offset, rel.names.len());
-        let outer_join = rel.outer;
-        let join = |left: &Row, right: &Row| -> Row {
-            let mut row = left.clone();
-            row[off..off + len].clone_from_slice(&right[off..off + len]);
-            row
-        };
-        // Emits `row` through the step's post filter.
-        let emit = |s: &mut Context, row: Row, sink: &mut Sink<'_>| -> Result<bool> {
-            if all_true(&st.post, &row)? {
-                sink(s, row)
-            } else {
-                Ok(true)
-            }
-        };
         match st.method {
-            Method::NestedLoops => {
-                let types = &rel.types;
-                let names = &rel.names;
-                let step_idx = k - 1;
-                let this: &Run<'_> = self;
-                let mut rest_of = |s: &mut Context, left: Row| -> Result<bool> {
-                    let st = &this.plan.steps[step_idx];
-                    let inner = if st.probe.is_empty() && st.probe_access.is_none() {
-                        this.rel_rows(s, cx, st.rel)?
-                    } else {
-                        // The join predicates with the outer row's values.
-                        let mut terms: Vec<E> = this.plan.leaves[st.rel]
-                            .local
-                            .iter()
-                            .map(|e| e.remap(&|c| c - off))
-                            .collect();
-                        for e in &st.probe {
-                            terms.push(e.map_cols(&|c| {
-                                if c >= off && c < off + len {
-                                    E::Col(c - off)
-                                } else {
-                                    E::Const(left[c].clone())
-                                }
-                            }));
-                        }
-                        let pred = and_pred(&terms, names, types);
-                        this.rel_rows_with(s, cx, st.rel, &pred, st.probe_access.as_ref())?
-                    };
-                    let mut matched = false;
-                    for right in inner {
-                        let row = join(&left, &right);
-                        if all_true(&st.check, &row)? {
-                            matched = true;
-                            if !emit(s, row, sink)? {
-                                return Ok(false);
+            Method::NestedLoops => self.produce(s, cx, k - 1, &mut |s, left| {
+                let inner = if st.probe.is_empty() && st.probe_access.is_none() {
+                    self.rel_rows(s, cx, st.rel)?
+                } else {
+                    // The join predicates with the outer row's values.
+                    let mut terms: Vec<E> = self.plan.leaves[st.rel]
+                        .local
+                        .iter()
+                        .map(|e| e.remap(&|c| c - off))
+                        .collect();
+                    for e in &st.probe {
+                        terms.push(e.map_cols(&|c| {
+                            if c >= off && c < off + len {
+                                E::Col(c - off)
+                            } else {
+                                E::Const(left[c].clone())
                             }
-                        }
+                        }));
                     }
-                    if !matched && outer_join && !emit(s, left, sink)? {
-                        return Ok(false);
-                    }
-                    Ok(true)
+                    let pred = and_pred(&terms, &rel.names, &rel.types);
+                    self.rel_rows_with(s, cx, st.rel, &pred, st.probe_access.as_ref())?
                 };
-                this.produce(s, cx, k - 1, &mut rest_of)
-            }
+                st.pair_up(rel, left, &inner, s, sink)
+            }),
             Method::Hash if self.spilled[k - 1].is_some() => self.produce_spilled(s, cx, k, sink),
-            Method::Hash => {
-                let step_idx = k - 1;
-                let this: &Run<'_> = self;
-                let mut probe = |s: &mut Context, left: Row| -> Result<bool> {
-                    let st = &this.plan.steps[step_idx];
-                    let table = this.hashed[step_idx].as_ref();
-                    let mut matched = false;
-                    if let (Some(k), Some(table)) = (key_of(&st.keys, &left, |k| &k.outer)?, table)
-                    {
-                        if let Some(rights) = table.get(&k) {
-                            for right in rights {
-                                let row = join(&left, right);
-                                if keys_equal(&st.keys, &row)? && all_true(&st.check, &row)? {
-                                    matched = true;
-                                    if !emit(s, row, sink)? {
-                                        return Ok(false);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    if !matched && outer_join && !emit(s, left, sink)? {
-                        return Ok(false);
-                    }
-                    Ok(true)
+            Method::Hash => self.produce(s, cx, k - 1, &mut |s, left| {
+                let rights = match (key_of(&st.keys, &left, |k| &k.outer)?, &self.hashed[k - 1]) {
+                    (Some(key), Some(table)) => table.get(&key).map(Vec::as_slice),
+                    _ => None,
                 };
-                this.produce(s, cx, k - 1, &mut probe)
-            }
-            Method::Cartesian => {
-                let step_idx = k - 1;
-                let this: &Run<'_> = self;
-                let mut pair = |s: &mut Context, left: Row| -> Result<bool> {
-                    let st = &this.plan.steps[step_idx];
-                    let mut matched = false;
-                    for (right, _) in &this.buffered[step_idx] {
-                        let row = join(&left, right);
-                        if all_true(&st.check, &row)? {
-                            matched = true;
-                            if !emit(s, row, sink)? {
-                                return Ok(false);
-                            }
-                        }
-                    }
-                    if !matched && outer_join && !emit(s, left, sink)? {
-                        return Ok(false);
-                    }
-                    Ok(true)
-                };
-                this.produce(s, cx, k - 1, &mut pair)
-            }
+                st.pair_up(rel, left, rights.unwrap_or_default(), s, sink)
+            }),
+            Method::Cartesian => self.produce(s, cx, k - 1, &mut |s, left| {
+                st.pair_up(rel, left, &self.buffered[k - 1], s, sink)
+            }),
             Method::Merge => {
                 // The outer input is sorted whole (a merge join blocks).
-                let step_idx = k - 1;
                 let mut lefts: Vec<(Row, Row)> = Vec::new();
-                {
-                    let this: &Run<'_> = self;
-                    let st = &this.plan.steps[step_idx];
-                    let mut collect = |_: &mut Context, left: Row| -> Result<bool> {
-                        let key: Row = st
-                            .keys
-                            .iter()
-                            .map(|k| k.outer.eval(&left))
-                            .collect::<Result<_>>()?;
-                        if !key.iter().any(Value::is_null) {
-                            lefts.push((left, key));
-                        }
-                        Ok(true)
-                    };
-                    this.produce(s, cx, k - 1, &mut collect)?;
-                }
+                self.produce(s, cx, k - 1, &mut |_, left| {
+                    let key: Row = st
+                        .keys
+                        .iter()
+                        .map(|k| k.outer.eval(&left))
+                        .collect::<Result<_>>()?;
+                    if !key.iter().any(Value::is_null) {
+                        lefts.push((left, key));
+                    }
+                    Ok(true)
+                })?;
                 sort_keyed(s, &mut lefts);
-                let rights = &self.buffered[step_idx];
+                let rights = &self.buffered[k - 1];
                 let mut j = 0;
-                for (left, lk) in &lefts {
-                    while j < rights.len() && cmp_keys(&rights[j].1, lk) == Ordering::Less {
+                for (left, lk) in lefts {
+                    while j < rights.len() && cmp_keys(&rights[j].1, &lk) == Ordering::Less {
                         j += 1;
                     }
-                    let mut m = j;
-                    while m < rights.len() && cmp_keys(&rights[m].1, lk) == Ordering::Equal {
-                        let row = join(left, &rights[m].0);
-                        if keys_equal(&st.keys, &row)?
-                            && all_true(&st.check, &row)?
-                            && !emit(s, row, sink)?
-                        {
-                            return Ok(false);
-                        }
-                        m += 1;
+                    let run = rights[j..]
+                        .iter()
+                        .take_while(|r| cmp_keys(&r.1, &lk) == Ordering::Equal)
+                        .count();
+                    if !st.pair_up(rel, left, &rights[j..j + run], s, sink)? {
+                        return Ok(false);
                     }
                 }
                 Ok(true)
@@ -1799,19 +1766,19 @@ impl Run<'_> {
             return Err(Error::Internal("a hash join without its partitions".into()));
         };
         let rel = &self.shape.rels[st.rel];
-        let (off, len) = (rel.offset, rel.names.len());
         let fanout = spill.parts.len();
         let mut probe = vec![Vec::new(); fanout];
         let mut go_on = true;
         self.produce(s, cx, k - 1, &mut |s, left| {
             match key_of(&st.keys, &left, |k| &k.outer)? {
                 Some(key) => put(&mut probe[partition_of(&key, fanout)], &left),
-                // A NULL key joins nothing; a LEFT JOIN keeps the row.
-                None if rel.outer && all_true(&st.post, &left)? && !sink(s, left)? => {
-                    go_on = false;
-                    return Ok(false);
+                // A NULL key joins nothing (a LEFT JOIN keeps the row).
+                None => {
+                    if !st.pair_up::<Row>(rel, left, &[], s, sink)? {
+                        go_on = false;
+                        return Ok(false);
+                    }
                 }
-                None => {}
             }
             Ok(true)
         })?;
@@ -1832,23 +1799,9 @@ impl Run<'_> {
                 }
             }
             for left in rows_of(probe)? {
-                let mut matched = false;
-                if let Some(key) = key_of(&st.keys, &left, |k| &k.outer)? {
-                    for right in table.get(&key).into_iter().flatten() {
-                        let mut row = left.clone();
-                        row[off..off + len].clone_from_slice(&right[off..off + len]);
-                        // A pair that meets the ON condition is a match even
-                        // when the WHERE (post) filter then drops it: a LEFT
-                        // JOIN NULL-extends only rows with no match at all.
-                        if keys_equal(&st.keys, &row)? && all_true(&st.check, &row)? {
-                            matched = true;
-                            if all_true(&st.post, &row)? && !sink(s, row)? {
-                                return Ok(false);
-                            }
-                        }
-                    }
-                }
-                if !matched && rel.outer && all_true(&st.post, &left)? && !sink(s, left)? {
+                let key = key_of(&st.keys, &left, |k| &k.outer)?;
+                let rights = key.and_then(|k| table.get(&k)).map(Vec::as_slice);
+                if !st.pair_up(rel, left, rights.unwrap_or_default(), s, sink)? {
                     return Ok(false);
                 }
             }
