@@ -675,7 +675,7 @@ pub(super) struct Bound {
 
 /// Binds every clause of `sel`, in the order they are written.
 pub(super) fn bind_select(s: &mut Context, cx: &Cx<'_>, sel: &Select) -> Result<Bound> {
-    let (display, types, def, mut join) = source_columns(s, cx, &sel.from)?;
+    let (display, types, def, join) = source_columns(s, cx, &sel.from)?;
     // Names bind qualified (`t.c`, the alias or table name), so that a
     // subquery's `t.c` can tell its own table from an enclosing one; plans
     // show a single table's columns bare.
@@ -715,8 +715,8 @@ pub(super) fn bind_select(s: &mut Context, cx: &Cx<'_>, sel: &Select) -> Result<
     };
 
     // The ON conditions, over the whole joined row.
-    if let Some(shape) = join.as_mut() {
-        shape.bind_on(s, cx, &names, &mut needed)?;
+    if let Some(shape) = &join {
+        shape.on_columns(&mut needed);
     }
 
     // Select list, GROUP BY, HAVING, ORDER BY (aggregates collected).

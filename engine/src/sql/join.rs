@@ -118,7 +118,9 @@ enum RelKind {
         def: TableDef,
         as_of: Option<Expr>,
     },
-    Derived(Box<Select>),
+    /// A derived table: its query, and the plan it got when the FROM
+    /// clause was flattened (planned once, shown under a VIEW line).
+    Derived(Box<Select>, Box<super::explain::Explain>),
     /// A dictionary view's rows, read from the catalog when the query
     /// binds.
     Dictionary(Vec<Row>),
@@ -133,26 +135,32 @@ enum RelKind {
 pub(crate) struct Shape {
     rels: Vec<Rel>,
     /// The ON condition of each LEFT JOIN, by the index of its right
-    /// relation (as written, then bound).
+    /// relation, bound against the joined row.
+    outer_on: Vec<(usize, E)>,
+    /// The ON conditions of inner joins, bound: WHERE conditions in all
+    /// but name.
+    inner_on: Vec<E>,
+}
+
+/// The ON conditions as written, while the FROM clause is flattened (they
+/// bind once every relation's offset is known).
+#[derive(Default)]
+struct Written {
     outer_on: Vec<(usize, Expr)>,
-    /// The ON conditions of inner joins: WHERE conditions in all but
-    /// name.
     inner_on: Vec<Expr>,
-    bound_outer_on: Vec<(usize, E)>,
-    bound_inner_on: Vec<E>,
 }
 
 impl Shape {
-    /// Flattens `from` into its relations, left to right.
+    /// Flattens `from` into its relations, left to right, and binds its ON
+    /// conditions against the joined row.
     pub(crate) fn of(s: &mut Context, cx: &Cx<'_>, from: &From) -> Result<Shape> {
         let mut shape = Shape {
             rels: Vec::new(),
             outer_on: Vec::new(),
             inner_on: Vec::new(),
-            bound_outer_on: Vec::new(),
-            bound_inner_on: Vec::new(),
         };
-        shape.flatten(s, cx, from)?;
+        let mut written = Written::default();
+        shape.flatten(s, cx, from, &mut written)?;
         if shape.rels.len() > MAX_RELS {
             return Err(Error::Sql(format!(
                 "a FROM clause joins at most {MAX_RELS} relations"
@@ -163,10 +171,23 @@ impl Shape {
             r.offset = offset;
             offset += r.names.len();
         }
+        let names = shape.columns().0;
+        for (r, e) in written.outer_on {
+            shape.outer_on.push((r, bind(s, cx, &e, &names, None)?));
+        }
+        for e in written.inner_on {
+            shape.inner_on.push(bind(s, cx, &e, &names, None)?);
+        }
         Ok(shape)
     }
 
-    fn flatten(&mut self, s: &mut Context, cx: &Cx<'_>, from: &From) -> Result<()> {
+    fn flatten(
+        &mut self,
+        s: &mut Context,
+        cx: &Cx<'_>,
+        from: &From,
+        written: &mut Written,
+    ) -> Result<()> {
         let rel = |qual: String, kind, names: Vec<String>, types| Rel {
             qual,
             kind,
@@ -183,11 +204,11 @@ impl Shape {
                 kind,
                 on,
             } => {
-                self.flatten(s, cx, left)?;
+                self.flatten(s, cx, left, written)?;
                 let first = self.rels.len();
-                self.flatten(s, cx, right)?;
+                self.flatten(s, cx, right, written)?;
                 match kind {
-                    JoinKind::Inner => self.inner_on.extend(on.iter().cloned()),
+                    JoinKind::Inner => written.inner_on.extend(on.iter().cloned()),
                     JoinKind::Left => {
                         if self.rels.len() != first + 1 {
                             return Err(Error::Sql(
@@ -196,7 +217,7 @@ impl Shape {
                         }
                         self.rels[first].outer = true;
                         if let Some(on) = on {
-                            self.outer_on.push((first, on.clone()));
+                            written.outer_on.push((first, on.clone()));
                         }
                     }
                 }
@@ -237,7 +258,7 @@ impl Shape {
                 let types = vec![ColType::Text; q.columns.len()];
                 self.rels.push(rel(
                     alias.clone().unwrap_or_default(),
-                    RelKind::Derived(sub.clone()),
+                    RelKind::Derived(sub.clone(), Box::new(q.explain)),
                     q.columns,
                     types,
                 ));
@@ -300,26 +321,10 @@ impl Shape {
         (names, types)
     }
 
-    /// Binds the ON conditions against the joined row's `names`, adding
-    /// the columns they read to `needed`.
-    pub(crate) fn bind_on(
-        &mut self,
-        s: &mut Context,
-        cx: &Cx<'_>,
-        names: &[String],
-        needed: &mut Vec<usize>,
-    ) -> Result<()> {
-        for (r, e) in &self.outer_on {
-            let b = bind(s, cx, e, names, None)?;
-            b.columns(needed);
-            self.bound_outer_on.push((*r, b));
-        }
-        for e in &self.inner_on {
-            let b = bind(s, cx, e, names, None)?;
-            b.columns(needed);
-            self.bound_inner_on.push(b);
-        }
-        Ok(())
+    /// Adds the joined-row columns the ON conditions read to `needed`.
+    pub(crate) fn on_columns(&self, needed: &mut Vec<usize>) {
+        self.outer_on.iter().for_each(|(_, e)| e.columns(needed));
+        self.inner_on.iter().for_each(|e| e.columns(needed));
     }
 
     fn width(&self) -> usize {
@@ -523,7 +528,7 @@ pub(crate) fn plan(
     if let Some(f) = filter {
         conjuncts(f, &mut all);
     }
-    for e in &shape.bound_inner_on {
+    for e in &shape.inner_on {
         conjuncts(e, &mut all);
     }
     for e in all {
@@ -534,7 +539,7 @@ pub(crate) fn plan(
             on_of: None,
         });
     }
-    for (r, e) in &shape.bound_outer_on {
+    for (r, e) in &shape.outer_on {
         let mut v = Vec::new();
         conjuncts(e, &mut v);
         for e in v {
@@ -713,12 +718,11 @@ fn leaf(
                 info,
             ))
         }
-        RelKind::Derived(sub) => {
-            let q = select(s, cx, sub, true)?;
-            let top = q.explain.lines.first();
+        RelKind::Derived(_, explain) => {
+            let top = explain.lines.first();
             let (rows, cost) = top.map_or((1, 1), |l| (l.rows, l.cost));
             let mut lines = vec![line("VIEW", Some(&r.qual), rows, cost)];
-            for l in q.explain.lines.iter().skip(1) {
+            for l in explain.lines.iter().skip(1) {
                 let mut l = l.clone();
                 l.depth = l.depth.saturating_sub(1) + 1;
                 lines.push(l);
@@ -1577,7 +1581,7 @@ impl Run<'_> {
                     })
                     .collect());
             }
-            RelKind::Derived(sub) => {
+            RelKind::Derived(sub, _) => {
                 select(
                     s,
                     &Cx {
