@@ -8,6 +8,22 @@
 use super::*;
 
 impl Context {
+    /// The end of a DDL statement's own transaction: committed when its
+    /// work `r` succeeded (the caller then updates the in-memory catalog),
+    /// rolled back when it failed.
+    fn end_ddl<T>(&mut self, r: Result<T>) -> Result<T> {
+        match r {
+            Ok(v) => {
+                self.commit()?;
+                Ok(v)
+            }
+            Err(e) => {
+                self.rollback()?;
+                Err(e)
+            }
+        }
+    }
+
     /// Creates a table (DDL commits the open transaction first, and itself).
     pub fn create_table(&mut self, name: &str, columns: &[Column]) -> Result<()> {
         self.commit()?;
@@ -50,22 +66,14 @@ impl Context {
             .map_err(|e| definition_error(e, &def))?;
             Ok(def)
         });
-        match r {
-            Ok(def) => {
-                self.commit()?;
-                self.schema
-                    .catalog
-                    .write()
-                    .tables
-                    .insert(def.name.clone(), def.clone());
-                self.schema.invalidate(&def.name);
-                Ok(())
-            }
-            Err(e) => {
-                self.rollback()?;
-                Err(e)
-            }
-        }
+        let def = self.end_ddl(r)?;
+        self.schema
+            .catalog
+            .write()
+            .tables
+            .insert(def.name.clone(), def.clone());
+        self.schema.invalidate(&def.name);
+        Ok(())
     }
 
     /// Creates (or, with `replace`, replaces) view `name` as `query` with
@@ -124,22 +132,14 @@ impl Context {
                 )?;
             Ok(def)
         });
-        match r {
-            Ok(def) => {
-                self.commit()?;
-                self.schema
-                    .catalog
-                    .write()
-                    .views
-                    .insert(def.name.clone(), def);
-                self.schema.invalidate(&name);
-                Ok(())
-            }
-            Err(e) => {
-                self.rollback()?;
-                Err(e)
-            }
-        }
+        let def = self.end_ddl(r)?;
+        self.schema
+            .catalog
+            .write()
+            .views
+            .insert(def.name.clone(), def);
+        self.schema.invalidate(&name);
+        Ok(())
     }
 
     /// Drops view `name` (ORA-00942 when there is none).
@@ -162,18 +162,10 @@ impl Context {
             let (core, at, txn, stats) = s.dml_parts()?;
             heap::delete(&core, stats, txn, at, CATALOG_SEG, def.catalog_rowid).map(|_| ())
         });
-        match r {
-            Ok(()) => {
-                self.commit()?;
-                self.schema.catalog.write().views.remove(&name);
-                self.schema.invalidate(&name);
-                Ok(())
-            }
-            Err(e) => {
-                self.rollback()?;
-                Err(e)
-            }
-        }
+        self.end_ddl(r)?;
+        self.schema.catalog.write().views.remove(&name);
+        self.schema.invalidate(&name);
+        Ok(())
     }
 
     /// Stores optimizer statistics (what `analyze` gathered) in the
@@ -213,19 +205,11 @@ impl Context {
             }
             Ok(())
         });
-        match r {
-            Ok(()) => {
-                self.commit()?;
-                schema.catalog.write().stats.insert(def.name.clone(), new);
-                schema.stats.set(&def.name, Some(st));
-                schema.invalidate(&def.name);
-                Ok(())
-            }
-            Err(e) => {
-                self.rollback()?;
-                Err(e)
-            }
-        }
+        self.end_ddl(r)?;
+        schema.catalog.write().stats.insert(def.name.clone(), new);
+        schema.stats.set(&def.name, Some(st));
+        schema.invalidate(&def.name);
+        Ok(())
     }
 
     /// Drops a table with its indexes, constraints and statistics (their
@@ -272,28 +256,20 @@ impl Context {
             }
             Ok(())
         });
-        match r {
-            Ok(_) => {
-                self.commit()?;
-                let mut cat = self.schema.catalog.write();
-                cat.tables.remove(&def.name);
-                for i in &indexes {
-                    cat.indexes.remove(&i.name);
-                }
-                for c in &constraints {
-                    cat.constraints.remove(&c.name);
-                }
-                cat.stats.remove(&def.name);
-                self.schema.stats.set(&def.name, None);
-                drop(cat);
-                self.schema.invalidate(&def.name);
-                Ok(())
-            }
-            Err(e) => {
-                self.rollback()?;
-                Err(e)
-            }
+        self.end_ddl(r)?;
+        let mut cat = self.schema.catalog.write();
+        cat.tables.remove(&def.name);
+        for i in &indexes {
+            cat.indexes.remove(&i.name);
         }
+        for c in &constraints {
+            cat.constraints.remove(&c.name);
+        }
+        cat.stats.remove(&def.name);
+        self.schema.stats.set(&def.name, None);
+        drop(cat);
+        self.schema.invalidate(&def.name);
+        Ok(())
     }
 
     /// Logs a DDL marker (text, user, time) in the current transaction.
@@ -396,22 +372,14 @@ impl Context {
             )?;
             Ok(ix)
         });
-        match r {
-            Ok(ix) => {
-                self.commit()?;
-                self.schema
-                    .catalog
-                    .write()
-                    .indexes
-                    .insert(ix.name.clone(), ix);
-                self.schema.invalidate(&def.name);
-                Ok(())
-            }
-            Err(e) => {
-                self.rollback()?;
-                Err(e)
-            }
-        }
+        let ix = self.end_ddl(r)?;
+        self.schema
+            .catalog
+            .write()
+            .indexes
+            .insert(ix.name.clone(), ix);
+        self.schema.invalidate(&def.name);
+        Ok(())
     }
 
     /// `CREATE UNIQUE INDEX`: an index plus a UNIQUE constraint of the same
@@ -459,18 +427,10 @@ impl Context {
             let (core, at, txn, stats) = s.dml_parts()?;
             heap::delete(&core, stats, txn, at, CATALOG_SEG, ix.catalog_rowid).map(|_| ())
         });
-        match r {
-            Ok(()) => {
-                self.commit()?;
-                self.schema.catalog.write().indexes.remove(&ix.name);
-                self.schema.invalidate(&ix.table);
-                Ok(())
-            }
-            Err(e) => {
-                self.rollback()?;
-                Err(e)
-            }
-        }
+        self.end_ddl(r)?;
+        self.schema.catalog.write().indexes.remove(&ix.name);
+        self.schema.invalidate(&ix.table);
+        Ok(())
     }
 
     /// Marks an index unusable (`ALTER INDEX … UNUSABLE`): DML stops
@@ -532,22 +492,14 @@ impl Context {
                 .ok_or_else(|| Error::Internal("catalog row update declined".into()))?;
             Ok(new)
         });
-        match r {
-            Ok(new) => {
-                self.commit()?;
-                self.schema
-                    .catalog
-                    .write()
-                    .indexes
-                    .insert(new.name.clone(), new.clone());
-                self.schema.invalidate(&new.table);
-                Ok(())
-            }
-            Err(e) => {
-                self.rollback()?;
-                Err(e)
-            }
-        }
+        let new = self.end_ddl(r)?;
+        self.schema
+            .catalog
+            .write()
+            .indexes
+            .insert(new.name.clone(), new.clone());
+        self.schema.invalidate(&new.table);
+        Ok(())
     }
 
     /// `ALTER TABLE … LOGGING | NOLOGGING`: whether direct-path loads into
@@ -694,22 +646,14 @@ impl Context {
                 ..new
             })
         });
-        match r {
-            Ok(new) => {
-                self.commit()?;
-                self.schema
-                    .catalog
-                    .write()
-                    .tables
-                    .insert(new.name.clone(), new.clone());
-                self.schema.invalidate(&new.name);
-                Ok(())
-            }
-            Err(e) => {
-                self.rollback()?;
-                Err(e)
-            }
-        }
+        let new = self.end_ddl(r)?;
+        self.schema
+            .catalog
+            .write()
+            .tables
+            .insert(new.name.clone(), new.clone());
+        self.schema.invalidate(&new.name);
+        Ok(())
     }
 
     /// Adds a constraint to `table` after checking that every row satisfies
@@ -747,22 +691,14 @@ impl Context {
                 ..cdef
             })
         });
-        match r {
-            Ok(c) => {
-                self.commit()?;
-                self.schema
-                    .catalog
-                    .write()
-                    .constraints
-                    .insert(c.name.clone(), c.clone());
-                self.schema.invalidate(&c.table);
-                Ok(())
-            }
-            Err(e) => {
-                self.rollback()?;
-                Err(e)
-            }
-        }
+        let c = self.end_ddl(r)?;
+        self.schema
+            .catalog
+            .write()
+            .constraints
+            .insert(c.name.clone(), c.clone());
+        self.schema.invalidate(&c.table);
+        Ok(())
     }
 }
 
