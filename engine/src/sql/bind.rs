@@ -59,6 +59,21 @@ pub(crate) fn column_names(def: &TableDef) -> Vec<String> {
         .collect()
 }
 
+/// `names` qualified by `qual` (`t.c`), a dropped column's empty name kept
+/// empty: the names a binder resolves `t.c` and `c` against.
+pub(super) fn qualify(names: &[String], qual: &str) -> Vec<String> {
+    names
+        .iter()
+        .map(|n| {
+            if n.is_empty() {
+                String::new()
+            } else {
+                format!("{qual}.{n}")
+            }
+        })
+        .collect()
+}
+
 /// The types of a table's columns, by position.
 pub(super) fn column_types(def: &TableDef) -> Vec<ColType> {
     def.columns.iter().map(|c| c.ty).collect()
@@ -680,19 +695,7 @@ pub(super) fn bind_select(s: &mut Context, cx: &Cx<'_>, sel: &Select) -> Result<
     // subquery's `t.c` can tell its own table from an enclosing one; plans
     // show a single table's columns bare.
     let names: Vec<String> = match &sel.from {
-        From::Table { name, alias, .. } => {
-            let q = alias.as_deref().unwrap_or(name);
-            display
-                .iter()
-                .map(|n| {
-                    if n.is_empty() {
-                        String::new()
-                    } else {
-                        format!("{q}.{n}")
-                    }
-                })
-                .collect()
-        }
+        From::Table { name, alias, .. } => qualify(&display, alias.as_deref().unwrap_or(name)),
         _ => display.clone(),
     };
     let grouped = !sel.group_by.is_empty()
@@ -785,14 +788,7 @@ pub(super) fn bind_select(s: &mut Context, cx: &Cx<'_>, sel: &Select) -> Result<
     // DISTINCT, no sort), the source stops after OFFSET + LIMIT rows
     // (Oracle's COUNT STOPKEY): a LIMIT 3 reads three rows' worth of
     // blocks, not the table, and never builds a billion-row series.
-    let offset = match &sel.offset {
-        Some(e) => count_value(constant(s, cx, e)?)?,
-        None => 0,
-    };
-    let limit = match &sel.limit {
-        Some(e) => count_value(constant(s, cx, e)?)?,
-        None => usize::MAX,
-    };
+    let (offset, limit) = offset_limit(s, cx, sel)?;
     let stop_after =
         (sel.limit.is_some() && !grouped && !sel.distinct).then(|| offset.saturating_add(limit));
 
@@ -927,6 +923,19 @@ fn bind_order_by(
         });
     }
     Ok(keys)
+}
+
+/// A query's OFFSET (0 without one) and LIMIT (no limit without one).
+pub(super) fn offset_limit(s: &mut Context, cx: &Cx<'_>, sel: &Select) -> Result<(usize, usize)> {
+    let offset = match &sel.offset {
+        Some(e) => count_value(constant(s, cx, e)?)?,
+        None => 0,
+    };
+    let limit = match &sel.limit {
+        Some(e) => count_value(constant(s, cx, e)?)?,
+        None => usize::MAX,
+    };
+    Ok((offset, limit))
 }
 
 /// A LIMIT or OFFSET value as a row count; a negative one counts as the

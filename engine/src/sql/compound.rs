@@ -57,7 +57,7 @@
 use std::cmp::Ordering;
 
 use super::ast::{Expr, Select, SetOp};
-use super::bind::{constant, count_value, heading};
+use super::bind::{heading, offset_limit};
 use super::execute::Cx;
 use super::explain::{line, Explain, PlanLine, PlanTableRow};
 use super::select::{order_values, select, Query};
@@ -105,14 +105,7 @@ pub(super) fn compound(
         });
     }
     let keys = order_keys(sel, &arms)?;
-    let offset = match &sel.offset {
-        Some(e) => count_value(constant(s, cx, e)?)?,
-        None => 0,
-    };
-    let limit = match &sel.limit {
-        Some(e) => count_value(constant(s, cx, e)?)?,
-        None => usize::MAX,
-    };
+    let (offset, limit) = offset_limit(s, cx, sel)?;
 
     let tree = tree(&sel.compound);
     // The top SORT UNIQUE delivers the ORDER BY; above a UNION ALL it is a

@@ -22,7 +22,7 @@
 //! (never index-only: DML must reach the row).
 
 use super::ast::*;
-use super::bind::{bind, column_names, column_types, constant, table_def};
+use super::bind::{bind, column_names, column_types, constant, qualify, table_def};
 use super::cursor::{Chosen, Cursor, PlanState, Planner};
 use super::ddl_statements;
 use super::eval::to_pred;
@@ -538,17 +538,7 @@ impl Target {
     ) -> Result<Target> {
         let def = table_def(s, table)?;
         let bare = column_names(&def);
-        let q = alias.unwrap_or(table);
-        let names: Vec<String> = bare
-            .iter()
-            .map(|n| {
-                if n.is_empty() {
-                    String::new()
-                } else {
-                    format!("{q}.{n}")
-                }
-            })
-            .collect();
+        let names = qualify(&bare, alias.unwrap_or(table));
         let types = column_types(&def);
         // Plans show the columns bare, as a single-table SELECT's.
         let pred = match filter {

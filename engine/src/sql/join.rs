@@ -66,7 +66,7 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use super::ast::{BinOp, Expr, From, Hints, JoinKind, Select};
-use super::bind::{bind, column_names, column_types, constant, table_def};
+use super::bind::{bind, column_names, column_types, constant, qualify, table_def};
 use super::eval::{as_bool, to_pred, E};
 use super::execute::Cx;
 use super::explain::{line, PlanLine, PlanTableRow};
@@ -309,14 +309,8 @@ impl Shape {
         let mut names = Vec::new();
         let mut types = Vec::new();
         for r in &self.rels {
-            for (n, t) in r.names.iter().zip(&r.types) {
-                names.push(if n.is_empty() {
-                    String::new()
-                } else {
-                    format!("{}.{}", r.qual, n)
-                });
-                types.push(*t);
-            }
+            names.extend(qualify(&r.names, &r.qual));
+            types.extend(&r.types);
         }
         (names, types)
     }

@@ -114,6 +114,23 @@ pub struct SqlResult {
     pub stats: StatsSnapshot,
 }
 
+/// The value of a query that may find at most one row, as a scalar
+/// subquery or a function's `SELECT … INTO` returns it: NULL for no row,
+/// the first column of the one row; `None` for more than one row (the
+/// caller names the error: ORA-01427 or ORA-01422).
+pub(crate) fn single_value(mut rows: Vec<Row>) -> Option<Value> {
+    match rows.len() {
+        0 => Some(Value::Null),
+        1 => Some(
+            rows.swap_remove(0)
+                .into_iter()
+                .next()
+                .unwrap_or(Value::Null),
+        ),
+        _ => None,
+    }
+}
+
 /// A parsed statement that can be executed many times with different bind
 /// values: no parse call at all, only executions (it holds its cursor, as
 /// a client holds an open cursor).

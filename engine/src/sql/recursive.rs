@@ -91,18 +91,10 @@ impl QueryFn {
             .upgrade()
             .ok_or_else(|| Error::Internal("the database is closed".into()))?;
         let cursor = self.open(&shared, &cx)?;
-        let mut rows = execute::recursive(&mut cx, &shared, &cursor, args)?;
-        match rows.len() {
-            0 => Ok(Value::Null),
-            1 => Ok(rows
-                .swap_remove(0)
-                .into_iter()
-                .next()
-                .unwrap_or(Value::Null)),
-            _ => Err(Error::TooManyRows {
-                function: self.name.clone(),
-            }),
-        }
+        let rows = execute::recursive(&mut cx, &shared, &cursor, args)?;
+        super::single_value(rows).ok_or_else(|| Error::TooManyRows {
+            function: self.name.clone(),
+        })
     }
 
     /// The held cursor; at the first call, a parse call that opens it (the

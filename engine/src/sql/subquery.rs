@@ -250,17 +250,9 @@ fn check_width(kind: Kind, columns: usize) -> Result<()> {
     Ok(())
 }
 
-/// The value of a scalar subquery's rows.
-fn scalar(mut rows: Vec<Row>) -> Result<Value> {
-    match rows.len() {
-        0 => Ok(Value::Null),
-        1 => Ok(rows
-            .swap_remove(0)
-            .into_iter()
-            .next()
-            .unwrap_or(Value::Null)),
-        _ => Err(Error::SubqueryRows),
-    }
+/// The value of a scalar subquery's rows (ORA-01427 for more than one).
+fn scalar(rows: Vec<Row>) -> Result<Value> {
+    super::single_value(rows).ok_or(Error::SubqueryRows)
 }
 
 impl Correlated {
