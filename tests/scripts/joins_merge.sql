@@ -1,21 +1,8 @@
 -- blocklab: set background_writer=off
 -- Sort-merge join: the same rows as joins_nl, both inputs sorted on the
 -- join key (sorts (memory), sorts (rows)), then merged.
--- Three tables, statistics gathered: 100 regions, 10,000 customers
--- (region = id % 100), 20,000 orders (two per customer: cust_id =
--- (id * 7) % 10000 + 1 visits every customer twice), an index on the
--- orders' join column.
-CREATE TABLE region (id INTEGER PRIMARY KEY, rname TEXT);
-CREATE TABLE cust (id INTEGER PRIMARY KEY, region INTEGER, name TEXT);
-CREATE TABLE ord (id INTEGER PRIMARY KEY, cust_id INTEGER, amount INTEGER);
-INSERT INTO region SELECT value, 'r' || value FROM generate_series(0, 99);
-INSERT INTO cust SELECT value, value % 100, 'c' || value FROM generate_series(1, 10000);
-INSERT INTO ord SELECT value, (value * 7) % 10000 + 1, value % 1000 FROM generate_series(1, 20000);
-CREATE INDEX ord_cust ON ord (cust_id);
-COMMIT;
-ANALYZE TABLE region;
-ANALYZE TABLE cust;
-ANALYZE TABLE ord;
+-- The tables: tests/scripts/include/joins_tables.sql.
+\i tests/scripts/include/joins_tables.sql
 
 EXPLAIN SELECT /*+ LEADING(c o) USE_MERGE(o) FULL(o) */ c.name, o.id, o.amount FROM cust c JOIN ord o ON o.cust_id = c.id WHERE c.id <= 5 ORDER BY o.id;
 

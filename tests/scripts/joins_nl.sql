@@ -1,21 +1,8 @@
 -- blocklab: set background_writer=off
 -- Nested loops: each of the 5 outer customers probes ord_cust once (one
 -- descent per outer row), and a three-table join in one plan.
--- Three tables, statistics gathered: 100 regions, 10,000 customers
--- (region = id % 100), 20,000 orders (two per customer: cust_id =
--- (id * 7) % 10000 + 1 visits every customer twice), an index on the
--- orders' join column.
-CREATE TABLE region (id INTEGER PRIMARY KEY, rname TEXT);
-CREATE TABLE cust (id INTEGER PRIMARY KEY, region INTEGER, name TEXT);
-CREATE TABLE ord (id INTEGER PRIMARY KEY, cust_id INTEGER, amount INTEGER);
-INSERT INTO region SELECT value, 'r' || value FROM generate_series(0, 99);
-INSERT INTO cust SELECT value, value % 100, 'c' || value FROM generate_series(1, 10000);
-INSERT INTO ord SELECT value, (value * 7) % 10000 + 1, value % 1000 FROM generate_series(1, 20000);
-CREATE INDEX ord_cust ON ord (cust_id);
-COMMIT;
-ANALYZE TABLE region;
-ANALYZE TABLE cust;
-ANALYZE TABLE ord;
+-- The tables: tests/scripts/include/joins_tables.sql.
+\i tests/scripts/include/joins_tables.sql
 
 -- Unhinted, 5 customers drive: the optimizer's own choice.
 EXPLAIN SELECT c.name, o.id, o.amount FROM cust c JOIN ord o ON o.cust_id = c.id WHERE c.id <= 5;
