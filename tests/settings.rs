@@ -180,20 +180,8 @@ fn settings_fixed_at_creation_cannot_change_on_a_later_open() {
     ));
 
     // And on the command line.
-    let out = Command::new(BIN)
-        .args([
-            "sql",
-            "-e",
-            "SELECT 1 AS a",
-            "--set",
-            "block_size=8192",
-            "--db",
-        ])
-        .arg(tmp.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let (status, stderr) = sql_with_set(tmp.path(), "block_size=8192");
+    assert_eq!(status, Some(2), "{stderr}");
     assert!(
         stderr.contains("block_size") && stderr.contains("4096"),
         "{stderr}"
@@ -221,6 +209,20 @@ fn the_ranges_are_documented_in_the_help_and_the_readme() {
     for line in help.lines() {
         assert!(cli.contains(line.trim_end()), "sql --help lacks {line:?}");
     }
+}
+
+/// `blocklab sql --db DIR -e "SELECT 1 AS a" --set SET`: (exit status,
+/// stderr).
+fn sql_with_set(dir: &std::path::Path, set: &str) -> (Option<i32>, String) {
+    let out = Command::new(BIN)
+        .args(["sql", "-e", "SELECT 1 AS a", "--set", set, "--db"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// `blocklab sql --db DIR -f tests/scripts/snapshot_too_old.sql` with the
@@ -266,20 +268,8 @@ fn an_existing_database_refuses_the_scripts_undo_size_instead_of_ignoring_it() {
         assert!(stderr.contains(part), "{part} missing from: {stderr}");
     }
     // --set on the command line, too: the same error before anything runs.
-    let out = Command::new(BIN)
-        .args([
-            "sql",
-            "-e",
-            "SELECT 1 AS a",
-            "--set",
-            "undo_blocks=64",
-            "--db",
-        ])
-        .arg(tmp.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let (status, stderr) = sql_with_set(tmp.path(), "undo_blocks=64");
+    assert_eq!(status, Some(2), "{stderr}");
     assert!(stderr.contains("undo_blocks"), "{stderr}");
 }
 

@@ -15,6 +15,14 @@ fn run(s: &mut Session, sql: &str) -> blocklab::SqlResult {
     s.execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
+/// A fresh database with `t` and `u` loaded (see `load`), and a session.
+fn loaded() -> (tempfile::TempDir, Database, Session) {
+    let (dir, db) = db();
+    let mut s = db.session();
+    load(&mut s);
+    (dir, db, s)
+}
+
 /// t: (1,'x') (2,'y') (2,'y') (3,NULL) (NULL,NULL) (NULL,NULL)
 /// u: (2,'y') (3,NULL) (4,'z') (NULL,NULL)
 fn load(s: &mut Session) {
@@ -49,9 +57,7 @@ fn rows(s: &mut Session, sql: &str) -> Vec<String> {
 
 #[test]
 fn union_removes_duplicates_and_union_all_keeps_them() {
-    let (_d, db) = db();
-    let mut s = db.session();
-    load(&mut s);
+    let (_d, _db, mut s) = loaded();
     // UNION ALL: every row of each arm, arm by arm.
     assert_eq!(
         rows(&mut s, "SELECT a, b FROM t UNION ALL SELECT c, d FROM u"),
@@ -89,9 +95,7 @@ fn nulls_are_equal_when_duplicates_are_removed() {
 
 #[test]
 fn intersect_except_and_minus() {
-    let (_d, db) = db();
-    let mut s = db.session();
-    load(&mut s);
+    let (_d, _db, mut s) = loaded();
     assert_eq!(
         rows(&mut s, "SELECT a, b FROM t INTERSECT SELECT c, d FROM u"),
         vec!["2,y", "3,-", "-,-"]
@@ -139,9 +143,7 @@ fn set_operators_apply_left_to_right() {
 
 #[test]
 fn arms_with_different_column_counts_are_ora_01789() {
-    let (_d, db) = db();
-    let mut s = db.session();
-    load(&mut s);
+    let (_d, _db, mut s) = loaded();
     for sql in [
         "SELECT a, b FROM t UNION SELECT c FROM u",
         "SELECT a FROM t UNION ALL SELECT c FROM u INTERSECT SELECT 1, 2",
@@ -154,9 +156,7 @@ fn arms_with_different_column_counts_are_ora_01789() {
 
 #[test]
 fn order_by_sorts_the_whole_by_position_or_first_arm_name() {
-    let (_d, db) = db();
-    let mut s = db.session();
-    load(&mut s);
+    let (_d, _db, mut s) = loaded();
     // By the first arm's alias, descending: NULL is the largest value.
     assert_eq!(
         rows(
@@ -194,9 +194,7 @@ fn order_by_sorts_the_whole_by_position_or_first_arm_name() {
 
 #[test]
 fn limit_and_offset_cut_the_whole() {
-    let (_d, db) = db();
-    let mut s = db.session();
-    load(&mut s);
+    let (_d, _db, mut s) = loaded();
     // 1 2 2 2 3 3 4 - - -: skip one, keep three.
     assert_eq!(
         rows(
@@ -213,9 +211,7 @@ fn limit_and_offset_cut_the_whole() {
 
 #[test]
 fn compound_in_an_in_subquery_and_after_insert() {
-    let (_d, db) = db();
-    let mut s = db.session();
-    load(&mut s);
+    let (_d, _db, mut s) = loaded();
     assert_eq!(
         rows(
             &mut s,
@@ -247,9 +243,7 @@ fn compound_in_an_in_subquery_and_after_insert() {
 /// INTERSECT and MINUS; UNION ALL sorts nothing.
 #[test]
 fn duplicate_removal_is_a_counted_sort() {
-    let (_d, db) = db();
-    let mut s = db.session();
-    load(&mut s);
+    let (_d, _db, mut s) = loaded();
     let sorts = |s: &mut Session, sql: &str| {
         let before = s.stats();
         run(s, sql);
@@ -317,9 +311,7 @@ fn lines(v: &[(&str, usize)]) -> Vec<(String, usize)> {
 
 #[test]
 fn explain_shows_oracles_set_operation_shapes() {
-    let (_d, db) = db();
-    let mut s = db.session();
-    load(&mut s);
+    let (_d, _db, mut s) = loaded();
     assert_eq!(
         shape(&mut s, "EXPLAIN SELECT a FROM t UNION ALL SELECT c FROM u"),
         lines(&[
@@ -412,9 +404,7 @@ fn explain_shows_oracles_set_operation_shapes() {
 /// gives the same rows.
 #[test]
 fn each_arm_keeps_its_access_path_in_the_cursor() {
-    let (_d, db) = db();
-    let mut s = db.session();
-    load(&mut s);
+    let (_d, _db, mut s) = loaded();
     run(&mut s, "CREATE INDEX u_c ON u (c)");
     let sql = "SELECT a FROM t WHERE a > 1 UNION SELECT d FROM u WHERE c = 4";
     let first = rows(&mut s, sql);
@@ -446,9 +436,7 @@ fn each_arm_keeps_its_access_path_in_the_cursor() {
 /// rows stream to the client.
 #[test]
 fn a_compound_is_fetched_from_memory() {
-    let (_d, db) = db();
-    let mut s = db.session();
-    load(&mut s);
+    let (_d, _db, mut s) = loaded();
     let gets = |s: &mut Session, fetch: usize| {
         s.set_fetch_size(fetch);
         let before = s.stats();

@@ -627,10 +627,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn bad_client_commands_are_reported_as_invalid() {
-        let items = split("\\frobnicate\nSET AUTOTRACE SIDEWAYS\n\\connect\n");
-        let codes: Vec<&str> = items
+    /// The error codes of `text`'s commands, each of which must be invalid.
+    fn invalid_codes(text: &str) -> Vec<&'static str> {
+        split(text)
             .iter()
             .map(|i| match i {
                 Item::Command {
@@ -639,7 +638,12 @@ mod tests {
                 } => *code,
                 other => panic!("expected an invalid command, got {other:?}"),
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn bad_client_commands_are_reported_as_invalid() {
+        let codes = invalid_codes("\\frobnicate\nSET AUTOTRACE SIDEWAYS\n\\connect\n");
         assert_eq!(codes, ["SP2-0042", "SP2-0158", "SP2-0306"]);
     }
 
@@ -725,16 +729,7 @@ mod tests {
             split("SELECT a FROM t ORDER BY a\nDESC;"),
             vec![sql("SELECT a FROM t ORDER BY a\nDESC")]
         );
-        let codes: Vec<&str> = split("DESC\n\\d a b\n\\timing maybe\n\\i\n.schema\n")
-            .iter()
-            .map(|i| match i {
-                Item::Command {
-                    cmd: Command::Invalid { code, .. },
-                    ..
-                } => *code,
-                other => panic!("expected an invalid command, got {other:?}"),
-            })
-            .collect();
+        let codes = invalid_codes("DESC\n\\d a b\n\\timing maybe\n\\i\n.schema\n");
         assert_eq!(
             codes,
             ["SP2-0565", "SP2-0565", "SP2-0265", "SP2-0310", "SP2-0042"]
