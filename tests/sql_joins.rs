@@ -438,3 +438,33 @@ fn a_spilled_left_join_does_not_null_extend_a_row_whose_matches_where_drops() {
         assert_eq!(rows(&mut s, &sql), Vec::<Vec<Value>>::new(), "{sql}");
     }
 }
+
+/// Two outer columns of one type probe one index: each access predicate
+/// names the outer column it is given, whatever order the join
+/// predicates were written in (they once came out crossed).
+#[test]
+fn a_nested_loops_probe_names_each_outer_column_it_uses() {
+    let (_db, mut s) = db();
+    for sql in [
+        "CREATE TABLE a (id INTEGER PRIMARY KEY, v INTEGER)",
+        "CREATE TABLE b (id INTEGER PRIMARY KEY, v INTEGER)",
+        "CREATE TABLE c (id INTEGER PRIMARY KEY, x INTEGER, y INTEGER)",
+        "CREATE INDEX c_xy ON c (x, y)",
+    ] {
+        s.execute(sql).unwrap();
+    }
+    let ex = s
+        .execute(
+            "EXPLAIN PLAN FOR SELECT /*+ LEADING(a b c) USE_NL(c) INDEX(c c_xy) */ c.id \
+             FROM a, b, c WHERE c.y = b.v AND c.x = a.v",
+        )
+        .unwrap()
+        .explain
+        .unwrap();
+    let access: Vec<&str> = ex
+        .lines
+        .iter()
+        .filter_map(|l| l.access.as_deref())
+        .collect();
+    assert_eq!(access, ["x=a.v AND y=b.v"]);
+}

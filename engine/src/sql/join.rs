@@ -870,14 +870,16 @@ fn keys_of(shape: &Shape, conjs: &[Conj], r: usize, before: u64) -> (Vec<Key>, V
     (keys, rest)
 }
 
-/// A placeholder value for an outer column in a nested-loops probe
+/// A placeholder value for outer column `col` in a nested-loops probe
 /// predicate at plan time: a value of the column's type that no row is
-/// likely to hold (the plan is costed as if for a bind variable).
-fn placeholder(ty: ColType) -> Value {
+/// likely to hold (the plan is costed as if for a bind variable), and one
+/// of its own per column, so that EXPLAIN can show each as the column it
+/// stands for (`rename_placeholders`).
+fn placeholder(col: usize, ty: ColType) -> Value {
     match ty {
-        ColType::Integer => Value::Int(i64::MIN + 7),
-        ColType::Real => Value::Real(-1.0e300),
-        ColType::Text => Value::Text("\u{1}:outer".into()),
+        ColType::Integer => Value::Int(i64::MIN + 7 + col as i64),
+        ColType::Real => Value::Real(-1.0e300 / (col as f64 + 1.0)),
+        ColType::Text => Value::Text(format!("\u{1}:outer{col}")),
     }
 }
 
@@ -954,7 +956,7 @@ fn step(
                     if c >= rel.offset && c < rel.offset + rel.names.len() {
                         E::Col(c)
                     } else {
-                        E::Const(placeholder(types[c]))
+                        E::Const(placeholder(c, types[c]))
                     }
                 })
             })
@@ -1086,15 +1088,25 @@ fn rename_placeholders(
                 .filter(|&c| c < rel.offset || c >= rel.offset + rel.names.len()),
         );
     }
+    // Each outer column has a placeholder of its own; the longest text is
+    // replaced first, so that no placeholder is taken for part of another.
+    outer_cols.sort_unstable();
+    outer_cols.dedup();
+    let mut shown: Vec<(String, &String)> = outer_cols
+        .iter()
+        .map(|&c| {
+            let text = match placeholder(c, types[c]) {
+                Value::Text(x) => format!("'{x}'"),
+                v => v.to_string(),
+            };
+            (text, &names[c])
+        })
+        .collect();
+    shown.sort_by_key(|(text, _)| std::cmp::Reverse(text.len()));
     let fix = |t: &mut Option<String>| {
         if let Some(text) = t {
-            for &c in &outer_cols {
-                let p = placeholder(types[c]);
-                let shown = match &p {
-                    Value::Text(x) => format!("'{x}'"),
-                    v => v.to_string(),
-                };
-                *text = text.replacen(&shown, &names[c], 1);
+            for (placeholder, name) in &shown {
+                *text = text.replace(placeholder.as_str(), name);
             }
         }
     };
