@@ -468,3 +468,16 @@ fn a_nested_loops_probe_names_each_outer_column_it_uses() {
         .collect();
     assert_eq!(access, ["x=a.v AND y=b.v"]);
 }
+
+/// A derived table is bound once per execution: its uncorrelated
+/// subquery runs once (it was run once to plan the derived table and once
+/// more to read it), so `u` is scanned once and `t` once.
+#[test]
+fn a_derived_tables_subquery_runs_once() {
+    let (_db, mut s) = small();
+    let r = s
+        .execute("SELECT COUNT(*) FROM (SELECT id FROM emp WHERE dept IN (SELECT id FROM dept)) x")
+        .unwrap();
+    assert_eq!(r.rows, vec![vec![Int(5)]]);
+    assert_eq!(r.stats.get(Stat::TableScanRows), 6 + 4);
+}

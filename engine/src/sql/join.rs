@@ -66,12 +66,14 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use super::ast::{BinOp, Expr, From, Hints, JoinKind, Select};
-use super::bind::{bind, column_names, column_types, constant, qualify, table_def};
+use super::bind::{
+    bind, bind_select, column_names, column_types, constant, qualify, table_def, Bound,
+};
 use super::eval::{as_bool, to_pred, E};
 use super::execute::Cx;
 use super::explain::{line, PlanLine, PlanTableRow};
 use super::optimizer::{self, Choice, Request};
-use super::select::{order_values, select};
+use super::select::{order_values, run_bound, select};
 use crate::access::Pred;
 use crate::catalog::TableDef;
 use crate::context::Context;
@@ -118,9 +120,8 @@ enum RelKind {
         def: TableDef,
         as_of: Option<Expr>,
     },
-    /// A derived table: its query, and the plan it got when the FROM
-    /// clause was flattened (planned once, shown under a VIEW line).
-    Derived(Box<Select>, Box<super::explain::Explain>),
+    /// A derived table, bound once (`Derived`).
+    Derived(Box<Derived>),
     /// A dictionary view's rows, read from the catalog when the query
     /// binds.
     Dictionary(Vec<Row>),
@@ -129,6 +130,16 @@ enum RelKind {
         stop: Expr,
     },
     Dual,
+}
+
+/// A derived table's query (its views merged), its binding — one per
+/// execution, so planning it and reading it run its uncorrelated
+/// subqueries once — and the plan shown under its VIEW line. A compound
+/// query binds arm by arm when it runs, so it has no binding here.
+struct Derived {
+    sel: Select,
+    bound: Option<Bound>,
+    explain: super::explain::Explain,
 }
 
 /// The relations of a FROM clause and its join conditions.
@@ -245,20 +256,29 @@ impl Shape {
                 self.rels.push(r);
             }
             From::Derived { select: sub, alias } => {
-                // Planned only, for its column names; it runs with the join.
-                let q = select(
-                    s,
-                    &Cx {
-                        rowid_of: None,
-                        ..*cx
-                    },
-                    sub,
-                    true,
-                )?;
+                // Bound and planned now, for its column names and plan
+                // lines; read with the same binding when the join runs.
+                let dcx = Cx {
+                    rowid_of: None,
+                    ..*cx
+                };
+                let sel = super::view::expand(s, sub)?.unwrap_or_else(|| (**sub).clone());
+                let (bound, q) = if sel.compound.is_empty() {
+                    let b = bind_select(s, &dcx, &sel)?;
+                    let q = run_bound(s, &dcx, &sel, &b, true)?;
+                    (Some(b), q)
+                } else {
+                    (None, select(s, &dcx, &sel, true)?)
+                };
                 let types = vec![ColType::Text; q.columns.len()];
+                let derived = Derived {
+                    sel,
+                    bound,
+                    explain: q.explain,
+                };
                 self.rels.push(rel(
                     alias.clone().unwrap_or_default(),
-                    RelKind::Derived(sub.clone(), Box::new(q.explain)),
+                    RelKind::Derived(Box::new(derived)),
                     q.columns,
                     types,
                 ));
@@ -712,7 +732,8 @@ fn leaf(
                 info,
             ))
         }
-        RelKind::Derived(_, explain) => {
+        RelKind::Derived(d) => {
+            let explain = &d.explain;
             let top = explain.lines.first();
             let (rows, cost) = top.map_or((1, 1), |l| (l.rows, l.cost));
             let mut lines = vec![line("VIEW", Some(&r.qual), rows, cost)];
@@ -1587,17 +1608,15 @@ impl Run<'_> {
                     })
                     .collect());
             }
-            RelKind::Derived(sub, _) => {
-                select(
-                    s,
-                    &Cx {
-                        rowid_of: None,
-                        ..*cx
-                    },
-                    sub,
-                    false,
-                )?
-                .rows
+            RelKind::Derived(d) => {
+                let dcx = Cx {
+                    rowid_of: None,
+                    ..*cx
+                };
+                match &d.bound {
+                    Some(b) => run_bound(s, &dcx, &d.sel, b, false)?.rows,
+                    None => select(s, &dcx, &d.sel, false)?.rows,
+                }
             }
             RelKind::Dictionary(rows) => rows.clone(),
             RelKind::Series { start, stop } => {

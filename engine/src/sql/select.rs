@@ -71,13 +71,22 @@ pub(super) fn select(s: &mut Context, cx: &Cx<'_>, sel: &Select, plan_only: bool
         return super::compound::compound(s, cx, sel, plan_only);
     }
     let b = bind_select(s, cx, sel)?;
-    let Source { rows, plan: access } = source(s, cx, sel, &b, plan_only)?;
-    let work = if b.grouped {
-        aggregate(rows, &b)?
-    } else {
-        rows
-    };
-    let mut out = project(&work, &b)?;
+    run_bound(s, cx, sel, &b, plan_only)
+}
+
+/// Runs (or, with `plan_only`, plans) query block `sel` already bound as
+/// `b`: a derived table is bound once and both planned and read from the
+/// same binding (`join`), so its uncorrelated subqueries run once.
+pub(super) fn run_bound(
+    s: &mut Context,
+    cx: &Cx<'_>,
+    sel: &Select,
+    b: &Bound,
+    plan_only: bool,
+) -> Result<Query> {
+    let Source { rows, plan: access } = source(s, cx, sel, b, plan_only)?;
+    let work = if b.grouped { aggregate(rows, b)? } else { rows };
+    let mut out = project(&work, b)?;
     if sel.distinct {
         let mut seen = HashSet::new();
         out.retain(|(v, _)| seen.insert(encode_row(v)));
@@ -92,9 +101,9 @@ pub(super) fn select(s: &mut Context, cx: &Cx<'_>, sel: &Select, plan_only: bool
         .take(b.limit)
         .map(|(v, _)| v)
         .collect();
-    let explain = plan(sel, &b, access, need_sort);
+    let explain = plan(sel, b, access, need_sort);
     Ok(Query {
-        columns: b.items.into_iter().map(|i| i.name).collect(),
+        columns: b.items.iter().map(|i| i.name.clone()).collect(),
         rows,
         explain,
     })
