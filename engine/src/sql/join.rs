@@ -732,6 +732,7 @@ fn leaf(
                 info,
             ))
         }
+        // A relation read in memory: its plan lines, its rows and cost.
         RelKind::Derived(d) => {
             let explain = &d.explain;
             let top = explain.lines.first();
@@ -742,46 +743,12 @@ fn leaf(
                 l.depth = l.depth.saturating_sub(1) + 1;
                 lines.push(l);
             }
-            lines[0].filter = render_all(local, &shape.columns().0);
-            Ok((
-                Leaf {
-                    access: None,
-                    pred: Pred::And(Vec::new()),
-                    local: local.to_vec(),
-                    lines,
-                    row: None,
-                    rows,
-                    cost,
-                    by_rules: false,
-                },
-                RelInfo {
-                    rows: rows.max(1),
-                    cost: cost.max(1),
-                    ndv: HashMap::new(),
-                },
-            ))
+            Ok(in_memory(lines, rows, cost, local, shape))
         }
         RelKind::Dictionary(rows) => {
             let n = rows.len() as u64;
-            let mut l = line("FIXED TABLE FULL", Some(&r.qual), n, 0);
-            l.filter = render_all(local, &shape.columns().0);
-            Ok((
-                Leaf {
-                    access: None,
-                    pred: Pred::And(Vec::new()),
-                    local: local.to_vec(),
-                    lines: vec![l],
-                    row: None,
-                    rows: n,
-                    cost: 0,
-                    by_rules: false,
-                },
-                RelInfo {
-                    rows: n.max(1),
-                    cost: 1,
-                    ndv: HashMap::new(),
-                },
-            ))
+            let l = line("FIXED TABLE FULL", Some(&r.qual), n, 0);
+            Ok(in_memory(vec![l], n, 0, local, shape))
         }
         RelKind::Series { start, stop } => {
             let n = match (constant(s, cx, start)?, constant(s, cx, stop)?) {
@@ -790,48 +757,50 @@ fn leaf(
                 }
                 _ => return Err(Error::Sql("generate_series needs two integers".into())),
             };
-            let mut l = line("GENERATE SERIES", None, n, 0);
-            l.filter = render_all(local, &shape.columns().0);
-            Ok((
-                Leaf {
-                    access: None,
-                    pred: Pred::And(Vec::new()),
-                    local: local.to_vec(),
-                    lines: vec![l],
-                    row: None,
-                    rows: n,
-                    cost: 0,
-                    by_rules: false,
-                },
-                RelInfo {
-                    rows: n.max(1),
-                    cost: 1,
-                    ndv: HashMap::new(),
-                },
-            ))
+            let l = line("GENERATE SERIES", None, n, 0);
+            Ok(in_memory(vec![l], n, 0, local, shape))
         }
-        RelKind::Dual => {
-            let mut l = line("FAST DUAL", None, 1, 0);
-            l.filter = render_all(local, &shape.columns().0);
-            Ok((
-                Leaf {
-                    access: None,
-                    pred: Pred::And(Vec::new()),
-                    local: local.to_vec(),
-                    lines: vec![l],
-                    row: None,
-                    rows: 1,
-                    cost: 0,
-                    by_rules: false,
-                },
-                RelInfo {
-                    rows: 1,
-                    cost: 1,
-                    ndv: HashMap::new(),
-                },
-            ))
-        }
+        RelKind::Dual => Ok(in_memory(
+            vec![line("FAST DUAL", None, 1, 0)],
+            1,
+            0,
+            local,
+            shape,
+        )),
     }
+}
+
+/// A relation that is not a table (a derived table, a dictionary view,
+/// `generate_series`, DUAL): no access path, its rows held in memory and
+/// its pushed-down conjuncts `local` checked on each, shown as the filter
+/// of its first plan line.
+fn in_memory(
+    mut lines: Vec<PlanLine>,
+    rows: u64,
+    cost: u64,
+    local: &[E],
+    shape: &Shape,
+) -> (Leaf, RelInfo) {
+    if let Some(first) = lines.first_mut() {
+        first.filter = render_all(local, &shape.columns().0);
+    }
+    (
+        Leaf {
+            access: None,
+            pred: Pred::And(Vec::new()),
+            local: local.to_vec(),
+            lines,
+            row: None,
+            rows,
+            cost,
+            by_rules: false,
+        },
+        RelInfo {
+            rows: rows.max(1),
+            cost: cost.max(1),
+            ndv: HashMap::new(),
+        },
+    )
 }
 
 /// Plan lines of one access, each one deeper than the one before (the
