@@ -74,6 +74,17 @@ pub enum Value {
 }
 
 impl Value {
+    /// SQL truth of a value: NULL is UNKNOWN (`None`), numbers are true
+    /// when non-zero, text when it reads as a non-zero number.
+    pub fn truth(&self) -> Option<bool> {
+        match self {
+            Value::Null => None,
+            Value::Int(i) => Some(*i != 0),
+            Value::Real(r) => Some(*r != 0.0),
+            Value::Text(s) => Some(s.trim().parse::<f64>().is_ok_and(|f| f != 0.0)),
+        }
+    }
+
     pub fn as_int(&self) -> Option<i64> {
         match self {
             Value::Int(v) => Some(*v),

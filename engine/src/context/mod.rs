@@ -109,11 +109,6 @@ impl Context {
         }
     }
 
-    /// The hash join work area in bytes (see `hash_area_size`).
-    pub(crate) fn hash_area_size(&self) -> u64 {
-        self.hash_area_size
-    }
-
     /// Sets the hash join work area (`ALTER SESSION SET HASH_AREA_SIZE`).
     pub(crate) fn set_hash_area_size(&mut self, bytes: u64) {
         self.hash_area_size = bytes;
@@ -700,5 +695,22 @@ impl Drop for Context {
         if self.txn.is_some() {
             let _ = self.rollback();
         }
+    }
+}
+
+/// A session runs operator trees: their leaves read through its instance,
+/// every operator counts in its statistics, a hash join's work area is its
+/// `HASH_AREA_SIZE`.
+impl operators::Env for Context {
+    fn kernel(&self) -> &Kernel {
+        &self.core
+    }
+
+    fn stats(&self) -> &SessionStats {
+        &self.stats
+    }
+
+    fn work_area(&self) -> u64 {
+        self.hash_area_size
     }
 }

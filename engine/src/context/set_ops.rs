@@ -93,32 +93,17 @@ impl Context {
             )
         })
     }
-
-    /// One access to `table` as part of a larger query that has taken
-    /// its snapshot `snap` already: a join's inner probe or build input.
-    /// Neither a call nor a statement of its own (no user call, no
-    /// savepoint: it only reads), so every probe of one join reads as of
-    /// the same SCN, whatever commits meanwhile.
-    pub(crate) fn probe_rows(
-        &mut self,
+    /// The table `table` and the index `access` names, checked as a query
+    /// reading them needs (the table readable by a query, the index usable
+    /// and on that table): what an operator tree's leaf reads through.
+    pub(crate) fn read_defs(
+        &self,
         table: &str,
-        where_clause: &Pred,
         access: &Access,
-        snap: Snapshot,
-    ) -> Result<QueryResult> {
+    ) -> Result<(TableDef, Option<IndexDef>)> {
         let (def, _) = self.target(table)?;
         let index = self.usable_index(&def, access)?;
-        operators::run_limited(
-            &self.core,
-            &self.stats,
-            snap,
-            &def,
-            index.as_ref(),
-            where_clause,
-            access,
-            None,
-            None,
-        )
+        Ok((def, index))
     }
 
     /// The index an access path names, checked to be usable and on `def`.

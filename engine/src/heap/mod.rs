@@ -557,18 +557,7 @@ pub(crate) fn scan_while(
     mut f: impl FnMut(RowId, &[u8]) -> Result<bool>,
 ) -> Result<()> {
     for no in segment_blocks(core, stats, seg, Some(snap))? {
-        // The block's live rows are taken (each a shared handle on its
-        // bytes, no copy) and the block's latch released before `f` sees
-        // any of them: `f` evaluates the query's filters, and a function
-        // among them may run a query of its own (recursive SQL) that gets
-        // this very block; under the latch it could wait behind a writer
-        // that waits for us.
-        let live: Vec<(u16, Bytes)> = {
-            let v = read_consistent(core, stats, no, snap)?;
-            stats.inc(Stat::TableScanBlocks);
-            live_rows(&v.body)
-        };
-        for (slot, data) in live {
+        for (slot, data) in scan_block(core, stats, no, snap)? {
             stats.inc(Stat::TableScanRows);
             if !f(RowId { block: no, slot }, &data)? {
                 return Ok(());
@@ -576,6 +565,25 @@ pub(crate) fn scan_while(
         }
     }
     Ok(())
+}
+
+/// One block of a full scan: its live rows as of `snap` (one consistent
+/// get, `table scan blocks gotten`). The rows are taken (each a shared
+/// handle on its bytes, no copy) and the block's latch released before
+/// anyone sees them: the caller evaluates the query's filters, and a
+/// function among them may run a query of its own (recursive SQL) that
+/// gets this very block; under the latch it could wait behind a writer
+/// that waits for us. The caller counts `table scan rows gotten` as it
+/// takes each row, so a scan that stops early counts only what it read.
+pub(crate) fn scan_block(
+    core: &Kernel,
+    stats: &SessionStats,
+    no: BlockNo,
+    snap: Snapshot,
+) -> Result<Vec<(u16, Bytes)>> {
+    let v = read_consistent(core, stats, no, snap)?;
+    stats.inc(Stat::TableScanBlocks);
+    Ok(live_rows(&v.body))
 }
 
 /// A heap block's live rows by slot, each a shared handle on its bytes

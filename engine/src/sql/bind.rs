@@ -24,7 +24,6 @@
 //! ([`column_names`]), which no reference can match, so positions bound
 //! here are table positions.
 
-use super::aggregate::{agg_fn, Agg, AggFn};
 use super::ast::*;
 use super::eval::{Builtin, E};
 use super::execute::Cx;
@@ -35,8 +34,29 @@ use super::subquery::{bind_subquery, Kind};
 use super::Function;
 use crate::catalog::TableDef;
 use crate::context::Context;
+use crate::operators::AggFn;
 use crate::error::{Error, Result};
 use crate::value::{ColType, Value};
+
+
+/// The aggregate a function name calls, if it is one.
+pub(super) fn agg_fn(name: &str) -> Option<AggFn> {
+    Some(match name {
+        "count" => AggFn::Count,
+        "sum" => AggFn::Sum,
+        "min" => AggFn::Min,
+        "max" => AggFn::Max,
+        "avg" => AggFn::Avg,
+        _ => return None,
+    })
+}
+
+/// One aggregate of a grouped query; `arg` is None for COUNT(*).
+pub(super) struct Agg {
+    pub(super) f: AggFn,
+    pub(super) arg: Option<E>,
+    pub(super) distinct: bool,
+}
 
 /// The catalog's definition of table `name` (a copy: the catalog lock is
 /// not held while the statement runs).

@@ -89,14 +89,16 @@ fn truth(b: Option<bool>) -> Value {
     }
 }
 
+/// A bound expression is what the execution layer evaluates.
+impl crate::operators::Expr for E {
+    fn eval(&self, row: &[Value]) -> Result<Value> {
+        E::eval(self, row)
+    }
+}
+
 /// SQL truth of a value: NULL is UNKNOWN, numbers are true when non-zero.
 pub(crate) fn as_bool(v: &Value) -> Option<bool> {
-    match v {
-        Value::Null => None,
-        Value::Int(i) => Some(*i != 0),
-        Value::Real(r) => Some(*r != 0.0),
-        Value::Text(s) => Some(s.trim().parse::<f64>().is_ok_and(|f| f != 0.0)),
-    }
+    v.truth()
 }
 
 impl E {

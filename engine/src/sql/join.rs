@@ -62,7 +62,6 @@
 //! one-pass hash join writes and reads them, but no temporary file is
 //! written; and the build input is read whole before it is partitioned.
 
-use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use super::ast::{BinOp, Expr, From, Hints, JoinKind, Select};
@@ -73,16 +72,18 @@ use super::eval::{as_bool, to_pred, E};
 use super::execute::Cx;
 use super::explain::{line, PlanLine, PlanTableRow};
 use super::optimizer::{self, Choice, Request};
-use super::select::{order_values, run_bound, select};
+use super::select::{run_bound, select};
 use crate::access::Pred;
 use crate::catalog::TableDef;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::ids::{Scn, Xid};
-use crate::operators::Access;
-use crate::stats::Stat;
+use crate::operators::{
+    self as ops, all_true, Access, Cartesian, FullScan, HashJoin, JoinSpec, MergeJoin,
+    NestedLoops, Node, Once, Operator, Placement, Probe, Rows, TableRead,
+};
 use crate::txn::Snapshot;
-use crate::value::{decode_row, encode_row, ColType, Row, Value};
+use crate::value::{ColType, Row, Value};
 
 /// The name of the hidden column that carries a table relation's rowid
 /// (as an INTEGER, `RowId::to_u64`) when `Cx::rowid_of` names it: no SQL
@@ -451,58 +452,6 @@ struct Step {
     rows: u64,
     cost: u64,
     note: Option<String>,
-}
-
-/// A candidate row of a step's relation: a joined row, alone or with the
-/// sort key it was buffered with.
-trait Candidate {
-    fn row(&self) -> &Row;
-}
-
-impl Candidate for Row {
-    fn row(&self) -> &Row {
-        self
-    }
-}
-
-impl Candidate for (Row, Row) {
-    fn row(&self) -> &Row {
-        &self.0
-    }
-}
-
-impl Step {
-    /// Pairs `left` with each candidate row of the step's relation `rel`:
-    /// a pair whose join keys are equal and that passes the step's checks
-    /// is a match, emitted through the post filter (WHERE terms on a LEFT
-    /// JOIN's optional side); a LEFT JOIN row with no match at all is
-    /// emitted NULL-extended. Every method ends here, so they cannot
-    /// disagree on what a match is. `Ok(false)`: the sink asked to stop.
-    fn pair_up<C: Candidate>(
-        &self,
-        rel: &Rel,
-        left: Row,
-        rights: &[C],
-        s: &mut Context,
-        sink: &mut Sink<'_>,
-    ) -> Result<bool> {
-        let (off, len) = (rel.offset, rel.names.len());
-        let mut matched = false;
-        for right in rights {
-            let mut row = left.clone();
-            row[off..off + len].clone_from_slice(&right.row()[off..off + len]);
-            if keys_equal(&self.keys, &row)? && all_true(&self.check, &row)? {
-                matched = true;
-                if all_true(&self.post, &row)? && !sink(s, row)? {
-                    return Ok(false);
-                }
-            }
-        }
-        if !matched && rel.outer && all_true(&self.post, &left)? {
-            return sink(s, left);
-        }
-        Ok(true)
-    }
 }
 
 /// The plan of a join.
@@ -1352,480 +1301,262 @@ impl JoinPlan {
     }
 }
 
-/// What runs the join: the plan, the statement's snapshot, and the
-/// buffered inputs of the hash, merge and cartesian steps.
-struct Run<'p> {
-    plan: &'p JoinPlan,
-    shape: &'p Shape,
-    snap: Snapshot,
-    width: usize,
-    /// Per step: the hash table on the build input's keys.
-    hashed: Vec<Option<HashMap<Vec<u8>, Vec<Row>>>>,
-    /// Per step: the build input written out in partitions, when it did
-    /// not fit the work area.
-    spilled: Vec<Option<Spill>>,
-    /// Per step: the buffered inner rows (cartesian) or the sorted inner
-    /// rows with their keys (merge).
-    buffered: Vec<Vec<(Row, Row)>>,
+/// An operator tree of the SQL layer: it runs on a session.
+pub(crate) type Tree<'p> = Node<'p, Context>;
+
+/// A join key is a pair that matches when its sides are equal by SQL
+/// comparison (a hash table or a sort only brought them together).
+impl ops::Expr for Key {
+    fn eval(&self, row: &[Value]) -> Result<Value> {
+        super::eval::binary(BinOp::Eq, &self.outer.eval(row)?, &self.inner.eval(row)?)
+    }
 }
 
-/// Runs the join of `plan` and returns its rows (over the joined row),
-/// stopping after `stop` rows when given.
-pub(crate) fn run(
+/// A leaf whose rows the SQL layer computes when first asked (a derived
+/// table's query, a dictionary view, a series, DUAL); also the inner side
+/// of a nested-loops join over such a relation, computed again per outer
+/// row as a correlated source would be.
+struct Computed<'p> {
+    f: Box<dyn FnMut(&mut Context) -> Result<Vec<Row>> + 'p>,
+    rows: Option<std::vec::IntoIter<Row>>,
+}
+
+impl Operator<Context> for Computed<'_> {
+    fn next(&mut self, s: &mut Context) -> Result<Option<Row>> {
+        if self.rows.is_none() {
+            self.rows = Some((self.f)(s)?.into_iter());
+        }
+        Ok(self.rows.as_mut().and_then(Iterator::next))
+    }
+}
+
+impl Probe<Context> for Computed<'_> {
+    fn rows(&mut self, s: &mut Context, _outer: &Row) -> Result<Vec<Row>> {
+        (self.f)(s)
+    }
+}
+
+/// Builds the operator tree of the join of `plan`: the first relation's
+/// leaf, then one join operator per step, each taking the tree so far as
+/// its outer input. Every table is read as of one snapshot, taken now.
+pub(crate) fn tree<'p>(
     s: &mut Context,
-    cx: &Cx<'_>,
-    shape: &Shape,
-    plan: &JoinPlan,
-    stop: Option<usize>,
-) -> Result<Vec<Row>> {
+    cx: &'p Cx<'p>,
+    shape: &'p Shape,
+    plan: &'p JoinPlan,
+) -> Result<Tree<'p>> {
     for c in &plan.constant {
         if as_bool(&c.eval(&[])?) != Some(true) {
-            return Ok(Vec::new());
+            return Ok(Box::new(Rows::new(Vec::new())));
         }
     }
     let snap = s.snapshot();
-    let width = shape.width();
-    let mut run = Run {
-        plan,
+    let b = Builder {
+        cx,
         shape,
+        plan,
         snap,
-        width,
-        hashed: Vec::new(),
-        spilled: Vec::new(),
-        buffered: Vec::new(),
+        width: shape.width(),
     };
-    let area = s.hash_area_size();
-    // Build inputs are read before the first outer row, as a hash join
-    // reads its build input first.
+    let mut node = b.leaf(s, plan.first)?;
     for st in &plan.steps {
-        let (mut h, mut b, mut sp) = (None, Vec::new(), None);
-        match st.method {
-            Method::Hash => {
-                let rows = run.rel_rows(s, cx, st.rel)?;
-                let mut keyed = Vec::with_capacity(rows.len());
-                let mut bytes = 0u64;
-                for row in rows {
-                    let Some(k) = key_of(&st.keys, &row, |k| &k.inner)? else {
-                        continue;
-                    };
-                    bytes += encode_row(&row).len() as u64;
-                    keyed.push((k, row));
-                }
-                let stats = s.stats_handle();
-                stats.add(Stat::HashJoinBuildRows, keyed.len() as u64);
-                stats.add(Stat::HashJoinBuildBytes, bytes);
-                if bytes <= area {
-                    stats.inc(Stat::WorkareaOptimal);
-                    let mut table: HashMap<Vec<u8>, Vec<Row>> = HashMap::new();
-                    for (k, row) in keyed {
-                        table.entry(k).or_default().push(row);
-                    }
-                    h = Some(table);
-                } else {
-                    // One pass: partitions small enough to fit the work
-                    // area each, written out now, read back per partition.
-                    stats.inc(Stat::WorkareaOnepass);
-                    let fanout = (bytes.div_ceil(area) + 1).min(MAX_FANOUT) as usize;
-                    let mut parts = vec![Vec::new(); fanout];
-                    for (k, row) in &keyed {
-                        put(&mut parts[partition_of(k, fanout)], row);
-                    }
-                    stats.add(
-                        Stat::TempWrites,
-                        parts.iter().map(|p| blocks(p.len())).sum(),
-                    );
-                    sp = Some(Spill { parts });
-                }
-            }
-            Method::Cartesian => {
-                let rows = run.rel_rows(s, cx, st.rel)?;
-                let stats = s.stats_handle();
-                stats.inc(Stat::SortsMemory);
-                stats.add(Stat::SortsRows, rows.len() as u64);
-                b = rows.into_iter().map(|r| (r, Vec::new())).collect();
-            }
-            Method::Merge => {
-                let rows = run.rel_rows(s, cx, st.rel)?;
-                let mut keyed = Vec::with_capacity(rows.len());
-                for row in rows {
-                    let k: Row = st
-                        .keys
-                        .iter()
-                        .map(|k| k.inner.eval(&row))
-                        .collect::<Result<_>>()?;
-                    if k.iter().any(Value::is_null) {
-                        continue;
-                    }
-                    keyed.push((row, k));
-                }
-                sort_keyed(s, &mut keyed);
-                b = keyed;
-            }
-            Method::NestedLoops => {}
-        }
-        run.hashed.push(h);
-        run.spilled.push(sp);
-        run.buffered.push(b);
-    }
-    let mut out = Vec::new();
-    let cap = stop.unwrap_or(usize::MAX);
-    if cap == 0 {
-        return Ok(out);
-    }
-    run.produce(s, cx, plan.steps.len(), &mut |_, row| {
-        out.push(row);
-        Ok(out.len() < cap)
-    })?;
-    Ok(out)
-}
-
-/// Counts and performs a sort of keyed rows (a merge join input).
-fn sort_keyed(s: &Context, rows: &mut [(Row, Row)]) {
-    let stats = s.stats_handle();
-    stats.inc(Stat::SortsMemory);
-    stats.add(Stat::SortsRows, rows.len() as u64);
-    rows.sort_by(|a, b| cmp_keys(&a.1, &b.1));
-}
-
-fn cmp_keys(a: &[Value], b: &[Value]) -> Ordering {
-    for (x, y) in a.iter().zip(b) {
-        let o = order_values(x, y, false, false);
-        if o != Ordering::Equal {
-            return o;
-        }
-    }
-    Ordering::Equal
-}
-
-/// The hash key of `row` on `keys` (the side `side` picks); `None` when a
-/// key is NULL (NULL never equals anything). Numbers are keyed by value,
-/// so 1 and 1.0 meet.
-fn key_of(keys: &[Key], row: &[Value], side: impl Fn(&Key) -> &E) -> Result<Option<Vec<u8>>> {
-    let mut vals = Vec::with_capacity(keys.len());
-    for k in keys {
-        let v = side(k).eval(row)?;
-        let v = match v {
-            Value::Null => return Ok(None),
-            Value::Real(r) if r.fract() == 0.0 && r.abs() < 9.0e15 => Value::Int(r as i64),
-            v => v,
+        let rel = &shape.rels[st.rel];
+        let spec = JoinSpec {
+            offset: rel.offset,
+            len: rel.names.len(),
+            outer: rel.outer,
+            keys: st
+                .keys
+                .iter()
+                .map(|k| (&k.outer as &dyn ops::Expr, &k.inner as &dyn ops::Expr))
+                .collect(),
+            check: st
+                .keys
+                .iter()
+                .map(|k| k as &dyn ops::Expr)
+                .chain(st.check.iter().map(|e| e as &dyn ops::Expr))
+                .collect(),
+            post: st.post.iter().map(|e| e as &dyn ops::Expr).collect(),
         };
-        vals.push(v);
+        node = match st.method {
+            Method::NestedLoops => Box::new(NestedLoops::new(node, b.probe(s, st)?, spec)),
+            Method::Hash => Box::new(HashJoin::new(node, b.leaf(s, st.rel)?, spec)),
+            Method::Merge => Box::new(MergeJoin::new(node, b.leaf(s, st.rel)?, spec)),
+            Method::Cartesian => Box::new(Cartesian::new(node, b.leaf(s, st.rel)?, spec)),
+        };
     }
-    Ok(Some(encode_row(&vals)))
+    Ok(node)
 }
 
-/// Where a produced row goes; `Ok(false)` stops the producers.
-type Sink<'a> = dyn FnMut(&mut Context, Row) -> Result<bool> + 'a;
+/// What the leaves of one join's tree share.
+struct Builder<'p> {
+    cx: &'p Cx<'p>,
+    shape: &'p Shape,
+    plan: &'p JoinPlan,
+    snap: Snapshot,
+    width: usize,
+}
 
-impl Run<'_> {
-    /// The rows of relation `r` on its own (its pushed-down conjuncts
-    /// applied), each placed in a joined row.
-    fn rel_rows(&self, s: &mut Context, cx: &Cx<'_>, r: usize) -> Result<Vec<Row>> {
-        self.rel_rows_with(
-            s,
-            cx,
-            r,
-            &self.plan.leaves[r].pred,
-            self.plan.leaves[r].access.as_ref(),
-        )
-    }
-
-    fn rel_rows_with(
-        &self,
-        s: &mut Context,
-        cx: &Cx<'_>,
-        r: usize,
-        pred: &Pred,
-        access: Option<&Access>,
-    ) -> Result<Vec<Row>> {
+impl<'p> Builder<'p> {
+    /// Where relation `r`'s table columns go in the joined row.
+    fn placement(&self, r: usize) -> Placement {
         let rel = &self.shape.rels[r];
-        let place = |vals: Row| -> Row {
-            let mut row = vec![Value::Null; self.width];
-            for (i, v) in vals.into_iter().enumerate().take(rel.names.len()) {
-                row[rel.offset + i] = v;
-            }
-            row
+        Placement {
+            offset: rel.offset,
+            width: self.width,
+            columns: rel.names.len(),
+            rowid: rel.rowid,
+        }
+    }
+
+    /// The snapshot relation `r` reads as of: the join's, or its AS OF SCN.
+    fn snapshot(&self, s: &mut Context, r: usize) -> Result<Snapshot> {
+        let RelKind::Table {
+            as_of: Some(e), ..
+        } = &self.shape.rels[r].kind
+        else {
+            return Ok(self.snap);
         };
-        let raw: Vec<Row> = match &rel.kind {
-            RelKind::Table { name, as_of, .. } => {
-                let snap = match as_of {
-                    Some(e) => match constant(s, cx, e)? {
-                        Value::Int(n) if n >= 0 => Snapshot {
-                            scn: Scn(n as u64),
-                            xid: Xid::NONE,
-                        },
-                        other => {
-                            return Err(Error::Sql(format!(
-                                "AS OF SCN needs a non-negative integer, got {other}"
-                            )))
-                        }
-                    },
-                    None => self.snap,
-                };
-                let access = access.cloned().unwrap_or(Access::Full);
-                let q = s.probe_rows(name, pred, &access, snap)?;
-                let (rowid, width) = (rel.rowid, rel.names.len());
-                return Ok(q
-                    .rows
-                    .into_iter()
-                    .map(|(id, mut v)| {
-                        if rowid {
-                            v.resize(width - 1, Value::Null);
-                            v.push(Value::Int(id.to_u64() as i64));
-                        }
-                        place(v)
-                    })
-                    .collect());
-            }
-            RelKind::Derived(d) => {
-                let dcx = Cx {
-                    rowid_of: None,
-                    ..*cx
-                };
-                match &d.bound {
-                    Some(b) => run_bound(s, &dcx, &d.sel, b, false)?.rows,
-                    None => select(s, &dcx, &d.sel, false)?.rows,
-                }
-            }
-            RelKind::Dictionary(rows) => rows.clone(),
-            RelKind::Series { start, stop } => {
-                let (Value::Int(a), Value::Int(z)) =
-                    (constant(s, cx, start)?, constant(s, cx, stop)?)
-                else {
-                    return Err(Error::Sql("generate_series needs two integers".into()));
-                };
-                if (i128::from(z) - i128::from(a)) >= super::limits::MAX_SERIES_ROWS as i128 {
-                    return Err(Error::Sql(format!(
-                        "generate_series({a}, {z}) would produce more than {} rows",
-                        super::limits::MAX_SERIES_ROWS
-                    )));
-                }
-                (a..=z).map(|v| vec![Value::Int(v)]).collect()
-            }
-            RelKind::Dual => vec![Vec::new()],
-        };
-        let mut out = Vec::with_capacity(raw.len());
-        for v in raw {
-            let row = place(v);
-            if all_true(&self.plan.leaves[r].local, &row)? {
-                out.push(row);
-            }
-        }
-        Ok(out)
-    }
-
-    /// Produces the rows of the first relation joined through steps
-    /// `..k` into `sink`; false when the sink asked to stop.
-    fn produce(&self, s: &mut Context, cx: &Cx<'_>, k: usize, sink: &mut Sink<'_>) -> Result<bool> {
-        if k == 0 {
-            for row in self.rel_rows(s, cx, self.plan.first)? {
-                if !sink(s, row)? {
-                    return Ok(false);
-                }
-            }
-            return Ok(true);
-        }
-        let st = &self.plan.steps[k - 1];
-        let rel = &self.shape.rels[st.rel];
-        let (off, len) = (rel.offset, rel.names.len());
-        match st.method {
-            Method::NestedLoops => self.produce(s, cx, k - 1, &mut |s, left| {
-                let inner = if st.probe.is_empty() && st.probe_access.is_none() {
-                    self.rel_rows(s, cx, st.rel)?
-                } else {
-                    // The join predicates with the outer row's values.
-                    let mut terms: Vec<E> = self.plan.leaves[st.rel]
-                        .local
-                        .iter()
-                        .map(|e| e.remap(&|c| c - off))
-                        .collect();
-                    for e in &st.probe {
-                        terms.push(e.map_cols(&|c| {
-                            if c >= off && c < off + len {
-                                E::Col(c - off)
-                            } else {
-                                E::Const(left[c].clone())
-                            }
-                        }));
-                    }
-                    let pred = and_pred(&terms, &rel.names, &rel.types);
-                    self.rel_rows_with(s, cx, st.rel, &pred, st.probe_access.as_ref())?
-                };
-                st.pair_up(rel, left, &inner, s, sink)
+        match constant(s, self.cx, e)? {
+            Value::Int(n) if n >= 0 => Ok(Snapshot {
+                scn: Scn(n as u64),
+                xid: Xid::NONE,
             }),
-            Method::Hash if self.spilled[k - 1].is_some() => self.produce_spilled(s, cx, k, sink),
-            Method::Hash => self.produce(s, cx, k - 1, &mut |s, left| {
-                let rights = match (key_of(&st.keys, &left, |k| &k.outer)?, &self.hashed[k - 1]) {
-                    (Some(key), Some(table)) => table.get(&key).map(Vec::as_slice),
-                    _ => None,
-                };
-                st.pair_up(rel, left, rights.unwrap_or_default(), s, sink)
-            }),
-            Method::Cartesian => self.produce(s, cx, k - 1, &mut |s, left| {
-                st.pair_up(rel, left, &self.buffered[k - 1], s, sink)
-            }),
-            Method::Merge => {
-                // The outer input is sorted whole (a merge join blocks).
-                let mut lefts: Vec<(Row, Row)> = Vec::new();
-                self.produce(s, cx, k - 1, &mut |_, left| {
-                    let key: Row = st
-                        .keys
-                        .iter()
-                        .map(|k| k.outer.eval(&left))
-                        .collect::<Result<_>>()?;
-                    if !key.iter().any(Value::is_null) {
-                        lefts.push((left, key));
-                    }
-                    Ok(true)
-                })?;
-                sort_keyed(s, &mut lefts);
-                let rights = &self.buffered[k - 1];
-                let mut j = 0;
-                for (left, lk) in lefts {
-                    while j < rights.len() && cmp_keys(&rights[j].1, &lk) == Ordering::Less {
-                        j += 1;
-                    }
-                    let run = rights[j..]
-                        .iter()
-                        .take_while(|r| cmp_keys(&r.1, &lk) == Ordering::Equal)
-                        .count();
-                    if !st.pair_up(rel, left, &rights[j..j + run], s, sink)? {
-                        return Ok(false);
-                    }
-                }
-                Ok(true)
-            }
+            other => Err(Error::Sql(format!(
+                "AS OF SCN needs a non-negative integer, got {other}"
+            ))),
         }
     }
-}
 
-/// The most partitions a spilled hash join writes.
-const MAX_FANOUT: u64 = 1024;
-
-/// The size of a temporary block, in bytes.
-const TEMP_BLOCK: u64 = 8192;
-
-/// A hash join's build input in partitions, each an encoded run of rows
-/// (the temporary blocks; kept in memory in this version: what is counted
-/// is what a one-pass hash join writes and reads).
-struct Spill {
-    parts: Vec<Vec<u8>>,
-}
-
-/// Temporary blocks holding `bytes`.
-fn blocks(bytes: usize) -> u64 {
-    (bytes as u64).div_ceil(TEMP_BLOCK)
-}
-
-/// The partition of a join key.
-fn partition_of(key: &[u8], fanout: usize) -> usize {
-    use std::hash::{Hash, Hasher};
-    // SipHash with fixed keys: the same partitions on every run.
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    key.hash(&mut h);
-    (h.finish() % fanout as u64) as usize
-}
-
-/// Appends `row` to a partition: its encoded length, then its bytes.
-fn put(buf: &mut Vec<u8>, row: &[Value]) {
-    let r = encode_row(row);
-    buf.extend_from_slice(&(r.len() as u32).to_le_bytes());
-    buf.extend_from_slice(&r);
-}
-
-/// The rows of a partition, in the order written.
-fn rows_of(mut buf: &[u8]) -> Result<Vec<Row>> {
-    let mut out = Vec::new();
-    while buf.len() >= 4 {
-        let n = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
-        let row = buf
-            .get(4..4 + n)
-            .ok_or_else(|| Error::Internal("a truncated temporary partition".into()))?;
-        out.push(decode_row(row).map_err(Error::Internal)?);
-        buf = &buf[4 + n..];
-    }
-    Ok(out)
-}
-
-impl Run<'_> {
-    /// A hash join whose build input spilled: the probe input is
-    /// partitioned the same way and written out too, then each pair of
-    /// partitions is read back and joined in memory (Oracle's one-pass
-    /// hash join). Probe rows with a NULL key join nothing.
-    fn produce_spilled(
+    /// A read of table relation `r` by `access`, the predicate of each
+    /// read made by `pred_of` from the outer row.
+    fn table_read(
         &self,
         s: &mut Context,
-        cx: &Cx<'_>,
-        k: usize,
-        sink: &mut Sink<'_>,
-    ) -> Result<bool> {
-        let st = &self.plan.steps[k - 1];
-        let Some(spill) = &self.spilled[k - 1] else {
-            return Err(Error::Internal("a hash join without its partitions".into()));
+        r: usize,
+        access: Access,
+        pred_of: Box<dyn Fn(&Row) -> Pred + 'p>,
+    ) -> Result<TableRead<'p>> {
+        let RelKind::Table { name, .. } = &self.shape.rels[r].kind else {
+            return Err(Error::Internal("a table read of a relation that is not a table".into()));
         };
+        let (def, index) = s.read_defs(name, &access)?;
+        Ok(TableRead {
+            def,
+            index,
+            access,
+            snap: self.snapshot(s, r)?,
+            place: self.placement(r),
+            pred_of,
+        })
+    }
+
+    /// Relation `r` read on its own (its pushed-down conjuncts applied):
+    /// a table by its access path — a full scan one block at a time, an
+    /// index range scan in one call — or the rows the SQL layer computes.
+    fn leaf(&self, s: &mut Context, r: usize) -> Result<Tree<'p>> {
+        let leaf = &self.plan.leaves[r];
+        if !matches!(self.shape.rels[r].kind, RelKind::Table { .. }) {
+            return Ok(Box::new(self.computed(r)));
+        }
+        let access = leaf.access.clone().unwrap_or(Access::Full);
+        let read = self.table_read(s, r, access, Box::new(move |_| leaf.pred.clone()))?;
+        if read.access == Access::Full {
+            return Ok(Box::new(FullScan::new(
+                read.def, read.snap, &leaf.pred, read.place,
+            )));
+        }
+        Ok(Box::new(Once::new(Box::new(read), self.width)))
+    }
+
+    /// The inner side of nested-loops step `st`: the table probed with the
+    /// join predicates' outer side as constants (a bind per probe), or the
+    /// relation read again per outer row.
+    fn probe(&self, s: &mut Context, st: &'p Step) -> Result<Box<dyn Probe<Context> + 'p>> {
         let rel = &self.shape.rels[st.rel];
-        let fanout = spill.parts.len();
-        let mut probe = vec![Vec::new(); fanout];
-        let mut go_on = true;
-        self.produce(s, cx, k - 1, &mut |s, left| {
-            match key_of(&st.keys, &left, |k| &k.outer)? {
-                Some(key) => put(&mut probe[partition_of(&key, fanout)], &left),
-                // A NULL key joins nothing (a LEFT JOIN keeps the row).
-                None => {
-                    if !st.pair_up::<Row>(rel, left, &[], s, sink)? {
-                        go_on = false;
-                        return Ok(false);
+        if !matches!(rel.kind, RelKind::Table { .. }) {
+            return Ok(Box::new(self.computed(st.rel)));
+        }
+        let leaf = &self.plan.leaves[st.rel];
+        if st.probe.is_empty() && st.probe_access.is_none() {
+            let access = leaf.access.clone().unwrap_or(Access::Full);
+            let read = self.table_read(s, st.rel, access, Box::new(move |_| leaf.pred.clone()))?;
+            return Ok(Box::new(read));
+        }
+        let (off, len) = (rel.offset, rel.names.len());
+        // The relation's own conjuncts over its own columns; the probe
+        // conjuncts get the outer row's values per probe.
+        let local: Vec<E> = leaf.local.iter().map(|e| e.remap(&|c| c - off)).collect();
+        let pred_of = move |left: &Row| {
+            let mut terms = local.clone();
+            for e in &st.probe {
+                terms.push(e.map_cols(&|c| {
+                    if c >= off && c < off + len {
+                        E::Col(c - off)
+                    } else {
+                        E::Const(left[c].clone())
+                    }
+                }));
+            }
+            and_pred(&terms, &rel.names, &rel.types)
+        };
+        let access = st.probe_access.clone().unwrap_or(Access::Full);
+        Ok(Box::new(self.table_read(s, st.rel, access, Box::new(pred_of))?))
+    }
+
+    /// The rows of relation `r`, not a table, computed when asked, each
+    /// placed in a joined row and kept if its pushed-down conjuncts hold.
+    fn computed(&self, r: usize) -> Computed<'p> {
+        let (cx, shape, plan, width) = (self.cx, self.shape, self.plan, self.width);
+        let rel = &shape.rels[r];
+        let f = move |s: &mut Context| -> Result<Vec<Row>> {
+            let raw: Vec<Row> = match &rel.kind {
+                RelKind::Table { .. } => {
+                    return Err(Error::Internal("a table computed as rows".into()))
+                }
+                RelKind::Derived(d) => {
+                    let dcx = Cx {
+                        rowid_of: None,
+                        ..*cx
+                    };
+                    match &d.bound {
+                        Some(b) => run_bound(s, &dcx, &d.sel, b, false)?.rows,
+                        None => select(s, &dcx, &d.sel, false)?.rows,
                     }
                 }
-            }
-            Ok(true)
-        })?;
-        if !go_on {
-            return Ok(false);
-        }
-        let stats = s.stats_handle().clone();
-        stats.add(
-            Stat::TempWrites,
-            probe.iter().map(|p| blocks(p.len())).sum(),
-        );
-        for (build, probe) in spill.parts.iter().zip(&probe) {
-            stats.add(Stat::TempReads, blocks(build.len()) + blocks(probe.len()));
-            let mut table: HashMap<Vec<u8>, Vec<Row>> = HashMap::new();
-            for row in rows_of(build)? {
-                if let Some(key) = key_of(&st.keys, &row, |k| &k.inner)? {
-                    table.entry(key).or_default().push(row);
+                RelKind::Dictionary(rows) => rows.clone(),
+                RelKind::Series { start, stop } => {
+                    let (Value::Int(a), Value::Int(z)) =
+                        (constant(s, cx, start)?, constant(s, cx, stop)?)
+                    else {
+                        return Err(Error::Sql("generate_series needs two integers".into()));
+                    };
+                    if (i128::from(z) - i128::from(a)) >= super::limits::MAX_SERIES_ROWS as i128 {
+                        return Err(Error::Sql(format!(
+                            "generate_series({a}, {z}) would produce more than {} rows",
+                            super::limits::MAX_SERIES_ROWS
+                        )));
+                    }
+                    (a..=z).map(|v| vec![Value::Int(v)]).collect()
+                }
+                RelKind::Dual => vec![Vec::new()],
+            };
+            let local: Vec<&dyn ops::Expr> = plan.leaves[r].local.iter().map(|e| e as &dyn ops::Expr).collect();
+            let mut out = Vec::with_capacity(raw.len());
+            for vals in raw {
+                let mut row = vec![Value::Null; width];
+                for (i, v) in vals.into_iter().enumerate().take(rel.names.len()) {
+                    row[rel.offset + i] = v;
+                }
+                if all_true(&local, &row)? {
+                    out.push(row);
                 }
             }
-            for left in rows_of(probe)? {
-                let key = key_of(&st.keys, &left, |k| &k.outer)?;
-                let rights = key.and_then(|k| table.get(&k)).map(Vec::as_slice);
-                if !st.pair_up(rel, left, rights.unwrap_or_default(), s, sink)? {
-                    return Ok(false);
-                }
-            }
-        }
-        Ok(true)
-    }
-}
-
-/// Whether every key's two sides are equal on `row` by SQL comparison
-/// (the hash or sort only brought candidates together).
-fn keys_equal(keys: &[Key], row: &[Value]) -> Result<bool> {
-    for k in keys {
-        let eq = super::eval::binary(BinOp::Eq, &k.outer.eval(row)?, &k.inner.eval(row)?)?;
-        if as_bool(&eq) != Some(true) {
-            return Ok(false);
+            Ok(out)
+        };
+        Computed {
+            f: Box::new(f),
+            rows: None,
         }
     }
-    Ok(true)
-}
-
-/// Whether every term is true on `row`.
-fn all_true(terms: &[E], row: &[Value]) -> Result<bool> {
-    for t in terms {
-        if as_bool(&t.eval(row)?) != Some(true) {
-            return Ok(false);
-        }
-    }
-    Ok(true)
 }

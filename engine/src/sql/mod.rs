@@ -60,7 +60,6 @@
 //! Invariant: every number a `SqlResult` carries comes from the engine's
 //! counters or the catalog; nothing is estimated after the fact.
 
-mod aggregate;
 pub mod ast;
 mod bind;
 mod compound;

@@ -28,26 +28,25 @@
 //! the one a real run would choose: no table row is read and no sort is
 //! counted (an `IN (subquery)` still runs once, while binding).
 
-use std::cmp::Ordering;
-use std::collections::HashSet;
-
-use super::aggregate::aggregate;
 use super::ast::{From, Select};
-use super::bind::{bind_select, constant, Bound, Key, SortKey};
+use super::bind::{bind_select, constant, Bound, Key};
 use super::cursor::Chosen;
 use super::eval::{as_bool, to_pred, E};
 use super::execute::Cx;
 use super::explain::{line, number_chain, Explain, PlanLine, PlanTableRow};
-use super::join;
+use super::join::{self, Tree};
 use super::limits::MAX_SERIES_ROWS;
 use super::optimizer::{self, Request};
-use crate::access::{compare, Pred};
+use crate::access::Pred;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::ids::Scn;
-use crate::operators::{Access, FetchCalls};
-use crate::stats::Stat;
-use crate::value::{encode_row, Row, Value};
+pub(super) use crate::operators::order_values;
+use crate::operators::{
+    self as ops, drain, Access, AggCall, AggSpec, Aggregate, Distinct, FetchCalls, Limit, Map,
+    Rows, Sort, SortKey,
+};
+use crate::value::{Row, Value};
 
 /// A query's result and its plan.
 pub(super) struct Query {
@@ -84,23 +83,18 @@ pub(super) fn run_bound(
     b: &Bound,
     plan_only: bool,
 ) -> Result<Query> {
-    let Source { rows, plan: access } = source(s, cx, sel, b, plan_only)?;
-    let work = if b.grouped { aggregate(rows, b)? } else { rows };
-    let mut out = project(&work, b)?;
-    if sel.distinct {
-        let mut seen = HashSet::new();
-        out.retain(|(v, _)| seen.insert(encode_row(v)));
-    }
+    let Source {
+        rows,
+        join,
+        plan: access,
+    } = source(s, cx, sel, b, plan_only)?;
     let need_sort = !b.keys.is_empty() && !access.sorted;
-    if need_sort && !plan_only {
-        sort(s, &mut out, &b.keys);
-    }
-    let rows: Vec<Row> = out
-        .into_iter()
-        .skip(b.offset)
-        .take(b.limit)
-        .map(|(v, _)| v)
-        .collect();
+    let rows = if plan_only {
+        Vec::new()
+    } else {
+        let mut t = pipeline(s, cx, sel, b, rows, join.as_ref(), need_sort)?;
+        drain(&mut *t, s, None)?
+    };
     let explain = plan(sel, b, access, need_sort);
     Ok(Query {
         columns: b.items.iter().map(|i| i.name.clone()).collect(),
@@ -109,9 +103,82 @@ pub(super) fn run_bound(
     })
 }
 
+/// The operator tree of a query block: its source (the rows a table's
+/// access path delivered, or a join's tree), then aggregate, project,
+/// DISTINCT, sort and OFFSET/LIMIT, each only where the query has it. The
+/// projected rows carry their ORDER BY key values after the select list
+/// until the sort has used them.
+fn pipeline<'p>(
+    s: &mut Context,
+    cx: &'p Cx<'p>,
+    sel: &'p Select,
+    b: &'p Bound,
+    rows: Vec<Row>,
+    join: Option<&'p join::JoinPlan>,
+    need_sort: bool,
+) -> Result<Tree<'p>> {
+    let mut t: Tree<'p> = match (join, b.join.as_ref()) {
+        (Some(jp), Some(shape)) => join::tree(s, cx, shape, jp)?,
+        _ => Box::new(Rows::new(rows)),
+    };
+    if b.grouped {
+        let spec = AggSpec {
+            base: b.names.len(),
+            group_by: b.group_by.iter().map(|e| e as &dyn ops::Expr).collect(),
+            aggs: b
+                .aggs
+                .iter()
+                .map(|a| AggCall {
+                    f: a.f,
+                    arg: a.arg.as_ref().map(|e| e as &dyn ops::Expr),
+                    distinct: a.distinct,
+                })
+                .collect(),
+            having: b.having.as_ref().map(|e| e as &dyn ops::Expr),
+        };
+        t = Box::new(Aggregate::new(t, spec));
+    }
+    let n = b.items.len();
+    t = Box::new(Map {
+        input: t,
+        f: Box::new(move |row| project(&row, b)),
+    });
+    if sel.distinct {
+        t = Box::new(Distinct::new(t, n));
+    }
+    if need_sort {
+        let keys = b
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| SortKey {
+                col: n + i,
+                desc: k.desc,
+                nulls_first: k.nulls_first,
+            })
+            .collect();
+        t = Box::new(Sort::new(t, keys));
+    }
+    if b.offset > 0 || b.limit < usize::MAX {
+        t = Box::new(Limit::new(t, b.offset, b.limit));
+    }
+    if !b.keys.is_empty() {
+        t = Box::new(Map {
+            input: t,
+            f: Box::new(move |mut row| {
+                row.truncate(n);
+                Ok(row)
+            }),
+        });
+    }
+    Ok(t)
+}
+
 /// The rows a SELECT reads, and what its source adds to the plan.
 struct Source {
     rows: Vec<Row>,
+    /// A join's plan: its tree is built by `pipeline`, under the rest.
+    join: Option<join::JoinPlan>,
     plan: SourcePlan,
 }
 
@@ -149,6 +216,7 @@ fn source(
         cost: 0,
         tree: false,
     };
+    let mut join_plan = None;
     let rows = match (&sel.from, &b.def) {
         (From::Table { name, alias, as_of }, Some(def)) => {
             let pred = match &b.filter {
@@ -273,12 +341,8 @@ fn source(
             plan.rows = jp.rows;
             plan.cost = jp.cost;
             plan.tree = true;
-            if plan_only {
-                Vec::new()
-            } else {
-                let stop = b.stop_after.filter(|_| b.keys.is_empty());
-                join::run(s, cx, shape, &jp, stop)?
-            }
+            join_plan = Some(jp);
+            Vec::new()
         }
         _ => {
             plan.rows = 1;
@@ -290,7 +354,11 @@ fn source(
             }
         }
     };
-    Ok(Source { rows, plan })
+    Ok(Source {
+        rows,
+        join: join_plan,
+        plan,
+    })
 }
 
 /// The rows of `generate_series(a, b)` (`n` values) that pass `filter`,
@@ -332,68 +400,20 @@ fn keep(filter: &Option<E>, row: &[Value]) -> Result<bool> {
     })
 }
 
-/// The select list of every row, each with its ORDER BY key values.
-fn project(work: &[Row], b: &Bound) -> Result<Vec<(Row, Row)>> {
-    let mut out: Vec<(Row, Row)> = Vec::with_capacity(work.len());
-    for row in work {
-        let vals: Row = b
-            .items
-            .iter()
-            .map(|i| i.expr.eval(row))
-            .collect::<Result<_>>()?;
-        let ks: Row = b
-            .keys
-            .iter()
-            .map(|k| match &k.by {
-                Key::Item(i) => Ok(vals[*i].clone()),
-                Key::Expr(e) => e.eval(row),
-            })
-            .collect::<Result<_>>()?;
-        out.push((vals, ks));
+/// The select list of a row, then its ORDER BY key values.
+fn project(row: &[Value], b: &Bound) -> Result<Row> {
+    let mut vals: Row = Vec::with_capacity(b.items.len() + b.keys.len());
+    for i in &b.items {
+        vals.push(i.expr.eval(row)?);
     }
-    Ok(out)
-}
-
-/// ORDER BY: one in-memory sort of the projected rows by their key
-/// values, counted as `sorts (memory)` and `sorts (rows)`. Stable, so
-/// rows with equal keys keep the source's order.
-fn sort(s: &Context, out: &mut [(Row, Row)], keys: &[SortKey]) {
-    s.stats_handle().inc(Stat::SortsMemory);
-    s.stats_handle().add(Stat::SortsRows, out.len() as u64);
-    out.sort_by(|a, b| {
-        for (i, k) in keys.iter().enumerate() {
-            let o = order_values(&a.1[i], &b.1[i], k.desc, k.nulls_first);
-            if o != Ordering::Equal {
-                return o;
-            }
-        }
-        Ordering::Equal
-    });
-}
-
-/// ORDER BY comparison of two values: NULLs first or last as asked, other
-/// values by `compare` (numbers numerically, text by bytes; a number sorts
-/// before text, as in SQLite).
-pub(super) fn order_values(a: &Value, b: &Value, desc: bool, nulls_first: bool) -> Ordering {
-    use std::cmp::Ordering::*;
-    match (a.is_null(), b.is_null()) {
-        (true, true) => return Equal,
-        (true, false) => return if nulls_first { Less } else { Greater },
-        (false, true) => return if nulls_first { Greater } else { Less },
-        _ => {}
-    }
-    let o = compare(a, b).unwrap_or_else(|| {
-        let rank = |v: &Value| match v {
-            Value::Text(_) => 1,
-            _ => 0,
+    for k in &b.keys {
+        let v = match &k.by {
+            Key::Item(i) => vals[*i].clone(),
+            Key::Expr(e) => e.eval(row)?,
         };
-        rank(a).cmp(&rank(b))
-    });
-    if desc {
-        o.reverse()
-    } else {
-        o
+        vals.push(v);
     }
+    Ok(vals)
 }
 
 /// The plan of a SELECT: the statement line, a line per step above the

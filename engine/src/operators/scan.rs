@@ -1,4 +1,4 @@
-//! The operators that run a plan: a full scan, or an index range scan
+//! The access paths a leaf of the tree reads a table by: a full scan, or an index range scan
 //! driven by an [`AccessPlan`] (the book, chapter 6).
 //!
 //! ```text
@@ -299,7 +299,7 @@ pub(crate) fn run_limited(
 
 /// Whether every term is TRUE for `row` (AND of the terms, in order, the
 /// first that is not TRUE deciding); a function's error ends the query.
-fn holds<P: std::borrow::Borrow<Pred>>(terms: &[P], row: &[Value]) -> Result<bool> {
+pub(super) fn holds<P: std::borrow::Borrow<Pred>>(terms: &[P], row: &[Value]) -> Result<bool> {
     for t in terms {
         if try_eval(t.borrow(), row)? != Some(true) {
             return Ok(false);

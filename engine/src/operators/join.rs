@@ -1,0 +1,536 @@
+//! The join operators and the leaves a join reads its relations through.
+//!
+//! Rows are joined rows: every relation of the FROM clause has its columns
+//! at a fixed offset of one row, NULL until its relation is joined. A join
+//! operator takes rows of the relations joined so far from its outer
+//! input and pairs each with candidate rows of one more relation (the
+//! inner relation, at [`JoinSpec`]'s offset):
+//!
+//! * [`NestedLoops`]: for each outer row, the inner relation is read
+//!   through a [`Probe`] given that row, so its join predicates act as
+//!   constants on the inner access (an index on the inner join column
+//!   makes each probe one descent, counted as any index range scan);
+//! * [`HashJoin`]: the inner relation (the build input) is read whole
+//!   into a hash table on its equality keys (`hash join build rows`,
+//!   `bytes`); a build larger than the work area is written out in
+//!   partitions (`workarea executions - onepass`, temporary writes), the
+//!   probe input likewise, and each pair of partitions read back and
+//!   joined (temporary reads); in memory it is `- optimal`;
+//! * [`MergeJoin`]: both inputs read whole and sorted on the keys (each
+//!   sort counted in `sorts (memory)`/`sorts (rows)`), then merged;
+//! * [`Cartesian`]: no equality key: the inner relation is read once and
+//!   buffered (BUFFER SORT, counted as a sort), and every outer row paired
+//!   with every buffered row.
+//!
+//! Every method pairs through [`JoinSpec::pair`]: a hash table or a sort
+//! only brings candidates together, the pair is a match when the keys are
+//! equal by SQL comparison and every join check holds, and a LEFT JOIN's
+//! outer row with no match comes out NULL-extended. So the methods cannot
+//! disagree on the rows of a join; they differ in what they read and count.
+//!
+//! Departures: a spilled hash join's temporary blocks are counted as a
+//! one-pass hash join writes and reads them, but kept in memory; and the
+//! build input is read whole before it is partitioned.
+
+use std::cmp::Ordering;
+use std::collections::{HashMap, VecDeque};
+
+use super::scan;
+use super::tree::{all_true, cmp_keys, drain, Env, Expr, Node, Operator, Placement};
+use crate::access::Pred;
+use crate::catalog::{IndexDef, TableDef};
+use crate::error::{Error, Result};
+use crate::stats::Stat;
+use crate::txn::Snapshot;
+use crate::value::{decode_row, encode_row, Row, Value};
+
+/// What makes an outer row and an inner row a pair.
+pub(crate) struct JoinSpec<'p> {
+    /// The inner relation's columns in the joined row.
+    pub(crate) offset: usize,
+    pub(crate) len: usize,
+    /// A LEFT JOIN's optional side: an outer row with no match is kept,
+    /// its inner columns NULL.
+    pub(crate) outer: bool,
+    /// The equality keys, outer side and inner side; a hash or merge join
+    /// brings candidates together on them.
+    pub(crate) keys: Vec<(&'p dyn Expr, &'p dyn Expr)>,
+    /// Checked on each candidate pair: the keys' equality by SQL
+    /// comparison, and the other join conjuncts.
+    pub(crate) check: Vec<&'p dyn Expr>,
+    /// Checked on each row the join emits (WHERE terms on a LEFT JOIN's
+    /// optional side, true only after NULL extension is decided).
+    pub(crate) post: Vec<&'p dyn Expr>,
+}
+
+impl JoinSpec<'_> {
+    /// Pairs `left` with each candidate: a candidate's inner columns are
+    /// copied into a copy of `left`; a pair that passes the checks is a
+    /// match and goes to `out` through the post filter; a LEFT JOIN row
+    /// with no match at all goes NULL-extended.
+    fn pair<'r>(
+        &self,
+        left: Row,
+        rights: impl IntoIterator<Item = &'r Row>,
+        out: &mut VecDeque<Row>,
+    ) -> Result<()> {
+        let (off, len) = (self.offset, self.len);
+        let mut matched = false;
+        for right in rights {
+            let mut row = left.clone();
+            row[off..off + len].clone_from_slice(&right[off..off + len]);
+            if all_true(&self.check, &row)? {
+                matched = true;
+                if all_true(&self.post, &row)? {
+                    out.push_back(row);
+                }
+            }
+        }
+        if !matched && self.outer && all_true(&self.post, &left)? {
+            out.push_back(left);
+        }
+        Ok(())
+    }
+
+    /// The hash key of `row` on one side of the keys; `None` when a key
+    /// is NULL (NULL equals nothing). Numbers are keyed by value, so 1
+    /// and 1.0 meet.
+    fn hash_key(&self, row: &[Value], outer: bool) -> Result<Option<Vec<u8>>> {
+        let mut vals = Vec::with_capacity(self.keys.len());
+        for (o, i) in &self.keys {
+            let v = if outer { o.eval(row)? } else { i.eval(row)? };
+            let v = match v {
+                Value::Null => return Ok(None),
+                Value::Real(r) if r.fract() == 0.0 && r.abs() < 9.0e15 => Value::Int(r as i64),
+                v => v,
+            };
+            vals.push(v);
+        }
+        Ok(Some(encode_row(&vals)))
+    }
+
+    /// The sort key of `row` on one side; `None` when a key is NULL.
+    fn sort_key(&self, row: &[Value], outer: bool) -> Result<Option<Row>> {
+        let mut vals = Vec::with_capacity(self.keys.len());
+        for (o, i) in &self.keys {
+            let v = if outer { o.eval(row)? } else { i.eval(row)? };
+            if v.is_null() {
+                return Ok(None);
+            }
+            vals.push(v);
+        }
+        Ok(Some(vals))
+    }
+}
+
+/// The inner side of a nested-loops join: its rows for one outer row.
+pub(crate) trait Probe<X: ?Sized> {
+    fn rows(&mut self, x: &mut X, outer: &Row) -> Result<Vec<Row>>;
+}
+
+/// A table read by one access path (an index range scan, or a full scan
+/// that is read whole, as a nested-loops probe reads it): each read is one
+/// call of the scan, as many gets as it makes.
+pub(crate) struct TableRead<'p> {
+    pub(crate) def: TableDef,
+    pub(crate) index: Option<IndexDef>,
+    pub(crate) access: super::Access,
+    pub(crate) snap: Snapshot,
+    pub(crate) place: Placement,
+    /// The predicate a read passes to the access, given the outer row
+    /// (the join predicates with the outer side's values as constants).
+    pub(crate) pred_of: Box<dyn Fn(&Row) -> Pred + 'p>,
+}
+
+impl<X: Env + ?Sized> Probe<X> for TableRead<'_> {
+    fn rows(&mut self, x: &mut X, outer: &Row) -> Result<Vec<Row>> {
+        let pred = (self.pred_of)(outer);
+        let q = scan::run(
+            x.kernel(),
+            x.stats(),
+            self.snap,
+            &self.def,
+            self.index.as_ref(),
+            &pred,
+            &self.access,
+        )?;
+        Ok(q
+            .rows
+            .into_iter()
+            .map(|(id, v)| self.place.place(id, v))
+            .collect())
+    }
+}
+
+/// A [`Probe`] read once, as a leaf: the rows of one read of the table
+/// (an index range scan's rows are produced by one call of the scan).
+pub(crate) struct Once<'p, X: ?Sized> {
+    probe: Box<dyn Probe<X> + 'p>,
+    rows: Option<std::vec::IntoIter<Row>>,
+    width: usize,
+}
+
+impl<'p, X: ?Sized> Once<'p, X> {
+    pub(crate) fn new(probe: Box<dyn Probe<X> + 'p>, width: usize) -> Self {
+        Once {
+            probe,
+            rows: None,
+            width,
+        }
+    }
+}
+
+impl<X: ?Sized> Operator<X> for Once<'_, X> {
+    fn next(&mut self, x: &mut X) -> Result<Option<Row>> {
+        if self.rows.is_none() {
+            let none = vec![Value::Null; self.width];
+            self.rows = Some(self.probe.rows(x, &none)?.into_iter());
+        }
+        Ok(self.rows.as_mut().and_then(Iterator::next))
+    }
+}
+
+/// NESTED LOOPS: the inner side probed once per outer row.
+pub(crate) struct NestedLoops<'p, X: ?Sized> {
+    outer: Node<'p, X>,
+    inner: Box<dyn Probe<X> + 'p>,
+    spec: JoinSpec<'p>,
+    pending: VecDeque<Row>,
+}
+
+impl<'p, X: ?Sized> NestedLoops<'p, X> {
+    pub(crate) fn new(outer: Node<'p, X>, inner: Box<dyn Probe<X> + 'p>, spec: JoinSpec<'p>) -> Self {
+        NestedLoops {
+            outer,
+            inner,
+            spec,
+            pending: VecDeque::new(),
+        }
+    }
+}
+
+impl<X: ?Sized> Operator<X> for NestedLoops<'_, X> {
+    fn next(&mut self, x: &mut X) -> Result<Option<Row>> {
+        loop {
+            if let Some(r) = self.pending.pop_front() {
+                return Ok(Some(r));
+            }
+            let Some(left) = self.outer.next(x)? else {
+                return Ok(None);
+            };
+            let inner = self.inner.rows(x, &left)?;
+            self.spec.pair(left, &inner, &mut self.pending)?;
+        }
+    }
+}
+
+/// MERGE JOIN CARTESIAN with its BUFFER SORT: the inner input read once.
+pub(crate) struct Cartesian<'p, X: ?Sized> {
+    outer: Node<'p, X>,
+    inner: Node<'p, X>,
+    spec: JoinSpec<'p>,
+    buffered: Option<Vec<Row>>,
+    pending: VecDeque<Row>,
+}
+
+impl<'p, X: ?Sized> Cartesian<'p, X> {
+    pub(crate) fn new(outer: Node<'p, X>, inner: Node<'p, X>, spec: JoinSpec<'p>) -> Self {
+        Cartesian {
+            outer,
+            inner,
+            spec,
+            buffered: None,
+            pending: VecDeque::new(),
+        }
+    }
+}
+
+impl<X: Env + ?Sized> Operator<X> for Cartesian<'_, X> {
+    fn next(&mut self, x: &mut X) -> Result<Option<Row>> {
+        if self.buffered.is_none() {
+            let rows = drain(&mut *self.inner, x, None)?;
+            x.stats().inc(Stat::SortsMemory);
+            x.stats().add(Stat::SortsRows, rows.len() as u64);
+            self.buffered = Some(rows);
+        }
+        loop {
+            if let Some(r) = self.pending.pop_front() {
+                return Ok(Some(r));
+            }
+            let Some(left) = self.outer.next(x)? else {
+                return Ok(None);
+            };
+            let rights = self.buffered.as_deref().unwrap_or_default();
+            self.spec.pair(left, rights, &mut self.pending)?;
+        }
+    }
+}
+
+/// The most partitions a spilled hash join writes.
+const MAX_FANOUT: u64 = 1024;
+
+/// The size of a temporary block, in bytes.
+const TEMP_BLOCK: u64 = 8192;
+
+/// Temporary blocks holding `bytes`.
+fn blocks(bytes: usize) -> u64 {
+    (bytes as u64).div_ceil(TEMP_BLOCK)
+}
+
+/// The partition of a join key.
+fn partition_of(key: &[u8], fanout: usize) -> usize {
+    use std::hash::{Hash, Hasher};
+    // SipHash with fixed keys: the same partitions on every run.
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    (h.finish() % fanout as u64) as usize
+}
+
+/// Appends `row` to a partition: its encoded length, then its bytes.
+fn put(buf: &mut Vec<u8>, row: &[Value]) {
+    let r = encode_row(row);
+    buf.extend_from_slice(&(r.len() as u32).to_le_bytes());
+    buf.extend_from_slice(&r);
+}
+
+/// The rows of a partition, in the order written.
+fn rows_of(mut buf: &[u8]) -> Result<Vec<Row>> {
+    let mut out = Vec::new();
+    while buf.len() >= 4 {
+        let n = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+        let row = buf
+            .get(4..4 + n)
+            .ok_or_else(|| Error::Internal("a truncated temporary partition".into()))?;
+        out.push(decode_row(row).map_err(Error::Internal)?);
+        buf = &buf[4 + n..];
+    }
+    Ok(out)
+}
+
+/// Where a hash join is.
+enum HashState {
+    /// The build input is not read yet.
+    Start,
+    /// The build fitted the work area: outer rows probe it one by one.
+    InMemory(HashMap<Vec<u8>, Vec<Row>>),
+    /// Spilled: the pairs of partitions (build, probe) still to join.
+    Spilled(VecDeque<(Vec<u8>, Vec<u8>)>),
+}
+
+/// HASH JOIN: the inner input is the build input, the outer one probes.
+pub(crate) struct HashJoin<'p, X: ?Sized> {
+    outer: Node<'p, X>,
+    build: Node<'p, X>,
+    spec: JoinSpec<'p>,
+    state: HashState,
+    pending: VecDeque<Row>,
+}
+
+impl<'p, X: ?Sized> HashJoin<'p, X> {
+    pub(crate) fn new(outer: Node<'p, X>, build: Node<'p, X>, spec: JoinSpec<'p>) -> Self {
+        HashJoin {
+            outer,
+            build,
+            spec,
+            state: HashState::Start,
+            pending: VecDeque::new(),
+        }
+    }
+
+    /// Reads the build input; in memory when it fits the work area,
+    /// otherwise partitions of both inputs written out (one pass).
+    fn start(&mut self, x: &mut X) -> Result<()>
+    where
+        X: Env,
+    {
+        let area = x.work_area();
+        let mut keyed = Vec::new();
+        let mut bytes = 0u64;
+        while let Some(row) = self.build.next(x)? {
+            let Some(k) = self.spec.hash_key(&row, false)? else {
+                continue;
+            };
+            bytes += encode_row(&row).len() as u64;
+            keyed.push((k, row));
+        }
+        let stats = x.stats();
+        stats.add(Stat::HashJoinBuildRows, keyed.len() as u64);
+        stats.add(Stat::HashJoinBuildBytes, bytes);
+        if bytes <= area {
+            stats.inc(Stat::WorkareaOptimal);
+            let mut table: HashMap<Vec<u8>, Vec<Row>> = HashMap::new();
+            for (k, row) in keyed {
+                table.entry(k).or_default().push(row);
+            }
+            self.state = HashState::InMemory(table);
+            return Ok(());
+        }
+        // One pass: partitions small enough to fit the work area each.
+        stats.inc(Stat::WorkareaOnepass);
+        let fanout = (bytes.div_ceil(area.max(1)) + 1).min(MAX_FANOUT) as usize;
+        let mut build = vec![Vec::new(); fanout];
+        for (k, row) in &keyed {
+            put(&mut build[partition_of(k, fanout)], row);
+        }
+        stats.add(
+            Stat::TempWrites,
+            build.iter().map(|p| blocks(p.len())).sum(),
+        );
+        drop(keyed);
+        // The probe input is partitioned the same way; a probe row with a
+        // NULL key joins nothing (a LEFT JOIN keeps it, at once).
+        let mut probe = vec![Vec::new(); fanout];
+        while let Some(left) = self.outer.next(x)? {
+            match self.spec.hash_key(&left, true)? {
+                Some(key) => put(&mut probe[partition_of(&key, fanout)], &left),
+                None => self.spec.pair(left, &[], &mut self.pending)?,
+            }
+        }
+        x.stats().add(
+            Stat::TempWrites,
+            probe.iter().map(|p| blocks(p.len())).sum(),
+        );
+        self.state = HashState::Spilled(build.into_iter().zip(probe).collect());
+        Ok(())
+    }
+}
+
+impl<X: Env + ?Sized> Operator<X> for HashJoin<'_, X> {
+    fn next(&mut self, x: &mut X) -> Result<Option<Row>> {
+        if matches!(self.state, HashState::Start) {
+            self.start(x)?;
+        }
+        loop {
+            if let Some(r) = self.pending.pop_front() {
+                return Ok(Some(r));
+            }
+            match &mut self.state {
+                HashState::Start => return Err(Error::Internal("a hash join not started".into())),
+                HashState::InMemory(table) => {
+                    let Some(left) = self.outer.next(x)? else {
+                        return Ok(None);
+                    };
+                    let rights = match self.spec.hash_key(&left, true)? {
+                        Some(key) => table.get(&key).map(Vec::as_slice),
+                        None => None,
+                    };
+                    self.spec
+                        .pair(left, rights.unwrap_or_default(), &mut self.pending)?;
+                }
+                HashState::Spilled(parts) => {
+                    // The next pair of partitions, read back and joined.
+                    let Some((build, probe)) = parts.pop_front() else {
+                        return Ok(None);
+                    };
+                    x.stats()
+                        .add(Stat::TempReads, blocks(build.len()) + blocks(probe.len()));
+                    let mut table: HashMap<Vec<u8>, Vec<Row>> = HashMap::new();
+                    for row in rows_of(&build)? {
+                        if let Some(key) = self.spec.hash_key(&row, false)? {
+                            table.entry(key).or_default().push(row);
+                        }
+                    }
+                    for left in rows_of(&probe)? {
+                        let key = self.spec.hash_key(&left, true)?;
+                        let rights = key.and_then(|k| table.get(&k)).map(Vec::as_slice);
+                        self.spec
+                            .pair(left, rights.unwrap_or_default(), &mut self.pending)?;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Counts and performs a sort of keyed rows (a merge join input).
+fn sort_keyed<X: Env + ?Sized>(x: &X, rows: &mut [(Row, Row)]) {
+    let stats = x.stats();
+    stats.inc(Stat::SortsMemory);
+    stats.add(Stat::SortsRows, rows.len() as u64);
+    rows.sort_by(|a, b| cmp_keys(&a.1, &b.1));
+}
+
+/// MERGE JOIN: both inputs sorted on the keys (SORT JOIN each), then
+/// merged. Reads the inner input first, then the outer.
+pub(crate) struct MergeJoin<'p, X: ?Sized> {
+    outer: Node<'p, X>,
+    inner: Node<'p, X>,
+    spec: JoinSpec<'p>,
+    /// The sorted inputs, once read: outer rows to go, inner rows.
+    sorted: Option<(std::vec::IntoIter<(Row, Row)>, Vec<(Row, Row)>)>,
+    /// The first inner row not below the current outer key.
+    j: usize,
+    /// Outer rows with a NULL key (a LEFT JOIN keeps them, last).
+    nulls: VecDeque<Row>,
+    pending: VecDeque<Row>,
+}
+
+impl<'p, X: ?Sized> MergeJoin<'p, X> {
+    pub(crate) fn new(outer: Node<'p, X>, inner: Node<'p, X>, spec: JoinSpec<'p>) -> Self {
+        MergeJoin {
+            outer,
+            inner,
+            spec,
+            sorted: None,
+            j: 0,
+            nulls: VecDeque::new(),
+            pending: VecDeque::new(),
+        }
+    }
+
+    fn keyed(&mut self, x: &mut X, outer: bool) -> Result<Vec<(Row, Row)>>
+    where
+        X: Env,
+    {
+        let mut out = Vec::new();
+        loop {
+            let row = if outer {
+                self.outer.next(x)?
+            } else {
+                self.inner.next(x)?
+            };
+            let Some(row) = row else { break };
+            match self.spec.sort_key(&row, outer)? {
+                Some(k) => out.push((row, k)),
+                None if outer && self.spec.outer => self.nulls.push_back(row),
+                None => {}
+            }
+        }
+        sort_keyed(x, &mut out);
+        Ok(out)
+    }
+}
+
+impl<X: Env + ?Sized> Operator<X> for MergeJoin<'_, X> {
+    fn next(&mut self, x: &mut X) -> Result<Option<Row>> {
+        if self.sorted.is_none() {
+            let rights = self.keyed(x, false)?;
+            let lefts = self.keyed(x, true)?;
+            self.sorted = Some((lefts.into_iter(), rights));
+        }
+        loop {
+            if let Some(r) = self.pending.pop_front() {
+                return Ok(Some(r));
+            }
+            let Some((lefts, rights)) = self.sorted.as_mut() else {
+                return Ok(None);
+            };
+            let Some((left, lk)) = lefts.next() else {
+                // Outer rows whose key is NULL match nothing.
+                let Some(left) = self.nulls.pop_front() else {
+                    return Ok(None);
+                };
+                self.spec.pair(left, &[], &mut self.pending)?;
+                continue;
+            };
+            while self.j < rights.len() && cmp_keys(&rights[self.j].1, &lk) == Ordering::Less {
+                self.j += 1;
+            }
+            let run = rights[self.j..]
+                .iter()
+                .take_while(|r| cmp_keys(&r.1, &lk) == Ordering::Equal)
+                .map(|r| &r.0);
+            self.spec.pair(left, run, &mut self.pending)?;
+        }
+    }
+}

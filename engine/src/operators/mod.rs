@@ -1,0 +1,53 @@
+//! The execution layer: the operators a plan is made of, and the access
+//! paths its leaves read through (the book, chapters 6 and 8).
+//!
+//! ```text
+//!          Limit ─ pulls until OFFSET + LIMIT rows, then stops asking
+//!            │
+//!          Sort / Distinct / Aggregate / Project     (tree.rs)
+//!            │
+//!        HashJoin ──────────────┐                   (join.rs)
+//!         │    probe input      │ build input
+//!   NestedLoops                FullScan / Rows / a leaf of the SQL layer
+//!     │      └─ Probe: the inner access per outer row
+//!   FullScan (one block at a time)        ─┐
+//!   IndexScan (one probe's rows)           ├─ scan.rs: full scans, index
+//!                                          ┘  range scans, rowid fetches
+//! ```
+//!
+//! * `scan.rs` reads one table by an [`Access`]: a full scan, an index
+//!   range scan separating matching from screening predicates, a batched
+//!   (list-prefetch) or index-only scan, each counted as it reads.
+//! * `tree.rs` is the [`Operator`] trait and the operators above the
+//!   leaves: every operator *pulls* rows from its inputs one at a time
+//!   (`next`), so a LIMIT that has its rows simply stops asking and nothing
+//!   below it reads further; a full scan leaf reads one block per pull of
+//!   a new block. An operator that needs its input whole — a sort, a
+//!   DISTINCT, an aggregate, a hash join's build input, both inputs of a
+//!   sort-merge join — reads it whole, and only then.
+//! * `join.rs` holds the join operators (nested loops, hash join with a
+//!   one-pass spill, sort-merge join, merge join cartesian), all pairing
+//!   rows through one rule so that they cannot disagree on what a match is.
+//!
+//! The layer knows neither SQL text nor the SQL layer's expression type:
+//! expressions reach it through the [`Expr`] trait (the SQL layer's bound
+//! expressions implement it), and the session through the [`Env`] trait (a
+//! session `Context` implements it). A leaf that only the SQL layer can
+//! produce (a derived table, a dictionary view) is an [`Operator`] the SQL
+//! layer writes, plugged into the same tree.
+
+mod aggregate;
+mod join;
+mod scan;
+mod tree;
+
+pub(crate) use aggregate::{AggCall, AggFn, AggSpec, Aggregate};
+pub(crate) use join::{
+    Cartesian, HashJoin, JoinSpec, MergeJoin, NestedLoops, Once, Probe, TableRead,
+};
+pub use scan::{Access, QueryResult};
+pub(crate) use scan::{run, run_limited, FetchCalls, RowidFetcher};
+pub(crate) use tree::{
+    all_true, drain, order_values, Distinct, Env, Expr, FullScan, Limit, Map, Node,
+    Operator, Placement, Rows, Sort, SortKey,
+};
