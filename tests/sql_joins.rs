@@ -300,9 +300,10 @@ fn each_join_method_returns_the_same_rows_with_its_own_counters() {
     assert_eq!(nl.stats.get(Stat::IndexDescents), 5);
     assert_eq!(nl.stats.get(Stat::TableFetchByRowid), 496);
     assert_eq!(nl.stats.get(Stat::HashJoinBuildRows), 0);
-    // Hash join: emp read once, every row with a department in the build.
+    // Hash join: built on the smaller input, the 5 departments; emp read
+    // once and streamed through the hash table.
     assert_eq!(hash.stats.get(Stat::IndexDescents), 0);
-    assert_eq!(hash.stats.get(Stat::HashJoinBuildRows), 1990);
+    assert_eq!(hash.stats.get(Stat::HashJoinBuildRows), 5);
     assert_eq!(hash.stats.get(Stat::TableScanRows), 20 + 2000);
     // Merge join: both inputs sorted once (5 + 1990 rows), plus ORDER BY's.
     assert_eq!(merge.stats.get(Stat::SortsMemory), 3);
@@ -321,9 +322,12 @@ fn explain_shows_the_order_the_methods_and_the_predicates() {
         .iter()
         .map(|l| format!("{}{}", " ".repeat(l.depth), l.operation))
         .collect();
+    // The hash join builds on the smaller input, the nested loops' ~100
+    // rows (listed first, as Oracle lists the build input), and x's full
+    // scan probes it.
     assert_eq!(ops[1], " HASH JOIN");
-    assert_eq!(ops[2], "  TABLE ACCESS FULL");
-    assert_eq!(ops[3], "  NESTED LOOPS");
+    assert_eq!(ops[2], "  NESTED LOOPS");
+    assert_eq!(ops.last().map(String::as_str), Some("  TABLE ACCESS FULL"), "{ops:?}");
     assert!(
         ex.lines[1].access.as_deref() == Some("e.id = x.id"),
         "{:?}",
@@ -358,9 +362,10 @@ fn explain_shows_the_order_the_methods_and_the_predicates() {
 #[test]
 fn a_hash_join_larger_than_its_work_area_spills_in_one_pass() {
     let (_db, mut s) = big();
-    let sql = "SELECT /*+ LEADING(d e) USE_HASH(e) FULL(e) */ d.id, e.id FROM dept d \
-               JOIN emp e ON e.dept = d.id ORDER BY 1, 2";
+    let sql = "SELECT /*+ LEADING(d e) USE_HASH(e) SWAP_JOIN_INPUTS(e) FULL(e) */ d.id, e.id \
+               FROM dept d JOIN emp e ON e.dept = d.id ORDER BY 1, 2";
     let optimal = s.execute(sql).unwrap();
+    assert_eq!(optimal.stats.get(Stat::HashJoinBuildRows), 1990);
     assert_eq!(optimal.stats.get(Stat::WorkareaOptimal), 1);
     assert_eq!(optimal.stats.get(Stat::TempWrites), 0);
     s.execute("ALTER SESSION SET HASH_AREA_SIZE = 4096")
@@ -480,4 +485,146 @@ fn a_derived_tables_subquery_runs_once() {
         .unwrap();
     assert_eq!(r.rows, vec![vec![Int(5)]]);
     assert_eq!(r.stats.get(Stat::TableScanRows), 6 + 4);
+}
+
+/// A hash join builds on the smaller input by the estimates, whichever
+/// side it is; `SWAP_JOIN_INPUTS(t)` builds on `t`, `NO_SWAP_JOIN_INPUTS(t)`
+/// on the rows joined before it. EXPLAIN lists the build input first.
+#[test]
+fn a_hash_join_builds_on_the_smaller_input() {
+    let (_db, mut s) = big();
+    let run = |s: &mut Session, hint: &str| {
+        let sql = format!(
+            "SELECT /*+ LEADING(e d) FULL(e) USE_HASH(d) {hint} */ COUNT(*) FROM emp e \
+             JOIN dept d ON d.id = e.dept"
+        );
+        let r = s.execute(&sql).unwrap();
+        let ex = s
+            .execute(&format!("EXPLAIN PLAN FOR {sql}"))
+            .unwrap()
+            .explain
+            .unwrap();
+        let first_child = ex.plan_table.len();
+        let tables: Vec<String> = ex
+            .lines
+            .iter()
+            .filter(|l| l.operation.starts_with("TABLE ACCESS"))
+            .map(|l| l.object.clone().unwrap_or_default().to_lowercase())
+            .collect();
+        assert_eq!(first_child, 2);
+        (r.rows, r.stats.get(Stat::HashJoinBuildRows), tables)
+    };
+    // dept (20 rows) is the smaller: built on, although joined second.
+    let (rows, built, order) = run(&mut s, "");
+    assert_eq!(rows, vec![vec![Int(1990)]]);
+    assert_eq!(built, 20);
+    assert_eq!(order, ["dept", "emp"]);
+    // Told to build on the rows so far: emp's 1,990 with a department.
+    let (rows2, built, order) = run(&mut s, "NO_SWAP_JOIN_INPUTS(d)");
+    assert_eq!(rows2, rows);
+    assert_eq!(built, 1990);
+    assert_eq!(order, ["emp", "dept"]);
+}
+
+/// A LEFT JOIN hash-joined with its build on the preserved side (HASH
+/// JOIN OUTER) keeps the build rows no probe row matched, in memory and
+/// when it spills; built on the optional side it is HASH JOIN RIGHT OUTER.
+/// Both give nested loops' rows.
+#[test]
+fn a_left_join_built_on_its_preserved_side_keeps_its_unmatched_rows() {
+    let (_db, mut s) = big();
+    let q = |hint: &str| {
+        format!(
+            "SELECT /*+ LEADING(d e) {hint} */ d.id, COUNT(e.id) FROM dept d LEFT JOIN emp e \
+             ON e.dept = d.id AND e.sal < 600 GROUP BY d.id ORDER BY 1"
+        )
+    };
+    let nl = rows(&mut s, &q("USE_NL(e)"));
+    assert_eq!(nl.len(), 20);
+    assert_eq!(nl[0], vec![Int(1), Int(29)]);
+    for hint in [
+        "USE_HASH(e) NO_SWAP_JOIN_INPUTS(e)",
+        "USE_HASH(e) SWAP_JOIN_INPUTS(e)",
+    ] {
+        assert_eq!(rows(&mut s, &q(hint)), nl, "{hint}");
+        s.execute("ALTER SESSION SET HASH_AREA_SIZE = 64").unwrap();
+        let r = s.execute(&q(hint)).unwrap();
+        assert_eq!(r.stats.get(Stat::WorkareaOnepass), 1, "{hint}");
+        assert_eq!(r.rows, nl, "{hint} spilled");
+        s.execute("ALTER SESSION SET HASH_AREA_SIZE = 1048576").unwrap();
+        let ex = s
+            .execute(&format!("EXPLAIN PLAN FOR {}", q(hint)))
+            .unwrap()
+            .explain
+            .unwrap();
+        let want = if hint.contains("NO_SWAP") {
+            "HASH JOIN OUTER"
+        } else {
+            "HASH JOIN RIGHT OUTER"
+        };
+        assert!(
+            ex.lines.iter().any(|l| l.operation == want),
+            "{hint}: {:?}",
+            ex.lines
+        );
+    }
+}
+
+/// A merge join whose first input comes from an index on the join key
+/// does not sort it (one SORT JOIN, for the second input only), and its
+/// rows stream into the merge; the rows are those of a full sort.
+#[test]
+fn a_merge_join_skips_the_sort_of_an_input_in_key_order() {
+    let (_db, mut s) = big();
+    let q = |access: &str| {
+        format!(
+            "SELECT /*+ LEADING(e d) {access} USE_MERGE(d) FULL(d) */ e.id, d.id FROM emp e \
+             JOIN dept d ON d.id = e.dept WHERE e.dept <= 3"
+        )
+    };
+    let sorted = s.execute(&q("INDEX(e emp_dept)")).unwrap();
+    let full = s.execute(&q("FULL(e)")).unwrap();
+    let mut a = sorted.rows.clone();
+    let mut b = full.rows.clone();
+    a.sort_by_key(|r| format!("{r:?}"));
+    b.sort_by_key(|r| format!("{r:?}"));
+    assert_eq!(a.len(), 298);
+    assert_eq!(a, b);
+    // dept sorted (20 rows); emp's 298 rows arrive sorted by emp_dept.
+    assert_eq!(sorted.stats.get(Stat::SortsMemory), 1);
+    assert_eq!(sorted.stats.get(Stat::SortsRows), 20);
+    assert_eq!(full.stats.get(Stat::SortsMemory), 2);
+    assert_eq!(full.stats.get(Stat::SortsRows), 20 + 298);
+    let ex = s
+        .execute(&format!("EXPLAIN PLAN FOR {}", q("INDEX(e emp_dept)")))
+        .unwrap()
+        .explain
+        .unwrap();
+    let sort_joins = ex.lines.iter().filter(|l| l.operation == "SORT JOIN").count();
+    assert_eq!(sort_joins, 1, "{:?}", ex.lines);
+    assert_eq!(ex.plan_table[1].sortc_join, "N");
+    assert_eq!(ex.plan_table[1].sortn_join, "Y");
+}
+
+/// The join is a tree of operators pulling rows: a LIMIT that has its
+/// rows stops the first table's full scan after the block that held them.
+#[test]
+fn a_limit_stops_the_scan_under_a_join() {
+    let (_db, mut s) = big();
+    let q = |limit: &str| {
+        format!(
+            "SELECT /*+ LEADING(e d) FULL(e) USE_NL(d) */ e.id FROM emp e \
+             JOIN dept d ON d.id = e.dept {limit}"
+        )
+    };
+    let all = s.execute(&q("")).unwrap();
+    let three = s.execute(&q("LIMIT 3")).unwrap();
+    assert_eq!(all.rows.len(), 1990);
+    assert_eq!(three.rows, all.rows[..3].to_vec());
+    // emp's first block holds ids 1 to 13: ten without a department, then
+    // the three rows; each of those 13 outer rows probes dept (20 rows,
+    // one block, read by a full scan). The whole join reads every block.
+    let emp_blocks = all.stats.get(Stat::TableScanBlocks) - 2000;
+    assert!(emp_blocks > 1);
+    assert_eq!(three.stats.get(Stat::TableScanBlocks), 1 + 13);
 }

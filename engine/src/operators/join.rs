@@ -307,34 +307,127 @@ fn rows_of(mut buf: &[u8]) -> Result<Vec<Row>> {
     Ok(out)
 }
 
+/// A hash join's build input in memory: its rows, whether each has met a
+/// probe row (a build on the preserved side of a LEFT JOIN keeps the
+/// others for the end), and the rows by key.
+#[derive(Default)]
+struct Table {
+    rows: Vec<Row>,
+    matched: Vec<bool>,
+    index: HashMap<Vec<u8>, Vec<usize>>,
+}
+
+impl Table {
+    fn insert(&mut self, key: Vec<u8>, row: Row) {
+        self.index.entry(key).or_default().push(self.rows.len());
+        self.rows.push(row);
+        self.matched.push(false);
+    }
+}
+
 /// Where a hash join is.
 enum HashState {
     /// The build input is not read yet.
     Start,
-    /// The build fitted the work area: outer rows probe it one by one.
-    InMemory(HashMap<Vec<u8>, Vec<Row>>),
+    /// The build fitted the work area: probe rows are looked up one by one.
+    InMemory(Table),
     /// Spilled: the pairs of partitions (build, probe) still to join.
     Spilled(VecDeque<(Vec<u8>, Vec<u8>)>),
+    /// The probe input is used up.
+    Done,
 }
 
-/// HASH JOIN: the inner input is the build input, the outer one probes.
+/// HASH JOIN: one input read whole into a hash table on its keys (the
+/// build input), the other streamed through it (the probe input). The
+/// build input is the inner relation, or — `build_outer`, the optimizer's
+/// choice when the rows joined so far are the smaller input — the outer
+/// input; a LEFT JOIN built on its preserved side emits the build rows
+/// that met no probe row at the end (Oracle's HASH JOIN OUTER; built on
+/// the optional side it is HASH JOIN RIGHT OUTER).
 pub(crate) struct HashJoin<'p, X: ?Sized> {
     outer: Node<'p, X>,
-    build: Node<'p, X>,
+    inner: Node<'p, X>,
     spec: JoinSpec<'p>,
+    build_outer: bool,
     state: HashState,
     pending: VecDeque<Row>,
 }
 
 impl<'p, X: ?Sized> HashJoin<'p, X> {
-    pub(crate) fn new(outer: Node<'p, X>, build: Node<'p, X>, spec: JoinSpec<'p>) -> Self {
+    pub(crate) fn new(
+        outer: Node<'p, X>,
+        inner: Node<'p, X>,
+        spec: JoinSpec<'p>,
+        build_outer: bool,
+    ) -> Self {
         HashJoin {
             outer,
-            build,
+            inner,
             spec,
+            build_outer,
             state: HashState::Start,
             pending: VecDeque::new(),
         }
+    }
+
+    /// The next row of the build (`build`) or probe input.
+    fn pull(&mut self, x: &mut X, build: bool) -> Result<Option<Row>> {
+        if build == self.build_outer {
+            self.outer.next(x)
+        } else {
+            self.inner.next(x)
+        }
+    }
+
+    /// Joins one probe row with its candidates among `table`'s rows.
+    fn probe(
+        spec: &JoinSpec<'_>,
+        build_outer: bool,
+        table: &mut Table,
+        row: Row,
+        pending: &mut VecDeque<Row>,
+    ) -> Result<()> {
+        let key = spec.hash_key(&row, !build_outer)?;
+        let hits: &[usize] = key
+            .and_then(|k| table.index.get(&k))
+            .map_or(&[], Vec::as_slice);
+        if !build_outer {
+            return spec.pair(row, hits.iter().map(|&i| &table.rows[i]), pending);
+        }
+        // The probe row is the inner relation's: each candidate is an
+        // outer row it may complete.
+        let (off, len) = (spec.offset, spec.len);
+        for &i in hits {
+            let mut joined = table.rows[i].clone();
+            joined[off..off + len].clone_from_slice(&row[off..off + len]);
+            if all_true(&spec.check, &joined)? {
+                table.matched[i] = true;
+                if all_true(&spec.post, &joined)? {
+                    pending.push_back(joined);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// After the probe input (of the whole join or of one partition): a
+    /// LEFT JOIN built on its preserved side keeps the build rows no probe
+    /// row matched, NULL-extended.
+    fn unmatched(
+        spec: &JoinSpec<'_>,
+        build_outer: bool,
+        table: Table,
+        pending: &mut VecDeque<Row>,
+    ) -> Result<()> {
+        if !spec.outer || !build_outer {
+            return Ok(());
+        }
+        for (row, matched) in table.rows.into_iter().zip(table.matched) {
+            if !matched {
+                spec.pair(row, &[], pending)?;
+            }
+        }
+        Ok(())
     }
 
     /// Reads the build input; in memory when it fits the work area,
@@ -346,21 +439,26 @@ impl<'p, X: ?Sized> HashJoin<'p, X> {
         let area = x.work_area();
         let mut keyed = Vec::new();
         let mut bytes = 0u64;
-        while let Some(row) = self.build.next(x)? {
-            let Some(k) = self.spec.hash_key(&row, false)? else {
-                continue;
-            };
-            bytes += encode_row(&row).len() as u64;
-            keyed.push((k, row));
+        while let Some(row) = self.pull(x, true)? {
+            match self.spec.hash_key(&row, self.build_outer)? {
+                Some(k) => {
+                    bytes += encode_row(&row).len() as u64;
+                    keyed.push((k, row));
+                }
+                // A NULL key joins nothing; a LEFT JOIN keeps its
+                // preserved row.
+                None if self.build_outer => self.spec.pair(row, &[], &mut self.pending)?,
+                None => {}
+            }
         }
         let stats = x.stats();
         stats.add(Stat::HashJoinBuildRows, keyed.len() as u64);
         stats.add(Stat::HashJoinBuildBytes, bytes);
         if bytes <= area {
             stats.inc(Stat::WorkareaOptimal);
-            let mut table: HashMap<Vec<u8>, Vec<Row>> = HashMap::new();
+            let mut table = Table::default();
             for (k, row) in keyed {
-                table.entry(k).or_default().push(row);
+                table.insert(k, row);
             }
             self.state = HashState::InMemory(table);
             return Ok(());
@@ -378,12 +476,14 @@ impl<'p, X: ?Sized> HashJoin<'p, X> {
         );
         drop(keyed);
         // The probe input is partitioned the same way; a probe row with a
-        // NULL key joins nothing (a LEFT JOIN keeps it, at once).
+        // NULL key joins nothing (a LEFT JOIN keeps a preserved one, at
+        // once).
         let mut probe = vec![Vec::new(); fanout];
-        while let Some(left) = self.outer.next(x)? {
-            match self.spec.hash_key(&left, true)? {
-                Some(key) => put(&mut probe[partition_of(&key, fanout)], &left),
-                None => self.spec.pair(left, &[], &mut self.pending)?,
+        while let Some(row) = self.pull(x, false)? {
+            match self.spec.hash_key(&row, !self.build_outer)? {
+                Some(key) => put(&mut probe[partition_of(&key, fanout)], &row),
+                None if !self.build_outer => self.spec.pair(row, &[], &mut self.pending)?,
+                None => {}
             }
         }
         x.stats().add(
@@ -404,38 +504,34 @@ impl<X: Env + ?Sized> Operator<X> for HashJoin<'_, X> {
             if let Some(r) = self.pending.pop_front() {
                 return Ok(Some(r));
             }
-            match &mut self.state {
+            match std::mem::replace(&mut self.state, HashState::Done) {
                 HashState::Start => return Err(Error::Internal("a hash join not started".into())),
-                HashState::InMemory(table) => {
-                    let Some(left) = self.outer.next(x)? else {
-                        return Ok(None);
-                    };
-                    let rights = match self.spec.hash_key(&left, true)? {
-                        Some(key) => table.get(&key).map(Vec::as_slice),
-                        None => None,
-                    };
-                    self.spec
-                        .pair(left, rights.unwrap_or_default(), &mut self.pending)?;
-                }
-                HashState::Spilled(parts) => {
+                HashState::Done => return Ok(None),
+                HashState::InMemory(mut table) => match self.pull(x, false)? {
+                    Some(row) => {
+                        Self::probe(&self.spec, self.build_outer, &mut table, row, &mut self.pending)?;
+                        self.state = HashState::InMemory(table);
+                    }
+                    None => Self::unmatched(&self.spec, self.build_outer, table, &mut self.pending)?,
+                },
+                HashState::Spilled(mut parts) => {
                     // The next pair of partitions, read back and joined.
                     let Some((build, probe)) = parts.pop_front() else {
-                        return Ok(None);
+                        continue;
                     };
+                    self.state = HashState::Spilled(parts);
                     x.stats()
                         .add(Stat::TempReads, blocks(build.len()) + blocks(probe.len()));
-                    let mut table: HashMap<Vec<u8>, Vec<Row>> = HashMap::new();
+                    let mut table = Table::default();
                     for row in rows_of(&build)? {
-                        if let Some(key) = self.spec.hash_key(&row, false)? {
-                            table.entry(key).or_default().push(row);
+                        if let Some(key) = self.spec.hash_key(&row, self.build_outer)? {
+                            table.insert(key, row);
                         }
                     }
-                    for left in rows_of(&probe)? {
-                        let key = self.spec.hash_key(&left, true)?;
-                        let rights = key.and_then(|k| table.get(&k)).map(Vec::as_slice);
-                        self.spec
-                            .pair(left, rights.unwrap_or_default(), &mut self.pending)?;
+                    for row in rows_of(&probe)? {
+                        Self::probe(&self.spec, self.build_outer, &mut table, row, &mut self.pending)?;
                     }
+                    Self::unmatched(&self.spec, self.build_outer, table, &mut self.pending)?;
                 }
             }
         }
@@ -450,38 +546,49 @@ fn sort_keyed<X: Env + ?Sized>(x: &X, rows: &mut [(Row, Row)]) {
     rows.sort_by(|a, b| cmp_keys(&a.1, &b.1));
 }
 
-/// MERGE JOIN: both inputs sorted on the keys (SORT JOIN each), then
-/// merged. Reads the inner input first, then the outer.
+/// MERGE JOIN: the inner input read whole and sorted on the keys (SORT
+/// JOIN), the outer input likewise — unless it arrives in key order
+/// already (`outer_sorted`: read from an index on the join key, as Oracle
+/// skips that sort), when its rows stream through one at a time — then
+/// merged. Reads the inner input first.
 pub(crate) struct MergeJoin<'p, X: ?Sized> {
     outer: Node<'p, X>,
     inner: Node<'p, X>,
     spec: JoinSpec<'p>,
-    /// The sorted inputs, once read: outer rows to go, inner rows.
-    sorted: Option<(std::vec::IntoIter<(Row, Row)>, Vec<(Row, Row)>)>,
-    /// The first inner row not below the current outer key.
+    outer_sorted: bool,
+    /// The sorted inner rows with their keys, once read.
+    rights: Option<Vec<(Row, Row)>>,
+    /// The sorted outer rows to go (`None` while the outer input streams).
+    lefts: Option<std::vec::IntoIter<(Row, Row)>>,
+    /// The first inner row not below the last outer key, and that key.
     j: usize,
-    /// Outer rows with a NULL key (a LEFT JOIN keeps them, last).
-    nulls: VecDeque<Row>,
+    last: Option<Row>,
     pending: VecDeque<Row>,
 }
 
 impl<'p, X: ?Sized> MergeJoin<'p, X> {
-    pub(crate) fn new(outer: Node<'p, X>, inner: Node<'p, X>, spec: JoinSpec<'p>) -> Self {
+    pub(crate) fn new(
+        outer: Node<'p, X>,
+        inner: Node<'p, X>,
+        spec: JoinSpec<'p>,
+        outer_sorted: bool,
+    ) -> Self {
         MergeJoin {
             outer,
             inner,
             spec,
-            sorted: None,
+            outer_sorted,
+            rights: None,
+            lefts: None,
             j: 0,
-            nulls: VecDeque::new(),
+            last: None,
             pending: VecDeque::new(),
         }
     }
 
-    fn keyed(&mut self, x: &mut X, outer: bool) -> Result<Vec<(Row, Row)>>
-    where
-        X: Env,
-    {
+    /// The rows of one input with their keys (rows whose key is NULL
+    /// match nothing: dropped, or kept NULL-extended for a LEFT JOIN).
+    fn keyed(&mut self, x: &mut X, outer: bool) -> Result<Vec<(Row, Row)>> {
         let mut out = Vec::new();
         loop {
             let row = if outer {
@@ -492,37 +599,61 @@ impl<'p, X: ?Sized> MergeJoin<'p, X> {
             let Some(row) = row else { break };
             match self.spec.sort_key(&row, outer)? {
                 Some(k) => out.push((row, k)),
-                None if outer && self.spec.outer => self.nulls.push_back(row),
+                None if outer => self.spec.pair(row, &[], &mut self.pending)?,
                 None => {}
             }
         }
-        sort_keyed(x, &mut out);
         Ok(out)
+    }
+
+    /// The next outer row with its key, from the sorted rows or the
+    /// stream (whose NULL-key rows are settled as they come).
+    fn next_left(&mut self, x: &mut X) -> Result<Option<(Row, Row)>> {
+        if let Some(lefts) = self.lefts.as_mut() {
+            return Ok(lefts.next());
+        }
+        while let Some(row) = self.outer.next(x)? {
+            match self.spec.sort_key(&row, true)? {
+                Some(k) => return Ok(Some((row, k))),
+                None => self.spec.pair(row, &[], &mut self.pending)?,
+            }
+        }
+        Ok(None)
     }
 }
 
 impl<X: Env + ?Sized> Operator<X> for MergeJoin<'_, X> {
     fn next(&mut self, x: &mut X) -> Result<Option<Row>> {
-        if self.sorted.is_none() {
-            let rights = self.keyed(x, false)?;
-            let lefts = self.keyed(x, true)?;
-            self.sorted = Some((lefts.into_iter(), rights));
+        if self.rights.is_none() {
+            let mut rights = self.keyed(x, false)?;
+            sort_keyed(x, &mut rights);
+            self.rights = Some(rights);
+            if !self.outer_sorted {
+                let mut lefts = self.keyed(x, true)?;
+                sort_keyed(x, &mut lefts);
+                self.lefts = Some(lefts.into_iter());
+            }
         }
         loop {
             if let Some(r) = self.pending.pop_front() {
                 return Ok(Some(r));
             }
-            let Some((lefts, rights)) = self.sorted.as_mut() else {
-                return Ok(None);
-            };
-            let Some((left, lk)) = lefts.next() else {
-                // Outer rows whose key is NULL match nothing.
-                let Some(left) = self.nulls.pop_front() else {
+            let Some((left, lk)) = self.next_left(x)? else {
+                if self.pending.is_empty() {
                     return Ok(None);
-                };
-                self.spec.pair(left, &[], &mut self.pending)?;
+                }
                 continue;
             };
+            // Keys come ascending; should one not (an index whose order
+            // differs from SQL comparison), the merge starts over.
+            if self
+                .last
+                .as_ref()
+                .is_some_and(|l| cmp_keys(&lk, l) == Ordering::Less)
+            {
+                self.j = 0;
+            }
+            let rights = self.rights.as_deref().unwrap_or_default();
             while self.j < rights.len() && cmp_keys(&rights[self.j].1, &lk) == Ordering::Less {
                 self.j += 1;
             }
@@ -531,6 +662,7 @@ impl<X: Env + ?Sized> Operator<X> for MergeJoin<'_, X> {
                 .take_while(|r| cmp_keys(&r.1, &lk) == Ordering::Equal)
                 .map(|r| &r.0);
             self.spec.pair(left, run, &mut self.pending)?;
+            self.last = Some(lk);
         }
     }
 }

@@ -43,6 +43,11 @@ pub struct Hints {
     pub use_nl: Vec<String>,
     pub use_hash: Vec<String>,
     pub use_merge: Vec<String>,
+    /// `SWAP_JOIN_INPUTS(t)`: a hash join of `t` builds on `t`;
+    /// `NO_SWAP_JOIN_INPUTS(t)`: on the rows joined before `t`. Without
+    /// either, on the input estimated smaller.
+    pub swap_join_inputs: Vec<String>,
+    pub no_swap_join_inputs: Vec<String>,
 }
 
 #[derive(Clone, Debug)]

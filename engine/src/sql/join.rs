@@ -1,6 +1,7 @@
 //! Joins: a FROM clause of several relations (tables, derived tables,
-//! `generate_series`, DUAL), its join order and methods, and the operators
-//! that run it.
+//! `generate_series`, DUAL), its join order and methods, and the operator
+//! tree that runs it (the operators themselves are the execution layer's,
+//! `operators::join`).
 //!
 //! ```text
 //!  FROM a, b JOIN c ON … LEFT JOIN d ON …      (ast::From tree)
@@ -14,53 +15,43 @@
 //!  order and methods: dynamic programming over left-deep orders (≤ 6
 //!  relations), greedy above; LEADING / ORDERED / USE_NL / USE_HASH /
 //!  USE_MERGE hints constrain it
-//!        │ run
+//!        │ tree
 //!        ▼
-//!  rows of the first relation ─▶ step 1 ─▶ step 2 ─▶ … ─▶ rows of the join
+//!  leaf of the first relation ─▶ join 1 ─▶ join 2 ─▶ … (each join takes
+//!  the tree so far as its outer input and one relation as its inner)
 //! ```
 //!
 //! A joined row has every relation's columns at fixed offsets, in FROM
 //! order, whatever the join order; a relation not joined yet (or the
 //! missing side of a LEFT JOIN) is NULLs. So the select list, GROUP BY and
-//! ORDER BY are bound once against the whole row (`bind`), and the steps
-//! above the source (`select`) do not know there was a join.
+//! ORDER BY are bound once against the whole row (`bind`), and the
+//! operators above the join (`select`'s pipeline) do not know there was a
+//! join.
 //!
-//! The methods, each counted by what it really does:
+//! What each method reads and counts (nested loops probing the inner
+//! table per outer row with the join predicates' outer side as constants;
+//! hash join with its build size and one-pass spill past `ALTER SESSION
+//! SET HASH_AREA_SIZE = n`, 1 MiB by default; sort-merge with both sorts
+//! counted; merge join cartesian buffering the inner relation) is the
+//! operators' module doc. Here: the leaves — a table by the access path
+//! the optimizer chose for it alone (a full scan streams one block at a
+//! time; an index range scan is one call), a nested-loops probe that
+//! rebuilds the inner predicate from each outer row, and the relations the
+//! SQL layer computes (a derived table's query, a dictionary view, a
+//! series, DUAL) — and the choice of the hash join's build input: Oracle
+//! builds on the smaller input, so a hash join builds on the rows joined
+//! so far when they are estimated fewer than the relation's, else on the
+//! relation.
 //!
-//! * **nested loops**: for each row of the outer input, the inner table
-//!   is read through its access path with the join predicates as if their
-//!   outer side were constants (a bind per probe): an index on the inner
-//!   join column makes each probe one descent, counted as any index range
-//!   scan (matching columns, gets); without one each probe is a full scan.
-//! * **hash join**: the inner relation (the build input) is read once into
-//!   a hash table on its equality join keys (`hash join build rows`,
-//!   `hash join build bytes`), then each outer row probes it. A build
-//!   input larger than the session's work area (`ALTER SESSION SET
-//!   HASH_AREA_SIZE = n`, 1 MiB by default) is split into partitions
-//!   written to temporary blocks, the probe input likewise, and each pair
-//!   read back and joined (one pass, `workarea executions - onepass`;
-//!   in memory it is `- optimal`). Oracle builds
-//!   on the smaller input; in a left-deep order the optimizer makes the
-//!   relation being joined the build input, so cost decides which is.
-//! * **sort-merge join**: both inputs sorted on the equality join keys
-//!   (each sort counted in `sorts (memory)` and `sorts (rows)`, as ORDER
-//!   BY's is), then merged.
-//! * **merge join cartesian**: no equality predicate to join on: the inner
-//!   relation is read once and buffered (BUFFER SORT), then every outer row
-//!   is paired with every buffered row and the join predicates checked.
-//!
-//! A whole query reads as of one snapshot, taken when the join starts, so
-//! every nested-loops probe sees the same data (statement-level read
+//! A whole query reads as of one snapshot, taken when its tree is built,
+//! so every nested-loops probe sees the same data (statement-level read
 //! consistency), whatever commits meanwhile.
 //!
 //! Departures, said where they matter: a LEFT JOIN keeps the FROM clause's
 //! order (the preserved side first), and its right side must be one
-//! relation, not a parenthesized join; a hash build larger than the work
-//! area spills (one-pass) to temporary blocks that this version keeps in
-//! memory: the blocks are counted (`physical writes direct temporary
-//! tablespace`, `physical reads direct temporary tablespace`) as a
-//! one-pass hash join writes and reads them, but no temporary file is
-//! written; and the build input is read whole before it is partitioned.
+//! relation, not a parenthesized join; a relation the SQL layer computes
+//! is held in memory whole; a spilled hash join's temporary blocks are
+//! counted but kept in memory (see `operators::join`).
 
 use std::collections::HashMap;
 
@@ -449,6 +440,12 @@ struct Step {
     probe_access: Option<Access>,
     probe_lines: Vec<PlanLine>,
     probe_row: Option<PlanTableRow>,
+    /// Hash join: the build input is the rows joined so far (the smaller
+    /// input by the estimates), not the relation being joined.
+    build_outer: bool,
+    /// Merge join: the outer input arrives in join-key order (the first
+    /// relation read by an index on the key), so it is not sorted.
+    outer_sorted: bool,
     rows: u64,
     cost: u64,
     note: Option<String>,
@@ -601,6 +598,15 @@ pub(crate) fn plan(
         joined |= 1 << r;
         steps.push(st);
     }
+    // Oracle skips the first input's SORT JOIN when the rows arrive in
+    // join-key order from an index: here the first relation's.
+    if let Some(st) = steps.first_mut().filter(|st| st.method == Method::Merge) {
+        st.outer_sorted = in_key_order(s, shape, &leaves[order[0]], order[0], &st.keys);
+        if st.outer_sorted {
+            let first = &leaves[order[0]];
+            st.cost = st.cost.saturating_sub(cpu(first.rows));
+        }
+    }
     Ok(JoinPlan {
         first: order[0],
         steps,
@@ -610,6 +616,26 @@ pub(crate) fn plan(
         cost,
         notes,
     })
+}
+
+/// Whether relation `r`, read as `leaf` says, delivers its rows in the
+/// order of the outer sides of `keys` (each a column of `r`).
+fn in_key_order(s: &Context, shape: &Shape, leaf: &Leaf, r: usize, keys: &[Key]) -> bool {
+    let rel = &shape.rels[r];
+    let (RelKind::Table { def, .. }, Some(access)) = (&rel.kind, &leaf.access) else {
+        return false;
+    };
+    let mut order = Vec::with_capacity(keys.len());
+    for k in keys {
+        match k.outer {
+            E::Col(c) if c >= rel.offset && c < rel.offset + rel.names.len() => {
+                order.push((c - rel.offset, false, false));
+            }
+            _ => return false,
+        }
+    }
+    let indexes = s.schema().catalog.read().indexes_of(&def.name);
+    !order.is_empty() && optimizer::delivers_order(&indexes, access, &leaf.pred, &order)
 }
 
 /// A relation read on its own with conjuncts `local` (over the joined
@@ -993,6 +1019,13 @@ fn step(
         probe_access,
         probe_lines,
         probe_row,
+        // Oracle builds on the smaller input: here the rows so far when
+        // they are estimated fewer than the relation's, unless a
+        // [NO_]SWAP_JOIN_INPUTS hint says which.
+        build_outer: method == Method::Hash
+            && !hinted(&hints.swap_join_inputs)
+            && (hinted(&hints.no_swap_join_inputs) || rows < info[r].rows),
+        outer_sorted: false,
         rows: out_rows,
         cost: step_cost,
         note,
@@ -1196,7 +1229,7 @@ impl JoinPlan {
             let sorted =
                 step.is_some_and(|st| matches!(st.method, Method::Merge | Method::Cartesian));
             row.sortn_join = if sorted { "Y" } else { "N" }.into();
-            row.sortc_join = if step.is_some_and(|st| st.method == Method::Merge) {
+            row.sortc_join = if step.is_some_and(|st| st.method == Method::Merge && !st.outer_sorted) {
                 "Y"
             } else {
                 "N"
@@ -1229,8 +1262,16 @@ impl JoinPlan {
         }
         let st = &self.steps[k - 1];
         let outer = shape.rels[st.rel].outer;
+        // A hash join built on a LEFT JOIN's optional side is Oracle's
+        // HASH JOIN RIGHT OUTER; built on the preserved side, HASH JOIN
+        // OUTER.
+        let suffix = match (outer, st.method == Method::Hash && !st.build_outer) {
+            (false, _) => "",
+            (true, true) => " RIGHT OUTER",
+            (true, false) => " OUTER",
+        };
         let mut top = line(
-            &format!("{}{}", st.method.name(), if outer { " OUTER" } else { "" }),
+            &format!("{}{}", st.method.name(), suffix),
             None,
             st.rows,
             st.cost,
@@ -1249,8 +1290,13 @@ impl JoinPlan {
                 top.filter = (!filters.is_empty()).then(|| filters.join(" AND "));
                 out.push(top);
                 // Oracle lists the build input first.
-                leaf_lines(st.rel, depth + 1, out);
-                self.lines_of(k - 1, depth + 1, shape, names, out);
+                if st.build_outer {
+                    self.lines_of(k - 1, depth + 1, shape, names, out);
+                    leaf_lines(st.rel, depth + 1, out);
+                } else {
+                    leaf_lines(st.rel, depth + 1, out);
+                    self.lines_of(k - 1, depth + 1, shape, names, out);
+                }
             }
             Method::NestedLoops => {
                 top.filter = (!filters.is_empty()).then(|| filters.join(" AND "));
@@ -1277,10 +1323,16 @@ impl JoinPlan {
                     1 => (self.leaves[self.first].rows, self.leaves[self.first].cost),
                     _ => (self.steps[k - 2].rows, self.steps[k - 2].cost),
                 };
-                let mut sj = line("SORT JOIN", None, outer_rows, outer_cost + cpu(outer_rows));
-                sj.depth = depth + 1;
-                out.push(sj);
-                self.lines_of(k - 1, depth + 2, shape, names, out);
+                if st.outer_sorted {
+                    // In key order from its index: no SORT JOIN.
+                    self.lines_of(k - 1, depth + 1, shape, names, out);
+                } else {
+                    let mut sj =
+                        line("SORT JOIN", None, outer_rows, outer_cost + cpu(outer_rows));
+                    sj.depth = depth + 1;
+                    out.push(sj);
+                    self.lines_of(k - 1, depth + 2, shape, names, out);
+                }
                 let inner = &self.leaves[st.rel];
                 let mut sj = line("SORT JOIN", None, inner.rows, inner.cost + cpu(inner.rows));
                 sj.depth = depth + 1;
@@ -1380,8 +1432,18 @@ pub(crate) fn tree<'p>(
         };
         node = match st.method {
             Method::NestedLoops => Box::new(NestedLoops::new(node, b.probe(s, st)?, spec)),
-            Method::Hash => Box::new(HashJoin::new(node, b.leaf(s, st.rel)?, spec)),
-            Method::Merge => Box::new(MergeJoin::new(node, b.leaf(s, st.rel)?, spec)),
+            Method::Hash => Box::new(HashJoin::new(
+                node,
+                b.leaf(s, st.rel)?,
+                spec,
+                st.build_outer,
+            )),
+            Method::Merge => Box::new(MergeJoin::new(
+                node,
+                b.leaf(s, st.rel)?,
+                spec,
+                st.outer_sorted,
+            )),
             Method::Cartesian => Box::new(Cartesian::new(node, b.leaf(s, st.rel)?, spec)),
         };
     }

@@ -287,6 +287,8 @@ fn parse_hints(texts: &[String]) -> Hints {
                 ("USE_NL", ts) => h.use_nl.extend(ts.iter().cloned()),
                 ("USE_HASH", ts) => h.use_hash.extend(ts.iter().cloned()),
                 ("USE_MERGE", ts) => h.use_merge.extend(ts.iter().cloned()),
+                ("SWAP_JOIN_INPUTS", ts) => h.swap_join_inputs.extend(ts.iter().cloned()),
+                ("NO_SWAP_JOIN_INPUTS", ts) => h.no_swap_join_inputs.extend(ts.iter().cloned()),
                 ("NUM_INDEX_KEYS", [t, i, n, ..]) => {
                     if let Ok(n) = n.parse() {
                         h.num_index_keys.push((t.clone(), i.clone(), n));
