@@ -449,3 +449,21 @@ fn a_compound_is_fetched_from_memory() {
     assert_eq!(calls, 11, "10 rows, one a call, and the empty last call");
     assert_eq!(one_by_one, all_at_once);
 }
+
+/// A compound is a tree of operators pulling rows: a LIMIT met by the
+/// first arm of a UNION ALL never asks the second, whose table is not
+/// read (one block of `t`, none of `u`); without the LIMIT both are.
+#[test]
+fn a_limit_met_by_the_first_arm_does_not_read_the_second() {
+    let (_d, _db, mut s) = loaded();
+    let all = run(&mut s, "SELECT a FROM t UNION ALL SELECT c FROM u");
+    assert_eq!(all.rows.len(), 10);
+    assert_eq!(all.stats.get(Stat::TableScanBlocks), 2);
+    let two = run(&mut s, "SELECT a FROM t UNION ALL SELECT c FROM u LIMIT 2");
+    assert_eq!(rows(&mut s, "SELECT a FROM t UNION ALL SELECT c FROM u LIMIT 2"), ["1", "2"]);
+    assert_eq!(two.stats.get(Stat::TableScanBlocks), 1);
+    assert_eq!(two.stats.get(Stat::TableScanRows), 6);
+    // Past the first arm's six rows, the second is read.
+    let eight = run(&mut s, "SELECT a FROM t UNION ALL SELECT c FROM u LIMIT 8");
+    assert_eq!(eight.stats.get(Stat::TableScanBlocks), 2);
+}

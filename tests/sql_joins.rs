@@ -327,7 +327,11 @@ fn explain_shows_the_order_the_methods_and_the_predicates() {
     // scan probes it.
     assert_eq!(ops[1], " HASH JOIN");
     assert_eq!(ops[2], "  NESTED LOOPS");
-    assert_eq!(ops.last().map(String::as_str), Some("  TABLE ACCESS FULL"), "{ops:?}");
+    assert_eq!(
+        ops.last().map(String::as_str),
+        Some("  TABLE ACCESS FULL"),
+        "{ops:?}"
+    );
     assert!(
         ex.lines[1].access.as_deref() == Some("e.id = x.id"),
         "{:?}",
@@ -551,7 +555,8 @@ fn a_left_join_built_on_its_preserved_side_keeps_its_unmatched_rows() {
         let r = s.execute(&q(hint)).unwrap();
         assert_eq!(r.stats.get(Stat::WorkareaOnepass), 1, "{hint}");
         assert_eq!(r.rows, nl, "{hint} spilled");
-        s.execute("ALTER SESSION SET HASH_AREA_SIZE = 1048576").unwrap();
+        s.execute("ALTER SESSION SET HASH_AREA_SIZE = 1048576")
+            .unwrap();
         let ex = s
             .execute(&format!("EXPLAIN PLAN FOR {}", q(hint)))
             .unwrap()
@@ -600,7 +605,11 @@ fn a_merge_join_skips_the_sort_of_an_input_in_key_order() {
         .unwrap()
         .explain
         .unwrap();
-    let sort_joins = ex.lines.iter().filter(|l| l.operation == "SORT JOIN").count();
+    let sort_joins = ex
+        .lines
+        .iter()
+        .filter(|l| l.operation == "SORT JOIN")
+        .count();
     assert_eq!(sort_joins, 1, "{:?}", ex.lines);
     assert_eq!(ex.plan_table[1].sortc_join, "N");
     assert_eq!(ex.plan_table[1].sortn_join, "Y");

@@ -80,7 +80,7 @@ pub struct Context {
     depth: u32,
     /// The work area of a hash join's build input, in bytes (Oracle's
     /// HASH_AREA_SIZE; `ALTER SESSION SET HASH_AREA_SIZE = n`): a build
-    /// input larger than this spills to temporary blocks (`sql::join`).
+    /// input larger than this spills to temporary blocks (`operators::join`).
     hash_area_size: u64,
 }
 

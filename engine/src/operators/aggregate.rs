@@ -79,7 +79,10 @@ impl<'p, X: ?Sized> Aggregate<'p, X> {
                 Some(&i) => i,
                 None => {
                     index.insert(k, groups.len());
-                    groups.push((row.clone(), spec.aggs.iter().map(|_| Acc::default()).collect()));
+                    groups.push((
+                        row.clone(),
+                        spec.aggs.iter().map(|_| Acc::default()).collect(),
+                    ));
                     groups.len() - 1
                 }
             };

@@ -154,8 +154,7 @@ impl<X: Env + ?Sized> Probe<X> for TableRead<'_> {
             &pred,
             &self.access,
         )?;
-        Ok(q
-            .rows
+        Ok(q.rows
             .into_iter()
             .map(|(id, v)| self.place.place(id, v))
             .collect())
@@ -199,7 +198,11 @@ pub(crate) struct NestedLoops<'p, X: ?Sized> {
 }
 
 impl<'p, X: ?Sized> NestedLoops<'p, X> {
-    pub(crate) fn new(outer: Node<'p, X>, inner: Box<dyn Probe<X> + 'p>, spec: JoinSpec<'p>) -> Self {
+    pub(crate) fn new(
+        outer: Node<'p, X>,
+        inner: Box<dyn Probe<X> + 'p>,
+        spec: JoinSpec<'p>,
+    ) -> Self {
         NestedLoops {
             outer,
             inner,
@@ -509,10 +512,18 @@ impl<X: Env + ?Sized> Operator<X> for HashJoin<'_, X> {
                 HashState::Done => return Ok(None),
                 HashState::InMemory(mut table) => match self.pull(x, false)? {
                     Some(row) => {
-                        Self::probe(&self.spec, self.build_outer, &mut table, row, &mut self.pending)?;
+                        Self::probe(
+                            &self.spec,
+                            self.build_outer,
+                            &mut table,
+                            row,
+                            &mut self.pending,
+                        )?;
                         self.state = HashState::InMemory(table);
                     }
-                    None => Self::unmatched(&self.spec, self.build_outer, table, &mut self.pending)?,
+                    None => {
+                        Self::unmatched(&self.spec, self.build_outer, table, &mut self.pending)?
+                    }
                 },
                 HashState::Spilled(mut parts) => {
                     // The next pair of partitions, read back and joined.
@@ -529,7 +540,13 @@ impl<X: Env + ?Sized> Operator<X> for HashJoin<'_, X> {
                         }
                     }
                     for row in rows_of(&probe)? {
-                        Self::probe(&self.spec, self.build_outer, &mut table, row, &mut self.pending)?;
+                        Self::probe(
+                            &self.spec,
+                            self.build_outer,
+                            &mut table,
+                            row,
+                            &mut self.pending,
+                        )?;
                     }
                     Self::unmatched(&self.spec, self.build_outer, table, &mut self.pending)?;
                 }

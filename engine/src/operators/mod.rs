@@ -39,15 +39,17 @@
 mod aggregate;
 mod join;
 mod scan;
+mod set;
 mod tree;
 
 pub(crate) use aggregate::{AggCall, AggFn, AggSpec, Aggregate};
 pub(crate) use join::{
     Cartesian, HashJoin, JoinSpec, MergeJoin, NestedLoops, Once, Probe, TableRead,
 };
-pub use scan::{Access, QueryResult};
 pub(crate) use scan::{run, run_limited, FetchCalls, RowidFetcher};
+pub use scan::{Access, QueryResult};
+pub(crate) use set::{Concat, SetFilter, SortUnique};
 pub(crate) use tree::{
-    all_true, drain, order_values, Distinct, Env, Expr, FullScan, Limit, Map, Node,
-    Operator, Placement, Rows, Sort, SortKey,
+    all_true, drain, Distinct, Env, Expr, FullScan, Limit, Map, Node, Operator, Placement, Rows,
+    Sort, SortKey,
 };

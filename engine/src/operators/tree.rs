@@ -298,7 +298,10 @@ impl<'p, X: ?Sized> Distinct<'p, X> {
 impl<X: ?Sized> Operator<X> for Distinct<'_, X> {
     fn next(&mut self, x: &mut X) -> Result<Option<Row>> {
         while let Some(row) = self.input.next(x)? {
-            if self.seen.insert(encode_row(&row[..self.width.min(row.len())])) {
+            if self
+                .seen
+                .insert(encode_row(&row[..self.width.min(row.len())]))
+            {
                 return Ok(Some(row));
             }
         }

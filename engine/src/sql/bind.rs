@@ -34,10 +34,9 @@ use super::subquery::{bind_subquery, Kind};
 use super::Function;
 use crate::catalog::TableDef;
 use crate::context::Context;
-use crate::operators::AggFn;
 use crate::error::{Error, Result};
+use crate::operators::AggFn;
 use crate::value::{ColType, Value};
-
 
 /// The aggregate a function name calls, if it is one.
 pub(super) fn agg_fn(name: &str) -> Option<AggFn> {

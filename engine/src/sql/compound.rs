@@ -54,17 +54,17 @@
 //! BY above a UNION ALL) is a METHOD 3 row after the rows of the last arm
 //! it sorts.
 
-use std::cmp::Ordering;
-
 use super::ast::{Expr, Select, SetOp};
-use super::bind::{heading, offset_limit};
+use super::bind::{bind_select, heading, offset_limit, Bound};
 use super::execute::Cx;
 use super::explain::{line, Explain, PlanLine, PlanTableRow};
-use super::select::{order_values, select, Query};
+use super::join::Tree;
+use super::select::{prepare, Query};
+use super::view;
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::stats::Stat;
-use crate::value::{Row, Value};
+use crate::operators::{drain, Concat, Limit, SetFilter, SortKey, SortUnique};
+use crate::value::Value;
 
 /// Runs (or, with `plan_only`, only plans) a compound SELECT: `sel` is its
 /// first arm, with the others in `sel.compound`.
@@ -82,28 +82,49 @@ pub(super) fn compound(
     first.offset = None;
     let mut blocks: Vec<&Select> = vec![&first];
     blocks.extend(sel.compound.iter().map(|(_, arm)| arm));
-    // The arms' rows are held here, not streamed to the client: no arm's
-    // scan is resumed by fetch calls (`select`'s FetchCalls).
+    // The arms' rows are not streamed to the client one fetch call at a
+    // time: no arm's scan is resumed by fetch calls (`select`'s FetchCalls).
     let arm_cx = Cx {
         fetch_size: 0,
         ..*cx
     };
-    let mut arms = Vec::with_capacity(blocks.len());
-    for (i, block) in blocks.iter().enumerate() {
-        let q = select(s, &arm_cx, block, plan_only)?;
-        let width = arms.first().map(|a: &Arm| a.query.columns.len());
-        if let Some(first) = width.filter(|w| *w != q.columns.len()) {
+    // Each arm with its views merged, bound, then planned (`select`'s
+    // query block): the blocks borrow the first two.
+    let merged = blocks
+        .iter()
+        .map(|b| view::expand(s, b))
+        .collect::<Result<Vec<_>>>()?;
+    let sels: Vec<&Select> = blocks
+        .iter()
+        .zip(&merged)
+        .map(|(b, m)| m.as_ref().unwrap_or(b))
+        .collect();
+    let mut bounds = Vec::with_capacity(sels.len());
+    for (i, sel) in sels.iter().enumerate() {
+        let b = bind_select(s, &arm_cx, sel)?;
+        let width = bounds.first().map(|f: &Bound| f.items.len());
+        if let Some(first) = width.filter(|w| *w != b.items.len()) {
             return Err(Error::CompoundColumns {
                 arm: i + 1,
-                columns: q.columns.len(),
+                columns: b.items.len(),
                 first,
             });
         }
-        arms.push(Arm {
-            qblock: block.qblock,
-            query: q,
-        });
+        bounds.push(b);
     }
+    let mut prepared = Vec::with_capacity(sels.len());
+    for (sel, b) in sels.iter().zip(&bounds) {
+        prepared.push(prepare(s, &arm_cx, sel, b, plan_only)?);
+    }
+    let arms: Vec<Arm> = prepared
+        .iter_mut()
+        .zip(&blocks)
+        .map(|(p, b)| Arm {
+            qblock: b.qblock,
+            columns: p.columns(),
+            explain: std::mem::take(&mut p.explain),
+        })
+        .collect();
     let keys = order_keys(sel, &arms)?;
     let (offset, limit) = offset_limit(s, cx, sel)?;
 
@@ -112,25 +133,27 @@ pub(super) fn compound(
     // sort of its own.
     let sort_on_top = !keys.is_empty() && !tree.unique();
     let explain = plan(&tree, &arms, sort_on_top, sel.limit.is_some());
-    let columns = arms[0].query.columns.clone();
-    let mut inputs: Vec<Vec<Row>> = arms
-        .iter_mut()
-        .map(|a| std::mem::take(&mut a.query.rows))
-        .collect();
-    let run = Run {
-        s,
-        count: !plan_only,
-    };
-    let mut rows = if tree.unique() {
-        run.eval(&tree, &mut inputs, &keys)
+    let columns = arms[0].columns.clone();
+    let rows = if plan_only {
+        Vec::new()
     } else {
-        run.eval(&tree, &mut inputs, &[])
+        let mut inputs = Vec::with_capacity(prepared.len());
+        for p in &mut prepared {
+            inputs.push(Some(p.tree(s, &arm_cx)?));
+        }
+        let mut t = if tree.unique() {
+            operators(&tree, &mut inputs, &keys)
+        } else {
+            operators(&tree, &mut inputs, &[])
+        }?;
+        if sort_on_top {
+            t = Box::new(SortUnique::new(t, keys, false));
+        }
+        if offset > 0 || limit < usize::MAX {
+            t = Box::new(Limit::new(t, offset, limit));
+        }
+        drain(&mut *t, s, None)?
     };
-    if sort_on_top {
-        run.count_sort(rows.len());
-        rows.sort_by(|a, b| by_keys(a, b, &keys));
-    }
-    let rows = rows.into_iter().skip(offset).take(limit).collect();
     Ok(Query {
         columns,
         rows,
@@ -138,14 +161,63 @@ pub(super) fn compound(
     })
 }
 
-/// One arm, run.
-struct Arm {
-    qblock: usize,
-    query: Query,
+/// The operators of node `n`, over the arms' trees; a node that removes
+/// duplicates returns its rows in `keys` order (then ascending by every
+/// column).
+fn operators<'p>(n: &Node, arms: &mut [Option<Tree<'p>>], keys: &[SortKey]) -> Result<Tree<'p>> {
+    let (op, nodes) = match n {
+        Node::Arm(i) => {
+            return arms
+                .get_mut(*i)
+                .and_then(Option::take)
+                .ok_or_else(|| Error::Internal("a compound arm used twice".into()))
+        }
+        Node::Set { op, inputs } => (op, inputs),
+    };
+    Ok(match op {
+        SetOp::UnionAll | SetOp::Union => {
+            let all = nodes
+                .iter()
+                .map(|c| operators(c, arms, &[]))
+                .collect::<Result<Vec<_>>>()?;
+            let all: Tree<'p> = Box::new(Concat::new(all));
+            if *op == SetOp::Union {
+                Box::new(SortUnique::new(all, keys.to_vec(), true))
+            } else {
+                all
+            }
+        }
+        SetOp::Intersect | SetOp::Except => {
+            let first = unique_input(&nodes[0], arms, keys)?;
+            let others = nodes[1..]
+                .iter()
+                .map(|c| unique_input(c, arms, &[]))
+                .collect::<Result<Vec<_>>>()?;
+            Box::new(SetFilter::new(first, others, *op == SetOp::Intersect))
+        }
+    })
 }
 
-/// An ORDER BY key of the whole: (result column, descending, NULLs first).
-type SortKey = (usize, bool, bool);
+/// An input of INTERSECT / EXCEPT, sorted and unique: its own SORT UNIQUE
+/// unless it comes out of one.
+fn unique_input<'p>(n: &Node, arms: &mut [Option<Tree<'p>>], keys: &[SortKey]) -> Result<Tree<'p>> {
+    if n.unique() {
+        operators(n, arms, keys)
+    } else {
+        Ok(Box::new(SortUnique::new(
+            operators(n, arms, &[])?,
+            keys.to_vec(),
+            true,
+        )))
+    }
+}
+
+/// One arm, planned.
+struct Arm {
+    qblock: usize,
+    columns: Vec<String>,
+    explain: Explain,
+}
 
 /// The set operations, as a tree over the arms (numbered from 0).
 enum Node {
@@ -198,7 +270,7 @@ fn tree(rest: &[(SetOp, Select)]) -> Node {
 /// The ORDER BY of the whole as result columns: a position, or the name of
 /// a column of the first arm, then of a later one.
 fn order_keys(sel: &Select, arms: &[Arm]) -> Result<Vec<SortKey>> {
-    let width = arms[0].query.columns.len();
+    let width = arms[0].columns.len();
     let mut keys = Vec::with_capacity(sel.order_by.len());
     for o in &sel.order_by {
         let col = match &o.expr {
@@ -212,7 +284,7 @@ fn order_keys(sel: &Select, arms: &[Arm]) -> Result<Vec<SortKey>> {
                     e => heading(e),
                 };
                 arms.iter()
-                    .find_map(|a| a.query.columns.iter().position(|c| *c == name))
+                    .find_map(|a| a.columns.iter().position(|c| *c == name))
             }
         };
         let Some(col) = col else {
@@ -221,97 +293,13 @@ fn order_keys(sel: &Select, arms: &[Arm]) -> Result<Vec<SortKey>> {
                 columns: width,
             });
         };
-        keys.push((col, o.desc, o.nulls_first.unwrap_or(o.desc)));
+        keys.push(SortKey {
+            col,
+            desc: o.desc,
+            nulls_first: o.nulls_first.unwrap_or(o.desc),
+        });
     }
     Ok(keys)
-}
-
-/// Two rows in duplicate-removal order: column by column, ascending,
-/// NULLs last and equal to each other.
-fn whole_row(a: &[Value], b: &[Value]) -> Ordering {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| order_values(x, y, false, false))
-        .find(|o| *o != Ordering::Equal)
-        .unwrap_or(Ordering::Equal)
-}
-
-/// Two rows by the ORDER BY keys, then by every column: equal rows end up
-/// next to each other whatever the keys.
-fn by_keys(a: &[Value], b: &[Value], keys: &[SortKey]) -> Ordering {
-    keys.iter()
-        .map(|&(c, desc, nulls_first)| order_values(&a[c], &b[c], desc, nulls_first))
-        .find(|o| *o != Ordering::Equal)
-        .unwrap_or_else(|| whole_row(a, b))
-}
-
-/// The execution of a tree: the session whose counters the sorts go to.
-struct Run<'a> {
-    s: &'a Context,
-    /// False for EXPLAIN: there are no rows, and no sort is counted.
-    count: bool,
-}
-
-impl Run<'_> {
-    fn count_sort(&self, rows: usize) {
-        if self.count {
-            self.s.stats_handle().inc(Stat::SortsMemory);
-            self.s.stats_handle().add(Stat::SortsRows, rows as u64);
-        }
-    }
-
-    /// SORT UNIQUE: sorts `rows` by `keys` then every column (stable: the
-    /// first of equal rows stays first) and keeps one of each.
-    fn sort_unique(&self, mut rows: Vec<Row>, keys: &[SortKey]) -> Vec<Row> {
-        self.count_sort(rows.len());
-        rows.sort_by(|a, b| by_keys(a, b, keys));
-        rows.dedup_by(|later, kept| whole_row(later, kept) == Ordering::Equal);
-        rows
-    }
-
-    /// An input of INTERSECT / EXCEPT, sorted and unique: its own SORT
-    /// UNIQUE unless it comes out of one.
-    fn unique_input(&self, n: &Node, inputs: &mut [Vec<Row>], keys: &[SortKey]) -> Vec<Row> {
-        if n.unique() {
-            self.eval(n, inputs, keys)
-        } else {
-            let rows = self.eval(n, inputs, &[]);
-            self.sort_unique(rows, keys)
-        }
-    }
-
-    /// The rows of node `n`; a node that removes duplicates returns them in
-    /// `keys` order (then ascending by every column).
-    fn eval(&self, n: &Node, inputs: &mut [Vec<Row>], keys: &[SortKey]) -> Vec<Row> {
-        let (op, nodes) = match n {
-            Node::Arm(i) => return std::mem::take(&mut inputs[*i]),
-            Node::Set { op, inputs } => (op, inputs),
-        };
-        match op {
-            SetOp::UnionAll | SetOp::Union => {
-                let mut all = Vec::new();
-                for c in nodes {
-                    all.extend(self.eval(c, inputs, &[]));
-                }
-                if *op == SetOp::Union {
-                    self.sort_unique(all, keys)
-                } else {
-                    all
-                }
-            }
-            SetOp::Intersect | SetOp::Except => {
-                let mut rows = self.unique_input(&nodes[0], inputs, keys);
-                for c in &nodes[1..] {
-                    // Sorted by every column: found by binary search.
-                    let other = self.unique_input(c, inputs, &[]);
-                    let found = |r: &Row| other.binary_search_by(|o| whole_row(o, r)).is_ok();
-                    let keep_found = *op == SetOp::Intersect;
-                    rows.retain(|r| found(r) == keep_found);
-                }
-                rows
-            }
-        }
-    }
 }
 
 /// The plan of the compound: SELECT STATEMENT, COUNT STOPKEY (a LIMIT),
@@ -340,7 +328,7 @@ fn plan(tree: &Node, arms: &[Arm], sort_on_top: bool, limited: bool) -> Explain 
     let mut notes: Vec<String> = Vec::new();
     for (i, a) in arms.iter().enumerate() {
         let qblockno = a.qblock as u32;
-        plan_table.extend(a.query.explain.plan_table.iter().map(|r| PlanTableRow {
+        plan_table.extend(a.explain.plan_table.iter().map(|r| PlanTableRow {
             qblockno,
             ..r.clone()
         }));
@@ -355,7 +343,7 @@ fn plan(tree: &Node, arms: &[Arm], sort_on_top: bool, limited: bool) -> Explain 
                 + 1;
             plan_table.push(sort_row(qblockno, planno, unique));
         }
-        for n in &a.query.explain.notes {
+        for n in &a.explain.notes {
             if !notes.contains(n) {
                 notes.push(n.clone());
             }
@@ -403,7 +391,6 @@ fn sort_row(qblockno: u32, planno: u32, unique: bool) -> PlanTableRow {
 fn node_estimate(n: &Node, arms: &[Arm]) -> (u64, u64) {
     match n {
         Node::Arm(i) => arms[*i]
-            .query
             .explain
             .lines
             .first()
@@ -434,7 +421,7 @@ fn node_lines(
     match n {
         Node::Arm(i) => {
             // The arm's own plan without its SELECT STATEMENT line.
-            for l in arms[*i].query.explain.lines.iter().skip(1) {
+            for l in arms[*i].explain.lines.iter().skip(1) {
                 out.push(at(l.clone(), l.depth.saturating_sub(1) + depth));
             }
         }

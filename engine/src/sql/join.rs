@@ -70,8 +70,8 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::ids::{Scn, Xid};
 use crate::operators::{
-    self as ops, all_true, Access, Cartesian, FullScan, HashJoin, JoinSpec, MergeJoin,
-    NestedLoops, Node, Once, Operator, Placement, Probe, Rows, TableRead,
+    self as ops, all_true, Access, Cartesian, FullScan, HashJoin, JoinSpec, MergeJoin, NestedLoops,
+    Node, Once, Operator, Placement, Probe, Rows, TableRead,
 };
 use crate::txn::Snapshot;
 use crate::value::{ColType, Row, Value};
@@ -600,11 +600,17 @@ pub(crate) fn plan(
     }
     // Oracle skips the first input's SORT JOIN when the rows arrive in
     // join-key order from an index: here the first relation's.
+    // Every step's cost includes the one before it, so the sort not done
+    // comes off them all.
+    let mut cost = cost;
     if let Some(st) = steps.first_mut().filter(|st| st.method == Method::Merge) {
         st.outer_sorted = in_key_order(s, shape, &leaves[order[0]], order[0], &st.keys);
         if st.outer_sorted {
-            let first = &leaves[order[0]];
-            st.cost = st.cost.saturating_sub(cpu(first.rows));
+            let saved = cpu(info[order[0]].rows);
+            for st in &mut steps {
+                st.cost = st.cost.saturating_sub(saved);
+            }
+            cost = cost.saturating_sub(saved);
         }
     }
     Ok(JoinPlan {
@@ -1229,12 +1235,13 @@ impl JoinPlan {
             let sorted =
                 step.is_some_and(|st| matches!(st.method, Method::Merge | Method::Cartesian));
             row.sortn_join = if sorted { "Y" } else { "N" }.into();
-            row.sortc_join = if step.is_some_and(|st| st.method == Method::Merge && !st.outer_sorted) {
-                "Y"
-            } else {
-                "N"
-            }
-            .into();
+            row.sortc_join =
+                if step.is_some_and(|st| st.method == Method::Merge && !st.outer_sorted) {
+                    "Y"
+                } else {
+                    "N"
+                }
+                .into();
             rows.push(row);
         }
         (lines, rows)
@@ -1327,8 +1334,7 @@ impl JoinPlan {
                     // In key order from its index: no SORT JOIN.
                     self.lines_of(k - 1, depth + 1, shape, names, out);
                 } else {
-                    let mut sj =
-                        line("SORT JOIN", None, outer_rows, outer_cost + cpu(outer_rows));
+                    let mut sj = line("SORT JOIN", None, outer_rows, outer_cost + cpu(outer_rows));
                     sj.depth = depth + 1;
                     out.push(sj);
                     self.lines_of(k - 1, depth + 2, shape, names, out);
@@ -1368,9 +1374,18 @@ impl ops::Expr for Key {
 /// table's query, a dictionary view, a series, DUAL); also the inner side
 /// of a nested-loops join over such a relation, computed again per outer
 /// row as a correlated source would be.
-struct Computed<'p> {
+pub(super) struct Computed<'p> {
     f: Box<dyn FnMut(&mut Context) -> Result<Vec<Row>> + 'p>,
     rows: Option<std::vec::IntoIter<Row>>,
+}
+
+impl<'p> Computed<'p> {
+    pub(super) fn new(f: impl FnMut(&mut Context) -> Result<Vec<Row>> + 'p) -> Self {
+        Computed {
+            f: Box::new(f),
+            rows: None,
+        }
+    }
 }
 
 impl Operator<Context> for Computed<'_> {
@@ -1473,10 +1488,7 @@ impl<'p> Builder<'p> {
 
     /// The snapshot relation `r` reads as of: the join's, or its AS OF SCN.
     fn snapshot(&self, s: &mut Context, r: usize) -> Result<Snapshot> {
-        let RelKind::Table {
-            as_of: Some(e), ..
-        } = &self.shape.rels[r].kind
-        else {
+        let RelKind::Table { as_of: Some(e), .. } = &self.shape.rels[r].kind else {
             return Ok(self.snap);
         };
         match constant(s, self.cx, e)? {
@@ -1500,7 +1512,9 @@ impl<'p> Builder<'p> {
         pred_of: Box<dyn Fn(&Row) -> Pred + 'p>,
     ) -> Result<TableRead<'p>> {
         let RelKind::Table { name, .. } = &self.shape.rels[r].kind else {
-            return Err(Error::Internal("a table read of a relation that is not a table".into()));
+            return Err(Error::Internal(
+                "a table read of a relation that is not a table".into(),
+            ));
         };
         let (def, index) = s.read_defs(name, &access)?;
         Ok(TableRead {
@@ -1563,7 +1577,12 @@ impl<'p> Builder<'p> {
             and_pred(&terms, &rel.names, &rel.types)
         };
         let access = st.probe_access.clone().unwrap_or(Access::Full);
-        Ok(Box::new(self.table_read(s, st.rel, access, Box::new(pred_of))?))
+        Ok(Box::new(self.table_read(
+            s,
+            st.rel,
+            access,
+            Box::new(pred_of),
+        )?))
     }
 
     /// The rows of relation `r`, not a table, computed when asked, each
@@ -1603,7 +1622,11 @@ impl<'p> Builder<'p> {
                 }
                 RelKind::Dual => vec![Vec::new()],
             };
-            let local: Vec<&dyn ops::Expr> = plan.leaves[r].local.iter().map(|e| e as &dyn ops::Expr).collect();
+            let local: Vec<&dyn ops::Expr> = plan.leaves[r]
+                .local
+                .iter()
+                .map(|e| e as &dyn ops::Expr)
+                .collect();
             let mut out = Vec::with_capacity(raw.len());
             for vals in raw {
                 let mut row = vec![Value::Null; width];
@@ -1616,9 +1639,6 @@ impl<'p> Builder<'p> {
             }
             Ok(out)
         };
-        Computed {
-            f: Box::new(f),
-            rows: None,
-        }
+        Computed::new(f)
     }
 }

@@ -41,7 +41,6 @@ use crate::access::Pred;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::ids::Scn;
-pub(super) use crate::operators::order_values;
 use crate::operators::{
     self as ops, drain, Access, AggCall, AggSpec, Aggregate, Distinct, FetchCalls, Limit, Map,
     Rows, Sort, SortKey,
@@ -83,24 +82,111 @@ pub(super) fn run_bound(
     b: &Bound,
     plan_only: bool,
 ) -> Result<Query> {
-    let Source {
-        rows,
-        join,
-        plan: access,
-    } = source(s, cx, sel, b, plan_only)?;
-    let need_sort = !b.keys.is_empty() && !access.sorted;
+    let mut block = prepare(s, cx, sel, b, plan_only)?;
     let rows = if plan_only {
         Vec::new()
     } else {
-        let mut t = pipeline(s, cx, sel, b, rows, join.as_ref(), need_sort)?;
+        let mut t = block.tree(s, cx)?;
         drain(&mut *t, s, None)?
     };
-    let explain = plan(sel, b, access, need_sort);
     Ok(Query {
-        columns: b.items.iter().map(|i| i.name.clone()).collect(),
+        columns: block.columns(),
         rows,
+        explain: std::mem::take(&mut block.explain),
+    })
+}
+
+/// A query block made ready to run: bound, its access path or join plan
+/// chosen, its plan laid out. Nothing is read until its tree is pulled.
+pub(super) struct Block<'a> {
+    sel: &'a Select,
+    b: &'a Bound,
+    source: SourceRun,
+    need_sort: bool,
+    pub(super) explain: Explain,
+}
+
+/// What a query block's tree starts from.
+enum SourceRun {
+    /// Rows already made (a series, DUAL; none for EXPLAIN).
+    Rows(Vec<Row>),
+    /// A table read by the access path chosen for it, in one call that
+    /// stops where the LIMIT allows and resumes per fetch call.
+    Table {
+        name: String,
+        pred: Pred,
+        access: Access,
+        scn: Option<Scn>,
+        stop: Option<usize>,
+        fetch: Option<FetchCalls>,
+    },
+    /// A join's plan: its tree is built under the rest.
+    Join(join::JoinPlan),
+}
+
+/// Plans query block `sel`, bound as `b` (with `plan_only`, for EXPLAIN:
+/// its tree then has no rows).
+pub(super) fn prepare<'a>(
+    s: &mut Context,
+    cx: &Cx<'_>,
+    sel: &'a Select,
+    b: &'a Bound,
+    plan_only: bool,
+) -> Result<Block<'a>> {
+    let Source {
+        run: source,
+        plan: access,
+    } = source(s, cx, sel, b, plan_only)?;
+    let need_sort = !b.keys.is_empty() && !access.sorted;
+    let explain = plan(sel, b, access, need_sort);
+    Ok(Block {
+        sel,
+        b,
+        source,
+        need_sort,
         explain,
     })
+}
+
+impl<'a> Block<'a> {
+    /// The names of the block's result columns.
+    pub(super) fn columns(&self) -> Vec<String> {
+        self.b.items.iter().map(|i| i.name.clone()).collect()
+    }
+
+    /// The block's operator tree (built once: it takes the rows made).
+    pub(super) fn tree<'p>(&'p mut self, s: &mut Context, cx: &'p Cx<'p>) -> Result<Tree<'p>>
+    where
+        'a: 'p,
+    {
+        let (sel, b, need_sort): (&'p Select, &'p Bound, bool) = (self.sel, self.b, self.need_sort);
+        let leaf: Tree<'p> = match &mut self.source {
+            SourceRun::Rows(rows) => Box::new(Rows::new(std::mem::take(rows))),
+            SourceRun::Table {
+                name,
+                pred,
+                access,
+                scn,
+                stop,
+                fetch,
+            } => {
+                let (name, pred, access) = (&*name, &*pred, &*access);
+                let (scn, stop, fetch) = (*scn, *stop, *fetch);
+                Box::new(join::Computed::new(move |s: &mut Context| {
+                    let r = s.access_rows(name, pred, access.clone(), scn, stop, fetch)?;
+                    Ok(r.rows.into_iter().map(|(_, row)| row).collect())
+                }))
+            }
+            SourceRun::Join(jp) => {
+                let shape = b
+                    .join
+                    .as_ref()
+                    .ok_or_else(|| Error::Internal("a join without its relations".into()))?;
+                join::tree(s, cx, shape, jp)?
+            }
+        };
+        pipeline(leaf, sel, b, need_sort)
+    }
 }
 
 /// The operator tree of a query block: its source (the rows a table's
@@ -109,18 +195,11 @@ pub(super) fn run_bound(
 /// projected rows carry their ORDER BY key values after the select list
 /// until the sort has used them.
 fn pipeline<'p>(
-    s: &mut Context,
-    cx: &'p Cx<'p>,
+    mut t: Tree<'p>,
     sel: &'p Select,
     b: &'p Bound,
-    rows: Vec<Row>,
-    join: Option<&'p join::JoinPlan>,
     need_sort: bool,
 ) -> Result<Tree<'p>> {
-    let mut t: Tree<'p> = match (join, b.join.as_ref()) {
-        (Some(jp), Some(shape)) => join::tree(s, cx, shape, jp)?,
-        _ => Box::new(Rows::new(rows)),
-    };
     if b.grouped {
         let spec = AggSpec {
             base: b.names.len(),
@@ -176,9 +255,7 @@ fn pipeline<'p>(
 
 /// The rows a SELECT reads, and what its source adds to the plan.
 struct Source {
-    rows: Vec<Row>,
-    /// A join's plan: its tree is built by `pipeline`, under the rest.
-    join: Option<join::JoinPlan>,
+    run: SourceRun,
     plan: SourcePlan,
 }
 
@@ -216,8 +293,7 @@ fn source(
         cost: 0,
         tree: false,
     };
-    let mut join_plan = None;
-    let rows = match (&sel.from, &b.def) {
+    let run = match (&sel.from, &b.def) {
         (From::Table { name, alias, as_of }, Some(def)) => {
             let pred = match &b.filter {
                 Some(e) => to_pred(e, &b.names, &b.types),
@@ -279,7 +355,7 @@ fn source(
                     optimizer::delivers_order(&indexes, &chosen.access, &pred, &want)
                 });
             if plan_only {
-                Vec::new()
+                SourceRun::Rows(Vec::new())
             } else {
                 let scn = match as_of {
                     Some(e) => match constant(s, cx, e)? {
@@ -305,8 +381,14 @@ fn source(
                         skip: b.offset,
                         size: cx.fetch_size,
                     });
-                let r = s.access_rows(name, &pred, chosen.access, scn, stop, fetch)?;
-                r.rows.into_iter().map(|(_, row)| row).collect()
+                SourceRun::Table {
+                    name: name.clone(),
+                    pred,
+                    access: chosen.access,
+                    scn,
+                    stop,
+                    fetch,
+                }
             }
         }
         (From::Series { start, stop }, _) => {
@@ -322,10 +404,10 @@ fn source(
             l.filter = b.filter.as_ref().map(|e| e.render(&b.names));
             plan.lines.push(l);
             if plan_only {
-                Vec::new()
+                SourceRun::Rows(Vec::new())
             } else {
                 let stop = b.stop_after.filter(|_| b.keys.is_empty());
-                series(a, z, n, stop, &b.filter)?
+                SourceRun::Rows(series(a, z, n, stop, &b.filter)?)
             }
         }
         (From::Join { .. } | From::Derived { .. } | From::Dictionary { .. }, _) => {
@@ -341,24 +423,19 @@ fn source(
             plan.rows = jp.rows;
             plan.cost = jp.cost;
             plan.tree = true;
-            join_plan = Some(jp);
-            Vec::new()
+            SourceRun::Join(jp)
         }
         _ => {
             plan.rows = 1;
             plan.lines.push(line("FAST DUAL", None, 1, 0));
-            if keep(&b.filter, &[])? {
+            SourceRun::Rows(if keep(&b.filter, &[])? {
                 vec![Vec::new()]
             } else {
                 Vec::new()
-            }
+            })
         }
     };
-    Ok(Source {
-        rows,
-        join: join_plan,
-        plan,
-    })
+    Ok(Source { run, plan })
 }
 
 /// The rows of `generate_series(a, b)` (`n` values) that pass `filter`,
