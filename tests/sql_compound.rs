@@ -460,7 +460,10 @@ fn a_limit_met_by_the_first_arm_does_not_read_the_second() {
     assert_eq!(all.rows.len(), 10);
     assert_eq!(all.stats.get(Stat::TableScanBlocks), 2);
     let two = run(&mut s, "SELECT a FROM t UNION ALL SELECT c FROM u LIMIT 2");
-    assert_eq!(rows(&mut s, "SELECT a FROM t UNION ALL SELECT c FROM u LIMIT 2"), ["1", "2"]);
+    assert_eq!(
+        rows(&mut s, "SELECT a FROM t UNION ALL SELECT c FROM u LIMIT 2"),
+        ["1", "2"]
+    );
     assert_eq!(two.stats.get(Stat::TableScanBlocks), 1);
     assert_eq!(two.stats.get(Stat::TableScanRows), 6);
     // Past the first arm's six rows, the second is read.

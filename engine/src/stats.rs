@@ -99,6 +99,7 @@ stats! {
     SessionCursorCacheHits => "session cursor cache hits",
     FetchCalls => "fetch calls",
     SortsMemory => "sorts (memory)",
+    SortsDisk => "sorts (disk)",
     SortsRows => "sorts (rows)",
     HashJoinBuildRows => "hash join build rows",
     HashJoinBuildBytes => "hash join build bytes",

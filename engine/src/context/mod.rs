@@ -82,7 +82,18 @@ pub struct Context {
     /// HASH_AREA_SIZE; `ALTER SESSION SET HASH_AREA_SIZE = n`): a build
     /// input larger than this spills to temporary blocks (`operators::join`).
     hash_area_size: u64,
+    /// The work area of a sort, in bytes (Oracle's SORT_AREA_SIZE; `ALTER
+    /// SESSION SET SORT_AREA_SIZE = n`): a sort whose rows outgrow it
+    /// writes sorted runs to temporary blocks and merges them
+    /// (`operators::tree`).
+    sort_area_size: u64,
 }
+
+/// The default sort work area: 16 MiB (Oracle's SORT_AREA_SIZE defaults to
+/// 64 KiB under manual work areas; with automatic PGA management a sort
+/// gets a share of PGA_AGGREGATE_TARGET, megabytes; the sorts of this
+/// kit's labs stay in memory, as they would there).
+pub const DEFAULT_SORT_AREA_SIZE: u64 = 16 << 20;
 
 /// The default hash join work area: 1 MiB (Oracle's own default for
 /// HASH_AREA_SIZE is twice SORT_AREA_SIZE, 128 KiB; blocklab's tables are
@@ -106,7 +117,13 @@ impl Context {
             outer_xid: None,
             depth: 0,
             hash_area_size: DEFAULT_HASH_AREA_SIZE,
+            sort_area_size: DEFAULT_SORT_AREA_SIZE,
         }
+    }
+
+    /// Sets the sort work area (`ALTER SESSION SET SORT_AREA_SIZE`).
+    pub(crate) fn set_sort_area_size(&mut self, bytes: u64) {
+        self.sort_area_size = bytes;
     }
 
     /// Sets the hash join work area (`ALTER SESSION SET HASH_AREA_SIZE`).
@@ -712,5 +729,9 @@ impl operators::Env for Context {
 
     fn work_area(&self) -> u64 {
         self.hash_area_size
+    }
+
+    fn sort_area(&self) -> u64 {
+        self.sort_area_size
     }
 }

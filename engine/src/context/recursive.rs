@@ -44,6 +44,7 @@ pub(crate) struct Caller {
     direct_tables: std::collections::BTreeSet<String>,
     depth: u32,
     hash_area_size: u64,
+    sort_area_size: u64,
 }
 
 impl Context {
@@ -65,6 +66,7 @@ impl Context {
             direct_tables: self.direct_tables.clone(),
             depth: self.depth,
             hash_area_size: self.hash_area_size,
+            sort_area_size: self.sort_area_size,
         }
     }
 }
@@ -100,6 +102,7 @@ impl Caller {
             outer_xid: self.xid,
             depth: self.depth + 1,
             hash_area_size: self.hash_area_size,
+            sort_area_size: self.sort_area_size,
         })
     }
 }

@@ -36,13 +36,14 @@ use std::cmp::Ordering;
 use std::collections::{HashMap, VecDeque};
 
 use super::scan;
+use super::temp::{blocks, put, rows_of};
 use super::tree::{all_true, cmp_keys, drain, Env, Expr, Node, Operator, Placement};
 use crate::access::Pred;
 use crate::catalog::{IndexDef, TableDef};
 use crate::error::{Error, Result};
 use crate::stats::Stat;
 use crate::txn::Snapshot;
-use crate::value::{decode_row, encode_row, Row, Value};
+use crate::value::{encode_row, Row, Value};
 
 /// What makes an outer row and an inner row a pair.
 pub(crate) struct JoinSpec<'p> {
@@ -272,14 +273,6 @@ impl<X: Env + ?Sized> Operator<X> for Cartesian<'_, X> {
 /// The most partitions a spilled hash join writes.
 const MAX_FANOUT: u64 = 1024;
 
-/// The size of a temporary block, in bytes.
-const TEMP_BLOCK: u64 = 8192;
-
-/// Temporary blocks holding `bytes`.
-fn blocks(bytes: usize) -> u64 {
-    (bytes as u64).div_ceil(TEMP_BLOCK)
-}
-
 /// The partition of a join key.
 fn partition_of(key: &[u8], fanout: usize) -> usize {
     use std::hash::{Hash, Hasher};
@@ -287,27 +280,6 @@ fn partition_of(key: &[u8], fanout: usize) -> usize {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     key.hash(&mut h);
     (h.finish() % fanout as u64) as usize
-}
-
-/// Appends `row` to a partition: its encoded length, then its bytes.
-fn put(buf: &mut Vec<u8>, row: &[Value]) {
-    let r = encode_row(row);
-    buf.extend_from_slice(&(r.len() as u32).to_le_bytes());
-    buf.extend_from_slice(&r);
-}
-
-/// The rows of a partition, in the order written.
-fn rows_of(mut buf: &[u8]) -> Result<Vec<Row>> {
-    let mut out = Vec::new();
-    while buf.len() >= 4 {
-        let n = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
-        let row = buf
-            .get(4..4 + n)
-            .ok_or_else(|| Error::Internal("a truncated temporary partition".into()))?;
-        out.push(decode_row(row).map_err(Error::Internal)?);
-        buf = &buf[4 + n..];
-    }
-    Ok(out)
 }
 
 /// A hash join's build input in memory: its rows, whether each has met a

@@ -40,6 +40,7 @@ mod aggregate;
 mod join;
 mod scan;
 mod set;
+mod temp;
 mod tree;
 
 pub(crate) use aggregate::{AggCall, AggFn, AggSpec, Aggregate};

@@ -8,9 +8,8 @@
 
 use std::cmp::Ordering;
 
-use super::tree::{drain, order_values, Env, Node, Operator, SortKey};
+use super::tree::{drain, order_values, sort_all, Env, Node, Operator, SortKey};
 use crate::error::Result;
-use crate::stats::Stat;
 use crate::value::{Row, Value};
 
 /// Two rows column by column, ascending, NULLs last and equal to each
@@ -83,10 +82,8 @@ impl<'p, X: ?Sized> SortUnique<'p, X> {
 impl<X: Env + ?Sized> Operator<X> for SortUnique<'_, X> {
     fn next(&mut self, x: &mut X) -> Result<Option<Row>> {
         if self.sorted.is_none() {
-            let mut rows = drain(&mut *self.input, x, None)?;
-            x.stats().inc(Stat::SortsMemory);
-            x.stats().add(Stat::SortsRows, rows.len() as u64);
-            rows.sort_by(|a, b| by_keys(a, b, &self.keys));
+            let keys = &self.keys;
+            let mut rows = sort_all(&mut *self.input, x, &|a: &Row, b: &Row| by_keys(a, b, keys))?;
             if self.unique {
                 rows.dedup_by(|later, kept| whole_row(later, kept) == Ordering::Equal);
             }

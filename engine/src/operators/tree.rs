@@ -18,6 +18,7 @@ use std::collections::{HashSet, VecDeque};
 
 use bytes::Bytes;
 
+use super::temp;
 use crate::access::{boolean_terms, compare, Pred};
 use crate::catalog::TableDef;
 use crate::error::{Error, Result};
@@ -37,6 +38,8 @@ pub(crate) trait Env {
     /// The work area of a hash join's build input, in bytes
     /// (`HASH_AREA_SIZE`).
     fn work_area(&self) -> u64;
+    /// The work area of a sort, in bytes (`SORT_AREA_SIZE`).
+    fn sort_area(&self) -> u64;
 }
 
 /// An expression over a row, as the layer above bound it: the execution
@@ -256,12 +259,8 @@ impl<'p, X: ?Sized> Sort<'p, X> {
 impl<X: Env + ?Sized> Operator<X> for Sort<'_, X> {
     fn next(&mut self, x: &mut X) -> Result<Option<Row>> {
         if self.sorted.is_none() {
-            let mut rows = drain(&mut *self.input, x, None)?;
-            let stats = x.stats();
-            stats.inc(Stat::SortsMemory);
-            stats.add(Stat::SortsRows, rows.len() as u64);
             let keys = &self.keys;
-            rows.sort_by(|a, b| {
+            let rows = sort_all(&mut *self.input, x, &|a: &Row, b: &Row| {
                 for k in keys {
                     let o = order_values(&a[k.col], &b[k.col], k.desc, k.nulls_first);
                     if o != Ordering::Equal {
@@ -269,11 +268,111 @@ impl<X: Env + ?Sized> Operator<X> for Sort<'_, X> {
                     }
                 }
                 Ordering::Equal
-            });
+            })?;
             self.sorted = Some(rows.into_iter());
         }
         Ok(self.sorted.as_mut().and_then(Iterator::next))
     }
+}
+
+/// The bytes a row takes in a sort's work area, estimated from its values
+/// (a number 8, a text its length, every value 1 more).
+fn row_bytes(row: &[Value]) -> u64 {
+    row.iter()
+        .map(|v| match v {
+            Value::Null => 1,
+            Value::Int(_) | Value::Real(_) => 9,
+            Value::Text(t) => t.len() as u64 + 1,
+        })
+        .sum()
+}
+
+/// Reads `input` whole and sorts it by `cmp`, stably, within the session's
+/// sort work area: counted `sorts (rows)`, and `sorts (memory)` when the
+/// rows fit; otherwise every time they fill the area they are sorted and
+/// written out as a run (temporary writes), and at the end the runs are
+/// read back (temporary reads) and merged, counted `sorts (disk)`.
+pub(crate) fn sort_all<X: Env + ?Sized>(
+    input: &mut dyn Operator<X>,
+    x: &mut X,
+    cmp: &dyn Fn(&Row, &Row) -> Ordering,
+) -> Result<Vec<Row>> {
+    let area = x.sort_area();
+    let mut runs: Vec<Vec<u8>> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
+    let (mut bytes, mut total) = (0u64, 0u64);
+    while let Some(row) = input.next(x)? {
+        let n = row_bytes(&row);
+        if bytes + n > area && !rows.is_empty() {
+            runs.push(write_run(x, &mut rows, cmp));
+            bytes = 0;
+        }
+        bytes += n;
+        total += 1;
+        rows.push(row);
+    }
+    let stats = x.stats();
+    stats.add(Stat::SortsRows, total);
+    if runs.is_empty() {
+        stats.inc(Stat::SortsMemory);
+        rows.sort_by(|a, b| cmp(a, b));
+        return Ok(rows);
+    }
+    stats.inc(Stat::SortsDisk);
+    if !rows.is_empty() {
+        runs.push(write_run(x, &mut rows, cmp));
+    }
+    // One merge pass: every run read back once, then merged pairwise
+    // (earlier run first on ties, so the sort stays stable).
+    let mut sorted: Vec<Vec<Row>> = Vec::with_capacity(runs.len());
+    for run in &runs {
+        x.stats().add(Stat::TempReads, temp::blocks(run.len()));
+        sorted.push(temp::rows_of(run)?);
+    }
+    while sorted.len() > 1 {
+        let mut next = Vec::with_capacity(sorted.len().div_ceil(2));
+        let mut it = sorted.into_iter();
+        while let Some(a) = it.next() {
+            next.push(match it.next() {
+                Some(b) => merge_two(a, b, cmp),
+                None => a,
+            });
+        }
+        sorted = next;
+    }
+    Ok(sorted.pop().unwrap_or_default())
+}
+
+/// Sorts `rows`, writes them out as one run and empties them.
+fn write_run<X: Env + ?Sized>(
+    x: &X,
+    rows: &mut Vec<Row>,
+    cmp: &dyn Fn(&Row, &Row) -> Ordering,
+) -> Vec<u8> {
+    rows.sort_by(|a, b| cmp(a, b));
+    let mut run = Vec::new();
+    for r in rows.drain(..) {
+        temp::put(&mut run, &r);
+    }
+    x.stats().add(Stat::TempWrites, temp::blocks(run.len()));
+    run
+}
+
+/// Merges two sorted runs; on ties the row of `a` comes first.
+fn merge_two(a: Vec<Row>, b: Vec<Row>, cmp: &dyn Fn(&Row, &Row) -> Ordering) -> Vec<Row> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => cmp(y, x) != Ordering::Less,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        let next = if take_a { a.next() } else { b.next() };
+        out.extend(next);
+    }
+    out
 }
 
 /// DISTINCT (HASH UNIQUE): passes the first row of each distinct value of

@@ -150,6 +150,8 @@ pub enum Stmt {
     /// `ALTER SESSION SET HASH_AREA_SIZE = n`: the hash join work area,
     /// in bytes.
     SetHashAreaSize(u64),
+    /// `ALTER SESSION SET SORT_AREA_SIZE = n`: the sort work area, bytes.
+    SetSortAreaSize(u64),
     /// `FLASHBACK TABLE t TO SCN n`
     Flashback {
         table: String,

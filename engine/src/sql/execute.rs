@@ -380,6 +380,10 @@ fn run(s: &mut Context, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
             s.set_hash_area_size(*n);
             Ok(message("Session altered."))
         }
+        Stmt::SetSortAreaSize(n) => {
+            s.set_sort_area_size(*n);
+            Ok(message("Session altered."))
+        }
         Stmt::SessionIsolation(iso) => {
             s.set_isolation(*iso)?;
             Ok(message("Session altered."))

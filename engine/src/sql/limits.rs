@@ -193,6 +193,7 @@ fn push_stmt<'a>(stmt: &'a Stmt, todo: &mut Vec<Node<'a>>) {
         | Stmt::SetIsolation(_)
         | Stmt::SessionIsolation(_)
         | Stmt::SetHashAreaSize(_)
+        | Stmt::SetSortAreaSize(_)
         | Stmt::SetUser(_)
         | Stmt::Analyze { .. } => {}
     }

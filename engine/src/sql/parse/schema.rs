@@ -261,6 +261,13 @@ impl Parser {
                     _ => Err(self.error("HASH_AREA_SIZE takes a positive number of bytes")),
                 };
             }
+            if self.eat_kw("sort_area_size") {
+                self.sym("=")?;
+                return match self.next() {
+                    Tok::Int(n) if n > 0 => Ok(Stmt::SetSortAreaSize(n as u64)),
+                    _ => Err(self.error("SORT_AREA_SIZE takes a positive number of bytes")),
+                };
+            }
             self.kw("isolation_level")?;
             self.sym("=")?;
             return Ok(Stmt::SessionIsolation(self.isolation_level()?));
