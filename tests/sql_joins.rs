@@ -637,3 +637,26 @@ fn a_limit_stops_the_scan_under_a_join() {
     assert!(emp_blocks > 1);
     assert_eq!(three.stats.get(Stat::TableScanBlocks), 1 + 13);
 }
+
+/// A derived table read as a join's leaf is its own query block's tree,
+/// pulled row by row: a LIMIT met early stops its scan too.
+#[test]
+fn a_derived_table_streams_into_its_join() {
+    let (_db, mut s) = big();
+    let q = |limit: &str| {
+        format!(
+            "SELECT /*+ LEADING(x d) USE_NL(d) */ x.id, d.dname FROM \
+             (SELECT id, dept FROM emp WHERE sal > 0) x JOIN dept d ON d.id = x.dept {limit}"
+        )
+    };
+    let all = s.execute(&q("")).unwrap();
+    let two = s.execute(&q("LIMIT 2")).unwrap();
+    assert_eq!(all.rows.len(), 1990);
+    assert_eq!(two.rows, all.rows[..2].to_vec());
+    eprintln!(
+        "two {} all {}",
+        two.stats.get(Stat::TableScanRows),
+        all.stats.get(Stat::TableScanRows)
+    );
+    assert!(two.stats.get(Stat::TableScanRows) < all.stats.get(Stat::TableScanRows) / 10);
+}

@@ -27,9 +27,11 @@ fn a_sort_larger_than_its_work_area_spills_runs_and_merges_them() {
         assert_eq!(memory.stats.get(Stat::SortsMemory), 1, "{sql}");
         assert_eq!(memory.stats.get(Stat::SortsDisk), 0, "{sql}");
         assert_eq!(memory.stats.get(Stat::TempWrites), 0, "{sql}");
-        s.execute("ALTER SESSION SET SORT_AREA_SIZE = 8192").unwrap();
+        s.execute("ALTER SESSION SET SORT_AREA_SIZE = 8192")
+            .unwrap();
         let disk = s.execute(sql).unwrap();
-        s.execute("ALTER SESSION SET SORT_AREA_SIZE = 16777216").unwrap();
+        s.execute("ALTER SESSION SET SORT_AREA_SIZE = 16777216")
+            .unwrap();
         assert_eq!(disk.rows, memory.rows, "{sql}");
         assert_eq!(disk.stats.get(Stat::SortsMemory), 0, "{sql}");
         assert_eq!(disk.stats.get(Stat::SortsDisk), 1, "{sql}");

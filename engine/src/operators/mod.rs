@@ -51,6 +51,6 @@ pub(crate) use scan::{run, run_limited, FetchCalls, RowidFetcher};
 pub use scan::{Access, QueryResult};
 pub(crate) use set::{Concat, SetFilter, SortUnique};
 pub(crate) use tree::{
-    all_true, drain, Distinct, Env, Expr, FullScan, Limit, Map, Node, Operator, Placement, Rows,
-    Sort, SortKey,
+    all_true, drain, Distinct, Env, Expr, Filter, FullScan, Limit, Map, Node, Operator, Placement,
+    Rows, Sort, SortKey,
 };

@@ -229,6 +229,23 @@ impl<X: Env + ?Sized> Operator<X> for FullScan {
     }
 }
 
+/// Keeps the rows of its input on which every term is TRUE.
+pub(crate) struct Filter<'p, X: ?Sized> {
+    pub(crate) input: Node<'p, X>,
+    pub(crate) terms: Vec<&'p dyn Expr>,
+}
+
+impl<X: ?Sized> Operator<X> for Filter<'_, X> {
+    fn next(&mut self, x: &mut X) -> Result<Option<Row>> {
+        while let Some(row) = self.input.next(x)? {
+            if all_true(&self.terms, &row)? {
+                return Ok(Some(row));
+            }
+        }
+        Ok(None)
+    }
+}
+
 /// One ORDER BY key: a column of the rows being sorted.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct SortKey {

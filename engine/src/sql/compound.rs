@@ -137,9 +137,10 @@ pub(super) fn compound(
     let rows = if plan_only {
         Vec::new()
     } else {
+        let dcx = arm_cx.for_derived();
         let mut inputs = Vec::with_capacity(prepared.len());
         for p in &mut prepared {
-            inputs.push(Some(p.tree(s, &arm_cx)?));
+            inputs.push(Some(p.tree(s, &arm_cx, &dcx)?));
         }
         let mut t = if tree.unique() {
             operators(&tree, &mut inputs, &keys)

@@ -200,6 +200,19 @@ pub(super) struct Cx<'a> {
     pub(super) rowid_of: Option<&'a str>,
 }
 
+impl<'a> Cx<'a> {
+    /// The context a derived table (or a view merged as one) runs in: its
+    /// rows go to the query around it, not to the client, so no fetch call
+    /// resumes its scan, and it does not carry that query's rowids.
+    pub(super) fn for_derived(&self) -> Cx<'a> {
+        Cx {
+            rowid_of: None,
+            fetch_size: 0,
+            ..*self
+        }
+    }
+}
+
 /// A result with only an acknowledgement ("Commit complete.").
 pub(super) fn message(m: &str) -> SqlResult {
     SqlResult {

@@ -70,8 +70,8 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::ids::{Scn, Xid};
 use crate::operators::{
-    self as ops, all_true, Access, Cartesian, FullScan, HashJoin, JoinSpec, MergeJoin, NestedLoops,
-    Node, Once, Operator, Placement, Probe, Rows, TableRead,
+    self as ops, all_true, Access, Cartesian, Filter, FullScan, HashJoin, JoinSpec, Map, MergeJoin,
+    NestedLoops, Node, Once, Operator, Placement, Probe, Rows, TableRead,
 };
 use crate::txn::Snapshot;
 use crate::value::{ColType, Row, Value};
@@ -250,10 +250,7 @@ impl Shape {
             From::Derived { select: sub, alias } => {
                 // Bound and planned now, for its column names and plan
                 // lines; read with the same binding when the join runs.
-                let dcx = Cx {
-                    rowid_of: None,
-                    ..*cx
-                };
+                let dcx = cx.for_derived();
                 let sel = super::view::expand(s, sub)?.unwrap_or_else(|| (**sub).clone());
                 let (bound, q) = if sel.compound.is_empty() {
                     let b = bind_select(s, &dcx, &sel)?;
@@ -331,6 +328,20 @@ impl Shape {
     pub(crate) fn on_columns(&self, needed: &mut Vec<usize>) {
         self.outer_on.iter().for_each(|(_, e)| e.columns(needed));
         self.inner_on.iter().for_each(|e| e.columns(needed));
+    }
+
+    /// The query block and binding of relation `r` when it is a derived
+    /// table bound here (a compound one binds arm by arm when it runs).
+    pub(super) fn derived_block(&self, r: usize) -> Option<(&Select, &Bound)> {
+        match &self.rels[r].kind {
+            RelKind::Derived(d) => d.bound.as_ref().map(|b| (&d.sel, b)),
+            _ => None,
+        }
+    }
+
+    /// The number of relations.
+    pub(super) fn len(&self) -> usize {
+        self.rels.len()
     }
 
     fn width(&self) -> usize {
@@ -1406,11 +1417,17 @@ impl Probe<Context> for Computed<'_> {
 /// Builds the operator tree of the join of `plan`: the first relation's
 /// leaf, then one join operator per step, each taking the tree so far as
 /// its outer input. Every table is read as of one snapshot, taken now.
+///
+/// `derived` holds, by relation, the trees of the derived tables the
+/// caller planned as query blocks of their own: such a relation read as a
+/// leaf streams its rows from that tree; read again per outer row (the
+/// inner side of nested loops) it is computed afresh each time.
 pub(crate) fn tree<'p>(
     s: &mut Context,
     cx: &'p Cx<'p>,
     shape: &'p Shape,
     plan: &'p JoinPlan,
+    mut derived: Vec<Option<Tree<'p>>>,
 ) -> Result<Tree<'p>> {
     for c in &plan.constant {
         if as_bool(&c.eval(&[])?) != Some(true) {
@@ -1425,7 +1442,7 @@ pub(crate) fn tree<'p>(
         snap,
         width: shape.width(),
     };
-    let mut node = b.leaf(s, plan.first)?;
+    let mut node = b.leaf(s, plan.first, &mut derived)?;
     for st in &plan.steps {
         let rel = &shape.rels[st.rel];
         let spec = JoinSpec {
@@ -1449,17 +1466,19 @@ pub(crate) fn tree<'p>(
             Method::NestedLoops => Box::new(NestedLoops::new(node, b.probe(s, st)?, spec)),
             Method::Hash => Box::new(HashJoin::new(
                 node,
-                b.leaf(s, st.rel)?,
+                b.leaf(s, st.rel, &mut derived)?,
                 spec,
                 st.build_outer,
             )),
             Method::Merge => Box::new(MergeJoin::new(
                 node,
-                b.leaf(s, st.rel)?,
+                b.leaf(s, st.rel, &mut derived)?,
                 spec,
                 st.outer_sorted,
             )),
-            Method::Cartesian => Box::new(Cartesian::new(node, b.leaf(s, st.rel)?, spec)),
+            Method::Cartesian => {
+                Box::new(Cartesian::new(node, b.leaf(s, st.rel, &mut derived)?, spec))
+            }
         };
     }
     Ok(node)
@@ -1530,9 +1549,34 @@ impl<'p> Builder<'p> {
     /// Relation `r` read on its own (its pushed-down conjuncts applied):
     /// a table by its access path — a full scan one block at a time, an
     /// index range scan in one call — or the rows the SQL layer computes.
-    fn leaf(&self, s: &mut Context, r: usize) -> Result<Tree<'p>> {
+    fn leaf(
+        &self,
+        s: &mut Context,
+        r: usize,
+        derived: &mut [Option<Tree<'p>>],
+    ) -> Result<Tree<'p>> {
         let leaf = &self.plan.leaves[r];
-        if !matches!(self.shape.rels[r].kind, RelKind::Table { .. }) {
+        let rel = &self.shape.rels[r];
+        if let Some(t) = derived.get_mut(r).and_then(Option::take) {
+            // A derived table's own tree: its rows placed in joined rows,
+            // then its pushed-down conjuncts.
+            let (off, len, width) = (rel.offset, rel.names.len(), self.width);
+            let placed: Tree<'p> = Box::new(Map {
+                input: t,
+                f: Box::new(move |vals: Row| {
+                    let mut row = vec![Value::Null; width];
+                    for (i, v) in vals.into_iter().enumerate().take(len) {
+                        row[off + i] = v;
+                    }
+                    Ok(row)
+                }),
+            });
+            return Ok(Box::new(Filter {
+                input: placed,
+                terms: leaf.local.iter().map(|e| e as &dyn ops::Expr).collect(),
+            }));
+        }
+        if !matches!(rel.kind, RelKind::Table { .. }) {
             return Ok(Box::new(self.computed(r)));
         }
         let access = leaf.access.clone().unwrap_or(Access::Full);
@@ -1596,10 +1640,7 @@ impl<'p> Builder<'p> {
                     return Err(Error::Internal("a table computed as rows".into()))
                 }
                 RelKind::Derived(d) => {
-                    let dcx = Cx {
-                        rowid_of: None,
-                        ..*cx
-                    };
+                    let dcx = cx.for_derived();
                     match &d.bound {
                         Some(b) => run_bound(s, &dcx, &d.sel, b, false)?.rows,
                         None => select(s, &dcx, &d.sel, false)?.rows,

@@ -40,11 +40,12 @@ use super::optimizer::{self, Request};
 use crate::access::Pred;
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::ids::Scn;
+use crate::ids::{Scn, Xid};
 use crate::operators::{
-    self as ops, drain, Access, AggCall, AggSpec, Aggregate, Distinct, FetchCalls, Limit, Map,
-    Rows, Sort, SortKey,
+    self as ops, drain, Access, AggCall, AggSpec, Aggregate, Distinct, FetchCalls, FullScan, Limit,
+    Map, Placement, Rows, Sort, SortKey,
 };
+use crate::txn::Snapshot;
 use crate::value::{Row, Value};
 
 /// A query's result and its plan.
@@ -86,7 +87,8 @@ pub(super) fn run_bound(
     let rows = if plan_only {
         Vec::new()
     } else {
-        let mut t = block.tree(s, cx)?;
+        let dcx = cx.for_derived();
+        let mut t = block.tree(s, cx, &dcx)?;
         drain(&mut *t, s, None)?
     };
     Ok(Query {
@@ -103,6 +105,8 @@ pub(super) struct Block<'a> {
     b: &'a Bound,
     source: SourceRun,
     need_sort: bool,
+    /// A join's derived tables, by relation, planned as blocks of their own.
+    derived: Vec<Option<Block<'a>>>,
     pub(super) explain: Explain,
 }
 
@@ -139,11 +143,23 @@ pub(super) fn prepare<'a>(
     } = source(s, cx, sel, b, plan_only)?;
     let need_sort = !b.keys.is_empty() && !access.sorted;
     let explain = plan(sel, b, access, need_sort);
+    let mut derived = Vec::new();
+    if let (SourceRun::Join(_), Some(shape), false) = (&source, b.join.as_ref(), plan_only) {
+        // A derived table does not carry its join's rowids.
+        let dcx = cx.for_derived();
+        for r in 0..shape.len() {
+            derived.push(match shape.derived_block(r) {
+                Some((dsel, db)) => Some(prepare(s, &dcx, dsel, db, false)?),
+                None => None,
+            });
+        }
+    }
     Ok(Block {
         sel,
         b,
         source,
         need_sort,
+        derived,
         explain,
     })
 }
@@ -154,8 +170,14 @@ impl<'a> Block<'a> {
         self.b.items.iter().map(|i| i.name.clone()).collect()
     }
 
-    /// The block's operator tree (built once: it takes the rows made).
-    pub(super) fn tree<'p>(&'p mut self, s: &mut Context, cx: &'p Cx<'p>) -> Result<Tree<'p>>
+    /// The block's operator tree (built once: it takes the rows made);
+    /// `dcx` is the context its derived tables run in.
+    pub(super) fn tree<'p>(
+        &'p mut self,
+        s: &mut Context,
+        cx: &'p Cx<'p>,
+        dcx: &'p Cx<'p>,
+    ) -> Result<Tree<'p>>
     where
         'a: 'p,
     {
@@ -172,6 +194,33 @@ impl<'a> Block<'a> {
             } => {
                 let (name, pred, access) = (&*name, &*pred, &*access);
                 let (scn, stop, fetch) = (*scn, *stop, *fetch);
+                if *access == Access::Full && fetch.is_none() {
+                    // A full scan streams, one block at a time, as far as
+                    // the operators above pull it.
+                    let (def, _) = s.read_defs(name, access)?;
+                    let snap = match scn {
+                        Some(scn) => Snapshot {
+                            scn,
+                            xid: Xid::NONE,
+                        },
+                        None => s.snapshot(),
+                    };
+                    let columns = def.columns.len();
+                    let place = Placement {
+                        offset: 0,
+                        width: columns,
+                        columns,
+                        rowid: false,
+                    };
+                    return pipeline(
+                        Box::new(FullScan::new(def, snap, pred, place)),
+                        sel,
+                        b,
+                        need_sort,
+                    );
+                }
+                // An index range scan in one call (stopping where the
+                // LIMIT allows), or a full scan resumed per fetch call.
                 Box::new(join::Computed::new(move |s: &mut Context| {
                     let r = s.access_rows(name, pred, access.clone(), scn, stop, fetch)?;
                     Ok(r.rows.into_iter().map(|(_, row)| row).collect())
@@ -182,7 +231,14 @@ impl<'a> Block<'a> {
                     .join
                     .as_ref()
                     .ok_or_else(|| Error::Internal("a join without its relations".into()))?;
-                join::tree(s, cx, shape, jp)?
+                let mut derived = Vec::with_capacity(self.derived.len());
+                for d in &mut self.derived {
+                    derived.push(match d {
+                        Some(block) => Some(block.tree(s, dcx, dcx)?),
+                        None => None,
+                    });
+                }
+                join::tree(s, cx, shape, jp, derived)?
             }
         };
         pipeline(leaf, sel, b, need_sort)
