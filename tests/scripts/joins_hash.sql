@@ -1,6 +1,8 @@
 -- blocklab: set background_writer=off
--- Hash join: the same rows as joins_nl, ord read once in full into the
--- build (hash join build rows/bytes), each customer probing it.
+-- Hash join: the same rows as joins_nl, built on the smaller input (the
+-- five customers: hash join build rows/bytes), ord read once in full and
+-- each order probing the build; unhinted, on all customers, it builds on
+-- cust (10,000 rows, fewer than ord's 20,000).
 -- The tables: tests/scripts/include/joins_tables.sql.
 \i tests/scripts/include/joins_tables.sql
 

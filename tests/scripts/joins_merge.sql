@@ -1,6 +1,7 @@
 -- blocklab: set background_writer=off
--- Sort-merge join: the same rows as joins_nl, both inputs sorted on the
--- join key (sorts (memory), sorts (rows)), then merged.
+-- Sort-merge join: the same rows as joins_nl; ord sorted on the join key
+-- (sorts (memory), sorts (rows)), the customers not: read through cust_pk
+-- they arrive in key order (no SORT JOIN for them); then merged.
 -- The tables: tests/scripts/include/joins_tables.sql.
 \i tests/scripts/include/joins_tables.sql
 

@@ -2,17 +2,18 @@
 //! paths its leaves read through (the book, chapters 6 and 8).
 //!
 //! ```text
-//!          Limit ─ pulls until OFFSET + LIMIT rows, then stops asking
-//!            │
-//!          Sort / Distinct / Aggregate / Project     (tree.rs)
-//!            │
-//!        HashJoin ──────────────┐                   (join.rs)
-//!         │    probe input      │ build input
-//!   NestedLoops                FullScan / Rows / a leaf of the SQL layer
-//!     │      └─ Probe: the inner access per outer row
-//!   FullScan (one block at a time)        ─┐
-//!   IndexScan (one probe's rows)           ├─ scan.rs: full scans, index
-//!                                          ┘  range scans, rowid fetches
+//!   Limit ─ pulls until OFFSET + LIMIT rows, then stops asking
+//!     │
+//!   Sort · Distinct · Aggregate · Map (project) · Filter     tree.rs, aggregate.rs
+//!   Concat · SortUnique · SetFilter (compound queries)      set.rs
+//!     │
+//!   HashJoin ─────────────┐ build input (the smaller one)    join.rs
+//!     │ probe input       │
+//!   NestedLoops ──── Probe: the inner table read per outer row (TableRead)
+//!     │
+//!   FullScan (one block per step) · Once(TableRead): an index range scan
+//!   in one call · Rows in memory · a leaf the SQL layer writes
+//!                                  └── scan.rs: the access paths
 //! ```
 //!
 //! * `scan.rs` reads one table by an [`Access`]: a full scan, an index
@@ -22,12 +23,20 @@
 //!   leaves: every operator *pulls* rows from its inputs one at a time
 //!   (`next`), so a LIMIT that has its rows simply stops asking and nothing
 //!   below it reads further; a full scan leaf reads one block per pull of
-//!   a new block. An operator that needs its input whole — a sort, a
-//!   DISTINCT, an aggregate, a hash join's build input, both inputs of a
-//!   sort-merge join — reads it whole, and only then.
+//!   a new block. An operator that needs its input whole — a sort, an
+//!   aggregate, a hash join's build input, the inputs of a sort-merge join
+//!   that are not in key order already — reads it whole, and only then;
+//!   DISTINCT streams, remembering what it has passed.
 //! * `join.rs` holds the join operators (nested loops, hash join with a
 //!   one-pass spill, sort-merge join, merge join cartesian), all pairing
 //!   rows through one rule so that they cannot disagree on what a match is.
+//! * `aggregate.rs` groups (SORT AGGREGATE / HASH GROUP BY); `set.rs` runs
+//!   compound queries; `temp.rs` is the temporary-block format a spilled
+//!   hash join or sort writes its partitions and runs in.
+//!
+//! Work areas: a hash join's build input beyond `HASH_AREA_SIZE` and a
+//! sort's rows beyond `SORT_AREA_SIZE` go to temporary blocks (counted as
+//! written and read; kept in memory in this version, see `temp.rs`).
 //!
 //! The layer knows neither SQL text nor the SQL layer's expression type:
 //! expressions reach it through the [`Expr`] trait (the SQL layer's bound

@@ -1,5 +1,6 @@
-//! The access paths a leaf of the tree reads a table by: a full scan, or an index range scan
-//! driven by an [`AccessPlan`] (the book, chapter 6).
+//! The access paths a leaf of the operator tree reads a table by: a full
+//! scan, or an index range scan driven by an [`AccessPlan`] (the book,
+//! chapter 6).
 //!
 //! ```text
 //!  WHERE terms ──plan_for_index──▶ matching bounds ─▶ start/stop keys (one

@@ -613,7 +613,6 @@ pub(crate) fn plan(
     // join-key order from an index: here the first relation's.
     // Every step's cost includes the one before it, so the sort not done
     // comes off them all.
-    let mut cost = cost;
     if let Some(st) = steps.first_mut().filter(|st| st.method == Method::Merge) {
         st.outer_sorted = in_key_order(s, shape, &leaves[order[0]], order[0], &st.keys);
         if st.outer_sorted {
@@ -1385,8 +1384,11 @@ impl ops::Expr for Key {
 /// table's query, a dictionary view, a series, DUAL); also the inner side
 /// of a nested-loops join over such a relation, computed again per outer
 /// row as a correlated source would be.
+/// How a [`Computed`] leaf makes its rows.
+type Compute<'p> = Box<dyn FnMut(&mut Context) -> Result<Vec<Row>> + 'p>;
+
 pub(super) struct Computed<'p> {
-    f: Box<dyn FnMut(&mut Context) -> Result<Vec<Row>> + 'p>,
+    f: Compute<'p>,
     rows: Option<std::vec::IntoIter<Row>>,
 }
 

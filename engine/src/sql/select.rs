@@ -1,32 +1,34 @@
-//! SELECT: a short driver over the steps a query goes through.
+//! SELECT: a query block planned, then run as a tree of operators
+//! (`operators`).
 //!
 //! ```text
-//!  bind_select ─▶ source ─▶ aggregate ─▶ project ─▶ DISTINCT ─▶ sort ─▶ OFFSET/LIMIT
-//!   (bind.rs)       │      (aggregate.rs)                                   │
-//!                   └─ optimizer::choose ─────────── plan ─▶ Explain ◀─────┘
+//!  bind_select ─▶ prepare: source (access path / join plan) + EXPLAIN ─▶ Block
+//!   (bind.rs)                                                              │ tree
+//!                                                                          ▼
+//!   leaf (a table's access, a join's tree, a series) ─▶ Aggregate ─▶ Map (project)
+//!        ─▶ Distinct ─▶ Sort ─▶ Limit            (each only where the query has it)
 //! ```
 //!
 //! * [`bind_select`](super::bind::bind_select) resolves every clause into a
 //!   [`Bound`].
-//! * `source` produces the rows: a table through the access path the
-//!   optimizer chose (WHERE is applied by the access layer),
-//!   `generate_series` (WHERE applied here), or DUAL's one empty row.
-//! * `aggregate` (grouped queries only) turns rows into one extended row
-//!   per group, then HAVING.
-//! * `project` evaluates the select list and the ORDER BY keys; DISTINCT
-//!   keeps the first of equal rows; `sort` is a counted in-memory sort,
-//!   skipped when the access path delivers the order; OFFSET/LIMIT cut.
-//! * `plan` lays out the EXPLAIN lines: a line per step above the source,
-//!   then the source's lines, and the DB2 `plan_table` rows.
+//! * `prepare` chooses the source: a table through the access path the
+//!   optimizer chose (WHERE is applied by the access layer), a join
+//!   (`join`), `generate_series` (WHERE applied here), or DUAL's one empty
+//!   row; and lays out the EXPLAIN lines and the DB2 `plan_table` rows.
+//!   Nothing is read yet.
+//! * `Block::tree` builds the operators: the leaf, then the aggregate
+//!   (grouped queries: one extended row per group, then HAVING), the
+//!   projection of the select list with the ORDER BY keys after it,
+//!   DISTINCT, the sort (skipped when the access path delivers the order)
+//!   and OFFSET/LIMIT. Pulling the top pulls the rest: a LIMIT with nothing
+//!   blocking below it stops a full scan after the block that held its last
+//!   row; an index range scan is told the LIMIT (COUNT STOPKEY) and walks no
+//!   further; a full scan whose rows stream to the client is read in one
+//!   call resumed per fetch call (`operators::run_limited`).
 //!
-//! When no grouping, DISTINCT or sort stands between the source and the
-//! LIMIT, the source itself stops after OFFSET + LIMIT rows (COUNT
-//! STOPKEY): a series is not built further, a table or index scan reads no
-//! further.
-//!
-//! With `plan_only` (EXPLAIN) the same steps run on no rows, so the plan is
-//! the one a real run would choose: no table row is read and no sort is
-//! counted (an `IN (subquery)` still runs once, while binding).
+//! With `plan_only` (EXPLAIN) the block is prepared and never run: the
+//! plan is the one a real run would choose, no table row is read and no
+//! sort is counted (an `IN (subquery)` still runs once, while binding).
 
 use super::ast::{From, Select};
 use super::bind::{bind_select, constant, Bound, Key};
