@@ -1,5 +1,5 @@
 //! The execution layer: the operators a plan is made of, and the access
-//! paths its leaves read through (the book, chapters 6 and 8).
+//! paths its leaves read through (the book, chapters 6 and 7).
 //!
 //! ```text
 //!   Limit ─ pulls until OFFSET + LIMIT rows, then stops asking

@@ -30,7 +30,12 @@
 //! kernel's lock does. A pid read back may be stale or missing. (The one
 //! use of it: a lock that names this very process but that no `DirLock` of
 //! this process holds is a descriptor a child inherited between `fork` and
-//! `exec`, and is waited for, briefly; see `FORK_WINDOW`.)
+//! `exec`, and is waited for, briefly; see `FORK_WINDOW`. An owner clears
+//! the pid when it lets go, so a lock held under an empty file is such a
+//! copy in some other process's child, and is waited for the same way: a
+//! test process that closes a database and starts `blocklab` on it while
+//! another of its threads is starting a child would otherwise see the
+//! directory "open in another process".)
 //!
 //! Who locks: `Database::open` (every writer, through [`Backend::lock`]);
 //! `backup::backup`, which opens the database; `blocklab verify`, which
@@ -97,12 +102,18 @@ fn held_here() -> &'static Mutex<HashMap<PathBuf, Mode>> {
 /// An OS lock held on a directory's lock file; dropping it closes the
 /// file (releasing this descriptor's lock) and forgets the directory.
 struct Held {
-    _file: File,
+    file: File,
     dir: PathBuf,
+    exclusive: bool,
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
+        if self.exclusive {
+            // The owner is gone: a copy of this descriptor still held by a
+            // child between fork and exec is not an owner (`try_lock`).
+            let _ = self.file.set_len(0);
+        }
         let mut held = held_here().lock();
         match held.get(&self.dir).copied() {
             Some(Mode::Shared(n)) if n > 1 => {
@@ -116,10 +127,11 @@ impl Drop for Held {
 }
 
 /// How long a lock that this process's own pid holds, but that no
-/// `DirLock` of this process has, is waited for: a child this process is
-/// starting holds a copy of the lock file's descriptor between `fork` and
-/// `exec` (where close-on-exec drops it), so a database just closed here
-/// can look locked for that instant.
+/// `DirLock` of this process has — or that no pid holds, its owner having
+/// let go — is waited for: a child a process is starting holds a copy of
+/// the lock file's descriptor between `fork` and `exec` (where
+/// close-on-exec drops it), so a database just closed can look locked for
+/// that instant.
 const FORK_WINDOW: Duration = Duration::from_secs(2);
 
 /// Tries `lock` on `file` for `dir`, waiting out the fork window (see
@@ -148,7 +160,8 @@ fn try_lock(dir: &Path, canonical: &Path, file: &File, exclusive: bool) -> Resul
             Ok(()) => return Ok(()),
             Err(TryLockError::WouldBlock) => {
                 let pid = read_pid(file);
-                if pid != Some(std::process::id()) || start.elapsed() > FORK_WINDOW {
+                let copy = pid.is_none() || pid == Some(std::process::id());
+                if !copy || start.elapsed() > FORK_WINDOW {
                     return Err(Error::Locked {
                         dir: dir.display().to_string(),
                         pid,
@@ -172,8 +185,9 @@ fn hold(file: File, canonical: PathBuf, exclusive: bool) -> DirLock {
     held.insert(canonical.clone(), mode);
     drop(held);
     DirLock::new(Held {
-        _file: file,
+        file,
         dir: canonical,
+        exclusive,
     })
 }
 
@@ -300,6 +314,41 @@ mod tests {
         });
         lock_dir(tmp.path()).expect("waited out the fork window");
         exec.join().unwrap();
+    }
+
+    #[test]
+    fn a_released_lock_still_held_by_a_copy_elsewhere_is_waited_for() {
+        // A closed owner clears its pid; a copy of its descriptor in a child
+        // of the owner's process (another process than this one) keeps the
+        // flock until that child execs. Played by a second descriptor over
+        // an empty file; a live owner with its pid is refused at once.
+        let tmp = tempfile::TempDir::new().unwrap();
+        drop(lock_dir(tmp.path()).unwrap());
+        let text = std::fs::read_to_string(tmp.path().join(LOCK_FILE)).unwrap();
+        assert_eq!(text, "", "the owner cleared its pid when it let go");
+        let open = || {
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(tmp.path().join(LOCK_FILE))
+                .unwrap()
+        };
+        let copy = open();
+        copy.try_lock().unwrap();
+        let exec = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            drop(copy);
+        });
+        lock_dir(tmp.path()).expect("waited for the copy");
+        exec.join().unwrap();
+
+        let other = std::fs::read_to_string(tmp.path().join(LOCK_FILE)).unwrap();
+        assert_eq!(other, "", "released again");
+        let owner = open();
+        owner.try_lock().unwrap();
+        owner.write_all_at(b"1\n", 0).unwrap();
+        let err = lock_dir(tmp.path()).unwrap_err();
+        assert!(matches!(err, Error::Locked { pid: Some(1), .. }), "{err}");
     }
 
     #[test]
