@@ -461,3 +461,76 @@ fn an_ungrouped_column_in_a_grouped_query_is_ora_00979() {
         vec![vec![Int(0)], vec![Int(1)]]
     );
 }
+
+#[test]
+fn a_column_coalesce_never_reaches_is_not_read_by_the_grouping_rule() {
+    let (_db, mut s) = emp();
+    // COALESCE returns its first non-NULL argument: after a non-NULL
+    // constant no argument is ever evaluated, so `name` there reads no
+    // row. (Oracle refuses this one with ORA-00979; the binder's module
+    // doc says why blocklab does not.)
+    assert_eq!(
+        rows(
+            &mut s,
+            "SELECT dept, COALESCE(7, name) FROM emp WHERE dept IS NOT NULL \
+             GROUP BY dept ORDER BY dept"
+        ),
+        vec![vec![Int(10), Int(7)], vec![Int(20), Int(7)]]
+    );
+    // A grouped column first, then the constant: `sal` is still never
+    // reached (NVL is COALESCE of two).
+    assert_eq!(
+        rows(
+            &mut s,
+            "SELECT COALESCE(emp.dept, -1, sal) FROM emp GROUP BY dept ORDER BY 1"
+        ),
+        vec![vec![Int(-1)], vec![Int(10)], vec![Int(20)]]
+    );
+    assert_eq!(
+        rows(&mut s, "SELECT NVL(0, name) FROM emp GROUP BY dept"),
+        vec![vec![Int(0)]; 3]
+    );
+    // A column before the constant is reached; so is any argument when
+    // no constant comes first, and a NULL constant stops nothing.
+    for sql in [
+        "SELECT COALESCE(sal, 7) FROM emp GROUP BY dept",
+        "SELECT COALESCE(dept, sal, 7) FROM emp GROUP BY dept",
+        "SELECT COALESCE(NULL, sal) FROM emp GROUP BY dept",
+        "SELECT NVL(name, 'x') FROM emp GROUP BY dept",
+    ] {
+        assert_eq!(error(&mut s, sql).code(), "ORA-00979", "{sql}");
+    }
+}
+
+#[test]
+fn an_operand_beside_a_null_constant_is_not_read_by_the_grouping_rule() {
+    let (_db, mut s) = emp();
+    // `NULL BETWEEN sal AND NULL` is NULL AND NULL whatever `sal` is, and
+    // `NULL + sal`, `sal = NULL` are NULL: no row's `sal` decides them.
+    assert_eq!(
+        rows(
+            &mut s,
+            "SELECT dept FROM emp GROUP BY dept HAVING NULL NOT BETWEEN sal AND NULL"
+        ),
+        Vec::<Vec<Value>>::new()
+    );
+    assert_eq!(
+        rows(
+            &mut s,
+            "SELECT NULL + sal, sal = NULL, sal * 2 * NULL, sal BETWEEN NULL AND NULL \
+             FROM emp GROUP BY dept"
+        ),
+        vec![vec![Null, Null, Null, Null]; 3]
+    );
+    // One NULL bound alone does not decide BETWEEN (`1 BETWEEN NULL AND
+    // sal` is FALSE when sal < 1), nor does NULL decide AND, OR or IS NULL.
+    for sql in [
+        "SELECT 1 BETWEEN NULL AND sal FROM emp GROUP BY dept",
+        "SELECT NULL AND sal > 1 FROM emp GROUP BY dept",
+        "SELECT NULL OR sal > 1 FROM emp GROUP BY dept",
+        "SELECT sal IS NULL FROM emp GROUP BY dept",
+    ] {
+        let e = error(&mut s, sql);
+        assert_eq!(e.code(), "ORA-00979", "{sql}: {e}");
+    }
+}

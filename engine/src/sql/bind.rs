@@ -15,6 +15,22 @@
 //! both (`a, COUNT(*) + 1`) is an ordinary expression. Outside a grouped
 //! query an aggregate is an error.
 //!
+//! The grouping rule ([`check_grouped`]): in a grouped query every column
+//! the select list, HAVING or an ORDER BY expression reads must be grouped
+//! (an expression equal to a GROUP BY expression, `t.c` and `c` being one
+//! column) or inside an aggregate, since a group has one value for those
+//! and none for any other column; otherwise ORA-00979 (ORA-00937 without
+//! GROUP BY). A column that evaluation can never reach is not read, and
+//! blocklab does not count it: an argument of COALESCE or NVL after a
+//! non-NULL constant (`COALESCE(1, sal)` is 1 for every row), and the
+//! other operand of arithmetic, a comparison or BETWEEN that a NULL
+//! constant already makes NULL (`NULL + sal`, `NULL BETWEEN sal AND 2`).
+//! This is a departure: Oracle (and PostgreSQL) check the rule on the
+//! statement as written, before any folding, and refuse
+//! `SELECT COALESCE(1, sal) FROM emp GROUP BY deptno` with ORA-00979.
+//! blocklab folds first because the answer is one value per group either
+//! way, and SQLite's sqllogictest corpus expects these queries to answer.
+//!
 //! [`bind_select`] binds a whole SELECT, in the order the clauses are
 //! written (WHERE, select list, GROUP BY, HAVING, ORDER BY, OFFSET, LIMIT),
 //! into a [`Bound`]: everything `select` needs to choose an access path and
@@ -399,17 +415,29 @@ fn has_agg(e: &Expr) -> bool {
     }
 }
 
-/// In a grouped query, checks that every column `e` reads is inside an
-/// aggregate or inside an expression equal to a GROUP BY expression
-/// (`group_by`, positions already replaced by their select-list items):
-/// a group has one value for those and none for any other column. The
-/// error is Oracle's: ORA-00937 without GROUP BY, ORA-00979 with one.
-/// (SQLite answers with the value of some row of the group instead.)
-fn check_grouped(e: &Expr, group_by: &[&Expr], has_group_by: bool) -> Result<()> {
-    if group_by.contains(&e) {
+/// What the grouping rule compares a grouped query's expressions with.
+struct Grouping<'a> {
+    /// The GROUP BY expressions, positions already replaced by their
+    /// select-list items, column references canonical.
+    group_by: Vec<&'a Expr>,
+    /// ORA-00979 (a GROUP BY) or ORA-00937 (aggregates alone).
+    has_group_by: bool,
+    /// Whether a call of this name is the built-in COALESCE or NVL (a
+    /// user-defined function of that name evaluates as it likes).
+    coalesce: &'a dyn Fn(&str) -> bool,
+}
+
+/// In a grouped query, checks that every column `e` can read is inside an
+/// aggregate or inside an expression equal to a GROUP BY expression: a
+/// group has one value for those and none for any other column. A column
+/// evaluation can never reach is not read ([`unreached`]). The error is
+/// Oracle's: ORA-00937 without GROUP BY, ORA-00979 with one. (SQLite
+/// answers with the value of some row of the group instead.)
+fn check_grouped(e: &Expr, g: &Grouping<'_>) -> Result<()> {
+    if g.group_by.contains(&e) || unreached(e) {
         return Ok(());
     }
-    let check = |x: &Expr| check_grouped(x, group_by, has_group_by);
+    let check = |x: &Expr| check_grouped(x, g);
     match e {
         Expr::Column(c) | Expr::Qualified(_, c) => {
             // Named as written (`canonical` appended `#position`).
@@ -417,7 +445,7 @@ fn check_grouped(e: &Expr, group_by: &[&Expr], has_group_by: bool) -> Result<()>
                 .rsplit_once('#')
                 .map_or(c.as_str(), |(n, _)| n)
                 .to_string();
-            Err(if has_group_by {
+            Err(if g.has_group_by {
                 Error::NotGroupByExpression { column }
             } else {
                 Error::NotSingleGroup { column }
@@ -426,6 +454,14 @@ fn check_grouped(e: &Expr, group_by: &[&Expr], has_group_by: bool) -> Result<()>
         Expr::Func { name, args, .. } => {
             if agg_fn(name).is_some() {
                 Ok(())
+            } else if (g.coalesce)(name) {
+                // COALESCE stops at its first non-NULL argument: nothing
+                // after a non-NULL constant is ever evaluated.
+                let reached = args
+                    .iter()
+                    .position(|a| matches!(a, Expr::Literal(v) if !v.is_null()))
+                    .map_or(args.len(), |i| i + 1);
+                args[..reached].iter().try_for_each(check)
             } else {
                 args.iter().try_for_each(check)
             }
@@ -462,10 +498,38 @@ fn check_grouped(e: &Expr, group_by: &[&Expr], has_group_by: bool) -> Result<()>
     }
 }
 
+/// Whether `e` is NULL whatever its columns hold, by a NULL literal
+/// operand alone: arithmetic or a comparison with a NULL operand
+/// (`NULL + c`, `c = NULL`, `c * 2 * NULL`), and BETWEEN on a NULL value
+/// or between two NULL bounds (each is `x >= lo AND x <= hi`, NULL AND
+/// NULL). AND, OR, IS NULL and `||` are not: their result can still
+/// depend on the other operand.
+fn unreached(e: &Expr) -> bool {
+    let null = |x: &Expr| matches!(x, Expr::Literal(Value::Null));
+    let arithmetic = |op: &BinOp| {
+        op.is_comparison()
+            || matches!(
+                op,
+                BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod
+            )
+    };
+    match e {
+        Expr::Binary { op, left, right } => arithmetic(op) && (null(left) || null(right)),
+        Expr::Chain { first, rest } => {
+            rest.iter().all(|(op, _)| arithmetic(op))
+                && (null(first) || rest.iter().any(|(_, x)| null(x)))
+        }
+        Expr::Between {
+            expr, low, high, ..
+        } => null(expr) || (null(low) && null(high)),
+        _ => false,
+    }
+}
+
 /// The grouping rule of [`check_grouped`] over a whole grouped SELECT: its
 /// select list (`*` is each of its columns), HAVING, and the ORDER BY keys
 /// that are expressions rather than select-list positions or names.
-fn check_grouping(sel: &Select, names: &[String], keys: &[SortKey]) -> Result<()> {
+fn check_grouping(cx: &Cx<'_>, sel: &Select, names: &[String], keys: &[SortKey]) -> Result<()> {
     // Compared with column references resolved: `c` and `t.c` are one
     // column.
     let c = |e: &Expr| canonical(e, names);
@@ -482,28 +546,38 @@ fn check_grouping(sel: &Select, names: &[String], keys: &[SortKey]) -> Result<()
             _ => c(g),
         })
         .collect();
-    let group_by: Vec<&Expr> = group_by.iter().collect();
-    let has_group_by = !sel.group_by.is_empty();
+    let coalesce = |name: &str| {
+        cx.shared.function(name).is_none()
+            && matches!(
+                Builtin::lookup(name),
+                Some(Builtin::Coalesce | Builtin::IfNull)
+            )
+    };
+    let g = Grouping {
+        group_by: group_by.iter().collect(),
+        has_group_by: !sel.group_by.is_empty(),
+        coalesce: &coalesce,
+    };
     for it in &sel.items {
         match it {
-            SelectItem::Expr { expr, .. } => check_grouped(&c(expr), &group_by, has_group_by)?,
+            SelectItem::Expr { expr, .. } => check_grouped(&c(expr), &g)?,
             SelectItem::Wildcard | SelectItem::TableWildcard(_) => {
                 for n in names.iter().filter(|n| !n.is_empty()) {
                     let col = match n.split_once('.') {
                         Some((t, col)) => Expr::Qualified(t.into(), col.into()),
                         None => Expr::Column(n.clone()),
                     };
-                    check_grouped(&c(&col), &group_by, has_group_by)?;
+                    check_grouped(&c(&col), &g)?;
                 }
             }
         }
     }
     if let Some(h) = &sel.having {
-        check_grouped(&c(h), &group_by, has_group_by)?;
+        check_grouped(&c(h), &g)?;
     }
     for (o, k) in sel.order_by.iter().zip(keys) {
         if let Key::Expr(_) = k.by {
-            check_grouped(&c(&o.expr), &group_by, has_group_by)?;
+            check_grouped(&c(&o.expr), &g)?;
         }
     }
     Ok(())
@@ -754,7 +828,7 @@ pub(super) fn bind_select(s: &mut Context, cx: &Cx<'_>, sel: &Select) -> Result<
     };
     let keys = bind_order_by(s, cx, sel, &names, &items, grouped.then_some(&mut sink))?;
     if grouped {
-        check_grouping(sel, &names, &keys)?;
+        check_grouping(cx, sel, &names, &keys)?;
     }
     let AggSink { aggs, base } = sink;
 
