@@ -115,3 +115,113 @@ fn a_second_client_attaches_and_waits_at_human_speed_for_the_first_ones_commit()
     assert!(owner.wait().unwrap().success());
     assert!(!sock.exists(), "the socket was removed");
 }
+
+/// Starts `blocklab serve` on `db` and waits for its socket.
+fn serve(db: &std::path::Path) -> std::process::Child {
+    let owner = Command::new(BIN)
+        .args(["serve", "--db"])
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !db.join("blocklab.sock").exists() {
+        assert!(start.elapsed() < Duration::from_secs(60), "no socket");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    owner
+}
+
+/// A client over the socket (terminal 1), with its reader.
+fn attach(db: &std::path::Path, user: &str) -> (UnixStream, BufReader<UnixStream>) {
+    let mut s = UnixStream::connect(db.join("blocklab.sock")).unwrap();
+    let r = BufReader::new(s.try_clone().unwrap());
+    writeln!(
+        s,
+        "blocklab-attach 1 format=table stats=0 echo=0 user={user}"
+    )
+    .unwrap();
+    (s, r)
+}
+
+/// Reads `child`'s stdout line by line until a line contains `needle`;
+/// returns what it read.
+fn read_until(out: &mut BufReader<std::process::ChildStdout>, needle: &str) -> String {
+    let mut seen = String::new();
+    loop {
+        let mut l = String::new();
+        assert!(
+            out.read_line(&mut l).unwrap() > 0,
+            "no {needle:?} in {seen}"
+        );
+        seen.push_str(&l);
+        if l.contains(needle) {
+            return seen;
+        }
+    }
+}
+
+#[test]
+fn an_attached_script_waits_for_a_lock_another_client_holds() {
+    // Issue 19: in an attached script, the statement after one that waits
+    // for another client's lock was refused with BLK-00100 ("session main
+    // is waiting"), so the script's COMMIT never ran. A script is not a
+    // person at a prompt: it waits, as a sqlplus script would, until the
+    // other client commits.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let mut owner = serve(&db);
+    let (mut a, mut a_reader) = attach(&db, "alice");
+    for line in [
+        "CREATE TABLE acct (id INTEGER PRIMARY KEY, bal INTEGER);",
+        "INSERT INTO acct VALUES (1, 100);",
+        "COMMIT;",
+    ] {
+        say(&mut a_reader, &mut a, line);
+    }
+    assert_eq!(
+        say(
+            &mut a_reader,
+            &mut a,
+            "UPDATE acct SET bal = bal - 10 WHERE id = 1;"
+        ),
+        "1 row updated.\n\n"
+    );
+    let script = dir.path().join("x.sql");
+    std::fs::write(
+        &script,
+        "UPDATE acct SET bal = bal + 10 WHERE id = 1;\nCOMMIT;\nSELECT bal FROM acct;\n",
+    )
+    .unwrap();
+    let mut b = Command::new(BIN)
+        .args(["sql", "--db"])
+        .arg(&db)
+        .arg("-f")
+        .arg(&script)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut b_out = BufReader::new(b.stdout.take().unwrap());
+    let mut b_text = read_until(&mut b_out, "(waiting for a lock)");
+    // b's UPDATE waits for alice; b's COMMIT, sent right behind it, must
+    // wait too, not fail. The pause gives the owner time to read that
+    // COMMIT while alice still holds the lock (a person would take
+    // longer); the outcome does not depend on it.
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        say(&mut a_reader, &mut a, "COMMIT;"),
+        "Commit complete.\n\n"
+    );
+    std::io::Read::read_to_string(&mut b_out, &mut b_text).unwrap();
+    let status = b.wait().unwrap();
+    assert!(!b_text.contains("BLK-00100"), "{b_text}");
+    assert!(b_text.contains("[main] (finished) UPDATE"), "{b_text}");
+    assert!(b_text.contains("Commit complete."), "{b_text}");
+    // 100 - 10 (alice) + 10 (the script, committed).
+    assert!(b_text.contains("\n100\n"), "{b_text}");
+    assert_eq!(status.code(), Some(0), "{b_text}");
+    drop((a, a_reader));
+    drop(owner.stdin.take());
+    assert!(owner.wait().unwrap().success());
+}
