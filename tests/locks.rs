@@ -468,3 +468,69 @@ fn wait_main_works_before_main_ran_anything() {
         String::from_utf8_lossy(&out)
     );
 }
+
+/// `acct` with one row, and a session outside any script that has updated
+/// it without committing: the transaction of another client.
+fn held_outside(db: &Database) -> blocklab::Session {
+    let mut s = db.session();
+    s.execute("CREATE TABLE acct (id INTEGER PRIMARY KEY, bal INTEGER)")
+        .unwrap();
+    s.execute("INSERT INTO acct VALUES (1, 100)").unwrap();
+    s.execute("COMMIT").unwrap();
+    s.execute("UPDATE acct SET bal = bal - 10 WHERE id = 1")
+        .unwrap();
+    s
+}
+
+#[test]
+fn a_script_waits_for_a_lock_held_outside_it() {
+    // Issue 19: a script's statement after one that waits for another
+    // client's lock was refused with BLK-00100. A script waits instead,
+    // until that client commits; here the client commits 300 ms later
+    // (the wait does not depend on how long).
+    let dir = tempfile::tempdir().unwrap();
+    let db = shell_like(dir.path());
+    let mut other = held_outside(&db);
+    let mut out = Vec::new();
+    let mut d = driver(&db, &mut out);
+    d.feed_text("UPDATE acct SET bal = bal + 10 WHERE id = 1;\n")
+        .unwrap();
+    let outcome = std::thread::scope(|sc| {
+        sc.spawn(|| {
+            std::thread::sleep(Duration::from_millis(300));
+            other.commit().unwrap();
+        });
+        d.feed_text("COMMIT;\nSELECT bal FROM acct;\n").unwrap();
+        d.finish_outcome().unwrap()
+    });
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!((outcome.sql_errors, outcome.client_errors), (0, 0), "{out}");
+    assert!(out.contains("[main] (finished) UPDATE"), "{out}");
+    assert!(out.contains("Commit complete."), "{out}");
+    // 100 - 10 (the other client) + 10 (the script): no update lost.
+    assert!(out.contains("\n100\n"), "{out}");
+}
+
+#[test]
+fn a_prompt_is_answered_at_once_even_when_the_lock_is_held_outside() {
+    // The same wait typed at an interactive prompt: BLK-00100 at once (a
+    // person should not be frozen), and the pending UPDATE goes on once
+    // the other client commits.
+    let dir = tempfile::tempdir().unwrap();
+    let db = shell_like(dir.path());
+    let mut other = held_outside(&db);
+    let mut out = Vec::new();
+    let mut d = driver(&db, &mut out).interactive(true);
+    d.feed_text("UPDATE acct SET bal = bal + 10 WHERE id = 1;\nCOMMIT;\n")
+        .unwrap();
+    other.commit().unwrap();
+    d.feed_text("\\wait main\nCOMMIT;\n").unwrap();
+    let outcome = d.finish_outcome().unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!((outcome.sql_errors, outcome.client_errors), (0, 1), "{out}");
+    assert!(
+        out.contains("ERROR: BLK-00100: session main is waiting for a lock"),
+        "{out}"
+    );
+    assert!(out.contains("[main] (finished) UPDATE"), "{out}");
+}

@@ -487,4 +487,66 @@ fn the_readme_walkthrough_runs_from_the_shell() {
         stdout.contains("ACCESSNAME  T_PK     (blank)  high"),
         "{stdout}"
     );
+    // The README quotes this output: it must be what the shell prints.
+    let quoted = readme_plan_diff_output();
+    assert!(
+        stdout.contains(&quoted),
+        "the README quotes\n{quoted}\nthe shell printed\n{stdout}"
+    );
+}
+
+/// The output the README quotes for its plan-diff walkthrough: the
+/// `text` block after the paragraph that introduces it ("as built by the
+/// Rust example below").
+fn readme_plan_diff_output() -> String {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let intro = readme
+        .find("by the Rust example below")
+        .expect("the README introduces its plan-diff output");
+    let rest = &readme[intro..];
+    let start = rest.find("```text\n").expect("a text block follows") + "```text\n".len();
+    let len = rest[start..].find("```").expect("the text block ends");
+    rest[start..start + len].to_string()
+}
+
+/// The README's Rust example, as written there (a fresh database per
+/// side, `Config::default()`, the same load, ANALYZE, `diff_databases`
+/// with `run`), prints what the README quotes, which is also what the
+/// shell walkthrough prints (`the_readme_walkthrough_runs_from_the_shell`):
+/// the same work counted the same way. The full scans' consistent gets
+/// are the table's blocks plus the segment header (104 in test, 105 in
+/// production, whose shuffled rows fill one block more) and one re-get
+/// per fetch call that ended mid-scan: 1000 rows at the default fetch
+/// size of 15 are 67 fetch calls, 66 of them followed by another.
+#[test]
+fn the_readme_rust_example_prints_what_the_readme_quotes() {
+    use blocklab::plandiff::render_table;
+    let base = tempfile::tempdir().unwrap();
+    let load = |dir: &str, order: &str| -> blocklab::Result<Database> {
+        let db = Database::open(base.path().join(dir), Config::default())?;
+        let mut s = db.session();
+        s.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, pad TEXT)")?;
+        s.execute(&format!(
+            "INSERT INTO t SELECT value, 'row ' || value || ' of t, padded to a hundred bytes or so \
+             ..................' FROM generate_series(0, 9999) ORDER BY {order}"
+        ))?;
+        s.execute("COMMIT")?;
+        s.execute("ANALYZE TABLE t")?;
+        Ok(db)
+    };
+    let test = load("test", "value").unwrap();
+    let prod = load("prod", "MOD(value * 7919, 10000)").unwrap();
+    let statements = vec![
+        "SELECT * FROM t WHERE k BETWEEN 3000 AND 3999".to_string(),
+        "SELECT * FROM t WHERE k = 5000".to_string(),
+    ];
+    let impact = ImpactTable::default();
+    let diffs = diff_databases(&test, &prod, &statements, &impact, true).unwrap();
+    let printed = render_table(&diffs, &impact);
+    let quoted = readme_plan_diff_output();
+    assert!(
+        printed.contains(&quoted),
+        "the README quotes\n{quoted}\nits Rust example prints\n{printed}"
+    );
 }

@@ -62,6 +62,24 @@ fn statement_forms_and_null_logic() {
         ("SELECT nope FROM p", "ORA-00904"),
         ("SELECT * FROM nope", "ORA-00942"),
         ("SELEC 1", "ORA-00900"),
+        // Before, every one of these was ORA-00904 or ORA-00900.
+        ("SELECT id FROM p extra words", "ORA-00933"),
+        ("SELECT id FROM p WHERE", "ORA-00936"),
+        ("SELECT (id FROM p", "ORA-00907"),
+        ("SELECT 'abc", "ORA-01756"),
+        ("SELECT name + 1 FROM p", "ORA-01722"),
+        ("SELECT ABS(name) FROM p", "ORA-01722"),
+        ("SELECT frob(id) FROM p", "ORA-00904"),
+        ("SELECT SUBSTR(name) FROM p", "ORA-00909"),
+        ("SELECT id FROM p WHERE SUM(id) > 1", "ORA-00934"),
+        ("SELECT id FROM p ORDER BY 5", "ORA-01785"),
+        ("SELECT (SELECT id, name FROM p) FROM p", "ORA-00913"),
+        ("DROP TABLE p", "ORA-02449"),
+        (
+            "SELECT p.id FROM p RIGHT JOIN c ON c.pid = p.id",
+            "ORA-03001",
+        ),
+        ("SELECT id FROM p AS OF SCN -1", "ORA-08181"),
     ] {
         match s.execute(sql) {
             Err(e) => assert_eq!(e.code(), code, "{sql}: {e}"),

@@ -168,7 +168,8 @@ fn case_filters_and_nests() {
 fn case_without_when_is_a_syntax_error() {
     let (_db, mut s) = emp();
     let e = error(&mut s, "SELECT CASE 1 ELSE 2 END");
-    assert_eq!(e.code(), "ORA-00900", "{e}");
+    // Oracle's ORA-00905 "missing keyword": the WHEN.
+    assert_eq!(e.code(), "ORA-00905", "{e}");
 }
 
 // ---------------------------------------------------------------------------

@@ -11,9 +11,13 @@
 //! ```
 //!
 //! The protocol is lines of text. The client's first line is
-//! `blocklab-attach 1 format=F stats=0|1 echo=0|1 user=NAME`; then every
-//! line it sends is a script line, run as the owner's own script driver
-//! runs it. After each line, and once more after the client closes its
+//! `blocklab-attach 1 format=F stats=0|1 echo=0|1 interactive=0|1
+//! user=NAME`; then every line it sends is a script line, run as the
+//! owner's own script driver runs it. `interactive=1` is a person at a
+//! prompt (`blocklab shell` on a terminal): a statement for a session
+//! that waits for a lock is answered at once with BLK-00100; a script
+//! (`sql`, or `shell` reading a pipe) waits for a lock another client
+//! holds, as a sqlplus script would (`blocklab::script`). After each line, and once more after the client closes its
 //! writing half, the server writes the output and then a marker line,
 //! `\0ready NAME CONT` (NAME the current session, CONT 1 while a
 //! statement is partly typed) or, at the end, `\0end SQL CLIENT EXIT`
@@ -146,12 +150,13 @@ fn serve_client(db: &Database, stream: UnixStream) {
         let _ = writeln!(&stream, "blocklab: not an attach request: {hello:?}");
         return;
     };
-    let (opts, echo) = opts;
+    let (opts, echo, interactive) = opts;
     let shared = Shared(Arc::new(Mutex::new(stream)));
     let (mut out, mut err, mut marker) = (shared.clone(), shared.clone(), shared);
     let mut driver = Driver::new(db, opts, &mut out)
         .error_output(&mut err)
-        .echo(echo);
+        .echo(echo)
+        .interactive(interactive);
     let mut splitter = Splitter::new();
     let mut quit = false;
     for line in lines {
@@ -191,22 +196,25 @@ fn end_line(o: &Outcome) -> String {
     format!("\0end {} {} {exit}\n", o.sql_errors, o.client_errors)
 }
 
-/// The options of a `blocklab-attach 1 …` line, with the echo flag.
-fn parse_hello(line: &str) -> Option<(ScriptOptions, bool)> {
+/// The options of a `blocklab-attach 1 …` line, with the echo and
+/// interactive flags (a client that does not say is a script).
+fn parse_hello(line: &str) -> Option<(ScriptOptions, bool, bool)> {
     let rest = line.strip_prefix(HELLO)?;
     let mut opts = ScriptOptions::default();
     let mut echo = true;
+    let mut interactive = false;
     for kv in rest.split_whitespace() {
         let (k, v) = kv.split_once('=')?;
         match k {
             "format" => opts.format = v.parse::<Format>().ok()?,
             "stats" => opts.stats = v == "1",
             "echo" => echo = v == "1",
+            "interactive" => interactive = v == "1",
             "user" => opts.user = v.to_string(),
             _ => return None,
         }
     }
-    Some((opts, echo))
+    Some((opts, echo, interactive))
 }
 
 /// The client side: a connection to the owner of `dir`, if it listens.
@@ -224,7 +232,9 @@ pub(crate) enum Reply {
 
 impl Attached {
     /// Connects to the owner of `dir`; `None` when nothing listens there.
-    pub(crate) fn connect(dir: &Path, opts: &ScriptOptions, echo: bool) -> Option<Attached> {
+    /// An `interactive` client (a person at a prompt) gets no echo of what
+    /// it typed and BLK-00100 instead of a lock wait; a script gets both.
+    pub(crate) fn connect(dir: &Path, opts: &ScriptOptions, interactive: bool) -> Option<Attached> {
         let stream = UnixStream::connect(dir.join(SOCKET)).ok()?;
         let format = match opts.format {
             Format::Table => "table",
@@ -232,9 +242,10 @@ impl Attached {
             Format::Json => "json",
         };
         let hello = format!(
-            "{HELLO} format={format} stats={} echo={} user={}\n",
+            "{HELLO} format={format} stats={} echo={} interactive={} user={}\n",
             u8::from(opts.stats),
-            u8::from(echo),
+            u8::from(!interactive),
+            u8::from(interactive),
             opts.user.split_whitespace().next().unwrap_or("blocklab")
         );
         (&stream).write_all(hello.as_bytes()).ok()?;

@@ -123,7 +123,7 @@ pub(crate) fn run_sql(a: &SqlArgs) -> CmdResult {
         stats: a.stats,
         user: a.user.clone(),
     };
-    let outcome = match open_or_attach(&a.db, config(Some(&text), &a.set)?, &opts)? {
+    let outcome = match open_or_attach(&a.db, config(Some(&text), &a.set)?, &opts, false)? {
         Opened::Owner(db) => run_text(&db, &text, opts, a.bail)?,
         Opened::Attached(mut conn) => run_attached(&mut conn, &text)?,
     };
@@ -151,13 +151,13 @@ pub(crate) fn run_shell(a: &ShellArgs) -> CmdResult {
     };
     if !std::io::stdin().is_terminal() {
         let text = read_stdin()?;
-        let outcome = match open_or_attach(&a.db, config(Some(&text), &a.set)?, &opts)? {
+        let outcome = match open_or_attach(&a.db, config(Some(&text), &a.set)?, &opts, false)? {
             Opened::Owner(db) => run_text(&db, &text, opts, a.bail)?,
             Opened::Attached(mut conn) => run_attached(&mut conn, &text)?,
         };
         return exit_status(outcome, false);
     }
-    let outcome = match open_or_attach(&a.db, config(None, &a.set)?, &opts)? {
+    let outcome = match open_or_attach(&a.db, config(None, &a.set)?, &opts, true)? {
         // The first shell on a database owns it and lets others attach.
         Opened::Owner(db) => {
             crate::serve::listen(&db, &a.db, || interactive(&db, &a.db, opts, a.bail))??
@@ -175,15 +175,21 @@ enum Opened {
 }
 
 /// Opens `dir`; when another process owns it and listens on its socket,
-/// attaches to that process instead (a new session there).
-fn open_or_attach(dir: &Path, cfg: Config, opts: &ScriptOptions) -> Result<Opened, String> {
+/// attaches to that process instead (a new session there), as a person at
+/// a prompt (`interactive`: the shell on a terminal) or as a script (`sql`
+/// even when run from a terminal, a shell reading a pipe): the owner
+/// echoes a script's statements and lets it wait for another client's
+/// lock, as a local script would.
+fn open_or_attach(
+    dir: &Path,
+    cfg: Config,
+    opts: &ScriptOptions,
+    interactive: bool,
+) -> Result<Opened, String> {
     match Database::open(dir, cfg) {
         Ok(db) => Ok(Opened::Owner(db)),
         Err(e @ blocklab::Error::Locked { .. }) => {
-            // Echo as a local table-format script would; an interactive
-            // attached shell turns it off on its side too.
-            let echo = std::io::stdin().is_terminal();
-            match crate::serve::Attached::connect(dir, opts, !echo) {
+            match crate::serve::Attached::connect(dir, opts, interactive) {
                 Some(conn) => Ok(Opened::Attached(conn)),
                 None => Err(engine(&format!("opening {}", dir.display()))(e)),
             }
@@ -321,7 +327,10 @@ fn interactive(
         opts.user
     );
     let mut out = std::io::stdout();
-    let mut driver = Driver::new(db, opts, &mut out).echo(false).bail(bail);
+    let mut driver = Driver::new(db, opts, &mut out)
+        .echo(false)
+        .interactive(true)
+        .bail(bail);
     let mut splitter = Splitter::new();
     let mut line_no = 1;
     loop {

@@ -378,6 +378,14 @@ impl Database {
         self.core.waits.is_blocked(waiter)
     }
 
+    /// The transaction that transaction `waiter` waits for, while it waits
+    /// for a lock (`lock::Waits::holder_of`): with it a script driver
+    /// tells a lock only one of its own sessions can release (waiting
+    /// would never end) from one another client holds.
+    pub fn lock_wait_holder(&self, waiter: Xid) -> Option<Xid> {
+        self.core.waits.holder_of(waiter)
+    }
+
     /// Segment size in blocks and HWM of a table.
     pub fn segment_info(&self, table: &str) -> Result<(u32, u32)> {
         let seg = self.schema.catalog.read().get(table)?.seg;

@@ -84,6 +84,17 @@ impl Waits {
             && !st.victims.contains(&waiter)
     }
 
+    /// The transaction `waiter` waits for, while it waits for a lock. A
+    /// script driver follows this chain to tell a wait that another
+    /// client can end from one that only its own sessions can.
+    pub fn holder_of(&self, waiter: Xid) -> Option<Xid> {
+        self.state
+            .lock()
+            .waits_for
+            .get(&waiter)
+            .map(|&(holder, _)| holder)
+    }
+
     /// Waits until `holder` ends. If `holder` is (transitively) waiting
     /// for `me`, this wait closes a cycle: the waiter of the cycle whose
     /// wait began first fails with `Deadlock` (see the module doc) and this

@@ -69,10 +69,21 @@
 //! is *blocked*: only another session's COMMIT or ROLLBACK (or the lock
 //! timeout) can end it. The driver asks the engine's wait graph
 //! ([`Database::lock_wait_blocked`]), not a clock, so this too is
-//! independent of timing. A statement sent to a blocked session, or a
-//! `\wait` for one, is not run: it prints `BLK-00100: session NAME is
-//! waiting for a lock (…)` with what to do, at once, instead of freezing
-//! the shell (with the shell's indefinite lock timeout, forever).
+//! independent of timing. What a statement sent to a blocked session, or
+//! a `\wait` for one, does depends on who can end the wait:
+//!
+//! * **An interactive prompt** ([`Driver::interactive`]) never freezes:
+//!   the statement is not run and prints `BLK-00100: session NAME is
+//!   waiting for a lock (…)` with what to do, at once (with the shell's
+//!   indefinite lock timeout, waiting could last forever).
+//! * **A script** waits, as a sqlplus script would, when the lock is held
+//!   by a transaction outside it: another client attached to the same
+//!   owner (`blocklab serve`) will commit or roll back, and the script
+//!   goes on then. When the wait-for chain
+//!   ([`Database::lock_wait_holder`]) reaches one of the script's own
+//!   sessions, waiting would never end (that session's next statement
+//!   comes later in this very script), so the script, too, gets
+//!   `BLK-00100`.
 //!
 //! At the end of the script every session with nothing pending
 //! disconnects first (its open transaction rolls back silently), which
@@ -276,6 +287,9 @@ struct Worker {
     waiting: Arc<AtomicBool>,
     /// The xid the session waits as, while `waiting` is set.
     waiter: Arc<AtomicU64>,
+    /// The xid (`Xid.0`) of the session's open transaction after its last
+    /// finished statement, 0 if none: what its locks are held as.
+    xid: Arc<AtomicU64>,
     thread: Option<JoinHandle<()>>,
     /// The statement seen waiting for a lock, not yet printed.
     pending: Option<String>,
@@ -307,6 +321,9 @@ pub struct Driver<'a> {
     bail: bool,
     /// Print each statement's elapsed time (`\timing on`).
     timing: bool,
+    /// A person at a prompt: a statement for a blocked session is refused
+    /// at once instead of waiting (see the module doc).
+    interactive: bool,
     /// Scripts being run by `\i`, innermost last (a script that includes
     /// itself is refused instead of recursing).
     includes: Vec<std::path::PathBuf>,
@@ -331,6 +348,7 @@ impl<'a> Driver<'a> {
             on_error: OnSqlError::Continue,
             bail: false,
             timing: false,
+            interactive: false,
             includes: Vec::new(),
             outcome: Outcome::default(),
         }
@@ -351,6 +369,14 @@ impl<'a> Driver<'a> {
     /// default; an interactive shell turns it off, the user just typed it).
     pub fn echo(mut self, on: bool) -> Driver<'a> {
         self.echo = on;
+        self
+    }
+
+    /// Whether a person types the items at a prompt (off by default: a
+    /// script). A script waits for a lock another client holds; a prompt
+    /// is answered at once with `BLK-00100` instead (see the module doc).
+    pub fn interactive(mut self, on: bool) -> Driver<'a> {
+        self.interactive = on;
         self
     }
 
@@ -464,7 +490,7 @@ impl<'a> Driver<'a> {
                 self.current = name;
             }
             Command::Wait(name) => match self.sessions.iter().position(|w| w.name == name) {
-                Some(i) if self.blocked(i) => {
+                Some(i) if self.blocked(i) && !self.may_wait(i) => {
                     let msg = self.blocked_message(i, "\\wait would never return");
                     self.client_error(line, SESSION_BLOCKED, &msg)?;
                 }
@@ -599,6 +625,8 @@ impl<'a> Driver<'a> {
         session.set_user(&self.opts.user);
         let waiting = session.wait_probe();
         let waiter = session.waiter_probe();
+        let xid = Arc::new(AtomicU64::new(0));
+        let published = xid.clone();
         let (jobs, job_rx) = mpsc::channel();
         let (reply_tx, replies) = mpsc::channel();
         let thread = std::thread::Builder::new()
@@ -607,7 +635,7 @@ impl<'a> Driver<'a> {
             // unoptimized build (see `sql::limits`); untouched stack costs
             // no memory.
             .stack_size(16 << 20)
-            .spawn(move || serve(session, job_rx, reply_tx))
+            .spawn(move || serve(session, job_rx, reply_tx, published))
             .map_err(|e| Error::Internal(format!("starting session {name}: {e}")))?;
         self.sessions.push(Worker {
             name: name.to_string(),
@@ -615,6 +643,7 @@ impl<'a> Driver<'a> {
             replies,
             waiting,
             waiter,
+            xid,
             thread: Some(thread),
             pending: None,
             started: Instant::now(),
@@ -633,10 +662,11 @@ impl<'a> Driver<'a> {
     fn dispatch(&mut self, sql: String) -> Result<()> {
         let name = self.current.clone();
         let i = self.worker(&name)?;
-        if self.blocked(i) {
+        if self.blocked(i) && !self.may_wait(i) {
             // Running it would mean waiting for the pending statement,
             // which waits for a transaction only another session can end:
-            // the shell would freeze. Say so at once instead.
+            // the shell would freeze (or the script wait for itself).
+            // Say so at once instead.
             let msg = self.blocked_message(i, "this statement was not run");
             let line = sql.lines().next().unwrap_or("").to_string();
             if self.echoes() {
@@ -687,6 +717,41 @@ impl<'a> Driver<'a> {
             && self
                 .db
                 .lock_wait_blocked(Xid(w.waiter.load(Ordering::SeqCst)))
+    }
+
+    /// Whether a statement (or `\wait`) for blocked session `i` waits for
+    /// its lock rather than being refused: only in a script, and only
+    /// when no session of this script is on the wait-for chain from `i`
+    /// (a transaction of another client holds the lock, and that client,
+    /// not this script, will end it).
+    fn may_wait(&self, i: usize) -> bool {
+        if self.interactive {
+            return false;
+        }
+        // Each session's transaction: the one it waits as while a
+        // statement is pending, else the one its last statement left open.
+        let ours: Vec<u64> = self
+            .sessions
+            .iter()
+            .flat_map(|w| {
+                let waiting = w.pending.is_some() && w.waiting.load(Ordering::SeqCst);
+                let waiter = waiting.then(|| w.waiter.load(Ordering::SeqCst));
+                [Some(w.xid.load(Ordering::SeqCst)), waiter]
+            })
+            .flatten()
+            .filter(|&x| x != Xid::NONE.0)
+            .collect();
+        let mut cur = Xid(self.sessions[i].waiter.load(Ordering::SeqCst));
+        // A chain is at most as long as there are transactions; the bound
+        // only guards against a graph that changes while it is walked.
+        for _ in 0..10_000 {
+            match self.db.lock_wait_holder(cur) {
+                Some(holder) if ours.contains(&holder.0) => return false,
+                Some(holder) => cur = holder,
+                None => return true,
+            }
+        }
+        false
     }
 
     /// What to do about a blocked session, for its error line.
@@ -889,12 +954,15 @@ impl Drop for Driver<'_> {
 
 /// The body of a session thread: run statements until told to close (or
 /// until the driver is gone), then roll back whatever is open.
-fn serve(mut s: Session, jobs: Receiver<Job>, replies: Sender<Reply>) {
+fn serve(mut s: Session, jobs: Receiver<Job>, replies: Sender<Reply>, xid: Arc<AtomicU64>) {
     while let Ok(Job::Run(sql, arraysize)) = jobs.recv() {
         s.set_fetch_size(arraysize);
         let before = s.stats();
         let result = s.execute(&sql);
         let stats = s.stats().diff(&before);
+        // Published before the reply, so a driver that has the reply sees
+        // the transaction the statement left open.
+        xid.store(s.xid().unwrap_or(Xid::NONE).0, Ordering::SeqCst);
         if replies.send(Reply { result, stats }).is_err() {
             break;
         }
