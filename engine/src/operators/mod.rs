@@ -19,7 +19,7 @@
 //! * `scan.rs` reads one table by an [`Access`]: a full scan, an index
 //!   range scan separating matching from screening predicates, a batched
 //!   (list-prefetch) or index-only scan, each counted as it reads.
-//! * `tree.rs` is the [`Operator`] trait and the operators above the
+//! * `tree.rs` is the `Operator` trait and the operators above the
 //!   leaves: every operator *pulls* rows from its inputs one at a time
 //!   (`next`), so a LIMIT that has its rows simply stops asking and nothing
 //!   below it reads further; a full scan leaf reads one block per pull of
@@ -39,10 +39,10 @@
 //! written and read; kept in memory in this version, see `temp.rs`).
 //!
 //! The layer knows neither SQL text nor the SQL layer's expression type:
-//! expressions reach it through the [`Expr`] trait (the SQL layer's bound
-//! expressions implement it), and the session through the [`Env`] trait (a
+//! expressions reach it through the `Expr` trait (the SQL layer's bound
+//! expressions implement it), and the session through the `Env` trait (a
 //! session `Context` implements it). A leaf that only the SQL layer can
-//! produce (a derived table, a dictionary view) is an [`Operator`] the SQL
+//! produce (a derived table, a dictionary view) is an `Operator` the SQL
 //! layer writes, plugged into the same tree.
 
 mod aggregate;
