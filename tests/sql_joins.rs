@@ -659,3 +659,32 @@ fn a_derived_table_streams_into_its_join() {
     assert_eq!(two.stats.get(Stat::TableScanRows), 12 + 12 * 20);
     assert_eq!(all.stats.get(Stat::TableScanRows), 2000 + 2000 * 20);
 }
+
+/// Hash and merge costs count their work areas: a build (or a sort) larger
+/// than its area adds the temporary blocks it writes and reads back, one
+/// cost unit each way. By hand: dept's 20 rows as joined rows take 23
+/// bytes each (2 + its 2 columns × 9 + emp's 3 × 1), 460 bytes, 1 block;
+/// emp's 2,000 take 31 each, 62,000 bytes, 8 blocks; so a spill adds
+/// 2 × (1 + 8) = 18 to the hash join, and both sorts spilling add 2 × 1 +
+/// 2 × 8 = 18 to the merge join.
+#[test]
+fn hash_and_merge_costs_count_their_work_areas() {
+    let (_db, mut s) = big();
+    let cost = |s: &mut Session, method: &str| {
+        let sql = format!(
+            "EXPLAIN PLAN FOR SELECT /*+ LEADING(d e) FULL(d) FULL(e) {method}(e) */ COUNT(*) \
+             FROM dept d JOIN emp e ON e.dept = d.id"
+        );
+        let ex = s.execute(&sql).unwrap().explain.unwrap();
+        ex.lines
+            .iter()
+            .find(|l| l.operation.contains("JOIN"))
+            .map(|l| l.cost)
+            .unwrap()
+    };
+    let (hash, merge) = (cost(&mut s, "USE_HASH"), cost(&mut s, "USE_MERGE"));
+    s.execute("ALTER SESSION SET HASH_AREA_SIZE = 64").unwrap();
+    s.execute("ALTER SESSION SET SORT_AREA_SIZE = 64").unwrap();
+    assert_eq!(cost(&mut s, "USE_HASH"), hash + 18);
+    assert_eq!(cost(&mut s, "USE_MERGE"), merge + 18);
+}

@@ -43,7 +43,7 @@ use crate::catalog::{IndexDef, TableDef};
 use crate::error::{Error, Result};
 use crate::stats::Stat;
 use crate::txn::Snapshot;
-use crate::value::{encode_row, Row, Value};
+use crate::value::{encode_row, encoded_row_len, Row, Value};
 
 /// What makes an outer row and an inner row a pair.
 pub(crate) struct JoinSpec<'p> {
@@ -417,7 +417,7 @@ impl<'p, X: ?Sized> HashJoin<'p, X> {
         while let Some(row) = self.pull(x, true)? {
             match self.spec.hash_key(&row, self.build_outer)? {
                 Some(k) => {
-                    bytes += encode_row(&row).len() as u64;
+                    bytes += encoded_row_len(&row) as u64;
                     keyed.push((k, row));
                 }
                 // A NULL key joins nothing; a LEFT JOIN keeps its

@@ -27,7 +27,7 @@ use crate::ids::{BlockNo, RowId};
 use crate::kernel::Kernel;
 use crate::stats::{SessionStats, Stat};
 use crate::txn::Snapshot;
-use crate::value::{decode_row, encode_row, Row, Value};
+use crate::value::{decode_row, encode_row, encoded_row_len, Row, Value};
 
 /// What an operator needs of the session that runs it.
 pub(crate) trait Env {
@@ -292,16 +292,10 @@ impl<X: Env + ?Sized> Operator<X> for Sort<'_, X> {
     }
 }
 
-/// The bytes a row takes in a sort's work area, estimated from its values
-/// (a number 8, a text its length, every value 1 more).
+/// The bytes a row takes in a sort's work area: its encoded size, as a
+/// hash join's build counts it.
 fn row_bytes(row: &[Value]) -> u64 {
-    row.iter()
-        .map(|v| match v {
-            Value::Null => 1,
-            Value::Int(_) | Value::Real(_) => 9,
-            Value::Text(t) => t.len() as u64 + 1,
-        })
-        .sum()
+    encoded_row_len(row) as u64
 }
 
 /// Reads `input` whole and sorts it by `cmp`, stably, within the session's

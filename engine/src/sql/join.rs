@@ -70,8 +70,8 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::ids::{Scn, Xid};
 use crate::operators::{
-    self as ops, all_true, Access, Cartesian, Filter, FullScan, HashJoin, JoinSpec, Map, MergeJoin,
-    NestedLoops, Node, Once, Operator, Placement, Probe, Rows, TableRead,
+    self as ops, all_true, Access, Cartesian, Env, Filter, FullScan, HashJoin, JoinSpec, Map,
+    MergeJoin, NestedLoops, Node, Once, Operator, Placement, Probe, Rows, TableRead,
 };
 use crate::txn::Snapshot;
 use crate::value::{ColType, Row, Value};
@@ -881,6 +881,25 @@ fn join_selectivity(c: &E, shape: &Shape, info: &[RelInfo]) -> f64 {
     0.05
 }
 
+/// The estimated encoded size of a joined row in which the relations of
+/// `set` are filled (9 bytes a column, as a number is encoded) and the
+/// others NULL (1 byte a column): what a hash build or a sort holds.
+fn joined_row_bytes(shape: &Shape, set: u64) -> u64 {
+    let cols: u64 = shape
+        .rels
+        .iter()
+        .enumerate()
+        .map(|(i, rel)| rel.names.len() as u64 * if set & (1 << i) != 0 { 9 } else { 1 })
+        .sum();
+    2 + cols
+}
+
+/// Temporary blocks holding `bytes` (8 KiB each, as the operators write
+/// them).
+fn temp_blocks(bytes: u64) -> u64 {
+    bytes.div_ceil(8192)
+}
+
 /// Rows sorted or hashed per cost unit: the optimizer's ORDER BY term.
 fn cpu(rows: u64) -> u64 {
     rows.div_ceil(100)
@@ -956,8 +975,36 @@ fn step(
         )
     };
     let inner_cost = info[r].cost;
-    let hash_cost = cost + inner_cost + cpu(rows + info[r].rows);
-    let merge_cost = cost + inner_cost + cpu(rows) + cpu(info[r].rows) + cpu(rows + info[r].rows);
+    // The work areas: a hash build (on the smaller input) or a sort larger
+    // than its area is written to temporary blocks and read back once, one
+    // cost unit per block each way.
+    let inner = 1u64 << r;
+    let (build, probed) = if rows < info[r].rows {
+        ((rows, before), (info[r].rows, inner))
+    } else {
+        ((info[r].rows, inner), (rows, before))
+    };
+    let bytes = |(n, set): (u64, u64)| n.saturating_mul(joined_row_bytes(shape, set));
+    let hash_spill = if bytes(build) > s.work_area() {
+        2 * (temp_blocks(bytes(build)) + temp_blocks(bytes(probed)))
+    } else {
+        0
+    };
+    let sort_spill = |input: (u64, u64)| {
+        if bytes(input) > s.sort_area() {
+            2 * temp_blocks(bytes(input))
+        } else {
+            0
+        }
+    };
+    let hash_cost = cost + inner_cost + cpu(rows + info[r].rows) + hash_spill;
+    let merge_cost = cost
+        + inner_cost
+        + cpu(rows)
+        + cpu(info[r].rows)
+        + cpu(rows + info[r].rows)
+        + sort_spill((rows, before))
+        + sort_spill((info[r].rows, inner));
     let cart_cost = cost + inner_cost + cpu(info[r].rows) + cpu(rows.saturating_mul(info[r].rows));
 
     let mut candidates: Vec<(Method, u64)> = vec![(Method::NestedLoops, nl_cost)];
