@@ -228,3 +228,32 @@ impl CursorCache {
             .insert(sql.to_string(), (cursor.clone(), self.tick));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::storage::SimBackend;
+    use crate::{Config, Database};
+
+    /// A transaction whose statement rollback failed refuses every query
+    /// until it is rolled back, whether the query reads in one call or
+    /// streams through an operator tree (a full scan, a join).
+    #[test]
+    fn a_doomed_transaction_refuses_queries_until_rolled_back() {
+        let db = Database::open_with(Arc::new(SimBackend::new()), Config::default()).unwrap();
+        let mut s = db.session();
+        s.execute("CREATE TABLE t (a INTEGER)").unwrap();
+        s.execute("INSERT INTO t VALUES (1)").unwrap();
+        s.doom_for_test("a failed undo");
+        for sql in [
+            "SELECT a FROM t",
+            "SELECT x.a FROM t x, t y WHERE x.a = y.a",
+        ] {
+            let e = s.execute(sql).unwrap_err();
+            assert_eq!(e.code(), "BLK-00006", "{sql}: {e}");
+        }
+        s.execute("ROLLBACK").unwrap();
+        assert!(s.execute("SELECT a FROM t").unwrap().rows.is_empty());
+    }
+}

@@ -139,6 +139,23 @@ impl Context {
         &self.stats
     }
 
+    /// `Error::MustRollback` if a statement's rollback failed in this
+    /// transaction: a query run as an operator tree checks it once, as a
+    /// one-call read (`statement`) does.
+    pub(crate) fn check_usable(&self) -> Result<()> {
+        match &self.doomed {
+            Some(why) => Err(Error::MustRollback(why.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Marks the transaction as one whose statement rollback failed (for
+    /// tests: the real cause is a fault while undoing).
+    #[cfg(test)]
+    pub(crate) fn doom_for_test(&mut self, why: &str) {
+        self.doomed = Some(why.to_string());
+    }
+
     /// Marks the start (`true`) or end of a SQL call: see `in_sql_call`.
     pub(crate) fn set_sql_call(&mut self, on: bool) {
         self.in_sql_call = on;

@@ -183,6 +183,7 @@ impl<'a> Block<'a> {
     where
         'a: 'p,
     {
+        s.check_usable()?;
         let (sel, b, need_sort): (&'p Select, &'p Bound, bool) = (self.sel, self.b, self.need_sort);
         let leaf: Tree<'p> = match &mut self.source {
             SourceRun::Rows(rows) => Box::new(Rows::new(std::mem::take(rows))),
