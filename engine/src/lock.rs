@@ -236,15 +236,19 @@ impl TableLocks {
         }
     }
 
-    /// Releases every table lock of a transaction that ended.
+    /// Releases every table lock of a transaction that ended, and forgets
+    /// the tables nobody holds any more: otherwise the map keeps an entry
+    /// for every table ever locked (dropped ones included), and every
+    /// commit walks them all. A waiter re-creates its entry when it retries.
     pub(crate) fn release(&self, me: Xid) {
         let mut m = self.m.lock();
-        for l in m.values_mut() {
+        m.retain(|_, l| {
             if l.exclusive == Some(me) {
                 l.exclusive = None;
             }
             l.shared.remove(&me);
-        }
+            l.exclusive.is_some() || !l.shared.is_empty()
+        });
     }
 }
 
@@ -257,5 +261,34 @@ pub struct IndexLocks {
 impl IndexLocks {
     pub(crate) fn get(&self, root: BlockNo) -> Arc<Mutex<()>> {
         self.locks.lock().entry(root).or_default().clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::Counters;
+
+    #[test]
+    fn a_release_forgets_the_tables_nobody_holds() {
+        let waits = Waits::default();
+        let locks = TableLocks::default();
+        let stats = SessionStats::new(Arc::new(Counters::default()));
+        let (a, b) = (Xid::new(1, 0, 1), Xid::new(1, 1, 1));
+        let t = Duration::from_secs(1);
+        for x in [a, b] {
+            waits.register(x);
+        }
+        locks.lock(&waits, 7, a, false, t, &stats).unwrap();
+        locks.lock(&waits, 7, b, false, t, &stats).unwrap();
+        locks.lock(&waits, 8, a, true, t, &stats).unwrap();
+        locks.release(a);
+        // Table 7 is still held by b; table 8 is held by nobody.
+        assert_eq!(locks.m.lock().keys().copied().collect::<Vec<_>>(), [7]);
+        locks.release(b);
+        assert!(locks.m.lock().is_empty());
+        // A forgotten table can be locked again, exclusively.
+        locks.lock(&waits, 8, b, true, t, &stats).unwrap();
+        assert_eq!(locks.m.lock()[&8].exclusive, Some(b));
     }
 }

@@ -205,8 +205,15 @@ fn ring_state(
 /// Whether a commit at `time_ms` is younger than `undo_retention`, by the
 /// instance's clock.
 pub(crate) fn within_retention(core: &Kernel, time_ms: u64) -> bool {
+    within_retention_at(core, core.cfg.clock.now_ms(), time_ms)
+}
+
+/// [`within_retention`] with the clock read by the caller: a scan over
+/// many commit times reads the clock once (a system-clock read per
+/// transaction-table slot was a visible part of every `begin`).
+pub(crate) fn within_retention_at(core: &Kernel, now_ms: u64, time_ms: u64) -> bool {
     let retention = u64::try_from(core.cfg.undo_retention.as_millis()).unwrap_or(u64::MAX);
-    core.cfg.clock.now_ms().saturating_sub(time_ms) < retention
+    now_ms.saturating_sub(time_ms) < retention
 }
 
 /// Gives `txn` a fresh undo block from the ring (see the module doc for

@@ -97,9 +97,10 @@ pub(crate) fn begin(core: &Kernel, stats: &SessionStats, user: &str) -> Result<T
 fn choose_slot(core: &Kernel, slots: &[TxSlot], hint: usize) -> Option<usize> {
     let n = slots.len();
     let order = (0..n).map(|k| (hint + k) % n);
+    let now = core.cfg.clock.now_ms();
     let reusable = |s: &TxSlot| match s.state {
         TxState::Active => false,
-        TxState::Committed => !crate::undo::within_retention(core, s.time_ms),
+        TxState::Committed => !crate::undo::within_retention_at(core, now, s.time_ms),
         TxState::RolledBack | TxState::Free => true,
     };
     order.clone().find(|&i| reusable(&slots[i])).or_else(|| {
