@@ -147,6 +147,20 @@ fn attach(db: &std::path::Path, user: &str) -> (UnixStream, BufReader<UnixStream
     (s, r)
 }
 
+/// Client `alice`, attached, with table `acct` (row 1, balance 100)
+/// created and committed: the start of the two-terminal exercises.
+fn alice_with_an_account(db: &std::path::Path) -> (UnixStream, BufReader<UnixStream>) {
+    let (mut a, mut r) = attach(db, "alice");
+    for line in [
+        "CREATE TABLE acct (id INTEGER PRIMARY KEY, bal INTEGER);",
+        "INSERT INTO acct VALUES (1, 100);",
+        "COMMIT;",
+    ] {
+        say(&mut r, &mut a, line);
+    }
+    (a, r)
+}
+
 /// Reads `child`'s stdout line by line until a line contains `needle`;
 /// returns what it read.
 fn read_until(out: &mut BufReader<std::process::ChildStdout>, needle: &str) -> String {
@@ -174,14 +188,7 @@ fn an_attached_script_waits_for_a_lock_another_client_holds() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
     let mut owner = serve(&db);
-    let (mut a, mut a_reader) = attach(&db, "alice");
-    for line in [
-        "CREATE TABLE acct (id INTEGER PRIMARY KEY, bal INTEGER);",
-        "INSERT INTO acct VALUES (1, 100);",
-        "COMMIT;",
-    ] {
-        say(&mut a_reader, &mut a, line);
-    }
+    let (mut a, mut a_reader) = alice_with_an_account(&db);
     assert_eq!(
         say(
             &mut a_reader,
@@ -289,15 +296,12 @@ fn the_interactive_shell_attached_on_a_terminal_says_waiting_and_waits_on_reques
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
     let mut owner = serve(&db);
-    let (mut a, mut a_reader) = attach(&db, "alice");
-    for line in [
-        "CREATE TABLE acct (id INTEGER PRIMARY KEY, bal INTEGER);",
-        "INSERT INTO acct VALUES (1, 100);",
-        "COMMIT;",
+    let (mut a, mut a_reader) = alice_with_an_account(&db);
+    say(
+        &mut a_reader,
+        &mut a,
         "UPDATE acct SET bal = bal - 10 WHERE id = 1;",
-    ] {
-        say(&mut a_reader, &mut a, line);
-    }
+    );
 
     let pty = nix::pty::openpty(None, None).unwrap();
     let slave = std::fs::File::from(pty.slave);
