@@ -161,6 +161,11 @@ impl Placement {
             vals.resize(self.columns - 1, Value::Null);
             vals.push(Value::Int(rowid.to_u64() as i64));
         }
+        self.spread(vals)
+    }
+
+    /// `vals`, a relation's values, placed in a row of NULLs (no rowid).
+    pub(crate) fn spread(&self, vals: Row) -> Row {
         let mut row = vec![Value::Null; self.width];
         for (i, v) in vals.into_iter().enumerate().take(self.columns) {
             row[self.offset + i] = v;

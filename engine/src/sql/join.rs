@@ -1609,16 +1609,10 @@ impl<'p> Builder<'p> {
         if let Some(t) = derived.get_mut(r).and_then(Option::take) {
             // A derived table's own tree: its rows placed in joined rows,
             // then its pushed-down conjuncts.
-            let (off, len, width) = (rel.offset, rel.names.len(), self.width);
+            let place = self.placement(r);
             let placed: Tree<'p> = Box::new(Map {
                 input: t,
-                f: Box::new(move |vals: Row| {
-                    let mut row = vec![Value::Null; width];
-                    for (i, v) in vals.into_iter().enumerate().take(len) {
-                        row[off + i] = v;
-                    }
-                    Ok(row)
-                }),
+                f: Box::new(move |vals: Row| Ok(place.spread(vals))),
             });
             return Ok(Box::new(Filter {
                 input: placed,
@@ -1681,7 +1675,7 @@ impl<'p> Builder<'p> {
     /// The rows of relation `r`, not a table, computed when asked, each
     /// placed in a joined row and kept if its pushed-down conjuncts hold.
     fn computed(&self, r: usize) -> Computed<'p> {
-        let (cx, shape, plan, width) = (self.cx, self.shape, self.plan, self.width);
+        let (cx, shape, plan, place) = (self.cx, self.shape, self.plan, self.placement(r));
         let rel = &shape.rels[r];
         let f = move |s: &mut Context| -> Result<Vec<Row>> {
             let raw: Vec<Row> = match &rel.kind {
@@ -1719,10 +1713,7 @@ impl<'p> Builder<'p> {
                 .collect();
             let mut out = Vec::with_capacity(raw.len());
             for vals in raw {
-                let mut row = vec![Value::Null; width];
-                for (i, v) in vals.into_iter().enumerate().take(rel.names.len()) {
-                    row[rel.offset + i] = v;
-                }
+                let row = place.spread(vals);
                 if all_true(&local, &row)? {
                     out.push(row);
                 }
