@@ -51,4 +51,20 @@ fn a_sort_larger_than_its_work_area_spills_runs_and_merges_them() {
         .unwrap_err()
         .to_string();
     assert!(refused.contains("SORT_AREA_SIZE"), "{refused}");
+
+    // A merge join's SORT JOINs keep to the same area: the 36 rows of x
+    // fit, the 3,000 of y spill; the join's rows are the same.
+    let sql = "SELECT /*+ LEADING(x y) FULL(x) FULL(y) USE_MERGE(y) */ x.id, y.id \
+               FROM t x JOIN t y ON y.k = x.id WHERE x.id <= 36";
+    let mut memory = s.execute(sql).unwrap();
+    assert_eq!(memory.stats.get(Stat::SortsMemory), 2);
+    s.execute("ALTER SESSION SET SORT_AREA_SIZE = 8192")
+        .unwrap();
+    let mut disk = s.execute(sql).unwrap();
+    assert_eq!(disk.stats.get(Stat::SortsMemory), 1);
+    assert_eq!(disk.stats.get(Stat::SortsDisk), 1);
+    assert!(disk.stats.get(Stat::TempWrites) > 0);
+    memory.rows.sort_by_key(|r| format!("{r:?}"));
+    disk.rows.sort_by_key(|r| format!("{r:?}"));
+    assert_eq!(disk.rows, memory.rows);
 }

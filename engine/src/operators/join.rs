@@ -37,7 +37,9 @@ use std::collections::{HashMap, VecDeque};
 
 use super::scan;
 use super::temp::{blocks, put, rows_of};
-use super::tree::{all_true, cmp_keys, drain, Env, Expr, Node, Operator, Placement};
+use super::tree::{
+    all_true, cmp_keys, drain, sort_all, Env, Expr, Node, Operator, Placement, Rows,
+};
 use crate::access::Pred;
 use crate::catalog::{IndexDef, TableDef};
 use crate::error::{Error, Result};
@@ -528,11 +530,27 @@ impl<X: Env + ?Sized> Operator<X> for HashJoin<'_, X> {
 }
 
 /// Counts and performs a sort of keyed rows (a merge join input).
-fn sort_keyed<X: Env + ?Sized>(x: &X, rows: &mut [(Row, Row)]) {
-    let stats = x.stats();
-    stats.inc(Stat::SortsMemory);
-    stats.add(Stat::SortsRows, rows.len() as u64);
-    rows.sort_by(|a, b| cmp_keys(&a.1, &b.1));
+/// Like every sort, within the sort work area (`tree::sort_all`): each
+/// row travels with its key values appended, which the sort compares.
+fn sort_keyed<X: Env + ?Sized>(x: &mut X, rows: Vec<(Row, Row)>) -> Result<Vec<(Row, Row)>> {
+    let width = rows.first().map_or(0, |(r, _)| r.len());
+    let joined: Vec<Row> = rows
+        .into_iter()
+        .map(|(mut r, k)| {
+            r.extend(k);
+            r
+        })
+        .collect();
+    let sorted = sort_all(&mut Rows::new(joined), x, &|a: &Row, b: &Row| {
+        cmp_keys(&a[width..], &b[width..])
+    })?;
+    Ok(sorted
+        .into_iter()
+        .map(|mut r| {
+            let k = r.split_off(width);
+            (r, k)
+        })
+        .collect())
 }
 
 /// MERGE JOIN: the inner input read whole and sorted on the keys (SORT
@@ -614,13 +632,11 @@ impl<'p, X: ?Sized> MergeJoin<'p, X> {
 impl<X: Env + ?Sized> Operator<X> for MergeJoin<'_, X> {
     fn next(&mut self, x: &mut X) -> Result<Option<Row>> {
         if self.rights.is_none() {
-            let mut rights = self.keyed(x, false)?;
-            sort_keyed(x, &mut rights);
-            self.rights = Some(rights);
+            let rights = self.keyed(x, false)?;
+            self.rights = Some(sort_keyed(x, rights)?);
             if !self.outer_sorted {
-                let mut lefts = self.keyed(x, true)?;
-                sort_keyed(x, &mut lefts);
-                self.lefts = Some(lefts.into_iter());
+                let lefts = self.keyed(x, true)?;
+                self.lefts = Some(sort_keyed(x, lefts)?.into_iter());
             }
         }
         loop {
