@@ -210,6 +210,19 @@ impl Context {
         Ok(())
     }
 
+    /// `BEGIN` / `START TRANSACTION`: a transaction starts at its first
+    /// change anyway (as in Oracle), so this only refuses to "begin" one
+    /// that is already open, where a script that said BEGIN would expect
+    /// a fresh transaction and get the open one's changes with it.
+    pub fn begin_transaction(&mut self) -> Result<()> {
+        if self.txn.is_some() || self.txn_snapshot.is_some() {
+            return Err(Error::Config(
+                "BEGIN inside an open transaction: COMMIT or ROLLBACK it first".into(),
+            ));
+        }
+        Ok(())
+    }
+
     pub fn isolation(&self) -> Isolation {
         self.iso
     }

@@ -105,10 +105,12 @@ pub enum Stmt {
         name: String,
         rebuild: bool,
     },
+    /// `INSERT [OR REPLACE | OR IGNORE] INTO …`, `REPLACE INTO …`.
     Insert {
         table: String,
         columns: Option<Vec<String>>,
         source: InsertSource,
+        conflict: OnConflict,
     },
     Select(Box<Select>),
     /// `UPDATE t [alias] SET … [WHERE …]`: the alias (else the table
@@ -143,6 +145,11 @@ pub enum Stmt {
     Merge(Box<Merge>),
     Commit,
     Rollback,
+    /// `BEGIN [TRANSACTION | WORK]`, `START TRANSACTION`: accepted for
+    /// scripts written for engines with explicit transaction starts. A
+    /// transaction here starts at its first change, as in Oracle, so BEGIN
+    /// only checks that none is open.
+    Begin,
     /// `SET TRANSACTION ISOLATION LEVEL …`: the next transaction only.
     SetIsolation(Isolation),
     /// `ALTER SESSION SET ISOLATION_LEVEL = …`: every later transaction.
@@ -252,6 +259,21 @@ pub enum TableConstraint {
         parent: String,
         parent_columns: Vec<String>,
     },
+}
+
+/// What an INSERT does with a row whose PRIMARY KEY or UNIQUE key is
+/// already taken (SQLite's conflict clause, MySQL's `REPLACE`; Oracle has
+/// neither and writes a MERGE).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnConflict {
+    /// The statement fails (ORA-00001), as every standard INSERT does.
+    #[default]
+    Abort,
+    /// The rows holding any of the new row's unique keys are deleted
+    /// first, then the row is inserted.
+    Replace,
+    /// The new row is skipped.
+    Ignore,
 }
 
 #[derive(Clone, Debug)]

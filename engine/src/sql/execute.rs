@@ -119,6 +119,7 @@ pub(crate) fn execute_array(
         table,
         columns,
         source: InsertSource::Values(values),
+        conflict: OnConflict::Abort,
     } = &stmt.stmt
     {
         // The array interface proper: every bind set becomes a row of one
@@ -260,6 +261,7 @@ fn run(s: &mut Context, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
             table,
             columns,
             source,
+            conflict,
         } => {
             let def = table_def(s, table)?;
             let rows = match source {
@@ -272,7 +274,10 @@ fn run(s: &mut Context, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
                     q.rows.into_iter().map(|r| place(&def, &map, r)).collect()
                 }
             };
-            let n = insert(s, cx, &def, rows)?;
+            let n = match conflict {
+                OnConflict::Abort => insert(s, cx, &def, rows)?,
+                _ => insert_resolving(s, cx, &def, rows, *conflict)?,
+            };
             Ok(affected(n, "inserted"))
         }
         Stmt::Update {
@@ -358,6 +363,10 @@ fn run(s: &mut Context, cx: &Cx<'_>, stmt: &Stmt) -> Result<SqlResult> {
         Stmt::Commit => {
             s.commit()?;
             Ok(message("Commit complete."))
+        }
+        Stmt::Begin => {
+            s.begin_transaction()?;
+            Ok(message("Transaction started."))
         }
         Stmt::Rollback => {
             s.rollback()?;
@@ -533,6 +542,65 @@ fn insert(s: &mut Context, cx: &Cx<'_>, def: &TableDef, rows: Vec<Row>) -> Resul
     } else {
         s.insert_rows(&def.name, rows)
     }
+}
+
+/// `INSERT OR REPLACE` / `REPLACE INTO` / `INSERT OR IGNORE`: one row at a
+/// time, so a row may replace one inserted earlier by the same statement
+/// (as SQLite does). For each PRIMARY KEY or UNIQUE key of the table whose
+/// values in the new row are all non-NULL (a NULL never conflicts), the
+/// rows holding those values are found through the optimizer's access
+/// path for `k1 = v1 AND …` (the key's own index, normally) and deleted
+/// (REPLACE), or the new row is skipped (IGNORE). The deletes are ordinary
+/// row deletes: undo, redo, index maintenance and foreign-key checks as for
+/// a DELETE. A direct-path (APPEND) insert cannot delete, so the hint is
+/// ignored here. Returns the rows inserted.
+fn insert_resolving(
+    s: &mut Context,
+    cx: &Cx<'_>,
+    def: &TableDef,
+    rows: Vec<Row>,
+    conflict: OnConflict,
+) -> Result<u64> {
+    let keys = s.schema().catalog.read().unique_keys_of(&def.name);
+    let mut inserted = 0;
+    'rows: for row in rows {
+        let row = def.check_row(row)?;
+        for key in &keys {
+            if key.iter().any(|&c| row[c].is_null()) {
+                continue;
+            }
+            let filter = key
+                .iter()
+                .map(|&c| Expr::Binary {
+                    op: BinOp::Eq,
+                    left: Box::new(Expr::Column(def.columns[c].name.clone())),
+                    right: Box::new(Expr::Literal(row[c].clone())),
+                })
+                .reduce(|a, b| Expr::Binary {
+                    op: BinOp::And,
+                    left: Box::new(a),
+                    right: Box::new(b),
+                })
+                .expect("a unique key has a column");
+            let t = Target::new(s, cx, &def.name, None, Some(&filter))?;
+            // Not the cursor's cached access path: that one is keyed by
+            // query block, and each key here is a different predicate.
+            let access = t.choose(s, cx).access;
+            match conflict {
+                OnConflict::Replace => {
+                    s.delete_query(&def.name, &t.pred, access)?;
+                }
+                _ => {
+                    let found = s.access_rows(&def.name, &t.pred, access, None, Some(1), None)?;
+                    if !found.rows.is_empty() {
+                        continue 'rows;
+                    }
+                }
+            }
+        }
+        inserted += s.insert_rows(&def.name, vec![row])?;
+    }
+    Ok(inserted)
 }
 
 /// The table of an UPDATE or DELETE with its WHERE clause bound.

@@ -189,6 +189,7 @@ fn push_stmt<'a>(stmt: &'a Stmt, todo: &mut Vec<Node<'a>>) {
         | Stmt::SetLogging { .. }
         | Stmt::AlterIndex { .. }
         | Stmt::Commit
+        | Stmt::Begin
         | Stmt::Rollback
         | Stmt::SetIsolation(_)
         | Stmt::SessionIsolation(_)

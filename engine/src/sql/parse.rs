@@ -192,7 +192,7 @@ impl Parser {
         };
         match kw.as_str() {
             "select" => Ok(Stmt::Select(Box::new(self.select()?))),
-            "insert" => self.insert(),
+            "insert" | "replace" => self.insert(),
             "update" => self.update(),
             "delete" => self.delete(),
             "merge" => self.merge(),
@@ -203,6 +203,16 @@ impl Parser {
                 self.next();
                 let _ = self.eat_kw("work") || self.eat_kw("transaction");
                 Ok(Stmt::Commit)
+            }
+            "begin" => {
+                self.next();
+                let _ = self.eat_kw("work") || self.eat_kw("transaction");
+                Ok(Stmt::Begin)
+            }
+            "start" => {
+                self.next();
+                self.kw("transaction")?;
+                Ok(Stmt::Begin)
             }
             "rollback" => {
                 self.next();
@@ -275,7 +285,22 @@ impl Parser {
     }
 
     fn insert(&mut self) -> Result<Stmt> {
-        self.kw("insert")?;
+        let conflict = if self.eat_kw("replace") {
+            OnConflict::Replace
+        } else {
+            self.kw("insert")?;
+            if self.eat_kw("or") {
+                if self.eat_kw("replace") {
+                    OnConflict::Replace
+                } else if self.eat_kw("ignore") {
+                    OnConflict::Ignore
+                } else {
+                    return Err(self.error("expected REPLACE or IGNORE"));
+                }
+            } else {
+                OnConflict::Abort
+            }
+        };
         self.kw("into")?;
         let table = self.name()?;
         let columns = if matches!(self.peek(), Tok::Sym("(")) && !self.is_select_ahead(1) {
@@ -301,6 +326,7 @@ impl Parser {
             table,
             columns,
             source,
+            conflict,
         })
     }
 
