@@ -158,7 +158,7 @@ fn leaves(dir: &Path) -> Vec<(u32, usize)> {
         }) = Block::decode(BlockNo(no as u32), buf)
         {
             if n.is_leaf() {
-                out.push((no as u32, n.entries.len()));
+                out.push((no as u32, n.entries().len()));
             }
         }
     }
@@ -175,7 +175,9 @@ fn rewrite_leaf(dir: &Path, no: u32, f: impl FnOnce(&mut Vec<IdxEntry>)) {
     let Body::Index(n) = &mut b.body else {
         panic!("block {no} is not an index block")
     };
-    f(&mut n.entries);
+    let mut entries = n.entries().to_vec();
+    f(&mut entries);
+    n.set_entries(entries);
     buf.fill(0);
     b.encode(buf).unwrap();
     stamp_crc(buf);
@@ -204,28 +206,21 @@ fn a_missing_entry_and_an_entry_naming_no_row_are_reported() {
     rewrite_leaf(dir, l[0].0, |entries| {
         removed = Some(entries.remove(entries.len() / 2));
     });
-    let (gone_v, gone_rowid) = parts(&removed.unwrap().key);
+    let (gone_v, gone_rowid) = parts(removed.unwrap().key());
     // ... and another leaf gains an entry for a slot that holds no row,
     // placed right after an existing entry with the same value (so the
     // leaf stays in order and within its fences).
     let mut planted = None;
     rewrite_leaf(dir, l[1].0, |entries| {
         let i = entries.len() / 2;
-        let (v, rowid) = parts(&entries[i].key);
+        let (v, rowid) = parts(entries[i].key());
         let ghost = RowId {
             block: rowid.block,
             slot: 999,
         };
-        let mut key = entries[i].key[..entries[i].key.len() - 6].to_vec();
+        let mut key = entries[i].key()[..entries[i].key().len() - 6].to_vec();
         blocklab::btree::key::append_rowid(&mut key, ghost);
-        entries.insert(
-            i + 1,
-            IdxEntry {
-                key: key.into(),
-                val: ghost.to_u64(),
-                lock: 0,
-            },
-        );
+        entries.insert(i + 1, IdxEntry::new(key.into(), ghost.to_u64(), 0));
         planted = Some((v, ghost));
     });
     let (ghost_v, ghost) = planted.unwrap();
@@ -292,14 +287,14 @@ fn a_lost_entry_also_shows_in_the_count_and_a_wrong_key_is_named() {
     // first entry (its key still says its own row's value).
     let mut swapped = None;
     rewrite_leaf(dir, l[0].0, |entries| {
-        let (_, other) = parts(&entries[0].key);
+        let (_, other) = parts(entries[0].key());
         let last = entries.last_mut().unwrap();
-        let (v, rowid) = parts(&last.key);
+        let (v, rowid) = parts(last.key());
         last.val = other.to_u64();
         swapped = Some((v, rowid, other));
     });
     let (v, rowid, other) = swapped.unwrap();
-    let (taken_v, taken_rowid) = parts(&taken.unwrap().key);
+    let (taken_v, taken_rowid) = parts(taken.unwrap().key());
     let report = verify_dir(dir).unwrap();
     let IndexCheck::Checked { problems, .. } = &report.indexes else {
         panic!("{:?}", report.indexes)

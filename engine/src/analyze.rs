@@ -234,7 +234,7 @@ fn gather_index(
             break;
         }
         let child = n
-            .entries
+            .entries()
             .first()
             .ok_or_else(|| corrupt(no, "branch block without entries"))?;
         no = BlockNo(child.val as u32);
@@ -250,11 +250,11 @@ fn gather_index(
         if !leaf.is_leaf() {
             return Err(corrupt(no, "leaf chain reaches a branch block"));
         }
-        if !leaf.entries.is_empty() {
+        if !leaf.entries().is_empty() {
             leaf_blocks += 1;
         }
-        for e in &leaf.entries {
-            if prev.as_ref().is_some_and(|p| *p >= e.key) {
+        for e in leaf.entries() {
+            if prev.as_ref().is_some_and(|p| *p >= e.key()) {
                 return Err(corrupt(
                     no,
                     "index entries out of order along the leaf chain",
@@ -262,9 +262,9 @@ fn gather_index(
             }
             stats.inc(Stat::IndexEntriesExamined);
             let (key, _) =
-                split_rowid(&e.key).ok_or_else(|| corrupt(no, "index entry without a rowid"))?;
+                split_rowid(&e.key()).ok_or_else(|| corrupt(no, "index entry without a rowid"))?;
             acc.add(key, RowId::from_u64(e.val));
-            prev = Some(e.key.clone());
+            prev = Some(e.key().clone());
         }
         if leaf.next == 0 {
             break;

@@ -525,7 +525,7 @@ pub fn check_block(no: u32, bytes: &[u8], ctx: &FileContext) -> std::result::Res
                     n.next
                 ));
             }
-            for (i, e) in n.entries.iter().enumerate() {
+            for (i, e) in n.entries().iter().enumerate() {
                 if e.lock as usize > block.itl.len() {
                     return Err(format!(
                         "index entry {i} lock byte {} names no ITL entry ({} entries)",

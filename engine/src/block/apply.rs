@@ -165,8 +165,8 @@ impl Block {
             } => {
                 self.set_itl(*itl_idx, itl)?;
                 let n = self.index_mut()?;
-                let keep = n.entries.partition_point(|e| e.key < *sep);
-                n.entries.truncate(keep);
+                let keep = n.entries().partition_point(|e| *e.key() < *sep);
+                n.truncate(keep);
                 n.high = Some(sep.clone());
                 n.next = *next;
             }
@@ -179,7 +179,7 @@ impl Block {
                 self.set_itl(*itl_idx, itl)?;
                 let n = self.index_mut()?;
                 n.level = *level;
-                n.entries = entries.clone();
+                n.set_entries(entries.clone());
                 // The root covers the whole key space again.
                 n.high = None;
             }
@@ -277,7 +277,7 @@ impl Block {
                     .filter(|s| s.lock == stale)
                     .for_each(|s| s.lock = 0),
                 Body::Index(n) => n
-                    .entries
+                    .entries_mut()
                     .iter_mut()
                     .filter(|e| e.lock == stale)
                     .for_each(|e| e.lock = 0),
@@ -342,7 +342,7 @@ impl Block {
                 }
             }
             (UndoOp::IdxDel { entry, level }, Body::Index(n))
-                if n.level == *level && n.covers(&entry.key) =>
+                if n.level == *level && n.covers(&entry.key()) =>
             {
                 let mut entry = entry.clone();
                 entry.lock = unlocked_unless_own(entry.lock, itl_idx);
@@ -376,7 +376,7 @@ impl Block {
             (UndoOp::RootFrom { level, moved }, Body::Index(n)) => {
                 let mut body = n.clone();
                 body.level = *level;
-                body.entries = moved.clone();
+                body.set_entries(moved.clone());
                 Op::IdxSet {
                     seg: self.seg,
                     itl: with_itl(self.itl.clone()),

@@ -168,10 +168,10 @@ fn walk(
             return Err(corrupt(no, "index block level is not one below its parent"));
         }
         if !body.is_leaf() {
-            if body.entries.is_empty() {
+            if body.entries().is_empty() {
                 return Err(corrupt(no, "branch block without entries"));
             }
-            for e in &body.entries {
+            for e in body.entries() {
                 let child = BlockNo(e.val as u32);
                 if !seen.insert(child) {
                     return Err(corrupt(child, "index block reached from two entries"));
@@ -180,7 +180,7 @@ fn walk(
             }
         }
         let keys = body
-            .entries
+            .entries()
             .iter()
             .map(|e| {
                 if body.is_leaf() {
@@ -204,10 +204,10 @@ fn walk(
 
 /// `(3, 'abc')`; `-inf` for the empty separator of a leftmost branch.
 fn render_key(cols: &[KeyColumn], e: &IdxEntry) -> std::result::Result<String, String> {
-    if e.key.is_empty() {
+    if e.key().is_empty() {
         return Ok("-inf".into());
     }
-    let (key, _) = split_rowid(&e.key).ok_or("index entry without a rowid")?;
+    let (key, _) = split_rowid(&e.key()).ok_or("index entry without a rowid")?;
     let vals = decode_key(cols, key)?;
     let shown: Vec<String> = vals.iter().map(literal).collect();
     Ok(format!("({})", shown.join(", ")))
@@ -219,12 +219,12 @@ fn render_key(cols: &[KeyColumn], e: &IdxEntry) -> std::result::Result<String, S
 fn render_separator(cols: &[KeyColumn], e: &IdxEntry) -> String {
     // Values alone first: decoding them as a key with a rowid would take
     // their last six bytes for one.
-    if let Ok(vals) = decode_key(cols, &e.key) {
+    if let Ok(vals) = decode_key(cols, &e.key()) {
         let shown: Vec<String> = vals.iter().map(literal).collect();
         return format!("({})", shown.join(", "));
     }
     render_key(cols, e).unwrap_or_else(|_| {
-        let hex: String = e.key.iter().map(|b| format!("{b:02x}")).collect();
+        let hex: String = e.key().iter().map(|b| format!("{b:02x}")).collect();
         format!("x'{hex}'")
     })
 }
@@ -267,7 +267,7 @@ fn text(nodes: &[Node], bs: usize) -> String {
             "",
             n.body.level,
             n.no.0,
-            n.body.entries.len(),
+            n.body.entries().len(),
             percent(n.len, bs),
             indent = 2 * n.depth as usize,
         );
@@ -297,7 +297,7 @@ fn summary(nodes: &[Node], bs: usize) -> String {
         nodes
             .iter()
             .filter(|n| n.body.is_leaf() == leaf)
-            .map(|n| n.body.entries.len())
+            .map(|n| n.body.entries().len())
             .sum()
     };
     let leaf_bytes: usize = leaves.iter().map(|n| n.len).sum();
@@ -407,7 +407,7 @@ fn dot(name: &str, nodes: &[Node]) -> String {
                 );
             }
         } else {
-            for (e, port) in n.body.entries.iter().zip(&ports) {
+            for (e, port) in n.body.entries().iter().zip(&ports) {
                 let _ = writeln!(edges, "  b{}:{port} -> b{};", n.no.0, e.val);
             }
         }
@@ -448,11 +448,7 @@ mod tests {
 
     #[test]
     fn the_empty_separator_is_minus_infinity() {
-        let e = IdxEntry {
-            key: Bytes::new(),
-            val: 7,
-            lock: 0,
-        };
+        let e = IdxEntry::new(Bytes::new(), 7, 0);
         assert_eq!(render_key(&[], &e).unwrap(), "-inf");
     }
 

@@ -145,14 +145,14 @@ fn split_child(
     let mut nb = core.cache.get_new(new, stats)?;
     let c = node(core, &cb)?.clone();
     let parent_level = c.level + 1;
-    let mid = c.entries.len() / 2;
+    let mid = c.entries().len() / 2;
     if mid == 0 {
         return Err(Error::Internal(
             "cannot split a node with fewer than two entries".into(),
         ));
     }
     let sep = split_key(&c, mid);
-    let moved = c.entries[mid..].to_vec();
+    let moved = c.entries()[mid..].to_vec();
     stats.inc(if c.is_leaf() {
         Stat::LeafNodeSplits
     } else {
@@ -162,13 +162,13 @@ fn split_child(
     let mut n_entries = moved.clone();
     let (itl_list, n_idx) = inherited_itl(core, stats, &cb.itl, &mut n_entries)?;
     note_inherited(core, &itl_list, new);
-    let body = IndexBody {
-        level: c.level,
-        next: c.next,
-        low: Some(sep.clone()),
-        high: c.high.clone(),
-        entries: n_entries,
-    };
+    let body = IndexBody::new(
+        c.level,
+        c.next,
+        Some(sep.clone()),
+        c.high.clone(),
+        n_entries,
+    );
     let seg = tree.seg;
     logged_change(core, stats, sys, &mut nb, n_idx, UndoOp::Unformat, |itl| {
         Op::IdxSet {
@@ -197,11 +197,7 @@ fn split_child(
     // 3. The parent gets the separator.
     let p_idx = acquire_itl(core, stats, sys, &mut pb, 0)?
         .ok_or_else(|| Error::SpaceExhausted("no ITL entry for an index split".into()))?;
-    let entry = IdxEntry {
-        key: sep.clone(),
-        val: new.0 as u64,
-        lock: 0,
-    };
+    let entry = IdxEntry::new(sep.clone(), new.0 as u64, 0);
     logged_change(
         core,
         stats,
@@ -231,11 +227,11 @@ fn split_child(
 /// a lookup by that value descends straight to the leaf it starts in, not
 /// to the leaf before it (which would cost one more leaf get).
 fn split_key(n: &IndexBody, mid: usize) -> Bytes {
-    let right = &n.entries[mid].key;
+    let right = n.entries()[mid].key();
     if !n.is_leaf() || mid == 0 {
         return right.clone();
     }
-    let left = &n.entries[mid - 1].key;
+    let left = n.entries()[mid - 1].key();
     let common = left
         .iter()
         .zip(right.iter())
@@ -253,7 +249,7 @@ fn split_root(core: &Kernel, stats: &SessionStats, sys: &mut TxnCtx, tree: Tree)
     let mut ab = core.cache.get_new(a, stats)?;
     let mut bb = core.cache.get_new(b, stats)?;
     let r = node(core, &rb)?.clone();
-    let mid = r.entries.len() / 2;
+    let mid = r.entries().len() / 2;
     if mid == 0 {
         return Err(Error::Internal(
             "cannot split a root with fewer than two entries".into(),
@@ -265,32 +261,26 @@ fn split_root(core: &Kernel, stats: &SessionStats, sys: &mut TxnCtx, tree: Tree)
         Stat::BranchNodeSplits
     });
     let sep = split_key(&r, mid);
-    let (lower, upper) = (r.entries[..mid].to_vec(), r.entries[mid..].to_vec());
+    let (lower, upper) = (r.entries()[..mid].to_vec(), r.entries()[mid..].to_vec());
     let seg = tree.seg;
     for (guard, body) in [
         (
             &mut ab,
-            IndexBody {
-                level: r.level,
-                next: b.0,
-                low: r.low.clone(),
-                high: Some(sep.clone()),
-                entries: lower.clone(),
-            },
+            IndexBody::new(
+                r.level,
+                b.0,
+                r.low.clone(),
+                Some(sep.clone()),
+                lower.clone(),
+            ),
         ),
         (
             &mut bb,
-            IndexBody {
-                level: r.level,
-                next: 0,
-                low: Some(sep.clone()),
-                high: r.high.clone(),
-                entries: upper.clone(),
-            },
+            IndexBody::new(r.level, 0, Some(sep.clone()), r.high.clone(), upper.clone()),
         ),
     ] {
         let mut body = body;
-        let (list, idx) = inherited_itl(core, stats, &rb.itl, &mut body.entries)?;
+        let (list, idx) = inherited_itl(core, stats, &rb.itl, body.entries_mut())?;
         note_inherited(core, &list, guard.no);
         logged_change(core, stats, sys, guard, idx, UndoOp::Unformat, |itl| {
             Op::IdxSet {
@@ -319,16 +309,8 @@ fn split_root(core: &Kernel, stats: &SessionStats, sys: &mut TxnCtx, tree: Tree)
         }
     })?;
     let entries = vec![
-        IdxEntry {
-            key: r.low.clone().unwrap_or_default(),
-            val: a.0 as u64,
-            lock: 0,
-        },
-        IdxEntry {
-            key: sep,
-            val: b.0 as u64,
-            lock: 0,
-        },
+        IdxEntry::new(r.low.clone().unwrap_or_default(), a.0 as u64, 0),
+        IdxEntry::new(sep, b.0 as u64, 0),
     ];
     let undo = UndoOp::RootFrom {
         level: r.level,

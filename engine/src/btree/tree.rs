@@ -242,11 +242,7 @@ pub(crate) fn insert(
                 0
             };
             if b.encoded_len() + entry_len + grow + SPLIT_RESERVE <= bs {
-                let entry = IdxEntry {
-                    key: key.clone(),
-                    val: rowid.to_u64(),
-                    lock: itl_idx + 1,
-                };
+                let entry = IdxEntry::new(key.clone(), rowid.to_u64(), itl_idx + 1);
                 let undo = UndoOp::IdxIns {
                     key: key.clone(),
                     level: 0,
@@ -286,9 +282,9 @@ pub(crate) fn delete(
                 "index entry to delete is missing (index and table disagree)",
             ));
         };
-        let entry = n.entries[pos].clone();
+        let entry = n.entries()[pos].clone();
         if let Some(itl_idx) = acquire_itl(core, stats, txn, &mut b, SPLIT_RESERVE)? {
-            let key = entry.key.clone();
+            let key = entry.key().clone();
             logged_change(
                 core,
                 stats,
@@ -343,11 +339,14 @@ pub(crate) fn scan(
             )
         })?);
     };
+    let start_prefix = crate::block::index::prefix_of(start);
     for _ in 0..u32::MAX {
         let leaf = node(core, &view)?;
-        let from = leaf.entries.partition_point(|e| e.key.as_ref() < start);
-        for e in &leaf.entries[from..] {
-            if stop.is_some_and(|s| e.key.as_ref() >= s) {
+        let from = leaf
+            .entries()
+            .partition_point(|e| e.cmp_key(start, start_prefix).is_lt());
+        for e in &leaf.entries()[from..] {
+            if stop.is_some_and(|s| e.key().as_ref() >= s) {
                 return Ok(());
             }
             stats.inc(Stat::IndexEntriesExamined);
@@ -407,10 +406,13 @@ pub(crate) fn probe(
         drop(b);
         // The first entry at or after the prefix decides, if it has the prefix.
         let first = n
-            .entries
+            .entries()
             .iter()
-            .find(|e| e.key.as_ref() >= prefix)
-            .filter(|e| stop.as_ref().is_none_or(|s| e.key.as_ref() < s.as_slice()));
+            .find(|e| e.key().as_ref() >= prefix)
+            .filter(|e| {
+                stop.as_ref()
+                    .is_none_or(|s| e.key().as_ref() < s.as_slice())
+            });
         if let Some(e) = first {
             stats.inc(Stat::IndexEntriesExamined);
             let owner = itl.get((e.lock as usize).wrapping_sub(1)).map(|i| i.xid);
@@ -499,11 +501,7 @@ pub(crate) fn build(
     };
     let mut level_entries: Vec<IdxEntry> = entries
         .into_iter()
-        .map(|(k, r)| IdxEntry {
-            key: Bytes::from(k),
-            val: r.to_u64(),
-            lock: 0,
-        })
+        .map(|(k, r)| IdxEntry::new(Bytes::from(k), r.to_u64(), 0))
         .collect();
     let mut level = 0u8;
     loop {
@@ -519,23 +517,18 @@ pub(crate) fn build(
         };
         let firsts: Vec<Option<Bytes>> = nodes
             .iter()
-            .map(|n| n.first().map(|e| e.key.clone()))
+            .map(|n| n.first().map(|e| e.key().clone()))
             .collect();
         let mut parents = Vec::with_capacity(nodes.len());
         for (i, entries) in nodes.into_iter().enumerate() {
             let low = if i == 0 { None } else { firsts[i].clone() };
             let high = firsts.get(i + 1).cloned().flatten();
-            let body = IndexBody {
-                level,
-                next: if level == 0 {
-                    blocks.get(i + 1).map_or(0, |b| b.0)
-                } else {
-                    0
-                },
-                low: low.clone(),
-                high,
-                entries,
+            let next = if level == 0 {
+                blocks.get(i + 1).map_or(0, |b| b.0)
+            } else {
+                0
             };
+            let body = IndexBody::new(level, next, low.clone(), high, entries);
             let mut b = core.cache.get_new(blocks[i], stats)?;
             let (seg, itl) = (tree.seg, itl.clone());
             core.change(stats, RecHead::space(), &mut [&mut b], |_| {
@@ -545,11 +538,11 @@ pub(crate) fn build(
                     body: Some(body),
                 }]
             })?;
-            parents.push(IdxEntry {
-                key: low.unwrap_or_default(),
-                val: blocks[i].0 as u64,
-                lock: 0,
-            });
+            parents.push(IdxEntry::new(
+                low.unwrap_or_default(),
+                blocks[i].0 as u64,
+                0,
+            ));
         }
         if top {
             return Ok(tree);

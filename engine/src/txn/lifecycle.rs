@@ -206,7 +206,7 @@ fn undo_newest(core: &Kernel, stats: &SessionStats, txn: &mut TxnCtx) -> Result<
     // has become a branch.
     let target = match &rec.op {
         UndoOp::IdxIns { key, level } => Some((key.clone(), *level)),
-        UndoOp::IdxDel { entry, level } => Some((entry.key.clone(), *level)),
+        UndoOp::IdxDel { entry, level } => Some((entry.key().clone(), *level)),
         _ => None,
     };
     if let Some((key, level)) = target {

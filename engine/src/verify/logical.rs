@@ -400,14 +400,14 @@ fn walk_leaves(
                 }
             }
             if n.is_leaf() {
-                for e in &n.entries {
-                    f(&e.key, e.val);
+                for e in n.entries() {
+                    f(&e.key(), e.val);
                 }
             } else {
-                for (k, e) in n.entries.iter().enumerate() {
-                    below.push((e.val as u32, (k > 0).then(|| e.key.clone())));
+                for (k, e) in n.entries().iter().enumerate() {
+                    below.push((e.val as u32, (k > 0).then(|| e.key().clone())));
                 }
-                if n.entries.is_empty() {
+                if n.entries().is_empty() {
                     problems.push(format!("branch block {no} has no entries"));
                 }
             }
