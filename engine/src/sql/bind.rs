@@ -142,12 +142,12 @@ fn source_columns(s: &mut Context, cx: &Cx<'_>, from: &From) -> Result<SourceCol
 /// correlated reference, `subquery`): its value for the enclosing row
 /// being evaluated, or — while probing — NULL, the reference recorded.
 fn column(cx: &Cx<'_>, names: &[String], qual: Option<&str>, col: &str) -> Result<E> {
-    match resolve(names, qual, col) {
-        Ok(p) => Ok(E::Col(p)),
-        Err(e @ Error::AmbiguousColumn { .. }) => Err(e),
-        Err(e) => {
+    match find(names, qual, col) {
+        Found::One(p) => Ok(E::Col(p)),
+        Found::Several => resolve(names, qual, col).map(E::Col),
+        Found::None => {
             for f in cx.outer.iter().rev() {
-                if let Ok(p) = resolve(f.names, qual, col) {
+                if let Found::One(p) = find(f.names, qual, col) {
                     return Ok(match f.row {
                         Some(row) => E::Const(row.get(p).cloned().unwrap_or(Value::Null)),
                         None => {
@@ -157,7 +157,8 @@ fn column(cx: &Cx<'_>, names: &[String], qual: Option<&str>, col: &str) -> Resul
                     });
                 }
             }
-            Err(e)
+            // Found nowhere: the error names this query's column.
+            resolve(names, qual, col).map(E::Col)
         }
     }
 }
@@ -168,6 +169,30 @@ fn column(cx: &Cx<'_>, names: &[String], qual: Option<&str>, col: &str) -> Resul
 /// otherwise); a qualified one in a single-source scope matches by column
 /// name alone, the qualifier being that source's.
 pub(super) fn resolve(names: &[String], qual: Option<&str>, col: &str) -> Result<usize> {
+    match find(names, qual, col) {
+        Found::One(p) => Ok(p),
+        Found::Several => Err(Error::AmbiguousColumn {
+            column: col.to_string(),
+        }),
+        Found::None => Err(Error::Sql(match qual {
+            Some(q) => format!("no column named {q}.{col}"),
+            None => format!("no column named {col}"),
+        })),
+    }
+}
+
+/// What [`find`] found.
+enum Found {
+    One(usize),
+    Several,
+    None,
+}
+
+/// [`resolve`] without building an error: a correlated reference misses
+/// in its own query's columns before it is found in an enclosing query's,
+/// once per binding, and formatting a message it then drops showed in
+/// profiles of subquery-heavy scripts.
+fn find(names: &[String], qual: Option<&str>, col: &str) -> Found {
     let bare = |n: &String| n.rsplit_once('.').map_or(n.as_str(), |(_, c)| c) == col;
     let mut found = names.iter().enumerate().filter(|(_, n)| {
         !n.is_empty()
@@ -177,14 +202,9 @@ pub(super) fn resolve(names: &[String], qual: Option<&str>, col: &str) -> Result
             }
     });
     match (found.next(), found.next()) {
-        (Some((p, _)), None) => Ok(p),
-        (Some(_), Some(_)) => Err(Error::AmbiguousColumn {
-            column: col.to_string(),
-        }),
-        (None, _) => Err(Error::Sql(match qual {
-            Some(q) => format!("no column named {q}.{col}"),
-            None => format!("no column named {col}"),
-        })),
+        (Some((p, _)), None) => Found::One(p),
+        (Some(_), Some(_)) => Found::Several,
+        (None, _) => Found::None,
     }
 }
 
