@@ -99,7 +99,9 @@ fn full() -> bool {
     std::env::args().any(|a| a == "--bench")
 }
 
-/// The sizes of this run.
+/// The sizes of this run, largest first: its load then starts in a fresh
+/// process, so its RSS samples are not blurred by memory the allocator
+/// kept from the smaller sizes (the heap of their ANALYZE and caches).
 fn sizes() -> Vec<u64> {
     if !full() {
         return vec![TEST_SIZE];
@@ -108,7 +110,7 @@ fn sizes() -> Vec<u64> {
         .ok()
         .and_then(|v| v.replace('_', "").parse::<u64>().ok())
         .unwrap_or(u64::MAX);
-    SIZES.iter().copied().filter(|&n| n <= cap).collect()
+    SIZES.iter().rev().copied().filter(|&n| n <= cap).collect()
 }
 
 /// A seeded pseudo-random number (splitmix64): the same keys every run.
@@ -711,6 +713,7 @@ fn main() {
         });
     }
     c.final_summary();
+    built.sort_by_key(|b| b.n);
     if full() {
         let times: Vec<f64> = points
             .iter()

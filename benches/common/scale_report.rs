@@ -11,13 +11,10 @@ use super::*;
 /// does not follow gets".
 const NOT_FOLLOWING: f64 = 1.5;
 
-/// The gets below the branch levels may move by this many per operation
-/// (or by [`FOLLOWS_BLEVEL_SHARE`] of them, if more) for the gets still to
-/// be said to follow BLEVEL: a 1,000-row range crosses one leaf boundary
-/// more or less depending on how full the leaves are.
-const FOLLOWS_BLEVEL: f64 = 1.0;
-
-/// See [`FOLLOWS_BLEVEL`].
+/// The gets below the branch levels may move by this share of them for
+/// the gets still to be said to follow BLEVEL: a 1,000-row range crosses a
+/// leaf boundary more or less depending on how full the leaves are, while
+/// a point lookup's leaf and table get should not move at all.
 const FOLLOWS_BLEVEL_SHARE: f64 = 0.1;
 
 /// Physical reads per operation above this share of its gets make the
@@ -212,7 +209,7 @@ fn markdown(built: &[Summary], points: &[Point], times: &[f64]) -> String {
         // and table blocks, which depend on the rows asked for, not on n.
         let (rest0, rest1) = (g0 - f64::from(l0), g1 - f64::from(l1));
         let moved = rest1 - rest0;
-        let verdict = if moved.abs() <= FOLLOWS_BLEVEL.max(FOLLOWS_BLEVEL_SHARE * rest0) {
+        let verdict = if moved.abs() <= FOLLOWS_BLEVEL_SHARE * rest0 {
             "they grow with BLEVEL (log n), not with n".to_string()
         } else {
             format!(
