@@ -228,11 +228,7 @@ impl LoadMemory {
         if self.samples.is_empty() {
             "not measured (no /proc/self/status)".into()
         } else if max <= bound {
-            format!(
-                "within bound ({:.1} of {:.1} MiB)",
-                mib(max),
-                mib(bound)
-            )
+            format!("within bound ({:.1} of {:.1} MiB)", mib(max), mib(bound))
         } else {
             format!("exceeds bound by {:.1} MiB", mib(max - bound))
         }
@@ -435,7 +431,9 @@ impl Runner {
     fn new(s: &mut Session, op: Op, n: u64) -> Runner {
         let sql = match op {
             Op::Point => "SELECT v FROM t WHERE id = ?",
-            Op::Range => "SELECT /*+ INDEX(t t_ba) */ id, v FROM t WHERE b = ? AND a BETWEEN ? AND ?",
+            Op::Range => {
+                "SELECT /*+ INDEX(t t_ba) */ id, v FROM t WHERE b = ? AND a BETWEEN ? AND ?"
+            }
             Op::Insert => "INSERT INTO t VALUES (?, ?, ?, ?)",
             Op::Scan => "SELECT COUNT(*) FROM t",
         };
@@ -538,7 +536,10 @@ fn count(db: &Database, s: &mut Session, r: &mut Runner, k: u64) -> PerOp {
     }
     let elapsed = t.elapsed();
     let d = s.stats().diff(&before);
-    let writes = db.system_stats().diff(&system_before).get(Stat::PhysicalWrites);
+    let writes = db
+        .system_stats()
+        .diff(&system_before)
+        .get(Stat::PhysicalWrites);
     r.tidy(s, true);
     let per = |v: u64| v as f64 / k as f64;
     PerOp {

@@ -51,9 +51,7 @@ fn fmt_ns(ns: f64) -> String {
 
 /// A count per operation: whole numbers without decimals.
 fn fmt_count(v: f64) -> String {
-    if v.fract() == 0.0 {
-        format!("{v:.0}")
-    } else if v >= 100.0 {
+    if v.fract() == 0.0 || v >= 100.0 {
         format!("{v:.0}")
     } else {
         format!("{v:.2}")
@@ -115,7 +113,10 @@ fn markdown(built: &[Summary], points: &[Point], times: &[f64]) -> String {
             ""
         }
     );
-    let _ = writeln!(o, "![time and gets per operation against rows](scale.svg)\n");
+    let _ = writeln!(
+        o,
+        "![time and gets per operation against rows](scale.svg)\n"
+    );
 
     let _ = writeln!(o, "## The tables\n");
     let _ = writeln!(
