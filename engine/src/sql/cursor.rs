@@ -43,6 +43,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use super::ast;
+use super::join::Decided;
 use crate::catalog::Schema;
 use crate::operators::Access;
 
@@ -54,11 +55,19 @@ pub(crate) struct Chosen {
     pub sorted: bool,
 }
 
-/// A statement's plan: an access path per query block, and the tables it
-/// rests on with their definition versions when it was optimized.
+/// The work-area sizes a join was costed with (`HASH_AREA_SIZE`,
+/// `SORT_AREA_SIZE`, in bytes): a session with other sizes might choose
+/// other methods, so it has its join decisions of its own, as Oracle
+/// gives each optimizer environment a child cursor of its own.
+pub(crate) type Areas = (u64, u64);
+
+/// A statement's plan: an access path per single-table query block, the
+/// decisions of each join query block (`join::Decided`), and the tables
+/// they rest on with their definition versions when it was optimized.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Plan {
     access: HashMap<usize, Chosen>,
+    joins: HashMap<(usize, Areas), Arc<Decided>>,
     depends: Vec<(String, u64)>,
 }
 
@@ -159,16 +168,46 @@ impl Planner {
         c
     }
 
+    /// The decisions kept for join query block `qblock` costed with
+    /// `areas`, if any (`join::plan` follows them).
+    pub(crate) fn join(&self, qblock: usize, areas: Areas) -> Option<Arc<Decided>> {
+        let key = (qblock, areas);
+        if let Some(d) = self.base.as_ref().and_then(|p| p.joins.get(&key)) {
+            return Some(d.clone());
+        }
+        self.new.borrow().joins.get(&key).cloned()
+    }
+
+    /// Records the decisions `join::plan` made for query block `qblock`
+    /// costed with `areas`, and the versions of its tables as read before
+    /// it chose (`depends`; see [`Planner::access`]).
+    pub(crate) fn keep_join(
+        &self,
+        qblock: usize,
+        areas: Areas,
+        depends: Vec<(String, u64)>,
+        decided: Decided,
+    ) {
+        let mut new = self.new.borrow_mut();
+        new.joins.insert((qblock, areas), Arc::new(decided));
+        for (t, v) in depends {
+            if !new.depends.iter().any(|(d, _)| *d == t) {
+                new.depends.push((t, v));
+            }
+        }
+    }
+
     /// Stores what this execution chose in `cursor`, if it chose anything.
     pub(crate) fn finish(self, cursor: &Cursor) {
         let new = self.new.into_inner();
-        if new.access.is_empty() {
+        if new.access.is_empty() && new.joins.is_empty() {
             return;
         }
         let plan = match self.base {
             Some(base) => {
                 let mut p = (*base).clone();
                 p.access.extend(new.access);
+                p.joins.extend(new.joins);
                 p.depends.extend(new.depends);
                 p
             }
