@@ -380,3 +380,33 @@ fn a_soft_parse_finds_a_joins_plan_until_ddl_on_one_of_its_tables() {
     let st = run(&mut s, CHAIN, &[Value::Int(3)]);
     assert_eq!((parse_counters(&st), gets(&st)), ((1, 1, 1, 1), nl_3));
 }
+
+#[test]
+fn each_work_area_setting_keeps_a_join_plan_of_its_own() {
+    let (_db, mut s) = chain();
+    let set = |s: &mut Session, bytes: u64| {
+        for p in ["HASH_AREA_SIZE", "SORT_AREA_SIZE"] {
+            s.execute(&format!("ALTER SESSION SET {p} = {bytes}"))
+                .unwrap();
+        }
+    };
+    let at = |s: &mut Session, k: i64| {
+        let st = run(s, CHAIN, &[Value::Int(k)]);
+        (parse_counters(&st).1, gets(&st))
+    };
+    // The default areas: optimized for 2,000 rows, hash joins (55 gets).
+    set(&mut s, 1 << 20);
+    assert_eq!(at(&mut s, 2000), (1, 55));
+    // Areas of 64 bytes cost hash joins and sorts otherwise: the join is
+    // optimized again for them, with the binds it now sees (3 rows:
+    // nested loops, 18 gets), counting no hard parse, as Oracle opens a
+    // child cursor for another optimizer environment ...
+    set(&mut s, 64);
+    assert_eq!(at(&mut s, 3), (0, 18));
+    // ... which keeps that plan for 2,000 rows: a probe of b and of c per
+    // row of a, the gets of the hinted nested loops in the test above.
+    assert_eq!(at(&mut s, 2000), (0, 10033));
+    // Back to the default areas: the hash joins kept for them, for 3 rows.
+    set(&mut s, 1 << 20);
+    assert_eq!(at(&mut s, 3), (0, 55));
+}

@@ -53,6 +53,7 @@
 //! is held in memory whole; a spilled hash join's temporary blocks are
 //! counted but kept in memory (see `operators::join`).
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use super::ast::{BinOp, Expr, From, Hints, JoinKind, Select};
@@ -128,10 +129,30 @@ enum RelKind {
 /// execution, so planning it and reading it run its uncorrelated
 /// subqueries once — and the plan shown under its VIEW line. A compound
 /// query binds arm by arm when it runs, so it has no binding here.
+///
+/// The plan is made when first asked for: by EXPLAIN, or by an execution
+/// that optimizes the join (its estimates weigh this relation). An
+/// execution that follows a kept plan never asks, so the query block is
+/// planned once, by its own run (`select::prepare`), not twice.
 struct Derived {
     sel: Select,
     bound: Option<Bound>,
-    explain: super::explain::Explain,
+    explain: OnceCell<super::explain::Explain>,
+}
+
+impl Derived {
+    /// The plan shown under its VIEW line (made on the first call).
+    fn explain(&self, s: &mut Context, cx: &Cx<'_>) -> Result<&super::explain::Explain> {
+        if let Some(e) = self.explain.get() {
+            return Ok(e);
+        }
+        let dcx = cx.for_derived();
+        let q = match &self.bound {
+            Some(b) => run_bound(s, &dcx, &self.sel, b, true)?,
+            None => select(s, &dcx, &self.sel, true)?,
+        };
+        Ok(self.explain.get_or_init(|| q.explain))
+    }
 }
 
 /// The relations of a FROM clause and its join conditions.
@@ -248,27 +269,31 @@ impl Shape {
                 self.rels.push(r);
             }
             From::Derived { select: sub, alias } => {
-                // Bound and planned now, for its column names and plan
-                // lines; read with the same binding when the join runs.
+                // Bound now, for its column names; read with the same
+                // binding when the join runs. A compound query is planned
+                // now too: its arms bind only then.
                 let dcx = cx.for_derived();
                 let sel = super::view::expand(s, sub)?.unwrap_or_else(|| (**sub).clone());
-                let (bound, q) = if sel.compound.is_empty() {
+                let explain = OnceCell::new();
+                let (bound, columns) = if sel.compound.is_empty() {
                     let b = bind_select(s, &dcx, &sel)?;
-                    let q = run_bound(s, &dcx, &sel, &b, true)?;
-                    (Some(b), q)
+                    let columns = b.items.iter().map(|i| i.name.clone()).collect();
+                    (Some(b), columns)
                 } else {
-                    (None, select(s, &dcx, &sel, true)?)
+                    let q = select(s, &dcx, &sel, true)?;
+                    let _ = explain.set(q.explain);
+                    (None, q.columns)
                 };
-                let types = vec![ColType::Text; q.columns.len()];
+                let types = vec![ColType::Text; columns.len()];
                 let derived = Derived {
                     sel,
                     bound,
-                    explain: q.explain,
+                    explain,
                 };
                 self.rels.push(rel(
                     alias.clone().unwrap_or_default(),
                     RelKind::Derived(Box::new(derived)),
-                    q.columns,
+                    columns,
                     types,
                 ));
             }
@@ -574,14 +599,7 @@ impl Decided {
 /// them; `None` if they do not fit (a hash or merge step without its
 /// equality keys). Nothing is costed: the estimates are those `d` was
 /// chosen by, and the plan has no lines (EXPLAIN optimizes afresh).
-fn follow(
-    s: &mut Context,
-    cx: &Cx<'_>,
-    shape: &Shape,
-    split: &Split,
-    d: &Decided,
-    needed: &[usize],
-) -> Result<Option<JoinPlan>> {
+fn follow(shape: &Shape, split: &Split, d: &Decided) -> Option<JoinPlan> {
     let Split {
         constant,
         local,
@@ -591,7 +609,7 @@ fn follow(
     let mut leaves = Vec::with_capacity(shape.rels.len());
     for (i, (r, conjs)) in shape.rels.iter().zip(local.iter()).enumerate() {
         let (access, rows, cost) = d.leaves[i].clone();
-        let mut one = match &r.kind {
+        let one = match &r.kind {
             RelKind::Table { .. } => {
                 let terms: Vec<E> = conjs.iter().map(|e| e.remap(&|c| c - r.offset)).collect();
                 Leaf {
@@ -605,10 +623,10 @@ fn follow(
                     by_rules: false,
                 }
             }
-            // Read in memory: nothing to choose.
-            _ => leaf(s, cx, shape, i, conjs, needed, &[])?.0,
+            // Read in memory: nothing to choose (and a derived table's
+            // plan not asked for).
+            _ => in_memory(Vec::new(), rows, cost, conjs, shape).0,
         };
-        (one.rows, one.cost) = (rows, cost);
         leaves.push(one);
     }
     let mut steps = Vec::with_capacity(d.steps.len());
@@ -622,7 +640,7 @@ fn follow(
             .collect();
         let mut st = Terms::of(shape, r, joined, &here).step(shape, r, sd.method);
         if matches!(sd.method, Method::Hash | Method::Merge) && st.keys.is_empty() {
-            return Ok(None);
+            return None;
         }
         st.probe_access = sd.probe_access.clone();
         st.build_outer = sd.build_outer;
@@ -631,7 +649,7 @@ fn follow(
         joined |= 1 << r;
         steps.push(st);
     }
-    Ok(Some(JoinPlan {
+    Some(JoinPlan {
         first: d.first,
         steps,
         leaves,
@@ -639,7 +657,7 @@ fn follow(
         rows: d.rows,
         cost: d.cost,
         notes: Vec::new(),
-    }))
+    })
 }
 
 /// What the optimizer knows of a relation for costing joins.
@@ -688,7 +706,7 @@ pub(crate) fn plan(
         return optimize(s, cx, shape, split, needed, true);
     }
     if let Some(d) = cx.planner.join(qblock, areas).filter(|d| d.fits(shape)) {
-        if let Some(jp) = follow(s, cx, shape, &split, &d, needed)? {
+        if let Some(jp) = follow(shape, &split, &d) {
             return Ok(jp);
         }
     }
@@ -971,7 +989,7 @@ fn leaf(
         }
         // A relation read in memory: its plan lines, its rows and cost.
         RelKind::Derived(d) => {
-            let explain = &d.explain;
+            let explain = d.explain(s, cx)?;
             let top = explain.lines.first();
             let (rows, cost) = top.map_or((1, 1), |l| (l.rows, l.cost));
             let mut lines = vec![line("VIEW", Some(&r.qual), rows, cost)];
