@@ -43,6 +43,13 @@
 //! so far when they are estimated fewer than the relation's, else on the
 //! relation.
 //!
+//! The order, the methods, the build sides and each relation's access
+//! path are chosen at a statement's first execution and kept in its
+//! cursor (`cursor`, `Decided`): later executions follow them with their
+//! own binds and cost nothing (`follow`), until DDL or ANALYZE on one of
+//! the joined tables invalidates the plan. EXPLAIN always optimizes
+//! afresh.
+//!
 //! A whole query reads as of one snapshot, taken when its tree is built,
 //! so every nested-loops probe sees the same data (statement-level read
 //! consistency), whatever commits meanwhile.
