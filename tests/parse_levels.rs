@@ -268,3 +268,145 @@ fn a_kept_plan_still_sorts_when_other_binds_break_the_index_order() {
         )
     );
 }
+
+/// `a`, `b`, `c` of 2,000 rows each, a chain `a.id = b.a_id`,
+/// `b.id = c.b_id`, each join column indexed, all three analyzed: a join
+/// from a few rows of `a` is best run by nested loops through the indexes,
+/// one from all of them by hash joins over full scans.
+fn chain() -> (Database, Session) {
+    let db = database();
+    let mut s = db.session();
+    let pad = "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'";
+    for sql in [
+        "CREATE TABLE a (id INTEGER, k INTEGER, pad TEXT)".to_string(),
+        "CREATE TABLE b (id INTEGER, a_id INTEGER, pad TEXT)".to_string(),
+        "CREATE TABLE c (id INTEGER, b_id INTEGER, pad TEXT)".to_string(),
+        format!("INSERT INTO a SELECT value, value, {pad} FROM generate_series(1, 2000)"),
+        format!("INSERT INTO b SELECT value, value, {pad} FROM generate_series(1, 2000)"),
+        format!("INSERT INTO c SELECT value, value, {pad} FROM generate_series(1, 2000)"),
+        "CREATE INDEX a_k ON a (k)".to_string(),
+        "CREATE INDEX b_a ON b (a_id)".to_string(),
+        "CREATE INDEX c_b ON c (b_id)".to_string(),
+        "COMMIT".to_string(),
+        "ANALYZE TABLE a".to_string(),
+        "ANALYZE TABLE b".to_string(),
+        "ANALYZE TABLE c".to_string(),
+    ] {
+        s.execute(&sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    (db, s)
+}
+
+const CHAIN: &str =
+    "SELECT COUNT(*) FROM a JOIN b ON b.a_id = a.id JOIN c ON c.b_id = b.id WHERE a.k <= ?";
+
+/// The gets of `CHAIN` with literal `k`: a text of its own, optimized for
+/// that value.
+fn chain_fresh(s: &mut Session, k: i64) -> u64 {
+    gets(&run(s, &CHAIN.replace('?', &k.to_string()), &[]))
+}
+
+#[test]
+fn a_prepared_join_keeps_its_order_methods_and_access_paths_whatever_the_binds() {
+    let (_db, mut s) = chain();
+    // Each optimized for its own literal: 3 rows of a lead nested loops
+    // through a_k, b_a and c_b (3 index probes a table, 18 gets); all
+    // 2,000 are hash-joined over full scans (55 gets).
+    let nl_3 = chain_fresh(&mut s, 3);
+    let hash_2000 = chain_fresh(&mut s, 2000);
+    assert_eq!((nl_3, hash_2000), (18, 55));
+    // The nested-loops plan forced on all 2,000 rows: an index probe of b
+    // and of c per row of a.
+    let nl_2000 = gets(&run(
+        &mut s,
+        "SELECT /*+ LEADING(a b c) USE_NL(b) USE_NL(c) INDEX(a a_k) */ COUNT(*) \
+         FROM a JOIN b ON b.a_id = a.id JOIN c ON c.b_id = b.id WHERE a.k <= 2000",
+        &[],
+    ));
+    assert!(
+        nl_2000 > 100 * hash_2000,
+        "kept {nl_2000} vs fresh {hash_2000}"
+    );
+
+    let p = s.prepare(CHAIN).unwrap();
+    let count = |s: &mut Session, k: i64| {
+        let r = s.execute_prepared(&p, &[Value::Int(k)]).unwrap();
+        (
+            r.rows[0][0].clone(),
+            parse_counters(&r.stats),
+            gets(&r.stats),
+        )
+    };
+    // The first execution peeks at 3 and chooses the nested loops ...
+    assert_eq!(count(&mut s, 3), (Value::Int(3), (0, 0, 0, 1), nl_3));
+    // ... which the next one runs for 2,000 rows: no optimizing, and the
+    // gets of the nested loops, not of the hash joins a fresh plan takes.
+    assert_eq!(
+        count(&mut s, 2000),
+        (Value::Int(2000), (0, 0, 0, 1), nl_2000)
+    );
+    // New statistics on the last table joined invalidate the whole plan:
+    // the next execution is a hard parse (a reload) and optimizes for the
+    // 2,000 rows it now sees ...
+    s.execute("ANALYZE TABLE c").unwrap();
+    assert_eq!(
+        count(&mut s, 2000),
+        (Value::Int(2000), (0, 1, 0, 1), hash_2000)
+    );
+    // ... and that plan is kept in turn: full scans for 3 rows.
+    assert_eq!(count(&mut s, 3), (Value::Int(3), (0, 0, 0, 1), hash_2000));
+}
+
+#[test]
+fn a_soft_parse_finds_a_joins_plan_until_ddl_on_one_of_its_tables() {
+    let (_db, mut s) = chain();
+    let nl_3 = chain_fresh(&mut s, 3);
+    let first = run(&mut s, CHAIN, &[Value::Int(2000)]);
+    assert_eq!(parse_counters(&first), (1, 1, 0, 1));
+    let hash = gets(&first);
+    // A soft parse: the hash joins over full scans, for 3 rows too.
+    let st = run(&mut s, CHAIN, &[Value::Int(3)]);
+    assert_eq!((parse_counters(&st), gets(&st)), ((1, 0, 0, 1), hash));
+    assert!(nl_3 < hash, "fresh {nl_3} vs kept {hash}");
+    // DDL on a table the join does not read leaves the plan alone.
+    s.execute("CREATE INDEX u_x ON u (x)").unwrap();
+    let st = run(&mut s, CHAIN, &[Value::Int(3)]);
+    assert_eq!((parse_counters(&st), gets(&st)), ((1, 0, 0, 1), hash));
+    // An index on b, the middle table, invalidates it: a hard parse (of
+    // a text the session cursor cache holds by its fourth parse call), and
+    // the plan a fresh text gets for 3.
+    s.execute("CREATE INDEX b_id ON b (id)").unwrap();
+    let nl_3 = chain_fresh(&mut s, 3);
+    let st = run(&mut s, CHAIN, &[Value::Int(3)]);
+    assert_eq!((parse_counters(&st), gets(&st)), ((1, 1, 1, 1), nl_3));
+}
+
+#[test]
+fn each_work_area_setting_keeps_a_join_plan_of_its_own() {
+    let (_db, mut s) = chain();
+    let set = |s: &mut Session, bytes: u64| {
+        for p in ["HASH_AREA_SIZE", "SORT_AREA_SIZE"] {
+            s.execute(&format!("ALTER SESSION SET {p} = {bytes}"))
+                .unwrap();
+        }
+    };
+    let at = |s: &mut Session, k: i64| {
+        let st = run(s, CHAIN, &[Value::Int(k)]);
+        (parse_counters(&st).1, gets(&st))
+    };
+    // The default areas: optimized for 2,000 rows, hash joins (55 gets).
+    set(&mut s, 1 << 20);
+    assert_eq!(at(&mut s, 2000), (1, 55));
+    // Areas of 64 bytes cost hash joins and sorts otherwise: the join is
+    // optimized again for them, with the binds it now sees (3 rows:
+    // nested loops, 18 gets), counting no hard parse, as Oracle opens a
+    // child cursor for another optimizer environment ...
+    set(&mut s, 64);
+    assert_eq!(at(&mut s, 3), (0, 18));
+    // ... which keeps that plan for 2,000 rows: a probe of b and of c per
+    // row of a, the gets of the hinted nested loops in the test above.
+    assert_eq!(at(&mut s, 2000), (0, 10033));
+    // Back to the default areas: the hash joins kept for them, for 3 rows.
+    set(&mut s, 1 << 20);
+    assert_eq!(at(&mut s, 3), (0, 55));
+}

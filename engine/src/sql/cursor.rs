@@ -3,9 +3,10 @@
 //!
 //! A [`Cursor`] is one statement text's entry in the database-wide
 //! statement cache (Oracle's shared cursor in the library cache): the parse
-//! tree, and once an execution has optimized it, its [`Plan`] — the access
-//! path chosen for each query block, and the version of every table the
-//! choice rests on.
+//! tree, and once an execution has optimized it, its [`Plan`] — what was
+//! chosen for each query block (a single table's access path; a join's
+//! order, methods, hash build sides and every relation's access path), and
+//! the version of every table the choice rests on.
 //!
 //! ```text
 //!  parse call ──▶ session cursor cache ──hit──▶ cursor      (total, cache hit)
@@ -16,7 +17,7 @@
 //!                      ▼
 //!                 parse (+ optimize at the next execution)           (total + hard)
 //!
-//!  execute ──plan valid──▶ run with the cached access paths          (no parse)
+//!  execute ──plan valid──▶ run with the cached choices               (no parse)
 //!          ──plan invalid──▶ optimize again (a reload)               (hard)
 //! ```
 //!
@@ -29,13 +30,26 @@
 //!
 //! The plan is chosen at the first execution, with its bind values (Oracle's
 //! bind peeking), and kept for every later execution whatever their values,
-//! until it is invalidated. Only the access path is cached: binding names
+//! until it is invalidated. What is cached is what the optimizer chose —
+//! the costing is not run again — not the bound statement: binding names
 //! to columns is redone at each execution (it is cheap here and keeps one
-//! code path), and EXPLAIN always optimizes afresh. Whether the access
-//! path delivers the ORDER BY is checked again with each execution's binds
+//! code path), so a kept join plan places this execution's conjuncts,
+//! with their bind values, where its steps put them (`join::plan`). EXPLAIN
+//! always optimizes afresh, and a run shows no plan, so no plan line is
+//! ever made from the cache. Whether the access path delivers the ORDER
+//! BY is checked again with each execution's binds
 //! (`optimizer::delivers_order`): an IN-list of equal binds is one probe of
 //! an index, of different binds several, and only one probe keeps the
 //! order, so a kept plan sorts when its binds ask for it.
+//!
+//! A join's choice also rests on the session's work areas
+//! (`HASH_AREA_SIZE`, `SORT_AREA_SIZE`: a hash build or a sort that does
+//! not fit is costed with its spill), so it is kept per pair of sizes: an
+//! execution under other sizes optimizes the block for them and keeps that
+//! choice beside the first, as Oracle builds a child cursor for another
+//! optimizer environment (counted here as no hard parse). A kept join
+//! choice that no longer fits its FROM clause (a view redefined, whose
+//! query blocks are numbered anew) is optimized again.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -43,6 +57,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use super::ast;
+use super::join::Decided;
 use crate::catalog::Schema;
 use crate::operators::Access;
 
@@ -54,11 +69,19 @@ pub(crate) struct Chosen {
     pub sorted: bool,
 }
 
-/// A statement's plan: an access path per query block, and the tables it
-/// rests on with their definition versions when it was optimized.
+/// The work-area sizes a join was costed with (`HASH_AREA_SIZE`,
+/// `SORT_AREA_SIZE`, in bytes): a session with other sizes might choose
+/// other methods, so it has its join decisions of its own, as Oracle
+/// gives each optimizer environment a child cursor of its own.
+pub(crate) type Areas = (u64, u64);
+
+/// A statement's plan: an access path per single-table query block, the
+/// decisions of each join query block (`join::Decided`), and the tables
+/// they rest on with their definition versions when it was optimized.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Plan {
     access: HashMap<usize, Chosen>,
+    joins: HashMap<(usize, Areas), Arc<Decided>>,
     depends: Vec<(String, u64)>,
 }
 
@@ -159,16 +182,46 @@ impl Planner {
         c
     }
 
+    /// The decisions kept for join query block `qblock` costed with
+    /// `areas`, if any (`join::plan` follows them).
+    pub(crate) fn join(&self, qblock: usize, areas: Areas) -> Option<Arc<Decided>> {
+        let key = (qblock, areas);
+        if let Some(d) = self.base.as_ref().and_then(|p| p.joins.get(&key)) {
+            return Some(d.clone());
+        }
+        self.new.borrow().joins.get(&key).cloned()
+    }
+
+    /// Records the decisions `join::plan` made for query block `qblock`
+    /// costed with `areas`, and the versions of its tables as read before
+    /// it chose (`depends`; see [`Planner::access`]).
+    pub(crate) fn keep_join(
+        &self,
+        qblock: usize,
+        areas: Areas,
+        depends: Vec<(String, u64)>,
+        decided: Decided,
+    ) {
+        let mut new = self.new.borrow_mut();
+        new.joins.insert((qblock, areas), Arc::new(decided));
+        for (t, v) in depends {
+            if !new.depends.iter().any(|(d, _)| *d == t) {
+                new.depends.push((t, v));
+            }
+        }
+    }
+
     /// Stores what this execution chose in `cursor`, if it chose anything.
     pub(crate) fn finish(self, cursor: &Cursor) {
         let new = self.new.into_inner();
-        if new.access.is_empty() {
+        if new.access.is_empty() && new.joins.is_empty() {
             return;
         }
         let plan = match self.base {
             Some(base) => {
                 let mut p = (*base).clone();
                 p.access.extend(new.access);
+                p.joins.extend(new.joins);
                 p.depends.extend(new.depends);
                 p
             }

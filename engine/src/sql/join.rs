@@ -43,6 +43,13 @@
 //! so far when they are estimated fewer than the relation's, else on the
 //! relation.
 //!
+//! The order, the methods, the build sides and each relation's access
+//! path are chosen at a statement's first execution and kept in its
+//! cursor (`cursor`, `Decided`): later executions follow them with their
+//! own binds and cost nothing (`follow`), until DDL or ANALYZE on one of
+//! the joined tables invalidates the plan. EXPLAIN always optimizes
+//! afresh.
+//!
 //! A whole query reads as of one snapshot, taken when its tree is built,
 //! so every nested-loops probe sees the same data (statement-level read
 //! consistency), whatever commits meanwhile.
@@ -53,6 +60,7 @@
 //! is held in memory whole; a spilled hash join's temporary blocks are
 //! counted but kept in memory (see `operators::join`).
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use super::ast::{BinOp, Expr, From, Hints, JoinKind, Select};
@@ -128,10 +136,30 @@ enum RelKind {
 /// execution, so planning it and reading it run its uncorrelated
 /// subqueries once — and the plan shown under its VIEW line. A compound
 /// query binds arm by arm when it runs, so it has no binding here.
+///
+/// The plan is made when first asked for: by EXPLAIN, or by an execution
+/// that optimizes the join (its estimates weigh this relation). An
+/// execution that follows a kept plan never asks, so the query block is
+/// planned once, by its own run (`select::prepare`), not twice.
 struct Derived {
     sel: Select,
     bound: Option<Bound>,
-    explain: super::explain::Explain,
+    explain: OnceCell<super::explain::Explain>,
+}
+
+impl Derived {
+    /// The plan shown under its VIEW line (made on the first call).
+    fn explain(&self, s: &mut Context, cx: &Cx<'_>) -> Result<&super::explain::Explain> {
+        if let Some(e) = self.explain.get() {
+            return Ok(e);
+        }
+        let dcx = cx.for_derived();
+        let q = match &self.bound {
+            Some(b) => run_bound(s, &dcx, &self.sel, b, true)?,
+            None => select(s, &dcx, &self.sel, true)?,
+        };
+        Ok(self.explain.get_or_init(|| q.explain))
+    }
 }
 
 /// The relations of a FROM clause and its join conditions.
@@ -248,27 +276,31 @@ impl Shape {
                 self.rels.push(r);
             }
             From::Derived { select: sub, alias } => {
-                // Bound and planned now, for its column names and plan
-                // lines; read with the same binding when the join runs.
+                // Bound now, for its column names; read with the same
+                // binding when the join runs. A compound query is planned
+                // now too: its arms bind only then.
                 let dcx = cx.for_derived();
                 let sel = super::view::expand(s, sub)?.unwrap_or_else(|| (**sub).clone());
-                let (bound, q) = if sel.compound.is_empty() {
+                let explain = OnceCell::new();
+                let (bound, columns) = if sel.compound.is_empty() {
                     let b = bind_select(s, &dcx, &sel)?;
-                    let q = run_bound(s, &dcx, &sel, &b, true)?;
-                    (Some(b), q)
+                    let columns = b.items.iter().map(|i| i.name.clone()).collect();
+                    (Some(b), columns)
                 } else {
-                    (None, select(s, &dcx, &sel, true)?)
+                    let q = select(s, &dcx, &sel, true)?;
+                    let _ = explain.set(q.explain);
+                    (None, q.columns)
                 };
-                let types = vec![ColType::Text; q.columns.len()];
+                let types = vec![ColType::Text; columns.len()];
                 let derived = Derived {
                     sel,
                     bound,
-                    explain: q.explain,
+                    explain,
                 };
                 self.rels.push(rel(
                     alias.clone().unwrap_or_default(),
                     RelKind::Derived(Box::new(derived)),
-                    q.columns,
+                    columns,
                     types,
                 ));
             }
@@ -474,6 +506,167 @@ pub(crate) struct JoinPlan {
     pub(crate) notes: Vec<String>,
 }
 
+/// What `plan` decided for one join query block: the join order, each
+/// step's method, nested-loops probe access and hash build side, each
+/// relation's own access path, and the estimates they were chosen by.
+/// The statement's plan keeps it (`cursor::Planner::join`), so that later
+/// executions follow it without costing anything (`follow`), whatever
+/// their binds, until DDL or ANALYZE on one of its tables invalidates it.
+#[derive(Debug)]
+pub(crate) struct Decided {
+    /// The relations it was decided for, by kind: a table's name, a
+    /// derived table's query block (a view's number changes with its
+    /// definition), or neither. A shape that no longer fits (a view
+    /// redefined) is optimized again.
+    rels: Vec<RelId>,
+    first: usize,
+    /// By relation: its access path read on its own (tables), rows, cost.
+    leaves: Vec<(Option<Access>, u64, u64)>,
+    steps: Vec<StepDecided>,
+    rows: u64,
+    cost: u64,
+}
+
+/// What a kept plan knows of one relation (`Decided::rels`).
+#[derive(Debug, PartialEq, Eq)]
+enum RelId {
+    Table(String),
+    Derived(usize),
+    Other,
+}
+
+impl RelId {
+    fn of(r: &Rel) -> RelId {
+        match &r.kind {
+            RelKind::Table { name, .. } => RelId::Table(name.clone()),
+            RelKind::Derived(d) => RelId::Derived(d.sel.qblock),
+            _ => RelId::Other,
+        }
+    }
+}
+
+/// One join step as decided (`Step`, without its conjuncts, which are
+/// bound again with each execution's binds).
+#[derive(Debug)]
+struct StepDecided {
+    rel: usize,
+    method: Method,
+    probe_access: Option<Access>,
+    build_outer: bool,
+    outer_sorted: bool,
+    rows: u64,
+    cost: u64,
+}
+
+impl Decided {
+    fn of(jp: &JoinPlan, shape: &Shape) -> Decided {
+        Decided {
+            rels: shape.rels.iter().map(RelId::of).collect(),
+            first: jp.first,
+            leaves: jp
+                .leaves
+                .iter()
+                .map(|l| (l.access.clone(), l.rows, l.cost))
+                .collect(),
+            steps: jp
+                .steps
+                .iter()
+                .map(|st| StepDecided {
+                    rel: st.rel,
+                    method: st.method,
+                    probe_access: st.probe_access.clone(),
+                    build_outer: st.build_outer,
+                    outer_sorted: st.outer_sorted,
+                    rows: st.rows,
+                    cost: st.cost,
+                })
+                .collect(),
+            rows: jp.rows,
+            cost: jp.cost,
+        }
+    }
+
+    /// Whether the decisions were made for the relations of `shape`.
+    fn fits(&self, shape: &Shape) -> bool {
+        self.rels.len() == shape.rels.len()
+            && self
+                .rels
+                .iter()
+                .zip(&shape.rels)
+                .all(|(id, r)| match (&r.kind, id) {
+                    (RelKind::Table { name, .. }, RelId::Table(n)) => n == name,
+                    (RelKind::Table { .. }, _) => false,
+                    _ => *id == RelId::of(r),
+                })
+    }
+}
+
+/// The plan of the join of `shape` as `d` decided it, the conjuncts of
+/// `split` (bound with this execution's binds) placed where its steps put
+/// them; `None` if they do not fit (a hash or merge step without its
+/// equality keys). Nothing is costed: the estimates are those `d` was
+/// chosen by, and the plan has no lines (EXPLAIN optimizes afresh).
+fn follow(shape: &Shape, split: &Split, d: &Decided) -> Option<JoinPlan> {
+    let Split {
+        constant,
+        local,
+        joining,
+        ..
+    } = split;
+    let mut leaves = Vec::with_capacity(shape.rels.len());
+    for (i, (r, conjs)) in shape.rels.iter().zip(local.iter()).enumerate() {
+        let (access, rows, cost) = d.leaves[i].clone();
+        let one = match &r.kind {
+            RelKind::Table { .. } => {
+                let terms: Vec<E> = conjs.iter().map(|e| e.remap(&|c| c - r.offset)).collect();
+                Leaf {
+                    access,
+                    pred: and_pred(&terms, &r.names, &r.types),
+                    local: conjs.clone(),
+                    lines: Vec::new(),
+                    row: None,
+                    rows,
+                    cost,
+                    by_rules: false,
+                }
+            }
+            // Read in memory: nothing to choose (and a derived table's
+            // plan not asked for).
+            _ => in_memory(Vec::new(), rows, cost, conjs, shape).0,
+        };
+        leaves.push(one);
+    }
+    let mut steps = Vec::with_capacity(d.steps.len());
+    let mut joined: u64 = 1 << d.first;
+    for sd in &d.steps {
+        let r = sd.rel;
+        let here: Vec<Conj> = joining
+            .iter()
+            .filter(|c| c.rels & (1 << r) != 0 && c.rels & !(joined | 1 << r) == 0)
+            .cloned()
+            .collect();
+        let mut st = Terms::of(shape, r, joined, &here).step(shape, r, sd.method);
+        if matches!(sd.method, Method::Hash | Method::Merge) && st.keys.is_empty() {
+            return None;
+        }
+        st.probe_access = sd.probe_access.clone();
+        st.build_outer = sd.build_outer;
+        st.outer_sorted = sd.outer_sorted;
+        (st.rows, st.cost) = (sd.rows, sd.cost);
+        joined |= 1 << r;
+        steps.push(st);
+    }
+    Some(JoinPlan {
+        first: d.first,
+        steps,
+        leaves,
+        constant: constant.clone(),
+        rows: d.rows,
+        cost: d.cost,
+        notes: Vec::new(),
+    })
+}
+
 /// What the optimizer knows of a relation for costing joins.
 struct RelInfo {
     rows: u64,
@@ -483,15 +676,66 @@ struct RelInfo {
     ndv: HashMap<usize, u64>,
 }
 
-/// Plans the join of `shape` with the WHERE clause `filter`; `needed` are
-/// the joined-row columns the statement reads.
+/// The conjuncts of a join's WHERE clause and ON conditions, sorted by
+/// where they apply.
+struct Split {
+    /// Conjuncts of no relation: checked once before anything is read.
+    constant: Vec<E>,
+    /// Each relation's own conjuncts, pushed down to its access path.
+    local: Vec<Vec<E>>,
+    /// The conjuncts of several relations, applied by the join step that
+    /// adds the last of them.
+    joining: Vec<Conj>,
+    /// The optional sides of LEFT JOINs, as a bit set.
+    outer_mask: u64,
+}
+
+/// Plans the join of `shape` (query block `qblock`) with the WHERE clause
+/// `filter`; `needed` are the joined-row columns the statement reads.
+///
+/// With `fresh` (EXPLAIN) the optimizer chooses, and nothing is kept. A
+/// run follows the decisions the statement's plan keeps for the block
+/// (`cursor::Planner::join`): no order, method or access path is costed
+/// again; without them it chooses, and keeps what it chose.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn plan(
     s: &mut Context,
     cx: &Cx<'_>,
     shape: &Shape,
     filter: Option<&E>,
     needed: &[usize],
+    qblock: usize,
+    fresh: bool,
 ) -> Result<JoinPlan> {
+    let split = split(shape, filter);
+    let areas = (s.work_area(), s.sort_area());
+    if fresh {
+        return optimize(s, cx, shape, split, needed, true);
+    }
+    if let Some(d) = cx.planner.join(qblock, areas).filter(|d| d.fits(shape)) {
+        if let Some(jp) = follow(shape, &split, &d) {
+            return Ok(jp);
+        }
+    }
+    // The versions as read before choosing: DDL racing the choice leaves
+    // them old, so the plan is simply invalid next time.
+    let depends: Vec<(String, u64)> = shape
+        .rels
+        .iter()
+        .filter_map(|r| match &r.kind {
+            RelKind::Table { name, .. } => Some((name.clone(), s.schema().version(name))),
+            _ => None,
+        })
+        .collect();
+    let jp = optimize(s, cx, shape, split, needed, false)?;
+    cx.planner
+        .keep_join(qblock, areas, depends, Decided::of(&jp, shape));
+    Ok(jp)
+}
+
+/// Sorts the conjuncts of `filter` and of the ON conditions by the
+/// relations they read.
+fn split(shape: &Shape, filter: Option<&E>) -> Split {
     let n = shape.rels.len();
     // Every conjunct, with the relations it reads.
     let mut conjs: Vec<Conj> = Vec::new();
@@ -548,6 +792,33 @@ pub(crate) fn plan(
         }
     }
 
+    Split {
+        constant,
+        local,
+        joining,
+        outer_mask,
+    }
+}
+
+/// Chooses the join order, each step's method and build side, and each
+/// relation's access path by cost (`lines`: with the plan lines EXPLAIN
+/// shows).
+fn optimize(
+    s: &mut Context,
+    cx: &Cx<'_>,
+    shape: &Shape,
+    split: Split,
+    needed: &[usize],
+    lines: bool,
+) -> Result<JoinPlan> {
+    let n = shape.rels.len();
+    let Split {
+        constant,
+        local,
+        joining,
+        outer_mask,
+    } = split;
+
     // Each relation on its own.
     let mut leaves = Vec::with_capacity(n);
     let mut info = Vec::with_capacity(n);
@@ -599,7 +870,7 @@ pub(crate) fn plan(
             .cloned()
             .collect();
         let st = step(
-            s, cx, shape, r, joined, rows, cost, &here, &info, &local[r], needed, true,
+            s, cx, shape, r, joined, rows, cost, &here, &info, &local[r], needed, lines,
         )?;
         if let Some(n) = &st.note {
             notes.push(n.clone());
@@ -725,7 +996,7 @@ fn leaf(
         }
         // A relation read in memory: its plan lines, its rows and cost.
         RelKind::Derived(d) => {
-            let explain = &d.explain;
+            let explain = d.explain(s, cx)?;
             let top = explain.lines.first();
             let (rows, cost) = top.map_or((1, 1), |l| (l.rows, l.cost));
             let mut lines = vec![line("VIEW", Some(&r.qual), rows, cost)];
@@ -924,12 +1195,8 @@ fn step(
 ) -> Result<Step> {
     let rel = &shape.rels[r];
     let outer_join = rel.outer;
-    // WHERE conjuncts on an optional side apply after NULL extension.
-    let (matching, post): (Vec<Conj>, Vec<Conj>) = conjs
-        .iter()
-        .cloned()
-        .partition(|c| !outer_join || c.on_of == Some(r));
-    let (keys, rest) = keys_of(shape, &matching, r, before);
+    let terms = Terms::of(shape, r, before, conjs);
+    let (matching, keys) = (&terms.matching, &terms.keys);
     let sel: f64 = matching
         .iter()
         .map(|c| join_selectivity(&c.e, shape, info))
@@ -946,13 +1213,12 @@ fn step(
     // Nested loops: the join conjuncts become the inner access's
     // predicate, their outer columns placeholders.
     let is_table = matches!(rel.kind, RelKind::Table { .. });
-    let (nl_cost, probe_leaf, probe) = if is_table {
+    let (nl_cost, probe_leaf) = if is_table {
         let types = shape.columns().1;
-        let probe: Vec<E> = matching.iter().map(|c| c.e.clone()).collect();
-        let placeheld: Vec<E> = probe
+        let placeheld: Vec<E> = matching
             .iter()
-            .map(|e| {
-                e.map_cols(&|c| {
+            .map(|c| {
+                c.e.map_cols(&|c| {
                     if c >= rel.offset && c < rel.offset + rel.names.len() {
                         E::Col(c)
                     } else {
@@ -965,13 +1231,11 @@ fn step(
         (
             cost.saturating_add(rows.saturating_mul(pi.cost.max(1))),
             Some(pl),
-            probe,
         )
     } else {
         (
             cost.saturating_add(rows.saturating_mul(info[r].cost.max(1))),
             None,
-            Vec::new(),
         )
     };
     let inner_cost = info[r].cost;
@@ -1047,52 +1311,92 @@ fn step(
         None => cheapest(&candidates),
     };
     let (method, step_cost) = chosen;
-    let (probe_access, probe_lines, probe_row, check) = match (method, probe_leaf) {
-        (Method::NestedLoops, Some(pl)) => {
-            let lines = if with_lines {
-                rename_placeholders(pl.lines, shape, &probe, rel)
+    let mut st = terms.step(shape, r, method);
+    if let (Method::NestedLoops, Some(pl)) = (method, probe_leaf) {
+        st.probe_lines = if with_lines {
+            rename_placeholders(pl.lines, shape, &st.probe, rel)
+        } else {
+            Vec::new()
+        };
+        st.probe_access = pl.access;
+        st.probe_row = pl.row;
+    }
+    // Oracle builds on the smaller input: here the rows so far when they
+    // are estimated fewer than the relation's, unless a
+    // [NO_]SWAP_JOIN_INPUTS hint says which.
+    st.build_outer = method == Method::Hash
+        && !hinted(&hints.swap_join_inputs)
+        && (hinted(&hints.no_swap_join_inputs) || rows < info[r].rows);
+    st.rows = out_rows;
+    st.cost = step_cost;
+    st.note = note;
+    Ok(st)
+}
+
+/// The conjuncts of a step that joins relation `r` to the relations
+/// `before`, sorted by the part they play.
+struct Terms {
+    /// The match condition (for a LEFT JOIN: its ON conjuncts).
+    matching: Vec<Conj>,
+    /// WHERE conjuncts on a LEFT JOIN's optional side: they apply after
+    /// NULL extension.
+    post: Vec<E>,
+    /// The equality keys among `matching`, and the rest of it.
+    keys: Vec<Key>,
+    rest: Vec<E>,
+}
+
+impl Terms {
+    fn of(shape: &Shape, r: usize, before: u64, conjs: &[Conj]) -> Terms {
+        let outer_join = shape.rels[r].outer;
+        let (matching, post): (Vec<Conj>, Vec<Conj>) = conjs
+            .iter()
+            .cloned()
+            .partition(|c| !outer_join || c.on_of == Some(r));
+        let (keys, rest) = keys_of(shape, &matching, r, before);
+        Terms {
+            matching,
+            post: post.into_iter().map(|c| c.e).collect(),
+            keys,
+            rest,
+        }
+    }
+
+    /// The step joining relation `r` by `method`: where each conjunct
+    /// goes. Its estimates, its nested-loops probe access and its hash
+    /// build side are the caller's to fill in.
+    fn step(self, shape: &Shape, r: usize, method: Method) -> Step {
+        let is_table = matches!(shape.rels[r].kind, RelKind::Table { .. });
+        let matching = || self.matching.iter().map(|c| c.e.clone()).collect();
+        let (check, probe) = match method {
+            // A table probed per outer row takes the whole match condition
+            // into its predicate; a relation read again per outer row has it
+            // checked on each pair.
+            Method::NestedLoops if is_table => (Vec::new(), matching()),
+            Method::NestedLoops => (matching(), Vec::new()),
+            _ => (self.rest, Vec::new()),
+        };
+        Step {
+            rel: r,
+            method,
+            keys: if matches!(method, Method::Hash | Method::Merge) {
+                self.keys
             } else {
                 Vec::new()
-            };
-            (pl.access, lines, pl.row, Vec::new())
+            },
+            check,
+            post: self.post,
+            probe,
+            probe_access: None,
+            probe_lines: Vec::new(),
+            probe_row: None,
+            build_outer: false,
+            outer_sorted: false,
+            rows: 0,
+            cost: 0,
+            note: None,
         }
-        (Method::NestedLoops, None) => (
-            None,
-            Vec::new(),
-            None,
-            matching.iter().map(|c| c.e.clone()).collect(),
-        ),
-        _ => (None, Vec::new(), None, rest.clone()),
-    };
-    Ok(Step {
-        rel: r,
-        method,
-        keys: if matches!(method, Method::Hash | Method::Merge) {
-            keys
-        } else {
-            Vec::new()
-        },
-        check,
-        post: post.into_iter().map(|c| c.e).collect(),
-        probe: if method == Method::NestedLoops && is_table {
-            probe
-        } else {
-            Vec::new()
-        },
-        probe_access,
-        probe_lines,
-        probe_row,
-        // Oracle builds on the smaller input: here the rows so far when
-        // they are estimated fewer than the relation's, unless a
-        // [NO_]SWAP_JOIN_INPUTS hint says which.
-        build_outer: method == Method::Hash
-            && !hinted(&hints.swap_join_inputs)
-            && (hinted(&hints.no_swap_join_inputs) || rows < info[r].rows),
-        outer_sorted: false,
-        rows: out_rows,
-        cost: step_cost,
-        note,
-    })
+    }
 }
 
 fn cheapest(c: &[(Method, u64)]) -> (Method, u64) {

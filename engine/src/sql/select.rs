@@ -474,11 +474,23 @@ fn source(
                 .join
                 .as_ref()
                 .ok_or_else(|| Error::Internal("a join without its relations".into()))?;
-            let jp = join::plan(s, cx, shape, b.filter.as_ref(), &b.needed)?;
-            let (lines, rows) = jp.explain(shape);
-            plan.lines = lines;
-            plan.plan_table = rows;
-            plan.notes = jp.notes.clone();
+            let jp = join::plan(
+                s,
+                cx,
+                shape,
+                b.filter.as_ref(),
+                &b.needed,
+                sel.qblock,
+                plan_only,
+            )?;
+            // A run's plan is not shown (EXPLAIN plans afresh), so only
+            // EXPLAIN lays out its lines.
+            if plan_only {
+                let (lines, rows) = jp.explain(shape);
+                plan.lines = lines;
+                plan.plan_table = rows;
+                plan.notes = jp.notes.clone();
+            }
             plan.rows = jp.rows;
             plan.cost = jp.cost;
             plan.tree = true;
