@@ -410,3 +410,36 @@ fn each_work_area_setting_keeps_a_join_plan_of_its_own() {
     set(&mut s, 1 << 20);
     assert_eq!(at(&mut s, 3), (0, 55));
 }
+
+/// A comparison with NULL is never TRUE, so no access path reads anything
+/// for it (Oracle's `NULL IS NOT NULL` filter): a kept index plan run with
+/// a NULL bind would otherwise match no key column and walk the whole
+/// index, and a literal `= NULL` would scan the table.
+#[test]
+fn a_comparison_with_null_reads_nothing_whatever_the_plan() {
+    let (_db, mut s) = analyzed();
+    let sql = "SELECT b FROM t WHERE a = ?";
+    let first = run(&mut s, sql, &[Value::Int(7)]);
+    assert_eq!(
+        first.get(Stat::IndexDescents),
+        1,
+        "an index probe: {first:?}"
+    );
+    let null = run(&mut s, sql, &[Value::Null]);
+    assert_eq!(parse_counters(&null), (1, 0, 0, 1), "the kept plan");
+    assert_eq!(null.get(Stat::IndexDescents), 0, "{null:?}");
+    assert_eq!(null.get(Stat::IndexEntriesExamined), 0, "{null:?}");
+    assert_eq!(gets(&null), 0, "{null:?}");
+    for sql in [
+        "SELECT b FROM t WHERE a = NULL",
+        "SELECT /*+ FULL(t) */ b FROM t WHERE b < NULL AND a > 0",
+        "SELECT COUNT(*) FROM t WHERE pad <> NULL",
+    ] {
+        let st = run(&mut s, sql, &[]);
+        assert_eq!(gets(&st), 0, "{sql}: {st:?}");
+        assert_eq!(st.get(Stat::TableScanBlocks), 0, "{sql}: {st:?}");
+    }
+    // An IS NULL test is not a comparison: it still reads.
+    let st = run(&mut s, "SELECT COUNT(*) FROM t WHERE pad IS NULL", &[]);
+    assert!(gets(&st) > 0, "{st:?}");
+}

@@ -62,8 +62,8 @@ pub use cost::{
     CostEstimate, IndexStats, DEFAULT_SELECTIVITY,
 };
 pub use plan::{
-    boolean_terms, index_only, plan_for_index, probe_order, probe_values, probe_values_by,
-    AccessPlan, ColumnBound, Endpoint,
+    boolean_terms, index_only, never_true, plan_for_index, probe_order, probe_values,
+    probe_values_by, AccessPlan, ColumnBound, Endpoint,
 };
 pub use pred::{
     compare, describe, eval, eval_partial, like_matches, like_prefix, render, try_eval, CmpOp,

@@ -166,6 +166,19 @@ pub fn boolean_terms(where_clause: &Pred) -> Vec<Pred> {
     out
 }
 
+/// Whether one of `terms` (a WHERE clause's boolean terms) is a comparison
+/// with NULL, which is never TRUE, so no row can qualify and an access
+/// path need read nothing. Oracle adds a `NULL IS NOT NULL` filter above
+/// such an access for the same reason. It matters most to a kept plan: a
+/// correlated subquery's or a prepared statement's index probe run with a
+/// NULL value would otherwise match no key column and walk the whole
+/// index.
+pub fn never_true(terms: &[Pred]) -> bool {
+    terms
+        .iter()
+        .any(|t| matches!(t, Pred::Cmp { value, .. } if value.is_null()))
+}
+
 /// Whether the index holds every column the query needs (index-only access,
 /// Db2 INDEXONLY = 'Y').
 pub fn index_only(index_cols: &[usize], needed_cols: &[usize]) -> bool {

@@ -156,9 +156,10 @@ pub(crate) fn run_limited(
         Access::IndexOnly { .. } => (None, true),
         Access::Full => (None, false),
     };
+    let never = crate::access::never_true(&terms);
     let Some(ix) = index else {
         let mut rows = Vec::new();
-        if limit != Some(0) {
+        if limit != Some(0) && !never {
             heap::scan_while(core, stats, snap, def.seg, |rowid, bytes| {
                 let row = decode_row(bytes)
                     .map_err(|r| Error::corrupt(core.file.name(), rowid.block.0 as u64, r))?;
@@ -210,7 +211,11 @@ pub(crate) fn run_limited(
     let limit = if batched || defer { None } else { limit };
     let mut rows = Vec::new();
     let mut fetcher = RowidFetcher::default();
-    let ranges = key_ranges(&plan, &keycols);
+    let ranges = if never {
+        Vec::new()
+    } else {
+        key_ranges(&plan, &keycols)
+    };
     let count = ranges.len();
     'probes: for (n, (start, stop)) in ranges.into_iter().enumerate() {
         let mut from = start;

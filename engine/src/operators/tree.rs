@@ -209,7 +209,12 @@ impl<X: Env + ?Sized> Operator<X> for FullScan {
     fn next(&mut self, x: &mut X) -> Result<Option<Row>> {
         let (core, stats) = (x.kernel(), x.stats());
         if self.blocks.is_none() {
-            let list = heap::segment_blocks(core, stats, self.def.seg, Some(self.snap))?;
+            // A term never TRUE (`c = NULL`): no block can hold a row.
+            let list = if crate::access::never_true(&self.terms) {
+                Vec::new()
+            } else {
+                heap::segment_blocks(core, stats, self.def.seg, Some(self.snap))?
+            };
             self.blocks = Some(list.into());
         }
         loop {

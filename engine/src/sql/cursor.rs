@@ -213,11 +213,20 @@ impl Planner {
 
     /// Stores what this execution chose in `cursor`, if it chose anything.
     pub(crate) fn finish(self, cursor: &Cursor) {
+        if let Some(plan) = self.chosen() {
+            cursor.store(plan);
+        }
+    }
+
+    /// The plan this execution ran: the kept one with what it chose
+    /// itself added, or `None` when it chose nothing (the kept plan, if
+    /// any, stands as it was).
+    fn chosen(self) -> Option<Plan> {
         let new = self.new.into_inner();
         if new.access.is_empty() && new.joins.is_empty() {
-            return;
+            return None;
         }
-        let plan = match self.base {
+        Some(match self.base {
             Some(base) => {
                 let mut p = (*base).clone();
                 p.access.extend(new.access);
@@ -226,7 +235,13 @@ impl Planner {
                 p
             }
             None => new,
-        };
-        cursor.store(plan);
+        })
+    }
+
+    /// For a plan kept outside the statement cache (a correlated
+    /// subquery's, for the one execution of its statement): the plan to
+    /// keep after this run, `None` when the kept one is still it.
+    pub(crate) fn into_plan(self) -> Option<Arc<Plan>> {
+        self.chosen().map(Arc::new)
     }
 }

@@ -35,7 +35,7 @@ use parking_lot::Mutex;
 
 use super::ast::{Expr, Hints, Select};
 use super::bind::bind_select;
-use super::cursor::Planner;
+use super::cursor::{Plan, Planner};
 use super::eval::E;
 use super::execute::Cx;
 use super::select::select;
@@ -98,6 +98,11 @@ pub(crate) struct Correlated {
     hints: Hints,
     binds: Vec<Value>,
     cache: Arc<Mutex<HashMap<Vec<u8>, Cached>>>,
+    /// The plan its first run chose, followed by the runs for the other
+    /// outer values of this execution (Oracle peeks at the first `:B1` the
+    /// same way): optimizing again per distinct outer row was a tenth of
+    /// the time of subquery-heavy scripts.
+    plan: Arc<Mutex<Option<Arc<Plan>>>>,
 }
 
 /// Binds subquery `sub` of kind `kind` met in a query whose columns are
@@ -187,6 +192,7 @@ pub(super) fn bind_subquery(
             hints: cx.hints.clone(),
             binds: cx.binds.to_vec(),
             cache: Arc::new(Mutex::new(HashMap::new())),
+            plan: Arc::new(Mutex::new(None)),
         }),
         args,
     ))
@@ -214,6 +220,7 @@ pub(super) fn row_items(first: E, width: usize) -> Vec<E> {
                 hints: q.hints.clone(),
                 binds: q.binds.clone(),
                 cache: q.cache.clone(),
+                plan: q.plan.clone(),
             }),
             args.clone(),
         ));
@@ -343,7 +350,7 @@ impl Correlated {
             row: Some(&row),
             used: RefCell::new(Vec::new()),
         });
-        let planner = Planner::new(None);
+        let planner = Planner::new(self.plan.lock().clone());
         let cx = Cx {
             shared: &shared,
             binds: &self.binds,
@@ -355,6 +362,9 @@ impl Correlated {
             rowid_of: None,
         };
         let q = select(&mut ctx, &cx, &self.select, false)?;
+        if let Some(plan) = planner.into_plan() {
+            *self.plan.lock() = Some(plan);
+        }
         check_width(self.kind, q.columns.len())?;
         Ok(match self.kind {
             Kind::Scalar => Cached::Value(scalar(q.rows)?),
