@@ -182,6 +182,14 @@ impl Context {
         self.stats.waiter_cell()
     }
 
+    /// Switches this session's statistics counting on (the default) or
+    /// off, for the calls made from now on: off, no counter moves for this
+    /// session's work, its own or the system's. For measuring what counting
+    /// costs (the `vs_sqlite` bench's uncounted lookups); see `stats`.
+    pub fn set_counting(&mut self, on: bool) {
+        self.stats.set_counting(on);
+    }
+
     /// The session's statistics so far.
     pub fn stats(&self) -> StatsSnapshot {
         self.stats.snapshot()
