@@ -363,15 +363,18 @@ fn reads(c: &mut Criterion) {
     });
     s.set_counting(false);
     let mut k = 0i64;
-    g.bench_function(BenchmarkId::new("point_lookup", "blocklab_uncounted"), |b| {
-        b.iter(|| {
-            k = (k + 7919) % n as i64;
-            let r = s
-                .execute_prepared(&lookup, &[Value::Int(k)])
-                .expect("lookup");
-            assert_eq!(r.rows.len(), 1);
-        })
-    });
+    g.bench_function(
+        BenchmarkId::new("point_lookup", "blocklab_uncounted"),
+        |b| {
+            b.iter(|| {
+                k = (k + 7919) % n as i64;
+                let r = s
+                    .execute_prepared(&lookup, &[Value::Int(k)])
+                    .expect("lookup");
+                assert_eq!(r.rows.len(), 1);
+            })
+        },
+    );
     s.set_counting(true);
     {
         let mut st = sc
@@ -726,7 +729,8 @@ fn write_table() -> std::io::Result<()> {
          | workload | counted | uncounted | counting costs | target | met |\n|---|---|---|---|---|---|\n",
     );
     for id in ["point_lookup", "kv_lookup"] {
-        if let (Some(on), Some(off)) = (mean_ns(id, "blocklab"), mean_ns(id, "blocklab_uncounted")) {
+        if let (Some(on), Some(off)) = (mean_ns(id, "blocklab"), mean_ns(id, "blocklab_uncounted"))
+        {
             let share = (on - off) / on * 100.0;
             out.push_str(&format!(
                 "| {id} | {} | {} | {share:.1} % | ≤ 3 % | {} |\n",

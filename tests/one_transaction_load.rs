@@ -62,7 +62,10 @@ fn load_in_one_transaction(n: usize) {
         ("SELECT COUNT(*) FROM t", n),
         ("SELECT /*+ INDEX(t t_a) */ COUNT(*) FROM t WHERE a >= 0", n),
         ("SELECT /*+ INDEX(t t_b) */ COUNT(*) FROM t WHERE b >= 0", n),
-        ("SELECT /*+ INDEX(t t_v) */ COUNT(*) FROM t WHERE v >= 'row'", n),
+        (
+            "SELECT /*+ INDEX(t t_v) */ COUNT(*) FROM t WHERE v >= 'row'",
+            n,
+        ),
     ] {
         let r = s.execute(sql).unwrap();
         assert_eq!(r.rows[0][0], Value::Int(want as i64), "{sql}");
@@ -70,7 +73,12 @@ fn load_in_one_transaction(n: usize) {
     drop(s);
     db.close().unwrap();
     let report = blocklab::verify::verify_dir(tmp.path()).unwrap();
-    assert!(report.is_clean(), "{:?} {:?}", report.corrupt, report.indexes);
+    assert!(
+        report.is_clean(),
+        "{:?} {:?}",
+        report.corrupt,
+        report.indexes
+    );
 }
 
 #[test]

@@ -117,10 +117,17 @@ impl Context {
                 return Ok(None);
             };
             let mut row = None;
-            RowidFetcher::default().fetch_all(&s.core, &s.stats, snap, &[rowid], false, |_, r| {
-                row = Some(r);
-                Ok(())
-            })?;
+            RowidFetcher::default().fetch_all(
+                &s.core,
+                &s.stats,
+                snap,
+                &[rowid],
+                false,
+                |_, r| {
+                    row = Some(r);
+                    Ok(())
+                },
+            )?;
             if row.is_some() {
                 s.stats.inc(Stat::RowsProcessed);
             }
@@ -198,10 +205,18 @@ impl Context {
                 let snap = s.snapshot();
                 let stop = bounded.then_some(buf.stop.as_slice());
                 let rowids = &mut buf.rowids;
-                crate::btree::tree::scan(&s.core, &s.stats, ix.tree, snap, &buf.start, stop, |e| {
-                    rowids.push(RowId::from_u64(e.val));
-                    Ok(true)
-                })?;
+                crate::btree::tree::scan(
+                    &s.core,
+                    &s.stats,
+                    ix.tree,
+                    snap,
+                    &buf.start,
+                    stop,
+                    |e| {
+                        rowids.push(RowId::from_u64(e.val));
+                        Ok(true)
+                    },
+                )?;
                 let mut out = Vec::with_capacity(rowids.len());
                 RowidFetcher::default().fetch_all(
                     &s.core,
@@ -241,7 +256,9 @@ fn primary_key(rules: &Rules) -> Result<(&IndexDef, usize)> {
         .indexes
         .iter()
         .find(|i| i.name == name)
-        .ok_or_else(|| Error::Internal(format!("primary key index {name} is not in the catalog")))?;
+        .ok_or_else(|| {
+            Error::Internal(format!("primary key index {name} is not in the catalog"))
+        })?;
     if !ix.usable {
         return Err(Error::Config(format!(
             "index {} is unusable: rebuild it first",

@@ -26,11 +26,20 @@ fn keyed_table(s: &mut Session, n: i64) {
         .unwrap();
     let p = s.prepare("INSERT INTO t VALUES (?, ?, ?)").unwrap();
     let rows: Vec<Vec<Value>> = (0..n)
-        .map(|i| vec![Value::Int(i), Value::Int(i * 10), Value::Text(format!("row{i}"))])
+        .map(|i| {
+            vec![
+                Value::Int(i),
+                Value::Int(i * 10),
+                Value::Text(format!("row{i}")),
+            ]
+        })
         .collect();
     s.execute_array(&p, &rows).unwrap();
     s.commit().unwrap();
-    assert_eq!(s.range_pk("t", Unbounded, Unbounded).unwrap().len(), n as usize);
+    assert_eq!(
+        s.range_pk("t", Unbounded, Unbounded).unwrap().len(),
+        n as usize
+    );
     s.execute("SELECT * FROM t").unwrap();
 }
 
@@ -70,7 +79,9 @@ fn lookup_by_primary_key_finds_the_row_sql_finds_with_the_same_gets() {
     let sql = s.prepare("SELECT * FROM t WHERE id = :1").unwrap();
     for k in [0i64, 1234, 2999] {
         let (typed, t) = measured(&mut s, |s| s.lookup_pk("t", &[Value::Int(k)]).unwrap());
-        let (by_sql, q) = measured(&mut s, |s| s.execute_prepared(&sql, &[Value::Int(k)]).unwrap());
+        let (by_sql, q) = measured(&mut s, |s| {
+            s.execute_prepared(&sql, &[Value::Int(k)]).unwrap()
+        });
         assert_eq!(typed.as_ref(), by_sql.rows.first(), "key {k}");
         assert_eq!(by_sql.rows.len(), 1);
         assert_eq!(access(&t), access(&q), "key {k}");
@@ -89,11 +100,17 @@ fn lookup_by_primary_key_finds_the_row_sql_finds_with_the_same_gets() {
     }
     // A key that is not there: the same descent, no table visit.
     let (none, t) = measured(&mut s, |s| s.lookup_pk("t", &[Value::Int(5000)]).unwrap());
-    let (by_sql, q) = measured(&mut s, |s| s.execute_prepared(&sql, &[Value::Int(5000)]).unwrap());
+    let (by_sql, q) = measured(&mut s, |s| {
+        s.execute_prepared(&sql, &[Value::Int(5000)]).unwrap()
+    });
     assert_eq!(none, None);
     assert!(by_sql.rows.is_empty());
     assert_eq!(access(&t), access(&q));
-    assert_eq!(t.get(Stat::ConsistentGets), 2, "root + leaf, no table block");
+    assert_eq!(
+        t.get(Stat::ConsistentGets),
+        2,
+        "root + leaf, no table block"
+    );
 }
 
 #[test]
@@ -105,8 +122,12 @@ fn a_primary_key_range_finds_the_rows_sql_finds_with_the_same_gets() {
         .prepare("SELECT * FROM t WHERE id >= :1 AND id < :2")
         .unwrap();
     let (typed, t) = measured(&mut s, |s| {
-        s.range_pk("t", Included(&[Value::Int(1000)]), Excluded(&[Value::Int(2000)]))
-            .unwrap()
+        s.range_pk(
+            "t",
+            Included(&[Value::Int(1000)]),
+            Excluded(&[Value::Int(2000)]),
+        )
+        .unwrap()
     });
     let (by_sql, q) = measured(&mut s, |s| {
         s.execute_prepared(&sql, &[Value::Int(1000), Value::Int(2000)])
@@ -160,22 +181,35 @@ fn bounds_are_key_prefixes_inclusive_or_exclusive() {
     let one = [Value::Int(1)];
     let two = [Value::Int(2)];
     let two_x = [Value::Int(2), Value::Text("x".into())];
-    let mut range = |lo: Bound<&[Value]>, hi: Bound<&[Value]>| keys(s.range_pk("c", lo, hi).unwrap());
+    let mut range =
+        |lo: Bound<&[Value]>, hi: Bound<&[Value]>| keys(s.range_pk("c", lo, hi).unwrap());
     // Every row with a = 2: the prefix (2) included at both ends.
-    assert_eq!(range(Included(&two), Included(&two)), [(2, "x".into()), (2, "z".into())]);
+    assert_eq!(
+        range(Included(&two), Included(&two)),
+        [(2, "x".into()), (2, "z".into())]
+    );
     // After every a = 1 up to, not including, (2, 'x').
     assert_eq!(range(Excluded(&one), Excluded(&two_x)), []);
     assert_eq!(range(Excluded(&one), Included(&two_x)), [(2, "x".into())]);
     assert_eq!(range(Unbounded, Excluded(&two)).len(), 2);
     assert_eq!(range(Excluded(&two), Unbounded), [(3, "a".into())]);
     assert_eq!(
-        s.lookup_pk("c", &[Value::Int(2), Value::Text("z".into())]).unwrap(),
-        Some(vec![Value::Int(2), Value::Text("z".into()), Value::Real(0.5)])
+        s.lookup_pk("c", &[Value::Int(2), Value::Text("z".into())])
+            .unwrap(),
+        Some(vec![
+            Value::Int(2),
+            Value::Text("z".into()),
+            Value::Real(0.5)
+        ])
     );
     // A lookup names the whole key.
     assert!(matches!(
         s.lookup_pk("c", &[Value::Int(2)]),
-        Err(Error::ValueCount { values: 1, columns: 2, .. })
+        Err(Error::ValueCount {
+            values: 1,
+            columns: 2,
+            ..
+        })
     ));
 }
 
@@ -183,13 +217,23 @@ fn bounds_are_key_prefixes_inclusive_or_exclusive() {
 fn wrong_keys_and_tables_without_a_primary_key_are_errors() {
     let db = db();
     let mut s = db.session();
-    s.execute("CREATE TABLE k (id INTEGER PRIMARY KEY, r REAL)").unwrap();
+    s.execute("CREATE TABLE k (id INTEGER PRIMARY KEY, r REAL)")
+        .unwrap();
     s.execute("CREATE TABLE r (id REAL PRIMARY KEY)").unwrap();
     s.execute("CREATE TABLE h (id INTEGER)").unwrap();
     s.execute("CREATE INDEX h_id ON h (id)").unwrap();
     s.execute("INSERT INTO r VALUES (2)").unwrap();
     let e = s.lookup_pk("h", &[Value::Int(1)]).unwrap_err();
-    assert!(matches!(e, Error::NoSuchObject { kind: "primary key on table", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::NoSuchObject {
+                kind: "primary key on table",
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert!(matches!(
         s.range_pk("h", Unbounded, Unbounded),
         Err(Error::NoSuchObject { .. })
@@ -200,11 +244,19 @@ fn wrong_keys_and_tables_without_a_primary_key_are_errors() {
     ));
     assert!(matches!(
         s.lookup_pk("k", &[]),
-        Err(Error::ValueCount { values: 0, columns: 1, .. })
+        Err(Error::ValueCount {
+            values: 0,
+            columns: 1,
+            ..
+        })
     ));
     assert!(matches!(
         s.lookup_pk("k", &[Value::Int(1), Value::Int(2)]),
-        Err(Error::ValueCount { values: 2, columns: 1, .. })
+        Err(Error::ValueCount {
+            values: 2,
+            columns: 1,
+            ..
+        })
     ));
     assert!(matches!(
         s.range_pk("k", Included(&[Value::Int(1), Value::Int(2)]), Unbounded),
@@ -215,9 +267,11 @@ fn wrong_keys_and_tables_without_a_primary_key_are_errors() {
         Err(Error::ValueCount { values: 0, .. })
     ));
     for bad in [Value::Text("1".into()), Value::Real(1.0), Value::Null] {
-        let e = s.lookup_pk("k", &[bad.clone()]).unwrap_err();
+        let e = s.lookup_pk("k", std::slice::from_ref(&bad)).unwrap_err();
         assert!(matches!(e, Error::InvalidRow { .. }), "{bad:?}: {e}");
-        let e = s.range_pk("k", Unbounded, Included(&[bad.clone()])).unwrap_err();
+        let e = s
+            .range_pk("k", Unbounded, Included(std::slice::from_ref(&bad)))
+            .unwrap_err();
         assert!(matches!(e, Error::InvalidRow { .. }), "{bad:?}: {e}");
     }
     // An INTEGER for a REAL key finds the REAL it equals, as SQL's would.
@@ -234,7 +288,8 @@ fn a_session_sees_its_own_uncommitted_rows_and_not_others() {
     let db = db();
     let mut s = db.session();
     let mut other = db.session();
-    s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)").unwrap();
+    s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        .unwrap();
     s.execute("INSERT INTO t VALUES (1, 'one')").unwrap();
     assert!(s.lookup_pk("t", &[Value::Int(1)]).unwrap().is_some());
     assert!(other.lookup_pk("t", &[Value::Int(1)]).unwrap().is_none());
@@ -307,7 +362,8 @@ fn range_pk_agrees_with_a_btreemap() {
     runner
         .run(&strategy, |(ops, ranges)| {
             let s = &mut *s.borrow_mut();
-            s.execute("CREATE TABLE m (k INTEGER PRIMARY KEY, v TEXT)").unwrap();
+            s.execute("CREATE TABLE m (k INTEGER PRIMARY KEY, v TEXT)")
+                .unwrap();
             let r = model_case(s, &ops, &ranges);
             s.rollback().unwrap();
             s.execute("DROP TABLE m").unwrap();
@@ -354,13 +410,15 @@ fn model_case(
         // BTreeMap::range panics on an inverted range (or an empty one
         // excluded at both ends); the typed call returns no rows.
         let inverted = match (lo, hi) {
-            (Included(a) | Excluded(a), Included(b) | Excluded(b)) => a > b || a == b,
+            (Included(a) | Excluded(a), Included(b) | Excluded(b)) => a >= b,
             _ => false,
         };
         let row = |(k, v): (&i64, &String)| vec![Value::Int(*k), Value::Text(v.clone())];
         let want: Vec<Vec<Value>> = match (lo, hi) {
             // lo == hi, both included, is the one key.
-            (Included(a), Included(b)) if a == b => model.get_key_value(a).map(row).into_iter().collect(),
+            (Included(a), Included(b)) if a == b => {
+                model.get_key_value(a).map(row).into_iter().collect()
+            }
             _ if inverted => Vec::new(),
             _ => model.range((*lo, *hi)).map(row).collect(),
         };
