@@ -7,9 +7,11 @@
 //! runs statements on a `Context`; `crate::session::Session`, the public
 //! entry, is a `Context` plus the SQL layer's shared state, and derefs to
 //! its `Context`, so the typed API here is the session's typed API.
-//! Files: `mod.rs` (transactions, statements, row calls), `ddl.rs` (tables,
-//! indexes, columns, constraints, statistics), `set_ops.rs` (the
-//! set-oriented calls the SQL layer makes).
+//! Files: `mod.rs` (transactions, statements, row calls), `by_key.rs` (a
+//! row or a range of rows by primary key, straight through the key's
+//! index: `lookup_pk`, `range_pk`), `ddl.rs` (tables, indexes, columns,
+//! constraints, statistics), `set_ops.rs` (the set-oriented calls the SQL
+//! layer makes).
 //!
 //! A `Context` is used by one thread at a time (`Send`, not shared). Every
 //! call is a statement: it reads as of its own SCN (READ COMMITTED) or the
@@ -43,6 +45,7 @@ use crate::txn::{Isolation, Snapshot, TxnCtx};
 use crate::undo;
 use crate::value::{decode_row, encode_row, Column, Row, Value};
 
+mod by_key;
 mod ddl;
 mod recursive;
 mod set_ops;
@@ -87,6 +90,9 @@ pub struct Context {
     /// writes sorted runs to temporary blocks and merges them
     /// (`operators::tree`).
     sort_area_size: u64,
+    /// The key and rowid buffers of `lookup_pk` and `range_pk`, kept
+    /// between calls so that a call allocates only the rows it returns.
+    key_buffers: by_key::KeyBuffers,
 }
 
 /// The default sort work area: 16 MiB (Oracle's SORT_AREA_SIZE defaults to
@@ -118,6 +124,7 @@ impl Context {
             depth: 0,
             hash_area_size: DEFAULT_HASH_AREA_SIZE,
             sort_area_size: DEFAULT_SORT_AREA_SIZE,
+            key_buffers: Default::default(),
         }
     }
 
@@ -173,6 +180,14 @@ impl Context {
     /// `Database::lock_wait_blocked` takes.
     pub fn waiter_probe(&self) -> Arc<std::sync::atomic::AtomicU64> {
         self.stats.waiter_cell()
+    }
+
+    /// Switches this session's statistics counting on (the default) or
+    /// off, for the calls made from now on: off, no counter moves for this
+    /// session's work, its own or the system's. For measuring what counting
+    /// costs (the `vs_sqlite` bench's uncounted lookups); see `stats`.
+    pub fn set_counting(&mut self, on: bool) {
+        self.stats.set_counting(on);
     }
 
     /// The session's statistics so far.

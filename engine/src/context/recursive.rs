@@ -103,6 +103,7 @@ impl Caller {
             depth: self.depth + 1,
             hash_area_size: self.hash_area_size,
             sort_area_size: self.sort_area_size,
+            key_buffers: Default::default(),
         })
     }
 }

@@ -106,11 +106,18 @@
 //!  session: flush(upto) ─────┘ buffer meanwhile    notify_all ──► waiters return
 //! ```
 //!
-//! The writer wakes when someone waits in [`RedoLog::flush`] (or the buffer
-//! holds more than 1 MiB / a third of a segment). Every flusher whose LSN lies
-//! in the batch returns after that one shared sync: while one sync runs, the
-//! next commits gather in the fresh buffer, so under load `log_syncs` is far
-//! below the number of flushes.
+//! A flusher ([`RedoLog::flush`]) that finds no batch being written
+//! *leads*: it takes the buffer as the next batch and writes and syncs it
+//! on its own thread (leader-follower group commit, as InnoDB and
+//! PostgreSQL do). A flusher that finds a batch in flight *follows*: it
+//! waits for that sync, and if its own record came after the batch, the
+//! first follower to wake leads the next one, carrying every record
+//! appended meanwhile. So a lone committer pays one write and one sync and
+//! no thread hand-off, and under load `log_syncs` is still far below the
+//! number of flushes: while one sync runs, the next commits gather in the
+//! fresh buffer. The log writer thread writes what nobody waits for: when
+//! the buffer holds more than 1 MiB (or a third of a segment), and at
+//! shutdown.
 //!
 //! A failed write or sync poisons the log: the failing flush and every later
 //! append or flush return [`Error::Poisoned`]. A failed fsync is never retried,
@@ -173,7 +180,7 @@ mod tests;
 mod writer;
 
 pub use reader::{read_log, LogReader, Ring, SegmentSource};
-use writer::{log_writer, write_trigger, WriterIo};
+use writer::{log_writer, write_next_batch, write_trigger, WriterIo};
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -368,6 +375,10 @@ pub struct RedoLog {
 struct Shared {
     cfg: LogConfig,
     state: Mutex<State>,
+    /// The files, written by whoever writes a batch: the log writer thread
+    /// or a committing session that leads (see "Writing: group commit").
+    /// Only the holder of `State::writing` locks it, so it never waits.
+    io: Mutex<WriterIo>,
     /// The log writer waits here for work.
     work: Condvar,
     /// Flushers wait here for `durable` to advance (or for poison).
@@ -386,6 +397,11 @@ struct State {
     checkpoint: u64,
     /// The largest LSN any flusher is waiting for.
     requested: u64,
+    /// A batch is being written and synced (by the writer thread or by a
+    /// leading flusher): nobody else may start one until it is durable.
+    writing: bool,
+    /// The empty buffer swapped in for the next batch while one is written.
+    spare: Vec<u8>,
     poisoned: Option<String>,
     shutdown: bool,
     /// Archive mode: every segment below this one is archived (or was
@@ -455,8 +471,14 @@ impl RedoLog {
         files[cfg.file_of_segment(k)].read_at(&mut hdr, 0)?;
         let header_seg = parse_file_header(&hdr).filter(|&h| h == k);
 
+        let io = WriterIo {
+            cfg,
+            files,
+            header_seg,
+        };
         let shared = Arc::new(Shared {
             cfg,
+            io: Mutex::new(io),
             state: Mutex::new(State {
                 buf: Vec::new(),
                 buf_start: end.0,
@@ -465,6 +487,8 @@ impl RedoLog {
                 durable: end.0,
                 checkpoint: checkpoint.0,
                 requested: end.0,
+                writing: false,
+                spare: Vec::new(),
                 poisoned: None,
                 shutdown: false,
                 archived: None,
@@ -476,16 +500,11 @@ impl RedoLog {
             done: Condvar::new(),
             space: Condvar::new(),
         });
-        let io = WriterIo {
-            cfg,
-            files,
-            header_seg,
-        };
         let thread_shared = Arc::clone(&shared);
         let ring_backend = backend.clone();
         let handle = std::thread::Builder::new()
             .name("blocklab-logwriter".into())
-            .spawn(move || log_writer(thread_shared, io))
+            .spawn(move || log_writer(thread_shared))
             .map_err(|e| Error::Internal(format!("cannot start the log writer thread: {e}")))?;
         Ok(Arc::new(RedoLog {
             shared,
@@ -568,17 +587,25 @@ impl RedoLog {
             return Ok(false);
         }
         st.check_usable()?;
-        if upto > st.requested {
-            st.requested = upto;
-            self.shared.work.notify_one();
-        }
-        while st.durable < upto {
+        st.requested = st.requested.max(upto);
+        loop {
             if let Some(why) = &st.poisoned {
                 return Err(Error::Poisoned(why.clone()));
             }
+            if st.durable >= upto {
+                return Ok(true);
+            }
+            if !st.writing {
+                // Nobody is writing: lead, and write the buffer (which holds
+                // `upto`: it starts at `durable` when no batch is in flight)
+                // on this thread, with no hand-off to the log writer and
+                // back. Whoever appends meanwhile waits for this sync and
+                // then leads the next batch: group commit.
+                write_next_batch(&self.shared, &mut st);
+                continue;
+            }
             self.shared.done.wait(&mut st);
         }
-        Ok(true)
     }
 
     /// Everything before this LSN is on disk and synced.

@@ -13,8 +13,10 @@
 //!                                                   notify the flushers
 //! ```
 //!
-//! Only this thread writes stream bytes; sessions only append to the buffer
-//! (`RedoLog::append`) and wait (`RedoLog::flush`).
+//! A batch is written either by this thread (a buffer past the write
+//! trigger that nobody flushes, the last batch at shutdown) or by a flusher
+//! that finds no batch in flight and leads (`RedoLog::flush`): both go
+//! through [`write_next_batch`], one batch at a time (`State::writing`).
 //!
 //! Invariant: a batch is written only after the previous one is synced, so
 //! any record of a later batch on disk proves every earlier batch durable.
@@ -24,9 +26,11 @@
 
 use std::sync::Arc;
 
+use parking_lot::MutexGuard;
+
 use super::{
-    file_header, LogConfig, Shared, FILE_HEADER_SIZE, RECORD_HEADER_SIZE, REC_BATCH, REC_CRC,
-    REC_LEN, REC_LSN, REC_SCN,
+    file_header, LogConfig, Shared, State, FILE_HEADER_SIZE, RECORD_HEADER_SIZE, REC_BATCH,
+    REC_CRC, REC_LEN, REC_LSN, REC_SCN,
 };
 use crate::error::{Error, Result};
 use crate::storage::FileHandle;
@@ -41,49 +45,68 @@ pub(super) fn write_trigger(cfg: &LogConfig) -> usize {
         .max(1)
 }
 
-/// The log writer thread: one batch at a time, each synced before the next.
-pub(super) fn log_writer(shared: Arc<Shared>, mut io: WriterIo) {
+/// The log writer thread: writes the buffer when it outgrows the write
+/// trigger with nobody flushing, and what is left at shutdown; flushers
+/// write their own batches (`write_next_batch`).
+pub(super) fn log_writer(shared: Arc<Shared>) {
     let trigger = write_trigger(&shared.cfg);
-    let mut spare = Vec::new();
+    let mut st = shared.state.lock();
     loop {
-        let (mut batch, start) = {
-            let mut st = shared.state.lock();
-            loop {
-                if st.poisoned.is_some() {
-                    return;
-                }
-                let wanted = st.requested > st.durable || st.buf.len() >= trigger || st.shutdown;
-                if !st.buf.is_empty() && wanted {
-                    break;
-                }
-                if st.shutdown {
-                    return;
-                }
-                shared.work.wait(&mut st);
+        if st.poisoned.is_some() {
+            return;
+        }
+        if !st.writing {
+            let wanted = st.requested > st.durable || st.buf.len() >= trigger || st.shutdown;
+            if !st.buf.is_empty() && wanted {
+                write_next_batch(&shared, &mut st);
+                continue;
             }
-            // Swap in the spare buffer: appenders go on while we write.
-            let batch = std::mem::replace(&mut st.buf, std::mem::take(&mut spare));
-            let start = st.buf_start;
-            st.buf_start = st.end;
-            (batch, start)
-        };
+            if st.shutdown {
+                return;
+            }
+        }
+        shared.work.wait(&mut st);
+    }
+}
+
+/// Writes the whole buffer as one batch and publishes it: called with the
+/// state locked and no batch in flight (`!st.writing`), by the log writer
+/// thread or a leading flusher. The lock is released while the batch is
+/// written and synced, so appenders go on filling the spare buffer; on
+/// return it is held again, `durable` covers the batch (or the log is
+/// poisoned), and every waiter has been woken.
+pub(super) fn write_next_batch(shared: &Shared, st: &mut MutexGuard<'_, State>) {
+    st.writing = true;
+    let spare = std::mem::take(&mut st.spare);
+    let mut batch = std::mem::replace(&mut st.buf, spare);
+    let start = st.buf_start;
+    st.buf_start = st.end;
+    let result = MutexGuard::unlocked(st, || {
+        // Uncontended: only the holder of `writing` takes it.
+        let mut io = shared.io.lock();
         let result = io.write_batch(&mut batch, start);
         if result.is_ok() {
             io.write_mark(start + batch.len() as u64);
         }
-        let mut st = shared.state.lock();
-        match result {
-            Ok(syncs) => {
-                st.durable = start + batch.len() as u64;
-                st.stats.redo_writes += 1;
-                st.stats.log_syncs += syncs;
-                st.stats.bytes_written += batch.len() as u64;
-            }
-            Err(e) => st.poisoned = Some(format!("redo write failed: {e}")),
+        result
+    });
+    match result {
+        Ok(syncs) => {
+            st.durable = start + batch.len() as u64;
+            st.stats.redo_writes += 1;
+            st.stats.log_syncs += syncs;
+            st.stats.bytes_written += batch.len() as u64;
         }
-        batch.clear();
-        spare = batch;
-        shared.done.notify_all();
+        Err(e) => st.poisoned = Some(format!("redo write failed: {e}")),
+    }
+    batch.clear();
+    st.spare = batch;
+    st.writing = false;
+    shared.done.notify_all();
+    // The writer thread may have work it put off while this batch was in
+    // flight: a full buffer, or the last batch before shutdown.
+    if st.shutdown || st.buf.len() >= write_trigger(&shared.cfg) {
+        shared.work.notify_one();
     }
 }
 
