@@ -144,7 +144,8 @@ pub(super) fn prepare<'a>(
         plan: access,
     } = source(s, cx, sel, b, plan_only)?;
     let need_sort = !b.keys.is_empty() && !access.sorted;
-    let explain = plan(sel, b, access, need_sort);
+    let groups = group_estimate(s, b);
+    let explain = plan(sel, b, access, need_sort, groups);
     let mut derived = Vec::new();
     if let (SourceRun::Join(_), Some(shape), false) = (&source, b.join.as_ref(), plan_only) {
         // A derived table does not carry its join's rowids.
@@ -564,10 +565,37 @@ fn project(row: &[Value], b: &Bound) -> Result<Row> {
     Ok(vals)
 }
 
+/// The number of groups a GROUP BY of table columns makes, from the
+/// gathered statistics: the product of the columns' distinct values (one
+/// more for a column holding NULLs, which form a group of their own), as
+/// Oracle estimates it. `None` (the input's rows are shown) when the block
+/// is not grouped by table columns of one analyzed table.
+fn group_estimate(s: &Context, b: &Bound) -> Option<u64> {
+    if !b.grouped || b.group_by.is_empty() {
+        return None;
+    }
+    let stats = s.schema().stats.get(&b.def.as_ref()?.name)?;
+    b.group_by.iter().try_fold(1u64, |groups, e| match e {
+        E::Col(p) => {
+            let c = &stats.columns.get(*p)?.1;
+            Some(groups.saturating_mul(c.ndv + u64::from(c.nulls > 0)))
+        }
+        _ => None,
+    })
+}
+
 /// The plan of a SELECT: the statement line, a line per step above the
 /// source (aggregate, sort, DISTINCT, STOPKEY), then the source's lines;
-/// and the `plan_table` rows, with a second row for a sort.
-fn plan(sel: &Select, b: &Bound, access: SourcePlan, need_sort: bool) -> Explain {
+/// and the `plan_table` rows, with a second row for a sort. `groups` is
+/// the GROUP BY's estimated groups (`group_estimate`), at most the rows
+/// that reach it.
+fn plan(
+    sel: &Select,
+    b: &Bound,
+    access: SourcePlan,
+    need_sort: bool,
+    groups: Option<u64>,
+) -> Explain {
     let SourcePlan {
         lines,
         plan_table: mut plan_rows,
@@ -582,7 +610,7 @@ fn plan(sel: &Select, b: &Bound, access: SourcePlan, need_sort: bool) -> Explain
     let est_out = if grouped && b.group_by.is_empty() {
         1
     } else {
-        rows_est
+        groups.map_or(rows_est, |g| g.min(rows_est))
     };
     top.push(line("SELECT STATEMENT", None, est_out, cost));
     if grouped {
