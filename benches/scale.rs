@@ -736,5 +736,7 @@ struct Summary {
     warm_rss: Option<u64>,
 }
 
+#[path = "common/machine.rs"]
+mod machine;
 #[path = "common/scale_report.rs"]
 mod report;

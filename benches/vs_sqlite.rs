@@ -49,6 +49,8 @@ use rusqlite::{params, Connection};
 
 #[path = "common/vs_sqlite_data.rs"]
 mod data;
+#[path = "common/machine.rs"]
+mod machine;
 use data::{cfg, rows, DDL, DDL_KEYED, IX};
 
 /// redb's table of the key-value workloads: `id → (a, b, v)`.
@@ -607,26 +609,12 @@ fn mean_ns(id: &str, who: &str) -> Option<f64> {
 }
 
 fn write_table() -> std::io::Result<()> {
-    let machine = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let date = std::process::Command::new("date")
-        .arg("-u")
-        .arg("+%Y-%m-%d %H:%M UTC")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
+    let machine = machine::machine_line();
     let floor = mean_ns("floor_fsync", "4KiB");
     let mut out = String::new();
     out.push_str("# blocklab vs SQLite\n\n");
     out.push_str(&format!(
-        "Written by `cargo bench --bench vs_sqlite` on {date}: {machine}, {cores} cores, temp-dir disk. \
+        "Written by `cargo bench --bench vs_sqlite` on {machine}, temp-dir disk. \
          Mean time per operation (per row for loads: divide by {} rows), from criterion's estimates; \
          ratio = blocklab / SQLite (below 1 means blocklab is faster).\n\n",
         load_rows()

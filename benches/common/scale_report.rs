@@ -71,25 +71,6 @@ fn blevels(op: Op, s: &Summary) -> u32 {
     }
 }
 
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let date = std::process::Command::new("date")
-        .arg("-u")
-        .arg("+%Y-%m-%d %H:%M UTC")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
-    format!("{date}: {cpu}, {cores} cores")
-}
-
 fn markdown(built: &[Summary], points: &[Point], times: &[f64]) -> String {
     let mut o = String::new();
     let ns: Vec<u64> = built.iter().map(|b| b.n).collect();
@@ -102,7 +83,7 @@ fn markdown(built: &[Summary], points: &[Point], times: &[f64]) -> String {
          run right after criterion's (session statistics, exact). The `large` cache is \
          5/4 of the data's blocks, the `small` one an eighth. What each operation is, \
          and how the table is built: the doc comment of `benches/scale.rs`.\n",
-        machine(),
+        super::machine::machine_line(),
         ns.iter()
             .map(|n| n.to_string())
             .collect::<Vec<_>>()
