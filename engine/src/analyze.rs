@@ -262,7 +262,7 @@ fn gather_index(
             }
             stats.inc(Stat::IndexEntriesExamined);
             let (key, _) =
-                split_rowid(&e.key()).ok_or_else(|| corrupt(no, "index entry without a rowid"))?;
+                split_rowid(e.key()).ok_or_else(|| corrupt(no, "index entry without a rowid"))?;
             acc.add(key, RowId::from_u64(e.val));
             prev = Some(e.key().clone());
         }

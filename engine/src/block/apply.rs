@@ -342,7 +342,7 @@ impl Block {
                 }
             }
             (UndoOp::IdxDel { entry, level }, Body::Index(n))
-                if n.level == *level && n.covers(&entry.key()) =>
+                if n.level == *level && n.covers(entry.key()) =>
             {
                 let mut entry = entry.clone();
                 entry.lock = unlocked_unless_own(entry.lock, itl_idx);

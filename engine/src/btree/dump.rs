@@ -207,7 +207,7 @@ fn render_key(cols: &[KeyColumn], e: &IdxEntry) -> std::result::Result<String, S
     if e.key().is_empty() {
         return Ok("-inf".into());
     }
-    let (key, _) = split_rowid(&e.key()).ok_or("index entry without a rowid")?;
+    let (key, _) = split_rowid(e.key()).ok_or("index entry without a rowid")?;
     let vals = decode_key(cols, key)?;
     let shown: Vec<String> = vals.iter().map(literal).collect();
     Ok(format!("({})", shown.join(", ")))
@@ -219,7 +219,7 @@ fn render_key(cols: &[KeyColumn], e: &IdxEntry) -> std::result::Result<String, S
 fn render_separator(cols: &[KeyColumn], e: &IdxEntry) -> String {
     // Values alone first: decoding them as a key with a rowid would take
     // their last six bytes for one.
-    if let Ok(vals) = decode_key(cols, &e.key()) {
+    if let Ok(vals) = decode_key(cols, e.key()) {
         let shown: Vec<String> = vals.iter().map(literal).collect();
         return format!("({})", shown.join(", "));
     }

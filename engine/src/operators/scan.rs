@@ -229,7 +229,7 @@ pub(crate) fn run_limited(
             // The last entry walked, when the walk stopped for the limit.
             let mut stopped_at: Option<Vec<u8>> = None;
             crate::btree::tree::scan(core, stats, ix.tree, snap, &from, stop.as_deref(), |e| {
-                let (key, rowid) = split_rowid(&e.key()).ok_or_else(|| {
+                let (key, rowid) = split_rowid(e.key()).ok_or_else(|| {
                     Error::corrupt(core.file.name(), 0, "index entry without a rowid")
                 })?;
                 if screen.is_empty() && !index_only {

@@ -401,7 +401,7 @@ fn walk_leaves(
             }
             if n.is_leaf() {
                 for e in n.entries() {
-                    f(&e.key(), e.val);
+                    f(e.key(), e.val);
                 }
             } else {
                 for (k, e) in n.entries().iter().enumerate() {
