@@ -51,7 +51,11 @@ use rusqlite::{params, Connection};
 mod data;
 #[path = "common/machine.rs"]
 mod machine;
-use data::{cfg, rows, DDL, DDL_KEYED, IX};
+use data::{cfg, rows, DDL, IX};
+
+/// The columns of `DDL` keyed by `id`: the table of the key-value workloads
+/// (redb's `id → (a, b, v)`).
+const DDL_KEYED: &str = "CREATE TABLE kv (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER, v TEXT)";
 
 /// redb's table of the key-value workloads: `id → (a, b, v)`.
 const KV: TableDefinition<i64, (i64, i64, &str)> = TableDefinition::new("kv");

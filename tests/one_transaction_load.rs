@@ -16,9 +16,10 @@ use std::time::Instant;
 
 use blocklab::{Config, Database, Stat, Value};
 
+// Public: the bench's data module is shared, and this test uses only
+// part of it (the bench's `cfg` is not the default config it tests).
 #[path = "../benches/common/vs_sqlite_data.rs"]
-#[allow(dead_code)]
-mod data;
+pub mod data;
 use data::{rows, DDL, IX};
 
 /// Loads `n` of the bench's rows into `t` with its three indexes, 1,000

@@ -35,12 +35,6 @@ pub fn rows(n: usize) -> Vec<Row> {
 
 pub const DDL: &str = "CREATE TABLE t (id INTEGER, a INTEGER, b INTEGER, v TEXT)";
 
-/// The same columns keyed by `id`: the table of the key-value workloads
-/// (redb's `id → (a, b, v)`). Not every includer uses it.
-#[allow(dead_code)]
-pub const DDL_KEYED: &str =
-    "CREATE TABLE kv (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER, v TEXT)";
-
 /// The three secondary indexes of the `bulk_insert_3ix` workload.
 pub const IX: [&str; 3] = [
     "CREATE INDEX t_a ON t (a)",
